@@ -13,7 +13,6 @@ package jirasim
 import (
 	"fmt"
 	"net"
-	"net/http"
 	"net/http/httptest"
 	"sync"
 	"sync/atomic"

@@ -1,0 +1,331 @@
+// Package config loads pmo's configuration file, pmo.yaml.
+//
+// Decoding is strict: an unknown key is an error that names the key path and
+// line. Values may reference the environment as ${NAME} or ${NAME:-default}.
+// Every secret (a field of type secret.Secret, key X) may instead be read
+// from a file with X_file; secrets print as "<secret>". Validation reports
+// every problem at once, each as "key.path: what is wrong; what is expected".
+//
+// The type-specific keys of a source are decoded strictly into the struct
+// that its collector type (collectors.Lookup) provides, so collectors get
+// strictness, ${ENV} and *_file secrets without doing anything.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/pmo-oss/pmo/collectors"
+	"github.com/pmo-oss/pmo/internal/secret"
+)
+
+// Well-known names.
+const (
+	// EnvConfig is the environment variable that names the config file.
+	EnvConfig = "PMO_CONFIG"
+	// DefaultFile is the config file used when neither --config nor
+	// PMO_CONFIG names one.
+	DefaultFile = "pmo.yaml"
+	// DefaultDSN is an embedded (chDB) warehouse under the working directory.
+	DefaultDSN = "chdb://./.pmo/warehouse"
+	// DefaultDatabase is the warehouse database name.
+	DefaultDatabase = "pmo"
+	// DefaultBatchSize is the sink's rows-per-kind flush threshold.
+	DefaultBatchSize = 50_000
+	// DefaultFlushInterval is the sink's flush age.
+	DefaultFlushInterval = 5 * time.Second
+)
+
+// Config is the whole of pmo.yaml.
+type Config struct {
+	Warehouse Warehouse `yaml:"warehouse"`
+	Sources   []Source  `yaml:"sources"`
+	Log       Log       `yaml:"log"`
+
+	// ---- Reserved for later issues (not accepted yet; an unknown-key error
+	// until they are wired in):
+	//   kpi:    kpi.Config from internal/kpi (KPI windows, team time zone, ...)
+	//   serve:  the daemon (listen address, schedules)
+	//   report: static HTML reports
+	//   email:  SMTP delivery of reports
+
+	// File is the path the configuration was read from ("" for defaults).
+	File string `yaml:"-"`
+}
+
+// Warehouse configures the ClickHouse warehouse.
+type Warehouse struct {
+	// DSN selects the engine: clickhouse://user:pass@host:9000/db?secure=true
+	// for a ClickHouse server, chdb:///path/to/dir for the embedded engine.
+	DSN DSN `yaml:"dsn"`
+	// Password, when set, replaces the password of a clickhouse:// DSN (so
+	// the DSN itself needs no secret; use password_file for a mounted file).
+	Password secret.Secret `yaml:"password,omitempty"`
+	// Database overrides the DSN's database.
+	Database string `yaml:"database"`
+	// Cluster makes DDL run ON CLUSTER with Replicated* engines.
+	Cluster string `yaml:"cluster,omitempty"`
+	// ChDBLibrary is the path to libchdb.so for the embedded engine.
+	ChDBLibrary string `yaml:"chdb_library,omitempty"`
+	// BatchSize is the number of rows per kind at which the sink flushes.
+	BatchSize int `yaml:"batch_size"`
+	// FlushInterval is the age at which the sink flushes buffered rows.
+	FlushInterval time.Duration `yaml:"flush_interval"`
+}
+
+// Log configures logging.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // auto (text on a terminal, JSON otherwise), json, text
+}
+
+// Source is one tracker instance to collect from.
+type Source struct {
+	// Name identifies the source in the warehouse (the "source" column) and
+	// on the command line; lower-case letters, digits, '-' and '_'.
+	Name string `yaml:"name"`
+	// Type is a collector type name ("jira", ...).
+	Type string `yaml:"type"`
+	// Schedule is a cron expression for `pmo serve` (five fields, or
+	// @hourly, @daily, @every 30m, ...).
+	Schedule string `yaml:"schedule,omitempty"`
+	// Settings holds the type-specific keys, decoded into the collector
+	// type's own config struct. Nil when the type is unknown.
+	Settings collectors.SourceConfig `yaml:"-"`
+}
+
+// commonSourceKeys are the keys every source has; everything else belongs to
+// the collector type.
+var commonSourceKeys = map[string]bool{"name": true, "type": true, "schedule": true}
+
+// decodeNode decodes the common keys, then the rest strictly into the
+// collector type's config struct.
+func (s *Source) decodeNode(d *decoder, n *yaml.Node, path string) {
+	if n.Kind != yaml.MappingNode {
+		d.problem(n, path, "expected a mapping with name, type and the type's settings, got %s", describe(n))
+		return
+	}
+	var typeNode *yaml.Node
+	common := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if commonSourceKeys[n.Content[i].Value] {
+			common.Content = append(common.Content, n.Content[i], n.Content[i+1])
+			if n.Content[i].Value == "type" {
+				typeNode = n.Content[i+1]
+			}
+		}
+	}
+	type plain struct {
+		Name     string `yaml:"name"`
+		Type     string `yaml:"type"`
+		Schedule string `yaml:"schedule"`
+	}
+	var p plain
+	d.decodeStruct(common, reflect.ValueOf(&p).Elem(), path)
+	s.Name, s.Type, s.Schedule = p.Name, p.Type, p.Schedule
+	if s.Type == "" {
+		return // reported by Validate
+	}
+	t, err := collectors.Lookup(s.Type)
+	if err != nil {
+		d.problem(typeNode, joinPath(path, "type"), "unknown source type %q; expected one of: %s", s.Type, typeList())
+		return
+	}
+	s.Settings = t.NewConfig()
+	rv := reflect.ValueOf(s.Settings)
+	if rv.Kind() != reflect.Pointer || rv.Elem().Kind() != reflect.Struct {
+		d.problem(n, path, "collector type %q has a config of type %T, which is not a pointer to a struct (a bug in the collector)", s.Type, s.Settings)
+		return
+	}
+	d.decodeMapping(n, rv.Elem(), path, commonSourceKeys)
+}
+
+func typeList() string {
+	names := collectors.Names()
+	if len(names) == 0 {
+		return "(no collector types are built into this binary)"
+	}
+	return strings.Join(names, ", ")
+}
+
+// MarshalYAML prints a source as one mapping: name, type, schedule and then
+// the type's settings (secrets as <secret>).
+func (s Source) MarshalYAML() (any, error) {
+	n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	add := func(k, v string) {
+		n.Content = append(n.Content,
+			&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k},
+			&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v})
+	}
+	add("name", s.Name)
+	add("type", s.Type)
+	if s.Schedule != "" {
+		add("schedule", s.Schedule)
+	}
+	if s.Settings != nil {
+		var sub yaml.Node
+		if err := sub.Encode(s.Settings); err != nil {
+			return nil, fmt.Errorf("printing the settings of source %s: %w", s.Name, err)
+		}
+		if sub.Kind == yaml.MappingNode {
+			n.Content = append(n.Content, sub.Content...)
+		}
+	}
+	return n, nil
+}
+
+// Default returns the configuration used when there is no file: an embedded
+// warehouse under the working directory, no sources, info logs.
+func Default() *Config {
+	return &Config{
+		Warehouse: Warehouse{
+			DSN:           DefaultDSN,
+			Database:      DefaultDatabase,
+			BatchSize:     DefaultBatchSize,
+			FlushInterval: DefaultFlushInterval,
+		},
+		Log: Log{Level: "info", Format: "auto"},
+	}
+}
+
+// Options tune loading; the zero value reads the real environment and files.
+type Options struct {
+	// LookupEnv resolves ${NAME}; default os.LookupEnv.
+	LookupEnv func(string) (string, bool)
+	// ReadFile reads *_file secrets; default os.ReadFile.
+	ReadFile func(string) ([]byte, error)
+}
+
+// Load reads, decodes and validates the file at path. A *Error lists every
+// problem; other errors mean the file could not be read.
+func Load(path string, opts Options) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, &Error{File: path, Problems: []Problem{{File: path, Msg: "file not found; create it (see pmo.example.yaml) or point --config / " + EnvConfig + " at your config file"}}}
+		}
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, &Error{File: path, Problems: []Problem{{File: path, Msg: fmt.Sprintf("cannot read the config file: %v", err)}}}
+	}
+	return Parse(data, path, opts)
+}
+
+// Parse decodes and validates a configuration. file names it in messages
+// and is the base for relative *_file paths.
+func Parse(data []byte, file string, opts Options) (*Config, error) {
+	if opts.LookupEnv == nil {
+		opts.LookupEnv = os.LookupEnv
+	}
+	if opts.ReadFile == nil {
+		opts.ReadFile = os.ReadFile
+	}
+	d := &decoder{file: file, lookupEnv: opts.LookupEnv, readFile: opts.ReadFile, pos: map[string]position{}}
+	if file != "" {
+		d.dir = filepath.Dir(file)
+	}
+	cfg := Default()
+	cfg.File = file
+
+	root, perr := parseYAML(data, file)
+	if perr != nil {
+		return nil, &Error{File: file, Problems: []Problem{*perr}}
+	}
+	if root != nil {
+		d.decode(root, reflect.ValueOf(cfg).Elem(), "")
+	}
+	problems := d.problems
+	// Check the meaning of what decoded too, so the user sees every problem
+	// at once, but say nothing more about a key that did not decode.
+	reported := map[string]bool{}
+	for _, p := range problems {
+		reported[p.Path] = true
+	}
+	for _, err := range cfg.validate() {
+		path, msg := splitPath(err.Error())
+		if reported[path] {
+			continue
+		}
+		pos := d.where(path)
+		problems = append(problems, Problem{File: file, Line: pos.line, Column: pos.col, Path: path, Msg: msg})
+	}
+	if len(problems) > 0 {
+		e := &Error{File: file, Problems: problems}
+		e.sort()
+		return nil, e
+	}
+	return cfg, nil
+}
+
+// parseYAML parses data into its document's root node. A syntax error is
+// returned with the line (and column) where the file stops being YAML.
+func parseYAML(data []byte, file string) (*yaml.Node, *Problem) {
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	err := dec.Decode(&doc)
+	if errors.Is(err, io.EOF) {
+		return nil, nil // empty file: all defaults
+	}
+	if err == nil {
+		var extra yaml.Node
+		if err2 := dec.Decode(&extra); err2 == nil {
+			return nil, &Problem{File: file, Line: extra.Line, Column: extra.Column, Msg: "a second YAML document (after ---); pmo.yaml holds one document"}
+		}
+		if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
+			root := doc.Content[0]
+			if isNull(root) {
+				return nil, nil
+			}
+			return root, nil
+		}
+		return nil, nil
+	}
+	line, col := syntaxPosition(data)
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg = regexp.MustCompile(`^line \d+: `).ReplaceAllString(msg, "")
+	return nil, &Problem{File: file, Line: line, Column: col, Msg: "malformed YAML: " + msg + "; check the indentation and quoting on this line"}
+}
+
+// syntaxPosition finds the first line at which data stops parsing as YAML:
+// the shortest prefix of whole lines that fails to parse ends there. (The
+// YAML library reports the line of the enclosing construct, or none on the
+// first line.) The column is that of the line's first non-blank character.
+func syntaxPosition(data []byte) (line, col int) {
+	lines := strings.SplitAfter(string(data), "\n")
+	var prefix strings.Builder
+	for i, l := range lines {
+		prefix.WriteString(l)
+		var n yaml.Node
+		err := yaml.Unmarshal([]byte(prefix.String()), &n)
+		if err != nil {
+			trimmed := strings.TrimLeft(l, " ")
+			return i + 1, len(l) - len(trimmed) + 1
+		}
+	}
+	return 0, 0
+}
+
+// splitPath splits "sources[0].url: must be ..." into its key path and
+// message. Messages without a key path come back with an empty path.
+func splitPath(s string) (path, msg string) {
+	p, m, ok := strings.Cut(s, ": ")
+	if !ok || !keyPath.MatchString(p) {
+		return "", s
+	}
+	return p, m
+}
+
+var keyPath = regexp.MustCompile(`^[A-Za-z0-9_-]+(\[\d+\])*(\.[A-Za-z0-9_-]+(\[\d+\])*)*$`)

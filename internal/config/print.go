@@ -1,0 +1,19 @@
+package config
+
+import (
+	"fmt"
+	"io"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Print writes the effective configuration as YAML, defaults filled in and
+// every secret shown as <secret>.
+func (c *Config) Print(w io.Writer) error {
+	enc := yaml.NewEncoder(w)
+	enc.SetIndent(2)
+	if err := enc.Encode(c); err != nil {
+		return fmt.Errorf("printing the configuration: %w", err)
+	}
+	return enc.Close()
+}

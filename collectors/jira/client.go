@@ -1,0 +1,349 @@
+package jira
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	gojira "github.com/andygrunwald/go-jira"
+	"github.com/cenkalti/backoff/v5"
+	"golang.org/x/time/rate"
+)
+
+// Error kinds callers can test with errors.Is.
+var (
+	// ErrRateLimited: the server kept answering 429 (or 503 with Retry-After)
+	// until the retry budget ran out.
+	ErrRateLimited = errors.New("rate limited by Jira")
+	// ErrAuth: the server refused the credentials (401) or the permission (403).
+	ErrAuth = errors.New("authentication failed")
+	// ErrTransient: a failure that is worth retrying (5xx, timeout, a body cut
+	// short); returned when the retry budget ran out.
+	ErrTransient = errors.New("transient failure")
+)
+
+// HTTPError is a non-2xx answer from Jira. Its message never contains
+// credentials: the URL is stripped of user info and the body is reduced to
+// Jira's error messages.
+type HTTPError struct {
+	Source   string
+	Method   string
+	URL      string // without credentials
+	Status   int
+	Messages []string // Jira's errorMessages / errors / message, when it sent any
+
+	kind       error // ErrAuth, ErrRateLimited, ErrTransient or nil
+	retryAfter *backoff.RetryAfterError
+	hint       string
+}
+
+func (e *HTTPError) Error() string {
+	var b strings.Builder
+	if e.kind == ErrAuth {
+		fmt.Fprintf(&b, "authentication failed for source %s (HTTP %d from %s)", e.Source, e.Status, e.URL)
+	} else {
+		fmt.Fprintf(&b, "HTTP %d from %s %s", e.Status, e.Method, e.URL)
+	}
+	if len(e.Messages) > 0 {
+		b.WriteString(": ")
+		b.WriteString(strings.Join(e.Messages, "; "))
+	}
+	if e.hint != "" {
+		b.WriteString(": ")
+		b.WriteString(e.hint)
+	}
+	return b.String()
+}
+
+// Unwrap lets errors.Is find the kind and backoff find the Retry-After.
+func (e *HTTPError) Unwrap() []error {
+	var out []error
+	if e.kind != nil {
+		out = append(out, e.kind)
+	}
+	if e.retryAfter != nil {
+		out = append(out, e.retryAfter)
+	}
+	return out
+}
+
+// transientError wraps a network failure or a body cut short.
+type transientError struct {
+	what string
+	err  error
+}
+
+func (e *transientError) Error() string { return e.what + ": " + e.err.Error() }
+func (e *transientError) Unwrap() []error {
+	return []error{ErrTransient, e.err}
+}
+
+// RetryConfig tunes the retries of one source.
+type RetryConfig struct {
+	// MaxAttempts per request, the first included (default 8).
+	MaxAttempts int `yaml:"max_attempts"`
+	// InitialBackoff is the first wait after a 5xx or timeout (default 500ms).
+	InitialBackoff time.Duration `yaml:"initial_backoff"`
+	// MaxBackoff caps one wait, Retry-After included (default 60s).
+	MaxBackoff time.Duration `yaml:"max_backoff"`
+	// MaxElapsed caps the time spent on one request (default 10m).
+	MaxElapsed time.Duration `yaml:"max_elapsed"`
+}
+
+// client does every HTTP request of a source: rate limit, per-attempt
+// timeout, retries, error classification, JSON decoding.
+type client struct {
+	source  string
+	jc      *gojira.Client
+	base    *url.URL
+	limiter *rate.Limiter
+	timeout time.Duration
+	retry   RetryConfig
+	authKey string // the config key to blame on 401/403
+	log     *slog.Logger
+
+	requests atomic.Int64
+	retries  atomic.Int64
+	// perEndpoint counts requests by endpoint name (for tests and stats)
+	endpoints endpointCounts
+}
+
+type endpointCounts struct {
+	search, other atomic.Int64
+}
+
+func newClient(source string, cfg *Config, log *slog.Logger) (*client, error) {
+	base, err := url.Parse(strings.TrimRight(cfg.URL, "/") + "/")
+	if err != nil {
+		return nil, fmt.Errorf("url: %w", err)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = cfg.Concurrency + 4
+	tr.MaxIdleConns = cfg.Concurrency + 4
+	var rt http.RoundTripper = tr
+	authKey := "auth"
+	switch {
+	case cfg.Auth.APIToken.IsSet():
+		rt = &gojira.BasicAuthTransport{Username: cfg.Auth.Email, Password: cfg.Auth.APIToken.Reveal(), Transport: tr}
+		authKey = "auth.email and auth.api_token"
+	case cfg.Auth.PersonalAccessToken.IsSet():
+		rt = &gojira.BearerAuthTransport{Token: cfg.Auth.PersonalAccessToken.Reveal(), Transport: tr}
+		authKey = "auth.personal_access_token"
+	case cfg.Auth.Password.IsSet():
+		rt = &gojira.BasicAuthTransport{Username: cfg.Auth.Username, Password: cfg.Auth.Password.Reveal(), Transport: tr}
+		authKey = "auth.username and auth.password"
+	}
+	jc, err := gojira.NewClient(&http.Client{Transport: rt}, base.String())
+	if err != nil {
+		return nil, fmt.Errorf("url: %w", err)
+	}
+	lim := rate.NewLimiter(rate.Inf, 1)
+	if cfg.RequestsPerSecond > 0 {
+		lim = rate.NewLimiter(rate.Limit(cfg.RequestsPerSecond), max(1, int(math.Ceil(cfg.RequestsPerSecond))))
+	}
+	return &client{
+		source: source, jc: jc, base: base, limiter: lim, timeout: cfg.Timeout,
+		retry: cfg.Retry, authKey: authKey, log: log,
+	}, nil
+}
+
+// redact returns u without user info, as a string safe for logs and errors.
+func redact(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	c := *u
+	c.User = nil
+	return c.String()
+}
+
+// getJSON requests path (relative to the base URL) and decodes the answer
+// into v, retrying transient failures.
+func (c *client) getJSON(ctx context.Context, path string, v any) error {
+	return c.call(ctx, http.MethodGet, path, nil, v)
+}
+
+func (c *client) postJSON(ctx context.Context, path string, body, v any) error {
+	return c.call(ctx, http.MethodPost, path, body, v)
+}
+
+// call does method path with retries and decodes the JSON answer into v.
+func (c *client) call(ctx context.Context, method, path string, body, v any) error {
+	eb := backoff.NewExponentialBackOff()
+	eb.InitialInterval = c.retry.InitialBackoff
+	eb.MaxInterval = c.retry.MaxBackoff
+	attempt := 0
+	op := func() (struct{}, error) {
+		attempt++
+		if attempt > 1 {
+			c.retries.Add(1)
+		}
+		err := c.once(ctx, method, path, body, v)
+		if err == nil {
+			return struct{}{}, nil
+		}
+		if ctx.Err() != nil {
+			return struct{}{}, backoff.Permanent(context.Cause(ctx))
+		}
+		if !errors.Is(err, ErrTransient) && !errors.Is(err, ErrRateLimited) {
+			return struct{}{}, backoff.Permanent(err)
+		}
+		var ra *backoff.RetryAfterError
+		if errors.As(err, &ra) && ra.Duration > c.retry.MaxBackoff {
+			ra.Duration = c.retry.MaxBackoff
+		}
+		return struct{}{}, err
+	}
+	_, err := backoff.Retry(ctx, op,
+		backoff.WithBackOff(eb),
+		backoff.WithMaxTries(uint(c.retry.MaxAttempts)),
+		backoff.WithMaxElapsedTime(c.retry.MaxElapsed),
+		backoff.WithNotify(func(err error, wait time.Duration) {
+			c.log.Debug("retrying Jira request", "source", c.source, "method", method, "path", path, "wait", wait, "error", err.Error())
+		}))
+	if err != nil && attempt > 1 && (errors.Is(err, ErrTransient) || errors.Is(err, ErrRateLimited)) {
+		return fmt.Errorf("giving up after %d attempts: %w", attempt, err)
+	}
+	return err
+}
+
+// once makes one attempt.
+func (c *client) once(ctx context.Context, method, path string, body, v any) error {
+	if err := c.limiter.Wait(ctx); err != nil {
+		return err
+	}
+	actx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	req, err := c.jc.NewRequestWithContext(actx, method, path, body)
+	if err != nil {
+		return fmt.Errorf("building request %s %s: %w", method, path, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	where := redact(req.URL)
+	c.requests.Add(1)
+	if strings.Contains(path, "/search") {
+		c.endpoints.search.Add(1)
+	} else {
+		c.endpoints.other.Add(1)
+	}
+	resp, err := c.jc.Do(req, nil)
+	if err != nil && (resp == nil || resp.Response == nil) {
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+		// Network error or per-attempt timeout: worth a retry. Strip the
+		// URL from *url.Error so nothing but our redacted form shows.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return &transientError{what: method + " " + where, err: err}
+	}
+	defer resp.Body.Close()
+	data, rerr := io.ReadAll(resp.Body)
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return c.httpError(method, where, resp.Response, data)
+	}
+	if rerr != nil {
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+		return &transientError{what: "reading answer of " + method + " " + where, err: rerr}
+	}
+	if v == nil {
+		return nil
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) && strings.Contains(se.Error(), "unexpected end") || errors.Is(err, io.ErrUnexpectedEOF) {
+			return &transientError{what: "answer of " + method + " " + where + " was cut short", err: err}
+		}
+		if len(bytes.TrimSpace(data)) > 0 && bytes.TrimSpace(data)[0] == '<' {
+			return fmt.Errorf("malformed JSON from %s %s: got HTML (is url the Jira base URL?)", method, where)
+		}
+		return fmt.Errorf("malformed JSON from %s %s: %w", method, where, err)
+	}
+	return nil
+}
+
+func (c *client) httpError(method, where string, resp *http.Response, body []byte) error {
+	e := &HTTPError{Source: c.source, Method: method, URL: where, Status: resp.StatusCode, Messages: jiraMessages(body)}
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+		e.kind = ErrAuth
+		e.Messages = nil // auth bodies may echo the user; keep the line short
+		e.hint = "check " + c.authKey + " and that the account may read this site"
+	case resp.StatusCode == http.StatusTooManyRequests:
+		e.kind = ErrRateLimited
+		e.retryAfter = retryAfter(resp.Header)
+	case resp.StatusCode == http.StatusServiceUnavailable:
+		e.kind = ErrTransient
+		e.retryAfter = retryAfter(resp.Header)
+	case resp.StatusCode >= 500:
+		e.kind = ErrTransient
+	case resp.StatusCode == http.StatusGone:
+		e.hint = "this search endpoint was removed from Jira Cloud; set deployment: cloud (or auto) so /rest/api/3/search/jql is used"
+	case resp.StatusCode == http.StatusNotFound:
+		e.hint = "check url (the Jira base URL) and that the project or board exists"
+	}
+	return e
+}
+
+// retryAfter reads Retry-After (seconds or HTTP date) or X-RateLimit-Reset
+// (ISO timestamp). nil means the server said nothing: use the backoff.
+func retryAfter(h http.Header) *backoff.RetryAfterError {
+	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
+		if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+			return &backoff.RetryAfterError{Duration: time.Duration(s) * time.Second}
+		}
+		if t, err := http.ParseTime(v); err == nil {
+			return &backoff.RetryAfterError{Duration: max(0, time.Until(t))}
+		}
+	}
+	if v := strings.TrimSpace(h.Get("X-RateLimit-Reset")); v != "" {
+		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04Z07:00", "2006-01-02T15:04:05.999Z0700"} {
+			if t, err := time.Parse(layout, v); err == nil {
+				return &backoff.RetryAfterError{Duration: max(0, time.Until(t))}
+			}
+		}
+	}
+	return nil
+}
+
+// jiraMessages extracts the human messages of a Jira error body:
+// {"errorMessages":[…],"errors":{k:v}} or Cloud's {"message":…}. HTML and
+// other bodies give nothing (they would only add noise).
+func jiraMessages(body []byte) []string {
+	var eb struct {
+		ErrorMessages []string          `json:"errorMessages"`
+		Errors        map[string]string `json:"errors"`
+		Message       string            `json:"message"`
+	}
+	if json.Unmarshal(body, &eb) != nil {
+		return nil
+	}
+	out := append([]string(nil), eb.ErrorMessages...)
+	for k, v := range eb.Errors {
+		out = append(out, k+": "+v)
+	}
+	if eb.Message != "" {
+		out = append(out, eb.Message)
+	}
+	for i, m := range out {
+		if len(m) > 300 {
+			out[i] = m[:300] + "…"
+		}
+	}
+	return out
+}

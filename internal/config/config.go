@@ -256,7 +256,7 @@ func Parse(data []byte, file string, opts Options) (*Config, error) {
 	}
 	for _, err := range cfg.validate() {
 		path, msg := splitPath(err.Error())
-		if reported[path] {
+		if related(reported, path) {
 			continue
 		}
 		pos := d.where(path)
@@ -268,6 +268,24 @@ func Parse(data []byte, file string, opts Options) (*Config, error) {
 		return nil, e
 	}
 	return cfg, nil
+}
+
+// related reports whether path or a key above or below it has a problem
+// already: a key that did not decode makes checks of its parents and
+// children meaningless.
+func related(reported map[string]bool, path string) bool {
+	for p := range reported {
+		if p == path || p == "" || within(p, path) || within(path, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// within reports whether path lies under parent ("a.b" under "a", "a[0]" under "a").
+func within(path, parent string) bool {
+	return parent != "" && strings.HasPrefix(path, parent) && len(path) > len(parent) &&
+		(path[len(parent)] == '.' || path[len(parent)] == '[')
 }
 
 // parseYAML parses data into its document's root node. A syntax error is

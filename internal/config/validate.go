@@ -113,7 +113,7 @@ func validateDSN(d DSN) []error {
 	}
 	scheme := d.Scheme()
 	switch scheme {
-	case "clickhouse":
+	case "clickhouse", "tcp":
 		u, err := url.Parse(raw)
 		if err != nil {
 			// url's error quotes the DSN, password and all: never show it.
@@ -133,6 +133,8 @@ func validateDSN(d DSN) []error {
 		}
 	case "":
 		return []error{fmt.Errorf("%s: %s has no scheme; %s", key, d.String(), dsnHelp)}
+	case "http", "https":
+		return []error{fmt.Errorf("%s: scheme %q is not supported: pmo speaks ClickHouse's native protocol; expected clickhouse://user:password@host:9000/database (port 9440 with ?secure=true)", key, scheme)}
 	default:
 		return []error{fmt.Errorf("%s: unknown scheme %q; %s", key, scheme, dsnHelp)}
 	}

@@ -1,0 +1,266 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/pmo-oss/pmo/collectors"
+	"github.com/pmo-oss/pmo/internal/config"
+	"github.com/pmo-oss/pmo/internal/model"
+)
+
+func (a *App) collectCommand() *cobra.Command {
+	var (
+		only []string
+		full bool
+	)
+	cmd := &cobra.Command{
+		Use:   "collect",
+		Short: "Collect the configured sources into the warehouse",
+		Long: `Collect reads every configured source (or those named by --source) into the
+warehouse, incrementally from each source's stored cursor; --full re-reads
+everything. Run pmo migrate first. On a terminal a progress bar shows how far
+each source is; otherwise progress goes to the structured log. A summary per
+source ends the run. One failing source does not stop the others; the exit
+code is 1 if any failed.`,
+		Example: `  pmo collect
+  pmo collect --source jira-cloud
+  pmo collect --source jira-cloud --source jira-dc --full
+  pmo collect --log-format json 2> collect.log`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			ctx := cmd.Context()
+			cfg, err := a.loadConfig(false)
+			if err != nil {
+				return err
+			}
+			sources, err := selectSources(cfg, only)
+			if err != nil {
+				return withCode(ExitUsage, err)
+			}
+			// Build every collector before touching the warehouse, so a
+			// configuration problem costs nothing.
+			cols := make([]collectors.Collector, len(sources))
+			for i, s := range sources {
+				t, err := collectors.Lookup(s.Type)
+				if err != nil {
+					return withCode(ExitUsage, fmt.Errorf("source %s: %w", s.Name, err))
+				}
+				c, err := t.New(s.Name, s.Settings)
+				if err != nil {
+					return withCode(ExitUsage, fmt.Errorf("setting up source %s (%s): %w", s.Name, s.Type, err))
+				}
+				cols[i] = c
+			}
+			w, err := a.openWarehouse(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer closeWarehouse(w, &err)
+			if v, verr := w.SchemaVersion(ctx); verr == nil && v == 0 {
+				return fmt.Errorf("the warehouse %s (database %s) has no schema yet; run pmo migrate first", cfg.Warehouse.DSN.String(), w.Database())
+			}
+			sink := w.Sink()
+			var all []collectors.Stats
+			var failed []string
+			for _, c := range cols {
+				if ctx.Err() != nil {
+					break
+				}
+				st, cerr := a.collectOne(cmd, c, sink, full)
+				if cerr != nil {
+					a.logger.Error("collection failed", "source", c.Source(), "err", a.cfg.Scrub(cerr.Error()))
+					failed = append(failed, c.Source())
+					err = errors.Join(err, fmt.Errorf("collecting source %s: %w", c.Source(), cerr))
+				}
+				all = append(all, st)
+			}
+			if ferr := sink.Close(ctx); ferr != nil {
+				err = errors.Join(err, fmt.Errorf("writing the last records to the warehouse: %w", ferr))
+			}
+			printSummary(a.Stdout, all, failed)
+			return err
+		},
+	}
+	cmd.Flags().StringArrayVarP(&only, "source", "s", nil, "collect only this source (repeatable)")
+	cmd.Flags().BoolVar(&full, "full", false, "ignore the stored cursors and re-read everything")
+	return cmd
+}
+
+// selectSources returns the configured sources named in only (all when
+// only is empty), in configuration order.
+func selectSources(cfg *config.Config, only []string) ([]config.Source, error) {
+	if len(cfg.Sources) == 0 {
+		where := "the configuration"
+		if cfg.File != "" {
+			where = cfg.File
+		}
+		return nil, fmt.Errorf("%s has no sources; add one under sources: (see pmo.example.yaml)", where)
+	}
+	if len(only) == 0 {
+		return cfg.Sources, nil
+	}
+	want := map[string]bool{}
+	for _, n := range only {
+		want[n] = true
+	}
+	var out []config.Source
+	var names []string
+	for _, s := range cfg.Sources {
+		names = append(names, s.Name)
+		if want[s.Name] {
+			out = append(out, s)
+			delete(want, s.Name)
+		}
+	}
+	for n := range want {
+		return nil, fmt.Errorf("--source %s: no source of that name in the configuration; expected one of: %s", n, strings.Join(names, ", "))
+	}
+	return out, nil
+}
+
+// collectOne runs one collector with a progress bar (terminal) or progress
+// logs (otherwise).
+func (a *App) collectOne(cmd *cobra.Command, c collectors.Collector, sink collectors.Sink, full bool) (collectors.Stats, error) {
+	log := a.logger.With("source", c.Source())
+	log.Info("collecting", "full", full)
+	start := time.Now()
+	opts := collectors.Options{Full: full, Logger: log}
+	var bar *progressBar
+	if a.IsTerminal(a.Stderr) {
+		bar = &progressBar{out: a.Stderr, source: c.Source()}
+		opts.Progress = bar.update
+	} else {
+		opts.Progress = progressLogger(log)
+	}
+	st, err := c.Collect(cmd.Context(), sink, opts)
+	if bar != nil {
+		bar.finish()
+	}
+	if st.Source == "" {
+		st.Source = c.Source()
+	}
+	if st.Duration == 0 {
+		st.Duration = time.Since(start)
+	}
+	if err == nil {
+		log.Info("collected", "issues", st.Records[model.KindIssue], "changes", st.Records[model.KindChange],
+			"requests", st.Requests, "retries", st.Retries, "duration", st.Duration.Round(time.Millisecond).String())
+	}
+	return st, err
+}
+
+// progressBar shows one bar per phase of a source's collection.
+type progressBar struct {
+	mu     sync.Mutex
+	out    io.Writer
+	source string
+	phase  string
+	bar    *progressbar.ProgressBar
+}
+
+func (p *progressBar) update(pr collectors.Progress) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar == nil || pr.Phase != p.phase {
+		if p.bar != nil {
+			_ = p.bar.Finish()
+			fmt.Fprintln(p.out)
+		}
+		p.phase = pr.Phase
+		max := pr.Total
+		if max <= 0 {
+			max = -1 // unknown: a spinner with a count
+		}
+		p.bar = progressbar.NewOptions64(max,
+			progressbar.OptionSetWriter(p.out),
+			progressbar.OptionSetDescription(fmt.Sprintf("%s %-9s", p.source, pr.Phase)),
+			progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(),
+			progressbar.OptionSetItsString("items"),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionSetWidth(30),
+		)
+	}
+	if pr.Total > 0 && pr.Total != p.bar.GetMax64() {
+		p.bar.ChangeMax64(pr.Total)
+	}
+	_ = p.bar.Set64(pr.Done)
+}
+
+func (p *progressBar) finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar != nil {
+		_ = p.bar.Finish()
+		fmt.Fprintln(p.out)
+	}
+}
+
+// progressLogger logs progress at most every 10 seconds and at each new
+// phase.
+func progressLogger(log interface {
+	Info(msg string, args ...any)
+}) func(collectors.Progress) {
+	var (
+		mu    sync.Mutex
+		phase string
+		last  time.Time
+	)
+	return func(p collectors.Progress) {
+		mu.Lock()
+		defer mu.Unlock()
+		if p.Phase == phase && time.Since(last) < 10*time.Second {
+			return
+		}
+		phase, last = p.Phase, time.Now()
+		log.Info("progress", "phase", p.Phase, "done", p.Done, "total", p.Total, "issues_seen", p.IssuesSeen)
+	}
+}
+
+// printSummary writes one line per source and a total.
+func printSummary(w io.Writer, stats []collectors.Stats, failed []string) {
+	if len(stats) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "source\tissues\tchanges\tsprints\tworklogs\trequests\tretries\tduration\tissues/s\t")
+	var total collectors.Stats
+	total.Records = map[model.Kind]int64{}
+	row := func(name string, s collectors.Stats) {
+		rate := 0.0
+		if s.Duration > 0 {
+			rate = float64(s.Records[model.KindIssue]) / s.Duration.Seconds()
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%.1f\t\n", name,
+			s.Records[model.KindIssue], s.Records[model.KindChange], s.Records[model.KindSprint], s.Records[model.KindWorklog],
+			s.Requests, s.Retries, s.Duration.Round(time.Millisecond), rate)
+	}
+	for _, s := range stats {
+		name := s.Source
+		for _, f := range failed {
+			if f == s.Source {
+				name += " (failed)"
+			}
+		}
+		row(name, s)
+		for k, n := range s.Records {
+			total.Records[k] += n
+		}
+		total.Requests += s.Requests
+		total.Retries += s.Retries
+		total.Duration += s.Duration
+	}
+	if len(stats) > 1 {
+		row("total", total)
+	}
+	_ = tw.Flush()
+}

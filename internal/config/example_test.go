@@ -1,0 +1,88 @@
+package config_test
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pmo-oss/pmo/collectors"
+	_ "github.com/pmo-oss/pmo/collectors/all" // the real collector types
+	"github.com/pmo-oss/pmo/internal/config"
+)
+
+// TestExampleConfig loads the repository's pmo.example.yaml so it cannot
+// rot: every key must decode into today's structs and validate.
+func TestExampleConfig(t *testing.T) {
+	path := filepath.Join("..", "..", "pmo.example.yaml")
+	secrets := map[string]string{"/run/secrets/jira-dc-token": "dc-pat-value\n"}
+	opts := config.Options{
+		LookupEnv: func(k string) (string, bool) {
+			if k == "JIRA_TOKEN" {
+				return "cloud-token-value", true
+			}
+			return "", false
+		},
+		ReadFile: func(p string) ([]byte, error) {
+			if v, ok := secrets[p]; ok {
+				return []byte(v), nil
+			}
+			return nil, &fs.PathError{Op: "open", Path: p, Err: fs.ErrNotExist}
+		},
+	}
+	cfg, err := config.Load(path, opts)
+	if err != nil {
+		t.Fatalf("pmo.example.yaml does not load:\n%v", err)
+	}
+	if cfg.Warehouse.DSN != config.DefaultDSN {
+		t.Errorf("example warehouse dsn = %q, want the embedded default %q", cfg.Warehouse.DSN.Reveal(), config.DefaultDSN)
+	}
+	want := map[string]string{"jira-cloud": "jira", "jira-dc": "jira"}
+	if len(cfg.Sources) != len(want) {
+		t.Fatalf("example has %d sources, want %d", len(cfg.Sources), len(want))
+	}
+	for _, s := range cfg.Sources {
+		if want[s.Name] != s.Type || s.Settings == nil || s.Schedule == "" {
+			t.Errorf("source %+v: want type %q with settings and a schedule", s, want[s.Name])
+		}
+		if _, err := collectors.Lookup(s.Type); err != nil {
+			t.Error(err)
+		}
+	}
+	var buf bytes.Buffer
+	if err := cfg.Print(&buf); err != nil {
+		t.Fatal(err)
+	}
+	for _, sec := range []string{"cloud-token-value", "dc-pat-value"} {
+		if strings.Contains(buf.String(), sec) {
+			t.Errorf("printed example shows secret %q", sec)
+		}
+	}
+	if !strings.Contains(buf.String(), "<secret>") {
+		t.Errorf("printed example lacks <secret>:\n%s", buf.String())
+	}
+}
+
+// TestExampleConfigNeedsItsSecrets shows what a user sees when the
+// example's token is not exported: the key, the variable and the fix.
+func TestExampleConfigNeedsItsSecrets(t *testing.T) {
+	_, err := config.Load(filepath.Join("..", "..", "pmo.example.yaml"), config.Options{
+		LookupEnv: func(string) (string, bool) { return "", false },
+		ReadFile:  func(p string) ([]byte, error) { return nil, fs.ErrNotExist },
+	})
+	var ce *config.Error
+	if !errors.As(err, &ce) {
+		t.Fatalf("want a *config.Error, got %v", err)
+	}
+	got := err.Error()
+	for _, want := range []string{"sources[0].auth.api_token: environment variable JIRA_TOKEN is not set", "sources[1].auth.personal_access_token_file: cannot read"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("error lacks %q:\n%s", want, got)
+		}
+	}
+	if len(ce.Problems) != 2 {
+		t.Errorf("want exactly 2 problems, got %d:\n%s", len(ce.Problems), got)
+	}
+}

@@ -1,0 +1,67 @@
+package config
+
+import (
+	"net/url"
+	"reflect"
+	"strings"
+)
+
+// Secrets returns every secret value in the configuration (secret.Secret
+// fields, collector settings included, and passwords inside the DSN), so a
+// caller can scrub them from any text that might reach a user or a log.
+func (c *Config) Secrets() []string {
+	var out []string
+	var walk func(v reflect.Value)
+	walk = func(v reflect.Value) {
+		switch v.Kind() {
+		case reflect.Pointer, reflect.Interface:
+			if !v.IsNil() {
+				walk(v.Elem())
+			}
+		case reflect.Struct:
+			for i := 0; i < v.NumField(); i++ {
+				if v.Type().Field(i).IsExported() {
+					walk(v.Field(i))
+				}
+			}
+		case reflect.Slice, reflect.Array:
+			for i := 0; i < v.Len(); i++ {
+				walk(v.Index(i))
+			}
+		case reflect.Map:
+			for _, k := range v.MapKeys() {
+				walk(v.MapIndex(k))
+			}
+		case reflect.String:
+			if v.Type() == secretType && v.Len() > 0 {
+				out = append(out, v.String())
+			}
+		}
+	}
+	walk(reflect.ValueOf(c))
+	if u, err := url.Parse(c.Warehouse.DSN.Reveal()); err == nil {
+		if u.User != nil {
+			if pw, ok := u.User.Password(); ok && pw != "" {
+				out = append(out, pw, url.QueryEscape(pw))
+			}
+		}
+		for k, vals := range u.Query() {
+			for _, p := range secretParams {
+				if strings.EqualFold(k, p) {
+					out = append(out, vals...)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// Scrub replaces every secret of the configuration in s with <secret>.
+func (c *Config) Scrub(s string) string {
+	for _, sec := range c.Secrets() {
+		if len(sec) >= 3 { // a one- or two-letter "secret" would mangle ordinary text
+			s = strings.ReplaceAll(s, sec, "<secret>")
+		}
+	}
+	return s
+}

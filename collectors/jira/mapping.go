@@ -168,8 +168,9 @@ func (m *mapper) issueInner(w *wIssue) (issueParts, error) {
 		st                   wStatus
 		res, prio            wIDName
 		assignee, reporter   wUser
-		created, updated     string
-		resolved, due        string
+		created, updated     flexString
+		resolved             flexString
+		due                  string
 		comps, fixV, affV    []wIDName
 		parent               wParent
 		orig, remain, spent  *float64
@@ -196,7 +197,13 @@ func (m *mapper) issueInner(w *wIssue) (issueParts, error) {
 		}
 	}
 	var err error
-	if hasWorklog, err = decodeField(f, "worklog", &worklog); err != nil {
+	if raw := bytes.TrimSpace(f["worklog"]); len(raw) > 0 && raw[0] == '[' {
+		// A bare list (seen in API documentation examples).
+		hasWorklog, err = decodeField(f, "worklog", &worklog.Worklogs)
+	} else {
+		hasWorklog, err = decodeField(f, "worklog", &worklog)
+	}
+	if err != nil {
 		return p, err
 	}
 	_ = hasTimes
@@ -222,17 +229,17 @@ func (m *mapper) issueInner(w *wIssue) (issueParts, error) {
 	if created == "" {
 		return p, fmt.Errorf("field created: missing (request it in fields)")
 	}
-	if is.Created, err = parseTime(created); err != nil {
+	if is.Created, err = parseTime(string(created)); err != nil {
 		return p, fmt.Errorf("field created: %w", err)
 	}
 	if updated != "" {
-		if is.Updated, err = parseTime(updated); err != nil {
+		if is.Updated, err = parseTime(string(updated)); err != nil {
 			return p, fmt.Errorf("field updated: %w", err)
 		}
 	} else {
 		is.Updated = is.Created
 	}
-	if is.Resolved, err = optTime(resolved); err != nil {
+	if is.Resolved, err = optTime(string(resolved)); err != nil {
 		return p, fmt.Errorf("field resolutiondate: %w", err)
 	}
 	if is.DueDate, err = optDate(due); err != nil {

@@ -257,6 +257,9 @@ type wLink struct {
 // RFC 3339 with a colon in the offset. The result is UTC.
 func parseTime(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
+	if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return time.UnixMilli(ms).UTC(), nil // epoch milliseconds (seen in API examples)
+	}
 	t, err := time.Parse("2006-01-02T15:04:05Z0700", s)
 	if err != nil {
 		t, err = time.Parse(time.RFC3339Nano, s)

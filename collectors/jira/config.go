@@ -156,10 +156,10 @@ func (c *Config) Validate() []error {
 	if strings.Contains(strings.ToLower(c.JQL), "order by") {
 		add("jql: must not contain ORDER BY (the collector orders by updated)")
 	}
-	for key, v := range map[string]string{"fields.story_points": c.Fields.StoryPoints, "fields.sprint": c.Fields.Sprint,
-		"fields.epic_link": c.Fields.EpicLink, "fields.flagged": c.Fields.Flagged} {
-		if v != "" && !customFieldRE.MatchString(v) {
-			add("%s: %q must be a custom field id like customfield_10016 (see /rest/api/2/field)", key, v)
+	for _, f := range []struct{ key, v string }{{"fields.story_points", c.Fields.StoryPoints}, {"fields.sprint", c.Fields.Sprint},
+		{"fields.epic_link", c.Fields.EpicLink}, {"fields.flagged", c.Fields.Flagged}} {
+		if f.v != "" && !customFieldRE.MatchString(f.v) {
+			add("%s: %q must be a custom field id like customfield_10016 (see /rest/api/2/field)", f.key, f.v)
 		}
 	}
 	if c.Concurrency < 1 || c.Concurrency > 64 {

@@ -1,0 +1,326 @@
+package jira_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pmo-oss/pmo/collectors"
+	"github.com/pmo-oss/pmo/collectors/collectortest"
+	"github.com/pmo-oss/pmo/collectors/jira"
+	"github.com/pmo-oss/pmo/collectors/jira/jirasim"
+	"github.com/pmo-oss/pmo/internal/model"
+	"github.com/pmo-oss/pmo/internal/secret"
+)
+
+// startSim starts a simulator and returns it with its base URL.
+func startSim(t testing.TB, cfg jirasim.Config) (*jirasim.Server, string) {
+	t.Helper()
+	sim, err := jirasim.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := sim.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sim.Close)
+	// Until the simulator serves its endpoints, say so rather than fail.
+	resp, err := http.Get(u + "/rest/api/2/serverInfo")
+	if err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusNotFound && os.Getenv("CI") != "true" {
+			t.Skip("jirasim does not serve /rest/api/2/serverInfo yet; skipping")
+		}
+	}
+	return sim, u
+}
+
+// simProjects lists the simulator's project keys.
+func simProjects(t testing.TB, sim *jirasim.Server, base string) []string {
+	t.Helper()
+	cfg := sim.Config()
+	req, _ := http.NewRequest("GET", base+"/rest/api/2/project", nil)
+	if cfg.Mode == jirasim.Cloud {
+		req, _ = http.NewRequest("GET", base+"/rest/api/3/project/search?maxResults=1000", nil)
+		req.SetBasicAuth(cfg.Email, cfg.APIToken)
+	} else {
+		req.Header.Set("Authorization", "Bearer "+cfg.PAT)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	type p struct {
+		Key string `json:"key"`
+	}
+	var ps []p
+	if cfg.Mode == jirasim.Cloud {
+		var pg struct{ Values []p }
+		err = json.NewDecoder(resp.Body).Decode(&pg)
+		ps = pg.Values
+	} else {
+		err = json.NewDecoder(resp.Body).Decode(&ps)
+	}
+	if err != nil {
+		t.Fatalf("listing simulator projects: %v", err)
+	}
+	var keys []string
+	for _, x := range ps {
+		keys = append(keys, x.Key)
+	}
+	if len(keys) == 0 {
+		t.Fatal("the simulator has no projects")
+	}
+	return keys
+}
+
+func simConfig(t testing.TB, sim *jirasim.Server, base string) *jira.Config {
+	t.Helper()
+	c := jira.NewConfig()
+	c.URL = base
+	sc := sim.Config()
+	if sc.Mode == jirasim.Cloud {
+		c.Auth.Email, c.Auth.APIToken = sc.Email, secret.Secret(sc.APIToken)
+	} else {
+		c.Auth.PersonalAccessToken = secret.Secret(sc.PAT)
+	}
+	c.Projects = simProjects(t, sim, base)
+	c.RequestsPerSecond = 0
+	c.Concurrency = 8
+	c.PageSize = 1000 // the simulator caps it; the collector must page by what it gets
+	c.Timeout = 5 * time.Second
+	c.Retry = jira.RetryConfig{MaxAttempts: 30, InitialBackoff: time.Millisecond, MaxBackoff: 50 * time.Millisecond, MaxElapsed: time.Minute}
+	return c
+}
+
+func truthCounts(tr jirasim.Truth) map[model.Kind]int {
+	return map[model.Kind]int{
+		model.KindProject: tr.Projects, model.KindStatus: tr.Statuses, model.KindBoard: tr.Boards,
+		model.KindSprint: tr.Sprints, model.KindVersion: tr.Versions, model.KindIssue: tr.Issues,
+		model.KindChange: tr.Changes, model.KindWorklog: tr.Worklogs, model.KindLink: tr.Links,
+	}
+}
+
+func newCollector(t testing.TB, cfg *jira.Config) collectors.Collector {
+	t.Helper()
+	c, err := jira.New("sim", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func testLogger(t testing.TB) *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func simSize() int {
+	if testing.Short() {
+		return 1000
+	}
+	return 10_000
+}
+
+func searchRequests(m map[string]int64) int64 {
+	var n int64
+	for k, v := range m {
+		if strings.Contains(k, "search") {
+			n += v
+		}
+	}
+	return n
+}
+
+func perIssueChanges(sink *collectortest.MemorySink) map[string]int {
+	keys := map[string]string{}
+	for _, r := range sink.Records(model.KindIssue) {
+		is := r.(model.Issue)
+		keys[is.ID] = is.Key
+	}
+	out := map[string]int{}
+	for _, r := range sink.Records(model.KindChange) {
+		out[keys[r.(model.Change).IssueID]]++
+	}
+	return out
+}
+
+// TestSimTruth collects the simulator in both modes and compares every
+// record kind with its ground truth, then re-runs and expects no change and
+// at most one search request per project.
+func TestSimTruth(t *testing.T) {
+	for _, mode := range []jirasim.Mode{jirasim.Cloud, jirasim.DataCenter} {
+		t.Run(string(mode), func(t *testing.T) {
+			sim, base := startSim(t, jirasim.Config{Mode: mode, Issues: simSize(), Seed: 7})
+			cfg := simConfig(t, sim, base)
+			sink := collectortest.NewMemorySink()
+			opts := collectors.Options{Logger: testLogger(t)}
+			st, err := newCollector(t, cfg).Collect(context.Background(), sink, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr := sim.Truth()
+			collectortest.CheckCounts(t, sink.Counts(), truthCounts(tr))
+			collectortest.CheckRecords(t, "sim", sink)
+			collectortest.CheckStats(t, "sim", st, sink)
+			if tr.ChangesByIssue != nil {
+				got := perIssueChanges(sink)
+				bad := 0
+				for k, n := range tr.ChangesByIssue {
+					if got[k] != n {
+						if bad++; bad <= 5 {
+							t.Errorf("issue %s: %d changes, want %d", k, got[k], n)
+						}
+					}
+				}
+			}
+			t.Logf("%s: %d issues in %s, %d requests (%v), %d retries", mode, tr.Issues, st.Duration.Round(time.Millisecond),
+				st.Requests, sim.Requests(), st.Retries)
+
+			// Immediate re-run.
+			before := sink.Digest()
+			sim.ResetRequests()
+			st2, err := newCollector(t, cfg).Collect(context.Background(), sink, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sink.Digest() != before {
+				t.Error("an immediate re-run changed the stored records")
+			}
+			if n := searchRequests(sim.Requests()); n > int64(len(cfg.Projects)) {
+				t.Errorf("re-run made %d search requests for %d projects (%v)", n, len(cfg.Projects), sim.Requests())
+			}
+			collectortest.CheckCursorsForward(t, sink.CursorHistory())
+			t.Logf("re-run: %d requests %v", st2.Requests, sim.Requests())
+		})
+	}
+}
+
+// TestSimFaults runs against a simulator that fails 20% of requests.
+func TestSimFaults(t *testing.T) {
+	for _, mode := range []jirasim.Mode{jirasim.Cloud, jirasim.DataCenter} {
+		t.Run(string(mode), func(t *testing.T) {
+			sim, base := startSim(t, jirasim.Config{Mode: mode, Issues: simSize() / 5, Seed: 11,
+				Faults: jirasim.Faults{Rate: 0.2, Seed: 3, RetryAfter: 0, Timeout: 3 * time.Second,
+					Kinds: []jirasim.FaultKind{jirasim.Fault429, jirasim.Fault500, jirasim.FaultTimeout, jirasim.FaultTruncate, jirasim.Fault503}}})
+			cfg := simConfig(t, sim, base)
+			cfg.Timeout = 300 * time.Millisecond
+			sink := collectortest.NewMemorySink()
+			st, err := newCollector(t, cfg).Collect(context.Background(), sink, collectors.Options{Logger: testLogger(t)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Retries == 0 {
+				t.Error("no retries: the faults did not happen")
+			}
+			collectortest.CheckCounts(t, sink.Counts(), truthCounts(sim.Truth()))
+			t.Logf("%d requests, %d retries, %s", st.Requests, st.Retries, st.Duration.Round(time.Millisecond))
+		})
+	}
+}
+
+// countingSink cancels the run after a number of records.
+type countingSink struct {
+	*collectortest.MemorySink
+	n      atomic.Int64
+	after  int64
+	cancel context.CancelFunc
+}
+
+func (s *countingSink) Put(ctx context.Context, recs ...model.Record) error {
+	if s.n.Add(int64(len(recs))) > s.after && s.cancel != nil {
+		s.cancel()
+	}
+	return s.MemorySink.Put(ctx, recs...)
+}
+
+// TestSimResume cancels a run mid-way, runs again and expects the truth.
+func TestSimResume(t *testing.T) {
+	for _, mode := range []jirasim.Mode{jirasim.Cloud, jirasim.DataCenter} {
+		t.Run(string(mode), func(t *testing.T) {
+			sim, base := startSim(t, jirasim.Config{Mode: mode, Issues: simSize() / 2, Seed: 5})
+			cfg := simConfig(t, sim, base)
+			mem := collectortest.NewMemorySink()
+			ctx, cancel := context.WithCancel(context.Background())
+			sink := &countingSink{MemorySink: mem, after: int64(sim.Truth().Changes / 2), cancel: cancel}
+			_, err := newCollector(t, cfg).Collect(ctx, sink, collectors.Options{Logger: testLogger(t)})
+			cancel()
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("cancelled run returned %v, want context.Canceled", err)
+			}
+			partial := mem.Counts()[model.KindIssue]
+			if _, err := newCollector(t, cfg).Collect(context.Background(), mem, collectors.Options{Logger: testLogger(t)}); err != nil {
+				t.Fatal(err)
+			}
+			collectortest.CheckCounts(t, mem.Counts(), truthCounts(sim.Truth()))
+			collectortest.CheckCursorsForward(t, mem.CursorHistory())
+			t.Logf("cancelled with %d issues stored; resumed to %d", partial, mem.Counts()[model.KindIssue])
+		})
+	}
+}
+
+// TestSimIncremental updates and deletes issues in the simulator; the next
+// run picks up the updates and marks the deleted issues.
+func TestSimIncremental(t *testing.T) {
+	for _, mode := range []jirasim.Mode{jirasim.Cloud, jirasim.DataCenter} {
+		t.Run(string(mode), func(t *testing.T) {
+			sim, base := startSim(t, jirasim.Config{Mode: mode, Issues: 2000, Seed: 9})
+			cfg := simConfig(t, sim, base)
+			cfg.ReconcileEvery = time.Nanosecond // every run
+			sink := collectortest.NewMemorySink()
+			opts := collectors.Options{Logger: testLogger(t)}
+			if _, err := newCollector(t, cfg).Collect(context.Background(), sink, opts); err != nil {
+				t.Fatal(err)
+			}
+			touched := sim.Touch(40)
+			sim.Delete(touched[0], touched[1], touched[2])
+			sim.ResetRequests()
+			st, err := newCollector(t, cfg).Collect(context.Background(), sink, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			collectortest.CheckCounts(t, sink.Counts(), truthCounts(sim.Truth()))
+			if got := sink.Counts()[model.KindIssueDeleted]; got != 3 {
+				t.Errorf("%d deletions recorded, want 3", got)
+			}
+			if st.Records[model.KindIssue] > 200 {
+				t.Errorf("incremental run re-read %d issues for 40 updated", st.Records[model.KindIssue])
+			}
+			t.Logf("incremental: %d issues, %d requests %v", st.Records[model.KindIssue], st.Requests, sim.Requests())
+		})
+	}
+}
+
+// TestSimConformance runs the collector conformance suite.
+func TestSimConformance(t *testing.T) {
+	sim, base := startSim(t, jirasim.Config{Mode: jirasim.Cloud, Issues: 1000, Seed: 1})
+	cfg := simConfig(t, sim, base)
+	collectortest.Run(t, collectortest.Suite{
+		New:   func(t *testing.T) collectors.Collector { return newCollector(t, cfg) },
+		Truth: func(t *testing.T) map[model.Kind]int { return truthCounts(sim.Truth()) },
+	})
+}
+
+func TestSimAuthFailure(t *testing.T) {
+	sim, base := startSim(t, jirasim.Config{Mode: jirasim.Cloud, Issues: 100})
+	cfg := simConfig(t, sim, base)
+	cfg.Auth.APIToken = "wrong-token-d3adb33f"
+	_, err := newCollector(t, cfg).Collect(context.Background(), collectortest.NewMemorySink(), collectors.Options{Logger: testLogger(t)})
+	if !errors.Is(err, jira.ErrAuth) {
+		t.Fatalf("got %v, want ErrAuth", err)
+	}
+	if !strings.Contains(err.Error(), "authentication failed for source sim") || strings.Contains(err.Error(), "d3adb33f") {
+		t.Errorf("error %q", err)
+	}
+}

@@ -1,9 +1,22 @@
 package warehouse
 
 import (
+	"bytes"
 	"context"
-	"errors"
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"text/template"
+	"time"
 )
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
 
 // MigrateResult tells what Migrate did.
 type MigrateResult struct {
@@ -11,13 +24,234 @@ type MigrateResult struct {
 	Applied  []string // names of the migrations applied, e.g. "001_tables"
 }
 
+// migration is one embedded migration file.
+type migration struct {
+	version int
+	name    string // file name without .sql
+	text    string
+}
+
+var migrationName = regexp.MustCompile(`^(\d{3})_[a-z0-9_]+\.sql$`)
+
+// loadMigrations reads the embedded migrations in order.
+func loadMigrations(fsys fs.FS) ([]migration, error) {
+	entries, err := fs.ReadDir(fsys, "migrations")
+	if err != nil {
+		return nil, fmt.Errorf("reading embedded migrations: %w", err)
+	}
+	var ms []migration
+	seen := map[int]string{}
+	for _, e := range entries {
+		m := migrationName.FindStringSubmatch(e.Name())
+		if m == nil {
+			return nil, fmt.Errorf("migration file %s: name must be NNN_lower_snake.sql", e.Name())
+		}
+		v, _ := strconv.Atoi(m[1])
+		if prev, dup := seen[v]; dup {
+			return nil, fmt.Errorf("migrations %s and %s share the number %03d", prev, e.Name(), v)
+		}
+		seen[v] = e.Name()
+		b, err := fs.ReadFile(fsys, path.Join("migrations", e.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("reading migration %s: %w", e.Name(), err)
+		}
+		ms = append(ms, migration{version: v, name: strings.TrimSuffix(e.Name(), ".sql"), text: string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	return ms, nil
+}
+
+// ddl holds what migration templates may use.
+type ddl struct {
+	DB        string // the quoted database name
+	OnCluster string // " ON CLUSTER `name`" or ""
+	db        string
+	cluster   string
+}
+
+func newDDL(db, cluster string) ddl {
+	d := ddl{DB: quoteIdent(db), db: db, cluster: cluster}
+	if cluster != "" {
+		d.OnCluster = " ON CLUSTER " + quoteIdent(cluster)
+	}
+	return d
+}
+
+// engineClause returns the table engine, Replicated* on a cluster.
+func (d ddl) engineClause(engine, table, params string) string {
+	if d.cluster == "" {
+		return engine + "(" + params + ")"
+	}
+	args := "'/clickhouse/tables/{shard}/" + d.db + "/" + table + "', '{replica}'"
+	if params != "" {
+		args += ", " + params
+	}
+	return "Replicated" + engine + "(" + args + ")"
+}
+
+// statements renders a migration template and splits it into statements
+// (each ends with ";" at the end of a line).
+func (d ddl) statements(m migration) ([]string, error) {
+	t, err := template.New(m.name).Option("missingkey=error").Funcs(template.FuncMap{
+		"replacing": func(table string) string { return d.engineClause("ReplacingMergeTree", table, "_version") },
+		"mergeTree": func(table string) string { return d.engineClause("MergeTree", table, "") },
+	}).Parse(m.text)
+	if err != nil {
+		return nil, fmt.Errorf("parsing migration %s: %w", m.name, err)
+	}
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, d); err != nil {
+		return nil, fmt.Errorf("rendering migration %s: %w", m.name, err)
+	}
+	var out []string
+	var cur strings.Builder
+	for _, line := range strings.Split(buf.String(), "\n") {
+		trimmed := strings.TrimSpace(line)
+		if strings.HasPrefix(trimmed, "--") || (trimmed == "" && cur.Len() == 0) {
+			continue
+		}
+		cur.WriteString(line)
+		cur.WriteByte('\n')
+		if strings.HasSuffix(trimmed, ";") {
+			s := strings.TrimSuffix(strings.TrimSpace(cur.String()), ";")
+			if s != "" {
+				out = append(out, s)
+			}
+			cur.Reset()
+		}
+	}
+	if s := strings.TrimSpace(cur.String()); s != "" {
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// bootstrap returns the statements that create the database and the
+// schema_migrations table.
+func (d ddl) bootstrap() []string {
+	return []string{
+		"CREATE DATABASE IF NOT EXISTS " + d.DB + d.OnCluster,
+		"CREATE TABLE IF NOT EXISTS " + d.DB + ".schema_migrations" + d.OnCluster +
+			" (`version` UInt32, `name` String, `applied` DateTime('UTC')) ENGINE = " +
+			d.engineClause("MergeTree", "schema_migrations", "") + " ORDER BY version",
+	}
+}
+
 // Migrate applies the embedded migrations the database lacks. It is
 // idempotent: a second run applies nothing and returns From == To.
 func (w *Warehouse) Migrate(ctx context.Context) (MigrateResult, error) {
-	return MigrateResult{}, errors.New("not implemented yet")
+	ms, err := loadMigrations(migrationFS)
+	if err != nil {
+		return MigrateResult{}, err
+	}
+	return w.migrate(ctx, ms)
 }
 
-// SchemaVersion returns the number of the last applied migration (0 when none).
+func (w *Warehouse) migrate(ctx context.Context, ms []migration) (MigrateResult, error) {
+	d := newDDL(w.db, w.cluster)
+	for _, s := range d.bootstrap() {
+		if err := w.eng.exec(ctx, s); err != nil {
+			return MigrateResult{}, fmt.Errorf("migrating warehouse database %s: creating it: %w", w.db, err)
+		}
+	}
+	if e, ok := w.eng.(interface{ databaseCreated(context.Context) error }); ok {
+		if err := e.databaseCreated(ctx); err != nil {
+			return MigrateResult{}, fmt.Errorf("migrating warehouse database %s: %w", w.db, err)
+		}
+	}
+	applied, err := w.appliedMigrations(ctx)
+	if err != nil {
+		return MigrateResult{}, err
+	}
+	res := MigrateResult{}
+	for v := range applied {
+		res.From = max(res.From, v)
+	}
+	res.To = res.From
+	for _, m := range ms {
+		if _, ok := applied[m.version]; ok {
+			continue
+		}
+		stmts, err := d.statements(m)
+		if err != nil {
+			return res, err
+		}
+		for i, s := range stmts {
+			if err := w.eng.exec(ctx, s); err != nil {
+				return res, fmt.Errorf("applying migration %s (statement %d of %d): %w", m.name, i+1, len(stmts), err)
+			}
+		}
+		cols := []column{{"version", "UInt32"}, {"name", "String"}, {"applied", "DateTime('UTC')"}}
+		row := []any{uint32(m.version), m.name, time.Now().UTC().Truncate(time.Second)}
+		if err := w.eng.insert(ctx, d.DB+".schema_migrations", cols, [][]any{row}); err != nil {
+			return res, fmt.Errorf("recording migration %s: %w", m.name, err)
+		}
+		res.Applied = append(res.Applied, m.name)
+		res.To = max(res.To, m.version)
+		w.log.Info("applied warehouse migration", "migration", m.name)
+	}
+	return res, nil
+}
+
+func (w *Warehouse) appliedMigrations(ctx context.Context) (map[int]string, error) {
+	it, err := w.eng.query(ctx, "SELECT version, name FROM "+quoteIdent(w.db)+".schema_migrations")
+	if err != nil {
+		return nil, fmt.Errorf("reading the schema version of warehouse database %s: %w", w.db, err)
+	}
+	rows := &Rows{it: it}
+	defer rows.Close()
+	out := map[int]string{}
+	for rows.Next() {
+		var v int
+		var n string
+		if err := rows.Scan(&v, &n); err != nil {
+			return nil, err
+		}
+		out[v] = n
+	}
+	return out, rows.Err()
+}
+
+// SchemaVersion returns the number of the last applied migration (0 for a
+// database that was never migrated).
 func (w *Warehouse) SchemaVersion(ctx context.Context) (int, error) {
-	return 0, errors.New("not implemented yet")
+	exists, err := w.tableExists(ctx, "schema_migrations")
+	if err != nil || !exists {
+		return 0, err
+	}
+	applied, err := w.appliedMigrations(ctx)
+	if err != nil {
+		return 0, err
+	}
+	v := 0
+	for k := range applied {
+		v = max(v, k)
+	}
+	return v, nil
+}
+
+// LatestSchemaVersion is the number of the newest embedded migration.
+func LatestSchemaVersion() int {
+	ms, err := loadMigrations(migrationFS)
+	if err != nil || len(ms) == 0 {
+		return 0
+	}
+	return ms[len(ms)-1].version
+}
+
+func (w *Warehouse) tableExists(ctx context.Context, table string) (bool, error) {
+	q, _ := bind("SELECT count() FROM system.tables WHERE database = ? AND name = ?", []any{w.db, table})
+	it, err := w.eng.query(ctx, q)
+	if err != nil {
+		return false, fmt.Errorf("checking for table %s.%s: %w", w.db, table, err)
+	}
+	rows := &Rows{it: it}
+	defer rows.Close()
+	var n int64
+	if rows.Next() {
+		if err := rows.Scan(&n); err != nil {
+			return false, err
+		}
+	}
+	return n > 0, rows.Err()
 }

@@ -5,7 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
+	"strings"
 	"time"
+
+	"github.com/pmo-oss/pmo/internal/model"
 )
 
 // Options configure Open.
@@ -70,9 +74,60 @@ type Warehouse struct {
 	sink    *Sink
 }
 
+var dbNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
 // Open connects to the warehouse named by opts.DSN. It does not migrate.
 func Open(ctx context.Context, opts Options) (*Warehouse, error) {
-	return nil, fmt.Errorf("opening warehouse: not implemented yet")
+	d, err := parseDSN(opts.DSN)
+	if err != nil {
+		return nil, err
+	}
+	db := opts.Database
+	if db == "" {
+		db = d.database
+	}
+	if db == "" {
+		db = DefaultDatabase
+	}
+	if !dbNameRE.MatchString(db) {
+		return nil, fmt.Errorf("warehouse database name %q is not valid: use letters, digits and underscores (warehouse.database or the DSN path)", db)
+	}
+	if opts.Cluster != "" && !dbNameRE.MatchString(opts.Cluster) {
+		return nil, fmt.Errorf("warehouse cluster name %q is not valid: use letters, digits and underscores (warehouse.cluster)", opts.Cluster)
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = DefaultBatchSize
+	}
+	if opts.FlushInterval <= 0 {
+		opts.FlushInterval = DefaultFlushInterval
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	w := &Warehouse{db: db, cluster: opts.Cluster, opts: opts, log: opts.Logger}
+	switch d.scheme {
+	case "chdb":
+		e, err := openChDB(d.path, opts.ChDBLibrary)
+		if err != nil {
+			return nil, err
+		}
+		s := &chdbSession{chdbEngine: e, db: db, loc: time.UTC}
+		if tz, err := e.do(ctx, "", "SELECT timezone()", "TabSeparated"); err == nil {
+			if loc, err := time.LoadLocation(strings.TrimSpace(string(tz))); err == nil {
+				s.loc = loc
+			}
+		}
+		w.eng = s
+	case "clickhouse":
+		e, err := openServer(ctx, d, opts.DSN, db)
+		if err != nil {
+			return nil, err
+		}
+		w.eng = e
+	}
+	w.log = w.log.With("warehouse", w.eng.name(), "database", db)
+	w.sink = newSink(w)
+	return w, nil
 }
 
 // Engine returns "chdb" or "clickhouse".
@@ -84,23 +139,72 @@ func (w *Warehouse) ServerVersion() string { return w.eng.version() }
 // Database returns the name of the warehouse database.
 func (w *Warehouse) Database() string { return w.db }
 
-// Exec runs a statement. `?` placeholders are bound from args.
+// Exec runs a statement. `?` placeholders are bound from args (see Query).
 func (w *Warehouse) Exec(ctx context.Context, query string, args ...any) error {
-	return errors.New("not implemented yet")
+	q, err := bind(query, args)
+	if err != nil {
+		return err
+	}
+	if err := w.eng.exec(ctx, q); err != nil {
+		return fmt.Errorf("running %s on the %s warehouse: %w", shortQuery(query), w.eng.name(), err)
+	}
+	return nil
 }
 
-// Query runs a query. `?` placeholders are bound from args.
+// Query runs a query. `?` placeholders (outside quotes and comments) are
+// bound the same way on both engines: strings quoted and escaped, time.Time
+// as toDateTime('…', 'UTC'), model.Date as toDate('…'), []string/[]int64/
+// []float64 as array literals, nil and nil pointers as NULL, bools as 1/0.
+// Unqualified table names resolve in the warehouse database.
 func (w *Warehouse) Query(ctx context.Context, query string, args ...any) (*Rows, error) {
-	return nil, errors.New("not implemented yet")
+	q, err := bind(query, args)
+	if err != nil {
+		return nil, err
+	}
+	it, err := w.eng.query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("running %s on the %s warehouse: %w", shortQuery(query), w.eng.name(), err)
+	}
+	return &Rows{it: it, query: query}, nil
 }
 
-// Counts returns the number of rows each v_<table> view shows, by table name.
+// Counts returns the number of rows each v_<table> view shows, keyed by
+// table name (model.Kind), as readers see them.
 func (w *Warehouse) Counts(ctx context.Context) (map[string]uint64, error) {
-	return nil, errors.New("not implemented yet")
+	parts := make([]string, 0, len(model.Kinds))
+	for _, k := range model.Kinds {
+		parts = append(parts, fmt.Sprintf("SELECT %s AS t, count() AS n FROM %s.v_%s", quoteString(string(k)), quoteIdent(w.db), k))
+	}
+	rows, err := w.Query(ctx, strings.Join(parts, " UNION ALL "))
+	if err != nil {
+		return nil, fmt.Errorf("counting warehouse rows: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[string]uint64, len(parts))
+	for rows.Next() {
+		var t string
+		var n uint64
+		if err := rows.Scan(&t, &n); err != nil {
+			return nil, err
+		}
+		out[t] = n
+	}
+	return out, rows.Err()
 }
 
 // Sink returns the warehouse's batch sink (one per warehouse).
 func (w *Warehouse) Sink() *Sink { return w.sink }
 
 // Close flushes the sink and closes the engine.
-func (w *Warehouse) Close() error { return nil }
+func (w *Warehouse) Close() error {
+	var errs []error
+	if w.sink != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		errs = append(errs, w.sink.Close(ctx))
+		cancel()
+	}
+	if w.eng != nil {
+		errs = append(errs, w.eng.close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,26 +1,132 @@
-// Package whtest gives tests a fresh, migrated warehouse on each real engine.
+// Package whtest gives tests a fresh, migrated warehouse on each real
+// engine: the embedded chDB (library fetched by `make setup`) and a
+// ClickHouse server named by $PMO_TEST_CLICKHOUSE_DSN (`make test` starts a
+// throwaway Debian clickhouse-server and sets it).
+//
+// Without an engine a test skips with a message saying how to get it, and
+// fails instead when CI=true.
 package whtest
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/pmo-oss/pmo/internal/warehouse"
 )
+
+// Engines are the engine names ForEachEngine runs.
+var Engines = []string{"chdb", "server"}
+
+// EnvServerDSN names the env var with the test server's DSN.
+const EnvServerDSN = "PMO_TEST_CLICKHOUSE_DSN"
 
 // ForEachEngine runs fn as subtests "chdb" and "server", each on a fresh,
 // migrated database of its own. Without an engine the subtest skips with a
 // message saying how to get it (make test does), or fails when CI=true.
 func ForEachEngine(t *testing.T, fn func(t *testing.T, w *warehouse.Warehouse)) {
 	t.Helper()
-	for _, e := range []string{"chdb", "server"} {
+	for _, e := range Engines {
 		t.Run(e, func(t *testing.T) { fn(t, Open(t, e)) })
 	}
 }
 
-// Open returns a fresh, migrated warehouse on engine "chdb" or "server",
-// closed and dropped when the test ends.
-func Open(t testing.TB, engine string) *warehouse.Warehouse {
+var (
+	chdbOnce sync.Once
+	chdbDir  string
+	chdbErr  error
+)
+
+// ChDBDSN returns the DSN of this process's chDB data directory. chDB allows
+// one data directory per process, so every test of a binary shares it (and
+// gets its own database from Open).
+func ChDBDSN() (string, error) {
+	chdbOnce.Do(func() {
+		chdbDir, chdbErr = os.MkdirTemp("", "pmo-whtest-chdb-")
+	})
+	if chdbErr != nil {
+		return "", chdbErr
+	}
+	return "chdb://" + chdbDir, nil
+}
+
+// Unavailable skips the test with msg, or fails it when CI=true.
+func Unavailable(t testing.TB, msg string) {
 	t.Helper()
-	t.Skip("whtest: not implemented yet")
-	return nil
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s (CI=true: required)", msg)
+	}
+	t.Skip(msg)
+}
+
+var nonWord = regexp.MustCompile(`[^a-z0-9]+`)
+
+// dbName makes a database name unique to the test.
+func dbName(t testing.TB) string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	name := nonWord.ReplaceAllString(strings.ToLower(t.Name()), "_")
+	if len(name) > 40 {
+		name = name[:40]
+	}
+	return "t_" + strings.Trim(name, "_") + "_" + hex.EncodeToString(b)
+}
+
+// Open returns a fresh, migrated warehouse on engine "chdb" or "server",
+// closed and its database dropped when the test ends. Options may adjust
+// the warehouse options (batch size, flush interval, ...).
+func Open(t testing.TB, engine string, options ...func(*warehouse.Options)) *warehouse.Warehouse {
+	t.Helper()
+	opts := warehouse.Options{Database: dbName(t)}
+	switch engine {
+	case "chdb":
+		dsn, err := ChDBDSN()
+		if err != nil {
+			t.Fatalf("whtest: creating the chDB data directory: %v", err)
+		}
+		opts.DSN = dsn
+	case "server":
+		opts.DSN = os.Getenv(EnvServerDSN)
+		if opts.DSN == "" {
+			Unavailable(t, "whtest: no ClickHouse server: set "+EnvServerDSN+" (`make test` starts a throwaway one; by hand: eval $(scripts/clickhouse-test-server.sh start >/dev/null; scripts/clickhouse-test-server.sh env))")
+		}
+	default:
+		t.Fatalf("whtest: unknown engine %q: use \"chdb\" or \"server\"", engine)
+	}
+	for _, o := range options {
+		o(&opts)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	w, err := warehouse.Open(ctx, opts)
+	if err != nil {
+		if errors.Is(err, warehouse.ErrChDBMissing) {
+			Unavailable(t, "whtest: "+err.Error())
+		}
+		t.Fatalf("whtest: opening the %s warehouse: %v", engine, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := w.Sink().Close(ctx); err != nil {
+			t.Errorf("whtest: closing the sink: %v", err)
+		}
+		if err := w.Exec(ctx, "DROP DATABASE IF EXISTS "+w.Database()); err != nil {
+			t.Errorf("whtest: dropping test database %s: %v", w.Database(), err)
+		}
+		if err := w.Close(); err != nil {
+			t.Errorf("whtest: closing the warehouse: %v", err)
+		}
+	})
+	if _, err := w.Migrate(ctx); err != nil {
+		t.Fatalf("whtest: migrating the %s warehouse: %v", engine, err)
+	}
+	return w
 }

@@ -1,0 +1,221 @@
+package warehouse
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pmo-oss/pmo/internal/model"
+)
+
+// quoteIdent quotes a ClickHouse identifier with backquotes.
+func quoteIdent(s string) string {
+	return "`" + strings.NewReplacer("\\", "\\\\", "`", "\\`").Replace(s) + "`"
+}
+
+// quoteString renders s as a ClickHouse string literal.
+func quoteString(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 2)
+	b.WriteByte('\'')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\':
+			b.WriteString(`\\`)
+		case '\'':
+			b.WriteString(`\'`)
+		case 0:
+			b.WriteString(`\0`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('\'')
+	return b.String()
+}
+
+// literal renders a Go value as a ClickHouse literal for `?` binding.
+func literal(v any) (string, error) {
+	switch x := v.(type) {
+	case nil:
+		return "NULL", nil
+	case string:
+		return quoteString(x), nil
+	case fmt.Stringer:
+		if d, ok := x.(model.Date); ok {
+			return "toDate(" + quoteString(d.String()) + ")", nil
+		}
+		if t, ok := x.(time.Time); ok {
+			return timeLiteral(t), nil
+		}
+		if d, ok := x.(time.Duration); ok {
+			return strconv.FormatInt(int64(d/time.Second), 10), nil
+		}
+		return quoteString(x.String()), nil
+	case bool:
+		if x {
+			return "1", nil
+		}
+		return "0", nil
+	case int:
+		return strconv.FormatInt(int64(x), 10), nil
+	case int8:
+		return strconv.FormatInt(int64(x), 10), nil
+	case int16:
+		return strconv.FormatInt(int64(x), 10), nil
+	case int32:
+		return strconv.FormatInt(int64(x), 10), nil
+	case int64:
+		return strconv.FormatInt(x, 10), nil
+	case uint:
+		return strconv.FormatUint(uint64(x), 10), nil
+	case uint8:
+		return strconv.FormatUint(uint64(x), 10), nil
+	case uint16:
+		return strconv.FormatUint(uint64(x), 10), nil
+	case uint32:
+		return strconv.FormatUint(uint64(x), 10), nil
+	case uint64:
+		return strconv.FormatUint(x, 10), nil
+	case float32:
+		return floatLiteral(float64(x)), nil
+	case float64:
+		return floatLiteral(x), nil
+	case []string:
+		parts := make([]string, len(x))
+		for i, s := range x {
+			parts[i] = quoteString(s)
+		}
+		if len(parts) == 0 {
+			return "CAST([] AS Array(String))", nil
+		}
+		return "[" + strings.Join(parts, ", ") + "]", nil
+	case []int64:
+		parts := make([]string, len(x))
+		for i, n := range x {
+			parts[i] = strconv.FormatInt(n, 10)
+		}
+		if len(parts) == 0 {
+			return "CAST([] AS Array(Int64))", nil
+		}
+		return "[" + strings.Join(parts, ", ") + "]", nil
+	case []float64:
+		parts := make([]string, len(x))
+		for i, f := range x {
+			parts[i] = floatLiteral(f)
+		}
+		if len(parts) == 0 {
+			return "CAST([] AS Array(Float64))", nil
+		}
+		return "[" + strings.Join(parts, ", ") + "]", nil
+	case *string:
+		if x == nil {
+			return "NULL", nil
+		}
+		return literal(*x)
+	case *int64:
+		if x == nil {
+			return "NULL", nil
+		}
+		return literal(*x)
+	case *float64:
+		if x == nil {
+			return "NULL", nil
+		}
+		return literal(*x)
+	case *time.Time:
+		if x == nil {
+			return "NULL", nil
+		}
+		return timeLiteral(*x), nil
+	case *model.Date:
+		if x == nil {
+			return "NULL", nil
+		}
+		return literal(*x)
+	}
+	return "", fmt.Errorf("cannot bind a %T as a query argument", v)
+}
+
+func timeLiteral(t time.Time) string {
+	return "toDateTime('" + t.UTC().Format(time.DateTime) + "', 'UTC')"
+}
+
+func floatLiteral(f float64) string {
+	switch {
+	case math.IsNaN(f):
+		return "nan"
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	}
+	s := strconv.FormatFloat(f, 'g', -1, 64)
+	if !strings.ContainsAny(s, ".eE") {
+		s += ".0"
+	}
+	return s
+}
+
+// bind replaces each `?` outside string literals, quoted identifiers and
+// comments with the literal of the next argument.
+func bind(query string, args []any) (string, error) {
+	if len(args) == 0 {
+		return query, nil
+	}
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		switch c {
+		case '\'', '"', '`':
+			j := i + 1
+			for j < len(query) && query[j] != c {
+				if query[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			if j >= len(query) {
+				j = len(query) - 1
+			}
+			b.WriteString(query[i : j+1])
+			i = j
+			continue
+		case '-':
+			if i+1 < len(query) && query[i+1] == '-' {
+				j := strings.IndexByte(query[i:], '\n')
+				if j < 0 {
+					j = len(query) - i - 1
+				}
+				b.WriteString(query[i : i+j+1])
+				i += j
+				continue
+			}
+		case '?':
+			if n >= len(args) {
+				return "", fmt.Errorf("binding query arguments: more ? placeholders than the %d arguments given", len(args))
+			}
+			lit, err := literal(args[n])
+			if err != nil {
+				return "", fmt.Errorf("binding query argument %d: %w", n+1, err)
+			}
+			b.WriteString(lit)
+			n++
+			continue
+		}
+		b.WriteByte(c)
+	}
+	if n != len(args) {
+		return "", fmt.Errorf("binding query arguments: %d ? placeholders but %d arguments", n, len(args))
+	}
+	return b.String(), nil
+}

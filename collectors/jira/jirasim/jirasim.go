@@ -96,6 +96,8 @@ type Server struct {
 	mu sync.RWMutex // guards the overlay, the index and the caches
 	st *state
 
+	cacheMu sync.Mutex
+
 	faultMu sync.Mutex
 	faults  Faults
 	reqSeq  atomic.Uint64

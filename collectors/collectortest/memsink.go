@@ -193,19 +193,37 @@ func (s *MemorySink) Records(kind model.Kind) []model.Record {
 }
 
 // Digest is a hash of every committed record, to tell whether a run
-// changed anything.
+// changed anything (versions count by observation day).
 func (s *MemorySink) Digest() string {
 	h := sha256.New()
+	d := s.DigestByKind()
 	for _, k := range model.Kinds {
+		fmt.Fprintf(h, "%s\t%s\n", k, d[k])
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// DigestByKind is Digest per record kind, to tell what changed.
+func (s *MemorySink) DigestByKind() map[model.Kind]string {
+	out := map[model.Kind]string{}
+	for _, k := range model.Kinds {
+		h := sha256.New()
 		for _, r := range s.Records(k) {
+			if v, ok := r.(model.Version); ok {
+				// A version is stored once per observation day; the time of
+				// day of the observation is not content.
+				v.ObservedAt = model.DateOf(v.ObservedAt.UTC()).Time()
+				r = v
+			}
 			b, err := json.Marshal(r)
 			if err != nil {
 				b = []byte(fmt.Sprintf("%v", err))
 			}
-			fmt.Fprintf(h, "%s\t%s\t%s\n", k, r.Identity(), b)
+			fmt.Fprintf(h, "%s\t%s\n", r.Identity(), b)
 		}
+		out[k] = hex.EncodeToString(h.Sum(nil))
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	return out
 }
 
 // Pending returns how many records are queued but not committed.

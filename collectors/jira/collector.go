@@ -267,6 +267,10 @@ func (r *run) projects(ctx context.Context) ([]model.Project, error) {
 		return nil, fmt.Errorf("projects: %s not found on %s (check the keys and that the account may browse them)",
 			strings.Join(missing, ", "), redact(r.cl.base))
 	}
+	r.m.collected = map[string]bool{}
+	for _, p := range out {
+		r.m.collected[strings.ToUpper(p.Key)] = true
+	}
 	r.progress("projects", 0, int64(len(out)))
 	return out, r.put(ctx, recs...)
 }

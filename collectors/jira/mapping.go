@@ -18,6 +18,11 @@ type mapper struct {
 	fields  Fields
 	// categories maps status id → category, from /rest/api/2/status.
 	categories map[string]model.StatusCategory
+	// collected holds the upper-case keys of the collected projects. A link
+	// is then emitted only from its From issue (so its ObservedAt does not
+	// depend on which side was read last), unless the From issue lies in a
+	// project that is not collected. Nil: emit from both sides.
+	collected map[string]bool
 }
 
 func (m *mapper) category(statusID string) model.StatusCategory {
@@ -309,6 +314,9 @@ func (m *mapper) issueInner(w *wIssue) (issueParts, error) {
 		case l.OutwardIssue != nil:
 			ml.FromIssueID, ml.ToIssueID = is.ID, string(l.OutwardIssue.ID)
 		case l.InwardIssue != nil:
+			if k, _, ok := strings.Cut(l.InwardIssue.Key, "-"); ok && m.collected[strings.ToUpper(k)] {
+				continue // stored when its From issue is read
+			}
 			ml.FromIssueID, ml.ToIssueID = string(l.InwardIssue.ID), is.ID
 		default:
 			continue

@@ -224,6 +224,15 @@ func appendJSONValue(b []byte, typ string, v any) []byte {
 			return append(b, "null"...)
 		}
 		return appendJSONString(b, *x)
+	case dateValue:
+		b = append(b, '"')
+		b = x.t.AppendFormat(b, time.DateOnly)
+		return append(b, '"')
+	case *dateValue:
+		if x == nil {
+			return append(b, "null"...)
+		}
+		return appendJSONValue(b, typ, *x)
 	case []string:
 		b = append(b, '[')
 		for i, s := range x {
@@ -289,4 +298,18 @@ func appendJSONString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// Columns returns the column names of a record kind's table, in order,
+// _version last (nil for an unknown kind).
+func Columns(kind model.Kind) []string {
+	s, ok := schemas[kind]
+	if !ok {
+		return nil
+	}
+	out := make([]string, len(s.cols))
+	for i, c := range s.cols {
+		out[i] = c.name
+	}
+	return out
 }

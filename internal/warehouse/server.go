@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"reflect"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -158,7 +159,14 @@ func (e *serverEngine) name() string    { return EngineClickHouse }
 func (e *serverEngine) version() string { return e.ver }
 func (e *serverEngine) close() error    { return e.conn.Close() }
 
+// insertValues matches INSERT … VALUES, which hangs over the native
+// protocol on ClickHouse 18.16.
+var insertValues = regexp.MustCompile(`(?is)^\s*INSERT\s+INTO\s.*\bVALUES\s*\(`)
+
 func (e *serverEngine) exec(ctx context.Context, query string) error {
+	if insertValues.MatchString(query) {
+		return errors.New("INSERT … VALUES does not work over the native protocol on every server version: use Warehouse.Insert or INSERT … SELECT")
+	}
 	return serverErr(e.conn.Exec(ctx, query))
 }
 
@@ -185,6 +193,15 @@ func (e *serverEngine) insert(ctx context.Context, table string, cols []column, 
 	}
 	defer b.Close()
 	for _, r := range rows {
+		for i, v := range r {
+			switch x := v.(type) {
+			case dateValue:
+				r[i] = x.t
+			case *dateValue:
+				t := x.t
+				r[i] = &t
+			}
+		}
 		if err := b.Append(r...); err != nil {
 			return serverErr(err)
 		}

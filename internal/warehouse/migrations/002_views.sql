@@ -58,7 +58,7 @@ FROM
         id,
         argMax(tuple(project_id, name, description, start_date, release_date, released, archived, observed_at, _version), observed_at) AS last,
         argMinIf(release_date, observed_at, isNotNull(release_date)) AS baseline_release_date,
-        minIf(toDate(observed_at), released = 1) AS first_released,
+        minIf(toDate(observed_at, 'UTC'), released = 1) AS first_released,
         countIf(released = 1) AS times_released
     FROM {{.DB}}.versions FINAL
     GROUP BY source, id

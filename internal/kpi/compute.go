@@ -1,0 +1,353 @@
+package kpi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pmo-oss/pmo/internal/warehouse"
+)
+
+// ScopeFilter selects the scopes to compute. Zero value: every scope.
+// Name matches a scope exactly, or a project by its key without the source
+// prefix ("ALPHA" matches "jira/ALPHA").
+type ScopeFilter struct {
+	Kind string // portfolio, source, program, project; empty = all kinds
+	Name string // empty = all names
+}
+
+// ParseScopeFilter parses "kind", "kind:name" or "" (all).
+func ParseScopeFilter(s string) (ScopeFilter, error) {
+	if s == "" {
+		return ScopeFilter{}, nil
+	}
+	kind, name, _ := strings.Cut(s, ":")
+	switch kind {
+	case ScopePortfolio, ScopeSource, ScopeProgram, ScopeProject:
+		return ScopeFilter{Kind: kind, Name: name}, nil
+	}
+	return ScopeFilter{}, fmt.Errorf("kpi: scope %q: kind %q is not one of portfolio, source, program, project (use e.g. project:ALPHA)", s, kind)
+}
+
+func (f ScopeFilter) match(r scopeRef) bool {
+	if f.Kind != "" && f.Kind != r.Kind {
+		return false
+	}
+	if f.Name == "" {
+		return true
+	}
+	if r.Name == f.Name {
+		return true
+	}
+	return r.Kind == ScopeProject && strings.HasSuffix(r.Name, "/"+f.Name)
+}
+
+// scopeRef is one scope and what a project scope belongs to.
+type scopeRef struct {
+	Kind, Name      string
+	Program, Source string
+}
+
+func (r scopeRef) key() string { return r.Kind + ":" + r.Name }
+
+// group is a set of scopes that share settings and so one set of queries.
+type group struct {
+	s      settings
+	scopes []scopeRef
+	keep   []string // scope keys; nil = every scope
+}
+
+// Compute computes every KPI of the catalog for the scopes selected by f at
+// as_of. Values not computable are NULL. The snapshot is not stored (see
+// Store).
+func Compute(ctx context.Context, w *warehouse.Warehouse, cfg Config, asOf time.Time, f ScopeFilter) (Snapshot, error) {
+	if errs := cfg.Validate(); len(errs) > 0 {
+		return Snapshot{}, errors.Join(errs...)
+	}
+	asOf = asOf.UTC().Truncate(time.Second)
+	snap := Snapshot{AsOf: asOf, ComputedAt: time.Now().UTC().Truncate(time.Second)}
+	groups, err := scopeGroups(ctx, w, cfg, asOf, f)
+	if err != nil {
+		return Snapshot{}, err
+	}
+	for _, g := range groups {
+		c := &computation{w: w, s: g.s, asOf: asOf, keep: g.keep, snap: &snap}
+		if err := c.run(ctx); err != nil {
+			return Snapshot{}, err
+		}
+	}
+	if err := computeSprints(ctx, w, cfg, asOf, f, &snap); err != nil {
+		return Snapshot{}, err
+	}
+	for i := range snap.Values {
+		snap.Values[i].AsOf = asOf
+		snap.Values[i].ComputedAt = snap.ComputedAt
+	}
+	snap.sort()
+	return snap, nil
+}
+
+// scopeGroups lists the scopes present at as_of and groups them by settings.
+func scopeGroups(ctx context.Context, w *warehouse.Warehouse, cfg Config, asOf time.Time, f ScopeFilter) ([]group, error) {
+	q := "SELECT DISTINCT source, project_key, program FROM (" + issueScopeSQL(asOf) + ") ORDER BY source, project_key"
+	rows, err := w.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("kpi: listing scopes: %w", err)
+	}
+	defer rows.Close()
+	refs := []scopeRef{{Kind: ScopePortfolio, Name: "all"}}
+	seen := map[string]bool{}
+	for rows.Next() {
+		var src, key, prog string
+		if err := rows.Scan(&src, &key, &prog); err != nil {
+			return nil, fmt.Errorf("kpi: listing scopes: %w", err)
+		}
+		for _, r := range []scopeRef{{Kind: ScopeSource, Name: src}, {Kind: ScopeProgram, Name: prog}, {Kind: ScopeProject, Name: src + "/" + key, Program: prog, Source: src}} {
+			if r.Name == "" || seen[r.key()] {
+				continue
+			}
+			seen[r.key()] = true
+			refs = append(refs, r)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("kpi: listing scopes: %w", err)
+	}
+	byKey := map[string]*group{}
+	var order []string
+	total := 0
+	for _, r := range refs {
+		if !f.match(r) {
+			continue
+		}
+		total++
+		s, err := cfg.resolve(r.Kind, r.Name, r.Program, r.Source)
+		if err != nil {
+			return nil, err
+		}
+		k := s.key()
+		g, ok := byKey[k]
+		if !ok {
+			g = &group{s: s}
+			byKey[k] = g
+			order = append(order, k)
+		}
+		g.scopes = append(g.scopes, r)
+		g.keep = append(g.keep, r.key())
+	}
+	var out []group
+	for _, k := range order {
+		g := byKey[k]
+		if len(order) == 1 && total == len(refs) {
+			g.keep = nil // everything: no filter needed
+		}
+		out = append(out, *g)
+	}
+	return out, nil
+}
+
+// computation runs the SQL of one settings group.
+type computation struct {
+	w    *warehouse.Warehouse
+	s    settings
+	asOf time.Time
+	keep []string
+	snap *Snapshot
+	log  *slog.Logger
+	// little carries throughput and mean cycle time per window and scope
+	// from the flow query to the WIP query (Little's law, F8).
+	little map[string]littleIn
+}
+
+// result is one output row of an aggregate query: scope and named values.
+type result struct {
+	kind, scope string
+	v           map[string]*float64
+}
+
+func (r result) f(name string) *float64 { return r.v[name] }
+
+func (r result) n(name string) uint64 {
+	if p := r.v[name]; p != nil && *p > 0 {
+		return uint64(*p)
+	}
+	return 0
+}
+
+func (c *computation) query(ctx context.Context, what, q string, cols []col) ([]result, error) {
+	rows, err := c.w.Query(ctx, q)
+	if err != nil {
+		if d := os.Getenv("KPI_DUMP_SQL"); d != "" {
+			_ = os.WriteFile(d, []byte(q), 0o644)
+		}
+		return nil, fmt.Errorf("kpi: computing %s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []result
+	for rows.Next() {
+		r := result{v: make(map[string]*float64, len(cols))}
+		vals := make([]*float64, len(cols))
+		dest := []any{&r.kind, &r.scope}
+		for i := range vals {
+			dest = append(dest, &vals[i])
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("kpi: computing %s: reading row: %w", what, err)
+		}
+		for i, c := range cols {
+			r.v[c.name] = vals[i]
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("kpi: computing %s: %w", what, err)
+	}
+	return out, nil
+}
+
+func (c *computation) emit(r result, kpi, win string, labels Labels, v *float64, n uint64) {
+	if labels == nil {
+		labels = Labels{}
+	}
+	c.snap.Values = append(c.snap.Values, Value{ScopeKind: r.kind, Scope: r.scope, KPI: kpi, Window: win, Labels: labels, Value: v, N: n})
+}
+
+// ratio returns a/b, or nil when b is 0 or either is NULL (0/0 → NULL).
+func ratio(a, b *float64) *float64 {
+	if a == nil || b == nil || *b == 0 {
+		return nil
+	}
+	v := *a / *b
+	return &v
+}
+
+func fptr(f float64) *float64 { return &f }
+
+func (c *computation) minSample() uint64 { return uint64(*c.s.MinSample) }
+
+// gate applies the C7 rule: percentiles over fewer than min_sample items are NULL.
+func (c *computation) gate(v *float64, n uint64) *float64 {
+	if n < c.minSample() {
+		return nil
+	}
+	return v
+}
+
+var quantiles = []float64{0.5, 0.85, 0.95}
+
+func qLabel(q float64) string { return strconv.FormatFloat(q, 'f', -1, 64) }
+func qName(q float64) string  { return strconv.Itoa(int(q*100 + 0.5)) }
+
+func (c *computation) run(ctx context.Context) error {
+	lc := lifecycleSQL(c.s, c.asOf)
+	from := scopedSQL(lc, c.keep)
+	// The SLE baseline (kpis.md F5/F6): NR percentile of the trailing
+	// 12-week day-count cycle time per scope.
+	base := trailingWeeks(c.asOf, 12, c.s.loc)
+	sleHist, err := c.sleBaseline(ctx, from, base)
+	if err != nil {
+		return err
+	}
+	for _, weeks := range c.s.FlowWindowsWeeks {
+		win := trailingWeeks(c.asOf, weeks, c.s.loc)
+		if err := c.flow(ctx, from, win, sleHist); err != nil {
+			return err
+		}
+		if err := c.wip(ctx, from, win); err != nil {
+			return err
+		}
+		if err := c.defects(ctx, lc, win); err != nil {
+			return err
+		}
+	}
+	return c.snapshotKPIs(ctx, from, sleHist)
+}
+
+// Population predicates over the lifecycle columns.
+const (
+	pFlow = "(is_flow AND NOT discarded)"
+	ctDC  = "(done_day - start_day + 1)"
+	ctEx  = "((done_s - start_s) / 86400)"
+	ltDC  = "(done_day - created_day + 1)"
+	ltEx  = "((done_s - toInt64(created)) / 86400)"
+)
+
+func inW(expr string, w window) string {
+	return fmt.Sprintf("(%s >= %s AND %s < %s)", expr, sqlSecs(w.From), expr, sqlSecs(w.To))
+}
+
+func (c *computation) ctPop(w window) string {
+	p := pFlow + " AND is_done AND " + inW("done_s", w) + " AND started"
+	if !*c.s.IncludeSkippedInCycle {
+		p += " AND NOT skipped"
+	}
+	return p
+}
+
+// sleBaseline returns per scope key the SLE days for F5 (history NR P of
+// the 12-week day-count cycle time, or the configured SLE when history has
+// fewer than min_sample items) and for F6 (the configured SLE, else history).
+type sleDays struct{ hist, att map[string]float64 }
+
+func (c *computation) sleBaseline(ctx context.Context, from string, w window) (sleDays, error) {
+	p := c.s.SLE.Percentile
+	cols := []col{{"n", "n"}, {"nr", sqlNR("xs", "n", p)}}
+	q := aggQuery(from, []col{
+		{"xs", "arraySort(groupArrayIf(toFloat64" + ctDC + ", " + c.ctPop(w) + "))"},
+		{"n", "length(xs)"},
+	}, cols)
+	res, err := c.query(ctx, "the SLE baseline", q, cols)
+	if err != nil {
+		return sleDays{}, err
+	}
+	out := sleDays{hist: map[string]float64{}, att: map[string]float64{}}
+	conf := c.s.SLE.Days
+	for _, r := range res {
+		k := r.kind + ":" + r.scope
+		h := conf
+		if r.n("n") >= c.minSample() && r.f("nr") != nil {
+			h = *r.f("nr")
+		}
+		if h > 0 {
+			out.hist[k] = h
+		}
+		a := conf
+		if a <= 0 {
+			a = h
+		}
+		if a > 0 {
+			out.att[k] = a
+		}
+	}
+	return out, nil
+}
+
+func transformSQL(m map[string]float64, def string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	if len(keys) == 0 {
+		return def
+	}
+	vals := make([]string, len(keys))
+	for i, k := range keys {
+		vals[i] = sqlFloat(m[k])
+	}
+	return "transform(concat(scope_kind, ':', scope), " + sqlStrs(keys) + ", [" + strings.Join(toFloatLits(vals), ", ") + "], " + def + ")"
+}
+
+func toFloatLits(v []string) []string {
+	out := make([]string, len(v))
+	for i, s := range v {
+		out[i] = "toFloat64(" + s + ")"
+	}
+	return out
+}

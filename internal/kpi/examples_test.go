@@ -1,0 +1,130 @@
+package kpi
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"github.com/pmo-oss/pmo/internal/warehouse"
+	"github.com/pmo-oss/pmo/internal/warehouse/whtest"
+)
+
+// want is one expected KPI value; value NaN means NULL.
+type want struct {
+	kpi, window, labels string
+	value               float64
+	n                   int // -1: do not check
+}
+
+var null = math.NaN()
+
+func checkValues(t *testing.T, snap Snapshot, kind, scope string, wants []want) {
+	t.Helper()
+	for _, w := range wants {
+		v, ok := snap.Find(kind, scope, w.kpi, w.window, w.labels)
+		if !ok {
+			t.Errorf("%s:%s %s{%s} window %s: missing", kind, scope, w.kpi, w.labels, w.window)
+			continue
+		}
+		switch {
+		case math.IsNaN(w.value):
+			if v.Value != nil {
+				t.Errorf("%s:%s %s{%s} %s = %v, want NULL", kind, scope, w.kpi, w.labels, w.window, *v.Value)
+			}
+		case v.Value == nil:
+			t.Errorf("%s:%s %s{%s} %s = NULL, want %v", kind, scope, w.kpi, w.labels, w.window, w.value)
+		case math.Abs(*v.Value-w.value) > 1e-6:
+			t.Errorf("%s:%s %s{%s} %s = %.9f, want %.9f", kind, scope, w.kpi, w.labels, w.window, *v.Value, w.value)
+		}
+		if w.n >= 0 && v.N != uint64(w.n) {
+			t.Errorf("%s:%s %s{%s} %s: n = %d, want %d", kind, scope, w.kpi, w.labels, w.window, v.N, w.n)
+		}
+	}
+}
+
+// exampleAConfig is the configuration of kpis.md §4.1.
+func exampleAConfig() Config {
+	c := DefaultConfig()
+	c.TZ = "Europe/Berlin"
+	c.FlowItemTypes = []string{"Story", "Bug"}
+	c.DiscardResolutions = []string{"Won't Do"}
+	c.ActiveStatusIDs = []string{"3", "11"} // In Progress, In Review
+	c.SLE = &SLE{Days: 7, Percentile: 0.85}
+	c.MinSample = ptr(1) // the example has n = 3 and publishes its percentiles
+	c.FlowWindowsWeeks = []int{4}
+	return c
+}
+
+// Every expected value of kpis.md §4.1 for the KPIs of part 1.
+var exampleA = []want{
+	{"throughput", "4w", "measure=count", 4, 4},
+	{"throughput", "4w", "measure=per_week", 1.0, 4},
+	{"throughput", "4w", "measure=per_day", 1.0 / 7, 4},
+
+	{"cycle_time", "4w", "method=nr,quantile=0.5,unit=dc", 4, 3},
+	{"cycle_time", "4w", "method=nr,quantile=0.85,unit=dc", 9, 3},
+	{"cycle_time", "4w", "method=nr,quantile=0.95,unit=dc", 9, 3},
+	{"cycle_time", "4w", "method=r7,quantile=0.5,unit=dc", 4, 3},
+	{"cycle_time", "4w", "method=r7,quantile=0.85,unit=dc", 7.5, 3},
+	{"cycle_time", "4w", "method=r7,quantile=0.95,unit=dc", 8.5, 3},
+	{"cycle_time", "4w", "method=nr,quantile=0.85,unit=days", 8.333333333, 3},
+	{"cycle_time", "4w", "method=r7,quantile=0.5,unit=days", 3.291666667, 3},
+	{"cycle_time", "4w", "method=r7,quantile=0.85,unit=days", 6.820833333, 3},
+	{"cycle_time", "4w", "method=r7,quantile=0.95,unit=days", 7.829166667, 3},
+	{"cycle_time", "4w", "method=mean,unit=days", 4.208333333, 3},
+
+	{"lead_time", "4w", "method=nr,quantile=0.5,unit=dc", 3, 4},
+	{"lead_time", "4w", "method=nr,quantile=0.85,unit=dc", 13, 4},
+	{"lead_time", "4w", "method=r7,quantile=0.5,unit=dc", 5.5, 4},
+	{"lead_time", "4w", "method=r7,quantile=0.85,unit=dc", 10.75, 4},
+	{"lead_time", "4w", "method=mean,unit=days", 5.895833333, 4},
+
+	{"wip", "snapshot", "measure=count", 2, 2},
+	{"wip", "4w", "measure=daily_average", 37.0 / 28, 28},
+
+	{"work_item_age", "snapshot", "measure=mean_age,unit=dc", 14, 2}, // A-5 dc 4 (5 with UTC dates), A-6 dc 24
+	{"work_item_age", "snapshot", "measure=mean_age,unit=days", (3.979166667 + 23.583333333) / 2, 2},
+	{"work_item_age", "snapshot", "measure=sle_days", 9, 2},
+	{"work_item_age", "snapshot", "measure=at_risk_ratio", 0.5, 2},
+
+	{"sle_attainment", "4w", "measure=sle_days", 7, 3},
+	{"sle_attainment", "4w", "measure=ratio", 2.0 / 3, 3},
+
+	{"flow_efficiency", "4w", "measure=ratio_of_sums", 216.0 / 303, 3},
+	{"flow_efficiency", "4w", "measure=mean_per_item", 0.809050633, 3},
+
+	{"arrival_departure_ratio", "4w", "measure=arrivals", 6, -1},
+	{"arrival_departure_ratio", "4w", "measure=departures", 4, -1},
+	{"arrival_departure_ratio", "4w", "measure=ratio", 1.5, -1},
+	{"arrival_departure_ratio", "4w", "measure=littles_law_ct_days", 9.25, -1},
+	{"arrival_departure_ratio", "4w", "measure=littles_law_quotient", 9.25 / 4.208333333333333, -1},
+	{"arrival_departure_ratio", "4w", "measure=conservation_gap", 0, -1},
+
+	{"reopen_rate", "4w", "", 0.25, 4},
+
+	{"created_vs_resolved", "4w", "measure=created", 4, -1},
+	{"created_vs_resolved", "4w", "measure=resolved", 5, -1},
+	{"created_vs_resolved", "4w", "measure=net", -1, -1},
+	{"created_vs_resolved", "4w", "measure=ratio", 1.25, -1},
+
+	{"backlog_age", "snapshot", "method=nr,quantile=0.5,unit=dc", 123, 1},
+	{"backlog_age", "snapshot", "measure=jira_average_age,unit=days", 54.611111111, 3},
+	{"stale_ratio", "snapshot", "", 2.0 / 3, 3},
+	{"workflow_consistency", "4w", "class=skipped_in_progress", 0.25, 4},
+	{"workflow_consistency", "4w", "class=done_without_resolution", 0, 4},
+}
+
+func TestExampleA(t *testing.T) {
+	f := loadFixture(t, "example_a.yaml")
+	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
+		f.load(t, w)
+		snap, err := Compute(context.Background(), w, exampleAConfig(), f.AsOf, ScopeFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkValues(t, snap, ScopeProject, "jira/A", exampleA)
+		checkValues(t, snap, ScopePortfolio, "all", exampleA)
+		checkValues(t, snap, ScopeProgram, "Flow programme", exampleA)
+		checkValues(t, snap, ScopeSource, "jira", exampleA)
+	})
+}

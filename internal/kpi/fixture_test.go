@@ -1,0 +1,187 @@
+package kpi
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/pmo-oss/pmo/internal/model"
+	"github.com/pmo-oss/pmo/internal/warehouse"
+)
+
+// fixture is a worked example described as issues and their transitions
+// (testdata/*.yaml), converted to model records by records().
+type fixture struct {
+	Source   string    `yaml:"source"`
+	AsOf     time.Time `yaml:"as_of"`
+	Statuses []struct {
+		ID, Name, Category string
+	} `yaml:"statuses"`
+	Projects []struct {
+		ID, Key, Name, Category string
+	} `yaml:"projects"`
+	Boards []struct {
+		ID, Name, Type string
+		ProjectID      string `yaml:"project_id"`
+	} `yaml:"boards"`
+	Sprints []struct {
+		ID      string `yaml:"id"`
+		BoardID string `yaml:"board_id"`
+		Name    string `yaml:"name"`
+		State   string `yaml:"state"`
+		Start   *time.Time
+		Activated, End, Complete *time.Time
+	} `yaml:"sprints"`
+	Issues []fixtureIssue `yaml:"issues"`
+	Links  []struct {
+		Type, Outward, Inward, From, To string
+	} `yaml:"links"`
+}
+
+type fixtureIssue struct {
+	Key            string    `yaml:"key"`
+	Project        string    `yaml:"project"` // default: the key's prefix
+	Type           string    `yaml:"type"`
+	Created        time.Time `yaml:"created"`
+	Updated        time.Time `yaml:"updated"`
+	Resolution     string    `yaml:"resolution"`
+	Status         string    `yaml:"initial_status"` // default: the first status of the fixture
+	Priority       string    `yaml:"priority"`
+	Assignee       string    `yaml:"assignee"`
+	StoryPoints    *float64  `yaml:"story_points"`
+	SprintIDs      []string  `yaml:"sprint_ids"`
+	Labels         []string  `yaml:"labels"`
+	Transitions    []fxChange
+	SprintChanges  []fxChange `yaml:"sprint_changes"`
+	PointsChanges  []fxChange `yaml:"points_changes"`
+	StatusOverride string     `yaml:"status_category_override"` // record an unknown category on transitions
+}
+
+type fxChange struct {
+	At   time.Time `yaml:"at"`
+	From string    `yaml:"from"`
+	To   string    `yaml:"to"`
+}
+
+func loadFixture(t testing.TB, name string) fixture {
+	t.Helper()
+	b, err := os.ReadFile("testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f fixture
+	if err := yaml.Unmarshal(b, &f); err != nil {
+		t.Fatalf("testdata/%s: %v", name, err)
+	}
+	return f
+}
+
+// records converts the fixture to model records.
+func (f fixture) records() ([]model.Record, error) {
+	var out []model.Record
+	byName := map[string]model.Status{}
+	for _, s := range f.Statuses {
+		st := model.Status{Source: f.Source, ID: s.ID, Name: s.Name, Category: model.StatusCategory(s.Category)}
+		byName[s.Name] = st
+		out = append(out, st)
+	}
+	projByKey := map[string]string{}
+	for _, p := range f.Projects {
+		projByKey[p.Key] = p.ID
+		out = append(out, model.Project{Source: f.Source, ID: p.ID, Key: p.Key, Name: p.Name, Category: p.Category, CategoryID: p.Category})
+	}
+	for _, b := range f.Boards {
+		out = append(out, model.Board{Source: f.Source, ID: b.ID, Name: b.Name, Type: b.Type, ProjectID: b.ProjectID})
+	}
+	for _, s := range f.Sprints {
+		out = append(out, model.Sprint{Source: f.Source, ID: s.ID, BoardID: s.BoardID, Name: s.Name, State: s.State,
+			Start: s.Start, Activated: s.Activated, End: s.End, Complete: s.Complete})
+	}
+	for n, is := range f.Issues {
+		id := strconv.Itoa(1000 + n)
+		pkey := is.Project
+		if pkey == "" {
+			pkey, _, _ = strings.Cut(is.Key, "-")
+		}
+		initial := f.Statuses[0].Name
+		if is.Status != "" {
+			initial = is.Status
+		}
+		cur, ok := byName[initial]
+		if !ok {
+			return nil, fmt.Errorf("%s: unknown status %q", is.Key, initial)
+		}
+		item := 0
+		for i, tr := range is.Transitions {
+			to, ok := byName[tr.To]
+			if !ok {
+				// An id the status list does not know: category unknown (C3).
+				to = model.Status{ID: tr.To, Name: tr.To, Category: model.CategoryUnknown}
+			}
+			from := cur
+			if tr.From != "" {
+				from = byName[tr.From]
+			}
+			out = append(out, model.Change{Source: f.Source, IssueID: id, ChangeID: fmt.Sprintf("s%d", i), At: tr.At.UTC(),
+				Field: "status", FieldID: "status", FieldType: "jira", From: from.ID, FromString: from.Name, To: to.ID, ToString: to.Name,
+				FromCategory: from.Category, ToCategory: to.Category})
+			cur = to
+			item++
+		}
+		for i, c := range is.SprintChanges {
+			out = append(out, model.Change{Source: f.Source, IssueID: id, ChangeID: fmt.Sprintf("sp%d", i), At: c.At.UTC(),
+				Field: "Sprint", FieldID: "customfield_10020", FieldType: "custom", From: c.From, To: c.To, FromString: c.From, ToString: c.To})
+		}
+		for i, c := range is.PointsChanges {
+			out = append(out, model.Change{Source: f.Source, IssueID: id, ChangeID: fmt.Sprintf("pt%d", i), At: c.At.UTC(),
+				Field: "Story Points", FieldID: "customfield_10016", FieldType: "custom", FromString: c.From, ToString: c.To})
+		}
+		iss := model.Issue{Source: f.Source, ID: id, Key: is.Key, ProjectID: projByKey[pkey], ProjectKey: pkey, Summary: is.Key,
+			TypeID: is.Type, Type: is.Type, TypeClass: model.TypeStandard, StatusID: cur.ID, Status: cur.Name, StatusCategory: cur.Category,
+			Resolution: is.Resolution, ResolutionID: is.Resolution, Priority: is.Priority, PriorityID: is.Priority,
+			AssigneeID: is.Assignee, Assignee: is.Assignee,
+			Created: is.Created.UTC(), Updated: is.Updated.UTC(), StoryPoints: is.StoryPoints, SprintIDs: is.SprintIDs, Labels: is.Labels}
+		if cur.Category == model.CategoryDone {
+			r := is.Updated.UTC()
+			iss.Resolved = &r
+		}
+		out = append(out, iss)
+	}
+	keyID := map[string]string{}
+	for n, is := range f.Issues {
+		keyID[is.Key] = strconv.Itoa(1000 + n)
+	}
+	for i, l := range f.Links {
+		out = append(out, model.Link{Source: f.Source, ID: fmt.Sprintf("l%d", i), TypeID: l.Type, Type: l.Type, Outward: l.Outward, Inward: l.Inward,
+			FromIssueID: keyID[l.From], ToIssueID: keyID[l.To], ObservedAt: f.AsOf})
+	}
+	return out, nil
+}
+
+// load puts the fixture into the warehouse through its sink.
+func (f fixture) load(t testing.TB, w *warehouse.Warehouse) {
+	t.Helper()
+	recs, err := f.records()
+	if err != nil {
+		t.Fatal(err)
+	}
+	putRecords(t, w, recs)
+}
+
+func putRecords(t testing.TB, w *warehouse.Warehouse, recs []model.Record) {
+	t.Helper()
+	ctx := context.Background()
+	sink := w.Sink()
+	if err := sink.Put(ctx, recs...); err != nil {
+		t.Fatalf("loading %d records: %v", len(recs), err)
+	}
+	if err := sink.Flush(ctx); err != nil {
+		t.Fatalf("flushing: %v", err)
+	}
+}

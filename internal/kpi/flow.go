@@ -1,0 +1,321 @@
+package kpi
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// flow computes the windowed flow, quality, backlog-flow and hygiene KPIs of
+// one window in one query per scope group.
+func (c *computation) flow(ctx context.Context, from string, w window, sle sleDays) error {
+	dw := pFlow + " AND is_done AND " + inW("done_s", w)
+	ct := c.ctPop(w)
+	bugCreated := "(is_bug OR is_escaped_type) AND NOT discarded AND " + inW("toInt64(created)", w)
+	bugDone := "is_bug AND NOT discarded AND is_done AND " + inW("done_s", w)
+	inner := []col{
+		{"tp", "countIf(" + dw + ")"},
+		{"ct_dc_xs", "arraySort(groupArrayIf(toFloat64" + ctDC + ", " + ct + "))"},
+		{"ct_ex_xs", "arraySort(groupArrayIf(toFloat64" + ctEx + ", " + ct + "))"},
+		{"ct_n", "length(ct_dc_xs)"},
+		{"ct_ex_sum", "sumIf(toFloat64" + ctEx + ", " + ct + ")"},
+		{"lt_dc_xs", "arraySort(groupArrayIf(toFloat64" + ltDC + ", " + dw + "))"},
+		{"lt_ex_xs", "arraySort(groupArrayIf(toFloat64" + ltEx + ", " + dw + "))"},
+		{"lt_n", "length(lt_dc_xs)"},
+		{"lt_ex_sum", "sumIf(toFloat64" + ltEx + ", " + dw + ")"},
+		{"sle_ok", "countIf(" + ct + " AND " + ctDC + " <= " + transformSQL(sle.att, "toFloat64(-1)") + ")"},
+		{"sle_days", "any(" + transformSQL(sle.att, "toFloat64(-1)") + ")"},
+		{"fe_active", "sumIf(active_s, " + ct + ")"},
+		{"fe_total", "sumIf(done_s - start_s, " + ct + ")"},
+		{"fe_item", "avgIf(active_s / (done_s - start_s), " + ct + " AND done_s > start_s)"},
+		{"fe_item_n", "countIf(" + ct + " AND done_s > start_s)"},
+		{"arrivals", "countIf(" + pFlow + " AND started AND " + inW("start_s", w) + ")"},
+		{"reopen_num", "countIf(" + pFlow + " AND arrayExists(x_r -> " + inW("toInt64(x_r)", w) + ", reopen_ats))"},
+		{"reopen_den", "countIf(" + pFlow + " AND arrayExists(x_r -> " + inW("toInt64(x_r)", w) + ", done_entry_ats))"},
+		{"created_n", "countIf(is_flow AND " + inW("toInt64(created)", w) + ")"},
+		{"resolved_n", "countIf(is_flow AND is_done AND " + inW("done_s", w) + ")"},
+		{"esc_den", "countIf(" + bugCreated + ")"},
+		{"esc_num", "countIf(" + bugCreated + " AND escaped)"},
+		{"ttr_dc_xs", "arraySort(groupArrayIf(toFloat64" + ltDC + ", " + bugDone + "))"},
+		{"ttr_ex_xs", "arraySort(groupArrayIf(toFloat64" + ltEx + ", " + bugDone + "))"},
+		{"ttr_n", "length(ttr_dc_xs)"},
+		{"ttr_ex_sum", "sumIf(toFloat64" + ltEx + ", " + bugDone + ")"},
+		{"est_pop", "countIf(" + pFlow + " AND (NOT is_done OR " + inW("done_s", w) + "))"},
+		{"est_ok", "countIf(" + pFlow + " AND (NOT is_done OR " + inW("done_s", w) + ") AND (story_points IS NOT NULL OR original_estimate_seconds IS NOT NULL))"},
+		{"asg_pop", "countIf(" + pFlow + " AND (cat_now = 'indeterminate' OR (is_done AND " + inW("done_s", w) + ")))"},
+		{"asg_ok", "countIf(" + pFlow + " AND (cat_now = 'indeterminate' OR (is_done AND " + inW("done_s", w) + ")) AND assignee_id != '')"},
+		{"due_pop", "countIf(" + pFlow + " AND NOT is_done)"},
+		{"due_ok", "countIf(" + pFlow + " AND NOT is_done AND due_date IS NOT NULL)"},
+		{"wc_skipped", "countIf(" + dw + " AND skipped)"},
+		{"wc_nores", "countIf(" + dw + " AND resolution = '')"},
+		{"wc_restart", "countIf(" + dw + " AND restarted)"},
+		{"wc_unknown", "countIf(" + dw + " AND has_unknown)"},
+		{"open_n", "countIf(" + pFlow + " AND NOT is_done)"},
+		{"wc_resopen", "countIf(" + pFlow + " AND NOT is_done AND resolution != '')"},
+	}
+	outer := []col{}
+	for _, name := range []string{"tp", "ct_n", "ct_ex_sum", "lt_n", "lt_ex_sum", "sle_ok", "sle_days", "fe_active", "fe_total", "fe_item", "fe_item_n",
+		"arrivals", "reopen_num", "reopen_den", "created_n", "resolved_n", "esc_den", "esc_num", "ttr_n", "ttr_ex_sum",
+		"est_pop", "est_ok", "asg_pop", "asg_ok", "due_pop", "due_ok", "wc_skipped", "wc_nores", "wc_restart", "wc_unknown", "open_n", "wc_resopen"} {
+		outer = append(outer, col{name, name})
+	}
+	for _, p := range []string{"ct_dc", "ct_ex", "lt_dc", "lt_ex", "ttr_dc", "ttr_ex"} {
+		n := p[:strings.IndexByte(p, '_')] + "_n"
+		outer = append(outer, percentileCols(p, p+"_xs", n, quantiles)...)
+	}
+	res, err := c.query(ctx, "flow KPIs ("+w.Name+")", aggQuery(from, inner, outer), outer)
+	if err != nil {
+		return err
+	}
+	days := float64(len(w.DayEnds))
+	for _, r := range res {
+		tp := r.f("tp")
+		c.emit(r, "throughput", w.Name, Labels{"measure": "count"}, tp, r.n("tp"))
+		c.emit(r, "throughput", w.Name, Labels{"measure": "per_week"}, ratio(tp, fptr(days/7)), r.n("tp"))
+		c.emit(r, "throughput", w.Name, Labels{"measure": "per_day"}, ratio(tp, fptr(days)), r.n("tp"))
+
+		c.percentiles(r, "cycle_time", w.Name, "ct", "ct_n", "ct_ex_sum")
+		c.percentiles(r, "lead_time", w.Name, "lt", "lt_n", "lt_ex_sum")
+		c.percentiles(r, "bug_mttr", w.Name, "ttr", "ttr_n", "ttr_ex_sum")
+
+		ctn := r.n("ct_n")
+		var sleV *float64
+		if sd := r.f("sle_days"); sd != nil && *sd > 0 {
+			sleV = ratio(r.f("sle_ok"), r.f("ct_n"))
+			c.emit(r, "sle_attainment", w.Name, Labels{"measure": "sle_days"}, sd, ctn)
+		}
+		c.emit(r, "sle_attainment", w.Name, Labels{"measure": "ratio"}, sleV, ctn)
+
+		c.emit(r, "flow_efficiency", w.Name, Labels{"measure": "ratio_of_sums"}, ratio(r.f("fe_active"), r.f("fe_total")), ctn)
+		c.emit(r, "flow_efficiency", w.Name, Labels{"measure": "mean_per_item"}, r.f("fe_item"), r.n("fe_item_n"))
+
+		c.emit(r, "arrival_departure_ratio", w.Name, Labels{"measure": "arrivals"}, r.f("arrivals"), r.n("arrivals"))
+		c.emit(r, "arrival_departure_ratio", w.Name, Labels{"measure": "departures"}, tp, r.n("tp"))
+		c.emit(r, "arrival_departure_ratio", w.Name, Labels{"measure": "ratio"}, ratio(r.f("arrivals"), tp), r.n("tp"))
+		c.flowCache(r, w, tp, ratio(r.f("ct_ex_sum"), r.f("ct_n")))
+
+		c.emit(r, "reopen_rate", w.Name, nil, ratio(r.f("reopen_num"), r.f("reopen_den")), r.n("reopen_den"))
+
+		cr, rs := r.f("created_n"), r.f("resolved_n")
+		c.emit(r, "created_vs_resolved", w.Name, Labels{"measure": "created"}, cr, r.n("created_n"))
+		c.emit(r, "created_vs_resolved", w.Name, Labels{"measure": "resolved"}, rs, r.n("resolved_n"))
+		c.emit(r, "created_vs_resolved", w.Name, Labels{"measure": "net"}, fptr(*cr-*rs), r.n("created_n"))
+		c.emit(r, "created_vs_resolved", w.Name, Labels{"measure": "ratio"}, ratio(rs, cr), r.n("created_n"))
+
+		c.emit(r, "escaped_defect_rate", w.Name, nil, ratio(r.f("esc_num"), r.f("esc_den")), r.n("esc_den"))
+
+		var fields []*float64
+		for _, fc := range []struct{ name, ok, pop string }{{"estimate", "est_ok", "est_pop"}, {"assignee", "asg_ok", "asg_pop"}, {"due_date", "due_ok", "due_pop"}} {
+			v := ratio(r.f(fc.ok), r.f(fc.pop))
+			c.emit(r, "field_completeness", w.Name, Labels{"field": fc.name}, v, r.n(fc.pop))
+			if v != nil {
+				fields = append(fields, v)
+			}
+		}
+		var comp *float64
+		if len(fields) > 0 {
+			sum := 0.0
+			for _, v := range fields {
+				sum += *v
+			}
+			comp = fptr(sum / float64(len(fields)))
+		}
+		c.emit(r, "field_completeness", w.Name, Labels{"field": "composite"}, comp, uint64(len(fields)))
+
+		for _, wc := range []struct{ class, num, den string }{
+			{"skipped_in_progress", "wc_skipped", "tp"}, {"done_without_resolution", "wc_nores", "tp"},
+			{"restarted", "wc_restart", "tp"}, {"unknown_status", "wc_unknown", "tp"}, {"resolution_not_done", "wc_resopen", "open_n"},
+		} {
+			c.emit(r, "workflow_consistency", w.Name, Labels{"class": wc.class}, ratio(r.f(wc.num), r.f(wc.den)), r.n(wc.den))
+		}
+	}
+	return nil
+}
+
+// percentiles emits NR and R7 P50/P85/P95 in day-counts and exact days plus
+// the exact mean, each with n; NULL below min_sample.
+func (c *computation) percentiles(r result, kpi, win, prefix, nName, sumName string) {
+	n := r.n(nName)
+	for _, q := range quantiles {
+		for _, m := range []string{"nr", "r7"} {
+			c.emit(r, kpi, win, Labels{"quantile": qLabel(q), "method": m, "unit": "dc"}, c.gate(r.f(prefix+"_dc_"+m+"_"+qName(q)), n), n)
+			c.emit(r, kpi, win, Labels{"quantile": qLabel(q), "method": m, "unit": "days"}, c.gate(r.f(prefix+"_ex_"+m+"_"+qName(q)), n), n)
+		}
+	}
+	c.emit(r, kpi, win, Labels{"method": "mean", "unit": "days"}, ratio(r.f(sumName), r.f(nName)), n)
+}
+
+// flowCache keeps what the WIP query of the same window needs for the
+// Little's-law check.
+func (c *computation) flowCache(r result, w window, tp, meanCT *float64) {
+	if c.little == nil {
+		c.little = map[string]littleIn{}
+	}
+	c.little[w.Name+"|"+r.kind+":"+r.scope] = littleIn{tp: tp, meanCT: meanCT, arrivals: r.f("arrivals")}
+}
+
+type littleIn struct{ tp, meanCT, arrivals *float64 }
+
+// wip samples WIP at the start of the window and at the end of every local
+// day in it (F4), for the daily average, Little's law and conservation (F8).
+func (c *computation) wip(ctx context.Context, from string, w window) error {
+	samples := "[" + sqlTime(w.From)
+	for _, t := range w.DayEnds {
+		samples += ", " + sqlTime(t)
+	}
+	samples += "]"
+	cand := pFlow + " AND (n_tr > 0 OR init_cat = 'indeterminate') AND NOT (is_done AND done_s < " + sqlSecs(w.From) + ")"
+	flags := "arrayMap(x_t -> toUInt32(created < x_t AND if(arrayCount(x_a -> x_a < x_t, ats) = 0, init_cat, tcs[arrayCount(x_a -> x_a < x_t, ats)]) = 'indeterminate'), " + samples + ")"
+	q := `SELECT scope_kind, scope, arrayMap(x_v -> toFloat64(x_v), sumForEach(flags)) AS series FROM (SELECT scope_kind, scope, ` + flags + ` AS flags FROM (` + from + `) WHERE ` + cand + `) GROUP BY scope_kind, scope ORDER BY scope_kind, scope`
+	rows, err := c.w.Query(ctx, q)
+	if err != nil {
+		return fmt.Errorf("kpi: computing wip (%s): %w", w.Name, err)
+	}
+	defer rows.Close()
+	got := map[string][]float64{}
+	for rows.Next() {
+		var kind, scope string
+		var series []float64
+		if err := rows.Scan(&kind, &scope, &series); err != nil {
+			return fmt.Errorf("kpi: computing wip (%s): reading row: %w", w.Name, err)
+		}
+		got[kind+":"+scope] = series
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("kpi: computing wip (%s): %w", w.Name, err)
+	}
+	days := float64(len(w.DayEnds))
+	for key, li := range c.little {
+		win, sk, _ := strings.Cut(key, "|")
+		if win != w.Name {
+			continue
+		}
+		kind, scope, _ := strings.Cut(sk, ":")
+		r := result{kind: kind, scope: scope}
+		series := got[sk]
+		if len(series) != len(w.DayEnds)+1 {
+			series = make([]float64, len(w.DayEnds)+1) // no WIP candidates: all zero
+		}
+		var sum float64
+		for _, v := range series[1:] {
+			sum += v
+		}
+		var avg *float64
+		if days > 0 {
+			avg = fptr(sum / days)
+		}
+		c.emit(r, "wip", w.Name, Labels{"measure": "daily_average"}, avg, uint64(days))
+		var pred *float64
+		if li.tp != nil && *li.tp > 0 && avg != nil {
+			pred = fptr(*avg / (*li.tp / days))
+		}
+		c.emit(r, "arrival_departure_ratio", w.Name, Labels{"measure": "littles_law_ct_days"}, pred, uint64(days))
+		c.emit(r, "arrival_departure_ratio", w.Name, Labels{"measure": "littles_law_quotient"}, ratio(pred, li.meanCT), uint64(days))
+		if li.arrivals != nil && li.tp != nil {
+			gap := series[len(series)-1] - (series[0] + *li.arrivals - *li.tp)
+			c.emit(r, "arrival_departure_ratio", w.Name, Labels{"measure": "conservation_gap"}, &gap, uint64(days))
+		}
+	}
+	return nil
+}
+
+// defects computes Q1 defect_ratio: bugs linked (defect_link_types, either
+// direction) to, or parented by, the non-bug flow items done in W, per item.
+func (c *computation) defects(ctx context.Context, lc string, w window) error {
+	types := sqlStrs(c.s.DefectLinkTypes)
+	bugs := sqlStrs(c.s.BugTypes)
+	pairs := `SELECT source, a AS issue_id, b FROM (
+        SELECT source, from_issue_id AS a, to_issue_id AS b FROM v_issue_links WHERE has(` + types + `, type) OR has(` + types + `, outward) OR has(` + types + `, inward)
+        UNION ALL
+        SELECT source, to_issue_id AS a, from_issue_id AS b FROM v_issue_links WHERE has(` + types + `, type) OR has(` + types + `, outward) OR has(` + types + `, inward)
+        UNION ALL
+        SELECT source, parent_id AS a, id AS b FROM v_issues WHERE parent_id != '' AND has(` + bugs + `, type)
+    ) AS l ANY INNER JOIN (SELECT source, id AS b FROM v_issues WHERE has(` + bugs + `, type)) AS r USING (source, b)`
+	linked := `SELECT source, issue_id, uniqExact(b) AS linked_bugs FROM (` + pairs + `) GROUP BY source, issue_id`
+	withLinks := `SELECT * FROM (` + lc + `) AS c ANY LEFT JOIN (` + linked + `) AS d USING (source, issue_id)`
+	from := scopedSQL(withLinks, c.keep)
+	stories := pFlow + " AND NOT is_bug AND is_done AND " + inW("done_s", w)
+	cols := []col{{"stories", "stories"}, {"bugs", "bugs"}}
+	q := aggQuery(from, []col{{"stories", "countIf(" + stories + ")"}, {"bugs", "sumIf(linked_bugs, " + stories + ")"}}, cols)
+	res, err := c.query(ctx, "defect_ratio ("+w.Name+")", q, cols)
+	if err != nil {
+		return err
+	}
+	for _, r := range res {
+		c.emit(r, "defect_ratio", w.Name, nil, ratio(r.f("bugs"), r.f("stories")), r.n("stories"))
+	}
+	return nil
+}
+
+// snapshotKPIs computes the KPIs evaluated at as_of: wip, work_item_age,
+// backlog_age, stale_ratio.
+func (c *computation) snapshotKPIs(ctx context.Context, from string, sle sleDays) error {
+	as := sqlSecs(c.asOf)
+	eDay := fmt.Sprint(lastCompleteDay(c.asOf, c.s.loc).Unix() / 86400)
+	wipP := pFlow + " AND cat_now = 'indeterminate'"
+	ageDC := "(" + eDay + " - start_day + 1)"
+	ageEx := "((" + as + " - start_s) / 86400)"
+	blP := pFlow + " AND cat_now = 'new'"
+	blDC := "(" + eDay + " - created_day + 1)"
+	openP := pFlow + " AND NOT is_done"
+	idle := "(" + as + " - toInt64(updated))"
+	staleP := openP + " AND ((cat_now = 'new' AND " + idle + " >= " + sqlFloat(*c.s.StaleDaysToDo*86400) + ") OR (cat_now != 'new' AND " + idle + " >= " + sqlFloat(*c.s.StaleDaysInProgress*86400) + "))"
+	inner := []col{
+		{"wip", "countIf(" + wipP + ")"},
+		{"wip_people", "uniqExactIf(assignee_id, " + wipP + " AND assignee_id != '')"},
+		{"age_dc_mean", "avgIf(" + ageDC + ", " + wipP + ")"},
+		{"age_ex_mean", "avgIf(" + ageEx + ", " + wipP + ")"},
+		{"age_dc_max", "maxIf(" + ageDC + ", " + wipP + ")"},
+		{"at_risk", "countIf(" + wipP + " AND " + ageDC + " > " + transformSQL(sle.hist, "toFloat64(1e18)") + ")"},
+		{"sle_days", "any(" + transformSQL(sle.hist, "toFloat64(-1)") + ")"},
+		{"bl_xs", "arraySort(groupArrayIf(toFloat64" + blDC + ", " + blP + "))"},
+		{"bl_n", "length(bl_xs)"},
+		{"bl_180", "countIf(" + blP + " AND " + blDC + " > 180)"},
+		{"unres_age", "avgIf((" + as + " - toInt64(created)) / 86400, " + openP + ")"},
+		{"open_n", "countIf(" + openP + ")"},
+		{"stale_n", "countIf(" + staleP + ")"},
+	}
+	var outer []col
+	for _, n := range []string{"wip", "wip_people", "age_dc_mean", "age_ex_mean", "age_dc_max", "at_risk", "sle_days", "bl_n", "bl_180", "unres_age", "open_n", "stale_n"} {
+		outer = append(outer, col{n, n})
+	}
+	outer = append(outer, percentileCols("bl", "bl_xs", "bl_n", []float64{0.5, 0.85})...)
+	res, err := c.query(ctx, "snapshot KPIs", aggQuery(from, inner, outer), outer)
+	if err != nil {
+		return err
+	}
+	const snap = "snapshot"
+	for _, r := range res {
+		wip := r.f("wip")
+		nw := r.n("wip")
+		c.emit(r, "wip", snap, Labels{"measure": "count"}, wip, nw)
+		c.emit(r, "wip", snap, Labels{"measure": "per_assignee"}, ratio(wip, r.f("wip_people")), nw)
+		var mean, meanEx *float64
+		if nw > 0 {
+			mean, meanEx = r.f("age_dc_mean"), r.f("age_ex_mean")
+		}
+		c.emit(r, "work_item_age", snap, Labels{"measure": "mean_age", "unit": "dc"}, mean, nw)
+		c.emit(r, "work_item_age", snap, Labels{"measure": "mean_age", "unit": "days"}, meanEx, nw)
+		var atRisk *float64
+		if sd := r.f("sle_days"); sd != nil && *sd > 0 {
+			atRisk = ratio(r.f("at_risk"), wip)
+			c.emit(r, "work_item_age", snap, Labels{"measure": "sle_days"}, sd, nw)
+		}
+		c.emit(r, "work_item_age", snap, Labels{"measure": "at_risk_ratio"}, atRisk, nw)
+
+		bn := r.n("bl_n")
+		for _, q := range []float64{0.5, 0.85} {
+			for _, m := range []string{"nr", "r7"} {
+				c.emit(r, "backlog_age", snap, Labels{"quantile": qLabel(q), "method": m, "unit": "dc"}, c.gate(r.f("bl_"+m+"_"+qName(q)), bn), bn)
+			}
+		}
+		c.emit(r, "backlog_age", snap, Labels{"measure": "share_over_180d"}, ratio(r.f("bl_180"), r.f("bl_n")), bn)
+		var unres *float64
+		if r.n("open_n") > 0 {
+			unres = r.f("unres_age")
+		}
+		c.emit(r, "backlog_age", snap, Labels{"measure": "jira_average_age", "unit": "days"}, unres, r.n("open_n"))
+		c.emit(r, "stale_ratio", snap, nil, ratio(r.f("stale_n"), r.f("open_n")), r.n("open_n"))
+	}
+	return nil
+}

@@ -1,0 +1,65 @@
+# pmo — the two commands a newcomer needs: `make demo` and `make test`.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := build
+
+GO          ?= go
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+DEMO_CONFIG ?= pmo.example.yaml
+BENCH_PKGS  ?= ./...
+BENCH_FLAGS ?= -benchtime=3x
+TEST_FLAGS  ?= -race -count=1 -timeout=20m
+
+# Starts a throwaway clickhouse-server for one recipe and always stops it.
+# Usage inside a recipe: $(with_server) <commands using PMO_TEST_CLICKHOUSE_DSN>
+define with_server
+export PMO_CH_STATE=$$(mktemp -d "$${TMPDIR:-/tmp}/pmo-clickhouse.XXXXXX"); \
+trap 'scripts/clickhouse-test-server.sh stop' EXIT; \
+echo "== starting a throwaway clickhouse-server"; \
+scripts/clickhouse-test-server.sh start >/dev/null; \
+eval "$$(scripts/clickhouse-test-server.sh env)";
+endef
+
+.PHONY: setup build test bench demo clean lint
+
+setup:
+	scripts/setup.sh
+
+build:
+	$(GO) build -o bin/pmo ./cmd/pmo
+
+lint:
+	@echo "== gofmt"
+	@files=$$(gofmt -l $$(find . -name '*.go' -not -path './.deps/*' -not -path './.pmo/*')); \
+	if [[ -n $$files ]]; then echo "gofmt needed on:"; echo "$$files"; exit 1; fi
+	@echo "== go vet"
+	$(GO) vet ./...
+	@echo "== staticcheck"
+	$(GO) run $(STATICCHECK) ./...
+
+# Everything CI checks. The tests run with CI=true: a test whose engine or
+# part is missing fails instead of skipping. The full log is in .pmo/test.log;
+# the summary shows each engine-specific subtest (…/chdb, …/server).
+test: setup lint
+	@mkdir -p .pmo
+	@$(with_server) \
+	export CI=true; \
+	echo "== go test $(TEST_FLAGS) ./... (server $$(scripts/clickhouse-test-server.sh env | sed -E 's#//([^:]*):[^@]*@#//\1:<secret>@#; s/^export //'))"; \
+	status=0; \
+	$(GO) test $(TEST_FLAGS) -v ./... >.pmo/test.log 2>&1 || status=$$?; \
+	grep -E '^(ok|FAIL|panic:)|^\s*--- (FAIL|SKIP)|/(chdb|server) \(' .pmo/test.log || true; \
+	if [[ $$status -ne 0 ]]; then echo "== tests FAILED (full log: .pmo/test.log)"; grep -E -B2 -A20 '^\s*--- FAIL' .pmo/test.log | head -200; exit $$status; fi; \
+	echo "== all tests passed (full log: .pmo/test.log)"
+
+# Benchmarks, including the warehouse sink on both engines against the
+# clickhouse-client yardstick (ratios reported by the benchmarks).
+bench: setup
+	@$(with_server) \
+	$(GO) test -run '^$$' -bench . $(BENCH_FLAGS) $(BENCH_PKGS)
+
+demo: setup build
+	bin/pmo migrate --config $(DEMO_CONFIG)
+	bin/pmo status --config $(DEMO_CONFIG)
+
+clean:
+	rm -rf bin/ dist/ .pmo/

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Set up what pmo's tests and demo need on a Debian machine. Idempotent.
+#
+#   - Debian packages: clickhouse-server clickhouse-client (the legacy 18.16
+#     server the tests run against), npm (to fetch chDB) — installed with
+#     apt-get when missing (sudo when not root).
+#   - chDB, the embedded ClickHouse engine: `npm pack @chdb/lib-linux-x64-gnu`
+#     into .deps/chdb/, libchdb.so extracted there (skipped when the same
+#     version is present). pmo finds it there; elsewhere set CHDB_LIB_PATH.
+#
+# Env: CHDB_VERSION (default below; "latest" for the newest), PMO_SETUP_SKIP_APT=1.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+chdb_version=${CHDB_VERSION:-26.5.3}
+chdb_pkg=@chdb/lib-linux-x64-gnu
+deps=$root/.deps/chdb
+
+say() { echo "setup: $*"; }
+
+as_root() {
+	if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi
+}
+
+have_cmd() {
+	command -v "$1" >/dev/null 2>&1 || [[ -x /usr/sbin/$1 || -x /usr/bin/$1 ]]
+}
+
+# --- Debian packages -------------------------------------------------------
+need=()
+have_cmd clickhouse-server || need+=(clickhouse-server)
+have_cmd clickhouse-client || need+=(clickhouse-client)
+have_cmd npm || need+=(npm)
+if ((${#need[@]})); then
+	if [[ ${PMO_SETUP_SKIP_APT:-} == 1 ]]; then
+		say "missing Debian packages ${need[*]} (PMO_SETUP_SKIP_APT=1: not installing)"
+	else
+		say "installing Debian packages: ${need[*]}"
+		as_root apt-get update
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}"
+	fi
+else
+	say "Debian packages present: clickhouse-server clickhouse-client npm"
+fi
+
+# --- chDB ------------------------------------------------------------------
+mkdir -p "$deps"
+if [[ $chdb_version == latest ]]; then
+	chdb_version=$(npm view "$chdb_pkg" version)
+fi
+have_version=$(cat "$deps/VERSION" 2>/dev/null || true)
+if [[ -f $deps/libchdb.so && $have_version == "$chdb_version" ]]; then
+	say "chDB $chdb_version present in .deps/chdb/ (libchdb.so)"
+	exit 0
+fi
+say "fetching chDB $chdb_version ($chdb_pkg, about 170 MB) into .deps/chdb/"
+tmp=$(mktemp -d "$deps/.fetch.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+(cd "$tmp" && npm pack --silent "$chdb_pkg@$chdb_version" >/dev/null)
+tgz=$(ls "$tmp"/*.tgz)
+tar -xzf "$tgz" -C "$tmp" package/libchdb.so
+mv -f "$tmp/package/libchdb.so" "$deps/libchdb.so"
+echo "$chdb_version" >"$deps/VERSION"
+say "chDB $chdb_version installed: .deps/chdb/libchdb.so ($(du -h "$deps/libchdb.so" | cut -f1))"

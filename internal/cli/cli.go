@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -128,13 +129,25 @@ func (a *App) printError(err error, code int) {
 	if a.cfg != nil {
 		msg = a.cfg.Scrub(msg)
 	}
-	lines := strings.Split(strings.TrimRight(msg, "\n"), "\n")
 	if code == ExitUsage && !a.ran {
-		lines[len(lines)-1] += " (see pmo --help)"
+		msg = oneLine(msg) + " (see pmo --help)"
 	}
+	lines := strings.Split(strings.TrimRight(msg, "\n"), "\n")
 	for _, l := range lines {
 		fmt.Fprintf(a.Stderr, "pmo: %s\n", l)
 	}
+}
+
+var didYouMean = regexp.MustCompile(`\s*Did you mean this\?\s+`)
+
+// oneLine folds cobra's multi-line usage errors ("Did you mean this?\n\tx")
+// into one line.
+func oneLine(msg string) string {
+	if loc := didYouMean.FindStringSubmatchIndex(msg); loc != nil {
+		alts := strings.Fields(msg[loc[1]:])
+		msg = msg[:loc[0]] + fmt.Sprintf("; did you mean %s?", strings.Join(alts, " or "))
+	}
+	return strings.Join(strings.Fields(msg), " ")
 }
 
 func isTerminal(w io.Writer) bool {

@@ -57,7 +57,10 @@ configured source.`,
 				tables = append(tables, t)
 			}
 			sort.Strings(tables)
-			fmt.Fprintf(tw, "rows:\t\n")
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			fmt.Fprintln(a.Stdout, "rows (as readers see them):")
 			for _, t := range tables {
 				fmt.Fprintf(tw, "  %s\t%d\n", t, counts[t])
 			}
@@ -105,11 +108,12 @@ func (a *App) printCursors(ctx context.Context, w *warehouse.Warehouse, cfg *con
 	}
 	sort.Strings(others)
 	sources = append(sources, others...)
-	tw := tabwriter.NewWriter(a.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "cursors:\t\n")
+	fmt.Fprintln(a.Stdout, "cursors:")
 	if len(sources) == 0 {
-		fmt.Fprintf(tw, "  (no sources configured)\t\n")
+		fmt.Fprintln(a.Stdout, "  (no sources configured)")
+		return nil
 	}
+	tw := tabwriter.NewWriter(a.Stdout, 0, 4, 2, ' ', 0)
 	for _, s := range sources {
 		cs := bySource[s]
 		note := ""
@@ -120,7 +124,7 @@ func (a *App) printCursors(ctx context.Context, w *warehouse.Warehouse, cfg *con
 			fmt.Fprintf(tw, "  %s\tnever collected\n", s)
 			continue
 		}
-		fmt.Fprintf(tw, "  %s%s\t\n", s, note)
+		fmt.Fprintf(tw, "  %s%s\n", s, note)
 		for _, c := range cs {
 			fmt.Fprintf(tw, "    %s\t%s\t(set %s)\n", c[0], c[1], c[2])
 		}

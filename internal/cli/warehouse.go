@@ -25,7 +25,7 @@ func (a *App) openWarehouse(ctx context.Context, cfg *config.Config) (*warehouse
 		if ctx.Err() != nil {
 			return nil, err
 		}
-		return nil, withCode(ExitWarehouse, fmt.Errorf("cannot open the warehouse (%s): %w", wc.DSN.String(), err))
+		return nil, withCode(ExitWarehouse, fmt.Errorf("cannot open the warehouse: %w", err))
 	}
 	a.logger.Debug("warehouse open", "engine", w.Engine(), "server_version", w.ServerVersion(), "database", w.Database())
 	return w, nil

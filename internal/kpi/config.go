@@ -12,7 +12,7 @@ import (
 // one project, program or source.
 type Config struct {
 	// TZ is the organisation's default reporting time zone (IANA name).
-	TZ     string        `yaml:"tz"`
+	TZ     string `yaml:"tz"`
 	Knobs  `yaml:",inline"`
 	Scopes []ScopeConfig `yaml:"scopes"`
 }

@@ -2,6 +2,7 @@ package kpi
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"testing"
 
@@ -126,5 +127,72 @@ func TestExampleA(t *testing.T) {
 		checkValues(t, snap, ScopePortfolio, "all", exampleA)
 		checkValues(t, snap, ScopeProgram, "Flow programme", exampleA)
 		checkValues(t, snap, ScopeSource, "jira", exampleA)
+	})
+}
+
+func exampleBConfig() Config {
+	c := DefaultConfig()
+	c.MinSample = ptr(1)
+	return c
+}
+
+// Every expected value of kpis.md §4.2 (sprint S-10 and the rolling KPIs).
+var exampleB = []want{
+	{"sprint_carryover", "sprint", "measure=committed,sprint=S-10,variant=points", 19, 4},
+	{"sprint_carryover", "sprint", "measure=committed,sprint=S-10,variant=count", 4, 4},
+	{"sprint_carryover", "sprint", "measure=completed_outside,sprint=S-10,variant=count", 1, 1},
+	{"sprint_carryover", "sprint", "measure=added,sprint=S-10,variant=points", 7, 3},
+	{"sprint_carryover", "sprint", "measure=added,sprint=S-10,variant=count", 3, 3},
+	{"sprint_carryover", "sprint", "measure=removed,sprint=S-10,variant=points", 3, 1},
+	{"sprint_carryover", "sprint", "measure=removed,sprint=S-10,variant=count", 1, 1},
+	{"sprint_carryover", "sprint", "measure=estimate_change,sprint=S-10,variant=points", 2, -1},
+	{"sprint_carryover", "sprint", "measure=completed,sprint=S-10,variant=points", 12, 4},
+	{"sprint_carryover", "sprint", "measure=completed,sprint=S-10,variant=count", 4, 4},
+	{"sprint_carryover", "sprint", "measure=not_completed,sprint=S-10,variant=points", 13, 2},
+	{"sprint_carryover", "sprint", "measure=not_completed,sprint=S-10,variant=count", 2, 2},
+	{"sprint_carryover", "sprint", "measure=invariant_gap,sprint=S-10,variant=points", 0, -1}, // 19 + 7 − 3 + 2 = 25 = 12 + 13
+	{"sprint_carryover", "sprint", "sprint=S-10,variant=points", 0.52, 6},
+	{"sprint_carryover", "sprint", "sprint=S-10,variant=count", 2.0 / 6, 6},
+	{"sprint_velocity", "sprint", "sprint=S-10,variant=points", 12, 4},
+	{"sprint_velocity", "sprint", "sprint=S-7,variant=points", 15, 1},
+	{"sprint_velocity", "sprint", "sprint=S-8,variant=points", 9, 1},
+	{"sprint_velocity", "sprint", "sprint=S-9,variant=points", 14, 1},
+	{"sprint_velocity", "last5", "board=B board,variant=points", 12.5, 4},
+	{"velocity_variability", "last6", "board=B board,measure=cv", 0.211660105, 4},
+	{"velocity_variability", "sprint", "measure=predictability,sprint=S-10", 12 / (38.0 / 3), 3},
+	{"say_do_ratio", "sprint", "sprint=S-10,variant=points", 12.0 / 19, 4},
+	{"say_do_ratio", "sprint", "sprint=S-10,variant=count", 1.0, 4},
+	{"commitment_completion_rate", "sprint", "sprint=S-10,variant=points", 8.0 / 19, 4},
+	{"commitment_completion_rate", "sprint", "sprint=S-10,variant=count", 0.5, 4},
+	{"sprint_scope_change", "sprint", "sprint=S-10,variant=count", 1.0, 4},
+	{"sprint_scope_change", "sprint", "sprint=S-10,variant=points", 10.0 / 19, 4},
+	{"sprint_scope_change", "sprint", "measure=estimate_change,sprint=S-10", 2, 4},
+}
+
+func TestExampleB(t *testing.T) {
+	f := loadFixture(t, "example_b.yaml")
+	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
+		f.load(t, w)
+		snap, err := Compute(context.Background(), w, exampleBConfig(), f.AsOf, ScopeFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkValues(t, snap, ScopeProject, "jira/B", exampleB)
+		if len(snap.Checks) > 0 {
+			t.Errorf("failed checks: %v", snap.Checks)
+		}
+		reps, err := SprintReports(context.Background(), w, exampleBConfig(), f.AsOf, ScopeFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range reps {
+			if r.Sprint != "S-10" {
+				continue
+			}
+			got := fmt.Sprint(r.Committed, r.AddedKeys, r.RemovedKeys, r.CompletedKeys, r.NotCompletedKeys, r.OutsideKeys)
+			if want := "[B-1 B-2 B-3 B-5] [B-4 B-7 B-8] [B-5] [B-1 B-2 B-4 B-8] [B-3 B-7] [B-6]"; got != want {
+				t.Errorf("S-10 report keys = %s, want %s", got, want)
+			}
+		}
 	})
 }

@@ -31,11 +31,11 @@ type fixture struct {
 		ProjectID      string `yaml:"project_id"`
 	} `yaml:"boards"`
 	Sprints []struct {
-		ID      string `yaml:"id"`
-		BoardID string `yaml:"board_id"`
-		Name    string `yaml:"name"`
-		State   string `yaml:"state"`
-		Start   *time.Time
+		ID                       string `yaml:"id"`
+		BoardID                  string `yaml:"board_id"`
+		Name                     string `yaml:"name"`
+		State                    string `yaml:"state"`
+		Start                    *time.Time
 		Activated, End, Complete *time.Time
 	} `yaml:"sprints"`
 	Issues []fixtureIssue `yaml:"issues"`

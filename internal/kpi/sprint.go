@@ -2,11 +2,562 @@ package kpi
 
 import (
 	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pmo-oss/pmo/internal/warehouse"
 )
 
+// Sprint reconstruction (kpis.md C8).
+//
+// Why Go and not SQL: the sprint report replays three interleaved event
+// streams per issue (Sprint field, estimate, status) against each sprint's
+// start and close instants, with order-dependent rules (an item done when it
+// joins counts as "completed outside"; estimate deltas count only while the
+// item is a member). In the 18.16 dialect (no window functions, no
+// arrayFold) that becomes an unreadable tower of nested array lambdas. So
+// ClickHouse does the heavy part — it selects the sprint issues and folds
+// each issue's relevant changelog into one compact row of sorted arrays —
+// and Go replays those rows, which is linear in the number of sprint events.
+
+// SprintReport is the C8 report of one sprint (points and distinct issues).
+type SprintReport struct {
+	Source, SprintID, Sprint, BoardID, Board, Project string
+	State                                             string
+	Start, Close                                      time.Time
+	Commitment, Added, Removed, EstimateChange        float64
+	Completed, NotCompleted                           float64
+	CompletedInitial                                  float64 // Σ est(t_start) of committed ∩ completed (S4)
+	FinalScope                                        float64 // completed + not completed (points)
+	Committed, AddedKeys, RemovedKeys                 []string
+	CompletedKeys, NotCompletedKeys, OutsideKeys      []string
+	CommittedCompleted                                int
+}
+
+// InvariantGap is commitment + added − removed + estimate change −
+// (completed + not completed); 0 when the C8 invariant holds.
+func (r SprintReport) InvariantGap() float64 {
+	return r.Commitment + r.Added - r.Removed + r.EstimateChange - (r.Completed + r.NotCompleted)
+}
+
+type sprintRow struct {
+	source, id, boardID, board, name, state string
+	projectKey, program                     string
+	start, activated, end, complete         *time.Time
+}
+
+type evt struct {
+	at       int64
+	kind     string // s sprint, p points, t status
+	from, to string
+	fromCat  string
+	toCat    string
+}
+
+type sprintIssue struct {
+	source, id, key   string
+	points            *float64
+	sprintIDs         []string
+	statusID, statCat string
+	events            []evt // sorted by instant
+}
+
+// computeSprints adds the sprint KPIs of every active or closed sprint whose
+// board's project is selected by f.
 func computeSprints(ctx context.Context, w *warehouse.Warehouse, cfg Config, asOf time.Time, f ScopeFilter, snap *Snapshot) error {
+	reports, err := SprintReports(ctx, w, cfg, asOf, f)
+	if err != nil {
+		return err
+	}
+	// Group by board, ordered by close instant, for the rolling KPIs.
+	byBoard := map[string][]SprintReport{}
+	var boards []string
+	for _, r := range reports {
+		k := r.Source + "/" + r.BoardID
+		if _, ok := byBoard[k]; !ok {
+			boards = append(boards, k)
+		}
+		byBoard[k] = append(byBoard[k], r)
+	}
+	for _, b := range boards {
+		rs := byBoard[b]
+		sort.SliceStable(rs, func(i, j int) bool { return rs[i].Close.Before(rs[j].Close) })
+		s, err := cfg.resolve(ScopeProject, rs[0].Source+"/"+rs[0].Project, "", rs[0].Source)
+		if err != nil {
+			return err
+		}
+		var closedVel []float64
+		for _, r := range rs {
+			emitSprint(snap, r)
+			if r.State == "closed" {
+				if g := r.InvariantGap(); math.Abs(g) > 1e-9 {
+					snap.Checks = append(snap.Checks, fmt.Sprintf("sprint %s (%s): C8 invariant off by %g points", r.Sprint, r.SprintID, g))
+				}
+				// Predictability: velocity / mean of the previous 3 sprints.
+				if len(closedVel) >= 3 {
+					prev := closedVel[len(closedVel)-3:]
+					sv(snap, r, "velocity_variability", Labels{"measure": "predictability", "sprint": r.Sprint}, ratio(&r.Completed, fptr(mean(prev))), 3)
+				}
+				closedVel = append(closedVel, r.Completed)
+			}
+		}
+		last := rs[len(rs)-1]
+		board := Labels{"board": last.Board}
+		n := *s.VelocityWindowSprints
+		vw := tail(closedVel, n)
+		var mv *float64
+		if len(vw) > 0 {
+			mv = fptr(mean(vw))
+		}
+		sv(snap, last, "sprint_velocity", with(board, "variant", "points"), mv, len(vw)).Window = "last" + strconv.Itoa(n)
+		m := *s.VariabilityWindow
+		cw := tail(closedVel, m)
+		var cv *float64
+		if len(cw) >= 2 {
+			if mu := mean(cw); mu != 0 {
+				cv = fptr(stdevSample(cw) / mu)
+			}
+		}
+		sv(snap, last, "velocity_variability", with(board, "measure", "cv"), cv, len(cw)).Window = "last" + strconv.Itoa(m)
+		var sayDo []float64
+		for _, r := range rs {
+			if r.State == "closed" && r.Commitment > 0 {
+				sayDo = append(sayDo, r.Completed/r.Commitment)
+			}
+		}
+		sd := tail(sayDo, n)
+		var msd *float64
+		if len(sd) > 0 {
+			msd = fptr(mean(sd))
+		}
+		sv(snap, last, "say_do_ratio", with(board, "variant", "points"), msd, len(sd)).Window = "last" + strconv.Itoa(n)
+	}
 	return nil
+}
+
+func with(l Labels, k, v string) Labels {
+	out := Labels{k: v}
+	for a, b := range l {
+		out[a] = b
+	}
+	return out
+}
+
+func tail(xs []float64, n int) []float64 {
+	if len(xs) > n {
+		return xs[len(xs)-n:]
+	}
+	return xs
+}
+
+func mean(xs []float64) float64 {
+	s := 0.0
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(len(xs))
+}
+
+func stdevSample(xs []float64) float64 {
+	mu := mean(xs)
+	s := 0.0
+	for _, x := range xs {
+		s += (x - mu) * (x - mu)
+	}
+	return math.Sqrt(s / float64(len(xs)-1))
+}
+
+// sv appends a sprint value for the sprint's project scope and returns it
+// so the caller can adjust the window.
+func sv(snap *Snapshot, r SprintReport, kpi string, labels Labels, v *float64, n int) *Value {
+	snap.Values = append(snap.Values, Value{ScopeKind: ScopeProject, Scope: r.Source + "/" + r.Project, KPI: kpi, Window: "sprint", Labels: labels, Value: v, N: uint64(n)})
+	return &snap.Values[len(snap.Values)-1]
+}
+
+func emitSprint(snap *Snapshot, r SprintReport) {
+	l := func(kv ...string) Labels {
+		out := Labels{"sprint": r.Sprint}
+		for i := 0; i+1 < len(kv); i += 2 {
+			out[kv[i]] = kv[i+1]
+		}
+		return out
+	}
+	nc := len(r.Committed)
+	f := func(x float64) *float64 { return &x }
+	cnt := func(x []string) *float64 { return f(float64(len(x))) }
+	sv(snap, r, "sprint_velocity", l("variant", "points"), f(r.Completed), len(r.CompletedKeys))
+	sv(snap, r, "sprint_velocity", l("variant", "count"), cnt(r.CompletedKeys), len(r.CompletedKeys))
+	sv(snap, r, "say_do_ratio", l("variant", "points"), ratio(f(r.Completed), f(r.Commitment)), nc)
+	sv(snap, r, "say_do_ratio", l("variant", "count"), ratio(cnt(r.CompletedKeys), cnt(r.Committed)), nc)
+	sv(snap, r, "commitment_completion_rate", l("variant", "points"), ratio(f(r.CompletedInitial), f(r.Commitment)), nc)
+	sv(snap, r, "commitment_completion_rate", l("variant", "count"), ratio(f(float64(r.CommittedCompleted)), cnt(r.Committed)), nc)
+	sv(snap, r, "sprint_scope_change", l("variant", "count"), ratio(f(float64(len(r.AddedKeys)+len(r.RemovedKeys))), cnt(r.Committed)), nc)
+	sv(snap, r, "sprint_scope_change", l("variant", "points"), ratio(f(r.Added+r.Removed), f(r.Commitment)), nc)
+	sv(snap, r, "sprint_scope_change", l("measure", "estimate_change"), f(r.EstimateChange), nc)
+	final := len(r.CompletedKeys) + len(r.NotCompletedKeys)
+	sv(snap, r, "sprint_carryover", l("variant", "points"), ratio(f(r.NotCompleted), f(r.FinalScope)), final)
+	sv(snap, r, "sprint_carryover", l("variant", "count"), ratio(cnt(r.NotCompletedKeys), f(float64(final))), final)
+	for _, m := range []struct {
+		name   string
+		points float64
+		keys   []string
+	}{
+		{"committed", r.Commitment, r.Committed}, {"added", r.Added, r.AddedKeys}, {"removed", r.Removed, r.RemovedKeys},
+		{"completed", r.Completed, r.CompletedKeys}, {"not_completed", r.NotCompleted, r.NotCompletedKeys},
+	} {
+		sv(snap, r, "sprint_carryover", l("measure", m.name, "variant", "points"), f(m.points), len(m.keys))
+		sv(snap, r, "sprint_carryover", l("measure", m.name, "variant", "count"), cnt(m.keys), len(m.keys))
+	}
+	sv(snap, r, "sprint_carryover", l("measure", "completed_outside", "variant", "count"), cnt(r.OutsideKeys), len(r.OutsideKeys))
+	sv(snap, r, "sprint_carryover", l("measure", "estimate_change", "variant", "points"), f(r.EstimateChange), nc)
+	sv(snap, r, "sprint_carryover", l("measure", "invariant_gap", "variant", "points"), f(r.InvariantGap()), nc)
+}
+
+// SprintReports reconstructs the C8 report of every active or closed sprint
+// (started before as_of) whose board's project is selected by f.
+func SprintReports(ctx context.Context, w *warehouse.Warehouse, cfg Config, asOf time.Time, f ScopeFilter) ([]SprintReport, error) {
+	sprints, err := loadSprints(ctx, w, asOf, cfg, f)
+	if err != nil || len(sprints) == 0 {
+		return nil, err
+	}
+	issues, err := loadSprintIssues(ctx, w, cfg, asOf)
+	if err != nil {
+		return nil, err
+	}
+	bySprint := map[string][]*sprintIssue{}
+	for _, is := range issues {
+		ids := map[string]bool{}
+		for _, s := range is.sprintIDs {
+			ids[s] = true
+		}
+		for _, e := range is.events {
+			if e.kind == "s" {
+				for _, s := range splitIDs(e.from) {
+					ids[s] = true
+				}
+				for _, s := range splitIDs(e.to) {
+					ids[s] = true
+				}
+			}
+		}
+		for s := range ids {
+			bySprint[is.source+"/"+s] = append(bySprint[is.source+"/"+s], is)
+		}
+	}
+	var out []SprintReport
+	for _, sp := range sprints {
+		set, err := cfg.resolve(ScopeProject, sp.source+"/"+sp.projectKey, sp.program, sp.source)
+		if err != nil {
+			return nil, err
+		}
+		r, ok := replaySprint(sp, bySprint[sp.source+"/"+sp.id], set, asOf)
+		if ok {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+func loadSprints(ctx context.Context, w *warehouse.Warehouse, asOf time.Time, cfg Config, f ScopeFilter) ([]sprintRow, error) {
+	q := `SELECT source, id, board_id, board, name, state, start, activated, ` + "`end`" + `, complete, project_key, program FROM (
+    SELECT * FROM (
+        SELECT * FROM (SELECT source, id, board_id, name, state, start, activated, ` + "`end`" + `, complete FROM v_sprints WHERE state IN ('active', 'closed')) AS s
+        ANY LEFT JOIN (SELECT source, id AS board_id, name AS board, project_id FROM v_boards) AS b USING (source, board_id)
+    ) AS sb ANY LEFT JOIN (SELECT source, id AS project_id, key AS project_key, category AS program FROM v_projects) AS p USING (source, project_id)
+) ORDER BY source, board_id, id`
+	rows, err := w.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("kpi: loading sprints: %w", err)
+	}
+	defer rows.Close()
+	var out []sprintRow
+	for rows.Next() {
+		var r sprintRow
+		if err := rows.Scan(&r.source, &r.id, &r.boardID, &r.board, &r.name, &r.state, &r.start, &r.activated, &r.end, &r.complete, &r.projectKey, &r.program); err != nil {
+			return nil, fmt.Errorf("kpi: loading sprints: %w", err)
+		}
+		ref := scopeRef{Kind: ScopeProject, Name: r.source + "/" + r.projectKey, Program: r.program, Source: r.source}
+		if r.projectKey == "" || !f.match(ref) {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func loadSprintIssues(ctx context.Context, w *warehouse.Warehouse, cfg Config, asOf time.Time) ([]*sprintIssue, error) {
+	fields := map[string]bool{}
+	for _, sc := range append([]ScopeConfig{{Knobs: cfg.Knobs}}, cfg.Scopes...) {
+		for _, f := range sc.StoryPointsFields {
+			fields[f] = true
+		}
+	}
+	for _, f := range DefaultConfig().StoryPointsFields {
+		fields[f] = true
+	}
+	var fl []string
+	for f := range fields {
+		fl = append(fl, f)
+	}
+	slices.Sort(fl)
+	as := sqlTime(asOf)
+	q := `SELECT source, issue_id, key, story_points, sprint_ids, status_id, status_category, e_at, e_kind, e_from, e_to, e_fc, e_tc FROM (
+    SELECT source, id AS issue_id, key, story_points, sprint_ids, status_id, status_category
+    FROM v_issues WHERE type_class != 'subtask' AND created < ` + as + `
+) AS i ANY INNER JOIN (
+    SELECT source, issue_id,
+        arraySort((x, k) -> k, groupArray(toInt64(at)), groupArray(k)) AS e_at,
+        arraySort((x, k) -> k, groupArray(kind), groupArray(k)) AS e_kind,
+        arraySort((x, k) -> k, groupArray(fv), groupArray(k)) AS e_from,
+        arraySort((x, k) -> k, groupArray(tv), groupArray(k)) AS e_to,
+        arraySort((x, k) -> k, groupArray(from_category), groupArray(k)) AS e_fc,
+        arraySort((x, k) -> k, groupArray(to_category), groupArray(k)) AS e_tc
+    FROM (
+        SELECT source, issue_id, at, toInt64(at) * 100000 + toInt64(item) AS k,
+            multiIf(field_id = 'status' OR (field_id = '' AND lower(field) = 'status'), 't', lower(field) = 'sprint', 's', 'p') AS kind,
+            if(kind = 'p' AND from_string != '', from_string, ` + "`from`" + `) AS fv,
+            if(kind = 'p' AND to_string != '', to_string, ` + "`to`" + `) AS tv,
+            from_category, to_category
+        FROM v_changes
+        WHERE at < ` + as + ` AND (field_id = 'status' OR lower(field) IN ('status', 'sprint') OR has(` + sqlStrs(fl) + `, field))
+    )
+    GROUP BY source, issue_id
+    HAVING has(e_kind, 's')
+) AS c USING (source, issue_id)`
+	rows, err := w.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("kpi: loading sprint issues: %w", err)
+	}
+	defer rows.Close()
+	var out []*sprintIssue
+	for rows.Next() {
+		var is sprintIssue
+		var at []int64
+		var kind, from, to, fc, tc []string
+		if err := rows.Scan(&is.source, &is.id, &is.key, &is.points, &is.sprintIDs, &is.statusID, &is.statCat, &at, &kind, &from, &to, &fc, &tc); err != nil {
+			return nil, fmt.Errorf("kpi: loading sprint issues: %w", err)
+		}
+		is.events = make([]evt, len(at))
+		for i := range at {
+			is.events[i] = evt{at: at[i], kind: kind[i], from: from[i], to: to[i], fromCat: fc[i], toCat: tc[i]}
+		}
+		out = append(out, &is)
+	}
+	return out, rows.Err()
+}
+
+func splitIDs(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// issueState answers membership, estimate and done-ness of one issue at an
+// instant by replaying its events.
+type issueState struct {
+	is     *sprintIssue
+	doneID map[string]bool // board Done column status ids; nil = category done
+}
+
+func (s issueState) members(t int64) []string {
+	var last *evt
+	var first *evt
+	for i := range s.is.events {
+		e := &s.is.events[i]
+		if e.kind != "s" {
+			continue
+		}
+		if first == nil {
+			first = e
+		}
+		if e.at <= t {
+			last = e
+		}
+	}
+	switch {
+	case last != nil:
+		return splitIDs(last.to)
+	case first != nil:
+		return splitIDs(first.from)
+	}
+	return s.is.sprintIDs
+}
+
+func (s issueState) member(sprint string, t int64) bool { return slices.Contains(s.members(t), sprint) }
+
+func parsePoints(v string) *float64 {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return nil
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return nil
+	}
+	return &f
+}
+
+// est returns the estimate at t (0 when unestimated, C9).
+func (s issueState) est(t int64) float64 {
+	var last, first *evt
+	for i := range s.is.events {
+		e := &s.is.events[i]
+		if e.kind != "p" {
+			continue
+		}
+		if first == nil {
+			first = e
+		}
+		if e.at <= t {
+			last = e
+		}
+	}
+	var p *float64
+	switch {
+	case last != nil:
+		p = parsePoints(last.to)
+	case first != nil:
+		p = parsePoints(first.from)
+	default:
+		p = s.is.points
+	}
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+func (s issueState) done(t int64) bool {
+	var last, first *evt
+	for i := range s.is.events {
+		e := &s.is.events[i]
+		if e.kind != "t" {
+			continue
+		}
+		if first == nil {
+			first = e
+		}
+		if e.at <= t {
+			last = e
+		}
+	}
+	id, cat := s.is.statusID, s.is.statCat
+	switch {
+	case last != nil:
+		id, cat = last.to, last.toCat
+	case first != nil:
+		id, cat = first.from, first.fromCat
+	}
+	if s.doneID != nil {
+		return s.doneID[id]
+	}
+	return cat == "done"
+}
+
+func replaySprint(sp sprintRow, issues []*sprintIssue, set settings, asOf time.Time) (SprintReport, bool) {
+	start := sp.activated
+	if start == nil {
+		start = sp.start
+	}
+	if start == nil || !start.Before(asOf) {
+		return SprintReport{}, false
+	}
+	closeT := asOf
+	if sp.state == "closed" && sp.complete != nil {
+		closeT = *sp.complete
+	}
+	r := SprintReport{Source: sp.source, SprintID: sp.id, Sprint: sp.name, BoardID: sp.boardID, Board: sp.board, Project: sp.projectKey,
+		State: sp.state, Start: start.UTC(), Close: closeT.UTC()}
+	if r.Sprint == "" {
+		r.Sprint = sp.id
+	}
+	var doneID map[string]bool
+	if ids, ok := set.DoneStatusIDs[sp.boardID]; ok {
+		doneID = map[string]bool{}
+		for _, id := range ids {
+			doneID[id] = true
+		}
+	}
+	t0 := start.Unix() + int64(*set.CommitmentGraceSeconds)
+	t1 := closeT.Unix()
+	slices.SortFunc(issues, func(a, b *sprintIssue) int { return strings.Compare(a.key, b.key) })
+	added, removed := map[string]bool{}, map[string]bool{}
+	for _, is := range issues {
+		st := issueState{is: is, doneID: doneID}
+		outside := false
+		committed := false
+		if st.member(sp.id, t0) {
+			if st.done(t0) {
+				outside = true
+				r.OutsideKeys = append(r.OutsideKeys, is.key)
+			} else {
+				committed = true
+				r.Committed = append(r.Committed, is.key)
+				r.Commitment += st.est(t0)
+			}
+		}
+		// Events in (t_start, t_close].
+		for _, e := range is.events {
+			if e.at <= t0 || e.at > t1 || outside {
+				continue
+			}
+			switch e.kind {
+			case "s":
+				was, now := st.member(sp.id, e.at-1), slices.Contains(splitIDs(e.to), sp.id)
+				switch {
+				case !was && now:
+					if st.done(e.at) {
+						outside = true
+						r.OutsideKeys = append(r.OutsideKeys, is.key)
+						continue
+					}
+					r.Added += st.est(e.at)
+					added[is.key] = true
+				case was && !now:
+					r.Removed += st.est(e.at)
+					removed[is.key] = true
+				}
+			case "p":
+				if st.member(sp.id, e.at) && st.member(sp.id, e.at-1) {
+					r.EstimateChange += st.est(e.at) - st.est(e.at-1)
+				}
+			}
+		}
+		if outside || !st.member(sp.id, t1) {
+			continue
+		}
+		e := st.est(t1)
+		if st.done(t1) {
+			r.Completed += e
+			r.CompletedKeys = append(r.CompletedKeys, is.key)
+			if committed {
+				r.CompletedInitial += st.est(t0)
+				r.CommittedCompleted++
+			}
+		} else {
+			r.NotCompleted += e
+			r.NotCompletedKeys = append(r.NotCompletedKeys, is.key)
+		}
+	}
+	r.AddedKeys, r.RemovedKeys = sortedKeys(added), sortedKeys(removed)
+	r.FinalScope = r.Completed + r.NotCompleted
+	return r, true
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }

@@ -533,3 +533,26 @@ func TestLargeOrg(t *testing.T) {
 		t.Fatalf("%d %d %s", st, len(keys), body)
 	}
 }
+
+func TestRequestsAndFieldSelection(t *testing.T) {
+	s := mustNew(t, Config{Mode: Cloud, Issues: 200})
+	c := newClient(t, s)
+	st, _, b := c.do("POST", "/rest/api/3/search/jql", map[string]any{"jql": "project = APO", "fields": []string{"key"}, "maxResults": 2})
+	if st != 200 || !strings.Contains(string(b), `"key":"APO-1"`) || !strings.Contains(string(b), `"fields":{}`) {
+		t.Errorf("fields=key: %d %.300s", st, b)
+	}
+	st, _, b = c.do("POST", "/rest/api/3/search/jql", map[string]any{"jql": "project = APO", "maxResults": 2})
+	if st != 200 || !strings.HasPrefix(string(b), `{"issues":[{"id":"`) || strings.Contains(string(b), `"key"`) {
+		t.Errorf("no fields: %d %.300s", st, b)
+	}
+	c.do("GET", "/rest/api/3/search?jql=project%3DAPO", nil)
+	c.do("GET", "/rest/api/2/status", nil)
+	got := s.Requests()
+	if got["search"] != 2 || got["searchLegacy"] != 1 || got["status"] != 1 {
+		t.Errorf("Requests() = %v", got)
+	}
+	s.ResetRequests()
+	if len(s.Requests()) != 0 {
+		t.Errorf("ResetRequests left %v", s.Requests())
+	}
+}

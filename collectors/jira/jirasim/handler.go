@@ -28,10 +28,15 @@ func (s *Server) Handler() http.Handler {
 	h("GET /rest/api/{v}/project", "project", s.projectList)
 	h("GET /rest/api/{v}/project/search", "projectSearch", s.projectSearch)
 	h("GET /rest/api/{v}/project/{key}/versions", "versions", s.versionList)
-	h("GET /rest/api/{v}/search", "search", s.search)
-	h("POST /rest/api/{v}/search", "search", s.search)
-	h("GET /rest/api/{v}/search/jql", "searchJQL", s.searchJQL)
-	h("POST /rest/api/{v}/search/jql", "searchJQL", s.searchJQL)
+	// "search" counts the deployment's working search endpoint.
+	legacy, jql := "search", "searchJQL"
+	if s.org.cloud {
+		legacy, jql = "searchLegacy", "search"
+	}
+	h("GET /rest/api/{v}/search", legacy, s.search)
+	h("POST /rest/api/{v}/search", legacy, s.search)
+	h("GET /rest/api/{v}/search/jql", jql, s.searchJQL)
+	h("POST /rest/api/{v}/search/jql", jql, s.searchJQL)
 	h("GET /rest/api/{v}/issue/{key}", "issue", s.issueGet)
 	h("GET /rest/api/{v}/issue/{key}/changelog", "changelog", s.changelog)
 	h("GET /rest/api/{v}/issue/{key}/worklog", "worklog", s.worklogs)
@@ -693,7 +698,7 @@ func (s *Server) searchJQL(c *rc, w http.ResponseWriter, r *http.Request) int {
 	var d issue
 	for _, i := range idx {
 		s.load(i, &d)
-		if fs == 0 { // only the id when no field was asked for
+		if fs == 0 { // only the id when no field was asked for (Cloud's default)
 			jw.obj()
 			jw.kistr("id", int64(issueIDBase+i))
 			jw.end()

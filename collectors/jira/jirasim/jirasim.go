@@ -201,10 +201,13 @@ func (s *Server) Close() {
 	}
 }
 
-// Requests returns the number of requests served per endpoint ("search",
-// "searchJQL", "searchLegacy", "issue", "changelog", "worklog", "project",
+// Requests returns the number of requests served per endpoint, faulted and
+// refused ones included. "search" is the deployment's search endpoint (Cloud:
+// /rest/api/3/search/jql; Data Center: /rest/api/2/search); "searchLegacy" is
+// Cloud's removed /search (410) and "searchJQL" Data Center's missing
+// /search/jql (404). The others: "issue", "changelog", "worklog", "project",
 // "projectSearch", "status", "field", "serverInfo", "myself", "versions",
-// "board", "sprint", "other"), faulted and refused ones included.
+// "board", "sprint", "other".
 func (s *Server) Requests() map[string]int64 {
 	s.reqMu.Lock()
 	defer s.reqMu.Unlock()

@@ -37,6 +37,10 @@ func (f fieldSel) has(name string) bool { return uint64(f)&fieldBit[name] != 0 }
 
 const allFields = fieldSel(1<<63 - 1)
 
+// fieldsGiven marks a selection that the request spelled out (even if it
+// names no field the simulator knows, like "key" or "id").
+const fieldsGiven = fieldSel(1 << 62)
+
 // parseFields reads the fields parameter ("summary,status", "*all",
 // "*navigable", "-worklog"); def is used when it is empty.
 func parseFields(list []string, def fieldSel) fieldSel {
@@ -62,7 +66,7 @@ func parseFields(list []string, def fieldSel) fieldSel {
 	if !seen {
 		return def
 	}
-	return f
+	return f | fieldsGiven
 }
 
 func (c *rc) self(path string) {

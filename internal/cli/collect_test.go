@@ -1,0 +1,154 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/pmo-oss/pmo/collectors/jira/jirasim"
+)
+
+// simProjects lists the simulator's project keys through its REST API, as
+// a user would look them up.
+func simProjects(t *testing.T, base string) []string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", base+"/rest/api/2/project", nil)
+	req.SetBasicAuth("sim@example.com", "sim-token")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var ps []struct{ Key string }
+	if err := json.NewDecoder(resp.Body).Decode(&ps); err != nil {
+		t.Fatalf("decoding the simulator's projects: %v", err)
+	}
+	keys := make([]string, len(ps))
+	for i, p := range ps {
+		keys[i] = p.Key
+	}
+	return keys
+}
+
+// summaryRow parses the summary line of source from `pmo collect` output.
+func summaryRow(t *testing.T, out, source string) map[string]int64 {
+	t.Helper()
+	lines := strings.Split(out, "\n")
+	var header []string
+	for _, l := range lines {
+		f := strings.Fields(l)
+		if len(f) > 0 && f[0] == "source" {
+			header = f
+		}
+		if len(f) > 0 && f[0] == source && header != nil {
+			row := map[string]int64{}
+			for i, h := range header[1:] {
+				if i+1 < len(f) {
+					if n, err := strconv.ParseInt(f[i+1], 10, 64); err == nil {
+						row[h] = n
+					}
+				}
+			}
+			return row
+		}
+	}
+	t.Fatalf("no summary row for %s in:\n%s", source, out)
+	return nil
+}
+
+// TestCollectFromSimulator runs `pmo migrate` and `pmo collect` against the
+// Jira simulator (Cloud and Data Center) into a real engine: the summary
+// matches the simulator's ground truth, an immediate re-run changes nothing,
+// and `pmo status` shows the rows and the cursors.
+func TestCollectFromSimulator(t *testing.T) {
+	for _, engine := range []string{"chdb", "server"} {
+		t.Run(engine, func(t *testing.T) {
+			cfgBase, dsn, db := engineConfig(t, engine)
+			_ = cfgBase
+			var sources strings.Builder
+			truths := map[string]jirasim.Truth{}
+			for _, mode := range []jirasim.Mode{jirasim.Cloud, jirasim.DataCenter} {
+				sim, err := jirasim.New(jirasim.Config{Mode: mode, Issues: 300, Seed: 7})
+				if err != nil {
+					t.Fatal(err)
+				}
+				base, err := sim.Start()
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(sim.Close)
+				name := "sim-" + string(mode)
+				truths[name] = sim.Truth()
+				auth := "{email: sim@example.com, api_token: \"${SIM_TOKEN}\"}"
+				if mode == jirasim.DataCenter {
+					auth = "{personal_access_token: \"${SIM_PAT}\"}"
+				}
+				fmt.Fprintf(&sources, "  - name: %s\n    type: jira\n    url: %s\n    deployment: %s\n    auth: %s\n    projects: [%s]\n",
+					name, base, mode, auth, strings.Join(simProjects(t, base), ", "))
+			}
+			cfg := writeConfig(t, fmt.Sprintf("warehouse:\n  dsn: %q\n  database: %s\n  chdb_library: %q\nsources:\n%s",
+				dsn, db, chdbLibraryOrEmpty(engine, t), sources.String()))
+			env := map[string]string{"SIM_TOKEN": "sim-token", "SIM_PAT": "sim-pat"}
+			if r := run(t, env, "migrate", "-c", cfg); r.code != 0 {
+				t.Fatalf("migrate: %d %s", r.code, r.stderr)
+			}
+			r := run(t, env, "collect", "-c", cfg)
+			t.Logf("collect: exit %d\n%s", r.code, r.stdout)
+			if r.code != 0 {
+				t.Fatalf("collect: exit %d\n%s", r.code, tail(r.stderr, 20))
+			}
+			for name, truth := range truths {
+				row := summaryRow(t, r.stdout, name)
+				if row["issues"] != int64(truth.Issues) || row["changes"] != int64(truth.Changes) || row["worklogs"] != int64(truth.Worklogs) {
+					t.Errorf("%s summary %v, want issues %d changes %d worklogs %d", name, row, truth.Issues, truth.Changes, truth.Worklogs)
+				}
+				if row["requests"] == 0 {
+					t.Errorf("%s summary shows no requests: %v", name, row)
+				}
+			}
+			status := run(t, env, "status", "-c", cfg)
+			wantIssues := truths["sim-cloud"].Issues + truths["sim-datacenter"].Issues
+			if !regexp.MustCompile(`\n  issues\s+` + strconv.Itoa(wantIssues) + `\n`).MatchString(status.stdout) {
+				t.Errorf("status does not show %d issues:\n%s", wantIssues, status.stdout)
+			}
+			if strings.Contains(status.stdout, "never collected") {
+				t.Errorf("status shows a source without cursors:\n%s", status.stdout)
+			}
+			// Again, only the cloud source: nothing changes.
+			r = run(t, env, "collect", "-c", cfg, "--source", "sim-cloud")
+			if r.code != 0 {
+				t.Fatalf("second collect: exit %d\n%s", r.code, tail(r.stderr, 20))
+			}
+			if strings.Contains(r.stdout, "sim-datacenter") {
+				t.Errorf("--source sim-cloud also collected sim-datacenter:\n%s", r.stdout)
+			}
+			again := run(t, env, "status", "-c", cfg)
+			rows := regexp.MustCompile(`(?s)rows.*cursors:`)
+			if rows.FindString(again.stdout) != rows.FindString(status.stdout) {
+				t.Errorf("an immediate re-run changed the warehouse:\nbefore\n%s\nafter\n%s", status.stdout, again.stdout)
+			}
+			// A source that is not configured is a usage error.
+			r = run(t, env, "collect", "-c", cfg, "--source", "nope")
+			checkOneLineError(t, r, ExitUsage, []string{"--source nope: no source of that name", "sim-cloud, sim-datacenter"}, nil)
+		})
+	}
+}
+
+func chdbLibraryOrEmpty(engine string, t *testing.T) string {
+	if engine == "chdb" {
+		return chdbLibrary(t)
+	}
+	return ""
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

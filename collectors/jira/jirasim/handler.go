@@ -130,7 +130,12 @@ func (s *Server) wrap(name string, f handlerFunc) http.Handler {
 				}
 			}
 		}
-		status := s.auth(c, w, r)
+		status := 0
+		// serverInfo answers anonymous callers, as Jira does; wrong
+		// credentials are refused everywhere.
+		if name != "serverInfo" || r.Header.Get("Authorization") != "" {
+			status = s.auth(c, w, r)
+		}
 		if status == 0 {
 			status = f(c, w, r)
 		}

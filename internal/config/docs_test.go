@@ -1,0 +1,37 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestDocsCoverEveryKey keeps docs/configuration.md in step with the
+// config structs: every key is documented (as `path`), and every
+// documented key exists.
+func TestDocsCoverEveryKey(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "configuration.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(doc)
+	known := map[string]bool{}
+	for _, k := range KeyPaths() {
+		known[k] = true
+		if !strings.Contains(text, "`"+k+"`") {
+			t.Errorf("docs/configuration.md does not document `%s`", k)
+		}
+	}
+	// Backquoted paths under a known top-level section must exist.
+	ref := regexp.MustCompile("`((?:warehouse|log|sources\\[\\])\\.[a-z_]+)`")
+	for _, m := range ref.FindAllStringSubmatch(text, -1) {
+		if !known[m[1]] {
+			t.Errorf("docs/configuration.md documents `%s`, which pmo does not accept", m[1])
+		}
+	}
+	if len(KeyPaths()) < 12 {
+		t.Errorf("KeyPaths() = %v: suspiciously few", KeyPaths())
+	}
+}

@@ -165,8 +165,17 @@ func (c *computation) wip(ctx context.Context, from string, w window) error {
 	}
 	samples += "]"
 	cand := pFlow + " AND (n_tr > 0 OR init_cat = 'indeterminate') AND NOT (is_done AND done_s < " + sqlSecs(w.From) + ")"
-	flags := "arrayMap(x_t -> toUInt32(created < x_t AND if(arrayCount(x_a -> x_a < x_t, ats) = 0, init_cat, tcs[arrayCount(x_a -> x_a < x_t, ats)]) = 'indeterminate'), " + samples + ")"
-	q := `SELECT scope_kind, scope, arrayMap(x_v -> toFloat64(x_v), sumForEach(flags)) AS series FROM (SELECT scope_kind, scope, ` + flags + ` AS flags FROM (` + from + `) WHERE ` + cand + `) GROUP BY scope_kind, scope ORDER BY scope_kind, scope`
+	// One row per candidate item, scope and sample instant (a single-level
+	// lambda: 18.16 cannot capture columns in nested lambdas).
+	q := `SELECT scope_kind, scope, x_i, sum(flag) AS wip FROM (
+    SELECT scope_kind, scope, x_i,
+        toUInt32(created < x_t AND if(k = 0, init_cat, tcs[toUInt32(greatest(k, 1))]) = 'indeterminate') AS flag
+    FROM (
+        SELECT scope_kind, scope, x_i, x_t, created, init_cat, tcs, arrayCount(x_a -> x_a < x_t, ats) AS k
+        FROM (SELECT scope_kind, scope, created, init_cat, tcs, ats FROM (` + from + `) WHERE ` + cand + `)
+        ARRAY JOIN ` + samples + ` AS x_t, arrayEnumerate(` + samples + `) AS x_i
+    )
+) GROUP BY scope_kind, scope, x_i`
 	rows, err := c.w.Query(ctx, q)
 	if err != nil {
 		return fmt.Errorf("kpi: computing wip (%s): %w", w.Name, err)
@@ -175,11 +184,17 @@ func (c *computation) wip(ctx context.Context, from string, w window) error {
 	got := map[string][]float64{}
 	for rows.Next() {
 		var kind, scope string
-		var series []float64
-		if err := rows.Scan(&kind, &scope, &series); err != nil {
+		var i, v uint64
+		if err := rows.Scan(&kind, &scope, &i, &v); err != nil {
 			return fmt.Errorf("kpi: computing wip (%s): reading row: %w", w.Name, err)
 		}
-		got[kind+":"+scope] = series
+		k := kind + ":" + scope
+		if got[k] == nil {
+			got[k] = make([]float64, len(w.DayEnds)+1)
+		}
+		if i >= 1 && int(i) <= len(got[k]) {
+			got[k][i-1] = float64(v)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("kpi: computing wip (%s): %w", w.Name, err)

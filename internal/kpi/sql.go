@@ -131,7 +131,7 @@ func lifecycleSQL(s settings, asOf time.Time) string {
     toUInt8(has(` + sqlStrs(s.EscapedTypes) + `, type)) AS is_escaped_type,
     toUInt8(has(` + sqlStrs(s.EscapedTypes) + `, type)
         OR arrayExists(x_l -> has(` + sqlStrs(s.EscapedLabels) + `, x_l), arrayConcat(labels, components))
-        OR has(` + sqlStrs(lower(s.EscapedEnvironments)) + `, lower(trim(environment)))) AS escaped,
+        OR has(` + sqlStrs(lower(s.EscapedEnvironments)) + `, lower(replaceRegexpAll(environment, '^\\s+|\\s+$', '')))) AS escaped,
     length(ats) AS n_tr,
     if(n_tr = 0, init_cat, tcs[n_tr]) AS cat_now,
     arrayFilter((x_a, x_f, x_t) -> x_f = 'new' AND x_t != 'new', ats, fcs, tcs) AS exits,

@@ -560,3 +560,43 @@ func TestRequestsAndFieldSelection(t *testing.T) {
 		t.Errorf("ResetRequests left %v", s.Requests())
 	}
 }
+
+// Readers page while Touch and Delete change the organisation (run with -race).
+func TestConcurrentChanges(t *testing.T) {
+	s := mustNew(t, Config{Mode: Cloud, Issues: 1000, Seed: 4})
+	c := newClient(t, s)
+	done := make(chan struct{})
+	errs := make(chan error, 4)
+	for range 3 {
+		go func() {
+			for {
+				select {
+				case <-done:
+					errs <- nil
+					return
+				default:
+				}
+				st, _, b := c.do("POST", "/rest/api/3/search/jql", map[string]any{"jql": "project in (APO, BOR) ORDER BY updated ASC, id ASC",
+					"fields": []string{"*all"}, "expand": "changelog", "maxResults": 50})
+				if st != 200 || !json.Valid(b) {
+					errs <- fmt.Errorf("search during changes: %d", st)
+					return
+				}
+			}
+		}()
+	}
+	for k := range 20 {
+		s.Touch(5)
+		s.Delete(s.org.key(k * 7))
+	}
+	close(done)
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := c.walk(projectsJQL(s), 100)
+	if tr := s.Truth(); res.issues != tr.Issues || res.changes != tr.Changes || res.worklogs != tr.Worklogs || res.links != tr.Links {
+		t.Errorf("walk %+v, truth %+v", res, tr)
+	}
+}

@@ -1,6 +1,7 @@
 package jirasim
 
 import (
+	"bytes"
 	"encoding/json"
 	"flag"
 	"os"
@@ -155,8 +156,14 @@ func TestGolden(t *testing.T) {
 			b = []byte(strings.ReplaceAll(string(b), c.base, "http://jirasim"))
 			var pretty any
 			strictDecode(t, tc.name, b, &pretty)
-			out, _ := json.MarshalIndent(pretty, "", "  ")
-			out = append(out, '\n')
+			var buf bytes.Buffer
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(pretty); err != nil {
+				t.Fatal(err)
+			}
+			out := buf.Bytes()
 			path := filepath.Join("testdata", "golden", tc.name+".json")
 			if *update {
 				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {

@@ -14,7 +14,7 @@ type Config struct {
 	// TZ is the organisation's default reporting time zone (IANA name).
 	TZ     string `yaml:"tz"`
 	Knobs  `yaml:",inline"`
-	Scopes []ScopeConfig `yaml:"scopes"`
+	Scopes []ScopeConfig `yaml:"scopes,omitempty"`
 }
 
 // ScopeConfig overrides knobs for one scope. Unset fields inherit from the
@@ -22,7 +22,7 @@ type Config struct {
 type ScopeConfig struct {
 	Kind  string `yaml:"kind"` // project, program or source
 	Name  string `yaml:"name"` // project key (or source/KEY), program name, source name
-	TZ    string `yaml:"tz"`
+	TZ    string `yaml:"tz,omitempty"`
 	Knobs `yaml:",inline"`
 }
 
@@ -35,34 +35,34 @@ type SLE struct {
 // Knobs are the per-scope settings. Pointer and nil-slice fields mean
 // "inherit" in a ScopeConfig.
 type Knobs struct {
-	FlowItemTypes      []string `yaml:"flow_item_types"`
-	BugTypes           []string `yaml:"bug_types"`
-	DiscardResolutions []string `yaml:"discard_resolutions"`
+	FlowItemTypes      []string `yaml:"flow_item_types,omitempty"`
+	BugTypes           []string `yaml:"bug_types,omitempty"`
+	DiscardResolutions []string `yaml:"discard_resolutions,omitempty"`
 	// ActiveStatusIDs are the hands-on statuses for flow efficiency. Empty:
 	// every status of category In Progress counts as active.
-	ActiveStatusIDs []string `yaml:"active_status_ids"`
+	ActiveStatusIDs []string `yaml:"active_status_ids,omitempty"`
 	// DoneStatusIDs maps a board id to the status ids of its Done column
 	// (kpis.md C3); used instead of the done category for sprint KPIs.
-	DoneStatusIDs         map[string][]string `yaml:"done_status_ids"`
-	StartPolicy           string              `yaml:"start_policy"` // last | first
-	IncludeSkippedInCycle *bool               `yaml:"include_skipped_in_cycle"`
+	DoneStatusIDs         map[string][]string `yaml:"done_status_ids,omitempty"`
+	StartPolicy           string              `yaml:"start_policy,omitempty"` // last | first
+	IncludeSkippedInCycle *bool               `yaml:"include_skipped_in_cycle,omitempty"`
 	// SLE: F6 uses it when set (Days > 0); F5 uses the NR percentile of the
 	// trailing-12-week day-count cycle time and falls back to it.
-	SLE *SLE `yaml:"sle"`
+	SLE *SLE `yaml:"sle,omitempty"`
 	// MinSample: percentiles with n < MinSample are NULL (kpis.md C7 says 5;
 	// the worked examples have n = 3, their tests set 1).
-	MinSample              *int     `yaml:"min_sample"`
-	FlowWindowsWeeks       []int    `yaml:"flow_windows_weeks"`
-	VelocityWindowSprints  *int     `yaml:"velocity_window_sprints"`
-	VariabilityWindow      *int     `yaml:"variability_window_sprints"`
-	CommitmentGraceSeconds *int     `yaml:"commitment_grace_seconds"`
-	StaleDaysInProgress    *float64 `yaml:"stale_days_in_progress"`
-	StaleDaysToDo          *float64 `yaml:"stale_days_todo"`
-	StoryPointsFields      []string `yaml:"story_points_fields"`
-	DefectLinkTypes        []string `yaml:"defect_link_types"`
-	EscapedTypes           []string `yaml:"escaped_types"`
-	EscapedLabels          []string `yaml:"escaped_labels"`
-	EscapedEnvironments    []string `yaml:"escaped_environments"`
+	MinSample              *int     `yaml:"min_sample,omitempty"`
+	FlowWindowsWeeks       []int    `yaml:"flow_windows_weeks,omitempty"`
+	VelocityWindowSprints  *int     `yaml:"velocity_window_sprints,omitempty"`
+	VariabilityWindow      *int     `yaml:"variability_window_sprints,omitempty"`
+	CommitmentGraceSeconds *int     `yaml:"commitment_grace_seconds,omitempty"`
+	StaleDaysInProgress    *float64 `yaml:"stale_days_in_progress,omitempty"`
+	StaleDaysToDo          *float64 `yaml:"stale_days_todo,omitempty"`
+	StoryPointsFields      []string `yaml:"story_points_fields,omitempty"`
+	DefectLinkTypes        []string `yaml:"defect_link_types,omitempty"`
+	EscapedTypes           []string `yaml:"escaped_types,omitempty"`
+	EscapedLabels          []string `yaml:"escaped_labels,omitempty"`
+	EscapedEnvironments    []string `yaml:"escaped_environments,omitempty"`
 }
 
 // DefaultConfig returns the documented defaults of kpis.md C13.

@@ -1,0 +1,262 @@
+package kpi
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Provenance of a threshold (kpis.md): taken from a cited source, from a
+// weak/secondary source, or a heuristic default to calibrate per organisation.
+type Provenance string
+
+const (
+	SRC  Provenance = "SRC"
+	SRC2 Provenance = "SRC-2"
+	HEUR Provenance = "HEUR"
+)
+
+// Direction says which way a KPI is good.
+type Direction string
+
+const (
+	HigherIsBetter Direction = "higher is better"
+	LowerIsBetter  Direction = "lower is better"
+	InBand         Direction = "inside the band is better"
+	NoDirection    Direction = "compare with own history"
+)
+
+// Threshold is the RAG banding of one value of a KPI.
+type Threshold struct {
+	Applies    string // which value it applies to, e.g. "measure=ratio"
+	Green      string
+	Amber      string
+	Red        string
+	Provenance Provenance
+}
+
+// Definition is one KPI of the catalog.
+type Definition struct {
+	ID        string
+	Ref       string // kpis.md reference, e.g. "F1"
+	Name      string
+	Group     string
+	Question  string
+	Unit      string
+	Window    string // default window(s)
+	Statistic string
+	Help      string // one line, used as Prometheus HELP
+	Direction Direction
+	Thresholds []Threshold
+	// Values lists the label sets the KPI emits, with their meaning.
+	Values []string
+	Notes  string
+}
+
+// Catalog lists the KPIs part 1 computes, in kpis.md order.
+var Catalog = []Definition{
+	{ID: "throughput", Ref: "F1", Name: "Throughput", Group: "Flow", Question: "How many work items does the team finish per week, and is that stable?",
+		Unit: "items (count), items/week, items/day", Window: "trailing 4 w and 12 w", Statistic: "count of non-discarded flow items whose final done_at is in W",
+		Help: "Non-discarded flow items finished in the window (final done instant, reopened items once).", Direction: NoDirection,
+		Thresholds: []Threshold{{Applies: "measure=per_week", Green: "≥ 75 % of the 26-week mean", Amber: "50–75 %", Red: "< 50 %", Provenance: HEUR}},
+		Values:     []string{"measure=count", "measure=per_week", "measure=per_day"},
+		Notes:      "Items that skipped In Progress are counted; discarded items and sub-tasks are not."},
+	{ID: "cycle_time", Ref: "F2", Name: "Cycle time", Group: "Flow", Question: "Once we start an item, how long until it is done (what can we promise)?",
+		Unit: "days (dc = Vacanti day-count; days = exact)", Window: "done in trailing 4 w and 12 w", Statistic: "NR and R7 P50/P85/P95, mean; n",
+		Help: "Cycle time from the last exit from To Do to the final done instant of items done in the window.", Direction: LowerIsBetter,
+		Thresholds: []Threshold{{Applies: "method=nr,quantile=0.85,unit=dc", Green: "≤ team SLE", Amber: "", Red: "> team SLE", Provenance: SRC}},
+		Values:     []string{"method=nr|r7,quantile=0.5|0.85|0.95,unit=dc|days", "method=mean,unit=days"},
+		Notes:      "Percentiles are NULL when n < min_sample (default 5). Skipped-In-Progress items are excluded unless include_skipped_in_cycle."},
+	{ID: "lead_time", Ref: "F3", Name: "Lead time", Group: "Flow", Question: "How long does a request wait plus take, from creation to delivery?",
+		Unit: "days", Window: "done in trailing 4 w and 12 w", Statistic: "NR and R7 P50/P85/P95, mean (DevLake parity); n",
+		Help: "Lead time from creation to the final done instant of items done in the window.", Direction: LowerIsBetter,
+		Values: []string{"method=nr|r7,quantile=0.5|0.85|0.95,unit=dc|days", "method=mean,unit=days"}},
+	{ID: "wip", Ref: "F4", Name: "Work in progress", Group: "Flow", Question: "How much work have we started and not finished?",
+		Unit: "items", Window: "snapshot; daily average over 4 w / 12 w", Statistic: "count; mean of end-of-local-day samples",
+		Help: "Non-discarded flow items in an In Progress category status.", Direction: LowerIsBetter,
+		Thresholds: []Threshold{{Applies: "measure=per_assignee", Green: "≤ 2", Amber: "≤ 3", Red: "> 3", Provenance: HEUR}},
+		Values:     []string{"measure=count (snapshot)", "measure=per_assignee (snapshot)", "measure=daily_average (window)"}},
+	{ID: "work_item_age", Ref: "F5", Name: "Work item age and at-risk WIP", Group: "Flow", Question: "Which in-flight items are already older than what we usually need?",
+		Unit: "days, ratio", Window: "snapshot", Statistic: "per-item dc; share of WIP older than the SLE",
+		Help: "Share of work in progress older than the service-level expectation.", Direction: LowerIsBetter,
+		Thresholds: []Threshold{{Applies: "measure=at_risk_ratio", Green: "≤ 0.15", Amber: "0.15–0.30", Red: "> 0.30", Provenance: HEUR}},
+		Values:     []string{"measure=at_risk_ratio", "measure=sle_days", "measure=mean_age,unit=dc|days"},
+		Notes:      "SLE days = NR percentile (sle.percentile) of the trailing-12-week day-count cycle time; the configured sle.days when that history has fewer than min_sample items."},
+	{ID: "sle_attainment", Ref: "F6", Name: "SLE attainment", Group: "Flow", Question: "Do we keep our service-level expectation?",
+		Unit: "ratio", Window: "done in trailing 4 w and 12 w", Statistic: "ratio of counts",
+		Help: "Share of the cycle-time population finished within the SLE days.", Direction: HigherIsBetter,
+		Thresholds: []Threshold{{Applies: "measure=ratio", Green: "≥ sle.percentile", Amber: "≥ sle.percentile − 0.10", Red: "below", Provenance: HEUR}},
+		Values:     []string{"measure=ratio", "measure=sle_days"},
+		Notes:      "Uses the configured sle.days; without one, the 12-week NR history value."},
+	{ID: "flow_efficiency", Ref: "F7", Name: "Flow efficiency", Group: "Flow", Question: "What share of elapsed cycle time is active work rather than waiting?",
+		Unit: "ratio", Window: "done in trailing 4 w and 12 w", Statistic: "ratio of sums (per-item mean secondary)",
+		Help: "Time in active statuses divided by cycle time, summed over items done in the window.", Direction: HigherIsBetter,
+		Thresholds: []Threshold{{Applies: "measure=ratio_of_sums", Green: "≥ 0.40", Amber: "0.15–0.40", Red: "< 0.15", Provenance: HEUR}},
+		Values:     []string{"measure=ratio_of_sums", "measure=mean_per_item"},
+		Notes:      "Active statuses: active_status_ids, or every In Progress category status when empty."},
+	{ID: "arrival_departure_ratio", Ref: "F8", Name: "Arrival/departure ratio and Little's-law check", Group: "Flow", Question: "Is work entering faster than it leaves?",
+		Unit: "ratio, items, days", Window: "trailing 4 w and 12 w", Statistic: "ratio of counts; Little's-law quotient",
+		Help: "Items started divided by items finished in the window.", Direction: InBand,
+		Thresholds: []Threshold{{Applies: "measure=ratio", Green: "0.9–1.1", Amber: "0.7–0.9 or 1.1–1.3", Red: "otherwise", Provenance: HEUR},
+			{Applies: "measure=littles_law_quotient", Green: "0.75–1.25", Red: "otherwise (forecasts unreliable)", Provenance: HEUR}},
+		Values: []string{"measure=ratio|arrivals|departures", "measure=littles_law_ct_days|littles_law_quotient", "measure=conservation_gap"}},
+	{ID: "sprint_velocity", Ref: "S1", Name: "Velocity", Group: "Sprint", Question: "How much estimated work does the team complete per sprint?",
+		Unit: "points/sprint", Window: "per sprint; last N closed sprints (velocity_window_sprints)", Statistic: "sum per sprint; mean of last N",
+		Help: "Story points of issues completed in the sprint (C8 reconstruction).", Direction: NoDirection,
+		Values: []string{"sprint=…,variant=points|count", "board=…,variant=points (window lastN)"}},
+	{ID: "velocity_variability", Ref: "S2", Name: "Velocity CV and sprint predictability", Group: "Sprint", Question: "Is our delivery rate stable enough to plan with?",
+		Unit: "ratio", Window: "last 6 closed sprints", Statistic: "sample CV; velocity / mean of previous 3",
+		Help: "Sample coefficient of variation of velocity over the last closed sprints.", Direction: LowerIsBetter,
+		Thresholds: []Threshold{{Applies: "measure=cv", Green: "≤ 0.20", Amber: "0.20–0.35", Red: "> 0.35", Provenance: HEUR},
+			{Applies: "measure=predictability", Green: "0.95–1.05", Provenance: SRC}},
+		Values: []string{"board=…,measure=cv (window lastN)", "sprint=…,measure=predictability"}},
+	{ID: "say_do_ratio", Ref: "S3", Name: "Say/do ratio", Group: "Sprint", Question: "Did the team deliver what it said it would?",
+		Unit: "ratio", Window: "per sprint; mean of last N", Statistic: "completed / commitment",
+		Help: "Completed points divided by the points committed at sprint start.", Direction: InBand,
+		Thresholds: []Threshold{{Applies: "variant=points", Green: "> 0.90", Amber: "0.60–0.90", Red: "< 0.60", Provenance: SRC}},
+		Values:     []string{"sprint=…,variant=points|count", "board=…,variant=points (window lastN)"}},
+	{ID: "commitment_completion_rate", Ref: "S4", Name: "Strict commitment completion", Group: "Sprint", Question: "How much of the original commitment was delivered?",
+		Unit: "ratio", Window: "per sprint", Statistic: "Σ est(t_start) of committed ∩ completed / commitment",
+		Help: "Share of the sprint-start commitment completed, ignoring added work.", Direction: HigherIsBetter,
+		Thresholds: []Threshold{{Applies: "variant=points", Green: "> 0.90", Amber: "0.60–0.90", Red: "< 0.60", Provenance: SRC}},
+		Values:     []string{"sprint=…,variant=points|count"}},
+	{ID: "sprint_scope_change", Ref: "S5", Name: "Scope churn", Group: "Sprint", Question: "How stable was the sprint after it started?",
+		Unit: "ratio", Window: "per sprint", Statistic: "(added + removed) / committed",
+		Help: "Work added plus removed after sprint start relative to the commitment.", Direction: LowerIsBetter,
+		Thresholds: []Threshold{{Applies: "variant=points", Green: "≤ 0.10", Amber: "0.10–0.25", Red: "> 0.25", Provenance: HEUR}},
+		Values:     []string{"sprint=…,variant=points|count", "sprint=…,measure=estimate_change"}},
+	{ID: "sprint_carryover", Ref: "S6", Name: "Carry-over and sprint report", Group: "Sprint", Question: "How much sprint scope rolls into the next sprint?",
+		Unit: "ratio; points and issues", Window: "per sprint", Statistic: "not completed / final scope; full C8 report",
+		Help: "Share of the final sprint scope not completed at sprint close.", Direction: LowerIsBetter,
+		Thresholds: []Threshold{{Applies: "variant=points", Green: "≤ 0.10", Amber: "0.10–0.20", Red: "> 0.20", Provenance: HEUR}},
+		Values: []string{"sprint=…,variant=points|count (ratio)",
+			"sprint=…,measure=committed|added|removed|completed|not_completed,variant=points|count",
+			"sprint=…,measure=completed_outside,variant=count", "sprint=…,measure=estimate_change|invariant_gap,variant=points"},
+		Notes: "invariant_gap = commitment + added − removed + estimate change − (completed + not completed); 0 when C8 holds."},
+	{ID: "defect_ratio", Ref: "Q1", Name: "Defect injection rate", Group: "Quality", Question: "How many defects come with the work we deliver?",
+		Unit: "ratio", Window: "done in trailing 4 w and 12 w", Statistic: "linked bugs / non-bug items done",
+		Help: "Bugs linked to (defect_link_types) or parented by the non-bug items done in the window, per item.", Direction: LowerIsBetter,
+		Thresholds: []Threshold{{Green: "≤ 0.25", Amber: "0.25–1.25", Red: "> 1.25", Provenance: SRC}}},
+	{ID: "escaped_defect_rate", Ref: "Q2", Name: "Escaped defect rate", Group: "Quality", Question: "What share of defects escape to production?",
+		Unit: "ratio", Window: "bugs created in trailing 4 w and 12 w", Statistic: "ratio of counts",
+		Help: "Share of bugs created in the window that match the escaped markers.", Direction: LowerIsBetter,
+		Thresholds: []Threshold{{Green: "≤ 0.05", Amber: "0.05–0.15", Red: "> 0.15", Provenance: HEUR}}},
+	{ID: "reopen_rate", Ref: "Q3", Name: "Reopen rate", Group: "Quality", Question: "How often is done not really done?",
+		Unit: "ratio", Window: "trailing 4 w and 12 w", Statistic: "ratio of distinct counts",
+		Help: "Items reopened (done to not done) in the window over items that entered done in it.", Direction: LowerIsBetter,
+		Thresholds: []Threshold{{Green: "< 0.02", Amber: "0.02–0.10", Red: "≥ 0.10", Provenance: SRC}}},
+	{ID: "bug_mttr", Ref: "Q4", Name: "Bug time to resolve", Group: "Quality", Question: "How fast do we fix bugs?",
+		Unit: "days", Window: "done in trailing 4 w and 12 w", Statistic: "NR and R7 P50/P85/P95, mean",
+		Help: "Time from creation to final done of non-discarded bugs done in the window.", Direction: LowerIsBetter,
+		Values: []string{"method=nr|r7,quantile=…,unit=dc|days", "method=mean,unit=days"}},
+	{ID: "created_vs_resolved", Ref: "B1", Name: "Created vs resolved", Group: "Backlog", Question: "Is the backlog growing or shrinking?",
+		Unit: "items, ratio", Window: "trailing 4 w and 12 w", Statistic: "counts, difference, ratio",
+		Help: "Flow items created and resolved (discarded included) in the window.", Direction: HigherIsBetter,
+		Thresholds: []Threshold{{Applies: "measure=ratio", Green: "≥ 1.0", Amber: "0.9–1.0", Red: "< 0.9", Provenance: HEUR}},
+		Values:     []string{"measure=created|resolved|net|ratio"}},
+	{ID: "backlog_age", Ref: "B2", Name: "Backlog age", Group: "Backlog", Question: "How old is the work we have not started?",
+		Unit: "days", Window: "snapshot", Statistic: "NR/R7 P50/P85 (dc); share > 180 d; Jira average age",
+		Help: "Age in local days of flow items still in a To Do category status.", Direction: LowerIsBetter,
+		Thresholds: []Threshold{{Applies: "method=nr,quantile=0.5,unit=dc", Green: "≤ 90", Amber: "90–180", Red: "> 180", Provenance: HEUR}},
+		Values:     []string{"method=nr|r7,quantile=0.5|0.85,unit=dc", "measure=share_over_180d", "measure=jira_average_age,unit=days"}},
+	{ID: "stale_ratio", Ref: "B3", Name: "Stale items", Group: "Backlog", Question: "How much open work is nobody touching?",
+		Unit: "ratio", Window: "snapshot", Statistic: "ratio of counts",
+		Help: "Open flow items not updated for stale_days (14 in progress, 90 to do).", Direction: LowerIsBetter,
+		Thresholds: []Threshold{{Green: "≤ 0.10", Amber: "0.10–0.25", Red: "> 0.25", Provenance: HEUR}}},
+	{ID: "field_completeness", Ref: "G1", Name: "Data hygiene", Group: "Governance", Question: "Can the PMO trust the numbers?",
+		Unit: "ratio", Window: "trailing 4 w and 12 w populations", Statistic: "coverage per field; composite mean",
+		Help: "Share of the field's population with the field set.", Direction: HigherIsBetter,
+		Thresholds: []Threshold{{Applies: "field=composite", Green: "≥ 0.90", Amber: "0.70–0.90", Red: "< 0.70", Provenance: HEUR},
+			{Applies: "field=estimate|assignee|due_date", Green: "≥ 0.95", Amber: "0.80–0.95", Red: "< 0.80", Provenance: HEUR}},
+		Values: []string{"field=estimate|assignee|due_date|composite"}},
+	{ID: "workflow_consistency", Ref: "G2", Name: "Workflow anomalies", Group: "Governance", Question: "Is the workflow used as designed?",
+		Unit: "ratio", Window: "trailing 4 w and 12 w", Statistic: "count / population per anomaly class",
+		Help: "Share of items showing a workflow anomaly, per class.", Direction: LowerIsBetter,
+		Thresholds: []Threshold{{Green: "≤ 0.02", Amber: "0.02–0.10", Red: "> 0.10", Provenance: HEUR}},
+		Values: []string{"class=skipped_in_progress|done_without_resolution|restarted|unknown_status (over items done in W)",
+			"class=resolution_not_done (over open items)"}},
+}
+
+// Lookup returns the definition of a KPI id.
+func Lookup(id string) (Definition, bool) {
+	for _, d := range Catalog {
+		if d.ID == id {
+			return d, true
+		}
+	}
+	return Definition{}, false
+}
+
+// WriteDocs renders the catalog as Markdown (docs/kpis.md).
+func WriteDocs(w io.Writer) error {
+	var b strings.Builder
+	b.WriteString("# KPI catalog\n\n")
+	b.WriteString("<!-- Generated from internal/kpi/catalog.go by `go test ./internal/kpi -run TestDocs -update`. Do not edit. -->\n\n")
+	b.WriteString("The definitions, conventions and worked examples are the contract in `kpis.md` (shared material); this page lists what\n")
+	b.WriteString("`pmo kpi` computes, the values each KPI emits (as `kpi{labels}` rows of `kpi_values`) and the default thresholds.\n")
+	b.WriteString("Threshold provenance: **SRC** cited source, **SRC-2** secondary source, **HEUR** heuristic default (configurable).\n\n")
+	b.WriteString("Scopes: `portfolio:all`, `source:<name>`, `program:<project category>`, `project:<source>/<KEY>`. Sprint KPIs are\n")
+	b.WriteString("reported for the project of the sprint's board only (velocity is team-relative). NULL means not computable\n")
+	b.WriteString("(e.g. a zero denominator, or a percentile over fewer than `min_sample` items). Durations: `unit=dc` is the\n")
+	b.WriteString("Vacanti day-count in the scope's time zone, `unit=days` is exact elapsed days (seconds / 86400).\n\n")
+	b.WriteString("| Ref | id | Name | Unit | Window | Statistic |\n|---|---|---|---|---|---|\n")
+	for _, d := range Catalog {
+		fmt.Fprintf(&b, "| %s | `%s` | %s | %s | %s | %s |\n", d.Ref, d.ID, d.Name, d.Unit, d.Window, d.Statistic)
+	}
+	group := ""
+	for _, d := range Catalog {
+		if d.Group != group {
+			group = d.Group
+			fmt.Fprintf(&b, "\n## %s\n", group)
+		}
+		fmt.Fprintf(&b, "\n### %s `%s` — %s\n\n", d.Ref, d.ID, d.Name)
+		fmt.Fprintf(&b, "- **Question:** %s\n- **Help:** %s\n- **Unit:** %s · **Window:** %s · **Statistic:** %s\n- **Direction:** %s\n",
+			d.Question, d.Help, d.Unit, d.Window, d.Statistic, d.Direction)
+		if len(d.Values) > 0 {
+			b.WriteString("- **Values:** ")
+			for i, v := range d.Values {
+				if i > 0 {
+					b.WriteString("; ")
+				}
+				b.WriteString("`" + v + "`")
+			}
+			b.WriteString("\n")
+		}
+		for _, t := range d.Thresholds {
+			applies := ""
+			if t.Applies != "" {
+				applies = " (`" + t.Applies + "`)"
+			}
+			var parts []string
+			for _, p := range [][2]string{{"green", t.Green}, {"amber", t.Amber}, {"red", t.Red}} {
+				if p[1] != "" {
+					parts = append(parts, p[0]+" "+p[1])
+				}
+			}
+			fmt.Fprintf(&b, "- **Threshold%s [%s]:** %s\n", applies, t.Provenance, strings.Join(parts, ", "))
+		}
+		if d.Notes != "" {
+			fmt.Fprintf(&b, "- **Notes:** %s\n", d.Notes)
+		}
+	}
+	b.WriteString("\n## Configuration (`kpi:` in pmo.yaml)\n\n")
+	b.WriteString("Every knob can be set globally and overridden per scope under `kpi.scopes` (`kind: project|program|source`, `name:`).\n")
+	b.WriteString("A project inherits source, then program, then project overrides.\n\n```yaml\n")
+	b.WriteString(defaultConfigYAML())
+	b.WriteString("```\n\n")
+	b.WriteString("`min_sample` defaults to 5 as kpis.md C7 requires; the worked examples of kpis.md §4 (n = 3) are tested with `min_sample: 1`.\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func defaultConfigYAML() string {
+	c := DefaultConfig()
+	c.Scopes = []ScopeConfig{{Kind: ScopeProject, Name: "ALPHA", TZ: "Europe/Berlin", Knobs: Knobs{SLE: &SLE{Days: 8, Percentile: 0.85}}}}
+	b, err := yaml.Marshal(map[string]Config{"kpi": c})
+	if err != nil {
+		return "# " + err.Error() + "\n"
+	}
+	return string(b)
+}

@@ -600,3 +600,25 @@ func TestConcurrentChanges(t *testing.T) {
 		t.Errorf("walk %+v, truth %+v", res, tr)
 	}
 }
+
+// Data Center clients may fetch startAt pages concurrently and out of order.
+func TestDCPagesOutOfOrder(t *testing.T) {
+	s := mustNew(t, Config{Mode: DataCenter, Issues: 2000, Seed: 6})
+	c := newClient(t, s)
+	jql := url.QueryEscape("project in (APO, BOR) ORDER BY updated ASC, id ASC")
+	want := c.walk("project in (APO, BOR) ORDER BY updated ASC, id ASC", 100).keys
+	var got []string
+	for _, start := range []int{0, 300, 100, 200, 500, 400, 600, 1200, 700, 900, 800, 1100, 1000, 1300} {
+		var pg struct{ Issues []wIssue }
+		c.getJSON(fmt.Sprintf("/rest/api/2/search?fields=updated&maxResults=100&startAt=%d&jql=%s", start, jql), &pg)
+		for k, is := range pg.Issues {
+			if want[start+k] != is.Key {
+				t.Fatalf("startAt %d item %d: %s, want %s", start, k, is.Key, want[start+k])
+			}
+			got = append(got, is.Key)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d issues, want %d", len(got), len(want))
+	}
+}

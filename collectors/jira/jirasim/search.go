@@ -120,9 +120,18 @@ func (s *Server) pageAt(q *query, startAt, max int) []int {
 	}
 	pos, ok := s.cacheGet(cacheKey{q.norm, s.st.gen, startAt})
 	if !ok {
+		// Pages fetched out of order (a concurrent client): resume from the
+		// nearest earlier page end we know, else from the start.
+		from, skip := 0, startAt
+		for k := 1; k <= 64 && startAt-k*max > 0; k++ {
+			if p, ok := s.cacheGet(cacheKey{q.norm, s.st.gen, startAt - k*max}); ok {
+				from, skip = p, k*max
+				break
+			}
+		}
 		var skipped []int
-		skipped, pos = s.scan(q, 0, startAt, make([]int, 0, min(startAt, 1024)))
-		if len(skipped) < startAt {
+		skipped, pos = s.scan(q, from, skip, make([]int, 0, min(skip, 1024)))
+		if len(skipped) < skip {
 			return nil
 		}
 	}

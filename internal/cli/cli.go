@@ -172,6 +172,7 @@ in ./.pmo/warehouse.
   pmo migrate                      # create or upgrade the warehouse schema
   pmo collect                      # collect every configured source
   pmo status                       # what the warehouse holds
+  pmo demo                         # try it on a simulated Jira
   pmo -c /etc/pmo/pmo.yaml status  # another config file`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
@@ -195,6 +196,7 @@ in ./.pmo/warehouse.
 		a.migrateCommand(),
 		a.statusCommand(),
 		a.collectCommand(),
+		a.demoCommand(),
 	)
 	return root
 }

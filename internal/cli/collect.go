@@ -15,6 +15,7 @@ import (
 	"github.com/pmo-oss/pmo/collectors"
 	"github.com/pmo-oss/pmo/internal/config"
 	"github.com/pmo-oss/pmo/internal/model"
+	"github.com/pmo-oss/pmo/internal/warehouse"
 )
 
 func (a *App) collectCommand() *cobra.Command {
@@ -68,26 +69,7 @@ code is 1 if any failed.`,
 			if v, verr := w.SchemaVersion(ctx); verr == nil && v == 0 {
 				return fmt.Errorf("the warehouse %s (database %s) has no schema yet; run pmo migrate first", cfg.Warehouse.DSN.String(), w.Database())
 			}
-			sink := w.Sink()
-			var all []collectors.Stats
-			var failed []string
-			for _, c := range cols {
-				if ctx.Err() != nil {
-					break
-				}
-				st, cerr := a.collectOne(cmd, c, sink, full)
-				if cerr != nil {
-					a.logger.Error("collection failed", "source", c.Source(), "err", a.cfg.Scrub(cerr.Error()))
-					failed = append(failed, c.Source())
-					err = errors.Join(err, fmt.Errorf("collecting source %s: %w", c.Source(), cerr))
-				}
-				all = append(all, st)
-			}
-			if ferr := sink.Close(ctx); ferr != nil {
-				err = errors.Join(err, fmt.Errorf("writing the last records to the warehouse: %w", ferr))
-			}
-			printSummary(a.Stdout, all, failed)
-			return err
+			return a.runCollectors(cmd, w, cols, full)
 		},
 	}
 	cmd.Flags().StringArrayVarP(&only, "source", "s", nil, "collect only this source (repeatable)")
@@ -158,42 +140,35 @@ func (a *App) collectOne(cmd *cobra.Command, c collectors.Collector, sink collec
 	return st, err
 }
 
-// progressBar shows one bar per phase of a source's collection.
+// progressBar shows a source's collection on a terminal: a spinner with the
+// count and rate of issues seen, and the current phase in its description.
 type progressBar struct {
 	mu     sync.Mutex
 	out    io.Writer
 	source string
-	phase  string
 	bar    *progressbar.ProgressBar
 }
 
 func (p *progressBar) update(pr collectors.Progress) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.bar == nil || pr.Phase != p.phase {
-		if p.bar != nil {
-			_ = p.bar.Finish()
-			fmt.Fprintln(p.out)
-		}
-		p.phase = pr.Phase
-		max := pr.Total
-		if max <= 0 {
-			max = -1 // unknown: a spinner with a count
-		}
-		p.bar = progressbar.NewOptions64(max,
+	if p.bar == nil {
+		p.bar = progressbar.NewOptions64(-1,
 			progressbar.OptionSetWriter(p.out),
-			progressbar.OptionSetDescription(fmt.Sprintf("%s %-9s", p.source, pr.Phase)),
 			progressbar.OptionShowCount(),
 			progressbar.OptionShowIts(),
-			progressbar.OptionSetItsString("items"),
+			progressbar.OptionSetItsString("issues"),
 			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionSetWidth(30),
+			progressbar.OptionSpinnerType(14),
+			progressbar.OptionClearOnFinish(),
 		)
 	}
-	if pr.Total > 0 && pr.Total != p.bar.GetMax64() {
-		p.bar.ChangeMax64(pr.Total)
+	desc := fmt.Sprintf("%s: %s %d", p.source, pr.Phase, pr.Done)
+	if pr.Total > 0 {
+		desc += fmt.Sprintf("/%d", pr.Total)
 	}
-	_ = p.bar.Set64(pr.Done)
+	p.bar.Describe(desc)
+	_ = p.bar.Set64(pr.IssuesSeen)
 }
 
 func (p *progressBar) finish() {
@@ -201,27 +176,24 @@ func (p *progressBar) finish() {
 	defer p.mu.Unlock()
 	if p.bar != nil {
 		_ = p.bar.Finish()
-		fmt.Fprintln(p.out)
 	}
 }
 
-// progressLogger logs progress at most every 10 seconds and at each new
-// phase.
+// progressLogger logs progress at most every 10 seconds.
 func progressLogger(log interface {
 	Info(msg string, args ...any)
 }) func(collectors.Progress) {
 	var (
-		mu    sync.Mutex
-		phase string
-		last  time.Time
+		mu   sync.Mutex
+		last time.Time
 	)
 	return func(p collectors.Progress) {
 		mu.Lock()
 		defer mu.Unlock()
-		if p.Phase == phase && time.Since(last) < 10*time.Second {
+		if time.Since(last) < 10*time.Second {
 			return
 		}
-		phase, last = p.Phase, time.Now()
+		last = time.Now()
 		log.Info("progress", "phase", p.Phase, "done", p.Done, "total", p.Total, "issues_seen", p.IssuesSeen)
 	}
 }
@@ -263,4 +235,31 @@ func printSummary(w io.Writer, stats []collectors.Stats, failed []string) {
 		row("total", total)
 	}
 	_ = tw.Flush()
+}
+
+// runCollectors runs the collectors one after the other into the
+// warehouse's sink and prints the summary. A failing source does not stop
+// the others.
+func (a *App) runCollectors(cmd *cobra.Command, w *warehouse.Warehouse, cols []collectors.Collector, full bool) (err error) {
+	ctx := cmd.Context()
+	sink := w.Sink()
+	var all []collectors.Stats
+	var failed []string
+	for _, c := range cols {
+		if ctx.Err() != nil {
+			break
+		}
+		st, cerr := a.collectOne(cmd, c, sink, full)
+		if cerr != nil {
+			a.logger.Error("collection failed", "source", c.Source(), "err", a.cfg.Scrub(cerr.Error()))
+			failed = append(failed, c.Source())
+			err = errors.Join(err, fmt.Errorf("collecting source %s: %w", c.Source(), cerr))
+		}
+		all = append(all, st)
+	}
+	if ferr := sink.Close(ctx); ferr != nil {
+		err = errors.Join(err, fmt.Errorf("writing the last records to the warehouse: %w", ferr))
+	}
+	printSummary(a.Stdout, all, failed)
+	return err
 }

@@ -152,3 +152,34 @@ func tail(s string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// TestDemo runs `pmo demo` twice on the embedded engine: the first run
+// migrates and collects the simulator completely, the second is an
+// incremental run that finds nothing new.
+func TestDemo(t *testing.T) {
+	cfg, _, _ := engineConfig(t, "chdb")
+	r := run(t, nil, "demo", "--issues", "200", "-c", cfg)
+	if r.code != 0 {
+		t.Fatalf("demo: exit %d\n%s", r.code, tail(r.stderr, 20))
+	}
+	m := regexp.MustCompile(`simulator ground truth: (\d+) issues, (\d+) changes`).FindStringSubmatch(r.stdout)
+	if m == nil {
+		t.Fatalf("demo output lacks the ground truth:\n%s", r.stdout)
+	}
+	row := summaryRow(t, r.stdout, "demo-jira-cloud-200")
+	if strconv.FormatInt(row["issues"], 10) != m[1] || strconv.FormatInt(row["changes"], 10) != m[2] {
+		t.Errorf("demo collected %v, ground truth %s issues %s changes", row, m[1], m[2])
+	}
+	if !regexp.MustCompile(`\n  issues\s+` + m[1] + `\n`).MatchString(r.stdout) {
+		t.Errorf("demo status does not show %s issues:\n%s", m[1], r.stdout)
+	}
+	r = run(t, nil, "demo", "--issues", "200", "-c", cfg)
+	if r.code != 0 || !strings.Contains(r.stdout, "schema is up to date") {
+		t.Fatalf("second demo: exit %d\n%s\n%s", r.code, r.stdout, tail(r.stderr, 20))
+	}
+	if !regexp.MustCompile(`\n  issues\s+` + m[1] + `\n`).MatchString(r.stdout) {
+		t.Errorf("second demo changed the issue count:\n%s", r.stdout)
+	}
+	r = run(t, nil, "demo", "--mode", "onprem")
+	checkOneLineError(t, r, ExitUsage, []string{`--mode "onprem": expected cloud or datacenter`}, nil)
+}

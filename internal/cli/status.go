@@ -35,39 +35,7 @@ configured source.`,
 				return err
 			}
 			defer closeWarehouse(w, &err)
-			ver, err := w.SchemaVersion(ctx)
-			if err != nil {
-				return fmt.Errorf("reading the schema version: %w", err)
-			}
-			tw := tabwriter.NewWriter(a.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintf(tw, "warehouse:\t%s\n", cfg.Warehouse.DSN.String())
-			fmt.Fprintf(tw, "engine:\t%s %s\n", w.Engine(), w.ServerVersion())
-			fmt.Fprintf(tw, "database:\t%s\n", w.Database())
-			if ver == 0 {
-				fmt.Fprintf(tw, "schema version:\t0 (empty: run pmo migrate)\n")
-				return tw.Flush()
-			}
-			fmt.Fprintf(tw, "schema version:\t%d\n", ver)
-			counts, err := w.Counts(ctx)
-			if err != nil {
-				return fmt.Errorf("counting rows: %w", err)
-			}
-			tables := make([]string, 0, len(counts))
-			for t := range counts {
-				tables = append(tables, t)
-			}
-			sort.Strings(tables)
-			if err := tw.Flush(); err != nil {
-				return err
-			}
-			fmt.Fprintln(a.Stdout, "rows (as readers see them):")
-			for _, t := range tables {
-				fmt.Fprintf(tw, "  %s\t%d\n", t, counts[t])
-			}
-			if err := tw.Flush(); err != nil {
-				return err
-			}
-			return a.printCursors(ctx, w, cfg)
+			return a.printStatus(ctx, w, cfg)
 		},
 	}
 }
@@ -130,4 +98,41 @@ func (a *App) printCursors(ctx context.Context, w *warehouse.Warehouse, cfg *con
 		}
 	}
 	return tw.Flush()
+}
+
+// printStatus writes what the warehouse holds.
+func (a *App) printStatus(ctx context.Context, w *warehouse.Warehouse, cfg *config.Config) error {
+	ver, err := w.SchemaVersion(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the schema version: %w", err)
+	}
+	tw := tabwriter.NewWriter(a.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "warehouse:\t%s\n", cfg.Warehouse.DSN.String())
+	fmt.Fprintf(tw, "engine:\t%s %s\n", w.Engine(), w.ServerVersion())
+	fmt.Fprintf(tw, "database:\t%s\n", w.Database())
+	if ver == 0 {
+		fmt.Fprintf(tw, "schema version:\t0 (empty: run pmo migrate)\n")
+		return tw.Flush()
+	}
+	fmt.Fprintf(tw, "schema version:\t%d\n", ver)
+	counts, err := w.Counts(ctx)
+	if err != nil {
+		return fmt.Errorf("counting rows: %w", err)
+	}
+	tables := make([]string, 0, len(counts))
+	for t := range counts {
+		tables = append(tables, t)
+	}
+	sort.Strings(tables)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(a.Stdout, "rows (as readers see them):")
+	for _, t := range tables {
+		fmt.Fprintf(tw, "  %s\t%d\n", t, counts[t])
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return a.printCursors(ctx, w, cfg)
 }

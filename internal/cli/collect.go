@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -251,13 +252,25 @@ func (a *App) runCollectors(cmd *cobra.Command, w *warehouse.Warehouse, cols []c
 		}
 		st, cerr := a.collectOne(cmd, c, sink, full)
 		if cerr != nil {
-			a.logger.Error("collection failed", "source", c.Source(), "err", a.cfg.Scrub(cerr.Error()))
+			if ctx.Err() != nil {
+				a.logger.Warn("collection interrupted; storing what was collected", "source", c.Source())
+			} else {
+				a.logger.Error("collection failed", "source", c.Source(), "err", a.cfg.Scrub(cerr.Error()))
+			}
 			failed = append(failed, c.Source())
-			err = errors.Join(err, fmt.Errorf("collecting source %s: %w", c.Source(), cerr))
+			if !strings.Contains(cerr.Error(), c.Source()) {
+				cerr = fmt.Errorf("collecting source %s: %w", c.Source(), cerr)
+			}
+			err = errors.Join(err, cerr)
 		}
 		all = append(all, st)
 	}
-	if ferr := sink.Close(ctx); ferr != nil {
+	// Store what was collected even when interrupted: the flush gets its own
+	// deadline (a second signal still exits at once). Cursors only ever
+	// advance after their records are stored, so this loses nothing either way.
+	flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancel()
+	if ferr := sink.Close(flushCtx); ferr != nil {
 		err = errors.Join(err, fmt.Errorf("writing the last records to the warehouse: %w", ferr))
 	}
 	printSummary(a.Stdout, all, failed)

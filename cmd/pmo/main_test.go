@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// buildPmo builds the real binary with version information.
+func buildPmo(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "pmo")
+	cmd := exec.Command("go", "build", "-o", bin,
+		"-ldflags", "-X main.version=v9.9.9-test -X main.commit=0123abc -X main.date=2026-01-02T03:04:05Z", ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func TestVersionLdflags(t *testing.T) {
+	bin := buildPmo(t)
+	out, err := exec.Command(bin, "version").CombinedOutput()
+	if err != nil {
+		t.Fatalf("pmo version: %v\n%s", err, out)
+	}
+	for _, w := range []string{"pmo v9.9.9-test", "0123abc", "2026-01-02T03:04:05Z", "go1."} {
+		if !strings.Contains(string(out), w) {
+			t.Errorf("pmo version lacks %q:\n%s", w, out)
+		}
+	}
+}
+
+// chdbLibrary finds .deps/chdb/libchdb.so upward from here (or
+// $CHDB_LIB_PATH); without it the test skips, or fails when CI=true.
+func chdbLibrary(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("CHDB_LIB_PATH"); p != "" {
+		return p
+	}
+	dir, _ := os.Getwd()
+	for {
+		p := filepath.Join(dir, ".deps", "chdb", "libchdb.so")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+		if filepath.Dir(dir) == dir {
+			break
+		}
+		dir = filepath.Dir(dir)
+	}
+	msg := "the embedded engine needs libchdb.so: run scripts/setup.sh (make test does)"
+	if os.Getenv("CI") == "true" {
+		t.Fatal("CI=true and " + msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// TestSignals starts a long `pmo demo` and interrupts it: one SIGINT or
+// SIGTERM cancels the run, which ends with exit code 130 and a one-line
+// message; a second SIGINT exits at once.
+func TestSignals(t *testing.T) {
+	bin := buildPmo(t)
+	lib := chdbLibrary(t)
+	for _, tc := range []struct {
+		name string
+		sigs []syscall.Signal
+	}{
+		{"SIGINT", []syscall.Signal{syscall.SIGINT}},
+		{"SIGTERM", []syscall.Signal{syscall.SIGTERM}},
+		{"twice", []syscall.Signal{syscall.SIGINT, syscall.SIGINT}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := filepath.Join(dir, "pmo.yaml")
+			body := fmt.Sprintf("warehouse:\n  dsn: chdb://%s\n  chdb_library: %s\n", filepath.Join(dir, "wh"), lib)
+			if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, bin, "demo", "--issues", "200000", "-c", cfg, "--log-format", "text")
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			// Wait until collection runs.
+			deadline := time.Now().Add(60 * time.Second)
+			for !strings.Contains(stderr.String(), "collecting") && time.Now().Before(deadline) {
+				time.Sleep(100 * time.Millisecond)
+			}
+			time.Sleep(500 * time.Millisecond)
+			start := time.Now()
+			for _, s := range tc.sigs {
+				if err := cmd.Process.Signal(s); err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			err := cmd.Wait()
+			took := time.Since(start)
+			code := cmd.ProcessState.ExitCode()
+			t.Logf("exit %d after %s (%v); stderr tail:\n%s", code, took, err, lastLines(stderr.String(), 4))
+			if code != 130 {
+				t.Errorf("exit code %d, want 130", code)
+			}
+			if took > 30*time.Second {
+				t.Errorf("took %s to stop", took)
+			}
+			if strings.Contains(stderr.String(), "goroutine ") {
+				t.Errorf("stack trace on stderr")
+			}
+			if !strings.Contains(stderr.String(), "pmo: interrupted") && !strings.Contains(stderr.String(), "pmo: exiting at once") {
+				t.Errorf("no interruption message on stderr:\n%s", lastLines(stderr.String(), 6))
+			}
+		})
+	}
+}
+
+func lastLines(s string, n int) string {
+	l := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(l) > n {
+		l = l[len(l)-n:]
+	}
+	return strings.Join(l, "\n")
+}

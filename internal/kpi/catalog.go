@@ -39,16 +39,16 @@ type Threshold struct {
 
 // Definition is one KPI of the catalog.
 type Definition struct {
-	ID        string
-	Ref       string // kpis.md reference, e.g. "F1"
-	Name      string
-	Group     string
-	Question  string
-	Unit      string
-	Window    string // default window(s)
-	Statistic string
-	Help      string // one line, used as Prometheus HELP
-	Direction Direction
+	ID         string
+	Ref        string // kpis.md reference, e.g. "F1"
+	Name       string
+	Group      string
+	Question   string
+	Unit       string
+	Window     string // default window(s)
+	Statistic  string
+	Help       string // one line, used as Prometheus HELP
+	Direction  Direction
 	Thresholds []Threshold
 	// Values lists the label sets the KPI emits, with their meaning.
 	Values []string

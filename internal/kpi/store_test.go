@@ -1,0 +1,65 @@
+package kpi
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/pmo-oss/pmo/internal/warehouse"
+	"github.com/pmo-oss/pmo/internal/warehouse/whtest"
+)
+
+func TestStoreReplacesAndLatest(t *testing.T) {
+	f := loadFixture(t, "example_a.yaml")
+	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
+		ctx := context.Background()
+		if _, err := Latest(ctx, w); !errors.Is(err, ErrNoValues) {
+			t.Fatalf("Latest on an empty history: %v, want ErrNoValues", err)
+		}
+		f.load(t, w)
+		cfg := exampleAConfig()
+		s1, err := Compute(ctx, w, cfg, f.AsOf, ScopeFilter{Kind: ScopeProject})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Store(ctx, w, s1); err != nil {
+			t.Fatal(err)
+		}
+		// Recompute the same as_of a second later: replaces, never duplicates.
+		s2 := s1
+		s2.ComputedAt = s1.ComputedAt.Add(time.Second)
+		s2.Values = append([]Value(nil), s1.Values...)
+		for i := range s2.Values {
+			s2.Values[i].ComputedAt = s2.ComputedAt
+		}
+		if err := Store(ctx, w, s2); err != nil {
+			t.Fatal(err)
+		}
+		got, err := Latest(ctx, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Values) != len(s1.Values) {
+			t.Fatalf("Latest has %d values, stored %d (twice)", len(got.Values), len(s1.Values))
+		}
+		if !got.ComputedAt.Equal(s2.ComputedAt) {
+			t.Errorf("Latest computed_at %s, want %s", got.ComputedAt, s2.ComputedAt)
+		}
+		checkValues(t, got, ScopeProject, "jira/A", exampleA)
+		// NULL survives the round trip.
+		nulls := 0
+		for _, v := range s1.Values {
+			g, ok := got.Find(v.ScopeKind, v.Scope, v.KPI, v.Window, v.Labels.String())
+			if !ok || (g.Value == nil) != (v.Value == nil) {
+				t.Errorf("%s{%s}: stored %v, read back %v", v.KPI, v.Labels, v.Value, g.Value)
+			}
+			if v.Value == nil {
+				nulls++
+			}
+		}
+		if nulls == 0 {
+			t.Error("no NULL value in the snapshot to check the round trip with")
+		}
+	})
+}

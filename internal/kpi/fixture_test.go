@@ -67,6 +67,9 @@ type fxChange struct {
 	At   time.Time `yaml:"at"`
 	From string    `yaml:"from"`
 	To   string    `yaml:"to"`
+	// ToID gives the status id explicitly (a renamed status: the name in
+	// To differs from the status list, the id and category are the same).
+	ToID string `yaml:"to_id"`
 }
 
 func loadFixture(t testing.TB, name string) fixture {
@@ -120,7 +123,14 @@ func (f fixture) records() ([]model.Record, error) {
 		item := 0
 		for i, tr := range is.Transitions {
 			to, ok := byName[tr.To]
-			if !ok {
+			if tr.ToID != "" {
+				to = model.Status{ID: tr.ToID, Name: tr.To, Category: model.CategoryUnknown}
+				for _, st := range byName {
+					if st.ID == tr.ToID {
+						to.Category = st.Category
+					}
+				}
+			} else if !ok {
 				// An id the status list does not know: category unknown (C3).
 				to = model.Status{ID: tr.To, Name: tr.To, Category: model.CategoryUnknown}
 			}

@@ -9,7 +9,7 @@ import (
 	"github.com/pmo-oss/pmo/internal/warehouse"
 )
 
-var kpiValueColumns = []string{"scope_kind", "scope", "kpi", "window", "labels", "as_of", "value", "n", "computed_at"}
+var kpiValueColumns = []string{"scope_kind", "scope", "kpi", "window", "labels", "as_of", "value", "n", "computed_at", "_version"}
 
 // Store writes the snapshot to kpi_values. Storing a snapshot with the same
 // as_of again replaces the earlier values (readers see the latest
@@ -27,7 +27,7 @@ func Store(ctx context.Context, w *warehouse.Warehouse, s Snapshot) error {
 		}
 		// Instants go in as 'YYYY-MM-DD hh:mm:ss' UTC text, which both
 		// engines parse into DateTime('UTC') columns.
-		rows = append(rows, []any{v.ScopeKind, v.Scope, v.KPI, v.Window, v.Labels.String(), asOf.UTC().Format(time.DateTime), v.Value, v.N, computed.UTC().Format(time.DateTime)})
+		rows = append(rows, []any{v.ScopeKind, v.Scope, v.KPI, v.Window, v.Labels.String(), asOf.UTC().Format(time.DateTime), v.Value, v.N, computed.UTC().Format(time.DateTime), uint64(computed.UnixNano())})
 	}
 	if err := w.Insert(ctx, "kpi_values", kpiValueColumns, rows); err != nil {
 		return fmt.Errorf("kpi: storing %d values as of %s: %w", len(rows), s.AsOf.Format(time.RFC3339), err)

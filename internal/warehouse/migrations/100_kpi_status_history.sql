@@ -4,7 +4,7 @@
 -- (stored at ingest, C3); an unknown or missing category is treated as
 -- indeterminate and flagged in has_unknown. The KPI engine cuts the arrays at
 -- as_of, so the view does not depend on the evaluation instant.
-CREATE VIEW IF NOT EXISTS v_kpi_status_history AS
+CREATE VIEW IF NOT EXISTS {{.DB}}.v_kpi_status_history{{.OnCluster}} AS
 SELECT
     source,
     issue_id,
@@ -26,7 +26,7 @@ FROM
         if(from_category IN ('new', 'indeterminate', 'done'), from_category, 'indeterminate') AS from_cat,
         if(to_category IN ('new', 'indeterminate', 'done'), to_category, 'indeterminate') AS to_cat,
         toUInt8(NOT (from_category IN ('new', 'indeterminate', 'done') AND to_category IN ('new', 'indeterminate', 'done'))) AS unknown_cat
-    FROM v_changes
+    FROM {{.DB}}.v_changes
     WHERE field_id = 'status' OR (field_id = '' AND lower(field) = 'status')
 )
-GROUP BY source, issue_id
+GROUP BY source, issue_id;

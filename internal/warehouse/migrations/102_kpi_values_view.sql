@@ -1,6 +1,6 @@
 -- internal/kpi: the deduplicated KPI history (latest computation of each
 -- scope, kpi, window, labels and as_of).
-CREATE VIEW IF NOT EXISTS v_kpi_values AS
+CREATE VIEW IF NOT EXISTS {{.DB}}.v_kpi_values{{.OnCluster}} AS
 SELECT
     scope_kind,
     scope,
@@ -8,8 +8,8 @@ SELECT
     window,
     labels,
     as_of,
-    argMax(value, c_at) AS value,
-    argMax(n, c_at) AS n,
-    max(c_at) AS computed_at
-FROM (SELECT scope_kind, scope, kpi, window, labels, as_of, value, n, computed_at AS c_at FROM kpi_values)
-GROUP BY scope_kind, scope, kpi, window, labels, as_of
+    argMax(value, v) AS value,
+    argMax(n, v) AS n,
+    argMax(c_at, v) AS computed_at
+FROM (SELECT scope_kind, scope, kpi, window, labels, as_of, value, n, computed_at AS c_at, _version AS v FROM {{.DB}}.kpi_values)
+GROUP BY scope_kind, scope, kpi, window, labels, as_of;

@@ -5,6 +5,7 @@ package jira
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -399,15 +400,14 @@ func (r *run) issuesOf(ctx context.Context, p model.Project) (bool, error) {
 		jql = "(" + r.c.cfg.JQL + ") AND " + jql
 	}
 	if since >= 0 {
-		jql += " AND updated >= " + strconv.FormatInt(max(0, since), 10)
+		since = max(0, since)
 	}
-	jql += " ORDER BY updated ASC, id ASC"
 	fields := append(append([]string(nil), searchFields...), r.m.fields.ids()...)
 
 	maxUpdated := stored
 	var done int64
 	pages := 0
-	err = r.search(ctx, jql, fields, true, func(pg *wSearchPage, total int64) error {
+	err = r.walkIssues(ctx, jql, since, fields, func(pg *wSearchPage, total int64) error {
 		parts := make([]issueParts, len(pg.Issues))
 		for i := range pg.Issues {
 			ip, err := r.m.issue(&pg.Issues[i])
@@ -478,83 +478,209 @@ func (r *run) putIssue(ctx context.Context, ip *issueParts) error {
 	return r.put(ctx, recs...)
 }
 
-// search pages through a JQL search, calling fn for each page. Pages are
-// fetched one ahead of fn so the network and the mapping overlap.
-func (r *run) search(ctx context.Context, jql string, fields []string, changelog bool,
-	fn func(pg *wSearchPage, total int64) error) error {
+// searchPage fetches one page of a JQL search: on Cloud the enhanced
+// search (continued by token), on Data Center /rest/api/2/search (continued
+// by startAt).
+func (r *run) searchPage(ctx context.Context, jql string, fields []string, changelog bool, startAt int, token string) (*wSearchPage, error) {
+	pg := &wSearchPage{}
+	if r.cloud {
+		body := map[string]any{"jql": jql, "fields": fields, "maxResults": r.c.cfg.PageSize}
+		if changelog {
+			body["expand"] = "changelog"
+		}
+		if token != "" {
+			body["nextPageToken"] = token
+		}
+		return pg, r.cl.postJSON(ctx, "rest/api/3/search/jql", body, pg)
+	}
+	q := url.Values{"jql": {jql}, "startAt": {strconv.Itoa(startAt)}, "maxResults": {strconv.Itoa(r.c.cfg.PageSize)},
+		"fields": {strings.Join(fields, ",")}}
+	if changelog {
+		q.Set("expand", "changelog")
+	}
+	return pg, r.cl.getJSON(ctx, "rest/api/2/search?"+q.Encode(), pg)
+}
+
+// lastPage reports whether pg, fetched at startAt (Data Center), ends its query.
+func (r *run) lastPage(pg *wSearchPage, startAt int) bool {
+	if len(pg.Issues) == 0 {
+		return true
+	}
+	if r.cloud {
+		return pg.NextPageToken == "" || (pg.IsLast != nil && *pg.IsLast)
+	}
+	return startAt+len(pg.Issues) >= pg.Total
+}
+
+// pageResult is one page handed from a fetching goroutine to its consumer.
+type pageResult struct {
+	pg    *wSearchPage
+	total int64
+	err   error
+}
+
+// pipeline runs produce in a goroutine that fetches one page ahead of
+// consume, so the network and the mapping overlap.
+func pipeline(ctx context.Context, produce func(ctx context.Context, send func(pageResult) bool),
+	consume func(pg *wSearchPage, total int64) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	type result struct {
-		pg    *wSearchPage
-		total int64
-		err   error
-	}
-	ch := make(chan result, 1)
+	ch := make(chan pageResult, 1)
 	go func() {
 		defer close(ch)
-		send := func(res result) bool {
+		produce(ctx, func(res pageResult) bool {
 			select {
 			case ch <- res:
 				return true
 			case <-ctx.Done():
 				return false
 			}
-		}
-		pageSize := r.c.cfg.PageSize
-		if r.cloud {
-			token := ""
-			for {
-				body := map[string]any{"jql": jql, "fields": fields, "maxResults": pageSize}
-				if changelog {
-					body["expand"] = "changelog"
-				}
-				if token != "" {
-					body["nextPageToken"] = token
-				}
-				pg := &wSearchPage{}
-				if err := r.cl.postJSON(ctx, "rest/api/3/search/jql", body, pg); err != nil {
-					send(result{err: err})
-					return
-				}
-				if !send(result{pg: pg}) {
-					return
-				}
-				last := pg.NextPageToken == "" || (pg.IsLast != nil && *pg.IsLast)
-				if last || len(pg.Issues) == 0 {
-					return
-				}
-				token = pg.NextPageToken
-			}
-		}
-		for startAt := 0; ; {
-			q := url.Values{"jql": {jql}, "startAt": {strconv.Itoa(startAt)}, "maxResults": {strconv.Itoa(pageSize)},
-				"fields": {strings.Join(fields, ",")}}
-			if changelog {
-				q.Set("expand", "changelog")
-			}
-			pg := &wSearchPage{}
-			if err := r.cl.getJSON(ctx, "rest/api/2/search?"+q.Encode(), pg); err != nil {
-				send(result{err: err})
-				return
-			}
-			if !send(result{pg: pg, total: int64(pg.Total)}) {
-				return
-			}
-			startAt += len(pg.Issues)
-			if len(pg.Issues) == 0 || startAt >= pg.Total {
-				return
-			}
-		}
+		})
 	}()
 	for res := range ch {
 		if res.err != nil {
 			return res.err
 		}
-		if err := fn(res.pg, res.total); err != nil {
+		if err := consume(res.pg, res.total); err != nil {
 			return err
 		}
 	}
 	return ctx.Err()
+}
+
+// search pages through a JQL search in the server's own way (token or
+// startAt), calling fn for each page. It suits queries whose result does
+// not move while it is read (listing ids by id); walkIssues is the robust
+// walk over issues that are being updated.
+func (r *run) search(ctx context.Context, jql string, fields []string, changelog bool,
+	fn func(pg *wSearchPage, total int64) error) error {
+	return pipeline(ctx, func(ctx context.Context, send func(pageResult) bool) {
+		startAt, token := 0, ""
+		for {
+			pg, err := r.searchPage(ctx, jql, fields, changelog, startAt, token)
+			if err != nil {
+				send(pageResult{err: err})
+				return
+			}
+			if !send(pageResult{pg: pg, total: int64(pg.Total)}) || r.lastPage(pg, startAt) {
+				return
+			}
+			startAt += len(pg.Issues)
+			token = pg.NextPageToken
+		}
+	}, fn)
+}
+
+// maxExclude bounds the ids listed in "id not in (…)" by walkIssues.
+const maxExclude = 100
+
+// issueMark is an issue's place in the order "updated ASC, id ASC".
+type issueMark struct {
+	updated int64 // ms
+	id      string
+}
+
+func (a issueMark) after(b issueMark) bool {
+	if a.updated != b.updated {
+		return a.updated > b.updated
+	}
+	if len(a.id) != len(b.id) { // numeric ids: shorter is smaller
+		return len(a.id) > len(b.id)
+	}
+	return a.id > b.id
+}
+
+func markOf(w *wIssue) (issueMark, error) {
+	var u flexString
+	if raw, ok := w.Fields["updated"]; ok {
+		if err := json.Unmarshal(raw, &u); err != nil {
+			return issueMark{}, fmt.Errorf("issue %s: field updated: %w", w.Key, err)
+		}
+	}
+	if u == "" {
+		return issueMark{}, fmt.Errorf("issue %s: field updated missing from the search answer", w.Key)
+	}
+	t, err := parseTime(string(u))
+	if err != nil {
+		return issueMark{}, fmt.Errorf("issue %s: field updated: %w", w.Key, err)
+	}
+	return issueMark{updated: t.UnixMilli(), id: string(w.ID)}, nil
+}
+
+// walkIssues reads the issues matching base (a JQL condition without ORDER
+// BY) updated at or after since (ms; <0: all), in the order updated ASC,
+// id ASC, calling fn with each page of issues not handed out before.
+//
+// It pages by keyset rather than by offset or by the server's page token:
+// each request asks again for "updated >= <updated of the last issue read>
+// AND id not in (<the issues read at that instant>)". An issue updated while
+// the walk runs moves to the end of the order; with offsets the issues
+// behind it would shift back one place and one would be skipped, with
+// keysets nothing moves under the walk and the updated issue is read again
+// at its new place. Issues at or before the last one read are dropped, so a
+// server that compares dates coarser than milliseconds only costs requests.
+// When the issues of a single instant outnumber maxExclude, or a request
+// brings nothing new, the walk continues the current query by startAt or
+// token instead, so it always terminates.
+func (r *run) walkIssues(ctx context.Context, base string, since int64, fields []string,
+	fn func(pg *wSearchPage, total int64) error) error {
+	return pipeline(ctx, func(ctx context.Context, send func(pageResult) bool) {
+		lower := since
+		var exclude []string // ids read at instant lower, in the query
+		var last issueMark   // the last issue handed out
+		var tie []string     // ids handed out at instant last.updated
+		have := false
+		startAt, token := 0, ""
+		var total int64 = -1
+		for {
+			jql := base
+			if lower >= 0 {
+				jql += " AND updated >= " + strconv.FormatInt(lower, 10)
+			}
+			if len(exclude) > 0 {
+				jql += " AND id not in (" + strings.Join(exclude, ", ") + ")"
+			}
+			jql += " ORDER BY updated ASC, id ASC"
+			pg, err := r.searchPage(ctx, jql, fields, true, startAt, token)
+			if err != nil {
+				send(pageResult{err: err})
+				return
+			}
+			if total < 0 && !r.cloud {
+				total = int64(pg.Total) // the first query's total: an estimate for progress
+			}
+			kept := pg.Issues[:0:0]
+			for i := range pg.Issues {
+				m, err := markOf(&pg.Issues[i])
+				if err != nil {
+					send(pageResult{err: err})
+					return
+				}
+				if have && !m.after(last) {
+					continue
+				}
+				if !have || m.updated != last.updated {
+					tie = tie[:0]
+				}
+				tie = append(tie, m.id)
+				last, have = m, true
+				kept = append(kept, pg.Issues[i])
+			}
+			end := r.lastPage(pg, startAt)
+			n := len(pg.Issues)
+			pg.Issues = kept
+			if !send(pageResult{pg: pg, total: max(total, 0)}) || end {
+				return
+			}
+			if len(kept) > 0 && len(tie) <= maxExclude {
+				lower, exclude = last.updated, append(exclude[:0], tie...)
+				startAt, token = 0, ""
+				continue
+			}
+			startAt += n
+			token = pg.NextPageToken
+		}
+	}, fn)
 }
 
 // followUps fetches, with bounded concurrency, the changelogs and worklogs

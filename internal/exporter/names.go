@@ -1,0 +1,224 @@
+// Package exporter serves pmo's KPIs and the pipeline's own health to
+// Prometheus.
+//
+// KPIs come from the latest stored snapshot (kpi.Snapshot), turned into
+// ready-made constant metrics once per KPI refresh (KPICollector.Update), so
+// a scrape reads memory only. Each KPI maps to one metric family per unit
+// (Prometheus base units: days become seconds, shares are _ratio in 0–1,
+// counts are _items), with HELP from the KPI catalog. Labels are bounded:
+// the scope (scope, source, program, project), the window, and a small fixed
+// set of value dimensions (measure, method, quantile, basis, variant, field,
+// class, board). A value with any other dimension — a sprint name, an issue,
+// a person — is never exported; it is counted in pmo_kpi_values{state}.
+// NULL values are absent, not zero.
+//
+// Metrics holds the pipeline's self-metrics (per source run outcomes,
+// records written, API requests by status class, warehouse write latency,
+// scheduler next runs); the pipeline package feeds it.
+package exporter
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/pmo-oss/pmo/internal/kpi"
+)
+
+// unit is the Prometheus unit of a family; it decides the name suffix and
+// the scaling of the stored value.
+type unit int
+
+const (
+	unitRatio   unit = iota // 0–1 share: _ratio
+	unitItems               // a count of work items (or items per period): _items
+	unitSeconds             // stored in days, exported in seconds: _seconds
+	unitPoints              // story points: _points
+)
+
+func (u unit) suffix() string {
+	switch u {
+	case unitItems:
+		return "_items"
+	case unitSeconds:
+		return "_seconds"
+	case unitPoints:
+		return "_points"
+	}
+	return "_ratio"
+}
+
+func (u unit) scale() float64 {
+	if u == unitSeconds {
+		return 86400
+	}
+	return 1
+}
+
+// family is where one KPI value goes: a metric family name (without the
+// pmo_ prefix and unit suffix) and its unit. dropMeasure removes the
+// measure label when the name already says it.
+type family struct {
+	name        string
+	unit        unit
+	dropMeasure bool
+	help        string // HELP when the catalog's (the KPI's headline) does not fit
+}
+
+// rule maps one KPI: a default family and overrides by measure label.
+type rule struct {
+	def      family
+	measures map[string]family
+}
+
+// rules maps every KPI of kpi.Catalog (TestEveryCatalogKPIMapped keeps the
+// table complete). Unknown KPIs are not exported and are counted as
+// state="unmapped".
+var rules = map[string]rule{
+	"throughput": {def: family{name: "throughput", unit: unitItems}},
+	"cycle_time": {def: family{name: "cycle_time", unit: unitSeconds}},
+	"lead_time":  {def: family{name: "lead_time", unit: unitSeconds}},
+	"wip":        {def: family{name: "wip", unit: unitItems}},
+	"work_item_age": {def: family{name: "work_item_age", unit: unitSeconds}, measures: map[string]family{
+		"at_risk_ratio": {name: "work_item_age_at_risk", unit: unitRatio, dropMeasure: true},
+		"sle_days":      {name: "work_item_age_sle", unit: unitSeconds, dropMeasure: true, help: "Service-level expectation used to call work in progress at risk."},
+		"mean_age":      {name: "work_item_age_mean", unit: unitSeconds, dropMeasure: true, help: "Mean age of the work in progress."},
+	}},
+	"sle_attainment": {def: family{name: "sle_attainment", unit: unitRatio, dropMeasure: true}, measures: map[string]family{
+		"sle_days": {name: "sle_attainment_sle", unit: unitSeconds, dropMeasure: true, help: "Service-level expectation the SLE attainment is measured against."},
+	}},
+	"flow_efficiency": {def: family{name: "flow_efficiency", unit: unitRatio}},
+	"arrival_departure_ratio": {def: family{name: "arrival_departure", unit: unitRatio, dropMeasure: true}, measures: map[string]family{
+		"arrivals":             {name: "arrivals_departures", unit: unitItems, help: "Items started (arrivals) and finished (departures) in the window."},
+		"departures":           {name: "arrivals_departures", unit: unitItems, help: "Items started (arrivals) and finished (departures) in the window."},
+		"littles_law_ct_days":  {name: "littles_law_cycle_time", unit: unitSeconds, dropMeasure: true, help: "Cycle time predicted by Little's law (average WIP / throughput)."},
+		"littles_law_quotient": {name: "littles_law_quotient", unit: unitRatio, dropMeasure: true, help: "Little's-law predicted cycle time divided by the measured mean cycle time (near 1 when forecasts are reliable)."},
+		"conservation_gap":     {name: "littles_law_conservation_gap", unit: unitItems, dropMeasure: true, help: "Work-conservation gap of the window: WIP change not explained by arrivals minus departures."},
+	}},
+	"sprint_velocity":            {def: family{name: "sprint_velocity", unit: unitPoints}},
+	"velocity_variability":       {def: family{name: "velocity_variability", unit: unitRatio}},
+	"say_do_ratio":               {def: family{name: "say_do", unit: unitRatio}},
+	"commitment_completion_rate": {def: family{name: "commitment_completion", unit: unitRatio}},
+	"sprint_scope_change": {def: family{name: "sprint_scope_change", unit: unitRatio}, measures: map[string]family{
+		"estimate_change": {name: "sprint_estimate_change", unit: unitPoints, dropMeasure: true, help: "Change of estimates of the sprint's issues after sprint start."},
+	}},
+	"sprint_carryover":    {def: family{name: "sprint_carryover", unit: unitRatio}},
+	"defect_ratio":        {def: family{name: "defect", unit: unitRatio}},
+	"escaped_defect_rate": {def: family{name: "escaped_defect", unit: unitRatio}},
+	"reopen_rate":         {def: family{name: "reopen", unit: unitRatio}},
+	"bug_mttr":            {def: family{name: "bug_time_to_resolve", unit: unitSeconds}},
+	"created_vs_resolved": {def: family{name: "created_resolved", unit: unitItems}, measures: map[string]family{
+		"ratio": {name: "created_resolved", unit: unitRatio, dropMeasure: true, help: "Flow items resolved divided by flow items created in the window."},
+	}},
+	"backlog_age": {def: family{name: "backlog_age", unit: unitSeconds}, measures: map[string]family{
+		"share_over_180d":  {name: "backlog_over_180d", unit: unitRatio, dropMeasure: true, help: "Share of the not-started backlog older than 180 days."},
+		"jira_average_age": {name: "backlog_jira_average_age", unit: unitSeconds, dropMeasure: true, help: "Average age of unresolved issues as Jira's Average Age report computes it."},
+	}},
+	"stale_ratio":          {def: family{name: "stale", unit: unitRatio}},
+	"field_completeness":   {def: family{name: "field_completeness", unit: unitRatio}},
+	"workflow_consistency": {def: family{name: "workflow_anomaly", unit: unitRatio}},
+}
+
+// Sprint KPIs whose values carry a per-sprint or count variant in another
+// unit: sprint_carryover measure=committed|... and variant=count are
+// counts; variant=points amounts are points.
+func sprintUnit(kpiID string, l kpi.Labels, f family) family {
+	switch kpiID {
+	case "sprint_velocity":
+		if l["variant"] == "count" {
+			f.unit = unitItems
+			f.help = "Issues completed in the sprint (C8 reconstruction)."
+		}
+	case "sprint_carryover":
+		if l["measure"] != "" {
+			f.name = "sprint_carryover_amount"
+			f.help = "Sprint report amounts at close (committed, added, removed, completed, not completed, ...)."
+			f.unit = unitPoints
+			if l["variant"] == "count" {
+				f.unit = unitItems
+			}
+		}
+	}
+	return f
+}
+
+// labelNames are the value dimensions that may become Prometheus labels,
+// and their label name. "unit" (dc or days) becomes basis, because the
+// family name already carries the unit (seconds).
+var labelNames = map[string]string{
+	"measure":  "measure",
+	"method":   "method",
+	"quantile": "percentile",
+	"unit":     "basis",
+	"variant":  "variant",
+	"field":    "field",
+	"class":    "class",
+	"board":    "board",
+}
+
+// The quantile dimension is exported as percentile="85" rather than
+// quantile="0.85": promtool reserves the quantile label for summaries.
+
+// basisValues renames the unit label values: dc is the Vacanti day count,
+// days the exact elapsed time.
+var basisValues = map[string]string{"dc": "day_count", "days": "elapsed"}
+
+// scopeLabels are the labels every KPI series has.
+var scopeLabels = []string{"scope", "source", "program", "project", "window"}
+
+// mapValue returns the family of v, its metric labels (beyond the scope
+// labels; the measure label included even when the family drops it) and
+// the reason it is not exported ("" when it is).
+func mapValue(v kpi.Value) (family, map[string]string, string) {
+	r, ok := rules[v.KPI]
+	if !ok {
+		return family{}, nil, "unmapped"
+	}
+	f := r.def
+	if m, ok := r.measures[v.Labels["measure"]]; ok {
+		f = m
+	}
+	f = sprintUnit(v.KPI, v.Labels, f)
+	out := make(map[string]string, len(v.Labels))
+	for k, val := range v.Labels {
+		name, ok := labelNames[k]
+		if !ok {
+			// sprint names, priorities, people...: unbounded over time.
+			if k == "sprint" {
+				return family{}, nil, "per_sprint"
+			}
+			return family{}, nil, "unbounded_label"
+		}
+		switch k {
+		case "unit":
+			if b, ok := basisValues[val]; ok {
+				val = b
+			}
+		case "quantile":
+			if q, err := strconv.ParseFloat(val, 64); err == nil {
+				val = strconv.FormatFloat(q*100, 'f', -1, 64)
+			}
+		}
+		out[name] = val
+	}
+	if f.unit == unitSeconds && out["basis"] == "" {
+		out["basis"] = "elapsed"
+	}
+	return f, out, ""
+}
+
+// scopeValues splits a KPI scope into the scope labels.
+func scopeValues(kind, scope string, programs map[string]string) (source, program, project string) {
+	switch kind {
+	case kpi.ScopeSource:
+		return scope, "", ""
+	case kpi.ScopeProgram:
+		return "", scope, ""
+	case kpi.ScopeProject:
+		src, key, ok := strings.Cut(scope, "/")
+		if !ok {
+			return "", programs[scope], scope
+		}
+		return src, programs[scope], key
+	}
+	return "", "", ""
+}

@@ -11,6 +11,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -839,14 +840,111 @@ func (r *run) reconcileProject(ctx context.Context, p model.Project) error {
 	if err != nil {
 		return fmt.Errorf("listing issue ids of project %s: %w", p.Key, err)
 	}
-	var recs []model.Record
+	var missing []string
 	for _, id := range held {
 		if _, ok := remote[id]; !ok {
-			recs = append(recs, model.IssueDeleted{Source: r.c.source, IssueID: id, ProjectID: p.ID, At: r.start})
+			missing = append(missing, id)
 		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	// A listing is not proof: paging can skip an issue when others are
+	// deleted or moved meanwhile, and an issue moved to another project is
+	// not deleted. Ask for each missing issue; only a 404 means deleted, and
+	// an issue that still exists is stored again as it is now.
+	gone, err := r.refetch(ctx, missing)
+	if err != nil {
+		return fmt.Errorf("checking issues missing from project %s: %w", p.Key, err)
+	}
+	recs := make([]model.Record, 0, len(gone))
+	for _, id := range gone {
+		recs = append(recs, model.IssueDeleted{Source: r.c.source, IssueID: id, ProjectID: p.ID, At: r.start})
+	}
+	if n := len(missing) - len(gone); n > 0 {
+		r.log.Info("issues missing from the project listing still exist; stored again", "project", p.Key, "count", n)
 	}
 	if len(recs) > 0 {
 		r.log.Info("issues deleted in Jira", "project", p.Key, "count", len(recs))
 	}
 	return r.put(ctx, recs...)
+}
+
+// refetch reads the issues ids one by one (with bounded concurrency) and
+// stores those that exist, complete with changelog and worklogs. It returns
+// the ids Jira answers 404 for: deleted, or no longer visible to the account.
+func (r *run) refetch(ctx context.Context, ids []string) ([]string, error) {
+	api := "2"
+	if r.cloud {
+		api = "3"
+	}
+	q := url.Values{"fields": {strings.Join(append(append([]string(nil), searchFields...), r.m.fields.ids()...), ",")},
+		"expand": {"changelog"}}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		gone     []string
+		found    []wIssue
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	sem := make(chan struct{}, r.c.cfg.Concurrency)
+	for _, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			defer func() { <-sem }()
+			var w wIssue
+			err := r.cl.getJSON(ctx, "rest/api/"+api+"/issue/"+url.PathEscape(id)+"?"+q.Encode(), &w)
+			mu.Lock()
+			defer mu.Unlock()
+			var he *HTTPError
+			switch {
+			case err == nil:
+				found = append(found, w)
+			case errors.As(err, &he) && he.Status == 404:
+				gone = append(gone, id)
+			default:
+				if firstErr == nil {
+					firstErr = fmt.Errorf("fetching issue %s: %w", id, err)
+					cancel()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for len(found) > 0 {
+		batch := found[:min(len(found), 100)]
+		found = found[len(batch):]
+		parts := make([]issueParts, len(batch))
+		for i := range batch {
+			ip, err := r.m.issue(&batch[i])
+			if err != nil {
+				return nil, err
+			}
+			parts[i] = ip
+		}
+		if err := r.followUps(ctx, batch, parts); err != nil {
+			return nil, err
+		}
+		for i := range parts {
+			if err := r.putIssue(ctx, &parts[i]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	slices.Sort(gone)
+	return gone, nil
 }

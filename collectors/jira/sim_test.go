@@ -457,3 +457,63 @@ func TestSimSameInstant(t *testing.T) {
 		})
 	}
 }
+
+// TestSimReconcileSkippedListing deletes an issue while the deletion check
+// lists a project's ids. On Data Center the listing pages by startAt, so the
+// issues behind the deleted one shift back and one is skipped: it must be
+// checked and kept, not marked deleted.
+func TestSimReconcileSkippedListing(t *testing.T) {
+	for _, mode := range []jirasim.Mode{jirasim.Cloud, jirasim.DataCenter} {
+		t.Run(string(mode), func(t *testing.T) {
+			var sim *jirasim.Server
+			var deleted atomic.Value
+			sim, base := startSimWith(t, jirasim.Config{Mode: mode, Issues: 2000, Seed: 9}, func(h http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if strings.Contains(r.URL.Path, "/search") {
+						body, _ := io.ReadAll(r.Body)
+						r.Body = io.NopCloser(bytes.NewReader(body))
+						q := r.URL.Query()
+						listing := q.Get("fields") == "key" || bytes.Contains(body, []byte(`"fields":["key"]`))
+						second := q.Get("startAt") == "100" || bytes.Contains(body, []byte("nextPageToken"))
+						if listing && second && deleted.Load() == nil {
+							jql := q.Get("jql") + string(body)
+							if i := strings.Index(jql, `project = \"`); i >= 0 { // in a JSON body
+								jql = jql[i+len(`project = \"`):]
+							} else if i := strings.Index(jql, `project = "`); i >= 0 {
+								jql = jql[i+len(`project = "`):]
+							}
+							key := jql[:strings.IndexAny(jql, `\"`)] + "-1" // read on the first page
+							deleted.Store(key)
+							sim.Delete(key)
+						}
+					}
+					h.ServeHTTP(w, r)
+				})
+			})
+			cfg := simConfig(t, sim, base)
+			cfg.ReconcileEvery = time.Nanosecond // every run
+			sink := collectortest.NewMemorySink()
+			opts := collectors.Options{Logger: testLogger(t)}
+			for run := 1; run <= 2; run++ {
+				if _, err := newCollector(t, cfg).Collect(context.Background(), sink, opts); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if deleted.Load() == nil {
+				t.Fatal("the test did not delete an issue during the listing")
+			}
+			// Run 2 deleted the issue during its listing (after reading it);
+			// run 3 detects that deletion. No run may hide an existing issue.
+			if got, want := sink.Counts()[model.KindIssue], sim.Truth().Issues+1; got != want {
+				t.Errorf("after the listing with a deletion: %d issues, want %d", got, want)
+			}
+			if _, err := newCollector(t, cfg).Collect(context.Background(), sink, opts); err != nil {
+				t.Fatal(err)
+			}
+			collectortest.CheckCounts(t, sink.Counts(), truthCounts(sim.Truth()))
+			if got := sink.Counts()[model.KindIssueDeleted]; got != 1 {
+				t.Errorf("%d deletions recorded, want 1 (%v)", got, deleted.Load())
+			}
+		})
+	}
+}

@@ -197,6 +197,7 @@ in ./.pmo/warehouse.
 		a.statusCommand(),
 		a.collectCommand(),
 		a.demoCommand(),
+		a.serveCommand(),
 	)
 	return root
 }

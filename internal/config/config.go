@@ -27,6 +27,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/pmo-oss/pmo/collectors"
+	"github.com/pmo-oss/pmo/internal/pipeline"
 	"github.com/pmo-oss/pmo/internal/secret"
 )
 
@@ -49,9 +50,10 @@ const (
 
 // Config is the whole of pmo.yaml.
 type Config struct {
-	Warehouse Warehouse `yaml:"warehouse"`
-	Sources   []Source  `yaml:"sources"`
-	Log       Log       `yaml:"log"`
+	Warehouse Warehouse            `yaml:"warehouse"`
+	Sources   []Source             `yaml:"sources"`
+	Log       Log                  `yaml:"log"`
+	Serve     pipeline.ServeConfig `yaml:"serve"` // pmo serve and batch pushes (internal/pipeline)
 
 	// ---- Reserved for later issues (not accepted yet; an unknown-key error
 	// until they are wired in):

@@ -62,6 +62,7 @@ func (c *Config) validate() []error {
 	if !contains(LogFormats, c.Log.Format) {
 		add("log.format", "%q is not a log format; expected one of: %s", c.Log.Format, strings.Join(LogFormats, ", "))
 	}
+	errs = append(errs, c.Serve.Validate()...)
 	names := map[string]int{}
 	for i, s := range c.Sources {
 		p := fmt.Sprintf("sources[%d]", i)

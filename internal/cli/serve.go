@@ -1,0 +1,183 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pmo-oss/pmo/collectors"
+	"github.com/pmo-oss/pmo/internal/config"
+	"github.com/pmo-oss/pmo/internal/exporter"
+	"github.com/pmo-oss/pmo/internal/pipeline"
+)
+
+func (a *App) serveCommand() *cobra.Command {
+	var (
+		listen string
+		runNow bool
+	)
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the schedules and serve /metrics for Prometheus",
+		Long: `Serve runs pmo unattended: it collects each source on its schedule
+(sources[].schedule, else serve.default_schedule), refreshes the KPIs after
+each collection, and serves the latest KPI snapshot and pmo's own metrics
+on /metrics for Prometheus, with /healthz (the process is up) and /readyz
+(the warehouse is migrated and a KPI snapshot is loaded).
+
+Two runs of the same source never overlap: a tick that finds the previous
+run still going is skipped and counted (pmo_scheduler_skipped_runs_total).
+On SIGTERM or SIGINT the schedules stop, a running collection gets
+serve.shutdown_grace to finish and is then abandoned: what it stored stays,
+and the next run resumes from the last stored cursor. serve.lock_file keeps
+a second pmo serve on the same host from starting.`,
+		Example: `  pmo serve
+  pmo serve --listen 127.0.0.1:9477 --run-now
+  pmo serve -c /etc/pmo/pmo.yaml --log-format json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			ctx := cmd.Context()
+			cfg, err := a.loadConfig(false)
+			if err != nil {
+				return err
+			}
+			sc := cfg.Serve.WithDefaults()
+			if listen != "" {
+				sc.Listen = listen
+				if errs := sc.Validate(); len(errs) > 0 {
+					return withCode(ExitUsage, fmt.Errorf("--listen: %w", errors.Join(errs...)))
+				}
+			}
+			sources, err := pipelineSources(cfg)
+			if err != nil {
+				return withCode(ExitUsage, err)
+			}
+			if len(sources) == 0 {
+				a.logger.Warn("no sources configured: serving the stored KPIs only")
+			}
+			if sc.LockFile != "" {
+				lock, err := pipeline.AcquireLock(sc.LockFile)
+				if err != nil {
+					return err
+				}
+				defer lock.Unlock()
+			}
+			w, err := a.openWarehouse(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer closeWarehouse(w, &err)
+			defer func() {
+				fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+				defer cancel()
+				if cerr := w.Sink().Close(fctx); cerr != nil && err == nil {
+					err = fmt.Errorf("writing the last records to the warehouse: %w", cerr)
+				}
+			}()
+			p := &pipeline.Pipeline{Warehouse: w, Sources: sources, Logger: a.logger}
+			srv := pipeline.NewServer(p, sc)
+			srv.RunAtStart = runNow
+			// A signal ends serve normally: a daemon that shut down cleanly
+			// exits 0 for systemd and Kubernetes.
+			return srv.Run(ctx)
+		},
+	}
+	cmd.Flags().StringVar(&listen, "listen", "", "address of /metrics, /healthz and /readyz (overrides serve.listen; default "+pipeline.DefaultListen+")")
+	cmd.Flags().BoolVar(&runNow, "run-now", false, "collect every source once at start instead of waiting for its schedule")
+	return cmd
+}
+
+// pipelineSources builds the collector of every configured source.
+func pipelineSources(cfg *config.Config) ([]pipeline.Source, error) {
+	out := make([]pipeline.Source, 0, len(cfg.Sources))
+	for _, s := range cfg.Sources {
+		t, err := collectors.Lookup(s.Type)
+		if err != nil {
+			return nil, fmt.Errorf("source %s: %w", s.Name, err)
+		}
+		c, err := t.New(s.Name, s.Settings)
+		if err != nil {
+			return nil, fmt.Errorf("setting up source %s (%s): %w", s.Name, s.Type, err)
+		}
+		out = append(out, pipeline.Source{Name: s.Name, Schedule: s.Schedule, Collector: c})
+	}
+	return out, nil
+}
+
+// Batch mode: `pmo collect` and `pmo kpi` push their run metrics to a
+// Pushgateway when --pushgateway or serve.pushgateway is set. The helpers
+// below are what those commands call:
+//
+//	var pushURL string
+//	addPushgatewayFlag(cmd, &pushURL)
+//	...after the run:
+//	perr := a.pushCollectRun(ctx, cfg, pushURL, stats, errsBySource)
+
+// addPushgatewayFlag adds --pushgateway to a batch command.
+func addPushgatewayFlag(cmd *cobra.Command, dst *string) {
+	cmd.Flags().StringVar(dst, "pushgateway", "", "push the run's metrics to this Prometheus Pushgateway URL (overrides serve.pushgateway)")
+}
+
+// pushURL returns the flag's URL, else the configuration's.
+func pushURL(cfg *config.Config, flagURL string) string {
+	if flagURL != "" {
+		return flagURL
+	}
+	return cfg.Serve.Pushgateway
+}
+
+// pushCollectRun pushes the metrics of a `pmo collect` run: per source the
+// outcome, duration, records and requests (job pmo_collect). errs maps a
+// failed source to its error. Nothing happens without a Pushgateway URL.
+func (a *App) pushCollectRun(ctx context.Context, cfg *config.Config, flagURL string, stats []collectors.Stats, errs map[string]error) error {
+	b, err := pipeline.NewBatch(pushURL(cfg, flagURL), "pmo_collect")
+	if err != nil || b.URL == "" {
+		return err
+	}
+	now := time.Now()
+	for _, st := range stats {
+		result := exporter.ResultSuccess
+		if e := errs[st.Source]; e != nil {
+			result = exporter.ResultFailure
+			if ctx.Err() != nil {
+				result = exporter.ResultCanceled
+			}
+		}
+		pipeline.RecordCollection(b.Metrics, st.Source, st, nil, result, errs[st.Source], now)
+	}
+	return a.push(ctx, b)
+}
+
+// pushKPIRun pushes the metrics of a `pmo kpi` run (job pmo_kpi).
+func (a *App) pushKPIRun(ctx context.Context, cfg *config.Config, flagURL string, d time.Duration, runErr error) error {
+	b, err := pipeline.NewBatch(pushURL(cfg, flagURL), "pmo_kpi")
+	if err != nil || b.URL == "" {
+		return err
+	}
+	b.Metrics.KPIDuration.Set(d.Seconds())
+	switch {
+	case runErr == nil:
+		b.Metrics.KPIRuns.WithLabelValues(exporter.ResultSuccess).Inc()
+		b.Metrics.KPILastSuccess.SetToCurrentTime()
+	case ctx.Err() != nil:
+		b.Metrics.KPIRuns.WithLabelValues(exporter.ResultCanceled).Inc()
+	default:
+		b.Metrics.KPIRuns.WithLabelValues(exporter.ResultFailure).Inc()
+	}
+	return a.push(ctx, b)
+}
+
+// push sends the batch with its own deadline (also after an interrupt, so
+// the failure is recorded).
+func (a *App) push(ctx context.Context, b *pipeline.Batch) error {
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := b.Push(pctx); err != nil {
+		return err
+	}
+	a.logger.Debug("run metrics pushed", "job", b.Job)
+	return nil
+}

@@ -1,0 +1,519 @@
+package report
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/pmo-oss/pmo/internal/kpi"
+	"github.com/pmo-oss/pmo/internal/warehouse"
+)
+
+// Options select what Build reads.
+type Options struct {
+	KPI kpi.Config
+	// AsOf is the snapshot to report; zero = the latest stored one. When no
+	// values are stored for it, they are computed (not stored).
+	AsOf time.Time
+	// Scope limits the pages (programs and projects) to those matching;
+	// the portfolio page is always built.
+	Scope kpi.ScopeFilter
+	// HistoryWeeks is how far back trends and run charts go (default 26).
+	HistoryWeeks int
+	Title        string
+	// Explain, when set, lists the issues behind a KPI value (kpi.Explain
+	// once it exists); nil uses the report's own drill-down of the flow
+	// population.
+	Explain func(ctx context.Context, scopeKind, scope, kpiID string) ([]Item, error)
+	// Forecast and EVM are the KPI part 2 hooks; nil leaves them empty.
+	Forecast func(ctx context.Context, s *Scope) (*Forecast, error)
+	EVM      func(ctx context.Context, s *Scope) ([]EVMPoint, error)
+}
+
+// Build reads the report model from the warehouse.
+func Build(ctx context.Context, w *warehouse.Warehouse, o Options) (*Model, error) {
+	if o.HistoryWeeks <= 0 {
+		o.HistoryWeeks = 26
+	}
+	if o.KPI.TZ == "" && len(o.KPI.FlowWindowsWeeks) == 0 {
+		o.KPI = kpi.DefaultConfig()
+	}
+	loc, err := time.LoadLocation(cmpOr(o.KPI.TZ, "UTC"))
+	if err != nil {
+		return nil, fmt.Errorf("report: kpi.tz: unknown time zone %q", o.KPI.TZ)
+	}
+	snap, err := snapshot(ctx, w, o)
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{Title: cmpOr(o.Title, "PMO performance report"), AsOf: snap.AsOf, GeneratedAt: time.Now().UTC(), TZ: loc, Checks: snap.Checks}
+
+	from := snap.AsOf.AddDate(0, 0, -7*o.HistoryWeeks)
+	hsnap, err := kpi.History(ctx, w, from, snap.AsOf)
+	if err != nil {
+		return nil, fmt.Errorf("report: reading KPI history: %w", err)
+	}
+	hist := map[string][]Point{}
+	for _, v := range hsnap.Values {
+		if v.Value == nil {
+			continue
+		}
+		k := histKey(v.ScopeKind, v.Scope, v.KPI, v.Window, v.Labels.String())
+		hist[k] = append(hist[k], Point{At: v.AsOf, Value: *v.Value})
+	}
+
+	projects, err := readProjects(ctx, w)
+	if err != nil {
+		return nil, err
+	}
+	issues, err := readIssues(ctx, w, snap.AsOf, o.KPI)
+	if err != nil {
+		return nil, err
+	}
+	sprints, err := kpi.SprintReports(ctx, w, o.KPI, snap.AsOf, kpi.ScopeFilter{})
+	if err != nil {
+		return nil, fmt.Errorf("report: reading sprint reports: %w", err)
+	}
+
+	sort.SliceStable(sprints, func(i, j int) bool { return sprints[i].Start.Before(sprints[j].Start) })
+	// Scopes: every portfolio/program/project scope of the snapshot.
+	m.Portfolio = &Scope{Kind: kpi.ScopePortfolio, Name: "all", Label: "Portfolio", Slug: "index"}
+	programs := map[string]*Scope{}
+	seen := map[string]bool{}
+	slugs := map[string]bool{"index": true}
+	for _, v := range snap.Values {
+		key := v.ScopeKind + ":" + v.Scope
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		switch v.ScopeKind {
+		case kpi.ScopeProgram:
+			s := &Scope{Kind: v.ScopeKind, Name: v.Scope, Label: v.Scope, Slug: uniqueSlug(slugs, "program-"+v.Scope)}
+			programs[v.Scope] = s
+			m.Programs = append(m.Programs, s)
+		case kpi.ScopeProject:
+			p := projects[v.Scope]
+			label := v.Scope
+			if p.key != "" {
+				label = p.key
+				if p.name != "" && p.name != p.key {
+					label += " — " + p.name
+				}
+			}
+			s := &Scope{Kind: v.ScopeKind, Name: v.Scope, Label: label, Program: p.program, Slug: uniqueSlug(slugs, "project-"+v.Scope)}
+			m.Projects = append(m.Projects, s)
+		}
+	}
+	sort.Slice(m.Programs, func(i, j int) bool { return m.Programs[i].Name < m.Programs[j].Name })
+	sort.Slice(m.Projects, func(i, j int) bool { return m.Projects[i].Label < m.Projects[j].Label })
+	m.Portfolio.Children = m.Programs
+	if len(m.Programs) == 0 {
+		m.Portfolio.Children = m.Projects
+	}
+	for _, p := range m.Projects {
+		if pg := programs[p.Program]; pg != nil {
+			pg.Children = append(pg.Children, p)
+		}
+	}
+	if o.Scope.Kind != "" || o.Scope.Name != "" {
+		m.Programs = filterScopes(m.Programs, o.Scope)
+		m.Projects = filterScopes(m.Projects, o.Scope)
+	}
+
+	for _, s := range m.All() {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		s.KPIs = rows(headlines, s, snap, hist)
+		s.Overall = overall(s.KPIs)
+		s.Hygiene = rows(hygieneRows, s, snap, hist)
+		var sle float64
+		if v, ok := snap.Find(s.Kind, s.Name, "work_item_age", "snapshot", "measure=sle_days"); ok && v.Value != nil {
+			sle = *v.Value
+		}
+		mine := issuesOf(issues, s)
+		s.Series = series(mine, snap.AsOf, loc, o.HistoryWeeks, sle)
+		s.Risks = risks(s.Series.Aging, sle)
+		s.Explain = explainFlow(mine, snap.AsOf, loc)
+		for _, r := range sprints {
+			if s.Kind == kpi.ScopePortfolio || (s.Kind == kpi.ScopeProject && r.Source+"/"+r.Project == s.Name) ||
+				(s.Kind == kpi.ScopeProgram && projects[r.Source+"/"+r.Project].program == s.Name) {
+				s.Sprints = append(s.Sprints, r)
+			}
+		}
+		if o.Explain != nil {
+			for _, k := range s.KPIs {
+				items, err := o.Explain(ctx, s.Kind, s.Name, k.ID)
+				if err != nil {
+					return nil, fmt.Errorf("report: explaining %s of %s:%s: %w", k.ID, s.Kind, s.Name, err)
+				}
+				if items != nil {
+					s.Explain[k.ID] = items
+				}
+			}
+		}
+		if o.Forecast != nil {
+			if s.Forecast, err = o.Forecast(ctx, s); err != nil {
+				return nil, fmt.Errorf("report: forecast of %s:%s: %w", s.Kind, s.Name, err)
+			}
+		}
+		if o.EVM != nil {
+			if s.EVM, err = o.EVM(ctx, s); err != nil {
+				return nil, fmt.Errorf("report: EVM of %s:%s: %w", s.Kind, s.Name, err)
+			}
+		}
+	}
+	return m, nil
+}
+
+// snapshot returns the stored snapshot to report, or computes one.
+func snapshot(ctx context.Context, w *warehouse.Warehouse, o Options) (kpi.Snapshot, error) {
+	if o.AsOf.IsZero() {
+		s, err := kpi.Latest(ctx, w)
+		if err == nil {
+			return s, nil
+		}
+		if !errors.Is(err, kpi.ErrNoValues) {
+			return kpi.Snapshot{}, fmt.Errorf("report: %w", err)
+		}
+		y, mo, d := time.Now().In(time.UTC).Date()
+		o.AsOf = time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)
+	} else {
+		s, err := kpi.History(ctx, w, o.AsOf, o.AsOf)
+		if err != nil {
+			return kpi.Snapshot{}, fmt.Errorf("report: reading KPI values as of %s: %w", o.AsOf.Format(time.RFC3339), err)
+		}
+		if len(s.Values) > 0 {
+			return s, nil
+		}
+	}
+	s, err := kpi.Compute(ctx, w, o.KPI, o.AsOf, kpi.ScopeFilter{})
+	if err != nil {
+		return kpi.Snapshot{}, fmt.Errorf("report: computing KPIs as of %s (none stored): %w", o.AsOf.Format(time.RFC3339), err)
+	}
+	return s, nil
+}
+
+func filterScopes(ss []*Scope, f kpi.ScopeFilter) []*Scope {
+	var out []*Scope
+	for _, s := range ss {
+		if f.Kind != "" && f.Kind != s.Kind {
+			continue
+		}
+		if f.Name != "" && s.Name != f.Name && !(s.Kind == kpi.ScopeProject && strings.HasSuffix(s.Name, "/"+f.Name)) {
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+var unsafeSlug = regexp.MustCompile(`[^a-z0-9]+`)
+
+func uniqueSlug(used map[string]bool, s string) string {
+	base := strings.Trim(unsafeSlug.ReplaceAllString(strings.ToLower(s), "-"), "-")
+	if base == "" {
+		base = "scope"
+	}
+	slug := base
+	for i := 2; used[slug]; i++ {
+		slug = fmt.Sprintf("%s-%d", base, i)
+	}
+	used[slug] = true
+	return slug
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+type projectInfo struct{ key, name, program string }
+
+// readProjects maps "source/KEY" to the project's key, name and program.
+func readProjects(ctx context.Context, w *warehouse.Warehouse) (map[string]projectInfo, error) {
+	rows, err := w.Query(ctx, "SELECT source, key, name, category FROM v_projects ORDER BY source, key")
+	if err != nil {
+		return nil, fmt.Errorf("report: reading projects: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]projectInfo{}
+	for rows.Next() {
+		var src, key, name, cat string
+		if err := rows.Scan(&src, &key, &name, &cat); err != nil {
+			return nil, fmt.Errorf("report: reading projects: %w", err)
+		}
+		out[src+"/"+key] = projectInfo{key: key, name: name, program: cat}
+	}
+	return out, rows.Err()
+}
+
+// issue is one flow item's lifecycle at as_of, derived from its status
+// history the same way the KPI engine does (kpis.md C4, simplified for
+// charts: last exit from To Do starts, the final done entry finishes).
+type issue struct {
+	scope                           string // source/KEY
+	program                         string
+	Key, Summary, Type, Status, URL string
+	Assignee                        string
+	discarded                       bool
+	created, start, done            time.Time
+	at                              []int64
+	fromCat, toCat                  []string
+	initial                         string
+}
+
+// issueSQL reads the flow items (no sub-tasks) created before as_of with
+// their status transitions; it runs on ClickHouse 18.16 and chDB alike.
+func issueSQL(asOf time.Time) string {
+	return `SELECT source, key, project_key, program, summary, type, status, status_category, assignee, url, resolution,
+    toInt64(created) AS created_s, arrayMap(x -> toInt64(x), h_at) AS at_s, h_from_cat, h_to_cat
+FROM (
+    SELECT * FROM (
+        SELECT source, id AS issue_id, key, project_id, project_key, summary, type, status, status_category, assignee, url, resolution, created
+        FROM v_issues WHERE created < toDateTime('` + asOf.UTC().Format(time.DateTime) + `', 'UTC') AND type_class != 'subtask'
+    ) AS i ANY LEFT JOIN (SELECT source, id AS project_id, category AS program FROM v_projects) AS p USING (source, project_id)
+) AS ip ANY LEFT JOIN v_kpi_status_history AS h USING (source, issue_id)
+ORDER BY source, key`
+}
+
+func readIssues(ctx context.Context, w *warehouse.Warehouse, asOf time.Time, cfg kpi.Config) ([]*issue, error) {
+	rows, err := w.Query(ctx, issueSQL(asOf))
+	if err != nil {
+		return nil, fmt.Errorf("report: reading issues for the charts: %w", err)
+	}
+	defer rows.Close()
+	cut := asOf.Unix()
+	var out []*issue
+	for rows.Next() {
+		var src, pkey, cat, res string
+		var created int64
+		var at []int64
+		var fc, tc []string
+		is := &issue{}
+		if err := rows.Scan(&src, &is.Key, &pkey, &is.program, &is.Summary, &is.Type, &is.Status, &cat, &is.Assignee, &is.URL, &res,
+			&created, &at, &fc, &tc); err != nil {
+			return nil, fmt.Errorf("report: reading issues for the charts: %w", err)
+		}
+		is.scope = src + "/" + pkey
+		is.created = time.Unix(created, 0).UTC()
+		is.initial = normCat(cat)
+		if len(fc) > 0 {
+			is.initial = normCat(fc[0])
+		}
+		for i := range at {
+			if at[i] >= cut || i >= len(fc) || i >= len(tc) {
+				break
+			}
+			is.at = append(is.at, at[i])
+			is.fromCat = append(is.fromCat, normCat(fc[i]))
+			is.toCat = append(is.toCat, normCat(tc[i]))
+		}
+		now := is.catAt(cut)
+		for i := range is.at {
+			if is.fromCat[i] == "new" && is.toCat[i] != "new" {
+				is.start = time.Unix(is.at[i], 0).UTC()
+			}
+		}
+		if is.start.IsZero() && is.initial != "new" {
+			is.start = is.created
+		}
+		if now == "done" {
+			is.done = is.created
+			for i := range is.at {
+				if is.toCat[i] == "done" {
+					is.done = time.Unix(is.at[i], 0).UTC()
+				}
+			}
+			is.discarded = slices.Contains(cfg.DiscardResolutions, res)
+		}
+		out = append(out, is)
+	}
+	return out, rows.Err()
+}
+
+func normCat(c string) string {
+	switch c {
+	case "new", "indeterminate", "done":
+		return c
+	}
+	return "indeterminate"
+}
+
+// catAt is the issue's status category at unix time t.
+func (is *issue) catAt(t int64) string {
+	c := is.initial
+	for i, a := range is.at {
+		if a >= t {
+			break
+		}
+		c = is.toCat[i]
+	}
+	return c
+}
+
+func issuesOf(all []*issue, s *Scope) []*issue {
+	if s.Kind == kpi.ScopePortfolio {
+		return all
+	}
+	var out []*issue
+	for _, is := range all {
+		if (s.Kind == kpi.ScopeProject && is.scope == s.Name) || (s.Kind == kpi.ScopeProgram && is.program == s.Name) {
+			out = append(out, is)
+		}
+	}
+	return out
+}
+
+// dayNum is the local calendar day of t as a day number.
+func dayNum(t time.Time, loc *time.Location) int {
+	y, m, d := t.In(loc).Date()
+	return int(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400)
+}
+
+// dayCount is the Vacanti day count from a to b: local days, both included.
+func dayCount(a, b time.Time, loc *time.Location) float64 {
+	return float64(dayNum(b, loc) - dayNum(a, loc) + 1)
+}
+
+// series computes the run-chart series of a scope's issues.
+func series(is []*issue, asOf time.Time, loc *time.Location, weeks int, sle float64) Series {
+	s := Series{SLEDays: sle}
+	// Week starts: Mondays (local) of the trailing weeks, the last one
+	// containing the last complete day before as_of.
+	last := asOf.Add(-time.Millisecond).In(loc)
+	y, m, d := last.Date()
+	day := time.Date(y, m, d, 0, 0, 0, 0, loc)
+	monday := day.AddDate(0, 0, -((int(day.Weekday()) + 6) % 7))
+	for i := weeks - 1; i >= 0; i-- {
+		s.Weeks = append(s.Weeks, monday.AddDate(0, 0, -7*i))
+	}
+	n := len(s.Weeks)
+	s.Throughput, s.Created, s.Resolved = make([]int, n), make([]int, n), make([]int, n)
+	s.CFDNew, s.CFDProgress, s.CFDDone = make([]int, n), make([]int, n), make([]int, n)
+	weekOf := func(t time.Time) int {
+		if t.IsZero() || !t.Before(asOf) {
+			return -1
+		}
+		for i := n - 1; i >= 0; i-- {
+			if !t.Before(s.Weeks[i]) {
+				return i
+			}
+		}
+		return -1
+	}
+	ctFrom := asOf.AddDate(0, 0, -84)
+	var cts []float64
+	for _, it := range is {
+		if w := weekOf(it.created); w >= 0 {
+			s.Created[w]++
+		}
+		if w := weekOf(it.done); w >= 0 {
+			s.Resolved[w]++
+			if !it.discarded {
+				s.Throughput[w]++
+			}
+		}
+		for w := range n {
+			end := s.Weeks[w].AddDate(0, 0, 7)
+			if end.After(asOf) {
+				end = asOf
+			}
+			if !it.created.Before(end) {
+				continue
+			}
+			switch it.catAt(end.Unix()) {
+			case "new":
+				s.CFDNew[w]++
+			case "done":
+				s.CFDDone[w]++
+			default:
+				s.CFDProgress[w]++
+			}
+		}
+		if !it.done.IsZero() && !it.discarded && !it.start.IsZero() && !it.done.Before(ctFrom) && it.done.Before(asOf) {
+			d := dayCount(it.start, it.done, loc)
+			s.CycleTimes = append(s.CycleTimes, CyclePoint{Key: it.Key, Done: it.done, Days: d})
+			cts = append(cts, d)
+		}
+		if it.done.IsZero() && it.catAt(asOf.Unix()) == "indeterminate" && !it.start.IsZero() {
+			s.Aging = append(s.Aging, Item{Key: it.Key, Summary: it.Summary, Status: it.Status, Type: it.Type,
+				Assignee: it.Assignee, Project: it.scope, URL: it.URL, AgeDays: dayCount(it.start, asOf.Add(-time.Millisecond), loc)})
+		}
+	}
+	s.Total = len(is)
+	slices.Sort(cts)
+	s.P50, s.P85, s.P95 = nearestRank(cts, 0.5), nearestRank(cts, 0.85), nearestRank(cts, 0.95)
+	sort.SliceStable(s.CycleTimes, func(i, j int) bool { return s.CycleTimes[i].Done.Before(s.CycleTimes[j].Done) })
+	sort.SliceStable(s.Aging, func(i, j int) bool { return s.Aging[i].AgeDays > s.Aging[j].AgeDays })
+	return s
+}
+
+// nearestRank is the nearest-rank percentile of sorted xs (0 when empty).
+func nearestRank(xs []float64, p float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	i := int(math.Ceil(p*float64(len(xs)))) - 1
+	return xs[max(0, min(i, len(xs)-1))]
+}
+
+// risks are the in-flight items older than the SLE, oldest first.
+func risks(aging []Item, sle float64) []Item {
+	var out []Item
+	for _, a := range aging {
+		if sle > 0 && a.AgeDays > sle {
+			a.Note = fmt.Sprintf("%.0f d in progress, %.0f d over the %.0f-day SLE", a.AgeDays, a.AgeDays-sle, sle)
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// explainFlow lists the issues behind the flow KPIs of a scope: the items
+// done in the trailing 4 weeks (throughput, cycle time, SLE, flow
+// efficiency) and the work in progress (WIP, age).
+func explainFlow(is []*issue, asOf time.Time, loc *time.Location) map[string][]Item {
+	from := asOf.AddDate(0, 0, -28)
+	var done, wip, created []Item
+	for _, it := range is {
+		base := Item{Key: it.Key, Summary: it.Summary, Status: it.Status, Type: it.Type, Assignee: it.Assignee, Project: it.scope, URL: it.URL}
+		if !it.done.IsZero() && !it.done.Before(from) && it.done.Before(asOf) {
+			d := base
+			if !it.start.IsZero() {
+				d.AgeDays = dayCount(it.start, it.done, loc)
+			}
+			d.Note = "done " + it.done.In(loc).Format("2 Jan")
+			if it.discarded {
+				d.Note += " (discarded)"
+			}
+			done = append(done, d)
+		}
+		if it.done.IsZero() && it.catAt(asOf.Unix()) == "indeterminate" && !it.start.IsZero() {
+			d := base
+			d.AgeDays = dayCount(it.start, asOf.Add(-time.Millisecond), loc)
+			wip = append(wip, d)
+		}
+		if !it.created.Before(from) && it.created.Before(asOf) {
+			d := base
+			d.Note = "created " + it.created.In(loc).Format("2 Jan")
+			created = append(created, d)
+		}
+	}
+	byAge := func(xs []Item) { sort.SliceStable(xs, func(i, j int) bool { return xs[i].AgeDays > xs[j].AgeDays }) }
+	byAge(done)
+	byAge(wip)
+	return map[string][]Item{
+		"throughput": done, "cycle_time": done, "sle_attainment": done, "flow_efficiency": done,
+		"wip": wip, "work_item_age": wip, "created_vs_resolved": created, "arrival_departure_ratio": created,
+	}
+}

@@ -1,0 +1,276 @@
+package report
+
+import (
+	"fmt"
+	"html/template"
+	"strings"
+
+	"github.com/go-echarts/go-echarts/v2/charts"
+	"github.com/go-echarts/go-echarts/v2/opts"
+	"github.com/go-echarts/go-echarts/v2/render"
+)
+
+// AssetsDir is the folder, inside every report output, that holds the
+// ECharts script; pages load it by this relative path (the go-echarts
+// asset host), so a report works from disk without a network.
+const AssetsDir = "assets"
+
+// Palette: calm blues for volume, RAG colours for status.
+const (
+	colBlue    = "#2563eb"
+	colSky     = "#93c5fd"
+	colSlate   = "#64748b"
+	colGreen   = "#16a34a"
+	colAmber   = "#d97706"
+	colRed     = "#dc2626"
+	colNew     = "#cbd5e1"
+	colDone    = "#86efac"
+	colWorking = "#60a5fa"
+)
+
+// Chart is one rendered chart: its container and its script.
+type Chart struct {
+	ID, Title, Subtitle string
+	Element, Script     template.HTML
+	// Help explains how to read the chart.
+	Help string
+}
+
+// scriptTag returns the go-echarts snippet's script with every '<' inside it
+// written as \u003c: the options are JSON that go-echarts does not
+// HTML-escape, and tracker strings (issue keys, names) must not end the
+// script element.
+func scriptTag(s string) template.HTML {
+	const open, end = `<script type="text/javascript">`, `</script>`
+	body := strings.TrimSpace(s)
+	body = strings.TrimPrefix(body, open)
+	body = strings.TrimSuffix(body, end)
+	body = strings.ReplaceAll(body, "<", `\u003c`)
+	return template.HTML(open + body + end)
+}
+
+func snippet(id, title, sub, help string, r render.Renderer) Chart {
+	sn := r.RenderSnippet()
+	return Chart{ID: id, Title: title, Subtitle: sub, Help: help, Element: template.HTML(sn.Element), Script: scriptTag(sn.Script)}
+}
+
+func initOpts(id, height string) charts.GlobalOpts {
+	return charts.WithInitializationOpts(opts.Initialization{
+		ChartID: id, Width: "100%", Height: height, AssetsHost: AssetsDir + "/", Renderer: "canvas",
+		BackgroundColor: "#ffffff",
+	})
+}
+
+func common(id, height string) []charts.GlobalOpts {
+	return []charts.GlobalOpts{
+		initOpts(id, height),
+		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
+		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Top: "0", Left: "center"}),
+		charts.WithGridOpts(opts.Grid{Left: "3%", Right: "4%", Top: "36", Bottom: "8%", ContainLabel: opts.Bool(true)}),
+		charts.WithAnimation(false),
+	}
+}
+
+// scopeCharts builds the charts of one scope page.
+func scopeCharts(s *Scope, m *Model) []Chart {
+	id := func(name string) string { return "c_" + strings.ReplaceAll(s.Slug, "-", "_") + "_" + name }
+	se := s.Series
+	weeks := make([]string, len(se.Weeks))
+	for i, w := range se.Weeks {
+		weeks[i] = w.Format("2 Jan")
+	}
+	var out []Chart
+
+	// Throughput run chart with its median.
+	tp := charts.NewBar()
+	tp.SetGlobalOptions(common(id("throughput"), "300px")...)
+	tp.SetXAxis(weeks).AddSeries("Items finished", barData(se.Throughput),
+		charts.WithItemStyleOpts(opts.ItemStyle{Color: colBlue, BorderRadius: "3"}),
+		charts.WithMarkLineNameTypeItemOpts(opts.MarkLineNameTypeItem{Name: "Median", Type: "median"}),
+		charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Symbol: []string{"none", "none"}, LineStyle: &opts.LineStyle{Color: colSlate, Type: "dashed"},
+			Label: &opts.Label{Show: opts.Bool(true), Position: "insideEndTop", Formatter: "median {c}"}}))
+	out = append(out, snippet(id("throughput"), "Throughput", "items finished per week",
+		"Bars: non-discarded items reaching done each week (Monday to Sunday, team time zone). Dashed line: the median week. Look for runs above or below the median rather than single weeks.", tp))
+
+	// Cycle-time scatter with percentile lines.
+	sc := charts.NewScatter()
+	sc.SetGlobalOptions(append(common(id("cycle"), "300px"),
+		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}),
+		charts.WithXAxisOpts(opts.XAxis{Type: "time"}),
+		charts.WithYAxisOpts(opts.YAxis{Name: "days", Type: "value"}))...)
+	pts := make([]opts.ScatterData, 0, len(se.CycleTimes))
+	for _, c := range se.CycleTimes {
+		pts = append(pts, opts.ScatterData{Name: c.Key, Value: []any{c.Done.UnixMilli(), c.Days}, SymbolSize: 9})
+	}
+	var lines []opts.MarkLineNameYAxisItem
+	if len(pts) > 0 {
+		lines = []opts.MarkLineNameYAxisItem{{Name: "P50", YAxis: se.P50}, {Name: "P85", YAxis: se.P85}, {Name: "P95", YAxis: se.P95}}
+	}
+	sc.AddSeries("Finished item", pts,
+		charts.WithItemStyleOpts(opts.ItemStyle{Color: colBlue, Opacity: opts.Float(0.7)}),
+		charts.WithMarkLineNameYAxisItemOpts(lines...),
+		charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Symbol: []string{"none", "none"}, LineStyle: &opts.LineStyle{Color: colAmber, Type: "dashed"},
+			Label: &opts.Label{Show: opts.Bool(true), Position: "insideEndTop", Formatter: "{b} {c} d"}}))
+	out = append(out, snippet(id("cycle"), "Cycle time", fmt.Sprintf("items finished in the last 12 weeks · P85 %.0f days", se.P85),
+		"Each dot is a finished item: when it finished and how many calendar days (both ends counted) it took from start to done. Dashed lines: 50th, 85th and 95th percentiles — P85 is a fair promise for a single item.", sc))
+
+	// Cumulative flow.
+	cfd := charts.NewLine()
+	cfd.SetGlobalOptions(common(id("cfd"), "300px")...)
+	cfd.SetXAxis(weeks)
+	for _, band := range []struct {
+		name, color string
+		v           []int
+	}{{"Done", colDone, se.CFDDone}, {"In progress", colWorking, se.CFDProgress}, {"To do", colNew, se.CFDNew}} {
+		cfd.AddSeries(band.name, lineData(band.v),
+			charts.WithLineChartOpts(opts.LineChart{Stack: "cfd", ShowSymbol: opts.Bool(false)}),
+			charts.WithAreaStyleOpts(opts.AreaStyle{Color: band.color, Opacity: opts.Float(0.85)}),
+			charts.WithLineStyleOpts(opts.LineStyle{Color: band.color, Width: 1}),
+			charts.WithItemStyleOpts(opts.ItemStyle{Color: band.color}))
+	}
+	out = append(out, snippet(id("cfd"), "Cumulative flow", "items per status category at each week's end",
+		"Bands stack the items in To Do, In Progress and Done at the end of each week. A widening In Progress band means work starts faster than it finishes.", cfd))
+
+	// Created vs resolved.
+	cr := charts.NewBar()
+	cr.SetGlobalOptions(common(id("created"), "300px")...)
+	cr.SetXAxis(weeks).
+		AddSeries("Created", barData(se.Created), charts.WithItemStyleOpts(opts.ItemStyle{Color: colSky, BorderRadius: "3"})).
+		AddSeries("Resolved", barData(se.Resolved), charts.WithItemStyleOpts(opts.ItemStyle{Color: colBlue, BorderRadius: "3"}))
+	out = append(out, snippet(id("created"), "Created vs resolved", "flow items per week",
+		"Created: new items per week. Resolved: items reaching done (discarded included). More created than resolved week after week grows the backlog.", cr))
+
+	// Aging work in progress.
+	ag := charts.NewBar()
+	ag.SetGlobalOptions(append(common(id("aging"), "300px"),
+		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}),
+		charts.WithYAxisOpts(opts.YAxis{Name: "days", Type: "value"}))...)
+	aging := se.Aging
+	if len(aging) > 25 {
+		aging = aging[:25]
+	}
+	keys := make([]string, len(aging))
+	bars := make([]opts.BarData, len(aging))
+	for i, a := range aging {
+		keys[i] = a.Key
+		c := colGreen
+		switch {
+		case se.SLEDays > 0 && a.AgeDays > se.SLEDays:
+			c = colRed
+		case se.SLEDays > 0 && a.AgeDays > 0.7*se.SLEDays:
+			c = colAmber
+		}
+		bars[i] = opts.BarData{Name: a.Key, Value: a.AgeDays, ItemStyle: &opts.ItemStyle{Color: c, BorderRadius: "3"}}
+	}
+	var sleLine []opts.MarkLineNameYAxisItem
+	if se.SLEDays > 0 && len(bars) > 0 {
+		sleLine = []opts.MarkLineNameYAxisItem{{Name: "SLE", YAxis: se.SLEDays}}
+	}
+	ag.SetXAxis(keys).AddSeries("Age in progress", bars,
+		charts.WithMarkLineNameYAxisItemOpts(sleLine...),
+		charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Symbol: []string{"none", "none"}, LineStyle: &opts.LineStyle{Color: colRed, Type: "dashed"},
+			Label: &opts.Label{Show: opts.Bool(true), Position: "insideEndTop", Formatter: "SLE {c} d"}}))
+	sub := fmt.Sprintf("%d items in progress", len(se.Aging))
+	if len(se.Aging) > len(aging) {
+		sub += fmt.Sprintf(" · oldest %d shown", len(aging))
+	}
+	out = append(out, snippet(id("aging"), "Aging work in progress", sub,
+		"Each bar is an item in progress and its age in calendar days since it started. Red: older than the service-level expectation (dashed line); amber: past 70 % of it. Act on the red ones first.", ag))
+
+	// Velocity: commitment vs completed.
+	if len(s.Sprints) > 0 {
+		v := charts.NewBar()
+		v.SetGlobalOptions(common(id("velocity"), "300px")...)
+		sprints := s.Sprints
+		if len(sprints) > 12 {
+			sprints = sprints[len(sprints)-12:]
+		}
+		names := make([]string, len(sprints))
+		var commit, done []opts.BarData
+		for i, r := range sprints {
+			names[i] = r.Sprint
+			if s.Kind != "project" {
+				names[i] = r.Project + " " + r.Sprint
+			}
+			commit = append(commit, opts.BarData{Value: r.Commitment})
+			done = append(done, opts.BarData{Value: r.Completed})
+		}
+		v.SetXAxis(names).
+			AddSeries("Committed", commit, charts.WithItemStyleOpts(opts.ItemStyle{Color: colSky, BorderRadius: "3"})).
+			AddSeries("Completed", done, charts.WithItemStyleOpts(opts.ItemStyle{Color: colBlue, BorderRadius: "3"}))
+		out = append(out, snippet(id("velocity"), "Velocity", "story points committed at sprint start vs completed",
+			"Committed: points in the sprint when it started. Completed: points done by its close (sprint reconstruction, kpis.md C8).", v))
+	}
+
+	// KPI trends from kpi_values history.
+	tr := charts.NewLine()
+	tr.SetGlobalOptions(append(common(id("trend"), "300px"),
+		charts.WithXAxisOpts(opts.XAxis{Type: "time"}),
+		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: "%", Max: 100, Min: 0}))...)
+	colors := []string{colBlue, colGreen, colAmber, colRed, colSlate}
+	ci := 0
+	for _, k := range s.KPIs {
+		if k.Unit != "%" || len(k.Trend) < 2 || ci >= len(colors) {
+			continue
+		}
+		data := make([]opts.LineData, len(k.Trend))
+		for i, p := range k.Trend {
+			data[i] = opts.LineData{Value: []any{p.At.UnixMilli(), round1(p.Value * 100)}}
+		}
+		tr.AddSeries(k.Name, data, charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(true)}),
+			charts.WithLineStyleOpts(opts.LineStyle{Color: colors[ci], Width: 2}), charts.WithItemStyleOpts(opts.ItemStyle{Color: colors[ci]}))
+		ci++
+	}
+	if ci > 0 {
+		out = append(out, snippet(id("trend"), "KPI trends", "ratio KPIs over the report history (kpi_values)",
+			"Each line is a stored KPI value at past as-of dates (pmo kpi backfill). Trends matter more than any single value.", tr))
+	}
+
+	// Burn-up with the Monte Carlo forecast (KPI part 2).
+	if s.Forecast != nil {
+		b := charts.NewLine()
+		b.SetGlobalOptions(append(common(id("burnup"), "300px"), charts.WithXAxisOpts(opts.XAxis{Type: "time"}))...)
+		b.AddSeries("Scope", pointData(s.Forecast.Scope), charts.WithLineStyleOpts(opts.LineStyle{Color: colSlate}))
+		b.AddSeries("Done", pointData(s.Forecast.Done), charts.WithLineStyleOpts(opts.LineStyle{Color: colBlue}))
+		out = append(out, snippet(id("burnup"), "Burn-up and forecast", fmt.Sprintf("P50 %s · P85 %s", s.Forecast.P50.Format("2 Jan 2006"), s.Forecast.P85.Format("2 Jan 2006")),
+			"Scope and done over time; the forecast dates come from a Monte Carlo simulation of past throughput.", b))
+	}
+	if len(s.EVM) > 0 {
+		e := charts.NewLine()
+		e.SetGlobalOptions(append(common(id("evm"), "300px"), charts.WithXAxisOpts(opts.XAxis{Type: "time"}))...)
+		var spi, cpi []Point
+		for _, p := range s.EVM {
+			spi = append(spi, Point{At: p.At, Value: p.SPI})
+			cpi = append(cpi, Point{At: p.At, Value: p.CPI})
+		}
+		e.AddSeries("SPI", pointData(spi)).AddSeries("CPI", pointData(cpi))
+		out = append(out, snippet(id("evm"), "Earned value", "SPI and CPI trends", "Schedule and cost performance indices: 1.0 is on plan.", e))
+	}
+	return out
+}
+
+func barData(xs []int) []opts.BarData {
+	out := make([]opts.BarData, len(xs))
+	for i, x := range xs {
+		out[i] = opts.BarData{Value: x}
+	}
+	return out
+}
+
+func lineData(xs []int) []opts.LineData {
+	out := make([]opts.LineData, len(xs))
+	for i, x := range xs {
+		out[i] = opts.LineData{Value: x}
+	}
+	return out
+}
+
+func pointData(ps []Point) []opts.LineData {
+	out := make([]opts.LineData, len(ps))
+	for i, p := range ps {
+		out[i] = opts.LineData{Value: []any{p.At.UnixMilli(), p.Value}}
+	}
+	return out
+}
+
+func round1(f float64) float64 { return float64(int64(f*10+0.5)) / 10 }

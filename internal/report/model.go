@@ -1,0 +1,147 @@
+// Package report builds PMO chart reports from the warehouse: a report model
+// (the latest KPI snapshot, its history from kpi_values and the detail
+// series the charts need), rendered as static HTML pages with go-echarts
+// (interactive, offline: the ECharts script ships inside the report folder)
+// and as PNG charts plus an inline-CSS HTML body for email.
+//
+// Everything that comes from a tracker (project names, issue keys and
+// summaries, statuses) is user input: pages escape it through html/template,
+// chart options through JSON with '<' written as \u003c.
+package report
+
+import (
+	"time"
+
+	"github.com/pmo-oss/pmo/internal/kpi"
+)
+
+// Model is everything a report set shows, read from the warehouse once.
+type Model struct {
+	Title       string
+	AsOf        time.Time // the KPI snapshot's as_of
+	GeneratedAt time.Time
+	TZ          *time.Location // day logic and dates shown (kpi.tz)
+	// Portfolio is the whole organisation; Programs and Projects are sorted
+	// by name.
+	Portfolio *Scope
+	Programs  []*Scope
+	Projects  []*Scope
+	// Checks are the snapshot's failed consistency checks.
+	Checks []string
+}
+
+// Scope is one page of the report: portfolio, program or project.
+type Scope struct {
+	Kind    string // kpi.ScopePortfolio, kpi.ScopeProgram, kpi.ScopeProject
+	Name    string // scope name as in kpi_values ("all", program name, "source/KEY")
+	Label   string // what people read: project "KEY — Name", program name
+	Program string // a project's program
+	Slug    string // file name without .html
+	// Children are the programs of the portfolio, the projects of a program.
+	Children []*Scope
+
+	KPIs    []KPIRow
+	Overall RAG
+	Series  Series
+	Sprints []kpi.SprintReport
+	// Risks are the in-flight items older than the SLE, oldest first, and
+	// stale items; Hygiene the data-quality values.
+	Risks   []Item
+	Hygiene []KPIRow
+	// Explain lists, per KPI id, the issues behind the value (drill-down).
+	Explain map[string][]Item
+	// Forecast and EVM are filled by KPI part 2 (Monte Carlo burn-up
+	// forecast, earned value); nil renders "not available yet".
+	Forecast *Forecast
+	EVM      []EVMPoint
+}
+
+// RAG is a red/amber/green status; "" when not rated.
+type RAG string
+
+// RAG statuses.
+const (
+	Green   RAG = "green"
+	Amber   RAG = "amber"
+	Red     RAG = "red"
+	Unrated RAG = ""
+)
+
+func (r RAG) String() string {
+	if r == Unrated {
+		return "n/a"
+	}
+	return string(r)
+}
+
+// KPIRow is one headline KPI value of a scope.
+type KPIRow struct {
+	ID       string // catalog id
+	Name     string // short column name
+	Question string // catalog Question (hover)
+	Help     string // catalog Help (hover)
+	Window   string
+	Labels   string
+	Unit     string // display unit: "d", "%", "/wk", ""
+	Value    *float64
+	N        uint64
+	RAG      RAG
+	Rule     string // the banding rule, shown with the definition
+	// Trend is the value's history (kpi_values), oldest first.
+	Trend []Point
+}
+
+// Point is one dated value.
+type Point struct {
+	At    time.Time
+	Value float64
+}
+
+// Item is one issue in a drill-down, risk or aging table.
+type Item struct {
+	Key, Summary, Status, Type, Assignee, Project string
+	URL                                           string
+	AgeDays                                       float64 // cycle or age in days
+	Note                                          string
+}
+
+// Series are the chart series of one scope.
+type Series struct {
+	Weeks []time.Time // Mondays (local), oldest first
+	// Per week: items finished (throughput), created and resolved.
+	Throughput, Created, Resolved []int
+	// Cumulative flow per week end: items in each category.
+	CFDNew, CFDProgress, CFDDone []int
+	// CycleTimes are the items done in the trailing 12 weeks.
+	CycleTimes          []CyclePoint
+	P50, P85, P95       float64
+	Aging               []Item // in-flight items with their age in days
+	SLEDays             float64
+	CreatedTotal, Total int
+}
+
+// CyclePoint is one finished item on the cycle-time scatter.
+type CyclePoint struct {
+	Key  string
+	Done time.Time
+	Days float64
+}
+
+// Forecast is the Monte Carlo burn-up forecast (KPI part 2).
+type Forecast struct {
+	Scope, Done []Point
+	P50, P85    time.Time
+}
+
+// EVMPoint is one SPI/CPI observation (KPI part 2).
+type EVMPoint struct {
+	At       time.Time
+	SPI, CPI float64
+}
+
+// All returns every scope of the model: portfolio, programs, projects.
+func (m *Model) All() []*Scope {
+	out := []*Scope{m.Portfolio}
+	out = append(out, m.Programs...)
+	return append(out, m.Projects...)
+}

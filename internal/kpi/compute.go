@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -181,11 +181,9 @@ func (r result) n(name string) uint64 {
 }
 
 func (c *computation) query(ctx context.Context, what, q string, cols []col) ([]result, error) {
+	defer func(t time.Time) { slog.Debug("kpi: query", "what", what, "took", time.Since(t)) }(time.Now())
 	rows, err := c.w.Query(ctx, q)
 	if err != nil {
-		if d := os.Getenv("KPI_DUMP_SQL"); d != "" {
-			_ = os.WriteFile(d, []byte(q), 0o644)
-		}
 		return nil, fmt.Errorf("kpi: computing %s: %w", what, err)
 	}
 	defer rows.Close()
@@ -245,7 +243,8 @@ func qLabel(q float64) string { return strconv.FormatFloat(q, 'f', -1, 64) }
 func qName(q float64) string  { return strconv.Itoa(int(q*100 + 0.5)) }
 
 func (c *computation) run(ctx context.Context) error {
-	lc := lifecycleSQL(c.s, c.asOf)
+	lc, drop := c.materialize(ctx, lifecycleSQL(c.s, c.asOf))
+	defer drop()
 	from := scopedSQL(lc, c.keep)
 	// The SLE baseline (kpis.md F5/F6): NR percentile of the trailing
 	// 12-week day-count cycle time per scope.
@@ -267,6 +266,25 @@ func (c *computation) run(ctx context.Context) error {
 		}
 	}
 	return c.snapshotKPIs(ctx, from, sleHist)
+}
+
+// materialize derives the lifecycle once per computation into a Memory
+// table that the KPI queries of this group read (instead of re-deriving it
+// in every query), and returns the FROM source and a cleanup. When the table
+// cannot be created (e.g. a read-only user) the queries inline the SQL.
+func (c *computation) materialize(ctx context.Context, lc string) (string, func()) {
+	name := fmt.Sprintf("kpi_tmp_lifecycle_%d_%d", time.Now().UnixNano(), rand.Uint32())
+	t0 := time.Now()
+	if err := c.w.Exec(ctx, "CREATE TABLE "+name+" ENGINE = Memory AS "+lc); err != nil {
+		slog.Debug("kpi: lifecycle not materialized; inlining it", "err", err)
+		return lc, func() {}
+	}
+	slog.Debug("kpi: lifecycle materialized", "table", name, "took", time.Since(t0))
+	return "SELECT * FROM " + name, func() {
+		if err := c.w.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+name); err != nil {
+			slog.Warn("kpi: dropping a temporary lifecycle table", "table", name, "err", err)
+		}
+	}
 }
 
 // Population predicates over the lifecycle columns.

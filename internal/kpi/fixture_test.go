@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -106,8 +105,8 @@ func (f fixture) records() ([]model.Record, error) {
 		out = append(out, model.Sprint{Source: f.Source, ID: s.ID, BoardID: s.BoardID, Name: s.Name, State: s.State,
 			Start: s.Start, Activated: s.Activated, End: s.End, Complete: s.Complete})
 	}
-	for n, is := range f.Issues {
-		id := strconv.Itoa(1000 + n)
+	for _, is := range f.Issues {
+		id := issueID(is.Key)
 		pkey := is.Project
 		if pkey == "" {
 			pkey, _, _ = strings.Cut(is.Key, "-")
@@ -164,8 +163,8 @@ func (f fixture) records() ([]model.Record, error) {
 		out = append(out, iss)
 	}
 	keyID := map[string]string{}
-	for n, is := range f.Issues {
-		keyID[is.Key] = strconv.Itoa(1000 + n)
+	for _, is := range f.Issues {
+		keyID[is.Key] = issueID(is.Key)
 	}
 	for i, l := range f.Links {
 		out = append(out, model.Link{Source: f.Source, ID: fmt.Sprintf("l%d", i), TypeID: l.Type, Type: l.Type, Outward: l.Outward, Inward: l.Inward,
@@ -195,3 +194,7 @@ func putRecords(t testing.TB, w *warehouse.Warehouse, recs []model.Record) {
 		t.Fatalf("flushing: %v", err)
 	}
 }
+
+// issueID derives a stable issue id from the key, so that fixtures loaded
+// into one warehouse never collide.
+func issueID(key string) string { return "id-" + key }

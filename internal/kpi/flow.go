@@ -3,17 +3,28 @@ package kpi
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
+	"time"
 )
 
 // flow computes the windowed flow, quality, backlog-flow and hygiene KPIs of
 // one window in one query per scope group.
 func (c *computation) flow(ctx context.Context, from string, w window, sle sleDays) error {
+	inner, outer := c.flowCols(w, sle)
+	res, err := c.query(ctx, "flow KPIs ("+w.Name+")", aggQuery(from, inner, outer), outer)
+	if err != nil {
+		return err
+	}
+	return c.emitFlow(res, w)
+}
+
+func (c *computation) flowCols(w window, sle sleDays) (inner, outer []col) {
 	dw := pFlow + " AND is_done AND " + inW("done_s", w)
 	ct := c.ctPop(w)
 	bugCreated := "(is_bug OR is_escaped_type) AND NOT discarded AND " + inW("toInt64(created)", w)
 	bugDone := "is_bug AND NOT discarded AND is_done AND " + inW("done_s", w)
-	inner := []col{
+	inner = []col{
 		{"tp", "countIf(" + dw + ")"},
 		{"ct_dc_xs", "arraySort(groupArrayIf(toFloat64" + ctDC + ", " + ct + "))"},
 		{"ct_ex_xs", "arraySort(groupArrayIf(toFloat64" + ctEx + ", " + ct + "))"},
@@ -53,7 +64,6 @@ func (c *computation) flow(ctx context.Context, from string, w window, sle sleDa
 		{"open_n", "countIf(" + pFlow + " AND NOT is_done)"},
 		{"wc_resopen", "countIf(" + pFlow + " AND NOT is_done AND resolution != '')"},
 	}
-	outer := []col{}
 	for _, name := range []string{"tp", "ct_n", "ct_ex_sum", "lt_n", "lt_ex_sum", "sle_ok", "sle_days", "fe_active", "fe_total", "fe_item", "fe_item_n",
 		"arrivals", "reopen_num", "reopen_den", "created_n", "resolved_n", "esc_den", "esc_num", "ttr_n", "ttr_ex_sum",
 		"est_pop", "est_ok", "asg_pop", "asg_ok", "due_pop", "due_ok", "wc_skipped", "wc_nores", "wc_restart", "wc_unknown", "open_n", "wc_resopen"} {
@@ -63,10 +73,10 @@ func (c *computation) flow(ctx context.Context, from string, w window, sle sleDa
 		n := p[:strings.IndexByte(p, '_')] + "_n"
 		outer = append(outer, percentileCols(p, p+"_xs", n, quantiles)...)
 	}
-	res, err := c.query(ctx, "flow KPIs ("+w.Name+")", aggQuery(from, inner, outer), outer)
-	if err != nil {
-		return err
-	}
+	return inner, outer
+}
+
+func (c *computation) emitFlow(res []result, w window) error {
 	days := float64(len(w.DayEnds))
 	for _, r := range res {
 		tp := r.f("tp")
@@ -176,6 +186,7 @@ func (c *computation) wip(ctx context.Context, from string, w window) error {
         ARRAY JOIN ` + samples + ` AS x_t, arrayEnumerate(` + samples + `) AS x_i
     )
 ) GROUP BY scope_kind, scope, x_i`
+	defer func(t time.Time) { slog.Debug("kpi: query", "what", "wip "+w.Name, "took", time.Since(t)) }(time.Now())
 	rows, err := c.w.Query(ctx, q)
 	if err != nil {
 		return fmt.Errorf("kpi: computing wip (%s): %w", w.Name, err)

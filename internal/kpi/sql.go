@@ -122,7 +122,7 @@ func lifecycleSQL(s settings, asOf time.Time) string {
 	if len(s.ActiveStatusIDs) == 0 {
 		active = "x_c = 'indeterminate'"
 	}
-	return `SELECT
+	return `SELECT ` + strings.Join(lifecycleColumns, ", ") + ` FROM (SELECT
     source, issue_id, key, project_key, program, type, type_class, resolution, priority, assignee_id, labels,
     components, environment, created, updated, due_date, story_points, original_estimate_seconds, parent_id,
     has_unknown, init_cat, ats, tcs,
@@ -165,8 +165,15 @@ FROM (
         arrayFilter((x_v, x_a) -> x_a < ` + as + `, h_to_cat, h_at) AS tcs,
         arrayFilter((x_v, x_a) -> x_a < ` + as + `, h_to_id, h_at) AS tids
     FROM (` + issueScopeSQL(asOf) + `) AS i ANY LEFT JOIN v_kpi_status_history AS h USING (source, issue_id)
-)`
+))`
 }
+
+// lifecycleColumns are the per-issue columns the KPI queries read.
+var lifecycleColumns = []string{"source", "issue_id", "key", "project_key", "program", "type", "type_class", "resolution", "priority",
+	"assignee_id", "labels", "components", "environment", "created", "updated", "due_date", "story_points", "original_estimate_seconds",
+	"parent_id", "has_unknown", "init_cat", "ats", "tcs", "is_flow", "is_bug", "is_escaped_type", "escaped", "n_tr", "cat_now",
+	"start_s", "done_s", "started", "is_done", "discarded", "skipped", "restarted", "reopen_ats", "done_entry_ats", "active_s",
+	"created_day", "start_day", "done_day", "scope_kinds", "scope_names"}
 
 func lower(ss []string) []string {
 	out := make([]string, len(ss))

@@ -1,0 +1,270 @@
+package kpi
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/pmo-oss/pmo/internal/warehouse"
+)
+
+// Explanation lists the issues that made a KPI value, so a PMO can answer
+// "why is this 9?".
+type Explanation struct {
+	KPI    string        `json:"kpi"`
+	Scope  string        `json:"scope"`
+	Window string        `json:"window"`
+	AsOf   time.Time     `json:"as_of"`
+	TZ     string        `json:"tz"`
+	Items  []ExplainItem `json:"items"`
+}
+
+// ExplainItem is one issue and the role it played.
+type ExplainItem struct {
+	Key      string     `json:"key"`
+	Role     string     `json:"role"` // counted, excluded: discarded, excluded: skipped In Progress, wip, at risk, committed, added...
+	Start    *time.Time `json:"start,omitempty"`
+	Done     *time.Time `json:"done,omitempty"`
+	DayCount *int64     `json:"day_count,omitempty"` // dc in the scope's tz
+	Days     *float64   `json:"days,omitempty"`      // exact
+	Points   *float64   `json:"points,omitempty"`    // sprint KPIs
+	Sprint   string     `json:"sprint,omitempty"`
+}
+
+// Explain lists the issues behind kpi for one scope ("project:ALPHA",
+// "program:Core", "source:jira", "portfolio") at as_of, for the first
+// configured flow window (snapshot KPIs: at as_of; sprint KPIs: per sprint).
+func Explain(ctx context.Context, w *warehouse.Warehouse, cfg Config, kpi, scope string, asOf time.Time) (Explanation, error) {
+	if errs := cfg.Validate(); len(errs) > 0 {
+		return Explanation{}, fmt.Errorf("kpi: invalid configuration: %v", errs)
+	}
+	def, ok := Lookup(kpi)
+	if !ok {
+		ids := make([]string, len(Catalog))
+		for i, d := range Catalog {
+			ids[i] = d.ID
+		}
+		return Explanation{}, fmt.Errorf("kpi: explain: unknown KPI %q; known: %s", kpi, strings.Join(ids, ", "))
+	}
+	f, err := ParseScopeFilter(scope)
+	if err != nil {
+		return Explanation{}, err
+	}
+	if f.Kind == "" || (f.Kind != ScopePortfolio && f.Name == "") {
+		return Explanation{}, fmt.Errorf("kpi: explain: scope %q: name one scope, e.g. project:ALPHA, program:Core, source:jira or portfolio", scope)
+	}
+	asOf = asOf.UTC().Truncate(time.Second)
+	if def.Group == "Sprint" {
+		return explainSprints(ctx, w, cfg, def, f, asOf)
+	}
+	groups, err := scopeGroups(ctx, w, cfg, asOf, f)
+	if err != nil {
+		return Explanation{}, err
+	}
+	if len(groups) == 0 || len(groups[0].scopes) == 0 {
+		return Explanation{}, fmt.Errorf("kpi: explain: no scope %q with issues created before %s", scope, asOf.Format(time.RFC3339))
+	}
+	g := groups[0]
+	ref := g.scopes[0]
+	s := g.s
+	win := trailingWeeks(asOf, s.FlowWindowsWeeks[0], s.loc)
+	e := Explanation{KPI: kpi, Scope: ref.key(), Window: win.Name, AsOf: asOf, TZ: s.TZ}
+	q := `SELECT key, is_flow, is_bug, discarded, is_done, started, skipped, cat_now, start_s, done_s, toInt64(created),
+    start_day, done_day, created_day, arrayMap(x -> toInt64(x), reopen_ats), arrayMap(x -> toInt64(x), done_entry_ats)
+FROM (` + scopedSQL(lifecycleSQL(s, asOf), []string{ref.key()}) + `) ORDER BY key`
+	rows, err := w.Query(ctx, q)
+	if err != nil {
+		return Explanation{}, fmt.Errorf("kpi: explaining %s for %s: %w", kpi, ref.key(), err)
+	}
+	defer rows.Close()
+	eDay := lastCompleteDay(asOf, s.loc).Unix() / 86400
+	inWin := func(sec int64) bool { return sec >= win.From.Unix() && sec < win.To.Unix() }
+	for rows.Next() {
+		var key, cat string
+		var flow, bug, disc, done, started, skipped uint64
+		var startS, doneS, created, startDay, doneDay, createdDay int64
+		var reopens, entries []int64
+		if err := rows.Scan(&key, &flow, &bug, &disc, &done, &started, &skipped, &cat, &startS, &doneS, &created, &startDay, &doneDay, &createdDay, &reopens, &entries); err != nil {
+			return Explanation{}, fmt.Errorf("kpi: explaining %s: %w", kpi, err)
+		}
+		if flow == 0 {
+			continue
+		}
+		it := ExplainItem{Key: key}
+		if started == 1 {
+			it.Start = tptr(time.Unix(startS, 0).UTC())
+		}
+		if done == 1 {
+			it.Done = tptr(time.Unix(doneS, 0).UTC())
+		}
+		span := func(fromS, fromDay int64) {
+			dc := doneDay - fromDay + 1
+			d := float64(doneS-fromS) / 86400
+			it.DayCount, it.Days = &dc, &d
+		}
+		doneIn := done == 1 && inWin(doneS)
+		role := ""
+		switch kpi {
+		case "throughput", "lead_time", "created_vs_resolved", "workflow_consistency", "defect_ratio":
+			if !doneIn {
+				continue
+			}
+			role = "counted"
+			if disc == 1 {
+				role = "excluded: discarded"
+			}
+			if kpi == "lead_time" {
+				span(created, createdDay)
+			}
+			if kpi == "workflow_consistency" && skipped == 1 {
+				role = "anomaly: skipped In Progress"
+			}
+		case "cycle_time", "sle_attainment", "flow_efficiency", "bug_mttr":
+			if !doneIn || (kpi == "bug_mttr" && bug == 0) {
+				continue
+			}
+			switch {
+			case disc == 1:
+				role = "excluded: discarded"
+			case skipped == 1 && !*s.IncludeSkippedInCycle && kpi != "bug_mttr":
+				role = "excluded: skipped In Progress"
+			default:
+				role = "counted"
+			}
+			if kpi == "bug_mttr" {
+				span(created, createdDay)
+			} else if started == 1 {
+				span(startS, startDay)
+			}
+		case "wip", "work_item_age", "arrival_departure_ratio":
+			if disc == 1 {
+				continue
+			}
+			switch {
+			case cat == "indeterminate":
+				role = "in progress"
+				dc := eDay - startDay + 1
+				d := float64(asOf.Unix()-startS) / 86400
+				it.DayCount, it.Days = &dc, &d
+			case kpi == "arrival_departure_ratio" && started == 1 && inWin(startS):
+				role = "arrived (started in window)"
+			default:
+				continue
+			}
+		case "backlog_age", "stale_ratio":
+			if disc == 1 || done == 1 || (kpi == "backlog_age" && cat != "new") {
+				continue
+			}
+			role = "open (" + cat + ")"
+			dc := eDay - createdDay + 1
+			d := float64(asOf.Unix()-created) / 86400
+			it.DayCount, it.Days = &dc, &d
+		case "reopen_rate":
+			if disc == 1 {
+				continue
+			}
+			reopened := slices.ContainsFunc(reopens, inWin)
+			entered := slices.ContainsFunc(entries, inWin)
+			switch {
+			case reopened && entered:
+				role = "reopened (and entered done)"
+			case reopened:
+				role = "reopened"
+			case entered:
+				role = "entered done"
+			default:
+				continue
+			}
+		default: // escaped_defect_rate, field_completeness: population listing
+			if disc == 1 {
+				continue
+			}
+			role = "open (" + cat + ")"
+			if done == 1 {
+				if !doneIn {
+					continue
+				}
+				role = "done in window"
+			}
+		}
+		it.Role = role
+		e.Items = append(e.Items, it)
+	}
+	return e, rows.Err()
+}
+
+func explainSprints(ctx context.Context, w *warehouse.Warehouse, cfg Config, def Definition, f ScopeFilter, asOf time.Time) (Explanation, error) {
+	reps, err := SprintReports(ctx, w, cfg, asOf, f)
+	if err != nil {
+		return Explanation{}, err
+	}
+	e := Explanation{KPI: def.ID, Scope: f.Kind + ":" + f.Name, Window: "sprint", AsOf: asOf, TZ: cfg.TZ}
+	for _, r := range reps {
+		for _, g := range []struct {
+			role string
+			keys []string
+		}{{"committed", r.Committed}, {"added", r.AddedKeys}, {"removed", r.RemovedKeys}, {"completed", r.CompletedKeys},
+			{"not completed", r.NotCompletedKeys}, {"completed outside", r.OutsideKeys}} {
+			for _, k := range g.keys {
+				e.Items = append(e.Items, ExplainItem{Key: k, Role: g.role, Sprint: r.Sprint})
+			}
+		}
+	}
+	return e, nil
+}
+
+func tptr(t time.Time) *time.Time { return &t }
+
+// WriteExplanation renders an explanation as table, json or csv.
+func WriteExplanation(w io.Writer, e Explanation, format string) error {
+	cells := func(it ExplainItem) []string {
+		ts := func(t *time.Time) string {
+			if t == nil {
+				return ""
+			}
+			return t.UTC().Format(time.RFC3339)
+		}
+		dc, d, p := "", "", ""
+		if it.DayCount != nil {
+			dc = strconv.FormatInt(*it.DayCount, 10)
+		}
+		if it.Days != nil {
+			d = strconv.FormatFloat(*it.Days, 'f', 6, 64)
+		}
+		if it.Points != nil {
+			p = strconv.FormatFloat(*it.Points, 'f', -1, 64)
+		}
+		return []string{it.Key, it.Sprint, it.Role, ts(it.Start), ts(it.Done), dc, d, p}
+	}
+	head := []string{"key", "sprint", "role", "start", "done", "day_count", "days", "points"}
+	switch format {
+	case "", "table":
+		fmt.Fprintf(w, "%s for %s, window %s, as of %s (tz %s)\n", e.KPI, e.Scope, e.Window, e.AsOf.Format(time.RFC3339), e.TZ)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, strings.ToUpper(strings.Join(head, "\t")))
+		for _, it := range e.Items {
+			fmt.Fprintln(tw, strings.Join(cells(it), "\t"))
+		}
+		return tw.Flush()
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(e)
+	case "csv":
+		cw := csv.NewWriter(w)
+		_ = cw.Write(head)
+		for _, it := range e.Items {
+			_ = cw.Write(cells(it))
+		}
+		cw.Flush()
+		return cw.Error()
+	}
+	return fmt.Errorf("kpi: unknown output format %q; use one of %s", format, strings.Join(Formats, ", "))
+}

@@ -1,0 +1,76 @@
+package kpi
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/pmo-oss/pmo/internal/warehouse"
+	"github.com/pmo-oss/pmo/internal/warehouse/whtest"
+)
+
+// TestExplain checks the explanations of example A and B against golden
+// files (testdata/explain_*.golden; -update rewrites them). Both engines
+// must give the same text.
+func TestExplain(t *testing.T) {
+	a := loadFixture(t, "example_a.yaml")
+	b := loadFixture(t, "example_b.yaml")
+	cases := []struct {
+		golden, kpi, scope string
+		fx                 fixture
+		cfg                Config
+	}{
+		{"explain_a_cycle_time", "cycle_time", "project:A", a, exampleAConfig()},
+		{"explain_a_work_item_age", "work_item_age", "project:jira/A", a, exampleAConfig()}, // A-5: dc 4, not 5 (tz trap)
+		{"explain_a_reopen_rate", "reopen_rate", "portfolio", a, exampleAConfig()},
+		{"explain_b_sprint_carryover", "sprint_carryover", "project:B", b, exampleBConfig()},
+	}
+	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
+		a.load(t, w)
+		b.load(t, w)
+		for _, c := range cases {
+			t.Run(c.golden, func(t *testing.T) {
+				e, err := Explain(context.Background(), w, c.cfg, c.kpi, c.scope, c.fx.AsOf)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got bytes.Buffer
+				if err := WriteExplanation(&got, e, "table"); err != nil {
+					t.Fatal(err)
+				}
+				path := filepath.Join("testdata", c.golden+".golden")
+				if *update {
+					if err := os.WriteFile(path, got.Bytes(), 0o644); err != nil {
+						t.Fatal(err)
+					}
+					return
+				}
+				want, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatalf("%v (run with -update to create it)", err)
+				}
+				if !bytes.Equal(got.Bytes(), want) {
+					t.Errorf("explanation differs from %s:\n%s\nwant:\n%s", path, got.String(), want)
+				}
+			})
+		}
+	})
+}
+
+func TestExplainErrors(t *testing.T) {
+	for _, c := range []struct{ kpi, scope, want string }{
+		{"cycle_tim", "project:A", `unknown KPI "cycle_tim"`},
+		{"cycle_time", "team:A", `kind "team" is not one of`},
+		{"cycle_time", "project", `name one scope`},
+	} {
+		_, err := Explain(context.Background(), nil, DefaultConfig(), c.kpi, c.scope, a0)
+		if err == nil || !bytes.Contains([]byte(err.Error()), []byte(c.want)) {
+			t.Errorf("Explain(%s, %s) = %v, want an error containing %q", c.kpi, c.scope, err, c.want)
+		}
+	}
+}
+
+var a0 = time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC)

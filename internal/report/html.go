@@ -35,7 +35,7 @@ var pageTmpl = template.Must(template.New("").Funcs(template.FuncMap{
 	},
 	"trend": trendArrow,
 	"lower": strings.ToLower,
-}).ParseFS(templateFS, "templates/*.html"))
+}).ParseFS(templateFS, "templates/page.html"))
 
 // WriteOptions say where and how to write a report set.
 type WriteOptions struct {

@@ -198,6 +198,7 @@ in ./.pmo/warehouse.
 		a.collectCommand(),
 		a.demoCommand(),
 		a.serveCommand(),
+		a.reportCommand(), a.emailCommand(),
 	)
 	return root
 }

@@ -27,7 +27,9 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/pmo-oss/pmo/collectors"
+	"github.com/pmo-oss/pmo/internal/mail"
 	"github.com/pmo-oss/pmo/internal/pipeline"
+	"github.com/pmo-oss/pmo/internal/report"
 	"github.com/pmo-oss/pmo/internal/secret"
 )
 
@@ -53,7 +55,9 @@ type Config struct {
 	Warehouse Warehouse            `yaml:"warehouse"`
 	Sources   []Source             `yaml:"sources"`
 	Log       Log                  `yaml:"log"`
-	Serve     pipeline.ServeConfig `yaml:"serve"` // pmo serve and batch pushes (internal/pipeline)
+	Serve     pipeline.ServeConfig `yaml:"serve"`  // pmo serve and batch pushes (internal/pipeline)
+	Report    report.Config        `yaml:"report"` // static HTML reports (internal/report)
+	Email     mail.Config          `yaml:"email"`  // SMTP delivery of reports (internal/mail)
 
 	// ---- Reserved for later issues (not accepted yet; an unknown-key error
 	// until they are wired in):

@@ -63,6 +63,8 @@ func (c *Config) validate() []error {
 		add("log.format", "%q is not a log format; expected one of: %s", c.Log.Format, strings.Join(LogFormats, ", "))
 	}
 	errs = append(errs, c.Serve.Validate()...)
+	errs = append(errs, c.Report.Validate()...)
+	errs = append(errs, c.Email.Validate()...)
 	names := map[string]int{}
 	for i, s := range c.Sources {
 		p := fmt.Sprintf("sources[%d]", i)

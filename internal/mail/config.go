@@ -99,8 +99,17 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
-// Validate returns every problem of the email: section, each naming its key.
+// Configured reports whether the email: section is set at all.
+func (c Config) Configured() bool {
+	return c.Host != "" || c.From != "" || len(c.Reports) > 0 || c.Username != ""
+}
+
+// Validate returns every problem of the email: section, each naming its
+// key; nil for an absent section (pmo email then says what to set).
 func (c Config) Validate() []error {
+	if !c.Configured() {
+		return nil
+	}
 	var errs []error
 	bad := func(key, format string, a ...any) {
 		errs = append(errs, fmt.Errorf("email.%s: "+format, append([]any{key}, a...)...))

@@ -55,6 +55,9 @@ type Sender struct {
 
 // NewSender validates cfg and returns a Sender.
 func NewSender(cfg Config, logger *slog.Logger) (*Sender, error) {
+	if !cfg.Configured() {
+		return nil, errors.New("email: no SMTP server configured: add an email: section to pmo.yaml with host, port, tls, from (and username/password)")
+	}
 	if errs := cfg.Validate(); len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}

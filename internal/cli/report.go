@@ -1,0 +1,111 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pmo-oss/pmo/internal/config"
+	"github.com/pmo-oss/pmo/internal/kpi"
+	"github.com/pmo-oss/pmo/internal/report"
+	"github.com/pmo-oss/pmo/internal/warehouse"
+)
+
+// reportFlags are the flags pmo report and pmo email share.
+type reportFlags struct {
+	scope string
+	asOf  string
+}
+
+func (f *reportFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.scope, "scope", "", "limit to a scope: program:NAME, project:KEY (default: everything)")
+	cmd.Flags().StringVar(&f.asOf, "as-of", "", "report the KPI snapshot of this date (YYYY-MM-DD, UTC midnight; default: the latest stored)")
+}
+
+// options turns the flags into report options.
+func (f *reportFlags) options(cfg *config.Config) (report.Options, error) {
+	rc := cfg.Report.WithDefaults()
+	o := report.Options{KPI: kpi.DefaultConfig(), Title: rc.Title, HistoryWeeks: rc.HistoryWeeks}
+	sf, err := kpi.ParseScopeFilter(f.scope)
+	if err != nil {
+		return o, withCode(ExitUsage, fmt.Errorf("--scope: %w", err))
+	}
+	o.Scope = sf
+	if f.asOf != "" {
+		t, err := time.Parse(time.DateOnly, f.asOf)
+		if err != nil {
+			return o, withCode(ExitUsage, fmt.Errorf("--as-of %q is not a date; expected YYYY-MM-DD, e.g. 2025-02-01", f.asOf))
+		}
+		o.AsOf = t.UTC()
+	}
+	return o, nil
+}
+
+// buildReport opens the warehouse and builds the report model.
+func (a *App) buildReport(ctx context.Context, cfg *config.Config, f *reportFlags) (m *report.Model, err error) {
+	o, err := f.options(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var w *warehouse.Warehouse
+	if w, err = a.openWarehouse(ctx, cfg); err != nil {
+		return nil, err
+	}
+	defer closeWarehouse(w, &err)
+	m, err = report.Build(ctx, w, o)
+	if err != nil {
+		return nil, fmt.Errorf("building the report: %w", err)
+	}
+	return m, nil
+}
+
+func (a *App) reportCommand() *cobra.Command {
+	var f reportFlags
+	var out string
+	cmd := &cobra.Command{
+		Use:   "report",
+		Short: "Write the HTML chart reports: portfolio, programs, projects",
+		Long: `Report renders the latest KPI snapshot (or the one of --as-of) and its history
+as static HTML: a portfolio overview with the RAG status of every program and
+project, a page per program and project with run charts, cycle time,
+cumulative flow, aging work in progress, velocity, risks and data hygiene, and
+for each page the issues behind its KPIs.
+
+The pages work offline: the ECharts script is copied into the report folder
+(fetch it once with scripts/fetch-echarts.sh). Without stored KPI values the
+snapshot is computed on the fly.`,
+		Example: `  pmo report --out ./reports
+  pmo report --scope program:Payments --as-of 2025-02-01 --out /srv/pmo/reports`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			cfg, err := a.loadConfig(false)
+			if err != nil {
+				return err
+			}
+			if out == "" {
+				out = cfg.Report.WithDefaults().Out
+			}
+			js, err := report.FindECharts()
+			if err != nil {
+				return withCode(ExitFailure, err)
+			}
+			m, err := a.buildReport(ctx, cfg, &f)
+			if err != nil {
+				return err
+			}
+			files, err := report.Write(ctx, m, report.WriteOptions{Out: out, EChartsJS: js})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.Stdout, "wrote %d files for %d programs and %d projects (as of %s) to %s\nopen %s/index.html\n",
+				len(files), len(m.Programs), len(m.Projects), m.AsOf.Format(time.DateOnly), out, out)
+			return nil
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().StringVarP(&out, "out", "o", "", "output folder (default report.out, else "+report.DefaultOut+")")
+	return cmd
+}

@@ -270,7 +270,7 @@ func TestUnknownScheme(t *testing.T) {
 
 func TestMissingChDBLibrary(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "no", "libchdb.so")
-	cfg := writeConfig(t, fmt.Sprintf("warehouse:\n  dsn: chdb://%s\n  chdb_library: %s\n", filepath.Join(t.TempDir(), "wh"), missing))
+	cfg := writeConfig(t, fmt.Sprintf("warehouse:\n  dsn: chdb://%s\n  chdb_library: %s\n", sharedChDBDir, missing))
 	r := run(t, nil, "migrate", "-c", cfg)
 	checkOneLineError(t, r, ExitWarehouse, []string{"cannot open the warehouse", "libchdb.so"}, nil)
 	if !regexp.MustCompile(`setup|install`).MatchString(r.stderr) {

@@ -10,10 +10,35 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/pmo-oss/pmo/internal/warehouse"
 )
+
+// sharedChDBDir is the one embedded-warehouse directory of this test
+// process: chDB runs one data directory per process, so tests share it and
+// each uses a database of its own.
+var sharedChDBDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "pmo-cli-chdb-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	sharedChDBDir = filepath.Join(dir, "warehouse")
+	// The directory stays: chDB keeps running until the process exits and
+	// crashes if its data directory disappears under it. It holds only the
+	// tests' databases, which they drop.
+	code := m.Run()
+	// Under -race, os.Exit runs the race runtime's finaliser, which runs C
+	// atexit handlers; chDB's never return there once it has inserted data
+	// (the test binary hangs after PASS, then segfaults). syscall.Exit ends
+	// the process directly. Races are still reported: the testing package
+	// fails a test during which the detector found one.
+	syscall.Exit(code)
+}
 
 // needEngine skips the test (fails it when CI=true) for a missing engine.
 func needEngine(t *testing.T, format string, args ...any) {
@@ -78,7 +103,7 @@ func engineConfig(t *testing.T, engine string) (cfgPath, dsn, db string) {
 	switch engine {
 	case "chdb":
 		opts.ChDBLibrary = chdbLibrary(t)
-		opts.DSN = "chdb://" + filepath.Join(t.TempDir(), "warehouse")
+		opts.DSN = "chdb://" + sharedChDBDir
 	case "server":
 		opts.DSN = serverDSN(t)
 	}

@@ -59,12 +59,9 @@ type Config struct {
 	Report    report.Config        `yaml:"report"` // static HTML reports (internal/report)
 	Email     mail.Config          `yaml:"email"`  // SMTP delivery of reports (internal/mail)
 
-	// ---- Reserved for later issues (not accepted yet; an unknown-key error
-	// until they are wired in):
-	//   kpi:    kpi.Config from internal/kpi (KPI windows, team time zone, ...)
-	//   serve:  the daemon (listen address, schedules)
-	//   report: static HTML reports
-	//   email:  SMTP delivery of reports
+	// ---- Reserved (not accepted yet; an unknown-key error until wired in):
+	//   kpi:    kpi.Config from internal/kpi (team time zone, flow item
+	//           types, SLEs, ...)
 
 	// File is the path the configuration was read from ("" for defaults).
 	File string `yaml:"-"`

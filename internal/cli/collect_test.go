@@ -183,3 +183,57 @@ func TestDemo(t *testing.T) {
 	r = run(t, nil, "demo", "--mode", "onprem")
 	checkOneLineError(t, r, ExitUsage, []string{`--mode "onprem": expected cloud or datacenter`}, nil)
 }
+
+// TestCollectAuthFailure: a source whose token the tracker refuses fails
+// with a one-line error naming the source, exit code 1, and no token.
+func TestCollectAuthFailure(t *testing.T) {
+	cfgBase, dsn, db := engineConfig(t, "chdb")
+	_ = cfgBase
+	sim, err := jirasim.New(jirasim.Config{Mode: jirasim.Cloud, Issues: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := sim.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sim.Close)
+	cfg := writeConfig(t, fmt.Sprintf(`warehouse:
+  dsn: %q
+  database: %s
+  chdb_library: %q
+sources:
+  - name: wrong-token
+    type: jira
+    url: %s
+    deployment: cloud
+    auth: {email: sim@example.com, api_token: "${SIM_TOKEN}"}
+    projects: [ABC]
+`, dsn, db, chdbLibrary(t), base))
+	env := map[string]string{"SIM_TOKEN": "not-the-Token-123"}
+	if r := run(t, env, "migrate", "-c", cfg); r.code != 0 {
+		t.Fatalf("migrate: %d %s", r.code, r.stderr)
+	}
+	r := run(t, env, "collect", "-c", cfg, "--log-level", "error")
+	// The collector's own error log line may precede the final one; the
+	// final "pmo: " line is what scripts see.
+	if r.code != ExitFailure {
+		t.Errorf("exit %d, want %d:\n%s", r.code, ExitFailure, r.stderr)
+	}
+	var last string
+	for _, l := range strings.Split(strings.TrimSpace(r.stderr), "\n") {
+		if strings.HasPrefix(l, "pmo: ") {
+			if last != "" {
+				t.Errorf("more than one pmo: line:\n%s", r.stderr)
+			}
+			last = l
+		}
+	}
+	if !strings.Contains(last, "wrong-token") || !regexp.MustCompile(`(?i)authentication failed|401`).MatchString(last) {
+		t.Errorf("error does not name the source and the authentication failure: %q", last)
+	}
+	if strings.Contains(r.stderr+r.stdout, "not-the-Token-123") {
+		t.Errorf("the token reached the output:\n%s", r.stderr)
+	}
+	t.Logf("stderr:\n%s", r.stderr)
+}

@@ -11,7 +11,9 @@ func (a *App) configCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "config",
 		Short: "Work with the configuration file",
-		Args:  cobra.NoArgs,
+		Example: `  pmo config check
+  pmo config check --print`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return cmd.Help()
 		},

@@ -410,6 +410,10 @@ func (d *decoder) decodeMapping(n *yaml.Node, v reflect.Value, path string, skip
 			extra = append(extra, k, val)
 			continue
 		}
+		if msg, ok := reservedKeys[kp]; ok {
+			d.problem(k, kp, "%s", msg)
+			continue
+		}
 		known := keyNames(v.Type())
 		for k := range skip {
 			known = append(known, k)
@@ -455,6 +459,11 @@ func (d *decoder) decodeMapping(n *yaml.Node, v reflect.Value, path string, skip
 		m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column, Content: extra}
 		d.decode(m, v.FieldByIndex(inlineMap), path)
 	}
+}
+
+// reservedKeys are sections planned but not accepted yet, with what to do.
+var reservedKeys = map[string]string{
+	"kpi": "is not configurable yet (reserved for the KPI engine's settings); remove it: the KPIs use the defaults documented in docs/kpis.md",
 }
 
 // suggest returns the known key closest to name when it is close enough to

@@ -119,6 +119,7 @@ func (s *Source) decodeNode(d *decoder, n *yaml.Node, path string) {
 		d.problem(n, path, "expected a mapping with name, type and the type's settings, got %s", describe(n))
 		return
 	}
+	n = expandMerge(n)
 	var typeNode *yaml.Node
 	common := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column}
 	for i := 0; i+1 < len(n.Content); i += 2 {

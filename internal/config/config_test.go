@@ -98,6 +98,23 @@ func TestLoadFull(t *testing.T) {
 	}
 }
 
+func TestMergeKeys(t *testing.T) {
+	cfg, err := Load(filepath.Join("testdata", "good", "merge.yaml"), testEnv(env))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if len(cfg.Sources) != 2 {
+		t.Fatalf("sources = %d", len(cfg.Sources))
+	}
+	one, two := cfg.Sources[0].Settings.(*fakeConfig), cfg.Sources[1].Settings.(*fakeConfig)
+	if cfg.Sources[0].Type != "fake" || one.Timeout != 2*time.Minute || one.Token.Reveal() != "tok-en-1" || one.URL != "https://one.example.com" {
+		t.Errorf("sources[0] = %+v %+v", cfg.Sources[0], one)
+	}
+	if two.Timeout != 5*time.Minute || two.Token.Reveal() != "tok-en-1" {
+		t.Errorf("sources[1]: own key must win over the merged one: %+v", two)
+	}
+}
+
 func TestDefaults(t *testing.T) {
 	cfg, err := Load(filepath.Join("testdata", "good", "empty.yaml"), testEnv(nil))
 	if err != nil {

@@ -375,6 +375,7 @@ func (d *decoder) decodeMapping(n *yaml.Node, v reflect.Value, path string, skip
 		d.problem(n, path, "expected a mapping of keys (%s), got %s", strings.Join(keyNames(v.Type()), ", "), describe(n))
 		return
 	}
+	n = expandMerge(n)
 	keys, inlineMap := structKeys(v.Type())
 	seen := map[string]*yaml.Node{}
 	type fileRef struct{ key, val *yaml.Node }
@@ -388,7 +389,8 @@ func (d *decoder) decodeMapping(n *yaml.Node, v reflect.Value, path string, skip
 			d.problem(k, path, "a key must be a plain name, got %s", describe(k))
 			continue
 		}
-		if skip[name] {
+		if skip[name] || path == "" && strings.HasPrefix(name, "x-") {
+			// x-* top-level keys hold YAML anchors to reuse (as in Compose files).
 			seen[name] = k
 			continue
 		}
@@ -459,6 +461,55 @@ func (d *decoder) decodeMapping(n *yaml.Node, v reflect.Value, path string, skip
 		m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column, Content: extra}
 		d.decode(m, v.FieldByIndex(inlineMap), path)
 	}
+}
+
+// expandMerge applies YAML merge keys ("<<: *defaults", "<<: [*a, *b]"):
+// the merged mappings' keys are added unless the mapping sets them itself.
+func expandMerge(n *yaml.Node) *yaml.Node {
+	has := false
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "<<" && n.Content[i].Style == 0 {
+			has = true
+		}
+	}
+	if !has {
+		return n
+	}
+	out := *n
+	out.Content = nil
+	own := map[string]bool{}
+	var merged []*yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Value != "<<" || k.Style != 0 {
+			out.Content = append(out.Content, k, v)
+			own[k.Value] = true
+			continue
+		}
+		srcs := []*yaml.Node{v}
+		if v.Kind == yaml.SequenceNode {
+			srcs = v.Content
+		}
+		for _, src := range srcs {
+			if src.Kind == yaml.AliasNode && src.Alias != nil {
+				src = src.Alias
+			}
+			if src.Kind != yaml.MappingNode {
+				// Leave it for the caller to report as a bad key.
+				out.Content = append(out.Content, k, v)
+				continue
+			}
+			src = expandMerge(src)
+			merged = append(merged, src.Content...)
+		}
+	}
+	for i := 0; i+1 < len(merged); i += 2 {
+		if !own[merged[i].Value] {
+			own[merged[i].Value] = true
+			out.Content = append(out.Content, merged[i], merged[i+1])
+		}
+	}
+	return &out
 }
 
 // reservedKeys are sections planned but not accepted yet, with what to do.

@@ -3,8 +3,11 @@ package config_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -85,4 +88,50 @@ func TestExampleConfigNeedsItsSecrets(t *testing.T) {
 	if len(ce.Problems) != 2 {
 		t.Errorf("want exactly 2 problems, got %d:\n%s", len(ce.Problems), got)
 	}
+}
+
+// TestDocsExamplesLoad loads every yaml block of docs/configuration.md and
+// of the README, so the examples people copy are valid.
+func TestDocsExamplesLoad(t *testing.T) {
+	block := regexp.MustCompile("(?s)```yaml\n(.*?)```")
+	for _, doc := range []string{filepath.Join("..", "..", "docs", "configuration.md"), filepath.Join("..", "..", "README.md")} {
+		text, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		blocks := block.FindAllStringSubmatch(string(text), -1)
+		if len(blocks) == 0 {
+			t.Errorf("%s has no yaml examples", doc)
+		}
+		for i, b := range blocks {
+			body := dedent(b[1]) // blocks inside a list item are indented
+			_, err := config.Parse([]byte(body), fmt.Sprintf("%s block %d", filepath.Base(doc), i+1), config.Options{
+				LookupEnv: func(k string) (string, bool) { return "example-" + k, true },
+			})
+			if err != nil {
+				t.Errorf("%s yaml block %d does not load:\n%v\n---\n%s", doc, i+1, err, body)
+			}
+		}
+	}
+}
+
+// dedent removes the indentation every non-empty line shares.
+func dedent(s string) string {
+	lines := strings.Split(s, "\n")
+	common := -1
+	for _, l := range lines {
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		n := len(l) - len(strings.TrimLeft(l, " "))
+		if common < 0 || n < common {
+			common = n
+		}
+	}
+	for i, l := range lines {
+		if len(l) >= common && common > 0 {
+			lines[i] = l[common:]
+		}
+	}
+	return strings.Join(lines, "\n")
 }

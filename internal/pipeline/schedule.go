@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -22,7 +23,11 @@ type Scheduler struct {
 	runCtx    context.Context
 	cancelRun context.CancelFunc
 	busy      map[string]*atomic.Bool
-	stopped   atomic.Bool
+	runs      map[string]func(context.Context)
+
+	mu      sync.Mutex // guards stopped and manual.Add
+	stopped bool
+	manual  sync.WaitGroup // runs started by RunNow
 }
 
 // NewScheduler prepares the schedules of every source of p (a source
@@ -38,7 +43,7 @@ func NewScheduler(p *Pipeline, cfg ServeConfig, opts ...cron.Option) (*Scheduler
 	}
 	parser := cron.Parser(cronParser)
 	copts := append([]cron.Option{cron.WithLocation(loc), cron.WithParser(parser)}, opts...)
-	s := &Scheduler{p: p, cron: cron.New(copts...), jobs: map[string]cron.EntryID{}, busy: map[string]*atomic.Bool{}}
+	s := &Scheduler{p: p, cron: cron.New(copts...), jobs: map[string]cron.EntryID{}, busy: map[string]*atomic.Bool{}, runs: map[string]func(context.Context){}}
 	s.runCtx, s.cancelRun = context.WithCancel(context.Background())
 	var errs []error
 	for i, src := range p.Sources {
@@ -63,27 +68,55 @@ func NewScheduler(p *Pipeline, cfg ServeConfig, opts ...cron.Option) (*Scheduler
 }
 
 func (s *Scheduler) add(job, expr string, run func(context.Context)) error {
-	busy := &atomic.Bool{}
-	s.busy[job] = busy
+	s.busy[job] = &atomic.Bool{}
+	s.runs[job] = run
 	id, err := s.cron.AddFunc(expr, func() {
 		s.updateNext()
-		if s.stopped.Load() {
-			return
+		s.mu.Lock()
+		stopped := s.stopped
+		s.mu.Unlock()
+		if !stopped {
+			s.runJob(job)
 		}
-		if !busy.CompareAndSwap(false, true) {
-			s.p.Logger.Warn("skipping a scheduled run: the previous one is still running", "job", job)
-			if s.p.Metrics != nil {
-				s.p.Metrics.SchedulerSkipped.WithLabelValues(job, "overlap").Inc()
-			}
-			return
-		}
-		defer busy.Store(false)
-		run(s.runCtx)
 	})
 	if err != nil {
 		return fmt.Errorf("%q is not a cron schedule (%v); expected five fields such as \"0 */2 * * *\", or @hourly, @daily, @every 30m", expr, err)
 	}
 	s.jobs[job] = id
+	return nil
+}
+
+// runJob runs a job unless its previous run is still going (then the run
+// is skipped and counted).
+func (s *Scheduler) runJob(job string) {
+	busy := s.busy[job]
+	if !busy.CompareAndSwap(false, true) {
+		s.p.Logger.Warn("skipping a scheduled run: the previous one is still running", "job", job)
+		if s.p.Metrics != nil {
+			s.p.Metrics.SchedulerSkipped.WithLabelValues(job, "overlap").Inc()
+		}
+		return
+	}
+	defer busy.Store(false)
+	s.runs[job](s.runCtx)
+}
+
+// RunNow starts a job at once, outside its schedule, with the same
+// overlap rule and the same shutdown handling as a scheduled run.
+func (s *Scheduler) RunNow(job string) error {
+	if _, ok := s.runs[job]; !ok {
+		return fmt.Errorf("no scheduled job %q", job)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return errors.New("the scheduler is stopped")
+	}
+	s.manual.Add(1)
+	go func() {
+		defer s.manual.Done()
+		s.runJob(job)
+	}()
 	return nil
 }
 
@@ -120,8 +153,16 @@ func (s *Scheduler) Next(job string) (time.Time, bool) {
 // what it collected and leaves its cursor at the last stored batch) and
 // Stop waits for them to return, or for ctx.
 func (s *Scheduler) Stop(ctx context.Context, grace time.Duration) error {
-	s.stopped.Store(true)
-	done := s.cron.Stop().Done() // done when the running jobs have returned
+	s.mu.Lock()
+	s.stopped = true
+	s.mu.Unlock()
+	cronDone := s.cron.Stop().Done() // done when the running scheduled jobs have returned
+	done := make(chan struct{})
+	go func() {
+		<-cronDone
+		s.manual.Wait()
+		close(done)
+	}()
 	t := time.NewTimer(grace)
 	defer t.Stop()
 	select {

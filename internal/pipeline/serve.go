@@ -194,12 +194,9 @@ func (s *Server) becomeReady(ctx context.Context) {
 	s.sched.Start()
 	if s.RunAtStart {
 		for _, src := range p.Sources {
-			if ctx.Err() != nil {
-				return
+			if err := s.sched.RunNow("collect:" + src.Name); err != nil {
+				p.Logger.Warn("not collecting at start", "source", src.Name, "err", err.Error())
 			}
-			// Run through the scheduler's context so shutdown treats it
-			// like a scheduled run.
-			_ = p.RunSource(s.sched.runCtx, src.Name)
 		}
 	}
 }

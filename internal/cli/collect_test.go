@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -236,4 +239,30 @@ sources:
 		t.Errorf("the token reached the output:\n%s", r.stderr)
 	}
 	t.Logf("stderr:\n%s", r.stderr)
+}
+
+// TestCollectProgressBarOnTerminal takes the terminal branch: a progress
+// spinner on stderr (and text logs) instead of JSON progress logs.
+func TestCollectProgressBarOnTerminal(t *testing.T) {
+	cfg, _, _ := engineConfig(t, "chdb")
+	var out, errb bytes.Buffer
+	a := &App{
+		Stdout:     &out,
+		Stderr:     &errb,
+		LookupEnv:  func(string) (string, bool) { return "", false },
+		IsTerminal: func(io.Writer) bool { return true },
+	}
+	if code := a.Run(context.Background(), []string{"demo", "--issues", "300", "--seed", "3", "-c", cfg}); code != 0 {
+		t.Fatalf("demo on a terminal: exit %d\n%s", code, tail(errb.String(), 10))
+	}
+	stderr := errb.String()
+	if !strings.Contains(stderr, "demo-jira-cloud-300-seed3: ") || !strings.Contains(stderr, "issues/s") {
+		t.Errorf("no progress bar on the terminal:\n%s", tail(stderr, 10))
+	}
+	if strings.Contains(stderr, `"level":"INFO"`) {
+		t.Errorf("JSON logs on a terminal (want text):\n%s", tail(stderr, 10))
+	}
+	if !strings.Contains(out.String(), "demo-jira-cloud-300-seed3") {
+		t.Errorf("no summary:\n%s", out.String())
+	}
 }

@@ -169,7 +169,7 @@ func (p *Pipeline) record(name string, st collectors.Stats, obs *exporter.Observ
 	if p.Metrics == nil {
 		return
 	}
-	RecordCollection(p.Metrics, name, st, obs, result, err, p.Now())
+	RecordCollection(p.Metrics, name, st, obs, result, err, time.Now())
 }
 
 // RecordCollection updates the self-metrics m after a collection of source
@@ -243,7 +243,7 @@ func (p *Pipeline) refreshOnce(ctx context.Context) (kpi.Snapshot, error) {
 		switch {
 		case err == nil:
 			m.KPIRuns.WithLabelValues(exporter.ResultSuccess).Inc()
-			m.KPILastSuccess.Set(float64(p.Now().Unix()))
+			m.KPILastSuccess.SetToCurrentTime()
 		case ctx.Err() != nil:
 			m.KPIRuns.WithLabelValues(exporter.ResultCanceled).Inc()
 		default:

@@ -47,6 +47,8 @@ test: setup lint
 	echo "== go test $(TEST_FLAGS) ./... (server $$(scripts/clickhouse-test-server.sh env | sed -E 's#//([^:]*):[^@]*@#//\1:<secret>@#; s/^export //'))"; \
 	status=0; \
 	$(GO) test $(TEST_FLAGS) -v ./... >.pmo/test.log 2>&1 || status=$$?; \
+	echo "== go test -count=1 -run TestRoundTrip ./internal/warehouse/ (chDB round trip, without -race)" >>.pmo/test.log; \
+	$(GO) test -count=1 -v -run 'TestRoundTrip' ./internal/warehouse/ >>.pmo/test.log 2>&1 || status=$$?; \
 	grep -E '^(ok|FAIL|panic:)|^\s*--- (FAIL|SKIP)|/(chdb|server) \(' .pmo/test.log || true; \
 	if [[ $$status -ne 0 ]]; then echo "== tests FAILED (full log: .pmo/test.log)"; grep -E -B2 -A20 '^\s*--- FAIL' .pmo/test.log | head -200; exit $$status; fi; \
 	echo "== all tests passed (full log: .pmo/test.log)"

@@ -118,7 +118,16 @@ func Open(t testing.TB, engine string, options ...func(*warehouse.Options)) *war
 		if err := w.Sink().Close(ctx); err != nil {
 			t.Errorf("whtest: closing the sink: %v", err)
 		}
-		if err := w.Exec(ctx, "DROP DATABASE IF EXISTS "+w.Database()); err != nil {
+		drop := "DROP DATABASE IF EXISTS " + w.Database()
+		if w.Engine() == warehouse.EngineChDB {
+			// Cancel background merges first (slow under -race, and DROP
+			// waits for them), and drop now rather than minutes later.
+			if err := stopMerges(ctx, w); err != nil {
+				t.Logf("whtest: stopping merges in %s: %v", w.Database(), err)
+			}
+			drop += " SYNC"
+		}
+		if err := w.Exec(ctx, drop); err != nil {
 			t.Errorf("whtest: dropping test database %s: %v", w.Database(), err)
 		}
 		if err := w.Close(); err != nil {
@@ -129,4 +138,27 @@ func Open(t testing.TB, engine string, options ...func(*warehouse.Options)) *war
 		t.Fatalf("whtest: migrating the %s warehouse: %v", engine, err)
 	}
 	return w
+}
+
+func stopMerges(ctx context.Context, w *warehouse.Warehouse) error {
+	rows, err := w.Query(ctx, "SELECT name FROM system.tables WHERE database = ? AND engine LIKE '%MergeTree%'", w.Database())
+	if err != nil {
+		return err
+	}
+	var tables []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return err
+		}
+		tables = append(tables, n)
+	}
+	rows.Close()
+	for _, t := range tables {
+		if err := w.Exec(ctx, "SYSTEM STOP MERGES "+w.Database()+".`"+t+"`"); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }

@@ -1,0 +1,5 @@
+//go:build !race
+
+package warehouse_test
+
+const raceEnabled = false

@@ -28,6 +28,8 @@ type built struct {
 	metrics []prometheus.Metric
 	series  int
 	loaded  bool
+	text    []byte // the metrics in the text exposition format
+	gzipped []byte // text as one gzip member
 }
 
 // NewKPICollector returns a collector with no snapshot loaded. catalog
@@ -205,6 +207,7 @@ func (c *KPICollector) Update(s kpi.Snapshot, meta SnapshotMeta) {
 	for _, st := range stateNames {
 		b.metrics = append(b.metrics, prometheus.MustNewConstMetric(descValues, prometheus.GaugeValue, states[st], st))
 	}
+	b.text, b.gzipped = render(b.metrics)
 	c.cur.Store(b)
 }
 

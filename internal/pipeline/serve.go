@@ -12,7 +12,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/robfig/cron/v3"
 
 	"github.com/pmo-oss/pmo/internal/exporter"
@@ -24,8 +23,9 @@ import (
 type Server struct {
 	Pipeline *Pipeline
 	Config   ServeConfig
-	// Registry holds the self-metrics, the KPI collector and the Go and
-	// process collectors.
+	// Registry holds the self-metrics and the Go and process collectors;
+	// /metrics serves it followed by the KPI snapshot (Pipeline.KPIs,
+	// rendered once per refresh, see exporter.Handler).
 	Registry *prometheus.Registry
 	// Listener, when set, is used instead of listening on Config.Listen
 	// (tests pass 127.0.0.1:0).
@@ -52,7 +52,6 @@ func NewServer(p *Pipeline, cfg ServeConfig) *Server {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	p.Metrics = exporter.NewMetrics(reg)
 	p.KPIs = exporter.NewKPICollector(nil)
-	reg.MustRegister(p.KPIs)
 	s := &Server{Pipeline: p, Config: cfg.WithDefaults(), Registry: reg, addr: make(chan string, 1)}
 	s.notReady.Store("starting")
 	return s
@@ -61,9 +60,7 @@ func NewServer(p *Pipeline, cfg ServeConfig) *Server {
 // Handler serves /metrics, /healthz and /readyz.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{
-		ErrorLog: slogAdapter{s.Pipeline}, ErrorHandling: promhttp.ContinueOnError, MaxRequestsInFlight: 4, Timeout: 30 * time.Second,
-	}))
+	mux.Handle("/metrics", exporter.Handler(s.Registry, s.Pipeline.KPIs, s.Pipeline.Logger))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
@@ -224,8 +221,3 @@ func (s *Server) checkReady(ctx context.Context) (string, error) {
 	}
 	return "", nil
 }
-
-// slogAdapter lets promhttp log through the pipeline's logger.
-type slogAdapter struct{ p *Pipeline }
-
-func (a slogAdapter) Println(v ...any) { a.p.Logger.Error("serving /metrics", "err", fmt.Sprint(v...)) }

@@ -134,6 +134,18 @@ func TestCollectFromSimulator(t *testing.T) {
 			if rows.FindString(again.stdout) != rows.FindString(status.stdout) {
 				t.Errorf("an immediate re-run changed the warehouse:\nbefore\n%s\nafter\n%s", status.stdout, again.stdout)
 			}
+			// --full re-reads everything; readers still see each record once.
+			r = run(t, env, "collect", "-c", cfg, "--source", "sim-datacenter", "--full")
+			if r.code != 0 {
+				t.Fatalf("collect --full: exit %d\n%s", r.code, tail(r.stderr, 20))
+			}
+			if row := summaryRow(t, r.stdout, "sim-datacenter"); row["issues"] != int64(truths["sim-datacenter"].Issues) {
+				t.Errorf("--full collected %v, want every issue (%d)", row, truths["sim-datacenter"].Issues)
+			}
+			full := run(t, env, "status", "-c", cfg)
+			if rows.FindString(full.stdout) != rows.FindString(status.stdout) {
+				t.Errorf("collect --full changed what readers see:\nbefore\n%s\nafter\n%s", status.stdout, full.stdout)
+			}
 			// A source that is not configured is a usage error.
 			r = run(t, env, "collect", "-c", cfg, "--source", "nope")
 			checkOneLineError(t, r, ExitUsage, []string{"--source nope: no source of that name", "sim-cloud, sim-datacenter"}, nil)

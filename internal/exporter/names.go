@@ -116,6 +116,10 @@ var rules = map[string]rule{
 	"stale_ratio":          {def: family{name: "stale", unit: unitRatio}},
 	"field_completeness":   {def: family{name: "field_completeness", unit: unitRatio}},
 	"workflow_consistency": {def: family{name: "workflow_anomaly", unit: unitRatio}},
+	// Earned value (kpis.md E1, E2), mapped ahead of their catalog entries
+	// so the alert rules on SPI work as soon as they are computed.
+	"evm_spi": {def: family{name: "evm_spi", unit: unitRatio}},
+	"evm_cpi": {def: family{name: "evm_cpi", unit: unitRatio}},
 }
 
 // Sprint KPIs whose values carry a per-sprint or count variant in another

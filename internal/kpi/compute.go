@@ -253,17 +253,16 @@ func (c *computation) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	var wins []window
 	for _, weeks := range c.s.FlowWindowsWeeks {
-		win := trailingWeeks(c.asOf, weeks, c.s.loc)
-		if err := c.flow(ctx, from, win, sleHist); err != nil {
-			return err
-		}
-		if err := c.wip(ctx, from, win); err != nil {
-			return err
-		}
-		if err := c.defects(ctx, lc, win); err != nil {
-			return err
-		}
+		wins = append(wins, trailingWeeks(c.asOf, weeks, c.s.loc))
+	}
+	// One scan for every window's flow KPIs, one for every window's WIP.
+	if err := c.flow(ctx, from, wins, sleHist); err != nil {
+		return err
+	}
+	if err := c.wip(ctx, from, wins); err != nil {
+		return err
 	}
 	return c.snapshotKPIs(ctx, from, sleHist)
 }

@@ -72,6 +72,10 @@ func TestEdgeCases(t *testing.T) {
 		{"renamed status, same id", "RN", []want{
 			{"flow_efficiency", "4w", "measure=ratio_of_sums", 2.0 / 3, 1},
 		}},
+		{"defect ratio and escaped defects", "DR", []want{
+			{"defect_ratio", "4w", "", 1, 2}, // (2 + 0) / 2: DR-1 has a related and a child bug
+			{"escaped_defect_rate", "4w", "", 1.0 / 3, 3},
+		}},
 		{"DST week", "DS", []want{
 			{"cycle_time", "1w", "method=nr,quantile=0.5,unit=dc", 3, 1},
 			{"cycle_time", "1w", "method=nr,quantile=0.5,unit=days", 70.0 / 24, 1},

@@ -56,6 +56,7 @@ type fixtureIssue struct {
 	StoryPoints    *float64  `yaml:"story_points"`
 	SprintIDs      []string  `yaml:"sprint_ids"`
 	Labels         []string  `yaml:"labels"`
+	Parent         string    `yaml:"parent"` // parent issue key
 	Transitions    []fxChange
 	SprintChanges  []fxChange `yaml:"sprint_changes"`
 	PointsChanges  []fxChange `yaml:"points_changes"`
@@ -156,6 +157,9 @@ func (f fixture) records() ([]model.Record, error) {
 			Resolution: is.Resolution, ResolutionID: is.Resolution, Priority: is.Priority, PriorityID: is.Priority,
 			AssigneeID: is.Assignee, Assignee: is.Assignee,
 			Created: is.Created.UTC(), Updated: is.Updated.UTC(), StoryPoints: is.StoryPoints, SprintIDs: is.SprintIDs, Labels: is.Labels}
+		if is.Parent != "" {
+			iss.ParentID, iss.ParentKey = issueID(is.Parent), is.Parent
+		}
 		if cur.Category == model.CategoryDone {
 			r := is.Updated.UTC()
 			iss.Resolved = &r

@@ -4,19 +4,60 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
 
 // flow computes the windowed flow, quality, backlog-flow and hygiene KPIs of
 // one window in one query per scope group.
-func (c *computation) flow(ctx context.Context, from string, w window, sle sleDays) error {
-	inner, outer := c.flowCols(w, sle)
-	res, err := c.query(ctx, "flow KPIs ("+w.Name+")", aggQuery(from, inner, outer), outer)
+func (c *computation) flow(ctx context.Context, from string, wins []window, sle sleDays) error {
+	var inner, outer []col
+	var names []string
+	for _, w := range wins {
+		in, out := c.flowCols(w, sle)
+		p := "w" + w.Name + "_"
+		inner = append(inner, prefixCols(in, in, p)...)
+		outer = append(outer, prefixCols(out, in, p)...)
+		names = append(names, w.Name)
+	}
+	res, err := c.query(ctx, "flow KPIs ("+strings.Join(names, ", ")+")", aggQuery(from, inner, outer), outer)
 	if err != nil {
 		return err
 	}
-	return c.emitFlow(res, w)
+	for _, w := range wins {
+		p := "w" + w.Name + "_"
+		sub := make([]result, len(res))
+		for i, r := range res {
+			sub[i] = result{kind: r.kind, scope: r.scope, v: map[string]*float64{}}
+			for k, v := range r.v {
+				if name, ok := strings.CutPrefix(k, p); ok {
+					sub[i].v[name] = v
+				}
+			}
+		}
+		if err := c.emitFlow(sub, w); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// prefixCols renames cols with prefix p, and every reference in their
+// expressions to one of the aliases in refs.
+func prefixCols(cols, refs []col, p string) []col {
+	names := make([]string, len(refs))
+	for i, r := range refs {
+		names[i] = regexp.QuoteMeta(r.name)
+	}
+	re := regexp.MustCompile(`\b(` + strings.Join(names, "|") + `)\b`)
+	out := make([]col, len(cols))
+	for i, c := range cols {
+		out[i] = col{name: p + c.name, expr: re.ReplaceAllString(c.expr, p+"$1")}
+	}
+	return out
 }
 
 func (c *computation) flowCols(w window, sle sleDays) (inner, outer []col) {
@@ -63,10 +104,12 @@ func (c *computation) flowCols(w window, sle sleDays) (inner, outer []col) {
 		{"wc_unknown", "countIf(" + dw + " AND has_unknown)"},
 		{"open_n", "countIf(" + pFlow + " AND NOT is_done)"},
 		{"wc_resopen", "countIf(" + pFlow + " AND NOT is_done AND resolution != '')"},
+		{"stories", "countIf(" + dw + " AND NOT is_bug)"},
+		{"linked", "sumIf(linked_bugs, " + dw + " AND NOT is_bug)"},
 	}
 	for _, name := range []string{"tp", "ct_n", "ct_ex_sum", "lt_n", "lt_ex_sum", "sle_ok", "sle_days", "fe_active", "fe_total", "fe_item", "fe_item_n",
 		"arrivals", "reopen_num", "reopen_den", "created_n", "resolved_n", "esc_den", "esc_num", "ttr_n", "ttr_ex_sum",
-		"est_pop", "est_ok", "asg_pop", "asg_ok", "due_pop", "due_ok", "wc_skipped", "wc_nores", "wc_restart", "wc_unknown", "open_n", "wc_resopen"} {
+		"est_pop", "est_ok", "asg_pop", "asg_ok", "due_pop", "due_ok", "wc_skipped", "wc_nores", "wc_restart", "wc_unknown", "open_n", "wc_resopen", "stories", "linked"} {
 		outer = append(outer, col{name, name})
 	}
 	for _, p := range []string{"ct_dc", "ct_ex", "lt_dc", "lt_ex", "ttr_dc", "ttr_ex"} {
@@ -113,6 +156,7 @@ func (c *computation) emitFlow(res []result, w window) error {
 		c.emit(r, "created_vs_resolved", w.Name, Labels{"measure": "ratio"}, ratio(rs, cr), r.n("created_n"))
 
 		c.emit(r, "escaped_defect_rate", w.Name, nil, ratio(r.f("esc_num"), r.f("esc_den")), r.n("esc_den"))
+		c.emit(r, "defect_ratio", w.Name, nil, ratio(r.f("linked"), r.f("stories")), r.n("stories"))
 
 		var fields []*float64
 		for _, fc := range []struct{ name, ok, pop string }{{"estimate", "est_ok", "est_pop"}, {"assignee", "asg_ok", "asg_pop"}, {"due_date", "due_ok", "due_pop"}} {
@@ -166,15 +210,32 @@ func (c *computation) flowCache(r result, w window, tp, meanCT *float64) {
 
 type littleIn struct{ tp, meanCT, arrivals *float64 }
 
-// wip samples WIP at the start of the window and at the end of every local
-// day in it (F4), for the daily average, Little's law and conservation (F8).
-func (c *computation) wip(ctx context.Context, from string, w window) error {
-	samples := "[" + sqlTime(w.From)
-	for _, t := range w.DayEnds {
-		samples += ", " + sqlTime(t)
+// wip samples WIP at the start of each window and at the end of every
+// local day in it (F4), for the daily average, Little's law and
+// conservation (F8). One query samples the union of all windows' instants.
+func (c *computation) wip(ctx context.Context, from string, wins []window) error {
+	set := map[int64]bool{}
+	earliest := c.asOf.Unix()
+	for _, w := range wins {
+		set[w.From.Unix()] = true
+		earliest = min(earliest, w.From.Unix())
+		for _, t := range w.DayEnds {
+			set[t.Unix()] = true
+		}
 	}
-	samples += "]"
-	cand := pFlow + " AND (n_tr > 0 OR init_cat = 'indeterminate') AND NOT (is_done AND done_s < " + sqlSecs(w.From) + ")"
+	inst := make([]int64, 0, len(set))
+	for t := range set {
+		inst = append(inst, t)
+	}
+	slices.Sort(inst)
+	idx := make(map[int64]int, len(inst))
+	parts := make([]string, len(inst))
+	for i, t := range inst {
+		idx[t] = i
+		parts[i] = sqlTime(time.Unix(t, 0))
+	}
+	samples := "[" + strings.Join(parts, ", ") + "]"
+	cand := pFlow + " AND (n_tr > 0 OR init_cat = 'indeterminate') AND NOT (is_done AND done_s < " + strconv.FormatInt(earliest, 10) + ")"
 	// One row per candidate item, scope and sample instant (a single-level
 	// lambda: 18.16 cannot capture columns in nested lambdas).
 	q := `SELECT scope_kind, scope, x_i, sum(flag) AS wip FROM (
@@ -186,10 +247,10 @@ func (c *computation) wip(ctx context.Context, from string, w window) error {
         ARRAY JOIN ` + samples + ` AS x_t, arrayEnumerate(` + samples + `) AS x_i
     )
 ) GROUP BY scope_kind, scope, x_i`
-	defer func(t time.Time) { slog.Debug("kpi: query", "what", "wip "+w.Name, "took", time.Since(t)) }(time.Now())
+	defer func(t time.Time) { slog.Debug("kpi: query", "what", "wip", "took", time.Since(t)) }(time.Now())
 	rows, err := c.w.Query(ctx, q)
 	if err != nil {
-		return fmt.Errorf("kpi: computing wip (%s): %w", w.Name, err)
+		return fmt.Errorf("kpi: computing wip: %w", err)
 	}
 	defer rows.Close()
 	got := map[string][]float64{}
@@ -197,19 +258,28 @@ func (c *computation) wip(ctx context.Context, from string, w window) error {
 		var kind, scope string
 		var i, v uint64
 		if err := rows.Scan(&kind, &scope, &i, &v); err != nil {
-			return fmt.Errorf("kpi: computing wip (%s): reading row: %w", w.Name, err)
+			return fmt.Errorf("kpi: computing wip: reading row: %w", err)
 		}
 		k := kind + ":" + scope
 		if got[k] == nil {
-			got[k] = make([]float64, len(w.DayEnds)+1)
+			got[k] = make([]float64, len(inst))
 		}
-		if i >= 1 && int(i) <= len(got[k]) {
+		if i >= 1 && int(i) <= len(inst) {
 			got[k][i-1] = float64(v)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("kpi: computing wip (%s): %w", w.Name, err)
+		return fmt.Errorf("kpi: computing wip: %w", err)
 	}
+	for _, w := range wins {
+		if err := c.emitWIP(w, got, idx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *computation) emitWIP(w window, got map[string][]float64, idx map[int64]int) error {
 	days := float64(len(w.DayEnds))
 	for key, li := range c.little {
 		win, sk, _ := strings.Cut(key, "|")
@@ -218,9 +288,16 @@ func (c *computation) wip(ctx context.Context, from string, w window) error {
 		}
 		kind, scope, _ := strings.Cut(sk, ":")
 		r := result{kind: kind, scope: scope}
-		series := got[sk]
-		if len(series) != len(w.DayEnds)+1 {
-			series = make([]float64, len(w.DayEnds)+1) // no WIP candidates: all zero
+		all := got[sk]
+		at := func(t time.Time) float64 {
+			if all == nil {
+				return 0 // no WIP candidates: all zero
+			}
+			return all[idx[t.Unix()]]
+		}
+		series := []float64{at(w.From)}
+		for _, t := range w.DayEnds {
+			series = append(series, at(t))
 		}
 		var sum float64
 		for _, v := range series[1:] {
@@ -241,34 +318,6 @@ func (c *computation) wip(ctx context.Context, from string, w window) error {
 			gap := series[len(series)-1] - (series[0] + *li.arrivals - *li.tp)
 			c.emit(r, "arrival_departure_ratio", w.Name, Labels{"measure": "conservation_gap"}, &gap, uint64(days))
 		}
-	}
-	return nil
-}
-
-// defects computes Q1 defect_ratio: bugs linked (defect_link_types, either
-// direction) to, or parented by, the non-bug flow items done in W, per item.
-func (c *computation) defects(ctx context.Context, lc string, w window) error {
-	types := sqlStrs(c.s.DefectLinkTypes)
-	bugs := sqlStrs(c.s.BugTypes)
-	pairs := `SELECT source, a AS issue_id, b FROM (
-        SELECT source, from_issue_id AS a, to_issue_id AS b FROM v_issue_links WHERE has(` + types + `, type) OR has(` + types + `, outward) OR has(` + types + `, inward)
-        UNION ALL
-        SELECT source, to_issue_id AS a, from_issue_id AS b FROM v_issue_links WHERE has(` + types + `, type) OR has(` + types + `, outward) OR has(` + types + `, inward)
-        UNION ALL
-        SELECT source, parent_id AS a, id AS b FROM v_issues WHERE parent_id != '' AND has(` + bugs + `, type)
-    ) AS l ANY INNER JOIN (SELECT source, id AS b FROM v_issues WHERE has(` + bugs + `, type)) AS r USING (source, b)`
-	linked := `SELECT source, issue_id, uniqExact(b) AS linked_bugs FROM (` + pairs + `) GROUP BY source, issue_id`
-	withLinks := `SELECT * FROM (` + lc + `) AS c ANY LEFT JOIN (` + linked + `) AS d USING (source, issue_id)`
-	from := scopedSQL(withLinks, c.keep)
-	stories := pFlow + " AND NOT is_bug AND is_done AND " + inW("done_s", w)
-	cols := []col{{"stories", "stories"}, {"bugs", "bugs"}}
-	q := aggQuery(from, []col{{"stories", "countIf(" + stories + ")"}, {"bugs", "sumIf(linked_bugs, " + stories + ")"}}, cols)
-	res, err := c.query(ctx, "defect_ratio ("+w.Name+")", q, cols)
-	if err != nil {
-		return err
-	}
-	for _, r := range res {
-		c.emit(r, "defect_ratio", w.Name, nil, ratio(r.f("bugs"), r.f("stories")), r.n("stories"))
 	}
 	return nil
 }

@@ -53,7 +53,7 @@ func TestProfile(t *testing.T) {
 	sl := sleDays{hist: map[string]float64{}, att: map[string]float64{}}
 	c := &computation{w: w, s: s, asOf: asOf, snap: &Snapshot{}}
 	t0 = time.Now()
-	if err := c.flow(ctx, from, win, sl); err != nil {
+	if err := c.flow(ctx, from, []window{win}, sl); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("flow %s", time.Since(t0))

@@ -122,7 +122,7 @@ func lifecycleSQL(s settings, asOf time.Time) string {
 	if len(s.ActiveStatusIDs) == 0 {
 		active = "x_c = 'indeterminate'"
 	}
-	return `SELECT ` + strings.Join(lifecycleColumns, ", ") + ` FROM (SELECT
+	return `SELECT * FROM (SELECT ` + strings.Join(lifecycleColumns, ", ") + ` FROM (SELECT
     source, issue_id, key, project_key, program, type, type_class, resolution, priority, assignee_id, labels,
     components, environment, created, updated, due_date, story_points, original_estimate_seconds, parent_id,
     has_unknown, init_cat, ats, tcs,
@@ -165,7 +165,24 @@ FROM (
         arrayFilter((x_v, x_a) -> x_a < ` + as + `, h_to_cat, h_at) AS tcs,
         arrayFilter((x_v, x_a) -> x_a < ` + as + `, h_to_id, h_at) AS tids
     FROM (` + issueScopeSQL(asOf) + `) AS i ANY LEFT JOIN v_kpi_status_history AS h USING (source, issue_id)
-))`
+))) AS lc ANY LEFT JOIN (` + linkedBugsSQL(s) + `) AS lb USING (source, issue_id)`
+}
+
+// linkedBugsSQL counts per issue the distinct bugs linked to it by one of
+// defect_link_types (either direction) or parented by it (Q1).
+func linkedBugsSQL(s settings) string {
+	types := sqlStrs(s.DefectLinkTypes)
+	bugs := sqlStrs(s.BugTypes)
+	match := "has(" + types + ", type) OR has(" + types + ", outward) OR has(" + types + ", inward)"
+	return `SELECT source, issue_id, uniqExact(b) AS linked_bugs FROM (
+    SELECT source, a AS issue_id, b FROM (
+        SELECT source, from_issue_id AS a, to_issue_id AS b FROM v_issue_links WHERE ` + match + `
+        UNION ALL
+        SELECT source, to_issue_id AS a, from_issue_id AS b FROM v_issue_links WHERE ` + match + `
+        UNION ALL
+        SELECT source, parent_id AS a, id AS b FROM v_issues WHERE parent_id != '' AND has(` + bugs + `, type)
+    ) AS l ANY INNER JOIN (SELECT source, id AS b FROM v_issues WHERE has(` + bugs + `, type)) AS r USING (source, b)
+) GROUP BY source, issue_id`
 }
 
 // lifecycleColumns are the per-issue columns the KPI queries read.

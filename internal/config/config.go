@@ -27,6 +27,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/pmo-oss/pmo/collectors"
+	"github.com/pmo-oss/pmo/internal/kpi"
 	"github.com/pmo-oss/pmo/internal/mail"
 	"github.com/pmo-oss/pmo/internal/pipeline"
 	"github.com/pmo-oss/pmo/internal/report"
@@ -58,10 +59,7 @@ type Config struct {
 	Serve     pipeline.ServeConfig `yaml:"serve"`  // pmo serve and batch pushes (internal/pipeline)
 	Report    report.Config        `yaml:"report"` // static HTML reports (internal/report)
 	Email     mail.Config          `yaml:"email"`  // SMTP delivery of reports (internal/mail)
-
-	// ---- Reserved (not accepted yet; an unknown-key error until wired in):
-	//   kpi:    kpi.Config from internal/kpi (team time zone, flow item
-	//           types, SLEs, ...)
+	KPI       kpi.Config           `yaml:"kpi"`    // KPI knobs of kpis.md C13 (internal/kpi)
 
 	// File is the path the configuration was read from ("" for defaults).
 	File string `yaml:"-"`
@@ -200,6 +198,7 @@ func Default() *Config {
 			FlushInterval: DefaultFlushInterval,
 		},
 		Log: Log{Level: "info", Format: "auto"},
+		KPI: kpi.DefaultConfig(),
 	}
 }
 

@@ -513,9 +513,7 @@ func expandMerge(n *yaml.Node) *yaml.Node {
 }
 
 // reservedKeys are sections planned but not accepted yet, with what to do.
-var reservedKeys = map[string]string{
-	"kpi": "is not configurable yet (reserved for the KPI engine's settings); remove it: the KPIs use the defaults documented in docs/kpis.md",
-}
+var reservedKeys = map[string]string{}
 
 // suggest returns the known key closest to name when it is close enough to
 // be a typo.

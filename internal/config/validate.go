@@ -65,6 +65,7 @@ func (c *Config) validate() []error {
 	errs = append(errs, c.Serve.Validate()...)
 	errs = append(errs, c.Report.Validate()...)
 	errs = append(errs, c.Email.Validate()...)
+	errs = append(errs, c.KPI.Validate()...)
 	names := map[string]int{}
 	for i, s := range c.Sources {
 		p := fmt.Sprintf("sources[%d]", i)

@@ -34,6 +34,12 @@ var pageTmpl = template.Must(template.New("").Funcs(template.FuncMap{
 		return t.Format("2 Jan 2006")
 	},
 	"trend": trendArrow,
+	"recent": func(rs []kpi.SprintReport, n int) []kpi.SprintReport {
+		if len(rs) > n {
+			return rs[len(rs)-n:]
+		}
+		return rs
+	},
 	"lower": strings.ToLower,
 }).ParseFS(templateFS, "templates/page.html"))
 

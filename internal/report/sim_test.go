@@ -62,7 +62,7 @@ func TestSimulatorReportRendersInBrowser(t *testing.T) {
 			}
 		}
 		rows.Close()
-		asOf := last.UTC().Truncate(24 * time.Hour).AddDate(0, 0, 1)
+		asOf := last.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
 		kc := kpi.DefaultConfig()
 		if _, err := kpi.Backfill(ctx, w, kc, asOf.AddDate(0, 0, -14), asOf, 7*24*time.Hour, kpi.ScopeFilter{}); err != nil {
 			t.Fatalf("computing KPIs: %v", err)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pmo-oss/pmo/collectors"
+	"github.com/pmo-oss/pmo/collectors/jira"
 	"github.com/pmo-oss/pmo/internal/exporter"
 	"github.com/pmo-oss/pmo/internal/kpi"
 	"github.com/pmo-oss/pmo/internal/model"
@@ -155,8 +156,24 @@ func (p *Pipeline) Collect(ctx context.Context, name string, full bool) (collect
 	return st, err
 }
 
+// trackerErrorKinds are the error kinds trackers export as sentinels, for
+// collectors whose errors do not implement collectors.ErrorKinder.
+var trackerErrorKinds = []struct {
+	err  error
+	kind string
+}{
+	{jira.ErrAuth, "auth"},
+	{jira.ErrRateLimited, "rate_limited"},
+	{jira.ErrTransient, "transient"},
+}
+
 // errorKind classifies a run's error for pmo_source_errors_total.
 func errorKind(err error) string {
+	for _, k := range trackerErrorKinds {
+		if errors.Is(err, k.err) {
+			return k.kind
+		}
+	}
 	k := collectors.ErrorKind(err)
 	if k == "other" && strings.Contains(err.Error(), "warehouse") {
 		return "warehouse"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -109,12 +110,16 @@ func pipelineSources(cfg *config.Config) ([]pipeline.Source, error) {
 
 // Batch mode: `pmo collect` and `pmo kpi` push their run metrics to a
 // Pushgateway when --pushgateway or serve.pushgateway is set. The helpers
-// below are what those commands call:
+// below are what those commands call (wiring left to their owner):
 //
-//	var pushURL string
-//	addPushgatewayFlag(cmd, &pushURL)
-//	...after the run:
-//	perr := a.pushCollectRun(ctx, cfg, pushURL, stats, errsBySource)
+//	var push string
+//	addPushgatewayFlag(cmd, &push)
+//	// pmo collect, in runCollectors after printSummary(a.Stdout, all, failed):
+//	if perr := a.pushCollectRun(ctx, a.cfg, push, all, failed, err); perr != nil {
+//		a.logger.Warn("pushing run metrics failed", "err", perr.Error())
+//	}
+//	// pmo kpi, after the run:
+//	if perr := a.pushKPIRun(ctx, cfg, push, time.Since(start), err); perr != nil { ... }
 
 // addPushgatewayFlag adds --pushgateway to a batch command.
 func addPushgatewayFlag(cmd *cobra.Command, dst *string) {
@@ -130,23 +135,24 @@ func pushURL(cfg *config.Config, flagURL string) string {
 }
 
 // pushCollectRun pushes the metrics of a `pmo collect` run: per source the
-// outcome, duration, records and requests (job pmo_collect). errs maps a
-// failed source to its error. Nothing happens without a Pushgateway URL.
-func (a *App) pushCollectRun(ctx context.Context, cfg *config.Config, flagURL string, stats []collectors.Stats, errs map[string]error) error {
+// outcome, duration, records and requests (job pmo_collect). failed names
+// the sources that failed and runErr is the run's (joined) error, as
+// runCollectors has them. Nothing happens without a Pushgateway URL.
+func (a *App) pushCollectRun(ctx context.Context, cfg *config.Config, flagURL string, stats []collectors.Stats, failed []string, runErr error) error {
 	b, err := pipeline.NewBatch(pushURL(cfg, flagURL), "pmo_collect")
 	if err != nil || b.URL == "" {
 		return err
 	}
 	now := time.Now()
 	for _, st := range stats {
-		result := exporter.ResultSuccess
-		if e := errs[st.Source]; e != nil {
-			result = exporter.ResultFailure
+		result, err := exporter.ResultSuccess, error(nil)
+		if slices.Contains(failed, st.Source) {
+			result, err = exporter.ResultFailure, runErr
 			if ctx.Err() != nil {
 				result = exporter.ResultCanceled
 			}
 		}
-		pipeline.RecordCollection(b.Metrics, st.Source, st, nil, result, errs[st.Source], now)
+		pipeline.RecordCollection(b.Metrics, st.Source, st, nil, result, err, now)
 	}
 	return a.push(ctx, b)
 }

@@ -46,7 +46,7 @@ func TestPushHelpers(t *testing.T) {
 	cfg := config.Default()
 	cfg.Serve.Pushgateway = gw.URL // the flag overrides it below
 	stats := []collectors.Stats{{Source: "jira", Records: map[model.Kind]int64{model.KindIssue: 3}, Duration: time.Second}, {Source: "gh"}}
-	if err := a.pushCollectRun(context.Background(), cfg, "", stats, map[string]error{"gh": fmt.Errorf("boom")}); err != nil {
+	if err := a.pushCollectRun(context.Background(), cfg, "", stats, []string{"gh"}, fmt.Errorf("boom")); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.pushKPIRun(context.Background(), cfg, gw.URL, time.Second, nil); err != nil {

@@ -1,0 +1,143 @@
+package cli
+
+import (
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/pmo-oss/pmo/internal/report"
+)
+
+// inbox is a real SMTP server (emersion/go-smtp) on loopback.
+type inbox struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+type inboxSession struct{ in *inbox }
+
+func (in *inbox) NewSession(*smtp.Conn) (smtp.Session, error) { return inboxSession{in}, nil }
+func (inboxSession) Mail(string, *smtp.MailOptions) error     { return nil }
+func (inboxSession) Rcpt(string, *smtp.RcptOptions) error     { return nil }
+func (inboxSession) Reset()                                   {}
+func (inboxSession) Logout() error                            { return nil }
+func (s inboxSession) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	s.in.mu.Lock()
+	s.in.msgs = append(s.in.msgs, string(b))
+	s.in.mu.Unlock()
+	return err
+}
+
+func startInbox(t *testing.T) (*inbox, string) {
+	t.Helper()
+	in := &inbox{}
+	srv := smtp.NewServer(in)
+	srv.Domain = "localhost"
+	srv.MaxMessageBytes = 50 << 20
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return in, l.Addr().String()
+}
+
+func echartsOrSkip(t *testing.T) {
+	t.Helper()
+	if _, err := report.FindECharts(); err != nil {
+		needEngine(t, "%v", err)
+	}
+}
+
+// TestReportAndEmail collects the simulator (pmo demo), writes the HTML
+// report set and emails the portfolio report to a real SMTP server, on each
+// engine.
+func TestReportAndEmail(t *testing.T) {
+	echartsOrSkip(t)
+	for _, engine := range []string{"chdb", "server"} {
+		t.Run(engine, func(t *testing.T) {
+			cfgPath, _, _ := engineConfig(t, engine)
+			in, addr := startInbox(t)
+			host, port, _ := net.SplitHostPort(addr)
+			b, _ := os.ReadFile(cfgPath)
+			cfg := string(b) + "email:\n  host: " + host + "\n  port: " + port + "\n  tls: none\n  from: \"PMO <pmo@example.com>\"\n" +
+				"  reports:\n    - name: board\n      to: [board@example.com]\n      subject: \"Weekly {{.Scope}}: {{.Status}}\"\n"
+			if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if r := run(t, nil, "-c", cfgPath, "demo", "--issues", "300"); r.code != 0 {
+				t.Fatalf("demo: exit %d\n%s", r.code, r.stderr)
+			}
+			out := t.TempDir()
+			r := run(t, nil, "-c", cfgPath, "report", "--as-of", "2025-07-01", "--out", out)
+			if r.code != 0 {
+				t.Fatalf("report: exit %d\n%s", r.code, r.stderr)
+			}
+			for _, f := range []string{"index.html", "index-explain.html", filepath.Join("assets", "echarts.min.js")} {
+				if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+					t.Errorf("report did not write %s: %v\n%s", f, err, r.stdout)
+				}
+			}
+			if !strings.Contains(r.stdout, "open "+out+"/index.html") {
+				t.Errorf("report output does not say where to look:\n%s", r.stdout)
+			}
+			r = run(t, nil, "-c", cfgPath, "email", "--report", "board", "--as-of", "2025-07-01")
+			if r.code != 0 {
+				t.Fatalf("email: exit %d\n%s", r.code, r.stderr)
+			}
+			in.mu.Lock()
+			defer in.mu.Unlock()
+			if len(in.msgs) != 1 {
+				t.Fatalf("the relay got %d messages, want 1", len(in.msgs))
+			}
+			msg := in.msgs[0]
+			for _, want := range []string{"Subject: Weekly Portfolio: ", "multipart/related", "text/plain", "text/html", "Content-Id: <throughput.png>", "pmo-report-2025-07-01.zip"} {
+				if !strings.Contains(strings.ReplaceAll(msg, "Content-ID", "Content-Id"), want) {
+					t.Errorf("message lacks %q", want)
+				}
+			}
+		})
+	}
+}
+
+func TestEmailUsageErrors(t *testing.T) {
+	cfgPath := writeConfig(t, "email:\n  host: localhost\n  from: pmo@example.com\n")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"email"}, "no recipients: give --to ADDRESS or --report NAME"},
+		{[]string{"email", "--report", "nope"}, `--report "nope": no such report under email.reports`},
+		{[]string{"email", "--to", "not-an-address"}, `email.reports[0].to[0]: "not-an-address" is not an email address`},
+		{[]string{"email", "--to", "a@example.com", "--attach", "fax"}, `"fax" is not an attachment mode`},
+		{[]string{"email", "--to", "a@example.com", "--scope", "team:x"}, `kind "team" is not one of portfolio`},
+	} {
+		r := run(t, nil, append([]string{"-c", cfgPath}, tc.args...)...)
+		if r.code != ExitUsage || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d and %q", tc.args, r.code, r.stderr, ExitUsage, tc.want)
+		}
+	}
+	noEmail := writeConfig(t, "log:\n  level: info\n")
+	if r := run(t, nil, "-c", noEmail, "email", "--to", "a@example.com"); r.code != ExitUsage || !strings.Contains(r.stderr, "email.host: missing") {
+		t.Errorf("without an email section: exit %d, %q", r.code, r.stderr)
+	}
+}
+
+func TestReportWithoutECharts(t *testing.T) {
+	t.Setenv(report.EnvEChartsJS, filepath.Join(t.TempDir(), "missing.js"))
+	r := run(t, nil, "report", "--out", t.TempDir())
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "scripts/fetch-echarts.sh") {
+		t.Errorf("exit %d, stderr %q; want exit 1 naming scripts/fetch-echarts.sh", r.code, r.stderr)
+	}
+	if strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 {
+		t.Errorf("want a one-line error, got %q", r.stderr)
+	}
+}

@@ -78,7 +78,7 @@ a second pmo serve on the same host from starting.`,
 					err = fmt.Errorf("writing the last records to the warehouse: %w", cerr)
 				}
 			}()
-			p := &pipeline.Pipeline{Warehouse: w, Sources: sources, Logger: a.logger}
+			p := &pipeline.Pipeline{Warehouse: w, Sources: sources, KPI: &cfg.KPI, Logger: a.logger}
 			srv := pipeline.NewServer(p, sc)
 			srv.RunAtStart = runNow
 			// A signal ends serve normally: a daemon that shut down cleanly

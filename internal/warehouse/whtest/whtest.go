@@ -12,10 +12,14 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -49,12 +53,47 @@ var (
 // gets its own database from Open).
 func ChDBDSN() (string, error) {
 	chdbOnce.Do(func() {
-		chdbDir, chdbErr = os.MkdirTemp("", "pmo-whtest-chdb-")
+		removeStaleDirs()
+		chdbDir = filepath.Join(os.TempDir(), fmt.Sprintf("pmo-whtest-chdb-%d", os.Getpid()))
+		_ = os.RemoveAll(chdbDir)
+		chdbErr = os.MkdirAll(chdbDir, 0o700)
 	})
 	if chdbErr != nil {
 		return "", chdbErr
 	}
 	return "chdb://" + chdbDir, nil
+}
+
+// removeStaleDirs removes the chDB directories of test processes that have
+// ended (a running chDB must keep its directory, so each process leaves its
+// own behind).
+func removeStaleDirs() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "pmo-whtest-chdb-*"))
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(d), "pmo-whtest-chdb-"))
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		if syscall.Kill(pid, 0) == syscall.ESRCH {
+			_ = os.RemoveAll(d)
+		}
+	}
+}
+
+// Main runs a test binary's tests and ends the process with syscall.Exit.
+// Use it in every package whose tests open chDB:
+//
+//	func TestMain(m *testing.M) { whtest.Main(m) }
+//
+// Under -race, os.Exit runs the race runtime's finaliser and with it C
+// atexit handlers; chDB's stall for minutes there and then crash. Races are
+// still reported: the testing package fails the test during which the
+// detector found one.
+func Main(m *testing.M) {
+	code := m.Run()
+	_ = os.Stdout.Sync()
+	_ = os.Stderr.Sync()
+	syscall.Exit(code)
 }
 
 // Unavailable skips the test with msg, or fails it when CI=true.
@@ -120,12 +159,11 @@ func Open(t testing.TB, engine string, options ...func(*warehouse.Options)) *war
 		}
 		drop := "DROP DATABASE IF EXISTS " + w.Database()
 		if w.Engine() == warehouse.EngineChDB {
-			// Cancel background merges first (slow under -race, and DROP
-			// waits for them), and drop now rather than minutes later.
+			// Cancel background merges first: DROP waits for them. (DROP …
+			// SYNC hangs under the race detector.)
 			if err := stopMerges(ctx, w); err != nil {
 				t.Logf("whtest: stopping merges in %s: %v", w.Database(), err)
 			}
-			drop += " SYNC"
 		}
 		if err := w.Exec(ctx, drop); err != nil {
 			t.Errorf("whtest: dropping test database %s: %v", w.Database(), err)

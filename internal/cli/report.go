@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,19 +16,21 @@ import (
 
 // reportFlags are the flags pmo report and pmo email share.
 type reportFlags struct {
-	scope string
-	asOf  string
+	scope   string
+	asOf    string
+	precise bool
 }
 
 func (f *reportFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.scope, "scope", "", "limit to a scope: program:NAME, project:KEY (default: everything)")
 	cmd.Flags().StringVar(&f.asOf, "as-of", "", "report the KPI snapshot of this date (YYYY-MM-DD, UTC midnight; default: the latest stored)")
+	cmd.Flags().BoolVar(&f.precise, "precise-explain", false, "list the issues behind each KPI with the KPI engine's explain (exact populations and roles; slower on large portfolios)")
 }
 
 // options turns the flags into report options.
-func (f *reportFlags) options(cfg *config.Config) (report.Options, error) {
+func (f *reportFlags) options(cfg *config.Config, logger *slog.Logger) (report.Options, error) {
 	rc := cfg.Report.WithDefaults()
-	o := report.Options{KPI: kpi.DefaultConfig(), Title: rc.Title, HistoryWeeks: rc.HistoryWeeks}
+	o := report.Options{KPI: kpi.DefaultConfig(), Title: rc.Title, HistoryWeeks: rc.HistoryWeeks, PreciseExplain: f.precise, Logger: logger}
 	sf, err := kpi.ParseScopeFilter(f.scope)
 	if err != nil {
 		return o, withCode(ExitUsage, fmt.Errorf("--scope: %w", err))
@@ -45,7 +48,7 @@ func (f *reportFlags) options(cfg *config.Config) (report.Options, error) {
 
 // buildReport opens the warehouse and builds the report model.
 func (a *App) buildReport(ctx context.Context, cfg *config.Config, f *reportFlags) (m *report.Model, err error) {
-	o, err := f.options(cfg)
+	o, err := f.options(cfg, a.logger)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"regexp"
 	"slices"
@@ -31,6 +32,12 @@ type Options struct {
 	// once it exists); nil uses the report's own drill-down of the flow
 	// population.
 	Explain func(ctx context.Context, scopeKind, scope, kpiID string) ([]Item, error)
+	// PreciseExplain lists the issues behind each headline KPI with
+	// kpi.Explain (the engine's own populations and roles; one query per
+	// scope and KPI, so slower on large portfolios) instead of the report's
+	// own drill-down. A KPI it cannot explain keeps the drill-down.
+	PreciseExplain bool
+	Logger         *slog.Logger
 	// Forecast and EVM are the KPI part 2 hooks; nil leaves them empty.
 	Forecast func(ctx context.Context, s *Scope) (*Forecast, error)
 	EVM      func(ctx context.Context, s *Scope) ([]EVMPoint, error)
@@ -127,6 +134,10 @@ func Build(ctx context.Context, w *warehouse.Warehouse, o Options) (*Model, erro
 		m.Projects = filterScopes(m.Projects, o.Scope)
 	}
 
+	byKey := make(map[string]*issue, len(issues))
+	for _, is := range issues {
+		byKey[is.Key] = is
+	}
 	for _, s := range m.All() {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -148,14 +159,24 @@ func Build(ctx context.Context, w *warehouse.Warehouse, o Options) (*Model, erro
 				s.Sprints = append(s.Sprints, r)
 			}
 		}
-		if o.Explain != nil {
+		explain := o.Explain
+		if explain == nil && o.PreciseExplain {
+			explain = kpiExplainer(w, o.KPI, snap.AsOf, loc)
+		}
+		if explain != nil {
 			for _, k := range s.KPIs {
-				items, err := o.Explain(ctx, s.Kind, s.Name, k.ID)
+				items, err := explain(ctx, s.Kind, s.Name, k.ID)
 				if err != nil {
-					return nil, fmt.Errorf("report: explaining %s of %s:%s: %w", k.ID, s.Kind, s.Name, err)
+					if ctx.Err() != nil {
+						return nil, ctx.Err()
+					}
+					if o.Logger != nil {
+						o.Logger.Warn("report: no issue list for a KPI; using the report's drill-down", "kpi", k.ID, "scope", s.Kind+":"+s.Name, "error", err.Error())
+					}
+					continue
 				}
 				if items != nil {
-					s.Explain[k.ID] = items
+					s.Explain[k.ID] = enrich(items, byKey)
 				}
 			}
 		}
@@ -516,4 +537,53 @@ func explainFlow(is []*issue, asOf time.Time, loc *time.Location) map[string][]I
 		"throughput": done, "cycle_time": done, "sle_attainment": done, "flow_efficiency": done,
 		"wip": wip, "work_item_age": wip, "created_vs_resolved": created, "arrival_departure_ratio": created,
 	}
+}
+
+// kpiExplainer lists the issues behind a KPI value with kpi.Explain.
+func kpiExplainer(w *warehouse.Warehouse, cfg kpi.Config, asOf time.Time, loc *time.Location) func(ctx context.Context, kind, scope, id string) ([]Item, error) {
+	return func(ctx context.Context, kind, scope, id string) ([]Item, error) {
+		sc := kind + ":" + scope
+		if kind == kpi.ScopePortfolio {
+			sc = kind
+		}
+		e, err := kpi.Explain(ctx, w, cfg, id, sc, asOf)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]Item, 0, len(e.Items))
+		for _, it := range e.Items {
+			item := Item{Key: it.Key, Note: it.Role}
+			switch {
+			case it.DayCount != nil:
+				item.AgeDays = float64(*it.DayCount)
+			case it.Days != nil:
+				item.AgeDays = *it.Days
+			}
+			if it.Done != nil {
+				item.Note += " · done " + it.Done.In(loc).Format("2 Jan")
+			}
+			if it.Sprint != "" {
+				item.Note += " · " + it.Sprint
+			}
+			out = append(out, item)
+		}
+		return out, nil
+	}
+}
+
+// enrich fills an explained item's summary, status, type, assignee and link
+// from the issues the report read.
+func enrich(items []Item, byKey map[string]*issue) []Item {
+	for i := range items {
+		if is := byKey[items[i].Key]; is != nil {
+			it := &items[i]
+			it.Summary = cmpOr(it.Summary, is.Summary)
+			it.Status = cmpOr(it.Status, is.Status)
+			it.Type = cmpOr(it.Type, is.Type)
+			it.Assignee = cmpOr(it.Assignee, is.Assignee)
+			it.URL = cmpOr(it.URL, is.URL)
+			it.Project = cmpOr(it.Project, is.scope)
+		}
+	}
+	return items
 }

@@ -3,6 +3,7 @@ package kpi
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"strconv"
@@ -112,6 +113,9 @@ func synth(n int) []model.Record {
 // same run one plain aggregate scan over the same tables as the floor; it
 // reports the ratio snapshot/floor as x_floor.
 func BenchmarkSnapshot(b *testing.B) {
+	if os.Getenv("KPI_DEBUG") != "" {
+		slog.SetLogLoggerLevel(slog.LevelDebug)
+	}
 	sizes := []int{100_000}
 	if os.Getenv("KPI_BENCH_1M") != "" {
 		sizes = append(sizes, 1_000_000)

@@ -150,7 +150,8 @@ var Catalog = []Definition{
 	{ID: "bug_mttr", Ref: "Q4", Name: "Bug time to resolve", Group: "Quality", Question: "How fast do we fix bugs?",
 		Unit: "days", Window: "done in trailing 4 w and 12 w", Statistic: "NR and R7 P50/P85/P95, mean",
 		Help: "Time from creation to final done of non-discarded bugs done in the window.", Direction: LowerIsBetter,
-		Values: []string{"method=nr|r7,quantile=…,unit=dc|days", "method=mean,unit=days"}},
+		Values: []string{"method=nr|r7,quantile=…,unit=dc|days", "method=mean,unit=days", "priority=…,method=nr|r7,quantile=0.5|0.85,unit=dc|days", "priority=…,method=mean,unit=days"},
+		Notes:  "Per priority: the priority at as_of (current value); bugs without one are priority=none."},
 	{ID: "created_vs_resolved", Ref: "B1", Name: "Created vs resolved", Group: "Backlog", Question: "Is the backlog growing or shrinking?",
 		Unit: "items, ratio", Window: "trailing 4 w and 12 w", Statistic: "counts, difference, ratio",
 		Help: "Flow items created and resolved (discarded included) in the window.", Direction: HigherIsBetter,
@@ -175,7 +176,7 @@ var Catalog = []Definition{
 		Unit: "ratio", Window: "trailing 4 w and 12 w", Statistic: "count / population per anomaly class",
 		Help: "Share of items showing a workflow anomaly, per class.", Direction: LowerIsBetter,
 		Thresholds: []Threshold{{Green: "≤ 0.02", Amber: "0.02–0.10", Red: "> 0.10", Provenance: HEUR}},
-		Values: []string{"class=skipped_in_progress|done_without_resolution|restarted|unknown_status (over items done in W)",
+		Values: []string{"class=skipped_in_progress|done_without_resolution|restarted|unknown_status|worklog_after_done (over items done in W)",
 			"class=resolution_not_done (over open items)"}},
 }
 

@@ -160,6 +160,8 @@ type computation struct {
 	keep []string
 	snap *Snapshot
 	log  *slog.Logger
+	// lc is the FROM source of the lifecycle rows (unscoped).
+	lc string
 	// little carries throughput and mean cycle time per window and scope
 	// from the flow query to the WIP query (Little's law, F8).
 	little map[string]littleIn
@@ -245,6 +247,7 @@ func qName(q float64) string  { return strconv.Itoa(int(q*100 + 0.5)) }
 func (c *computation) run(ctx context.Context) error {
 	lc, drop := c.materialize(ctx, lifecycleSQL(c.s, c.asOf))
 	defer drop()
+	c.lc = lc
 	from := scopedSQL(lc, c.keep)
 	// The SLE baseline (kpis.md F5/F6): NR percentile of the trailing
 	// 12-week day-count cycle time per scope.
@@ -261,7 +264,10 @@ func (c *computation) run(ctx context.Context) error {
 	if err := c.flow(ctx, from, wins, sleHist); err != nil {
 		return err
 	}
-	if err := c.wip(ctx, from, wins); err != nil {
+	if err := c.wip(ctx, wins); err != nil {
+		return err
+	}
+	if err := c.bugsByPriority(ctx, from, wins); err != nil {
 		return err
 	}
 	return c.snapshotKPIs(ctx, from, sleHist)

@@ -113,6 +113,11 @@ var exampleA = []want{
 	{"stale_ratio", "snapshot", "", 2.0 / 3, 3},
 	{"workflow_consistency", "4w", "class=skipped_in_progress", 0.25, 4},
 	{"workflow_consistency", "4w", "class=done_without_resolution", 0, 4},
+	{"workflow_consistency", "4w", "class=worklog_after_done", 0, 4},
+	{"bug_mttr", "4w", "method=nr,quantile=0.5,unit=dc", 3, 1}, // created 01-21, done 01-23
+	{"bug_mttr", "4w", "method=mean,unit=days", 2, 1},
+	{"bug_mttr", "4w", "method=nr,priority=none,quantile=0.5,unit=dc", 3, 1},
+	{"defect_ratio", "4w", "", 0, 3}, // done, no linked bugs
 }
 
 func TestExampleA(t *testing.T) {

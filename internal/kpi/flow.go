@@ -45,6 +45,48 @@ func (c *computation) flow(ctx context.Context, from string, wins []window, sle 
 	return nil
 }
 
+const prioSep = "\x1f"
+
+// bugsByPriority computes bug_mttr per priority (Q4): NR/R7 P50/P85 in
+// day-counts and exact days, and the mean, for bugs done in each window.
+func (c *computation) bugsByPriority(ctx context.Context, from string, wins []window) error {
+	for _, w := range wins {
+		bd := "is_bug AND NOT discarded AND is_done AND " + inW("done_s", w)
+		inner := []col{
+			{"dc_xs", "arraySort(groupArray(toFloat64" + ltDC + "))"},
+			{"ex_xs", "arraySort(groupArray(toFloat64" + ltEx + "))"},
+			{"n", "length(dc_xs)"},
+			{"ex_sum", "sum(toFloat64" + ltEx + ")"},
+		}
+		outer := []col{{"n", "n"}, {"ex_sum", "ex_sum"}}
+		outer = append(outer, percentileCols("dc", "dc_xs", "n", []float64{0.5, 0.85})...)
+		outer = append(outer, percentileCols("ex", "ex_xs", "n", []float64{0.5, 0.85})...)
+		// The priority rides in the scope column: "<scope>\x1f<priority>".
+		src := "SELECT scope_kind, concat(x_scope, " + sqlStr(prioSep) + ", priority) AS scope, created, done_s, done_day, created_day FROM (" +
+			"SELECT scope_kind, scope AS x_scope, priority, created, done_s, done_day, created_day FROM (" + from + ") WHERE " + bd + ")"
+		res, err := c.query(ctx, "bug_mttr by priority ("+w.Name+")", aggQuery(src, inner, outer), outer)
+		if err != nil {
+			return err
+		}
+		for _, r := range res {
+			scope, prio, _ := strings.Cut(r.scope, prioSep)
+			r.scope = scope
+			if prio == "" {
+				prio = "none"
+			}
+			n := r.n("n")
+			for _, q := range []float64{0.5, 0.85} {
+				for _, m := range []string{"nr", "r7"} {
+					c.emit(r, "bug_mttr", w.Name, Labels{"priority": prio, "quantile": qLabel(q), "method": m, "unit": "dc"}, c.gate(r.f("dc_"+m+"_"+qName(q)), n), n)
+					c.emit(r, "bug_mttr", w.Name, Labels{"priority": prio, "quantile": qLabel(q), "method": m, "unit": "days"}, c.gate(r.f("ex_"+m+"_"+qName(q)), n), n)
+				}
+			}
+			c.emit(r, "bug_mttr", w.Name, Labels{"priority": prio, "method": "mean", "unit": "days"}, ratio(r.f("ex_sum"), r.f("n")), n)
+		}
+	}
+	return nil
+}
+
 // prefixCols renames cols with prefix p, and every reference in their
 // expressions to one of the aliases in refs.
 func prefixCols(cols, refs []col, p string) []col {
@@ -102,6 +144,7 @@ func (c *computation) flowCols(w window, sle sleDays) (inner, outer []col) {
 		{"wc_nores", "countIf(" + dw + " AND resolution = '')"},
 		{"wc_restart", "countIf(" + dw + " AND restarted)"},
 		{"wc_unknown", "countIf(" + dw + " AND has_unknown)"},
+		{"wc_worklog", "countIf(" + dw + " AND last_worklog_s > done_s)"},
 		{"open_n", "countIf(" + pFlow + " AND NOT is_done)"},
 		{"wc_resopen", "countIf(" + pFlow + " AND NOT is_done AND resolution != '')"},
 		{"stories", "countIf(" + dw + " AND NOT is_bug)"},
@@ -109,7 +152,7 @@ func (c *computation) flowCols(w window, sle sleDays) (inner, outer []col) {
 	}
 	for _, name := range []string{"tp", "ct_n", "ct_ex_sum", "lt_n", "lt_ex_sum", "sle_ok", "sle_days", "fe_active", "fe_total", "fe_item", "fe_item_n",
 		"arrivals", "reopen_num", "reopen_den", "created_n", "resolved_n", "esc_den", "esc_num", "ttr_n", "ttr_ex_sum",
-		"est_pop", "est_ok", "asg_pop", "asg_ok", "due_pop", "due_ok", "wc_skipped", "wc_nores", "wc_restart", "wc_unknown", "open_n", "wc_resopen", "stories", "linked"} {
+		"est_pop", "est_ok", "asg_pop", "asg_ok", "due_pop", "due_ok", "wc_skipped", "wc_nores", "wc_restart", "wc_unknown", "wc_worklog", "open_n", "wc_resopen", "stories", "linked"} {
 		outer = append(outer, col{name, name})
 	}
 	for _, p := range []string{"ct_dc", "ct_ex", "lt_dc", "lt_ex", "ttr_dc", "ttr_ex"} {
@@ -178,7 +221,7 @@ func (c *computation) emitFlow(res []result, w window) error {
 
 		for _, wc := range []struct{ class, num, den string }{
 			{"skipped_in_progress", "wc_skipped", "tp"}, {"done_without_resolution", "wc_nores", "tp"},
-			{"restarted", "wc_restart", "tp"}, {"unknown_status", "wc_unknown", "tp"}, {"resolution_not_done", "wc_resopen", "open_n"},
+			{"restarted", "wc_restart", "tp"}, {"unknown_status", "wc_unknown", "tp"}, {"worklog_after_done", "wc_worklog", "tp"}, {"resolution_not_done", "wc_resopen", "open_n"},
 		} {
 			c.emit(r, "workflow_consistency", w.Name, Labels{"class": wc.class}, ratio(r.f(wc.num), r.f(wc.den)), r.n(wc.den))
 		}
@@ -213,7 +256,7 @@ type littleIn struct{ tp, meanCT, arrivals *float64 }
 // wip samples WIP at the start of each window and at the end of every
 // local day in it (F4), for the daily average, Little's law and
 // conservation (F8). One query samples the union of all windows' instants.
-func (c *computation) wip(ctx context.Context, from string, wins []window) error {
+func (c *computation) wip(ctx context.Context, wins []window) error {
 	set := map[int64]bool{}
 	earliest := c.asOf.Unix()
 	for _, w := range wins {
@@ -232,44 +275,77 @@ func (c *computation) wip(ctx context.Context, from string, wins []window) error
 	parts := make([]string, len(inst))
 	for i, t := range inst {
 		idx[t] = i
-		parts[i] = sqlTime(time.Unix(t, 0))
+		parts[i] = "toInt64(" + strconv.FormatInt(t, 10) + ")"
 	}
 	samples := "[" + strings.Join(parts, ", ") + "]"
-	cand := pFlow + " AND (n_tr > 0 OR init_cat = 'indeterminate') AND NOT (is_done AND done_s < " + strconv.FormatInt(earliest, 10) + ")"
-	// One row per candidate item, scope and sample instant (a single-level
-	// lambda: 18.16 cannot capture columns in nested lambdas).
-	q := `SELECT scope_kind, scope, x_i, sum(flag) AS wip FROM (
-    SELECT scope_kind, scope, x_i,
-        toUInt32(created < x_t AND if(k = 0, init_cat, tcs[toUInt32(greatest(k, 1))]) = 'indeterminate') AS flag
-    FROM (
-        SELECT scope_kind, scope, x_i, x_t, created, init_cat, tcs, arrayCount(x_a -> x_a < x_t, ats) AS k
-        FROM (SELECT scope_kind, scope, created, init_cat, tcs, ats FROM (` + from + `) WHERE ` + cand + `)
-        ARRAY JOIN ` + samples + ` AS x_t, arrayEnumerate(` + samples + `) AS x_i
-    )
-) GROUP BY scope_kind, scope, x_i`
+	// Each In Progress interval (a, b] of an item (entered at a, left at b,
+	// or still there at as_of) makes the item WIP at every sample t with
+	// a < t ≤ b (cat(i, t) uses the transitions before t). The query turns
+	// each interval into +1 at its first covered sample and −1 after its
+	// last, per project; Go takes the running sum and rolls projects up to
+	// programs, sources and the portfolio (WIP counts are additive). This
+	// is linear in the number of intervals instead of items × samples.
+	as := strconv.FormatInt(c.asOf.Unix(), 10)
+	q := `SELECT source, project_key, program, idx, sum(delta) AS d FROM (
+    SELECT source, project_key, program, [i0, i1 + 1] AS idxs, [toInt64(1), toInt64(-1)] AS deltas FROM (
+        -- "+ 0 * col": ClickHouse 18.16 prunes subquery columns that are
+        -- referenced only inside a lambda; the plain reference keeps them.
+        SELECT source, project_key, program,
+            arrayCount(x_t -> x_t <= iv_from, ` + samples + `) + 1 + 0 * iv_from AS i0,
+            arrayCount(x_t -> x_t <= iv_to, ` + samples + `) + 0 * iv_to AS i1
+        FROM (
+            SELECT source, project_key, program, iv_from, iv_to, iv_cat
+            FROM (SELECT * FROM (` + c.lc + `) WHERE ` + pFlow + ` AND NOT (is_done AND done_s < ` + strconv.FormatInt(earliest, 10) + `))
+            ARRAY JOIN
+                arrayConcat([toInt64(created)], arrayMap(x_a -> toInt64(x_a), ats)) AS iv_from,
+                arrayPushBack(arrayMap(x_a -> toInt64(x_a), ats), toInt64(` + as + `)) AS iv_to,
+                arrayConcat([init_cat], tcs) AS iv_cat
+            WHERE iv_cat = 'indeterminate'
+        )
+    ) WHERE i0 <= i1
+) ARRAY JOIN idxs AS idx, deltas AS delta
+GROUP BY source, project_key, program, idx`
 	defer func(t time.Time) { slog.Debug("kpi: query", "what", "wip", "took", time.Since(t)) }(time.Now())
 	rows, err := c.w.Query(ctx, q)
 	if err != nil {
 		return fmt.Errorf("kpi: computing wip: %w", err)
 	}
 	defer rows.Close()
-	got := map[string][]float64{}
+	deltas := map[string][]float64{}
+	add := func(k string, i int, d float64) {
+		if deltas[k] == nil {
+			deltas[k] = make([]float64, len(inst)+1)
+		}
+		deltas[k][i] += d
+	}
 	for rows.Next() {
-		var kind, scope string
-		var i, v uint64
-		if err := rows.Scan(&kind, &scope, &i, &v); err != nil {
+		var src, key, prog string
+		var i uint64
+		var d int64
+		if err := rows.Scan(&src, &key, &prog, &i, &d); err != nil {
 			return fmt.Errorf("kpi: computing wip: reading row: %w", err)
 		}
-		k := kind + ":" + scope
-		if got[k] == nil {
-			got[k] = make([]float64, len(inst))
+		if i < 1 || int(i) > len(inst)+1 {
+			continue
 		}
-		if i >= 1 && int(i) <= len(inst) {
-			got[k][i-1] = float64(v)
+		for _, k := range []string{ScopePortfolio + ":all", ScopeSource + ":" + src, ScopeProgram + ":" + prog, ScopeProject + ":" + src + "/" + key} {
+			if !strings.HasSuffix(k, ":") {
+				add(k, int(i)-1, float64(d))
+			}
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("kpi: computing wip: %w", err)
+	}
+	got := map[string][]float64{}
+	for k, ds := range deltas {
+		series := make([]float64, len(inst))
+		run := 0.0
+		for i := range inst {
+			run += ds[i]
+			series[i] = run
+		}
+		got[k] = series
 	}
 	for _, w := range wins {
 		if err := c.emitWIP(w, got, idx); err != nil {

@@ -1,6 +1,7 @@
 package kpi
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -253,10 +254,16 @@ func SprintReports(ctx context.Context, w *warehouse.Warehouse, cfg Config, asOf
 		}
 	}
 	var out []SprintReport
+	settingsOf := map[string]settings{}
 	for _, sp := range sprints {
-		set, err := cfg.resolve(ScopeProject, sp.source+"/"+sp.projectKey, sp.program, sp.source)
-		if err != nil {
-			return nil, err
+		key := sp.source + "/" + sp.projectKey
+		set, ok := settingsOf[key]
+		if !ok {
+			set, err = cfg.resolve(ScopeProject, key, sp.program, sp.source)
+			if err != nil {
+				return nil, err
+			}
+			settingsOf[key] = set
 		}
 		r, ok := replaySprint(sp, bySprint[sp.source+"/"+sp.id], set, asOf)
 		if ok {
@@ -314,12 +321,12 @@ func loadSprintIssues(ctx context.Context, w *warehouse.Warehouse, cfg Config, a
     FROM v_issues WHERE type_class != 'subtask' AND created < ` + as + `
 ) AS i ANY INNER JOIN (
     SELECT source, issue_id,
-        arraySort((x, k) -> k, groupArray(toInt64(at)), groupArray(k)) AS e_at,
-        arraySort((x, k) -> k, groupArray(kind), groupArray(k)) AS e_kind,
-        arraySort((x, k) -> k, groupArray(fv), groupArray(k)) AS e_from,
-        arraySort((x, k) -> k, groupArray(tv), groupArray(k)) AS e_to,
-        arraySort((x, k) -> k, groupArray(from_category), groupArray(k)) AS e_fc,
-        arraySort((x, k) -> k, groupArray(to_category), groupArray(k)) AS e_tc
+        groupArray(k) AS e_at,
+        groupArray(kind) AS e_kind,
+        groupArray(fv) AS e_from,
+        groupArray(tv) AS e_to,
+        groupArray(from_category) AS e_fc,
+        groupArray(to_category) AS e_tc
     FROM (
         SELECT source, issue_id, at, toInt64(at) * 100000 + toInt64(item) AS k,
             multiIf(field_id = 'status' OR (field_id = '' AND lower(field) = 'status'), 't', lower(field) = 'sprint', 's', 'p') AS kind,
@@ -345,9 +352,15 @@ func loadSprintIssues(ctx context.Context, w *warehouse.Warehouse, cfg Config, a
 		if err := rows.Scan(&is.source, &is.id, &is.key, &is.points, &is.sprintIDs, &is.statusID, &is.statCat, &at, &kind, &from, &to, &fc, &tc); err != nil {
 			return nil, fmt.Errorf("kpi: loading sprint issues: %w", err)
 		}
+		// at holds sort keys (seconds·10^5 + changelog item); sorted here
+		// rather than by six arraySorts in SQL.
 		is.events = make([]evt, len(at))
 		for i := range at {
 			is.events[i] = evt{at: at[i], kind: kind[i], from: from[i], to: to[i], fromCat: fc[i], toCat: tc[i]}
+		}
+		slices.SortStableFunc(is.events, func(a, b evt) int { return cmp.Compare(a.at, b.at) })
+		for i := range is.events {
+			is.events[i].at /= 100000
 		}
 		out = append(out, &is)
 	}

@@ -122,7 +122,7 @@ func lifecycleSQL(s settings, asOf time.Time) string {
 	if len(s.ActiveStatusIDs) == 0 {
 		active = "x_c = 'indeterminate'"
 	}
-	return `SELECT * FROM (SELECT ` + strings.Join(lifecycleColumns, ", ") + ` FROM (SELECT
+	return `SELECT * FROM (SELECT * FROM (SELECT ` + strings.Join(lifecycleColumns, ", ") + ` FROM (SELECT
     source, issue_id, key, project_key, program, type, type_class, resolution, priority, assignee_id, labels,
     components, environment, created, updated, due_date, story_points, original_estimate_seconds, parent_id,
     has_unknown, init_cat, ats, tcs,
@@ -165,7 +165,10 @@ FROM (
         arrayFilter((x_v, x_a) -> x_a < ` + as + `, h_to_cat, h_at) AS tcs,
         arrayFilter((x_v, x_a) -> x_a < ` + as + `, h_to_id, h_at) AS tids
     FROM (` + issueScopeSQL(asOf) + `) AS i ANY LEFT JOIN v_kpi_status_history AS h USING (source, issue_id)
-))) AS lc ANY LEFT JOIN (` + linkedBugsSQL(s) + `) AS lb USING (source, issue_id)`
+))) AS lc ANY LEFT JOIN (` + linkedBugsSQL(s) + `) AS lb USING (source, issue_id)
+) AS lcb ANY LEFT JOIN (
+    SELECT source, issue_id, max(toInt64(started)) AS last_worklog_s FROM v_worklogs GROUP BY source, issue_id
+) AS wl USING (source, issue_id)`
 }
 
 // linkedBugsSQL counts per issue the distinct bugs linked to it by one of

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pmo-oss/pmo/internal/kpi"
+	"github.com/pmo-oss/pmo/internal/warehouse"
 )
 
 //go:embed templates/*.html templates/*.css
@@ -194,4 +195,15 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	return out.Close()
+}
+
+// Generate builds the report model from the warehouse and writes the report
+// set: what pmo report and pmo serve's report job run.
+func Generate(ctx context.Context, w *warehouse.Warehouse, o Options, wo WriteOptions) (*Model, []string, error) {
+	m, err := Build(ctx, w, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	files, err := Write(ctx, m, wo)
+	return m, files, err
 }

@@ -274,9 +274,9 @@ func (s *chdbSession) insert(ctx context.Context, table string, cols []column, r
 		names[i] = quoteIdent(c.name)
 	}
 	b := make([]byte, 0, 64+len(rows)*256)
-	b = append(b, "INSERT INTO "+table+" ("+strings.Join(names, ", ")+") FORMAT JSONEachRow\n"...)
+	b = append(b, "INSERT INTO "+table+" ("+strings.Join(names, ", ")+") FORMAT TabSeparated\n"...)
 	for _, r := range rows {
-		b = appendJSONRow(b, cols, r)
+		b = appendTSVRow(b, cols, r)
 	}
 	_, err := s.do(ctx, s.db, string(b), "TabSeparated")
 	return err

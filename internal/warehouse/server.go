@@ -192,21 +192,78 @@ func (e *serverEngine) insert(ctx context.Context, table string, cols []column, 
 		return serverErr(err)
 	}
 	defer b.Close()
-	for _, r := range rows {
-		for i, v := range r {
-			switch x := v.(type) {
-			case dateValue:
-				r[i] = x.t
-			case *dateValue:
-				t := x.t
-				r[i] = &t
-			}
+	// Column-wise appends: one typed slice per column, much cheaper than
+	// appending row by row.
+	for i := range cols {
+		col, err := columnSlice(rows, i)
+		if err != nil {
+			return fmt.Errorf("column %s: %w", cols[i].name, err)
 		}
-		if err := b.Append(r...); err != nil {
-			return serverErr(err)
+		if err := b.Column(i).Append(col); err != nil {
+			return fmt.Errorf("column %s: %w", cols[i].name, serverErr(err))
 		}
 	}
 	return serverErr(b.Send())
+}
+
+// columnSlice gathers column i of rows into a typed slice.
+func columnSlice(rows [][]any, i int) (any, error) {
+	switch rows[0][i].(type) {
+	case string:
+		return gather[string](rows, i)
+	case int64:
+		return gather[int64](rows, i)
+	case uint8:
+		return gather[uint8](rows, i)
+	case uint32:
+		return gather[uint32](rows, i)
+	case uint64:
+		return gather[uint64](rows, i)
+	case float64:
+		return gather[float64](rows, i)
+	case time.Time:
+		return gather[time.Time](rows, i)
+	case *time.Time:
+		return gather[*time.Time](rows, i)
+	case *float64:
+		return gather[*float64](rows, i)
+	case *int64:
+		return gather[*int64](rows, i)
+	case *string:
+		return gather[*string](rows, i)
+	case []string:
+		return gather[[]string](rows, i)
+	case dateValue, *dateValue:
+		out := make([]*time.Time, len(rows))
+		for j, r := range rows {
+			switch x := r[i].(type) {
+			case dateValue:
+				t := x.t
+				out[j] = &t
+			case *dateValue:
+				t := x.t
+				out[j] = &t
+			case *time.Time:
+				out[j] = x
+			default:
+				return nil, fmt.Errorf("row %d: %T among dates", j, r[i])
+			}
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("unsupported value type %T", rows[0][i])
+}
+
+func gather[T any](rows [][]any, i int) ([]T, error) {
+	out := make([]T, len(rows))
+	for j, r := range rows {
+		v, ok := r[i].(T)
+		if !ok {
+			return nil, fmt.Errorf("row %d: %T among %T values", j, r[i], out[0])
+		}
+		out[j] = v
+	}
+	return out, nil
 }
 
 type serverRows struct {

@@ -1,0 +1,5 @@
+//go:build !race
+
+package jira_test
+
+const raceEnabled = false

@@ -3,6 +3,7 @@ package warehouse
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -49,17 +50,12 @@ func literal(v any) (string, error) {
 		return "NULL", nil
 	case string:
 		return quoteString(x), nil
-	case fmt.Stringer:
-		if d, ok := x.(model.Date); ok {
-			return "toDate(" + quoteString(d.String()) + ")", nil
-		}
-		if t, ok := x.(time.Time); ok {
-			return timeLiteral(t), nil
-		}
-		if d, ok := x.(time.Duration); ok {
-			return strconv.FormatInt(int64(d/time.Second), 10), nil
-		}
-		return quoteString(x.String()), nil
+	case time.Time:
+		return timeLiteral(x), nil
+	case model.Date:
+		return "toDate(" + quoteString(x.String()) + ")", nil
+	case time.Duration:
+		return strconv.FormatInt(int64(x/time.Second), 10), nil
 	case bool:
 		if x {
 			return "1", nil
@@ -141,6 +137,30 @@ func literal(v any) (string, error) {
 			return "NULL", nil
 		}
 		return literal(*x)
+	}
+	if st, ok := v.(fmt.Stringer); ok {
+		return quoteString(st.String()), nil
+	}
+	// Named types such as model.StatusCategory.
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.String:
+		return quoteString(rv.String()), nil
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return strconv.FormatInt(rv.Int(), 10), nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return strconv.FormatUint(rv.Uint(), 10), nil
+	case reflect.Float32, reflect.Float64:
+		return floatLiteral(rv.Float()), nil
+	case reflect.Bool:
+		return literal(rv.Bool())
+	case reflect.Slice:
+		if rv.Type().Elem().Kind() == reflect.String {
+			ss := make([]string, rv.Len())
+			for i := range ss {
+				ss[i] = rv.Index(i).String()
+			}
+			return literal(ss)
+		}
 	}
 	return "", fmt.Errorf("cannot bind a %T as a query argument", v)
 }

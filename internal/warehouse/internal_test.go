@@ -92,6 +92,9 @@ func TestBind(t *testing.T) {
 		{"SELECT ?, ?, ?", []any{true, 1.5, model.Date{Year: 2024, Month: 2, Day: 29}}, `SELECT 1, 1.5, toDate('2024-02-29')`},
 		{"SELECT ?", []any{(*string)(nil)}, `SELECT NULL`},
 		{"SELECT ?", []any{[]string{}}, `SELECT CAST([] AS Array(String))`},
+		{"SELECT ?, ?", []any{(*time.Time)(nil), (*model.Date)(nil)}, `SELECT NULL, NULL`},
+		{"SELECT ?, ?", []any{model.CategoryDone, []model.StatusCategory{model.CategoryNew}}, `SELECT 'done', ['new']`},
+		{"SELECT ?", []any{&ts}, `SELECT toDateTime('2024-01-02 02:04:05', 'UTC')`},
 	}
 	for _, tt := range tests {
 		got, err := bind(tt.q, tt.args)

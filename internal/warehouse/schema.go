@@ -173,21 +173,7 @@ func (s *kindSchema) row(rv reflect.Value, version uint64) []any {
 	return append(out, version)
 }
 
-// appendJSONRow appends one JSONEachRow line for chDB.
-func appendJSONRow(b []byte, cols []column, row []any) []byte {
-	b = append(b, '{')
-	for i, c := range cols {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, '"')
-		b = append(b, c.name...)
-		b = append(b, '"', ':')
-		b = appendJSONValue(b, c.typ, row[i])
-	}
-	return append(b, '}', '\n')
-}
-
+// appendJSONValue appends v as a JSON value of ClickHouse type typ.
 func appendJSONValue(b []byte, typ string, v any) []byte {
 	switch x := v.(type) {
 	case string:

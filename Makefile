@@ -8,6 +8,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 DEMO_CONFIG ?= pmo.example.yaml
 BENCH_PKGS  ?= ./...
 BENCH_FLAGS ?= -benchtime=3x
+TEST_PKGS   ?= ./...
 TEST_FLAGS  ?= -race -count=1 -timeout=20m
 
 # Starts a throwaway clickhouse-server for one recipe and always stops it.
@@ -20,7 +21,7 @@ scripts/clickhouse-test-server.sh start >/dev/null; \
 eval "$$(scripts/clickhouse-test-server.sh env)";
 endef
 
-.PHONY: setup build test bench demo clean lint
+.PHONY: setup build test test-go bench demo clean lint
 
 setup:
 	scripts/setup.sh
@@ -40,13 +41,17 @@ lint:
 # Everything CI checks. The tests run with CI=true: a test whose engine or
 # part is missing fails instead of skipping. The full log is in .pmo/test.log;
 # the summary shows each engine-specific subtest (…/chdb, …/server).
-test: setup lint
+test: setup lint test-go
+
+# The tests alone (no lint); TEST_PKGS narrows them, e.g.
+# make test-go TEST_PKGS=./internal/warehouse/...
+test-go:
 	@mkdir -p .pmo
 	@$(with_server) \
 	export CI=true; \
-	echo "== go test $(TEST_FLAGS) ./... (server $$(scripts/clickhouse-test-server.sh env | sed -E 's#//([^:]*):[^@]*@#//\1:<secret>@#; s/^export //'))"; \
+	echo "== go test $(TEST_FLAGS) $(TEST_PKGS) (server $$(scripts/clickhouse-test-server.sh env | sed -E 's#//([^:]*):[^@]*@#//\1:<secret>@#; s/^export //'))"; \
 	status=0; \
-	$(GO) test $(TEST_FLAGS) -v ./... >.pmo/test.log 2>&1 || status=$$?; \
+	$(GO) test $(TEST_FLAGS) -v $(TEST_PKGS) >.pmo/test.log 2>&1 || status=$$?; \
 	echo "== go test -count=1 -run TestRoundTrip ./internal/warehouse/ (chDB round trip, without -race)" >>.pmo/test.log; \
 	$(GO) test -count=1 -v -run 'TestRoundTrip' ./internal/warehouse/ >>.pmo/test.log 2>&1 || status=$$?; \
 	grep -E '^(ok|FAIL|panic:)|^\s*--- (FAIL|SKIP)|/(chdb|server) \(' .pmo/test.log || true; \

@@ -98,6 +98,10 @@ backoff and, if it still fails, reported with a non-zero exit.`,
 				return withCode(ExitUsage, fmt.Errorf("--scope %q: no such program or project in the KPI snapshot as of %s", f.scope, m.AsOf.Format(time.DateOnly)))
 			}
 			eo := report.EmailOptions{}
+			if base := cfg.Report.BaseURL; base != "" && rc.Attach != mail.AttachLink {
+				// Published reports (pmo serve /reports/): link them too.
+				eo.ReportURL = strings.TrimSuffix(base, "/") + "/" + s.Slug + ".html"
+			}
 			var atts []mail.Attachment
 			switch rc.Attach {
 			case mail.AttachLink:
@@ -126,7 +130,7 @@ backoff and, if it still fails, reported with a non-zero exit.`,
 			if err != nil {
 				return err
 			}
-			subj, err := mail.Subject(rc.Subject, mail.SubjectData{Title: m.Title, Scope: s.Label, Status: strings.ToUpper(s.Overall.String()), AsOf: m.AsOf.Format("2 Jan 2006")})
+			subj, err := mail.Subject(rc.Subject, mail.SubjectData{Title: m.Title, Scope: s.Label, Status: strings.ToUpper(s.Overall.String()), AsOf: m.AsOfLocal().Format("2 Jan 2006")})
 			if err != nil {
 				return withCode(ExitUsage, fmt.Errorf("email subject: %w", err))
 			}

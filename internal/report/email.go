@@ -90,7 +90,7 @@ func EmailBody(m *Model, s *Scope, o EmailOptions) (*Email, error) {
 
 func emailText(d emailData) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s — %s\nAs of %s · overall status: %s\n\n", d.M.Title, d.S.Label, d.M.AsOf.Format("2 Jan 2006"), strings.ToUpper(d.S.Overall.String()))
+	fmt.Fprintf(&b, "%s — %s\nAs of %s · overall status: %s\n\n", d.M.Title, d.S.Label, d.M.AsOfLocal().Format("2 Jan 2006"), strings.ToUpper(d.S.Overall.String()))
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "KPI\tVALUE\tSTATUS\tTREND")
 	for _, k := range d.S.KPIs {
@@ -114,10 +114,10 @@ func emailText(d emailData) string {
 			fmt.Fprintf(&b, "  %s  %s — %s\n", r.Key, r.Summary, r.Note)
 		}
 	}
-	switch {
-	case d.O.ReportURL != "":
+	if d.O.ReportURL != "" {
 		fmt.Fprintf(&b, "\nFull interactive report: %s\n", d.O.ReportURL)
-	case d.O.Attached != "":
+	}
+	if d.O.Attached != "" {
 		fmt.Fprintf(&b, "\nThe full interactive report is attached (%s): unzip it and open index.html.\n", d.O.Attached)
 	}
 	return b.String()

@@ -145,3 +145,12 @@ func (m *Model) All() []*Scope {
 	out = append(out, m.Programs...)
 	return append(out, m.Projects...)
 }
+
+// AsOfLocal is the as-of instant in the reporting time zone, as shown to
+// people (the midnight that ends the last complete day).
+func (m *Model) AsOfLocal() time.Time {
+	if m.TZ == nil {
+		return m.AsOf
+	}
+	return m.AsOf.In(m.TZ)
+}

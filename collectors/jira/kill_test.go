@@ -115,7 +115,11 @@ func TestSimKilled(t *testing.T) {
 	if os.Getenv(envKillChild) != "" {
 		t.Skip("in the child")
 	}
-	for _, mode := range []jirasim.Mode{jirasim.Cloud, jirasim.DataCenter} {
+	modes := []jirasim.Mode{jirasim.Cloud, jirasim.DataCenter}
+	if raceEnabled {
+		modes = modes[1:] // a -race child is slow; one deployment is enough there
+	}
+	for _, mode := range modes {
 		t.Run(string(mode), func(t *testing.T) {
 			sim, base := startSim(t, jirasim.Config{Mode: mode, Issues: 4000, Seed: 31})
 			projects := simProjects(t, sim, base)

@@ -30,7 +30,7 @@ func (f *reportFlags) register(cmd *cobra.Command) {
 // options turns the flags into report options.
 func (f *reportFlags) options(cfg *config.Config, logger *slog.Logger) (report.Options, error) {
 	rc := cfg.Report.WithDefaults()
-	o := report.Options{KPI: kpi.DefaultConfig(), Title: rc.Title, HistoryWeeks: rc.HistoryWeeks, PreciseExplain: f.precise, Logger: logger}
+	o := report.Options{KPI: cfg.KPI, Title: rc.Title, HistoryWeeks: rc.HistoryWeeks, PreciseExplain: f.precise, Logger: logger}
 	sf, err := kpi.ParseScopeFilter(f.scope)
 	if err != nil {
 		return o, withCode(ExitUsage, fmt.Errorf("--scope: %w", err))

@@ -104,3 +104,54 @@ func clientYardstick(b *testing.B, changes []model.Record) float64 {
 	b.Logf("yardstick: clickhouse-client inserts %.0f rows/s (%d rows × %d runs)", rate, len(changes), runs)
 	return rate
 }
+
+// BenchmarkDedupRead compares the two ways a view can deduplicate a
+// ReplacingMergeTree on 1M changes loaded twice: FINAL (what the v_ views
+// use) and GROUP BY key with argMax(…, _version). ratio = argMax time ÷
+// FINAL time (above 1: FINAL is faster).
+func BenchmarkDedupRead(b *testing.B) {
+	_, changes := synthetic(100_000, 10)
+	for _, engine := range whtest.Engines {
+		b.Run(engine, func(b *testing.B) {
+			w := whtest.Open(b, engine)
+			ctx := context.Background()
+			for range 2 {
+				if err := w.Sink().Put(ctx, changes...); err != nil {
+					b.Fatal(err)
+				}
+				if err := w.Sink().Flush(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+			queries := map[string]string{
+				"final": "SELECT to_category, count(), uniqExact(issue_id) FROM changes FINAL GROUP BY to_category",
+				"argmax": `SELECT to_category, count(), uniqExact(issue_id) FROM (
+					SELECT source, issue_id, change_id, item, argMax(to_category, _version) AS to_category
+					FROM changes GROUP BY source, issue_id, change_id, item) GROUP BY to_category`,
+			}
+			run := func(q string) time.Duration {
+				start := time.Now()
+				rows, err := w.Query(ctx, q)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for rows.Next() {
+				}
+				if err := rows.Err(); err != nil {
+					b.Fatal(err)
+				}
+				rows.Close()
+				return time.Since(start)
+			}
+			var final, argmax time.Duration
+			b.ResetTimer()
+			for range b.N {
+				final += run(queries["final"])
+				argmax += run(queries["argmax"])
+			}
+			b.ReportMetric(float64(final.Milliseconds())/float64(b.N), "final-ms")
+			b.ReportMetric(float64(argmax.Milliseconds())/float64(b.N), "argmax-ms")
+			b.ReportMetric(float64(argmax)/float64(final), "ratio")
+		})
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -123,7 +124,7 @@ func dbName(t testing.TB) string {
 // the warehouse options (batch size, flush interval, ...).
 func Open(t testing.TB, engine string, options ...func(*warehouse.Options)) *warehouse.Warehouse {
 	t.Helper()
-	opts := warehouse.Options{Database: dbName(t)}
+	opts := warehouse.Options{Database: dbName(t), Logger: slog.New(slog.DiscardHandler)}
 	switch engine {
 	case "chdb":
 		dsn, err := ChDBDSN()

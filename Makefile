@@ -5,7 +5,9 @@ SHELL := bash
 
 GO          ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
-DEMO_CONFIG ?= pmo.example.yaml
+# Empty: pmo's defaults (embedded warehouse in ./.pmo/warehouse).
+DEMO_CONFIG ?=
+DEMO_FLAGS   = $(if $(DEMO_CONFIG),--config $(DEMO_CONFIG))
 BENCH_PKGS  ?= ./...
 BENCH_FLAGS ?= -benchtime=3x
 TEST_PKGS   ?= ./...
@@ -64,9 +66,12 @@ bench: setup
 	@$(with_server) \
 	$(GO) test -run '^$$' -bench . $(BENCH_FLAGS) $(BENCH_PKGS)
 
+# For now: set up, migrate the embedded warehouse (twice: the second run
+# changes nothing and says so) and show what it holds.
 demo: setup build
-	bin/pmo migrate --config $(DEMO_CONFIG)
-	bin/pmo status --config $(DEMO_CONFIG)
+	bin/pmo migrate $(DEMO_FLAGS)
+	bin/pmo migrate $(DEMO_FLAGS)
+	bin/pmo status $(DEMO_FLAGS)
 
 clean:
 	rm -rf bin/ dist/ .pmo/

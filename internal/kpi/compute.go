@@ -278,7 +278,8 @@ func (c *computation) run(ctx context.Context) error {
 // in every query), and returns the FROM source and a cleanup. When the table
 // cannot be created (e.g. a read-only user) the queries inline the SQL.
 func (c *computation) materialize(ctx context.Context, lc string) (string, func()) {
-	name := fmt.Sprintf("kpi_tmp_lifecycle_%d_%d", time.Now().UnixNano(), rand.Uint32())
+	c.dropStale(ctx)
+	name := fmt.Sprintf("%s%d_%d", tmpPrefix, time.Now().UnixNano(), rand.Uint32())
 	t0 := time.Now()
 	if err := c.w.Exec(ctx, "CREATE TABLE "+name+" ENGINE = Memory AS "+lc); err != nil {
 		slog.Debug("kpi: lifecycle not materialized; inlining it", "err", err)
@@ -288,6 +289,34 @@ func (c *computation) materialize(ctx context.Context, lc string) (string, func(
 	return "SELECT * FROM " + name, func() {
 		if err := c.w.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+name); err != nil {
 			slog.Warn("kpi: dropping a temporary lifecycle table", "table", name, "err", err)
+		}
+	}
+}
+
+const tmpPrefix = "kpi_tmp_lifecycle_"
+
+// dropStale drops temporary lifecycle tables left by a computation that
+// died more than an hour ago (their names carry the creation instant).
+func (c *computation) dropStale(ctx context.Context) {
+	rows, err := c.w.Query(ctx, "SELECT name FROM system.tables WHERE database = currentDatabase() AND startsWith(name, ?)", tmpPrefix)
+	if err != nil {
+		return
+	}
+	var stale []string
+	for rows.Next() {
+		var name string
+		if rows.Scan(&name) != nil {
+			continue
+		}
+		ns, _, _ := strings.Cut(strings.TrimPrefix(name, tmpPrefix), "_")
+		if t, err := strconv.ParseInt(ns, 10, 64); err == nil && time.Since(time.Unix(0, t)) > time.Hour {
+			stale = append(stale, name)
+		}
+	}
+	rows.Close()
+	for _, name := range stale {
+		if err := c.w.Exec(ctx, "DROP TABLE IF EXISTS "+name); err == nil {
+			slog.Info("kpi: dropped a stale temporary lifecycle table", "table", name)
 		}
 	}
 }

@@ -213,7 +213,11 @@ func explainSprints(ctx context.Context, w *warehouse.Warehouse, cfg Config, def
 		}{{"committed", r.Committed}, {"added", r.AddedKeys}, {"removed", r.RemovedKeys}, {"completed", r.CompletedKeys},
 			{"not completed", r.NotCompletedKeys}, {"completed outside", r.OutsideKeys}} {
 			for _, k := range g.keys {
-				e.Items = append(e.Items, ExplainItem{Key: k, Role: g.role, Sprint: r.Sprint})
+				it := ExplainItem{Key: k, Role: g.role, Sprint: r.Sprint}
+				if p, ok := r.Points[g.role][k]; ok {
+					it.Points = &p
+				}
+				e.Items = append(e.Items, it)
 			}
 		}
 	}

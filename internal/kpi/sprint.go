@@ -39,6 +39,19 @@ type SprintReport struct {
 	Committed, AddedKeys, RemovedKeys                 []string
 	CompletedKeys, NotCompletedKeys, OutsideKeys      []string
 	CommittedCompleted                                int
+	// Points per role ("committed", "added", "removed", "completed", "not
+	// completed") and issue key, for explanations.
+	Points map[string]map[string]float64 `json:"-"`
+}
+
+func (r *SprintReport) note(role, key string, pts float64) {
+	if r.Points == nil {
+		r.Points = map[string]map[string]float64{}
+	}
+	if r.Points[role] == nil {
+		r.Points[role] = map[string]float64{}
+	}
+	r.Points[role][key] += pts
 }
 
 // InvariantGap is commitment + added − removed + estimate change −
@@ -519,6 +532,7 @@ func replaySprint(sp sprintRow, issues []*sprintIssue, set settings, asOf time.T
 				committed = true
 				r.Committed = append(r.Committed, is.key)
 				r.Commitment += st.est(t0)
+				r.note("committed", is.key, st.est(t0))
 			}
 		}
 		// Events in (t_start, t_close].
@@ -537,9 +551,11 @@ func replaySprint(sp sprintRow, issues []*sprintIssue, set settings, asOf time.T
 						continue
 					}
 					r.Added += st.est(e.at)
+					r.note("added", is.key, st.est(e.at))
 					added[is.key] = true
 				case was && !now:
 					r.Removed += st.est(e.at)
+					r.note("removed", is.key, st.est(e.at))
 					removed[is.key] = true
 				}
 			case "p":
@@ -554,6 +570,7 @@ func replaySprint(sp sprintRow, issues []*sprintIssue, set settings, asOf time.T
 		e := st.est(t1)
 		if st.done(t1) {
 			r.Completed += e
+			r.note("completed", is.key, e)
 			r.CompletedKeys = append(r.CompletedKeys, is.key)
 			if committed {
 				r.CompletedInitial += st.est(t0)
@@ -561,6 +578,7 @@ func replaySprint(sp sprintRow, issues []*sprintIssue, set settings, asOf time.T
 			}
 		} else {
 			r.NotCompleted += e
+			r.note("not completed", is.key, e)
 			r.NotCompletedKeys = append(r.NotCompletedKeys, is.key)
 		}
 	}

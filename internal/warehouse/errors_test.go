@@ -134,3 +134,22 @@ func TestRedactDSN(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenTLSAgainstPlainServer checks that secure=true is honoured: the
+// plaintext test server cannot complete a TLS handshake.
+func TestOpenTLSAgainstPlainServer(t *testing.T) {
+	dsn := os.Getenv(whtest.EnvServerDSN)
+	if dsn == "" {
+		whtest.Unavailable(t, "no ClickHouse server: set "+whtest.EnvServerDSN+" (make test does)")
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw, _ := u.User.Password()
+	u.RawQuery = "secure=true&skip_verify=true&dial_timeout=3s"
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err = warehouse.Open(ctx, warehouse.Options{DSN: u.String()})
+	checkOneLine(t, err, []string{"connecting to ClickHouse at " + u.Host, "<secret>", "TLS failed", "9440"}, pw)
+}

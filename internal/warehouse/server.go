@@ -106,6 +106,9 @@ func (e *serverEngine) connError(err error, d dsnInfo) error {
 		}
 		return fmt.Errorf("connecting to ClickHouse at %s (warehouse.dsn %s): %s", e.addr, e.dsn, redactText(firstLine(ex.Message), d))
 	}
+	if msg := err.Error(); strings.Contains(msg, "tls:") || strings.Contains(msg, "x509:") {
+		return fmt.Errorf("connecting to ClickHouse at %s (warehouse.dsn %s): TLS failed (%s): with secure=true use the server's TLS port (9440 on ClickHouse Cloud), without it the plain port (9000); skip_verify=true accepts a self-signed certificate", e.addr, e.dsn, redactText(firstLine(rootCause(err).Error()), d))
+	}
 	var ne net.Error
 	if errors.Is(err, syscall.ECONNREFUSED) || errors.As(err, &ne) || errors.Is(err, io.EOF) || strings.Contains(err.Error(), "dial") {
 		return fmt.Errorf("connecting to ClickHouse at %s (warehouse.dsn %s): server unreachable (%s): check host and port, that the server runs, and secure=true for TLS ports such as 9440", e.addr, e.dsn, redactText(firstLine(rootCause(err).Error()), d))

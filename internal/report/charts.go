@@ -96,7 +96,7 @@ func scopeCharts(s *Scope, m *Model) []Chart {
 	sc := charts.NewScatter()
 	sc.SetGlobalOptions(append(common(id("cycle"), "300px"),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}),
-		charts.WithXAxisOpts(opts.XAxis{Type: "time"}),
+		charts.WithXAxisOpts(timeAxis),
 		charts.WithYAxisOpts(opts.YAxis{Name: "days", Type: "value"}))...)
 	pts := make([]opts.ScatterData, 0, len(se.CycleTimes))
 	for _, c := range se.CycleTimes {
@@ -205,7 +205,7 @@ func scopeCharts(s *Scope, m *Model) []Chart {
 	// KPI trends from kpi_values history.
 	tr := charts.NewLine()
 	tr.SetGlobalOptions(append(common(id("trend"), "300px"),
-		charts.WithXAxisOpts(opts.XAxis{Type: "time"}),
+		charts.WithXAxisOpts(timeAxis),
 		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: "%", Max: 100, Min: 0}))...)
 	colors := []string{colBlue, colGreen, colAmber, colRed, colSlate}
 	ci := 0
@@ -229,7 +229,7 @@ func scopeCharts(s *Scope, m *Model) []Chart {
 	// Burn-up with the Monte Carlo forecast (KPI part 2).
 	if s.Forecast != nil {
 		b := charts.NewLine()
-		b.SetGlobalOptions(append(common(id("burnup"), "300px"), charts.WithXAxisOpts(opts.XAxis{Type: "time"}))...)
+		b.SetGlobalOptions(append(common(id("burnup"), "300px"), charts.WithXAxisOpts(timeAxis))...)
 		b.AddSeries("Scope", pointData(s.Forecast.Scope), charts.WithLineStyleOpts(opts.LineStyle{Color: colSlate}))
 		b.AddSeries("Done", pointData(s.Forecast.Done), charts.WithLineStyleOpts(opts.LineStyle{Color: colBlue}))
 		out = append(out, snippet(id("burnup"), "Burn-up and forecast", fmt.Sprintf("P50 %s · P85 %s", s.Forecast.P50.Format("2 Jan 2006"), s.Forecast.P85.Format("2 Jan 2006")),
@@ -237,7 +237,7 @@ func scopeCharts(s *Scope, m *Model) []Chart {
 	}
 	if len(s.EVM) > 0 {
 		e := charts.NewLine()
-		e.SetGlobalOptions(append(common(id("evm"), "300px"), charts.WithXAxisOpts(opts.XAxis{Type: "time"}))...)
+		e.SetGlobalOptions(append(common(id("evm"), "300px"), charts.WithXAxisOpts(timeAxis))...)
 		var spi, cpi []Point
 		for _, p := range s.EVM {
 			spi = append(spi, Point{At: p.At, Value: p.SPI})
@@ -274,3 +274,6 @@ func pointData(ps []Point) []opts.LineData {
 }
 
 func round1(f float64) float64 { return float64(int64(f*10+0.5)) / 10 }
+
+// timeAxis labels dates as "3 Mar", hiding labels that would overlap.
+var timeAxis = opts.XAxis{Type: "time", AxisLabel: &opts.AxisLabel{HideOverlap: opts.Bool(true), Formatter: "{d} {MMM}"}}

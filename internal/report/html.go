@@ -61,7 +61,8 @@ type page struct {
 	CSS        template.CSS
 	Explain    bool
 	ExplainFor []explainSection
-	ShowAll    bool
+	// Siblings are the other projects of a project's program (nav).
+	Siblings []*Scope
 }
 
 type explainSection struct {
@@ -119,6 +120,9 @@ func RenderPage(w io.Writer, m *Model, s *Scope, explain bool) error {
 	css, _ := templateFS.ReadFile("templates/report.css")
 	p := page{M: m, S: s, AssetsJS: AssetsDir + "/echarts.min.js", CSS: template.CSS(css), Explain: explain}
 	p.Crumbs = crumbs(m, s)
+	if s.Kind == kpi.ScopeProject && len(p.Crumbs) == 3 {
+		p.Siblings = p.Crumbs[1].Children
+	}
 	if explain {
 		for _, k := range s.KPIs {
 			p.ExplainFor = append(p.ExplainFor, explainSection{Row: k, Items: s.Explain[k.ID]})

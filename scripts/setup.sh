@@ -2,8 +2,12 @@
 # Set up what pmo's tests and demo need on a Debian machine. Idempotent.
 #
 #   - Debian packages: clickhouse-server clickhouse-client (the legacy 18.16
-#     server the tests run against), npm (to fetch chDB) — installed with
-#     apt-get when missing (sudo when not root).
+#     server the tests run against), prometheus (the real Prometheus and
+#     promtool the exporter and alert-rule tests use), chromium (the headless
+#     browser the report tests render in), npm (to fetch chDB and ECharts) —
+#     installed with apt-get when missing (sudo when not root).
+#   - ECharts, the chart script shipped inside every HTML report:
+#     scripts/fetch-echarts.sh into .deps/echarts/.
 #   - chDB, the embedded ClickHouse engine: `npm pack @chdb/lib-linux-x64-gnu`
 #     into .deps/chdb/, libchdb.so extracted there (skipped when the same
 #     version is present). pmo finds it there; elsewhere set CHDB_LIB_PATH.
@@ -30,6 +34,8 @@ have_cmd() {
 need=()
 have_cmd clickhouse-server || need+=(clickhouse-server)
 have_cmd clickhouse-client || need+=(clickhouse-client)
+have_cmd prometheus || need+=(prometheus)
+have_cmd chromium || need+=(chromium)
 have_cmd npm || need+=(npm)
 if ((${#need[@]})); then
 	if [[ ${PMO_SETUP_SKIP_APT:-} == 1 ]]; then
@@ -40,8 +46,11 @@ if ((${#need[@]})); then
 		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}"
 	fi
 else
-	say "Debian packages present: clickhouse-server clickhouse-client npm"
+	say "Debian packages present: clickhouse-server clickhouse-client prometheus chromium npm"
 fi
+
+# --- ECharts (for the HTML reports) ----------------------------------------
+"$root/scripts/fetch-echarts.sh"
 
 # --- chDB ------------------------------------------------------------------
 mkdir -p "$deps"

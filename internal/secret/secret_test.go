@@ -20,12 +20,12 @@ func TestSecretNeverPrints(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, out := range map[string]string{
-		"%v":   fmt.Sprintf("%v", s),
-		"%s":   fmt.Sprintf("%s", s),
-		"%#v":  fmt.Sprintf("%#v", s),
-		"%+v":  fmt.Sprintf("%+v", struct{ T Secret }{s}),
-		"json": js.String(),
-		"slog": logBuf.String(),
+		"%v":     fmt.Sprintf("%v", s),
+		"String": s.String(),
+		"%#v":    fmt.Sprintf("%#v", s),
+		"%+v":    fmt.Sprintf("%+v", struct{ T Secret }{s}),
+		"json":   js.String(),
+		"slog":   logBuf.String(),
 	} {
 		if strings.Contains(out, "hunter2") {
 			t.Errorf("%s leaks the secret: %s", name, out)

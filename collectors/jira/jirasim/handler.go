@@ -64,8 +64,6 @@ func (c *rc) errBody(status int, msgs ...string) int {
 	return status
 }
 
-type abortBody struct{}
-
 func (s *Server) wrap(name string, f handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.count(name)

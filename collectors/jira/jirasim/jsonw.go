@@ -39,13 +39,7 @@ func (w *jw) key(k string) {
 }
 
 func (w *jw) str(s string) { w.pre(); w.b = appendJSONString(w.b, s) }
-func (w *jw) strb(b []byte) {
-	w.pre()
-	w.b = append(w.b, '"')
-	w.b = append(w.b, b...)
-	w.b = append(w.b, '"')
-}
-func (w *jw) int(v int64) { w.pre(); w.b = strconv.AppendInt(w.b, v, 10) }
+func (w *jw) int(v int64)  { w.pre(); w.b = strconv.AppendInt(w.b, v, 10) }
 func (w *jw) istr(v int64) {
 	w.pre()
 	w.b = append(w.b, '"')

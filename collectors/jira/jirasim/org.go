@@ -177,19 +177,18 @@ type user struct {
 }
 
 type org struct {
-	cfg       Config
-	cloud     bool
-	n         int
-	nowMs     int64
-	startMs   int64
-	stepMs    int64 // creation spacing between consecutive issues
-	projects  []project
-	byKey     map[string]int
-	boards    []board
-	sprints   []sprintDef
-	versions  []versionDef
-	users     []user
-	nSprints0 int // sprints per scrum board
+	cfg      Config
+	cloud    bool
+	n        int
+	nowMs    int64
+	startMs  int64
+	stepMs   int64 // creation spacing between consecutive issues
+	projects []project
+	byKey    map[string]int
+	boards   []board
+	sprints  []sprintDef
+	versions []versionDef
+	users    []user
 }
 
 func newOrg(cfg Config) *org {
@@ -445,8 +444,7 @@ func (r *rng) intn(n int) int64 {
 	return int64(r.next() % uint64(n))
 }
 
-func (r *rng) pct() int       { return int(r.next() % 100) }
-func (r *rng) float() float64 { return float64(r.next()>>11) / (1 << 53) }
+func (r *rng) pct() int { return int(r.next() % 100) }
 
 func hash2(a int64, b uint64) uint64 {
 	r := rng{s: uint64(a)*0x9E3779B97F4A7C15 ^ b*0xD1B54A32D192ED03}

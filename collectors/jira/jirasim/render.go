@@ -14,7 +14,6 @@ type rc struct {
 	api  string // "2" or "3"
 	w    jw
 	tmp  issue // scratch for linked issues, parents and sub-tasks
-	fs   fieldSel
 }
 
 // Fields the simulator knows, for the "fields" request parameter.

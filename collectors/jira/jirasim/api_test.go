@@ -336,7 +336,10 @@ func TestFaults(t *testing.T) {
 		Kinds: []FaultKind{Fault429, Fault503, Fault500, Fault502, FaultTruncate, FaultSlow, FaultTimeout},
 		Slow:  time.Millisecond, Timeout: 5 * time.Second}})
 	c := newClient(t, s)
-	c.hc.Timeout = 100 * time.Millisecond
+	// Long enough that an ordinary answer never times out on a loaded
+	// machine under -race (which would make the sequence look random), short
+	// enough that the ~12 injected timeouts per run stay cheap.
+	c.hc.Timeout = 750 * time.Millisecond
 	run := func() []string {
 		var seq []string
 		for range 400 {

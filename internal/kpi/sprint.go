@@ -535,39 +535,47 @@ func replaySprint(sp sprintRow, issues []*sprintIssue, set settings, asOf time.T
 				r.note("committed", is.key, st.est(t0))
 			}
 		}
-		// Events in (t_start, t_close].
+		// Events in (t_start, t_close], in changelog order: membership and
+		// estimate are carried along, so same-instant changes keep their order.
+		member, est := st.member(sp.id, t0), st.est(t0)
 		for _, e := range is.events {
 			if e.at <= t0 || e.at > t1 || outside {
 				continue
 			}
 			switch e.kind {
 			case "s":
-				was, now := st.member(sp.id, e.at-1), slices.Contains(splitIDs(e.to), sp.id)
+				now := slices.Contains(splitIDs(e.to), sp.id)
 				switch {
-				case !was && now:
+				case !member && now:
 					if st.done(e.at) {
 						outside = true
 						r.OutsideKeys = append(r.OutsideKeys, is.key)
 						continue
 					}
-					r.Added += st.est(e.at)
-					r.note("added", is.key, st.est(e.at))
+					r.Added += est
+					r.note("added", is.key, est)
 					added[is.key] = true
-				case was && !now:
-					r.Removed += st.est(e.at)
-					r.note("removed", is.key, st.est(e.at))
+				case member && !now:
+					r.Removed += est
+					r.note("removed", is.key, est)
 					removed[is.key] = true
 				}
+				member = now
 			case "p":
-				if st.member(sp.id, e.at) && st.member(sp.id, e.at-1) {
-					r.EstimateChange += st.est(e.at) - st.est(e.at-1)
+				next := 0.0
+				if p := parsePoints(e.to); p != nil {
+					next = *p
 				}
+				if member {
+					r.EstimateChange += next - est
+				}
+				est = next
 			}
 		}
-		if outside || !st.member(sp.id, t1) {
+		if outside || !member {
 			continue
 		}
-		e := st.est(t1)
+		e := est
 		if st.done(t1) {
 			r.Completed += e
 			r.note("completed", is.key, e)

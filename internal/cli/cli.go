@@ -172,6 +172,8 @@ in ./.pmo/warehouse.
   pmo migrate                      # create or upgrade the warehouse schema
   pmo collect                      # collect every configured source
   pmo status                       # what the warehouse holds
+  pmo kpi                          # compute, store and print the KPIs
+  pmo report                       # write the HTML reports
   pmo demo                         # try it on a simulated Jira
   pmo -c /etc/pmo/pmo.yaml status  # another config file`,
 		SilenceErrors: true,
@@ -196,6 +198,7 @@ in ./.pmo/warehouse.
 		a.migrateCommand(),
 		a.statusCommand(),
 		a.collectCommand(),
+		a.kpiCommand(),
 		a.demoCommand(),
 		a.serveCommand(),
 		a.reportCommand(), a.emailCommand(),

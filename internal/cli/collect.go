@@ -23,6 +23,7 @@ func (a *App) collectCommand() *cobra.Command {
 	var (
 		only []string
 		full bool
+		push string
 	)
 	cmd := &cobra.Command{
 		Use:   "collect",
@@ -42,6 +43,9 @@ code is 1 if any failed.`,
 			ctx := cmd.Context()
 			cfg, err := a.loadConfig(false)
 			if err != nil {
+				return err
+			}
+			if err := checkPushFlag(push); err != nil {
 				return err
 			}
 			sources, err := selectSources(cfg, only)
@@ -70,9 +74,10 @@ code is 1 if any failed.`,
 			if v, verr := w.SchemaVersion(ctx); verr == nil && v == 0 {
 				return fmt.Errorf("the warehouse %s (database %s) has no schema yet; run pmo migrate first", cfg.Warehouse.DSN.String(), w.Database())
 			}
-			return a.runCollectors(cmd, w, cols, full)
+			return a.runCollectors(cmd, w, cols, full, push)
 		},
 	}
+	addPushgatewayFlag(cmd, &push)
 	cmd.Flags().StringArrayVarP(&only, "source", "s", nil, "collect only this source (repeatable)")
 	cmd.Flags().BoolVar(&full, "full", false, "ignore the stored cursors and re-read everything")
 	return cmd
@@ -241,7 +246,9 @@ func printSummary(w io.Writer, stats []collectors.Stats, failed []string) {
 // runCollectors runs the collectors one after the other into the
 // warehouse's sink and prints the summary. A failing source does not stop
 // the others.
-func (a *App) runCollectors(cmd *cobra.Command, w *warehouse.Warehouse, cols []collectors.Collector, full bool) (err error) {
+// With a Pushgateway URL (pushFlag, else serve.pushgateway) the run's
+// metrics are pushed at the end; a failed push is logged, not fatal.
+func (a *App) runCollectors(cmd *cobra.Command, w *warehouse.Warehouse, cols []collectors.Collector, full bool, pushFlag string) (err error) {
 	ctx := cmd.Context()
 	sink := w.Sink()
 	var all []collectors.Stats
@@ -274,5 +281,8 @@ func (a *App) runCollectors(cmd *cobra.Command, w *warehouse.Warehouse, cols []c
 		err = errors.Join(err, fmt.Errorf("writing the last records to the warehouse: %w", ferr))
 	}
 	printSummary(a.Stdout, all, failed)
+	if perr := a.pushCollectRun(ctx, a.cfg, pushFlag, all, failed, err); perr != nil {
+		a.logger.Warn("pushing run metrics failed", "err", a.cfg.Scrub(perr.Error()))
+	}
 	return err
 }

@@ -91,7 +91,7 @@ touched.`,
 			if err := a.migrate(ctx, w, cfg); err != nil {
 				return err
 			}
-			if err := a.runCollectors(cmd, w, []collectors.Collector{col}, false); err != nil {
+			if err := a.runCollectors(cmd, w, []collectors.Collector{col}, false, ""); err != nil {
 				return err
 			}
 			truth := sim.Truth()

@@ -126,6 +126,17 @@ func addPushgatewayFlag(cmd *cobra.Command, dst *string) {
 	cmd.Flags().StringVar(dst, "pushgateway", "", "push the run's metrics to this Prometheus Pushgateway URL (overrides serve.pushgateway)")
 }
 
+// checkPushFlag rejects a bad --pushgateway before any work is done.
+func checkPushFlag(flagURL string) error {
+	if flagURL == "" {
+		return nil
+	}
+	if _, err := pipeline.NewBatch(flagURL, "check"); err != nil {
+		return withCode(ExitUsage, err)
+	}
+	return nil
+}
+
 // pushURL returns the flag's URL, else the configuration's.
 func pushURL(cfg *config.Config, flagURL string) string {
 	if flagURL != "" {

@@ -1,0 +1,418 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/pmo-oss/pmo/internal/config"
+	"github.com/pmo-oss/pmo/internal/kpi"
+	"github.com/pmo-oss/pmo/internal/warehouse"
+)
+
+// kpiFlags are the flags of pmo kpi and pmo kpi explain.
+type kpiFlags struct {
+	asOf, scope, format string
+	from, to, step      string
+	push                string
+}
+
+// kpiLocation is the organisation's reporting time zone (kpi.tz).
+func kpiLocation(cfg *config.Config) (*time.Location, error) {
+	tz := cfg.KPI.TZ
+	if tz == "" {
+		tz = "UTC"
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return nil, withCode(ExitUsage, fmt.Errorf("kpi.tz in %s: unknown time zone %q; expected an IANA name such as Europe/Berlin", cfgName(cfg), tz))
+	}
+	return loc, nil
+}
+
+// parseKPIDate turns a YYYY-MM-DD flag into the as_of of that date: the
+// midnight that starts it in kpi.tz (the values cover the days before it).
+func parseKPIDate(cfg *config.Config, flag, s string) (time.Time, error) {
+	d, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return time.Time{}, withCode(ExitUsage, fmt.Errorf("--%s %q is not a date; expected YYYY-MM-DD, e.g. 2025-02-01", flag, s))
+	}
+	t, err := cfg.KPI.LocalMidnight(d)
+	if err != nil {
+		return time.Time{}, withCode(ExitUsage, err)
+	}
+	return t, nil
+}
+
+// defaultAsOf is the as_of of a run now: the local midnight (kpi.tz) that
+// ends the last complete day, as pmo serve computes it.
+func defaultAsOf(cfg *config.Config, now time.Time) (time.Time, error) {
+	loc, err := kpiLocation(cfg)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return cfg.KPI.LocalMidnight(now.In(loc))
+}
+
+// parseStep parses a backfill step: Nd (days) or Nw (weeks).
+func parseStep(s string) (int, error) {
+	bad := withCode(ExitUsage, fmt.Errorf("--step %q: expected a number of days or weeks such as 1d, 7d or 2w", s))
+	if len(s) < 2 {
+		return 0, bad
+	}
+	n, err := strconv.Atoi(s[:len(s)-1])
+	if err != nil || n <= 0 {
+		return 0, bad
+	}
+	switch s[len(s)-1] {
+	case 'd':
+		return n, nil
+	case 'w':
+		return 7 * n, nil
+	}
+	return 0, bad
+}
+
+func checkFormat(format string) error {
+	if !slices.Contains(kpi.Formats, format) {
+		return withCode(ExitUsage, fmt.Errorf("--format %q: expected one of %s", format, strings.Join(kpi.Formats, ", ")))
+	}
+	return nil
+}
+
+func parseScope(s string) (kpi.ScopeFilter, error) {
+	f, err := kpi.ParseScopeFilter(s)
+	if err != nil {
+		return f, withCode(ExitUsage, fmt.Errorf("--scope: %w", err))
+	}
+	return f, nil
+}
+
+// openMigrated opens the warehouse and checks it has a schema.
+func (a *App) openMigrated(ctx context.Context, cfg *config.Config) (*warehouse.Warehouse, error) {
+	w, err := a.openWarehouse(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if v, verr := w.SchemaVersion(ctx); verr == nil && v < warehouse.LatestSchemaVersion() {
+		_ = w.Close()
+		return nil, fmt.Errorf("the warehouse %s (database %s) is at schema version %d of %d; run pmo migrate first",
+			cfg.Warehouse.DSN.String(), w.Database(), v, warehouse.LatestSchemaVersion())
+	}
+	return w, nil
+}
+
+func (a *App) kpiCommand() *cobra.Command {
+	var f kpiFlags
+	cmd := &cobra.Command{
+		Use:   "kpi",
+		Short: "Compute the KPI snapshot, store it in the warehouse and print it",
+		Long: `Kpi computes every KPI of the catalog (pmo kpi list) for every scope — each
+project, program (project category), source and the whole portfolio — with
+the knobs of the kpi: section, stores the values in the warehouse's
+kpi_values history and prints them.
+
+The as-of date is the midnight (in kpi.tz) that ends the last complete day:
+--as-of 2025-02-01 computes the values of the days up to 31 January.
+Computing the same as-of again replaces its stored values, never duplicates
+them.
+
+--from and --to backfill the history of trend charts: a snapshot every
+--step (default 7d) from --from up to --to (default: today's as-of),
+restated from the current change history. A progress bar shows on a
+terminal.
+
+pmo kpi explain lists the issues behind a value. With --pushgateway (or
+serve.pushgateway) the run's metrics are pushed to a Prometheus Pushgateway.`,
+		Example: `  pmo kpi                                   # today's snapshot, every scope
+  pmo kpi --scope project:ALPHA --format json
+  pmo kpi --scope program:Payments --as-of 2025-02-01
+  pmo kpi --format csv > kpis.csv
+  pmo kpi --from 2024-11-01 --to 2025-02-01 --step 7d   # weekly history
+  pmo kpi explain cycle_time --scope project:ALPHA
+  pmo kpi list`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			ctx := cmd.Context()
+			cfg, err := a.loadConfig(false)
+			if err != nil {
+				return err
+			}
+			if err := checkFormat(f.format); err != nil {
+				return err
+			}
+			if err := checkPushFlag(f.push); err != nil {
+				return err
+			}
+			sf, err := parseScope(f.scope)
+			if err != nil {
+				return err
+			}
+			backfill := f.from != "" || f.to != ""
+			if backfill && f.asOf != "" {
+				return withCode(ExitUsage, errors.New("--as-of cannot be combined with --from/--to; give either one date or a range"))
+			}
+			if f.to != "" && f.from == "" {
+				return withCode(ExitUsage, errors.New("--to needs --from: the range to backfill starts at --from"))
+			}
+			if f.step != "" && !backfill {
+				return withCode(ExitUsage, errors.New("--step applies to a backfill: give --from (and --to)"))
+			}
+			if errs := cfg.KPI.Validate(); len(errs) > 0 {
+				return withCode(ExitUsage, errors.Join(errs...))
+			}
+			var asOf, from, to time.Time
+			step := 7
+			if backfill {
+				if from, err = parseKPIDate(cfg, "from", f.from); err != nil {
+					return err
+				}
+				if f.to != "" {
+					to, err = parseKPIDate(cfg, "to", f.to)
+				} else {
+					to, err = defaultAsOf(cfg, time.Now())
+				}
+				if err != nil {
+					return err
+				}
+				if to.Before(from) {
+					return withCode(ExitUsage, fmt.Errorf("--from %s is after --to %s", from.Format(time.DateOnly), to.Format(time.DateOnly)))
+				}
+				if f.step != "" {
+					if step, err = parseStep(f.step); err != nil {
+						return err
+					}
+				}
+			} else if f.asOf != "" {
+				if asOf, err = parseKPIDate(cfg, "as-of", f.asOf); err != nil {
+					return err
+				}
+			} else if asOf, err = defaultAsOf(cfg, time.Now()); err != nil {
+				return err
+			}
+
+			start := time.Now()
+			defer func() {
+				if perr := a.pushKPIRun(ctx, cfg, f.push, time.Since(start), err); perr != nil {
+					a.logger.Warn("pushing run metrics failed", "err", cfg.Scrub(perr.Error()))
+				}
+			}()
+			w, err := a.openMigrated(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer closeWarehouse(w, &err)
+			if backfill {
+				return a.backfillKPIs(ctx, w, cfg, sf, from, to, step)
+			}
+			snap, err := kpi.Compute(ctx, w, cfg.KPI, asOf, sf)
+			if err != nil {
+				return fmt.Errorf("computing the KPIs as of %s: %w", asOf.Format(time.RFC3339), err)
+			}
+			a.nullNonFinite(&snap)
+			if len(snap.Values) == 0 {
+				if sf.Name != "" {
+					return withCode(ExitUsage, fmt.Errorf("--scope %s: no such scope with issues before %s in the warehouse; list the scopes with pmo kpi", f.scope, asOf.Format(time.DateOnly)))
+				}
+				a.logger.Warn("no KPI values: the warehouse holds no issues yet; run pmo collect first")
+			}
+			if err := kpi.Store(ctx, w, snap); err != nil {
+				return err
+			}
+			for _, c := range snap.Checks {
+				a.logger.Warn("KPI consistency check failed", "check", c)
+			}
+			if err := kpi.Write(a.Stdout, snap, f.format); err != nil {
+				return err
+			}
+			a.logger.Info("KPI snapshot stored", "as_of", asOf.Format(time.RFC3339), "values", len(snap.Values),
+				"duration", time.Since(start).Round(time.Millisecond).String())
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.asOf, "as-of", "", "compute as of the start of this date in kpi.tz (YYYY-MM-DD; default today: the values of the days up to yesterday)")
+	fl.StringVar(&f.scope, "scope", "", "limit to scopes: portfolio, source:NAME, program:NAME, project:KEY (or a kind alone, e.g. program)")
+	fl.StringVar(&f.format, "format", "table", "output format: "+strings.Join(kpi.Formats, ", "))
+	fl.StringVar(&f.from, "from", "", "backfill history from this date (YYYY-MM-DD)")
+	fl.StringVar(&f.to, "to", "", "backfill history up to this date (YYYY-MM-DD; default today)")
+	fl.StringVar(&f.step, "step", "", "backfill step: Nd or Nw (default 7d)")
+	addPushgatewayFlag(cmd, &f.push)
+	cmd.AddCommand(a.kpiExplainCommand(), a.kpiListCommand())
+	return cmd
+}
+
+// backfillKPIs computes and stores a snapshot every step days (local
+// calendar days in kpi.tz) from from to to, with progress.
+func (a *App) backfillKPIs(ctx context.Context, w *warehouse.Warehouse, cfg *config.Config, sf kpi.ScopeFilter, from, to time.Time, stepDays int) error {
+	loc, err := kpiLocation(cfg)
+	if err != nil {
+		return err
+	}
+	var dates []time.Time
+	for t := from; !t.After(to); t = t.In(loc).AddDate(0, 0, stepDays).UTC() {
+		dates = append(dates, t)
+	}
+	start := time.Now()
+	var bar *progressbar.ProgressBar
+	if a.IsTerminal(a.Stderr) {
+		bar = progressbar.NewOptions(len(dates),
+			progressbar.OptionSetWriter(a.Stderr),
+			progressbar.OptionSetDescription("backfilling KPI history"),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionClearOnFinish(),
+		)
+	}
+	for i, t := range dates {
+		// One point per call: Backfill computes and stores it the same way
+		// as a range, and the loop can show progress.
+		if _, err := kpi.Backfill(ctx, w, cfg.KPI, t, t, 24*time.Hour, sf); err != nil {
+			if bar != nil {
+				_ = bar.Exit()
+			}
+			return fmt.Errorf("backfilling KPI history (%d of %d snapshots stored): %w", i, len(dates), err)
+		}
+		if bar != nil {
+			_ = bar.Add(1)
+		} else {
+			a.logger.Info("KPI snapshot stored", "as_of", t.Format(time.RFC3339), "done", i+1, "total", len(dates))
+		}
+	}
+	if bar != nil {
+		_ = bar.Finish()
+	}
+	fmt.Fprintf(a.Stdout, "stored %d KPI snapshots from %s to %s (every %d days) in %s\n", len(dates),
+		from.In(loc).Format(time.DateOnly), dates[len(dates)-1].In(loc).Format(time.DateOnly), stepDays, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func (a *App) kpiExplainCommand() *cobra.Command {
+	var f kpiFlags
+	cmd := &cobra.Command{
+		Use:   "explain KPI --scope SCOPE",
+		Short: "List the issues that made a KPI value",
+		Long: `Explain lists the issues behind one KPI value, so you can answer "why is this
+9?": which items were counted, which were excluded and why (discarded,
+skipped In Progress, ...), their start and done instants and day-counts, and
+for sprint KPIs each sprint's committed, added and removed items with their
+points. Flow KPIs are explained for the first configured window
+(kpi.flow_windows_weeks).
+
+KPI is an id of pmo kpi list; --scope names one scope.`,
+		Example: `  pmo kpi explain throughput --scope project:ALPHA
+  pmo kpi explain cycle_time --scope program:Payments --as-of 2025-02-01
+  pmo kpi explain say_do_ratio --scope project:ALPHA --format csv`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return withCode(ExitUsage, fmt.Errorf("pmo kpi explain takes one KPI id, got %d arguments; e.g. pmo kpi explain cycle_time --scope project:ALPHA (ids: pmo kpi list)", len(args)))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			ctx := cmd.Context()
+			id := args[0]
+			if _, ok := kpi.Lookup(id); !ok {
+				return withCode(ExitUsage, fmt.Errorf("unknown KPI %q; expected one of: %s", id, strings.Join(kpiIDs(), ", ")))
+			}
+			cfg, err := a.loadConfig(false)
+			if err != nil {
+				return err
+			}
+			if err := checkFormat(f.format); err != nil {
+				return err
+			}
+			if f.scope == "" {
+				return withCode(ExitUsage, errors.New("--scope is required: name one scope, e.g. project:ALPHA, program:Core, source:jira or portfolio"))
+			}
+			sf, err := parseScope(f.scope)
+			if err != nil {
+				return err
+			}
+			if sf.Kind != kpi.ScopePortfolio && sf.Name == "" {
+				return withCode(ExitUsage, fmt.Errorf("--scope %q: name one scope, e.g. %s:NAME", f.scope, sf.Kind))
+			}
+			var asOf time.Time
+			if f.asOf != "" {
+				asOf, err = parseKPIDate(cfg, "as-of", f.asOf)
+			} else {
+				asOf, err = defaultAsOf(cfg, time.Now())
+			}
+			if err != nil {
+				return err
+			}
+			if errs := cfg.KPI.Validate(); len(errs) > 0 {
+				return withCode(ExitUsage, errors.Join(errs...))
+			}
+			w, err := a.openMigrated(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer closeWarehouse(w, &err)
+			e, err := kpi.Explain(ctx, w, cfg.KPI, id, f.scope, asOf)
+			if err != nil {
+				if strings.Contains(err.Error(), "explain: no scope") {
+					return withCode(ExitUsage, fmt.Errorf("--scope %s: no such scope with issues before %s in the warehouse", f.scope, asOf.Format(time.DateOnly)))
+				}
+				return fmt.Errorf("explaining %s for %s: %w", id, f.scope, err)
+			}
+			return kpi.WriteExplanation(a.Stdout, e, f.format)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.asOf, "as-of", "", "explain the value as of the start of this date in kpi.tz (YYYY-MM-DD; default today)")
+	fl.StringVar(&f.scope, "scope", "", "the scope: portfolio, source:NAME, program:NAME or project:KEY (required)")
+	fl.StringVar(&f.format, "format", "table", "output format: "+strings.Join(kpi.Formats, ", "))
+	return cmd
+}
+
+func (a *App) kpiListCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List the KPI catalog: ids, units and the question each answers",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return writeCatalog(a.Stdout)
+		},
+	}
+}
+
+// nullNonFinite turns NaN and ±Inf values into NULL (not computable),
+// which is what they mean; JSON cannot carry them. Each is logged: it is a
+// KPI engine bug (an aggregate over an empty population on some engine).
+func (a *App) nullNonFinite(s *kpi.Snapshot) {
+	for i, v := range s.Values {
+		if v.Value != nil && (math.IsNaN(*v.Value) || math.IsInf(*v.Value, 0)) {
+			a.logger.Warn("a KPI value is not a finite number; storing NULL", "kpi", v.KPI, "scope", v.ScopeKind+":"+v.Scope,
+				"window", v.Window, "labels", v.Labels.String(), "value", *v.Value, "n", v.N)
+			s.Values[i].Value = nil
+		}
+	}
+}
+
+func writeCatalog(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tGROUP\tUNIT\tQUESTION")
+	for _, d := range kpi.Catalog {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", d.ID, d.Group, d.Unit, d.Question)
+	}
+	return tw.Flush()
+}
+
+func kpiIDs() []string {
+	ids := make([]string, len(kpi.Catalog))
+	for i, d := range kpi.Catalog {
+		ids[i] = d.ID
+	}
+	return ids
+}

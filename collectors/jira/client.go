@@ -19,6 +19,8 @@ import (
 	gojira "github.com/andygrunwald/go-jira"
 	"github.com/cenkalti/backoff/v5"
 	"golang.org/x/time/rate"
+
+	"github.com/pmo-oss/pmo/collectors"
 )
 
 // Error kinds callers can test with errors.Is.
@@ -210,6 +212,16 @@ func (c *client) call(ctx context.Context, method, path string, body, v any) err
 		backoff.WithMaxTries(uint(c.retry.MaxAttempts)),
 		backoff.WithMaxElapsedTime(c.retry.MaxElapsed),
 		backoff.WithNotify(func(err error, wait time.Duration) {
+			status := 0
+			var he *HTTPError
+			if errors.As(err, &he) {
+				status = he.Status
+			}
+			obs := collectors.ObserverFrom(ctx)
+			obs.Retry(status, wait)
+			if he != nil && (he.Status == http.StatusTooManyRequests || he.retryAfter != nil) {
+				obs.RateLimitWait(wait)
+			}
 			c.log.Debug("retrying Jira request", "source", c.source, "method", method, "path", path, "wait", wait, "error", err.Error())
 		}))
 	if err != nil && attempt > 1 && (errors.Is(err, ErrTransient) || errors.Is(err, ErrRateLimited)) {
@@ -220,8 +232,13 @@ func (c *client) call(ctx context.Context, method, path string, body, v any) err
 
 // once makes one attempt.
 func (c *client) once(ctx context.Context, method, path string, body, v any) error {
+	obs := collectors.ObserverFrom(ctx)
+	waitStart := time.Now()
 	if err := c.limiter.Wait(ctx); err != nil {
 		return err
+	}
+	if d := time.Since(waitStart); d > time.Millisecond {
+		obs.RateLimitWait(d) // the configured request rate held this request back
 	}
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
@@ -237,6 +254,8 @@ func (c *client) once(ctx context.Context, method, path string, body, v any) err
 	} else {
 		c.endpoints.other.Add(1)
 	}
+	start, status := time.Now(), 0 // 0: no (complete) answer
+	defer func() { obs.Request(status, time.Since(start)) }()
 	resp, err := c.jc.Do(req, nil)
 	if err != nil && (resp == nil || resp.Response == nil) {
 		if ctx.Err() != nil {
@@ -252,6 +271,9 @@ func (c *client) once(ctx context.Context, method, path string, body, v any) err
 	}
 	defer resp.Body.Close()
 	data, rerr := io.ReadAll(resp.Body)
+	if rerr == nil {
+		status = resp.StatusCode
+	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return c.httpError(method, where, resp.Response, data)
 	}

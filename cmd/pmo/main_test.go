@@ -88,7 +88,7 @@ func TestSignals(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, bin, "demo", "--issues", "200000", "-c", cfg, "--log-format", "text")
+			cmd := exec.CommandContext(ctx, bin, "demo", "--issues", "200000", "--no-serve", "-c", cfg, "--log-format", "text")
 			stderr := &syncBuffer{}
 			cmd.Stderr = stderr
 			if err := cmd.Start(); err != nil {

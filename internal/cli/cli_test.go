@@ -115,7 +115,7 @@ func TestVersion(t *testing.T) {
 // TestHelp checks that every command documents itself with examples and
 // that the root help documents the exit codes.
 func TestHelp(t *testing.T) {
-	for _, cmd := range [][]string{{}, {"version"}, {"config"}, {"config", "check"}, {"migrate"}, {"status"}, {"collect"}, {"demo"}} {
+	for _, cmd := range [][]string{{}, {"version"}, {"config"}, {"config", "check"}, {"migrate"}, {"status"}, {"collect"}, {"demo"}, {"kpi"}, {"kpi", "explain"}, {"serve"}, {"report"}, {"email"}} {
 		r := run(t, nil, append(cmd, "--help")...)
 		if r.code != 0 {
 			t.Errorf("%v --help: exit %d", cmd, r.code)

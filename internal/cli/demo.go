@@ -3,15 +3,25 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/pmo-oss/pmo/collectors"
 	"github.com/pmo-oss/pmo/collectors/jira/jirasim"
 	"github.com/pmo-oss/pmo/internal/config"
+	"github.com/pmo-oss/pmo/internal/kpi"
+	"github.com/pmo-oss/pmo/internal/pipeline"
+	"github.com/pmo-oss/pmo/internal/report"
+	"github.com/pmo-oss/pmo/internal/warehouse"
 )
 
 // demoSourceName is the name the demo's simulated Jira is stored under:
@@ -25,27 +35,50 @@ func demoSourceName(m jirasim.Mode, issues int, seed int64) string {
 	return name
 }
 
+// demoNow is the simulated organisation's "now" (jirasim's default): the
+// demo's KPIs, history and served refreshes are computed on its clock, so
+// the numbers describe a living organisation whatever today's date is.
+var demoNow = time.Date(2025, 6, 30, 12, 0, 0, 0, time.UTC)
+
+// DemoListen is where pmo demo serves /metrics and /reports/ by default.
+const DemoListen = "127.0.0.1:9477"
+
 func (a *App) demoCommand() *cobra.Command {
 	var (
-		issues int
-		mode   string
-		seed   int64
+		issues       int
+		mode         string
+		seed         int64
+		serve        bool
+		noServe      bool
+		out          string
+		listen       string
+		historyWeeks int
 	)
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "Run the pipeline on a simulated Jira: migrate, collect, show the warehouse",
-		Long: `Demo starts pmo's built-in Jira simulator (a seeded organisation with several
-projects and programs, sprints, worklogs, versions and full change histories)
-on a loopback port, migrates the configured warehouse (by default the embedded
-one in ./.pmo/warehouse), collects the simulator into it as the source
-"demo-jira-<mode>-<issues>" with the real Jira collector, and shows what the warehouse holds.
-Run it again to see an incremental collection change nothing.
+		Short: "Run the whole pipeline on a simulated Jira: collect, KPIs, reports, serve",
+		Long: `Demo runs pmo end to end without a Jira or credentials. It starts pmo's
+built-in Jira simulator (a seeded organisation with several projects and
+programs, sprints, worklogs, versions and full change histories) on a
+loopback port and then:
 
-It needs no Jira and no credentials; the sources of your configuration are not
-touched.`,
-		Example: `  pmo demo
-  pmo demo --issues 20000 --mode datacenter
-  make demo`,
+  1. migrates the configured warehouse (by default the embedded one in
+     ./.pmo/warehouse) and collects the simulator into it with the real Jira
+     collector, as the source "demo-jira-<mode>-<issues>";
+  2. computes and stores a KPI snapshot and a weekly history of
+     --history-weeks weeks (as pmo kpi and pmo kpi --from would);
+  3. writes the HTML reports to --out (default report.out, else ./.pmo/reports);
+  4. with --serve (the default) runs pmo serve on --listen: /metrics for
+     Prometheus, the reports under /reports/, and hourly collections of the
+     simulator, which keeps running in this process. Stop it with Ctrl-C.
+
+The demo's clock is the simulated organisation's (30 June 2025), so its KPIs
+describe a busy organisation. Run it again to see an incremental collection
+change nothing. The sources of your configuration are not touched.`,
+		Example: `  make demo                                  # set-up, build, pmo demo
+  pmo demo
+  pmo demo --issues 20000 --mode datacenter --listen 127.0.0.1:9999
+  pmo demo --no-serve --out /tmp/pmo-reports`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			ctx := cmd.Context()
@@ -56,11 +89,33 @@ touched.`,
 			if issues < 100 || issues > 1_000_000 {
 				return withCode(ExitUsage, fmt.Errorf("--issues %d: expected 100 to 1000000", issues))
 			}
+			if historyWeeks < 0 || historyWeeks > 260 {
+				return withCode(ExitUsage, fmt.Errorf("--history-weeks %d: expected 0 to 260", historyWeeks))
+			}
+			if noServe {
+				serve = false
+			}
 			cfg, err := a.loadConfig(false)
 			if err != nil {
 				return err
 			}
-			sim, err := jirasim.New(jirasim.Config{Mode: m, Issues: issues, Seed: seed})
+			sc := cfg.Serve.WithDefaults()
+			sc.Listen = listen
+			if errs := sc.Validate(); len(errs) > 0 {
+				return withCode(ExitUsage, fmt.Errorf("--listen: %w", errors.Join(errs...)))
+			}
+			if out == "" {
+				out = cfg.Report.WithDefaults().Out
+			}
+			cfg.Report.Out = out
+			if errs := cfg.KPI.Validate(); len(errs) > 0 {
+				return withCode(ExitUsage, errors.Join(errs...))
+			}
+			asOf, err := defaultAsOf(cfg, demoNow)
+			if err != nil {
+				return err
+			}
+			sim, err := jirasim.New(jirasim.Config{Mode: m, Issues: issues, Seed: seed, Now: demoNow})
 			if err != nil {
 				return fmt.Errorf("starting the Jira simulator: %w", err)
 			}
@@ -101,14 +156,100 @@ touched.`,
 			if err := a.printStatus(ctx, w, cfg); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.Stdout, "\nNext: copy pmo.example.yaml to pmo.yaml, point a source at your Jira, then pmo collect.\n")
-			return nil
+
+			// KPIs: today's snapshot on the organisation's clock, then the
+			// weekly history before it.
+			start := time.Now()
+			snap, err := kpi.Compute(ctx, w, cfg.KPI, asOf, kpi.ScopeFilter{})
+			if err != nil {
+				return fmt.Errorf("computing the KPIs as of %s: %w", asOf.Format(time.DateOnly), err)
+			}
+			a.nullNonFinite(&snap)
+			if err := kpi.Store(ctx, w, snap); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.Stdout, "\nKPI snapshot as of %s: %d values for %s in %s\n", asOf.Format(time.DateOnly), len(snap.Values),
+				scopeCounts(snap), time.Since(start).Round(time.Millisecond))
+			if historyWeeks > 0 {
+				from := asOf.AddDate(0, 0, -7*historyWeeks)
+				if err := a.backfillKPIs(ctx, w, cfg, kpi.ScopeFilter{}, from, asOf.AddDate(0, 0, -7), 7); err != nil {
+					return err
+				}
+			}
+
+			// Reports.
+			pub := &reportPublisher{a: a, cfg: cfg, w: w, out: out}
+			reportsOK := true
+			if err := pub.generate(ctx); err != nil {
+				if ctx.Err() != nil {
+					return err
+				}
+				reportsOK = false
+				fmt.Fprintf(a.Stdout, "\nno HTML reports: %v\n", cfg.Scrub(err.Error()))
+			} else {
+				fmt.Fprintf(a.Stdout, "\nreports written to %s\n  open %s\n", out, fileURL(filepath.Join(out, "index.html")))
+			}
+			if !serve {
+				fmt.Fprintf(a.Stdout, "\nNext: pmo kpi explain cycle_time --scope portfolio, pmo serve, or copy pmo.example.yaml to pmo.yaml and point a source at your Jira.\n")
+				return nil
+			}
+			return a.demoServe(ctx, cfg, w, sc, src.Name, col, out, reportsOK)
 		},
 	}
-	cmd.Flags().IntVar(&issues, "issues", 2000, "size of the simulated organisation (100 to 1000000 issues)")
-	cmd.Flags().StringVar(&mode, "mode", "cloud", "simulate Jira cloud or datacenter")
-	cmd.Flags().Int64Var(&seed, "seed", 1, "seed of the simulated organisation")
+	fl := cmd.Flags()
+	fl.IntVar(&issues, "issues", 3000, "size of the simulated organisation (100 to 1000000 issues)")
+	fl.StringVar(&mode, "mode", "cloud", "simulate Jira cloud or datacenter")
+	fl.Int64Var(&seed, "seed", 1, "seed of the simulated organisation")
+	fl.BoolVar(&serve, "serve", true, "keep serving /metrics and /reports/ after the run, until Ctrl-C")
+	fl.BoolVar(&noServe, "no-serve", false, "stop after writing the reports (same as --serve=false)")
+	fl.StringVarP(&out, "out", "o", "", "report folder (default report.out, else "+report.DefaultOut+")")
+	fl.StringVar(&listen, "listen", DemoListen, "address of /metrics and /reports/ with --serve (loopback; port 0 picks a free one)")
+	fl.IntVar(&historyWeeks, "history-weeks", 12, "weeks of weekly KPI history to backfill (0: none)")
 	return cmd
+}
+
+// demoServe runs pmo serve on the demo: the simulator stays up in this
+// process for the scheduled collections, and the clock is the
+// organisation's.
+func (a *App) demoServe(ctx context.Context, cfg *config.Config, w *warehouse.Warehouse, sc pipeline.ServeConfig, source string, col collectors.Collector, out string, reportsOK bool) error {
+	p := &pipeline.Pipeline{Warehouse: w, Sources: []pipeline.Source{{Name: source, Collector: col}}, KPI: &cfg.KPI,
+		Logger: a.logger, Now: func() time.Time { return demoNow }}
+	srv := pipeline.NewServer(p, sc)
+	a.serveReports(cfg, w, p, srv)
+	ln, err := net.Listen("tcp", sc.Listen)
+	if err != nil {
+		return withCode(ExitUsage, fmt.Errorf("--listen %s: %w (another pmo demo or serve running? pick another with --listen 127.0.0.1:0)", sc.Listen, err))
+	}
+	srv.Listener = ln
+	root := "http://" + ln.Addr().String()
+	fmt.Fprintf(a.Stdout, "\npmo serve is running (collecting the simulator %s):\n", sc.DefaultSchedule)
+	fmt.Fprintf(a.Stdout, "  metrics  %s/metrics\n", root)
+	if reportsOK {
+		fmt.Fprintf(a.Stdout, "  reports  %s/reports/  (files in %s)\n", root, out)
+	}
+	fmt.Fprintf(a.Stdout, "  health   %s/healthz  %s/readyz\n", root, root)
+	fmt.Fprintf(a.Stdout, "Stop it with Ctrl-C (or kill -TERM %d).\n", os.Getpid())
+	return srv.Run(ctx)
+}
+
+// scopeCounts says how many projects, programs and sources a snapshot has.
+func scopeCounts(s kpi.Snapshot) string {
+	seen := map[string]map[string]bool{}
+	for _, v := range s.Values {
+		if seen[v.ScopeKind] == nil {
+			seen[v.ScopeKind] = map[string]bool{}
+		}
+		seen[v.ScopeKind][v.Scope] = true
+	}
+	return fmt.Sprintf("%d projects, %d programs, %d sources and the portfolio", len(seen[kpi.ScopeProject]), len(seen[kpi.ScopeProgram]), len(seen[kpi.ScopeSource]))
+}
+
+// fileURL is a file:// URL of path, for a browser.
+func fileURL(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(path)}).String()
 }
 
 // demoSourceConfig builds the demo source through the same strict

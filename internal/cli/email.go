@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"github.com/pmo-oss/pmo/internal/kpi"
 	"github.com/pmo-oss/pmo/internal/mail"
 	"github.com/pmo-oss/pmo/internal/report"
+	"github.com/pmo-oss/pmo/internal/warehouse"
 )
 
 func (a *App) emailCommand() *cobra.Command {
@@ -71,97 +73,7 @@ backoff and, if it still fails, reported with a non-zero exit.`,
 			if f.scope == "" {
 				f.scope = rc.Scope
 			}
-			if len(rc.To) == 0 {
-				return withCode(ExitUsage, errors.New("no recipients: give --to ADDRESS or --report NAME of a report configured under email.reports"))
-			}
-			ec := cfg.Email
-			ec.Reports = []mail.ReportConfig{{Name: cmpOr(rc.Name, "cli"), To: rc.To, Cc: rc.Cc, Scope: rc.Scope, Subject: rc.Subject, Attach: rc.Attach, ReportURL: rc.ReportURL}}
-			if dryRun != "" && !ec.Configured() {
-				ec.Host, ec.From = "localhost", "pmo@localhost"
-			}
-			if errs := ec.Validate(); len(errs) > 0 {
-				return withCode(ExitUsage, errors.Join(errs...))
-			}
-			ec = ec.WithDefaults()
-			rc = ec.Reports[0]
-			sender, err := mail.NewSender(ec, a.logger)
-			if err != nil {
-				return withCode(ExitUsage, err)
-			}
-
-			m, err := a.buildReport(ctx, cfg, &f)
-			if err != nil {
-				return err
-			}
-			s := pickScope(m, f.scope)
-			if s == nil {
-				return withCode(ExitUsage, fmt.Errorf("--scope %q: no such program or project in the KPI snapshot as of %s", f.scope, m.AsOf.Format(time.DateOnly)))
-			}
-			eo := report.EmailOptions{}
-			if base := cfg.Report.BaseURL; base != "" && rc.Attach != mail.AttachLink {
-				// Published reports (pmo serve /reports/): link them too.
-				eo.ReportURL = strings.TrimSuffix(base, "/") + "/" + s.Slug + ".html"
-			}
-			var atts []mail.Attachment
-			switch rc.Attach {
-			case mail.AttachLink:
-				eo.ReportURL = rc.ReportURL
-			case mail.AttachZip:
-				js, err := report.FindECharts()
-				if err != nil {
-					return withCode(ExitFailure, fmt.Errorf("attaching the HTML report: %w (or use --attach link/none)", err))
-				}
-				dir, err := os.MkdirTemp("", "pmo-email-report-")
-				if err != nil {
-					return err
-				}
-				defer os.RemoveAll(dir)
-				if _, err := report.Write(ctx, m, report.WriteOptions{Out: dir, EChartsJS: js}); err != nil {
-					return err
-				}
-				var zb bytes.Buffer
-				if err := report.Zip(dir, &zb); err != nil {
-					return err
-				}
-				eo.Attached = "pmo-report-" + m.AsOf.Format(time.DateOnly) + ".zip"
-				atts = append(atts, mail.Attachment{Name: eo.Attached, ContentType: "application/zip", Data: zb.Bytes()})
-			}
-			body, err := report.EmailBody(m, s, eo)
-			if err != nil {
-				return err
-			}
-			subj, err := mail.Subject(rc.Subject, mail.SubjectData{Title: m.Title, Scope: s.Label, Status: strings.ToUpper(s.Overall.String()), AsOf: m.AsOfLocal().Format("2 Jan 2006")})
-			if err != nil {
-				return withCode(ExitUsage, fmt.Errorf("email subject: %w", err))
-			}
-			msg := mail.Message{To: rc.To, Cc: rc.Cc, Subject: subj, HTML: body.HTML, Text: body.Text, Attachments: atts}
-			for _, img := range body.Images {
-				msg.Inline = append(msg.Inline, mail.Inline{Name: img.Name, Data: img.Data})
-			}
-			if dryRun != "" {
-				mm, err := sender.Build(msg)
-				if err != nil {
-					return err
-				}
-				fh, err := os.Create(dryRun)
-				if err != nil {
-					return fmt.Errorf("--dry-run: %w", err)
-				}
-				if _, err := mm.WriteTo(fh); err != nil {
-					fh.Close()
-					return fmt.Errorf("--dry-run: writing %s: %w", dryRun, err)
-				}
-				if err := fh.Close(); err != nil {
-					return err
-				}
-				fmt.Fprintf(a.Stdout, "wrote the message %q for %s to %s (not sent)\n", subj, strings.Join(rc.To, ", "), dryRun)
-				return nil
-			}
-			if err := sender.Send(ctx, msg); err != nil {
-				return err
-			}
-			fmt.Fprintf(a.Stdout, "sent %q to %s\n", subj, strings.Join(append(append([]string{}, rc.To...), rc.Cc...), ", "))
-			return nil
+			return a.emailReport(ctx, cfg, nil, rc, f, dryRun)
 		},
 	}
 	f.register(cmd)
@@ -174,6 +86,104 @@ backoff and, if it still fails, reported with a non-zero exit.`,
 	fl.StringVar(&reportURL, "report-url", "", "URL of the published report, linked from the email")
 	fl.StringVar(&dryRun, "dry-run", "", "write the MIME message to this file instead of sending it")
 	return cmd
+}
+
+// emailReport builds the report of rc's scope (f.scope) and emails it to
+// rc's recipients, or writes the message to dryRun. pmo email and the
+// email.reports schedules of pmo serve both send through it. w is an open
+// warehouse, or nil to open the configured one.
+func (a *App) emailReport(ctx context.Context, cfg *config.Config, w *warehouse.Warehouse, rc mail.ReportConfig, f reportFlags, dryRun string) error {
+	if len(rc.To) == 0 {
+		return withCode(ExitUsage, errors.New("no recipients: give --to ADDRESS or --report NAME of a report configured under email.reports"))
+	}
+	ec := cfg.Email
+	ec.Reports = []mail.ReportConfig{{Name: cmpOr(rc.Name, "cli"), To: rc.To, Cc: rc.Cc, Scope: rc.Scope, Subject: rc.Subject, Attach: rc.Attach, ReportURL: rc.ReportURL}}
+	if dryRun != "" && !ec.Configured() {
+		ec.Host, ec.From = "localhost", "pmo@localhost"
+	}
+	if errs := ec.Validate(); len(errs) > 0 {
+		return withCode(ExitUsage, errors.Join(errs...))
+	}
+	ec = ec.WithDefaults()
+	rc = ec.Reports[0]
+	sender, err := mail.NewSender(ec, a.logger)
+	if err != nil {
+		return withCode(ExitUsage, err)
+	}
+
+	m, err := a.buildReport(ctx, cfg, w, &f)
+	if err != nil {
+		return err
+	}
+	s := pickScope(m, f.scope)
+	if s == nil {
+		return withCode(ExitUsage, fmt.Errorf("--scope %q: no such program or project in the KPI snapshot as of %s", f.scope, m.AsOf.Format(time.DateOnly)))
+	}
+	eo := report.EmailOptions{}
+	if base := cfg.Report.BaseURL; base != "" && rc.Attach != mail.AttachLink {
+		// Published reports (pmo serve /reports/): link them too.
+		eo.ReportURL = strings.TrimSuffix(base, "/") + "/" + s.Slug + ".html"
+	}
+	var atts []mail.Attachment
+	switch rc.Attach {
+	case mail.AttachLink:
+		eo.ReportURL = rc.ReportURL
+	case mail.AttachZip:
+		js, err := report.FindECharts()
+		if err != nil {
+			return withCode(ExitFailure, fmt.Errorf("attaching the HTML report: %w (or use --attach link/none)", err))
+		}
+		dir, err := os.MkdirTemp("", "pmo-email-report-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		if _, err := report.Write(ctx, m, report.WriteOptions{Out: dir, EChartsJS: js}); err != nil {
+			return err
+		}
+		var zb bytes.Buffer
+		if err := report.Zip(dir, &zb); err != nil {
+			return err
+		}
+		eo.Attached = "pmo-report-" + m.AsOf.Format(time.DateOnly) + ".zip"
+		atts = append(atts, mail.Attachment{Name: eo.Attached, ContentType: "application/zip", Data: zb.Bytes()})
+	}
+	body, err := report.EmailBody(m, s, eo)
+	if err != nil {
+		return err
+	}
+	subj, err := mail.Subject(rc.Subject, mail.SubjectData{Title: m.Title, Scope: s.Label, Status: strings.ToUpper(s.Overall.String()), AsOf: m.AsOfLocal().Format("2 Jan 2006")})
+	if err != nil {
+		return withCode(ExitUsage, fmt.Errorf("email subject: %w", err))
+	}
+	msg := mail.Message{To: rc.To, Cc: rc.Cc, Subject: subj, HTML: body.HTML, Text: body.Text, Attachments: atts}
+	for _, img := range body.Images {
+		msg.Inline = append(msg.Inline, mail.Inline{Name: img.Name, Data: img.Data})
+	}
+	if dryRun != "" {
+		mm, err := sender.Build(msg)
+		if err != nil {
+			return err
+		}
+		fh, err := os.Create(dryRun)
+		if err != nil {
+			return fmt.Errorf("--dry-run: %w", err)
+		}
+		if _, err := mm.WriteTo(fh); err != nil {
+			fh.Close()
+			return fmt.Errorf("--dry-run: writing %s: %w", dryRun, err)
+		}
+		if err := fh.Close(); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.Stdout, "wrote the message %q for %s to %s (not sent)\n", subj, strings.Join(rc.To, ", "), dryRun)
+		return nil
+	}
+	if err := sender.Send(ctx, msg); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.Stdout, "sent %q to %s\n", subj, strings.Join(append(append([]string{}, rc.To...), rc.Cc...), ", "))
+	return nil
 }
 
 // pickScope finds the scope of a --scope filter in the model.

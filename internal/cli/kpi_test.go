@@ -101,7 +101,7 @@ func TestKPICommand(t *testing.T) {
 	for _, engine := range []string{"chdb", "server"} {
 		t.Run(engine, func(t *testing.T) {
 			cfgPath, dsn, db := engineConfig(t, engine)
-			if r := run(t, nil, "-c", cfgPath, "demo", "--issues", "300"); r.code != 0 {
+			if r := run(t, nil, "-c", cfgPath, "demo", "--issues", "300", "--no-serve", "--history-weeks", "0"); r.code != 0 {
 				t.Fatalf("demo: exit %d\n%s", r.code, r.stderr)
 			}
 			pg, gwURL := startPushgateway(t)
@@ -126,8 +126,9 @@ func TestKPICommand(t *testing.T) {
 				}
 			}
 			w := openEngine(t, engine, dsn, db)
-			view := countRows(t, w, "SELECT count() FROM v_kpi_values")
-			final := countRows(t, w, "SELECT count() FROM kpi_values FINAL")
+			const on = " WHERE as_of = toDateTime('2025-07-01 00:00:00', 'UTC')"
+			view := countRows(t, w, "SELECT count() FROM v_kpi_values"+on)
+			final := countRows(t, w, "SELECT count() FROM kpi_values FINAL"+on)
 			if view != uint64(len(recs)-1) || final != view {
 				t.Errorf("stored %d values (view), %d (FINAL); printed %d", view, final, len(recs)-1)
 			}
@@ -135,7 +136,7 @@ func TestKPICommand(t *testing.T) {
 			if r := run(t, nil, "-c", cfgPath, "kpi", "--as-of", "2025-07-01"); r.code != 0 || !strings.Contains(r.stdout, "SCOPE") {
 				t.Fatalf("second kpi: exit %d\n%s", r.code, r.stderr)
 			}
-			if v, f := countRows(t, w, "SELECT count() FROM v_kpi_values"), countRows(t, w, "SELECT count() FROM kpi_values FINAL"); v != view || f != final {
+			if v, f := countRows(t, w, "SELECT count() FROM v_kpi_values"+on), countRows(t, w, "SELECT count() FROM kpi_values FINAL"+on); v != view || f != final {
 				t.Errorf("after computing the same as-of twice: %d values (view), %d (FINAL); want %d, %d", v, f, view, final)
 			}
 			pushes, body := pg.get()
@@ -183,8 +184,9 @@ func TestKPICommand(t *testing.T) {
 			if r.code != 0 || !strings.Contains(r.stdout, "stored 5 KPI snapshots from 2025-06-03 to 2025-07-01") {
 				t.Fatalf("backfill: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 			}
-			if n := countRows(t, w, "SELECT count(DISTINCT as_of) FROM v_kpi_values"); n != 5 {
-				t.Errorf("%d distinct as_of after the backfill, want 5", n)
+			// The demo's own snapshot (as of 2025-06-30) makes 6.
+			if n := countRows(t, w, "SELECT count(DISTINCT as_of) FROM v_kpi_values"); n != 6 {
+				t.Errorf("%d distinct as_of after the backfill, want 6", n)
 			}
 			if after := countRows(t, w, "SELECT count() FROM v_kpi_values"); after <= before {
 				t.Errorf("the backfill stored nothing new: %d values before, %d after", before, after)

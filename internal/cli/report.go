@@ -46,17 +46,19 @@ func (f *reportFlags) options(cfg *config.Config, logger *slog.Logger) (report.O
 	return o, nil
 }
 
-// buildReport opens the warehouse and builds the report model.
-func (a *App) buildReport(ctx context.Context, cfg *config.Config, f *reportFlags) (m *report.Model, err error) {
+// buildReport builds the report model from w, or from the configured
+// warehouse when w is nil.
+func (a *App) buildReport(ctx context.Context, cfg *config.Config, w *warehouse.Warehouse, f *reportFlags) (m *report.Model, err error) {
 	o, err := f.options(cfg, a.logger)
 	if err != nil {
 		return nil, err
 	}
-	var w *warehouse.Warehouse
-	if w, err = a.openWarehouse(ctx, cfg); err != nil {
-		return nil, err
+	if w == nil {
+		if w, err = a.openWarehouse(ctx, cfg); err != nil {
+			return nil, err
+		}
+		defer closeWarehouse(w, &err)
 	}
-	defer closeWarehouse(w, &err)
 	m, err = report.Build(ctx, w, o)
 	if err != nil {
 		return nil, fmt.Errorf("building the report: %w", err)
@@ -95,7 +97,7 @@ snapshot is computed on the fly.`,
 			if err != nil {
 				return withCode(ExitFailure, err)
 			}
-			m, err := a.buildReport(ctx, cfg, &f)
+			m, err := a.buildReport(ctx, cfg, nil, &f)
 			if err != nil {
 				return err
 			}

@@ -4,7 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -12,7 +17,10 @@ import (
 	"github.com/pmo-oss/pmo/collectors"
 	"github.com/pmo-oss/pmo/internal/config"
 	"github.com/pmo-oss/pmo/internal/exporter"
+	"github.com/pmo-oss/pmo/internal/kpi"
 	"github.com/pmo-oss/pmo/internal/pipeline"
+	"github.com/pmo-oss/pmo/internal/report"
+	"github.com/pmo-oss/pmo/internal/warehouse"
 )
 
 func (a *App) serveCommand() *cobra.Command {
@@ -28,6 +36,10 @@ func (a *App) serveCommand() *cobra.Command {
 each collection, and serves the latest KPI snapshot and pmo's own metrics
 on /metrics for Prometheus, with /healthz (the process is up) and /readyz
 (the warehouse is migrated and a KPI snapshot is loaded).
+
+After each KPI refresh (and on report.schedule, if set) the HTML reports are
+rewritten to report.out and served under /reports/. Each email.reports entry
+with a schedule is emailed on it, as pmo email --report NAME would.
 
 Two runs of the same source never overlap: a tick that finds the previous
 run still going is skipped and counted (pmo_scheduler_skipped_runs_total).
@@ -81,6 +93,7 @@ a second pmo serve on the same host from starting.`,
 			p := &pipeline.Pipeline{Warehouse: w, Sources: sources, KPI: &cfg.KPI, Logger: a.logger}
 			srv := pipeline.NewServer(p, sc)
 			srv.RunAtStart = runNow
+			a.serveReports(cfg, w, p, srv)
 			// A signal ends serve normally: a daemon that shut down cleanly
 			// exits 0 for systemd and Kubernetes.
 			return srv.Run(ctx)
@@ -89,6 +102,89 @@ a second pmo serve on the same host from starting.`,
 	cmd.Flags().StringVar(&listen, "listen", "", "address of /metrics, /healthz and /readyz (overrides serve.listen; default "+pipeline.DefaultListen+")")
 	cmd.Flags().BoolVar(&runNow, "run-now", false, "collect every source once at start instead of waiting for its schedule")
 	return cmd
+}
+
+// serveReports joins the reports to pmo serve: the report set is
+// regenerated after each KPI refresh and on report.schedule, served under
+// /reports/, and each email.reports entry with a schedule is sent on it
+// through the same code as pmo email.
+func (a *App) serveReports(cfg *config.Config, w *warehouse.Warehouse, p *pipeline.Pipeline, srv *pipeline.Server) {
+	rc := cfg.Report.WithDefaults()
+	pub := &reportPublisher{a: a, cfg: cfg, w: w, out: rc.Out}
+	p.AfterKPI = func(ctx context.Context, _ kpi.Snapshot) error {
+		// A report that cannot be written is logged; it must not make the
+		// KPI refresh (and so readiness) fail.
+		if err := pub.generate(ctx); err != nil && ctx.Err() == nil {
+			a.logger.Error("writing the reports failed", "out", rc.Out, "err", cfg.Scrub(err.Error()))
+		}
+		return nil
+	}
+	if srv.Handlers == nil {
+		srv.Handlers = map[string]http.Handler{}
+	}
+	srv.Handlers["/reports/"] = http.StripPrefix("/reports/", http.FileServer(http.Dir(rc.Out)))
+	if rc.Schedule != "" {
+		srv.Jobs = append(srv.Jobs, pipeline.Job{Name: "report", Schedule: rc.Schedule, Run: pub.generate})
+	}
+	for _, er := range cfg.Email.Reports {
+		if er.Schedule == "" {
+			continue
+		}
+		srv.Jobs = append(srv.Jobs, pipeline.Job{Name: "email:" + er.Name, Schedule: er.Schedule, Run: func(ctx context.Context) error {
+			if err := a.emailReport(ctx, cfg, w, er, reportFlags{scope: er.Scope}, ""); err != nil {
+				return fmt.Errorf("emailing report %s: %w", er.Name, err)
+			}
+			return nil
+		}})
+	}
+}
+
+// reportPublisher writes the report set for pmo serve. A new set is
+// written beside the served folder and swapped in, so /reports/ never
+// serves a half-written set.
+type reportPublisher struct {
+	a   *App
+	cfg *config.Config
+	w   *warehouse.Warehouse
+	out string
+
+	mu sync.Mutex // one generation at a time
+}
+
+func (r *reportPublisher) generate(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	start := time.Now()
+	rc := r.cfg.Report.WithDefaults()
+	out := filepath.Clean(r.out)
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return fmt.Errorf("report.out %s: %w", out, err)
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(out), "."+filepath.Base(out)+".new-")
+	if err != nil {
+		return fmt.Errorf("report.out %s: %w", out, err)
+	}
+	defer os.RemoveAll(tmp)
+	m, files, err := report.Generate(ctx, r.w,
+		report.Options{KPI: r.cfg.KPI, Title: rc.Title, HistoryWeeks: rc.HistoryWeeks, Logger: r.a.logger},
+		report.WriteOptions{Out: tmp})
+	if err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
+	old := tmp + ".old"
+	if err := os.Rename(out, old); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("replacing the reports in %s: %w", out, err)
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		return fmt.Errorf("replacing the reports in %s: %w", out, err)
+	}
+	_ = os.RemoveAll(old)
+	r.a.logger.Info("reports written", "out", out, "files", len(files), "as_of", m.AsOf.Format(time.DateOnly),
+		"duration", time.Since(start).Round(time.Millisecond).String())
+	return nil
 }
 
 // pipelineSources builds the collector of every configured source.

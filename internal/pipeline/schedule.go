@@ -67,6 +67,32 @@ func NewScheduler(p *Pipeline, cfg ServeConfig, opts ...cron.Option) (*Scheduler
 	return s, nil
 }
 
+// Job is an extra scheduled job of pmo serve (report regeneration, report
+// emails): run on Schedule, never overlapping itself, cancelled at
+// shutdown like a collection.
+type Job struct {
+	Name     string // "report", "email:<name>"; unique
+	Schedule string // cron expression
+	Run      func(ctx context.Context) error
+}
+
+// AddJob adds a job before Start. The error names the job and says what
+// a schedule looks like. A failed run is logged.
+func (s *Scheduler) AddJob(j Job) error {
+	if _, dup := s.runs[j.Name]; dup {
+		return fmt.Errorf("scheduled job %q: defined twice", j.Name)
+	}
+	err := s.add(j.Name, j.Schedule, func(ctx context.Context) {
+		if err := j.Run(ctx); err != nil && ctx.Err() == nil {
+			s.p.Logger.Error("scheduled job failed", "job", j.Name, "err", err.Error())
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("schedule of %s: %w", j.Name, err)
+	}
+	return nil
+}
+
 func (s *Scheduler) add(job, expr string, run func(context.Context)) error {
 	s.busy[job] = &atomic.Bool{}
 	s.runs[job] = run

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html"
 	"net"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,6 +38,11 @@ type Server struct {
 	// RunAtStart collects every source once as soon as the warehouse is
 	// ready, instead of waiting for the first scheduled tick.
 	RunAtStart bool
+	// Jobs are extra scheduled jobs (reports, report emails).
+	Jobs []Job
+	// Handlers are extra handlers by mux pattern (e.g. "/reports/"), listed
+	// on the index page.
+	Handlers map[string]http.Handler
 	// ReadyPoll is how often readiness is re-checked while the warehouse is
 	// not migrated (default 5s).
 	ReadyPoll time.Duration
@@ -74,13 +82,25 @@ func (s *Server) Handler() http.Handler {
 		}
 		fmt.Fprintln(w, "ready")
 	})
+	links := []string{"/metrics", "/healthz", "/readyz"}
+	for pattern, h := range s.Handlers {
+		mux.Handle(pattern, h)
+		links = append(links, pattern)
+	}
+	slices.Sort(links[3:])
+	var index strings.Builder
+	index.WriteString(`<!doctype html><title>pmo</title><h1>pmo</h1><ul>`)
+	for _, l := range links {
+		fmt.Fprintf(&index, `<li><a href="%s">%s</a>`, html.EscapeString(l), html.EscapeString(l))
+	}
+	index.WriteString("</ul>\n")
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {
 			http.NotFound(w, r)
 			return
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprintln(w, `<!doctype html><title>pmo</title><h1>pmo</h1><ul><li><a href="/metrics">/metrics</a><li><a href="/healthz">/healthz</a><li><a href="/readyz">/readyz</a></ul>`)
+		fmt.Fprint(w, index.String())
 	})
 	return mux
 }
@@ -108,6 +128,11 @@ func (s *Server) Run(ctx context.Context) error {
 	sched, err := NewScheduler(p, s.Config, s.CronOptions...)
 	if err != nil {
 		return err
+	}
+	for _, j := range s.Jobs {
+		if err := sched.AddJob(j); err != nil {
+			return err
+		}
 	}
 	s.sched = sched
 	ln := s.Listener

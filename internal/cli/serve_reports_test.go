@@ -1,0 +1,82 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestServeReports: pmo serve writes the reports after its first KPI
+// refresh and again on a fast report.schedule, serves them under
+// /reports/, and emails a scheduled email.reports entry to a real SMTP
+// server.
+func TestServeReports(t *testing.T) {
+	echartsOrSkip(t)
+	cfgPath, _, _ := engineConfig(t, "chdb")
+	if r := run(t, nil, "-c", cfgPath, "demo", "--issues", "150", "--no-serve"); r.code != 0 {
+		t.Fatalf("demo: exit %d\n%s", r.code, r.stderr)
+	}
+	in, smtpAddr := startInbox(t)
+	host, port, _ := net.SplitHostPort(smtpAddr)
+	addr := closedPort(t)
+	out := filepath.Join(t.TempDir(), "reports")
+	base, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := writeConfig(t, string(base)+fmt.Sprintf("serve:\n  listen: %q\n  shutdown_grace: 1s\nreport:\n  out: %q\n  schedule: \"@every 1s\"\n"+
+		"email:\n  host: %s\n  port: %s\n  tls: none\n  from: pmo@example.com\n  reports:\n    - name: board\n      to: [board@example.com]\n      schedule: \"@every 1s\"\n      attach: none\n",
+		addr, out, host, port))
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	var stderr syncBuffer
+	a := &App{Stdout: io.Discard, Stderr: &stderr, LookupEnv: func(string) (string, bool) { return "", false }, IsTerminal: func(io.Writer) bool { return false }}
+	done := make(chan int, 1)
+	go func() { done <- a.Run(ctx, []string{"serve", "-c", cfg}) }()
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		ok := false
+		if resp, err := http.Get("http://" + addr + "/reports/index.html"); err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			ok = resp.StatusCode == 200 && strings.Contains(string(b), "<html")
+		}
+		in.mu.Lock()
+		mails := len(in.msgs)
+		in.mu.Unlock()
+		if ok && mails > 0 && strings.Count(stderr.String(), `"msg":"reports written"`) >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no report on /reports/index.html, no scheduled rewrite or no email within 3 minutes (%d mails); log:\n%s", mails, tail(stderr.String(), 30))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if _, err := os.Stat(filepath.Join(out, "index.html")); err != nil {
+		t.Errorf("report.out: %v", err)
+	}
+	resp, err := http.Get("http://" + addr + "/")
+	if err == nil {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), `href="/reports/"`) {
+			t.Errorf("the index page does not link /reports/:\n%s", b)
+		}
+	}
+	stop()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("serve exit %d, want 0; log:\n%s", code, tail(stderr.String(), 20))
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatal("serve did not stop")
+	}
+}

@@ -20,7 +20,7 @@ import (
 func TestServeReports(t *testing.T) {
 	echartsOrSkip(t)
 	cfgPath, _, _ := engineConfig(t, "chdb")
-	if r := run(t, nil, "-c", cfgPath, "demo", "--issues", "150", "--no-serve"); r.code != 0 {
+	if r := run(t, nil, "-c", cfgPath, "demo", "--issues", "150", "--no-serve", "--history-weeks", "0", "--out", t.TempDir()); r.code != 0 {
 		t.Fatalf("demo: exit %d\n%s", r.code, r.stderr)
 	}
 	in, smtpAddr := startInbox(t)

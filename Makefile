@@ -8,6 +8,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Empty: pmo's defaults (embedded warehouse in ./.pmo/warehouse).
 DEMO_CONFIG ?=
 DEMO_FLAGS   = $(if $(DEMO_CONFIG),--config $(DEMO_CONFIG))
+DEMO_ARGS   ?= --serve
 BENCH_PKGS  ?= ./...
 BENCH_FLAGS ?= -benchtime=3x
 TEST_PKGS   ?= ./...
@@ -67,12 +68,13 @@ bench: setup
 	@$(with_server) \
 	$(GO) test -run '^$$' -bench . $(BENCH_FLAGS) $(BENCH_PKGS)
 
-# For now: set up, migrate the embedded warehouse (twice: the second run
-# changes nothing and says so) and show what it holds.
+# The README's first command: set up, then run the whole pipeline on the
+# embedded default — a simulated Jira organisation, collection, a KPI
+# snapshot and 12 weeks of history, reports — and leave `pmo serve` running
+# with /metrics and /reports/ (it prints where to look; Ctrl-C stops it).
+# A batch run without the server: make demo DEMO_ARGS="--no-serve --issues 500"
 demo: setup build
-	bin/pmo migrate $(DEMO_FLAGS)
-	bin/pmo migrate $(DEMO_FLAGS)
-	bin/pmo status $(DEMO_FLAGS)
+	bin/pmo demo $(DEMO_FLAGS) $(DEMO_ARGS)
 
 clean:
 	rm -rf bin/ dist/ .pmo/

@@ -164,7 +164,6 @@ change nothing. The sources of your configuration are not touched.`,
 			if err != nil {
 				return fmt.Errorf("computing the KPIs as of %s: %w", asOf.Format(time.DateOnly), err)
 			}
-			a.nullNonFinite(&snap)
 			if err := kpi.Store(ctx, w, snap); err != nil {
 				return err
 			}

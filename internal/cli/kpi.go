@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -219,7 +218,6 @@ serve.pushgateway) the run's metrics are pushed to a Prometheus Pushgateway.`,
 			if err != nil {
 				return fmt.Errorf("computing the KPIs as of %s: %w", asOf.Format(time.RFC3339), err)
 			}
-			a.nullNonFinite(&snap)
 			if len(snap.Values) == 0 {
 				if sf.Name != "" {
 					return withCode(ExitUsage, fmt.Errorf("--scope %s: no such scope with issues before %s in the warehouse; list the scopes with pmo kpi", f.scope, asOf.Format(time.DateOnly)))
@@ -384,19 +382,6 @@ func (a *App) kpiListCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return writeCatalog(a.Stdout)
 		},
-	}
-}
-
-// nullNonFinite turns NaN and ±Inf values into NULL (not computable),
-// which is what they mean; JSON cannot carry them. Each is logged: it is a
-// KPI engine bug (an aggregate over an empty population on some engine).
-func (a *App) nullNonFinite(s *kpi.Snapshot) {
-	for i, v := range s.Values {
-		if v.Value != nil && (math.IsNaN(*v.Value) || math.IsInf(*v.Value, 0)) {
-			a.logger.Warn("a KPI value is not a finite number; storing NULL", "kpi", v.KPI, "scope", v.ScopeKind+":"+v.Scope,
-				"window", v.Window, "labels", v.Labels.String(), "value", *v.Value, "n", v.N)
-			s.Values[i].Value = nil
-		}
 	}
 }
 

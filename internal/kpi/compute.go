@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -159,7 +160,6 @@ type computation struct {
 	asOf time.Time
 	keep []string
 	snap *Snapshot
-	log  *slog.Logger
 	// lc is the FROM source of the lifecycle rows (unscoped).
 	lc string
 	// little carries throughput and mean cycle time per window and scope
@@ -214,6 +214,11 @@ func (c *computation) query(ctx context.Context, what, q string, cols []col) ([]
 func (c *computation) emit(r result, kpi, win string, labels Labels, v *float64, n uint64) {
 	if labels == nil {
 		labels = Labels{}
+	}
+	if v != nil && (math.IsNaN(*v) || math.IsInf(*v, 0)) {
+		// ClickHouse answers avg() over no rows with nan: not computable
+		// is NULL, never a number (kpis.md §0).
+		v = nil
 	}
 	c.snap.Values = append(c.snap.Values, Value{ScopeKind: r.kind, Scope: r.scope, KPI: kpi, Window: win, Labels: labels, Value: v, N: n})
 }

@@ -33,6 +33,8 @@ const (
 	unitItems               // a count of work items (or items per period): _items
 	unitSeconds             // stored in days, exported in seconds: _seconds
 	unitPoints              // story points: _points
+	unitHours               // stored in hours, exported in seconds: _seconds
+	unitScore               // a dimensionless weighted score: _score
 )
 
 func (u unit) suffix() string {
@@ -43,13 +45,20 @@ func (u unit) suffix() string {
 		return "_seconds"
 	case unitPoints:
 		return "_points"
+	case unitHours:
+		return "_seconds"
+	case unitScore:
+		return "_score"
 	}
 	return "_ratio"
 }
 
 func (u unit) scale() float64 {
-	if u == unitSeconds {
+	switch u {
+	case unitSeconds:
 		return 86400
+	case unitHours:
+		return 3600
 	}
 	return 1
 }
@@ -116,6 +125,23 @@ var rules = map[string]rule{
 	"stale_ratio":          {def: family{name: "stale", unit: unitRatio}},
 	"field_completeness":   {def: family{name: "field_completeness", unit: unitRatio}},
 	"workflow_consistency": {def: family{name: "workflow_anomaly", unit: unitRatio}},
+	"due_date_adherence": {def: family{name: "due_date_on_time", unit: unitRatio, dropMeasure: true}, measures: map[string]family{
+		"late":     {name: "due_date_late", unit: unitItems, dropMeasure: true, help: "Items done in the window after their due date."},
+		"lateness": {name: "due_date_lateness", unit: unitSeconds, dropMeasure: true, help: "Days late (local dates) of items done after their due date."},
+	}},
+	"estimation_accuracy": {def: family{name: "estimation_accuracy", unit: unitRatio}},
+	"logged_hours":        {def: family{name: "logged_time", unit: unitHours}},
+	"utilization": {def: family{name: "utilization", unit: unitRatio, dropMeasure: true}, measures: map[string]family{
+		"capacity_hours": {name: "capacity", unit: unitHours, dropMeasure: true, help: "Calendar capacity of the people who logged time in the window."},
+	}},
+	"work_distribution": {def: family{name: "work_distribution", unit: unitRatio}},
+	"risk_exposure": {def: family{name: "risks", unit: unitItems}, measures: map[string]family{
+		"exposure": {name: "risk_exposure", unit: unitScore, dropMeasure: true},
+	}},
+	"overdue_ratio": {def: family{name: "overdue", unit: unitRatio, dropMeasure: true}, measures: map[string]family{
+		"overdue_days": {name: "overdue_time", unit: unitSeconds, dropMeasure: true, help: "Days past the due date of overdue open items."},
+	}},
+	"blocked_ratio": {def: family{name: "blocked", unit: unitRatio, dropMeasure: true}},
 	// Earned value (kpis.md E1, E2), mapped ahead of their catalog entries
 	// so the alert rules on SPI work as soon as they are computed.
 	"evm_spi": {def: family{name: "evm_spi", unit: unitRatio}},

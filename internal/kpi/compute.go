@@ -275,7 +275,16 @@ func (c *computation) run(ctx context.Context) error {
 	if err := c.bugsByPriority(ctx, from, wins); err != nil {
 		return err
 	}
-	return c.snapshotKPIs(ctx, from, sleHist)
+	if err := c.snapshotKPIs(ctx, from, sleHist); err != nil {
+		return err
+	}
+	if err := c.planning(ctx, from, wins); err != nil {
+		return err
+	}
+	if err := c.risks(ctx, from); err != nil {
+		return err
+	}
+	return c.effort(ctx)
 }
 
 // materialize derives the lifecycle once per computation into a Memory

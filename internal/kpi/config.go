@@ -63,6 +63,34 @@ type Knobs struct {
 	EscapedTypes           []string `yaml:"escaped_types,omitempty"`
 	EscapedLabels          []string `yaml:"escaped_labels,omitempty"`
 	EscapedEnvironments    []string `yaml:"escaped_environments,omitempty"`
+	// RiskTypes are the issue types that are risks (K1); their severity is
+	// the priority name, weighted by RiskSeverityWeights.
+	RiskTypes           []string           `yaml:"risk_types,omitempty"`
+	RiskSeverityWeights map[string]float64 `yaml:"risk_severity_weights,omitempty"`
+	// BlockingLinkTypes are the link type names (or ids) whose From issue
+	// blocks the To issue (K3; Jira "Blocks": From blocks To).
+	BlockingLinkTypes []string `yaml:"blocking_link_types,omitempty"`
+	// Capacity is the capacity calendar of the scope's people (R2).
+	Capacity *Capacity `yaml:"capacity,omitempty"`
+}
+
+// Capacity is a capacity calendar (kpis.md R2): capacity of a person over a
+// window = working days in it (weekdays in WorkingDays minus Holidays) ×
+// HoursPerDay × FTE. People override FTE, hours/day and add personal
+// holidays (leave) by worklog author id.
+type Capacity struct {
+	WorkingDays []string                  `yaml:"working_days"` // Mon, Tue, ...
+	HoursPerDay float64                   `yaml:"hours_per_day"`
+	FTE         float64                   `yaml:"fte"`
+	Holidays    []string                  `yaml:"holidays,omitempty"` // YYYY-MM-DD
+	People      map[string]PersonCapacity `yaml:"people,omitempty"`
+}
+
+// PersonCapacity overrides the calendar for one person (worklog author id).
+type PersonCapacity struct {
+	FTE         *float64 `yaml:"fte,omitempty"`
+	HoursPerDay *float64 `yaml:"hours_per_day,omitempty"`
+	Holidays    []string `yaml:"holidays,omitempty"` // leave, YYYY-MM-DD
 }
 
 // DefaultConfig returns the documented defaults of kpis.md C13.
@@ -90,6 +118,10 @@ func DefaultConfig() Config {
 			EscapedTypes:           []string{"Incident"},
 			EscapedLabels:          []string{"production"},
 			EscapedEnvironments:    []string{"prod", "production"},
+			RiskTypes:              []string{"Risk"},
+			RiskSeverityWeights:    map[string]float64{"Highest": 5, "High": 4, "Medium": 3, "Low": 2, "Lowest": 1},
+			BlockingLinkTypes:      []string{"Blocks"},
+			Capacity:               &Capacity{WorkingDays: []string{"Mon", "Tue", "Wed", "Thu", "Fri"}, HoursPerDay: 8, FTE: 1},
 		},
 	}
 }
@@ -174,6 +206,24 @@ func (k Knobs) validate(p string) []error {
 		if v != nil && *v <= 0 {
 			add("%s.%s: %v must be positive", p, name, *v)
 		}
+	}
+	for sev, w := range k.RiskSeverityWeights {
+		if w < 0 {
+			add("%s.risk_severity_weights.%s: %v is negative; use a weight ≥ 0", p, sev, w)
+		}
+	}
+	for i, t := range k.RiskTypes {
+		if strings.TrimSpace(t) == "" {
+			add("%s.risk_types[%d]: empty type name", p, i)
+		}
+	}
+	for i, t := range k.BlockingLinkTypes {
+		if strings.TrimSpace(t) == "" {
+			add("%s.blocking_link_types[%d]: empty link type name", p, i)
+		}
+	}
+	if k.Capacity != nil {
+		errs = append(errs, k.Capacity.validate(p+".capacity")...)
 	}
 	for i, t := range k.FlowItemTypes {
 		if strings.TrimSpace(t) == "" {
@@ -298,6 +348,18 @@ func merge(base, over Knobs) Knobs {
 	if over.EscapedEnvironments != nil {
 		out.EscapedEnvironments = over.EscapedEnvironments
 	}
+	if over.RiskTypes != nil {
+		out.RiskTypes = over.RiskTypes
+	}
+	if over.RiskSeverityWeights != nil {
+		out.RiskSeverityWeights = over.RiskSeverityWeights
+	}
+	if over.BlockingLinkTypes != nil {
+		out.BlockingLinkTypes = over.BlockingLinkTypes
+	}
+	if over.Capacity != nil {
+		out.Capacity = over.Capacity
+	}
 	return out
 }
 
@@ -314,12 +376,13 @@ func (k Knobs) String() string {
 		boards = append(boards, b+"="+strings.Join(ids, ","))
 	}
 	slices.Sort(boards)
-	return fmt.Sprintf("%q %q %q %q %v %s %v %v %v %v %v %v %v %v %v %q %q %q %q %q",
+	return fmt.Sprintf("%q %q %q %q %v %s %v %v %v %v %v %v %v %v %v %q %q %q %q %q %q %v %q %v",
 		k.FlowItemTypes, k.BugTypes, k.DiscardResolutions, k.ActiveStatusIDs, boards, k.StartPolicy,
 		deref(k.IncludeSkippedInCycle), deref(k.SLE), deref(k.MinSample), k.FlowWindowsWeeks,
 		deref(k.VelocityWindowSprints), deref(k.VariabilityWindow), deref(k.CommitmentGraceSeconds),
 		deref(k.StaleDaysInProgress), deref(k.StaleDaysToDo), k.StoryPointsFields, k.DefectLinkTypes,
-		k.EscapedTypes, k.EscapedLabels, k.EscapedEnvironments)
+		k.EscapedTypes, k.EscapedLabels, k.EscapedEnvironments, k.RiskTypes, sortedWeights(k.RiskSeverityWeights),
+		k.BlockingLinkTypes, capacityString(k.Capacity))
 }
 
 func deref[T any](p *T) any {

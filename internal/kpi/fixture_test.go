@@ -61,6 +61,13 @@ type fixtureIssue struct {
 	SprintChanges  []fxChange `yaml:"sprint_changes"`
 	PointsChanges  []fxChange `yaml:"points_changes"`
 	StatusOverride string     `yaml:"status_category_override"` // record an unknown category on transitions
+	Due            string     `yaml:"due"`                      // YYYY-MM-DD
+	EstimateHours  *float64   `yaml:"estimate_h"`               // original estimate
+	Worklogs       []struct {
+		Author string    `yaml:"author"`
+		At     time.Time `yaml:"at"`
+		Hours  float64   `yaml:"h"`
+	} `yaml:"worklogs"`
 }
 
 type fxChange struct {
@@ -157,6 +164,21 @@ func (f fixture) records() ([]model.Record, error) {
 			Resolution: is.Resolution, ResolutionID: is.Resolution, Priority: is.Priority, PriorityID: is.Priority,
 			AssigneeID: is.Assignee, Assignee: is.Assignee,
 			Created: is.Created.UTC(), Updated: is.Updated.UTC(), StoryPoints: is.StoryPoints, SprintIDs: is.SprintIDs, Labels: is.Labels}
+		if is.Due != "" {
+			d, err := time.Parse(time.DateOnly, is.Due)
+			if err != nil {
+				return nil, fmt.Errorf("%s: due: %v", is.Key, err)
+			}
+			iss.DueDate = &model.Date{Year: d.Year(), Month: d.Month(), Day: d.Day()}
+		}
+		if is.EstimateHours != nil {
+			s := int64(*is.EstimateHours * 3600)
+			iss.OriginalEstimateSeconds = &s
+		}
+		for i, wl := range is.Worklogs {
+			out = append(out, model.Worklog{Source: f.Source, ID: fmt.Sprintf("%s-w%d", is.Key, i), IssueID: id, AuthorID: wl.Author, Author: wl.Author,
+				Started: wl.At.UTC(), Seconds: int64(wl.Hours * 3600), Created: wl.At.UTC(), Updated: wl.At.UTC()})
+		}
 		if is.Parent != "" {
 			iss.ParentID, iss.ParentKey = issueID(is.Parent), is.Parent
 		}

@@ -167,7 +167,8 @@ FROM (
     FROM (` + issueScopeSQL(asOf) + `) AS i ANY LEFT JOIN v_kpi_status_history AS h USING (source, issue_id)
 ))) AS lc ANY LEFT JOIN (` + linkedBugsSQL(s) + `) AS lb USING (source, issue_id)
 ) AS lcb ANY LEFT JOIN (
-    SELECT source, issue_id, max(toInt64(started)) AS last_worklog_s FROM v_worklogs GROUP BY source, issue_id
+    SELECT source, issue_id, max(toInt64(started)) AS last_worklog_s, sumIf(seconds, started < ` + as + `) AS spent_s
+    FROM v_worklogs GROUP BY source, issue_id
 ) AS wl USING (source, issue_id)`
 }
 

@@ -1,0 +1,248 @@
+package kpi
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Part 2 of the catalog: planning (P1, P3), risks and dependencies (K1–K3)
+// and effort (R1–R3). Counts, sums and sorted arrays come from ClickHouse;
+// Go only forms ratios and applies the capacity calendar.
+
+const dueDay = "toInt32(assumeNotNull(due_date))"
+
+// planning computes due_date_adherence (P1) and estimation_accuracy (P3)
+// for items done in each window.
+func (c *computation) planning(ctx context.Context, from string, wins []window) error {
+	for _, w := range wins {
+		dw := pFlow + " AND is_done AND " + inW("done_s", w)
+		due := dw + " AND due_date IS NOT NULL"
+		est := "toFloat64(ifNull(original_estimate_seconds, 0))"
+		ea := dw + " AND spent_s > 0 AND " + est + " > 0"
+		r := "(toFloat64(spent_s) / " + est + ")"
+		inner := []col{
+			{"dd_pop", "countIf(" + due + ")"},
+			{"dd_ok", "countIf(" + due + " AND done_day <= " + dueDay + ")"},
+			{"late_xs", "arraySort(groupArrayIf(toFloat64(done_day - " + dueDay + "), " + due + " AND done_day > " + dueDay + "))"},
+			{"late_n", "length(late_xs)"},
+			{"ea_xs", "arraySort(groupArrayIf(" + r + ", " + ea + "))"},
+			{"ea_n", "length(ea_xs)"},
+			{"ea_spent", "sumIf(toFloat64(spent_s), " + ea + ")"},
+			{"ea_est", "sumIf(" + est + ", " + ea + ")"},
+			{"ea_band", "countIf(" + ea + " AND " + r + " >= 0.8 AND " + r + " <= 1.25)"},
+		}
+		outer := []col{{"dd_pop", "dd_pop"}, {"dd_ok", "dd_ok"}, {"late_n", "late_n"}, {"ea_n", "ea_n"}, {"ea_spent", "ea_spent"}, {"ea_est", "ea_est"}, {"ea_band", "ea_band"},
+			{"ea_med", sqlR7("ea_xs", "ea_n", 0.5)}}
+		outer = append(outer, percentileCols("late", "late_xs", "late_n", []float64{0.5, 0.85})...)
+		res, err := c.query(ctx, "planning KPIs ("+w.Name+")", aggQuery(from, inner, outer), outer)
+		if err != nil {
+			return err
+		}
+		for _, r := range res {
+			c.emit(r, "due_date_adherence", w.Name, Labels{"measure": "on_time_ratio"}, ratio(r.f("dd_ok"), r.f("dd_pop")), r.n("dd_pop"))
+			c.emit(r, "due_date_adherence", w.Name, Labels{"measure": "late"}, fptr(float64(r.n("late_n"))), r.n("dd_pop"))
+			ln := r.n("late_n")
+			for _, q := range []float64{0.5, 0.85} {
+				c.emit(r, "due_date_adherence", w.Name, Labels{"measure": "lateness", "method": "nr", "quantile": qLabel(q), "unit": "dc"}, c.gate(r.f("late_nr_"+qName(q)), ln), ln)
+			}
+			en := r.n("ea_n")
+			var med *float64
+			if en > 0 {
+				med = r.f("ea_med")
+			}
+			c.emit(r, "estimation_accuracy", w.Name, Labels{"measure": "median"}, med, en)
+			c.emit(r, "estimation_accuracy", w.Name, Labels{"measure": "ratio_of_sums"}, ratio(r.f("ea_spent"), r.f("ea_est")), en)
+			c.emit(r, "estimation_accuracy", w.Name, Labels{"measure": "within_band"}, ratio(r.f("ea_band"), r.f("ea_n")), en)
+		}
+	}
+	return nil
+}
+
+// blockedSQL lists (source, issue_id) of issues with at least one blocker
+// (a blocking link's From issue) that is not done at as_of (kpis.md C11).
+func (c *computation) blockedSQL() string {
+	types := sqlStrs(c.s.BlockingLinkTypes)
+	return `SELECT source, to_issue_id FROM (
+    SELECT source, from_issue_id AS b_id, to_issue_id FROM v_issue_links WHERE has(` + types + `, type) OR has(` + types + `, type_id)
+) AS bl ALL INNER JOIN (SELECT source, issue_id AS b_id FROM (` + c.lc + `) WHERE cat_now != 'done') AS bb USING (source, b_id)`
+}
+
+// riskStaleDays: a risk not updated for this long is unreviewed (K1).
+const riskStaleDays = 14
+
+// risks computes the snapshot KPIs overdue_ratio (K2), blocked_ratio (K3)
+// and risk_exposure (K1) at as_of.
+func (c *computation) risks(ctx context.Context, from string) error {
+	as := sqlSecs(c.asOf)
+	eDay := fmt.Sprint(lastCompleteDay(c.asOf, c.s.loc).Unix() / 86400)
+	open := pFlow + " AND NOT is_done"
+	od := open + " AND due_date IS NOT NULL"
+	over := od + " AND " + dueDay + " <= " + eDay
+
+	names := make([]string, 0, len(c.s.RiskSeverityWeights))
+	for n := range c.s.RiskSeverityWeights {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	weights := make([]string, len(names))
+	maxW := 0.0
+	for i, n := range names {
+		weights[i] = "toFloat64(" + sqlFloat(c.s.RiskSeverityWeights[n]) + ")"
+		maxW = math.Max(maxW, c.s.RiskSeverityWeights[n])
+	}
+	highW, ok := c.s.RiskSeverityWeights["High"]
+	if !ok {
+		highW = maxW
+	}
+	sev := "toFloat64(0)"
+	if len(names) > 0 {
+		sev = "transform(priority, " + sqlStrs(names) + ", [" + strings.Join(weights, ", ") + "], toFloat64(0))"
+	}
+	risk := "has(" + sqlStrs(c.s.RiskTypes) + ", type) AND NOT is_done"
+	age := "(" + eDay + " - created_day + 1)"
+	stale := "(" + as + " - toInt64(updated)) >= " + fmt.Sprint(riskStaleDays*86400)
+	inner := []col{
+		{"od_pop", "countIf(" + od + ")"},
+		{"od_n", "countIf(" + over + ")"},
+		{"od_xs", "arraySort(groupArrayIf(toFloat64(" + eDay + " - " + dueDay + "), " + over + "))"},
+		{"od_len", "length(od_xs)"},
+		{"open_n", "countIf(" + open + ")"},
+		{"blocked_n", "countIf(" + open + " AND (source, issue_id) IN (" + c.blockedSQL() + "))"},
+		{"rk_n", "countIf(" + risk + ")"},
+		{"rk_exp", "sumIf(" + sev + ", " + risk + ")"},
+		{"rk_high_aged", "countIf(" + risk + " AND " + sev + " >= " + sqlFloat(highW) + " AND " + age + " > 30)"},
+		{"rk_top_aged", "countIf(" + risk + " AND " + sev + " >= " + sqlFloat(maxW) + " AND " + age + " > 30)"},
+		{"rk_high_60", "countIf(" + risk + " AND " + sev + " >= " + sqlFloat(highW) + " AND " + age + " > 60)"},
+		{"rk_stale", "countIf(" + risk + " AND " + stale + ")"},
+	}
+	outer := []col{}
+	for _, n := range []string{"od_pop", "od_n", "open_n", "blocked_n", "rk_n", "rk_exp", "rk_high_aged", "rk_top_aged", "rk_high_60", "rk_stale"} {
+		outer = append(outer, col{n, n})
+	}
+	outer = append(outer, percentileCols("od", "od_xs", "od_len", []float64{0.5, 0.85})...)
+	res, err := c.query(ctx, "risk and dependency KPIs", aggQuery(from, inner, outer), outer)
+	if err != nil {
+		return err
+	}
+	const snap = "snapshot"
+	for _, r := range res {
+		c.emit(r, "overdue_ratio", snap, Labels{"measure": "ratio"}, ratio(r.f("od_n"), r.f("od_pop")), r.n("od_pop"))
+		on := r.n("od_n")
+		for _, q := range []float64{0.5, 0.85} {
+			c.emit(r, "overdue_ratio", snap, Labels{"measure": "overdue_days", "method": "nr", "quantile": qLabel(q), "unit": "dc"}, c.gate(r.f("od_nr_"+qName(q)), on), on)
+		}
+		c.emit(r, "blocked_ratio", snap, Labels{"measure": "ratio"}, ratio(r.f("blocked_n"), r.f("open_n")), r.n("open_n"))
+		rn := r.n("rk_n")
+		c.emit(r, "risk_exposure", snap, Labels{"measure": "exposure"}, r.f("rk_exp"), rn)
+		c.emit(r, "risk_exposure", snap, Labels{"measure": "open"}, r.f("rk_n"), rn)
+		c.emit(r, "risk_exposure", snap, Labels{"measure": "high_risk_aged"}, r.f("rk_high_aged"), rn)
+		c.emit(r, "risk_exposure", snap, Labels{"measure": "stale_risks"}, r.f("rk_stale"), rn)
+		// RAG flags (kpis.md K1): red = a top-severity risk open > 30 d or
+		// a risk unreviewed ≥ 14 d; amber = a High (or worse) risk open > 60 d.
+		red := r.n("rk_top_aged") + r.n("rk_stale")
+		c.emit(r, "risk_exposure", snap, Labels{"measure": "red_flags"}, fptr(float64(red)), rn)
+		c.emit(r, "risk_exposure", snap, Labels{"measure": "amber_flags"}, fptr(float64(r.n("rk_high_60"))), rn)
+	}
+	return nil
+}
+
+// monthWindow is the calendar month of E up to as_of: [local midnight of
+// the first day of E's month, as_of), and its civil first and last days.
+func monthWindow(asOf time.Time, loc *time.Location) (w window, first, last time.Time) {
+	e := lastCompleteDay(asOf, loc)
+	first = time.Date(e.Year(), e.Month(), 1, 0, 0, 0, 0, time.UTC)
+	from := time.Date(e.Year(), e.Month(), 1, 0, 0, 0, 0, loc)
+	return window{Name: "month", From: from.UTC(), To: asOf.UTC()}, first, e
+}
+
+// effort computes logged_hours (R1), utilization (R2) and
+// work_distribution (R3) over the month window from worklogs attributed to
+// the local day of their start (kpis.md C10).
+func (c *computation) effort(ctx context.Context) error {
+	w, first, last := monthWindow(c.asOf, c.s.loc)
+	q := `SELECT scope_kind, scope, author_id, type, toFloat64(sum(seconds)) / 3600 AS h FROM (
+    SELECT * FROM (
+        SELECT source, issue_id, author_id, seconds FROM v_worklogs
+        WHERE started >= ` + sqlTime(w.From) + ` AND started < ` + sqlTime(w.To) + `
+    ) AS wl ALL INNER JOIN (SELECT source, issue_id, type, scope_kinds, scope_names FROM (` + c.lc + `)) AS l USING (source, issue_id)
+) ARRAY JOIN scope_kinds AS scope_kind, scope_names AS scope WHERE scope != ''`
+	if c.keep != nil {
+		q += ` AND concat(scope_kind, ':', scope) IN (` + strings.Join(quoteAll(c.keep), ", ") + `)`
+	}
+	q += "\nGROUP BY scope_kind, scope, author_id, type ORDER BY scope_kind, scope, author_id, type"
+	rows, err := c.w.Query(ctx, q)
+	if err != nil {
+		return fmt.Errorf("kpi: computing effort KPIs: %w", err)
+	}
+	defer rows.Close()
+	type agg struct {
+		kind, scope      string
+		total            float64
+		byAuthor, byType map[string]float64
+	}
+	var order []*agg
+	byScope := map[string]*agg{}
+	for rows.Next() {
+		var kind, scope, author, typ string
+		var h float64
+		if err := rows.Scan(&kind, &scope, &author, &typ, &h); err != nil {
+			return fmt.Errorf("kpi: computing effort KPIs: reading row: %w", err)
+		}
+		a, ok := byScope[kind+":"+scope]
+		if !ok {
+			a = &agg{kind: kind, scope: scope, byAuthor: map[string]float64{}, byType: map[string]float64{}}
+			byScope[kind+":"+scope] = a
+			order = append(order, a)
+		}
+		a.total += h
+		a.byAuthor[author] += h
+		a.byType[typ] += h
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("kpi: computing effort KPIs: %w", err)
+	}
+	for _, a := range order {
+		r := result{kind: a.kind, scope: a.scope}
+		n := uint64(len(a.byAuthor))
+		c.emit(r, "logged_hours", w.Name, Labels{"measure": "total"}, fptr(a.total), n)
+		var capSum, top, hhi float64
+		for _, author := range keysOf(a.byAuthor) {
+			h := a.byAuthor[author]
+			c.emit(r, "logged_hours", w.Name, Labels{"author": author}, fptr(h), 1)
+			capH := c.s.Capacity.hours(author, first, last)
+			capSum += capH
+			c.emit(r, "utilization", w.Name, Labels{"author": author}, ratio(fptr(h), fptr(capH)), 1)
+			if a.total > 0 {
+				s := h / a.total
+				top = math.Max(top, s)
+				hhi += s * s
+			}
+		}
+		c.emit(r, "utilization", w.Name, Labels{"measure": "team"}, ratio(fptr(a.total), fptr(capSum)), n)
+		c.emit(r, "utilization", w.Name, Labels{"measure": "capacity_hours"}, fptr(capSum), n)
+		for _, typ := range keysOf(a.byType) {
+			c.emit(r, "logged_hours", w.Name, Labels{"type": typ}, fptr(a.byType[typ]), n)
+			c.emit(r, "work_distribution", w.Name, Labels{"type": typ}, ratio(fptr(a.byType[typ]), fptr(a.total)), n)
+		}
+		var topP, hhiP *float64
+		if a.total > 0 {
+			topP, hhiP = fptr(top), fptr(hhi)
+		}
+		c.emit(r, "work_distribution", w.Name, Labels{"measure": "top_person_share"}, topP, n)
+		c.emit(r, "work_distribution", w.Name, Labels{"measure": "hhi"}, hhiP, n)
+	}
+	return nil
+}
+
+func keysOf(m map[string]float64) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}

@@ -129,6 +129,10 @@ var rules = map[string]rule{
 		"late":     {name: "due_date_late", unit: unitItems, dropMeasure: true, help: "Items done in the window after their due date."},
 		"lateness": {name: "due_date_lateness", unit: unitSeconds, dropMeasure: true, help: "Days late (local dates) of items done after their due date."},
 	}},
+	"monte_carlo_forecast": {def: family{name: "monte_carlo_how_many", unit: unitItems, dropMeasure: true}, measures: map[string]family{
+		"when_days": {name: "monte_carlo_when", unit: unitSeconds, dropMeasure: true, help: "Time after the last complete day until the open backlog is done at the configured confidence (Monte Carlo)."},
+		"backlog":   {name: "monte_carlo_backlog", unit: unitItems, dropMeasure: true, help: "Open backlog items the Monte Carlo when-forecast is for."},
+	}},
 	"estimation_accuracy": {def: family{name: "estimation_accuracy", unit: unitRatio}},
 	"logged_hours":        {def: family{name: "logged_time", unit: unitHours}},
 	"utilization": {def: family{name: "utilization", unit: unitRatio, dropMeasure: true}, measures: map[string]family{

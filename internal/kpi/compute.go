@@ -284,7 +284,10 @@ func (c *computation) run(ctx context.Context) error {
 	if err := c.risks(ctx, from); err != nil {
 		return err
 	}
-	return c.effort(ctx)
+	if err := c.effort(ctx); err != nil {
+		return err
+	}
+	return c.forecast(ctx, from)
 }
 
 // materialize derives the lifecycle once per computation into a Memory

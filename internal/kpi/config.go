@@ -72,6 +72,12 @@ type Knobs struct {
 	BlockingLinkTypes []string `yaml:"blocking_link_types,omitempty"`
 	// Capacity is the capacity calendar of the scope's people (R2).
 	Capacity *Capacity `yaml:"capacity,omitempty"`
+	// Monte Carlo forecast (F9): trials, history length in local days,
+	// confidence, and the "how many by D" horizon in days after E.
+	MCTrials      *int     `yaml:"mc_trials,omitempty"`
+	MCHistoryDays *int     `yaml:"mc_history_days,omitempty"`
+	MCConfidence  *float64 `yaml:"mc_confidence,omitempty"`
+	MCHorizonDays *int     `yaml:"mc_horizon_days,omitempty"`
 }
 
 // Capacity is a capacity calendar (kpis.md R2): capacity of a person over a
@@ -122,6 +128,10 @@ func DefaultConfig() Config {
 			RiskSeverityWeights:    map[string]float64{"Highest": 5, "High": 4, "Medium": 3, "Low": 2, "Lowest": 1},
 			BlockingLinkTypes:      []string{"Blocks"},
 			Capacity:               &Capacity{WorkingDays: []string{"Mon", "Tue", "Wed", "Thu", "Fri"}, HoursPerDay: 8, FTE: 1},
+			MCTrials:               ptr(10000),
+			MCHistoryDays:          ptr(90),
+			MCConfidence:           ptr(0.85),
+			MCHorizonDays:          ptr(14),
 		},
 	}
 }
@@ -221,6 +231,18 @@ func (k Knobs) validate(p string) []error {
 		if strings.TrimSpace(t) == "" {
 			add("%s.blocking_link_types[%d]: empty link type name", p, i)
 		}
+	}
+	if k.MCTrials != nil && (*k.MCTrials < 100 || *k.MCTrials > 1000000) {
+		add("%s.mc_trials: %d is outside 100..1000000; use e.g. 10000", p, *k.MCTrials)
+	}
+	if k.MCHistoryDays != nil && (*k.MCHistoryDays < 10 || *k.MCHistoryDays > 3650) {
+		add("%s.mc_history_days: %d is outside 10..3650 (kpis.md F9: at least 10 days of history)", p, *k.MCHistoryDays)
+	}
+	if k.MCConfidence != nil && (*k.MCConfidence <= 0 || *k.MCConfidence >= 1) {
+		add("%s.mc_confidence: %v is outside (0, 1); use e.g. 0.85", p, *k.MCConfidence)
+	}
+	if k.MCHorizonDays != nil && (*k.MCHorizonDays < 1 || *k.MCHorizonDays > 3650) {
+		add("%s.mc_horizon_days: %d is outside 1..3650", p, *k.MCHorizonDays)
 	}
 	if k.Capacity != nil {
 		errs = append(errs, k.Capacity.validate(p+".capacity")...)
@@ -360,6 +382,18 @@ func merge(base, over Knobs) Knobs {
 	if over.Capacity != nil {
 		out.Capacity = over.Capacity
 	}
+	if over.MCTrials != nil {
+		out.MCTrials = over.MCTrials
+	}
+	if over.MCHistoryDays != nil {
+		out.MCHistoryDays = over.MCHistoryDays
+	}
+	if over.MCConfidence != nil {
+		out.MCConfidence = over.MCConfidence
+	}
+	if over.MCHorizonDays != nil {
+		out.MCHorizonDays = over.MCHorizonDays
+	}
 	return out
 }
 
@@ -376,13 +410,13 @@ func (k Knobs) String() string {
 		boards = append(boards, b+"="+strings.Join(ids, ","))
 	}
 	slices.Sort(boards)
-	return fmt.Sprintf("%q %q %q %q %v %s %v %v %v %v %v %v %v %v %v %q %q %q %q %q %q %v %q %v",
+	return fmt.Sprintf("%q %q %q %q %v %s %v %v %v %v %v %v %v %v %v %q %q %q %q %q %q %v %q %v %v %v %v %v",
 		k.FlowItemTypes, k.BugTypes, k.DiscardResolutions, k.ActiveStatusIDs, boards, k.StartPolicy,
 		deref(k.IncludeSkippedInCycle), deref(k.SLE), deref(k.MinSample), k.FlowWindowsWeeks,
 		deref(k.VelocityWindowSprints), deref(k.VariabilityWindow), deref(k.CommitmentGraceSeconds),
 		deref(k.StaleDaysInProgress), deref(k.StaleDaysToDo), k.StoryPointsFields, k.DefectLinkTypes,
 		k.EscapedTypes, k.EscapedLabels, k.EscapedEnvironments, k.RiskTypes, sortedWeights(k.RiskSeverityWeights),
-		k.BlockingLinkTypes, capacityString(k.Capacity))
+		k.BlockingLinkTypes, capacityString(k.Capacity), deref(k.MCTrials), deref(k.MCHistoryDays), deref(k.MCConfidence), deref(k.MCHorizonDays))
 }
 
 func deref[T any](p *T) any {

@@ -1,0 +1,62 @@
+package kpi
+
+import (
+	"context"
+	"testing"
+
+	"github.com/pmo-oss/pmo/internal/warehouse"
+	"github.com/pmo-oss/pmo/internal/warehouse/whtest"
+)
+
+// kpis.md §4.1, F9 synthetic exact case: history {0, 1, 2} equally likely.
+func TestMonteCarloSynthetic(t *testing.T) {
+	hist := []int{0, 1, 2}
+	for seed := range 5 {
+		rng := mcRand("synthetic", int64(seed))
+		if got, ok := mcHowMany(rng, hist, 2, 10000, 0.85); !ok || got != 1 {
+			t.Errorf("seed %d: how many in 2 days @85%% = %d, %v; want 1 (P(≥1) = 8/9, P(≥2) = 6/9)", seed, got, ok)
+		}
+		if got, ok := mcWhen(rng, hist, 3, 10000, 0.85); !ok || got != 5 {
+			t.Errorf("seed %d: when for N = 3 @85%% = %d, %v; want 5 days (P(≤4) = 0.8148, P(≤5) = 0.9136)", seed, got, ok)
+		}
+	}
+	if _, ok := mcHowMany(mcRand("x", 0), []int{0, 0}, 5, 100, 0.85); ok {
+		t.Error("all-zero history: how many should be NULL")
+	}
+	if _, ok := mcWhen(mcRand("x", 0), []int{0, 0}, 3, 100, 0.85); ok {
+		t.Error("all-zero history: when should be NULL")
+	}
+}
+
+// The same scope and as_of give the same forecast.
+func TestMonteCarloReproducible(t *testing.T) {
+	hist := []int{0, 0, 1, 0, 3, 0, 1}
+	a, _ := mcWhen(mcRand("project:jira/A", 1), hist, 40, 2000, 0.85)
+	b, _ := mcWhen(mcRand("project:jira/A", 1), hist, 40, 2000, 0.85)
+	if a != b {
+		t.Errorf("same seed: %d != %d", a, b)
+	}
+}
+
+// kpis.md §4.1 F9 sampled case through the warehouse: the history is the 28
+// daily throughput counts of example A (four 1s), the backlog.
+func TestExampleAMonteCarlo(t *testing.T) {
+	f := loadFixture(t, "example_a.yaml")
+	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
+		f.load(t, w)
+		cfg := exampleAConfig()
+		cfg.MCHistoryDays = ptr(28)
+		snap, err := Compute(context.Background(), w, cfg, f.AsOf, ScopeFilter{Kind: ScopeProject, Name: "A"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkValues(t, snap, ScopeProject, "jira/A", []want{
+			{"monte_carlo_forecast", "28d", "measure=how_many", 1, 28}, // 14 days @85 %
+			{"monte_carlo_forecast", "28d", "measure=backlog", 3, 28},
+		})
+		v, ok := snap.Find(ScopeProject, "jira/A", "monte_carlo_forecast", "28d", "measure=when_days")
+		if !ok || v.Value == nil || *v.Value < 31 || *v.Value > 33 {
+			t.Errorf("when will 3 items be done @85%%: %v, want 31..33 days (exact 32)", v.Value)
+		}
+	})
+}

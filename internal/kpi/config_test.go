@@ -3,6 +3,7 @@ package kpi
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -19,6 +20,9 @@ func TestConfigValidate(t *testing.T) {
 		{"scope kind and name", "scopes: [{kind: team}]", []string{`kpi.scopes[0].kind: "team" is not a scope kind`, `kpi.scopes[0].name: missing`}},
 		{"knobs", "start_policy: middle\nsle: {days: -1, percentile: 1.5}\nmin_sample: 0\nflow_windows_weeks: [0]",
 			[]string{`kpi.flow_windows_weeks[0]: 0 weeks`, `kpi.min_sample: 0 must be at least 1`, `kpi.sle.days: -1 is negative`, `kpi.sle.percentile: 1.5 is outside (0, 1)`, `kpi.start_policy: "middle" is not a policy`}},
+		{"part 2 knobs", "risk_severity_weights: {High: -1}\nblocking_link_types: ['']\ncapacity: {working_days: [Funday], hours_per_day: 0, fte: 1, holidays: [2025-13-01]}\nmc_trials: 5\nmc_confidence: 1",
+			[]string{`kpi.blocking_link_types[0]: empty link type name`, `kpi.capacity.holidays[0]: "2025-13-01" is not a date`, `kpi.capacity.hours_per_day: 0 is outside (0, 24]`,
+				`kpi.capacity.working_days[0]: "Funday" is not a weekday`, `kpi.mc_confidence: 1 is outside (0, 1)`, `kpi.mc_trials: 5 is outside 100..1000000`, `kpi.risk_severity_weights.High: -1 is negative`}},
 		{"duplicate scope", "scopes: [{kind: project, name: A}, {kind: project, name: A}]", []string{`kpi.scopes[1]: duplicates kpi.scopes[0]`}},
 	}
 	for _, tt := range tests {
@@ -59,5 +63,19 @@ func TestConfigResolve(t *testing.T) {
 	p, _ := c.resolve(ScopePortfolio, "all", "", "")
 	if p.TZ != "Europe/Berlin" || p.StartPolicy != "last" || p.key() == s.key() {
 		t.Errorf("portfolio resolved to tz %s policy %s", p.TZ, p.StartPolicy)
+	}
+}
+
+func TestCapacityCalendar(t *testing.T) {
+	c := &Capacity{WorkingDays: []string{"Mon", "Tue", "Wed", "Thu", "Fri"}, HoursPerDay: 8, FTE: 1, Holidays: []string{"2025-03-03"},
+		People: map[string]PersonCapacity{"bob": {FTE: ptr(0.5), Holidays: []string{"2025-03-04", "2025-03-08"}}}}
+	from, to := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 3, 31, 0, 0, 0, 0, time.UTC)
+	// March 2025: 21 working days (kpis.md §4.3); a holiday on Monday 03-03.
+	if got := c.hours("alice", from, to); got != 20*8 {
+		t.Errorf("alice: %v h, want 160", got)
+	}
+	// bob: also on leave Tuesday 03-04 (the Saturday leave changes nothing), half time.
+	if got := c.hours("bob", from, to); got != 19*8*0.5 {
+		t.Errorf("bob: %v h, want 76", got)
 	}
 }

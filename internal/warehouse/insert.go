@@ -11,7 +11,7 @@ import (
 
 // Insert writes rows into table (unqualified: the warehouse database) with
 // the named columns, on both engines the fast way (a native batch on the
-// server, JSONEachRow on chDB). Values may be string, bool, int, int64,
+// server, TabSeparated on chDB). Values may be string, bool, int, int64,
 // uint8, uint32, uint64, float64, time.Time (DateTime columns), model.Date
 // (Date columns), pointers to those for Nullable columns, and []string.
 // Use it instead of INSERT … VALUES, which ClickHouse 18.16 does not take

@@ -3,11 +3,9 @@ package warehouse
 import (
 	"fmt"
 	"reflect"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/pmo-oss/pmo/internal/model"
 )
@@ -111,7 +109,7 @@ var schemas = func() map[model.Kind]*kindSchema {
 }()
 
 // row converts a record into column values (Go types clickhouse-go appends
-// and appendJSON encodes): string, int64, uint8, uint64, float64, time.Time,
+// and appendTSVValue encodes): string, int64, uint8, uint64, float64, time.Time,
 // *time.Time, *float64, *int64, []string.
 func (s *kindSchema) row(rv reflect.Value, version uint64) []any {
 	out := make([]any, 0, len(s.cols))
@@ -171,119 +169,6 @@ func (s *kindSchema) row(rv reflect.Value, version uint64) []any {
 		}
 	}
 	return append(out, version)
-}
-
-// appendJSONValue appends v as a JSON value of ClickHouse type typ.
-func appendJSONValue(b []byte, typ string, v any) []byte {
-	switch x := v.(type) {
-	case string:
-		return appendJSONString(b, x)
-	case int64:
-		return strconv.AppendInt(b, x, 10)
-	case uint8:
-		return strconv.AppendUint(b, uint64(x), 10)
-	case uint32:
-		return strconv.AppendUint(b, uint64(x), 10)
-	case uint64:
-		return strconv.AppendUint(b, x, 10)
-	case float64:
-		return append(b, floatLiteral(x)...)
-	case time.Time:
-		return appendJSONTime(b, typ, x)
-	case *time.Time:
-		if x == nil {
-			return append(b, "null"...)
-		}
-		return appendJSONTime(b, typ, *x)
-	case *float64:
-		if x == nil {
-			return append(b, "null"...)
-		}
-		return append(b, floatLiteral(*x)...)
-	case *int64:
-		if x == nil {
-			return append(b, "null"...)
-		}
-		return strconv.AppendInt(b, *x, 10)
-	case *string:
-		if x == nil {
-			return append(b, "null"...)
-		}
-		return appendJSONString(b, *x)
-	case dateValue:
-		b = append(b, '"')
-		b = x.t.AppendFormat(b, time.DateOnly)
-		return append(b, '"')
-	case *dateValue:
-		if x == nil {
-			return append(b, "null"...)
-		}
-		return appendJSONValue(b, typ, *x)
-	case []string:
-		b = append(b, '[')
-		for i, s := range x {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(b, s)
-		}
-		return append(b, ']')
-	}
-	panic(fmt.Sprintf("warehouse: no JSON encoding for %T", v)) // row() produces only the types above
-}
-
-func appendJSONTime(b []byte, typ string, t time.Time) []byte {
-	b = append(b, '"')
-	if strings.Contains(typ, "DateTime") {
-		b = t.UTC().AppendFormat(b, time.DateTime)
-	} else {
-		b = t.AppendFormat(b, time.DateOnly)
-	}
-	return append(b, '"')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // Columns returns the column names of a record kind's table, in order,

@@ -1,6 +1,7 @@
 package warehouse
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -76,7 +77,7 @@ func appendTSVValue(b []byte, typ string, v any) []byte {
 		}
 		return append(b, ']')
 	}
-	return appendJSONValue(b, typ, v) // panics with the type name
+	panic(fmt.Sprintf("warehouse: no TabSeparated encoding for %T", v)) // insertValue produces only the types above
 }
 
 // appendTSVString escapes s for TabSeparated.

@@ -20,18 +20,11 @@ The embedded warehouse (chdb://) is created on first use.`,
 		Example: `  pmo migrate
   pmo -c prod.yaml migrate`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) (err error) {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			cfg, err := a.loadConfig(false)
-			if err != nil {
-				return err
-			}
-			w, err := a.openWarehouse(ctx, cfg)
-			if err != nil {
-				return err
-			}
-			defer closeWarehouse(w, &err)
-			return a.migrate(ctx, w, cfg)
+			return a.withWarehouse(ctx, func(w *warehouse.Warehouse, cfg *config.Config) error {
+				return a.migrate(ctx, w, cfg)
+			})
 		},
 	}
 }

@@ -24,18 +24,11 @@ configured source.`,
 		Example: `  pmo status
   pmo -c prod.yaml status`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) (err error) {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			cfg, err := a.loadConfig(false)
-			if err != nil {
-				return err
-			}
-			w, err := a.openWarehouse(ctx, cfg)
-			if err != nil {
-				return err
-			}
-			defer closeWarehouse(w, &err)
-			return a.printStatus(ctx, w, cfg)
+			return a.withWarehouse(ctx, func(w *warehouse.Warehouse, cfg *config.Config) error {
+				return a.printStatus(ctx, w, cfg)
+			})
 		},
 	}
 }

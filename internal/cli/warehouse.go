@@ -31,6 +31,21 @@ func (a *App) openWarehouse(ctx context.Context, cfg *config.Config) (*warehouse
 	return w, nil
 }
 
+// withWarehouse loads the configuration (a file is optional), opens the
+// warehouse, runs fn and closes the warehouse again.
+func (a *App) withWarehouse(ctx context.Context, fn func(w *warehouse.Warehouse, cfg *config.Config) error) (err error) {
+	cfg, err := a.loadConfig(false)
+	if err != nil {
+		return err
+	}
+	w, err := a.openWarehouse(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeWarehouse(w, &err)
+	return fn(w, cfg)
+}
+
 func closeWarehouse(w *warehouse.Warehouse, err *error) {
 	if cerr := w.Close(); cerr != nil && *err == nil {
 		*err = fmt.Errorf("closing the warehouse: %w", cerr)

@@ -35,6 +35,8 @@ const (
 	unitPoints              // story points: _points
 	unitHours               // stored in hours, exported in seconds: _seconds
 	unitScore               // a dimensionless weighted score: _score
+	unitAmount              // money in the configured budget currency: no suffix
+	unitSprints             // a number of sprints: _sprints
 )
 
 func (u unit) suffix() string {
@@ -49,6 +51,10 @@ func (u unit) suffix() string {
 		return "_seconds"
 	case unitScore:
 		return "_score"
+	case unitAmount:
+		return ""
+	case unitSprints:
+		return "_sprints"
 	}
 	return "_ratio"
 }
@@ -148,8 +154,19 @@ var rules = map[string]rule{
 	"blocked_ratio": {def: family{name: "blocked", unit: unitRatio, dropMeasure: true}},
 	// Earned value (kpis.md E1, E2), mapped ahead of their catalog entries
 	// so the alert rules on SPI work as soon as they are computed.
-	"evm_spi": {def: family{name: "evm_spi", unit: unitRatio}},
-	"evm_cpi": {def: family{name: "evm_cpi", unit: unitRatio}},
+	"evm_spi": {def: family{name: "evm_spi", unit: unitRatio}, measures: map[string]family{
+		"sv": {name: "evm_amount", unit: unitAmount, help: "Earned-value amounts in the budget currency (PV, EV, AC, SV, CV, EAC, ETC, VAC)."},
+		"pv": {name: "evm_amount", unit: unitAmount, help: "Earned-value amounts in the budget currency (PV, EV, AC, SV, CV, EAC, ETC, VAC)."},
+		"ev": {name: "evm_amount", unit: unitAmount, help: "Earned-value amounts in the budget currency (PV, EV, AC, SV, CV, EAC, ETC, VAC)."},
+	}},
+	"evm_cpi": {def: family{name: "evm_cpi", unit: unitRatio}, measures: map[string]family{
+		"cv": {name: "evm_amount", unit: unitAmount, help: "Earned-value amounts in the budget currency (PV, EV, AC, SV, CV, EAC, ETC, VAC)."},
+		"ac": {name: "evm_amount", unit: unitAmount, help: "Earned-value amounts in the budget currency (PV, EV, AC, SV, CV, EAC, ETC, VAC)."},
+	}},
+	"evm_eac": {def: family{name: "evm_amount", unit: unitAmount, help: "Earned-value amounts in the budget currency (PV, EV, AC, SV, CV, EAC, ETC, VAC)."}, measures: map[string]family{
+		"tcpi_bac":         {name: "evm_tcpi", unit: unitRatio, dropMeasure: true, help: "To-complete performance index against the budget: (BAC − EV) / (BAC − AC)."},
+		"expected_sprints": {name: "evm_expected", unit: unitSprints, dropMeasure: true, help: "AgileEVM schedule forecast: planned sprints / SPI."},
+	}},
 }
 
 // Sprint KPIs whose values carry a per-sprint or count variant in another

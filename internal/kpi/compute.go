@@ -78,7 +78,7 @@ func Compute(ctx context.Context, w *warehouse.Warehouse, cfg Config, asOf time.
 		return Snapshot{}, err
 	}
 	for _, g := range groups {
-		c := &computation{w: w, s: g.s, asOf: asOf, keep: g.keep, snap: &snap}
+		c := &computation{w: w, s: g.s, asOf: asOf, keep: g.keep, snap: &snap, scopes: cfg.Scopes}
 		if err := c.run(ctx); err != nil {
 			return Snapshot{}, err
 		}
@@ -160,6 +160,8 @@ type computation struct {
 	asOf time.Time
 	keep []string
 	snap *Snapshot
+	// scopes are the per-scope overrides (EVM inputs are per exact scope).
+	scopes []ScopeConfig
 	// lc is the FROM source of the lifecycle rows (unscoped).
 	lc string
 	// little carries throughput and mean cycle time per window and scope
@@ -287,7 +289,10 @@ func (c *computation) run(ctx context.Context) error {
 	if err := c.effort(ctx); err != nil {
 		return err
 	}
-	return c.forecast(ctx, from)
+	if err := c.forecast(ctx, from); err != nil {
+		return err
+	}
+	return c.evm(ctx, from)
 }
 
 // materialize derives the lifecycle once per computation into a Memory

@@ -20,9 +20,12 @@ type Config struct {
 // ScopeConfig overrides knobs for one scope. Unset fields inherit from the
 // defaults (Config), so a scope only lists what differs.
 type ScopeConfig struct {
-	Kind  string `yaml:"kind"` // project, program or source
-	Name  string `yaml:"name"` // project key (or source/KEY), program name, source name
-	TZ    string `yaml:"tz,omitempty"`
+	Kind string `yaml:"kind"` // project, program or source
+	Name string `yaml:"name"` // project key (or source/KEY), program name, source name
+	TZ   string `yaml:"tz,omitempty"`
+	// EVM holds the earned-value inputs of exactly this scope (not
+	// inherited by the projects of a program).
+	EVM   *EVM `yaml:"evm,omitempty"`
 	Knobs `yaml:",inline"`
 }
 
@@ -176,6 +179,9 @@ func (c Config) Validate() []error {
 			if _, err := time.LoadLocation(s.TZ); err != nil {
 				add("%s.tz: unknown time zone %q; use an IANA name such as \"Europe/Berlin\"", p, s.TZ)
 			}
+		}
+		if s.EVM != nil {
+			errs = append(errs, s.EVM.validate(p+".evm")...)
 		}
 		errs = append(errs, s.Knobs.validate(p)...)
 	}

@@ -37,6 +37,7 @@ const (
 	unitScore               // a dimensionless weighted score: _score
 	unitAmount              // money in the configured budget currency: no suffix
 	unitSprints             // a number of sprints: _sprints
+	unitStatus              // a status code or flag: no suffix
 )
 
 func (u unit) suffix() string {
@@ -51,7 +52,7 @@ func (u unit) suffix() string {
 		return "_seconds"
 	case unitScore:
 		return "_score"
-	case unitAmount:
+	case unitAmount, unitStatus:
 		return ""
 	case unitSprints:
 		return "_sprints"
@@ -150,6 +151,10 @@ var rules = map[string]rule{
 	}},
 	"overdue_ratio": {def: family{name: "overdue", unit: unitRatio, dropMeasure: true}, measures: map[string]family{
 		"overdue_days": {name: "overdue_time", unit: unitSeconds, dropMeasure: true, help: "Days past the due date of overdue open items."},
+	}},
+	"portfolio_rag": {def: family{name: "portfolio_health", unit: unitScore, dropMeasure: true, help: "Portfolio RAG ranking score 0–100 (weighted component statuses)."}, measures: map[string]family{
+		"rag":            {name: "portfolio_rag", unit: unitStatus, dropMeasure: true, help: "Portfolio RAG status: 0 green, 1 amber, 2 red (worst of the components)."},
+		"low_confidence": {name: "portfolio_rag_low_confidence", unit: unitStatus, dropMeasure: true, help: "1 when the scope's data hygiene is red: its RAG is low confidence."},
 	}},
 	"blocked_ratio": {def: family{name: "blocked", unit: unitRatio, dropMeasure: true}},
 	// Earned value (kpis.md E1, E2), mapped ahead of their catalog entries

@@ -249,6 +249,14 @@ var Catalog = []Definition{
 		Thresholds: []Threshold{{Applies: "measure=ratio", Green: "≤ 0.10", Amber: "0.10–0.20", Red: "> 0.20", Provenance: HEUR}},
 		Values:     []string{"measure=ratio"},
 		Notes:      "Uses the current links (link history is not collected): blocked durations are not built."},
+	{ID: "portfolio_rag", Ref: "X1", Name: "Portfolio RAG health", Group: "Portfolio", Question: "Which projects need PMO attention now?",
+		Unit: "RAG (0 green, 1 amber, 2 red); score 0–100", Window: "snapshot (windowed components: the longest flow window)", Statistic: "worst of the components; Σ w·v / Σ w with v(G)=100, v(A)=50, v(R)=0",
+		Help: "Worst RAG status of the scope's components (schedule, cost, delivery, quality, risk, hygiene).", Direction: LowerIsBetter,
+		Thresholds: []Threshold{{Applies: "measure=rag", Green: "≤ 0", Amber: "≤ 1", Red: "> 1", Provenance: SRC},
+			{Applies: "measure=score", Green: "≥ 75", Amber: "50–75", Red: "< 50", Provenance: HEUR}},
+		Values: []string{"measure=rag|score|low_confidence", "component=schedule|cost|delivery|quality|risk|hygiene (NULL = n/a)"},
+		Notes: "schedule = evm_spi, else say/do (mean of the scope's boards, last N), else due-date adherence; cost = evm_cpi; delivery = due-date adherence (release adherence: not built); " +
+			"quality = escaped defect rate, else reopen rate; risk = risk_exposure flags; hygiene = field_completeness composite. A missing component is n/a and dropped from the weights (rag_weights); low_confidence = 1 when hygiene is red."},
 }
 
 // Lookup returns the definition of a KPI id.

@@ -86,6 +86,24 @@ func Compute(ctx context.Context, w *warehouse.Warehouse, cfg Config, asOf time.
 	if err := computeSprints(ctx, w, cfg, asOf, f, &snap); err != nil {
 		return Snapshot{}, err
 	}
+	type ragIn struct {
+		win     string
+		weights map[string]float64
+	}
+	rag := map[string]ragIn{}
+	for _, g := range groups {
+		if len(g.s.FlowWindowsWeeks) == 0 {
+			continue
+		}
+		long := slices.Max(g.s.FlowWindowsWeeks)
+		for _, r := range g.scopes {
+			rag[r.Kind+"\x00"+r.Name] = ragIn{fmt.Sprintf("%dw", long), g.s.RAGWeights}
+		}
+	}
+	portfolioRAGValues(&snap, func(kind, scope string) (string, map[string]float64) {
+		in := rag[kind+"\x00"+scope]
+		return in.win, in.weights
+	})
 	for i := range snap.Values {
 		snap.Values[i].AsOf = asOf
 		snap.Values[i].ComputedAt = snap.ComputedAt

@@ -81,6 +81,9 @@ type Knobs struct {
 	MCHistoryDays *int     `yaml:"mc_history_days,omitempty"`
 	MCConfidence  *float64 `yaml:"mc_confidence,omitempty"`
 	MCHorizonDays *int     `yaml:"mc_horizon_days,omitempty"`
+	// RAGWeights are the portfolio_rag component weights (X1): schedule,
+	// cost, delivery, quality, risk, hygiene.
+	RAGWeights map[string]float64 `yaml:"rag_weights,omitempty"`
 }
 
 // Capacity is a capacity calendar (kpis.md R2): capacity of a person over a
@@ -135,6 +138,7 @@ func DefaultConfig() Config {
 			MCHistoryDays:          ptr(90),
 			MCConfidence:           ptr(0.85),
 			MCHorizonDays:          ptr(14),
+			RAGWeights:             DefaultRAGWeights(),
 		},
 	}
 }
@@ -249,6 +253,13 @@ func (k Knobs) validate(p string) []error {
 	}
 	if k.MCHorizonDays != nil && (*k.MCHorizonDays < 1 || *k.MCHorizonDays > 3650) {
 		add("%s.mc_horizon_days: %d is outside 1..3650", p, *k.MCHorizonDays)
+	}
+	for name, w := range k.RAGWeights {
+		if !slices.Contains(ragComponents, name) {
+			add("%s.rag_weights.%s: not a component; use %s", p, name, strings.Join(ragComponents, ", "))
+		} else if w < 0 {
+			add("%s.rag_weights.%s: %v is negative", p, name, w)
+		}
 	}
 	if k.Capacity != nil {
 		errs = append(errs, k.Capacity.validate(p+".capacity")...)
@@ -400,6 +411,9 @@ func merge(base, over Knobs) Knobs {
 	if over.MCHorizonDays != nil {
 		out.MCHorizonDays = over.MCHorizonDays
 	}
+	if over.RAGWeights != nil {
+		out.RAGWeights = over.RAGWeights
+	}
 	return out
 }
 
@@ -416,13 +430,13 @@ func (k Knobs) String() string {
 		boards = append(boards, b+"="+strings.Join(ids, ","))
 	}
 	slices.Sort(boards)
-	return fmt.Sprintf("%q %q %q %q %v %s %v %v %v %v %v %v %v %v %v %q %q %q %q %q %q %v %q %v %v %v %v %v",
+	return fmt.Sprintf("%q %q %q %q %v %s %v %v %v %v %v %v %v %v %v %q %q %q %q %q %q %v %q %v %v %v %v %v %v",
 		k.FlowItemTypes, k.BugTypes, k.DiscardResolutions, k.ActiveStatusIDs, boards, k.StartPolicy,
 		deref(k.IncludeSkippedInCycle), deref(k.SLE), deref(k.MinSample), k.FlowWindowsWeeks,
 		deref(k.VelocityWindowSprints), deref(k.VariabilityWindow), deref(k.CommitmentGraceSeconds),
 		deref(k.StaleDaysInProgress), deref(k.StaleDaysToDo), k.StoryPointsFields, k.DefectLinkTypes,
 		k.EscapedTypes, k.EscapedLabels, k.EscapedEnvironments, k.RiskTypes, sortedWeights(k.RiskSeverityWeights),
-		k.BlockingLinkTypes, capacityString(k.Capacity), deref(k.MCTrials), deref(k.MCHistoryDays), deref(k.MCConfidence), deref(k.MCHorizonDays))
+		k.BlockingLinkTypes, capacityString(k.Capacity), deref(k.MCTrials), deref(k.MCHistoryDays), deref(k.MCConfidence), deref(k.MCHorizonDays), sortedWeights(k.RAGWeights))
 }
 
 func deref[T any](p *T) any {

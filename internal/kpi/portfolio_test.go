@@ -1,0 +1,90 @@
+package kpi
+
+import (
+	"context"
+	"testing"
+
+	"github.com/pmo-oss/pmo/internal/warehouse"
+	"github.com/pmo-oss/pmo/internal/warehouse/whtest"
+)
+
+// The portfolio RAG moves as its components cross their thresholds; a
+// missing component is n/a and dropped from the weights.
+func TestPortfolioRAGTransitions(t *testing.T) {
+	idx := map[string]*float64{}
+	const k = "project\x00jira/X\x00"
+	set := func(kpi, win, labels string, v float64) { idx[k+kpi+"\x00"+win+"\x00"+labels] = fptr(v) }
+	set("evm_spi", "to_date", "variant=agile", 1.0)
+	set("evm_cpi", "to_date", "variant=agile", 0.97)
+	set("due_date_adherence", "12w", "measure=on_time_ratio", 0.95)
+	set("escaped_defect_rate", "12w", "", 0.02)
+	set("risk_exposure", "snapshot", "measure=red_flags", 0)
+	set("risk_exposure", "snapshot", "measure=amber_flags", 0)
+	set("field_completeness", "12w", "field=composite", 0.95)
+	eval := func() ragResult {
+		return portfolioRAG(ragInputs(idx, nil, "project", "jira/X", "12w"), DefaultRAGWeights())
+	}
+	steps := []struct {
+		name    string
+		change  func()
+		rag     int
+		score   float64
+		lowConf bool
+	}{
+		{"all green", func() {}, ragGreen, 100, false},
+		{"delivery crosses 0.90 → amber", func() { set("due_date_adherence", "12w", "measure=on_time_ratio", 0.85) }, ragAmber, 100 - 0.15*50, false},
+		{"SPI below 0.90 → red", func() { set("evm_spi", "to_date", "variant=agile", 0.85) }, ragRed, (0.25*100 + 0.15*50 + 0.15*100 + 0.10*100 + 0.10*100), false},
+		{"SPI back, hygiene red → low confidence", func() {
+			set("evm_spi", "to_date", "variant=agile", 1.0)
+			set("field_completeness", "12w", "field=composite", 0.5)
+		}, ragRed, 0.25*100 + 0.25*100 + 0.15*50 + 0.15*100 + 0.10*100, true},
+		{"cost missing → n/a, dropped from the weights", func() {
+			delete(idx, k+"evm_cpi\x00to_date\x00variant=agile")
+			set("field_completeness", "12w", "field=composite", 0.95)
+		}, ragAmber, (0.25*100 + 0.15*50 + 0.15*100 + 0.10*100 + 0.10*100) / 0.75, false},
+	}
+	for _, s := range steps {
+		s.change()
+		r := eval()
+		if r.Overall == nil || *r.Overall != s.rag || r.Score == nil || *r.Score-s.score > 1e-9 || s.score-*r.Score > 1e-9 || r.LowConfidence != s.lowConf {
+			t.Errorf("%s: rag %v score %v low confidence %v; want %d %v %v", s.name, deref(r.Overall), deref(r.Score), r.LowConfidence, s.rag, s.score, s.lowConf)
+		}
+	}
+	if c := eval().Components["cost"]; c != nil {
+		t.Errorf("missing cost component = %d, want n/a", *c)
+	}
+}
+
+// kpis.md §4.3 X1: SPI R, CPI R, delivery A, quality R, risk R, hygiene A →
+// RED, score (0.15·50 + 0.10·50) / 1.0 = 12.5. SPI and CPI come from
+// AgileEVM inputs that put both in red (mode H is not built).
+func TestExampleCPortfolioRAG(t *testing.T) {
+	f := loadFixture(t, "example_c.yaml")
+	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
+		f.load(t, w)
+		cfg := exampleCConfig()
+		cfg.Scopes = []ScopeConfig{{Kind: ScopeProject, Name: "C", EVM: &EVM{Mode: "agile", BAC: 11200, PlannedReleasePoints: 100, PlannedSprints: 5, SprintsCompleted: 2, ActualCost: 7600}}}
+		snap, err := Compute(context.Background(), w, cfg, f.AsOf, ScopeFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkValues(t, snap, ScopeProject, "jira/C", []want{
+			{"portfolio_rag", "snapshot", "measure=rag", ragRed, 6},
+			{"portfolio_rag", "snapshot", "measure=score", 12.5, 6},
+			{"portfolio_rag", "snapshot", "measure=low_confidence", 0, 6},
+			{"portfolio_rag", "snapshot", "component=schedule", ragRed, 6},
+			{"portfolio_rag", "snapshot", "component=cost", ragRed, 6},
+			{"portfolio_rag", "snapshot", "component=delivery", ragAmber, 6},
+			{"portfolio_rag", "snapshot", "component=quality", ragRed, 6},
+			{"portfolio_rag", "snapshot", "component=risk", ragRed, 6},
+			{"portfolio_rag", "snapshot", "component=hygiene", ragAmber, 6},
+		})
+		// The program has no EVM inputs: schedule falls back to due-date
+		// adherence, cost is n/a.
+		checkValues(t, snap, ScopeProgram, "Alpha programme", []want{
+			{"portfolio_rag", "snapshot", "component=cost", null, 5},
+			{"portfolio_rag", "snapshot", "component=schedule", ragAmber, 5},
+			{"portfolio_rag", "snapshot", "measure=rag", ragRed, 5},
+		})
+	})
+}

@@ -168,6 +168,7 @@ var rules = map[string]rule{
 		"cv": {name: "evm_amount", unit: unitAmount, help: "Earned-value amounts in the budget currency (PV, EV, AC, SV, CV, EAC, ETC, VAC)."},
 		"ac": {name: "evm_amount", unit: unitAmount, help: "Earned-value amounts in the budget currency (PV, EV, AC, SV, CV, EAC, ETC, VAC)."},
 	}},
+	// evm_eac measure=bac goes to evm_amount like the other amounts.
 	"evm_eac": {def: family{name: "evm_amount", unit: unitAmount, help: "Earned-value amounts in the budget currency (PV, EV, AC, SV, CV, EAC, ETC, VAC)."}, measures: map[string]family{
 		"tcpi_bac":         {name: "evm_tcpi", unit: unitRatio, dropMeasure: true, help: "To-complete performance index against the budget: (BAC − EV) / (BAC − AC)."},
 		"expected_sprints": {name: "evm_expected", unit: unitSprints, dropMeasure: true, help: "AgileEVM schedule forecast: planned sprints / SPI."},

@@ -34,9 +34,10 @@
 //
 // # How it computes
 //
-// The migrations 100–102 add v_kpi_status_history (each issue's status
-// transitions as sorted arrays, derived once, independent of as_of) and the
-// kpi_values history with its deduplicating view v_kpi_values. For one
+// The migrations 100–103 add v_kpi_status_history (each issue's status
+// transitions as sorted arrays, derived once, independent of as_of), the
+// kpi_values history with its deduplicating view v_kpi_values, and
+// kpi_baselines (frozen earned-value baselines, CreateBaseline). For one
 // computation the lifecycle of every issue at as_of (kpis.md C4: started,
 // done, skipped, discarded, reopen and done-entry instants, active time,
 // local day numbers) is derived once in SQL into a temporary Memory table

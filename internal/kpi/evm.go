@@ -11,7 +11,9 @@ import (
 // points, planned sprints and budget; the sprints completed so far and the
 // actual cost are configured, done points come from the warehouse.
 type EVM struct {
-	Mode                 string  `yaml:"mode"` // agile
+	Mode string `yaml:"mode"` // agile | effort
+	// Baseline names the frozen baseline of mode effort (kpi.CreateBaseline).
+	Baseline             string  `yaml:"baseline,omitempty"`
 	BAC                  float64 `yaml:"bac"`
 	PlannedReleasePoints float64 `yaml:"planned_release_points"`
 	PlannedSprints       int     `yaml:"planned_sprints"`
@@ -25,8 +27,19 @@ type EVM struct {
 func (e *EVM) validate(p string) []error {
 	var errs []error
 	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
-	if e.Mode != "agile" {
-		add("%s.mode: %q is not supported; use \"agile\" (AgileEVM; the effort mode with a frozen baseline is not built yet)", p, e.Mode)
+	switch e.Mode {
+	case "effort":
+		if e.Baseline == "" {
+			add("%s.baseline: missing; name the baseline created with kpi.CreateBaseline (mode effort)", p)
+		}
+		if e.ActualCost < 0 || e.HourlyRate < 0 {
+			add("%s: actual_cost and hourly_rate must not be negative", p)
+		}
+		return errs
+	case "agile":
+	default:
+		add("%s.mode: %q is not a mode; use \"agile\" (AgileEVM) or \"effort\" (frozen baseline, 0/100 rule)", p, e.Mode)
+		return errs
 	}
 	if e.BAC <= 0 {
 		add("%s.bac: %v must be positive (budget at completion)", p, e.BAC)
@@ -48,7 +61,7 @@ func (e *EVM) validate(p string) []error {
 
 // evmValues are the earned-value results; nil = not computable.
 type evmValues struct {
-	PV, EV, AC, SV, CV, SPI, CPI, EAC, ETC, VAC, TCPI, EACAtypical, EACCPISPI, ExpectedSprints *float64
+	BAC, PV, EV, AC, SV, CV, SPI, CPI, EAC, ETC, VAC, TCPI, EACAtypical, EACCPISPI, ExpectedSprints *float64
 }
 
 func sub(a, b *float64) *float64 {
@@ -60,10 +73,16 @@ func sub(a, b *float64) *float64 {
 
 // agileEVM applies the AgileEVM formulas (kpis.md §3.4 mode A, E1–E3).
 func agileEVM(e EVM, donePoints, ac float64) evmValues {
-	bac := fptr(e.BAC)
-	v := evmValues{AC: fptr(ac)}
-	v.PV = fptr(float64(e.SprintsCompleted) / float64(e.PlannedSprints) * e.BAC)
-	v.EV = fptr(donePoints / e.PlannedReleasePoints * e.BAC)
+	v := evmFormulas(float64(e.SprintsCompleted)/float64(e.PlannedSprints)*e.BAC, donePoints/e.PlannedReleasePoints*e.BAC, ac, e.BAC)
+	v.ExpectedSprints = ratio(fptr(float64(e.PlannedSprints)), v.SPI)
+	return v
+}
+
+// evmFormulas applies E1–E3 to PV, EV, AC and BAC (PV = 0 or AC = 0 →
+// the indices that divide by them are NULL).
+func evmFormulas(pv, ev, ac, bacV float64) evmValues {
+	bac := fptr(bacV)
+	v := evmValues{AC: fptr(ac), PV: fptr(pv), EV: fptr(ev), BAC: bac}
 	v.SV, v.CV = sub(v.EV, v.PV), sub(v.EV, v.AC)
 	v.SPI, v.CPI = ratio(v.EV, v.PV), ratio(v.EV, v.AC)
 	if ac == 0 {
@@ -75,12 +94,11 @@ func agileEVM(e EVM, donePoints, ac float64) evmValues {
 	}
 	v.TCPI = ratio(sub(bac, v.EV), sub(bac, v.AC))
 	if v.AC != nil {
-		v.EACAtypical = fptr(*v.AC + e.BAC - *v.EV)
+		v.EACAtypical = fptr(*v.AC + bacV - *v.EV)
 		if v.CPI != nil && v.SPI != nil && *v.CPI**v.SPI != 0 {
-			v.EACCPISPI = fptr(*v.AC + (e.BAC-*v.EV)/(*v.CPI**v.SPI))
+			v.EACCPISPI = fptr(*v.AC + (bacV-*v.EV)/(*v.CPI**v.SPI))
 		}
 	}
-	v.ExpectedSprints = ratio(fptr(float64(e.PlannedSprints)), v.SPI)
 	return v
 }
 
@@ -120,21 +138,31 @@ func (c *computation) evm(ctx context.Context, from string) error {
 			c.emit(r, "evm_eac", win, Labels{"variant": "agile", "measure": "eac"}, nil, 0)
 			continue
 		}
-		ac := e.ActualCost
-		if ac == 0 && e.HourlyRate > 0 && r.f("hrs") != nil {
-			ac = *r.f("hrs") * e.HourlyRate
+		variant := e.Mode
+		var v evmValues
+		if e.Mode == "effort" {
+			v, err = c.effortEVM(ctx, r.scope, *e)
+			if err != nil {
+				return err
+			}
+		} else {
+			ac := e.ActualCost
+			if ac == 0 && e.HourlyRate > 0 && r.f("hrs") != nil {
+				ac = *r.f("hrs") * e.HourlyRate
+			}
+			pts := 0.0
+			if p := r.f("pts"); p != nil {
+				pts = *p
+			}
+			v = agileEVM(*e, pts, ac)
 		}
-		pts := 0.0
-		if p := r.f("pts"); p != nil {
-			pts = *p
-		}
-		v := agileEVM(*e, pts, ac)
 		l := func(m string) Labels {
 			if m == "" {
-				return Labels{"variant": "agile"}
+				return Labels{"variant": variant}
 			}
-			return Labels{"variant": "agile", "measure": m}
+			return Labels{"variant": variant, "measure": m}
 		}
+		c.emit(r, "evm_eac", win, l("bac"), v.BAC, 1)
 		c.emit(r, "evm_spi", win, l(""), v.SPI, 1)
 		c.emit(r, "evm_spi", win, l("sv"), v.SV, 1)
 		c.emit(r, "evm_spi", win, l("pv"), v.PV, 1)

@@ -85,12 +85,18 @@ func portfolioRAG(comp map[string]*int, weights map[string]float64) ragResult {
 // the longest flow window.
 func ragInputs(idx map[string]*float64, sayDo map[string][]float64, kind, scope, win string) map[string]*int {
 	get := func(kpi, w, labels string) *float64 { return idx[kind+"\x00"+scope+"\x00"+kpi+"\x00"+w+"\x00"+labels] }
+	evm := func(kpi string) *float64 { // effort mode first, then AgileEVM
+		if v := get(kpi, "to_date", "variant=effort"); v != nil {
+			return v
+		}
+		return get(kpi, "to_date", "variant=agile")
+	}
 	comp := map[string]*int{}
 	set := func(name string, s int) { comp[name] = ptr(s) }
 	dd := get("due_date_adherence", win, "measure=on_time_ratio")
 	switch sd := sayDo[kind+"\x00"+scope]; {
-	case get("evm_spi", "to_date", "variant=agile") != nil:
-		set("schedule", fema(*get("evm_spi", "to_date", "variant=agile")))
+	case evm("evm_spi") != nil:
+		set("schedule", fema(*evm("evm_spi")))
 	case len(sd) > 0:
 		m := 0.0
 		for _, x := range sd {
@@ -107,7 +113,7 @@ func ragInputs(idx map[string]*float64, sayDo map[string][]float64, kind, scope,
 	case dd != nil:
 		set("schedule", higher(*dd, 0.90, 0.60))
 	}
-	if v := get("evm_cpi", "to_date", "variant=agile"); v != nil {
+	if v := evm("evm_cpi"); v != nil {
 		set("cost", fema(*v))
 	}
 	if dd != nil {

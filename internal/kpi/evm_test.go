@@ -3,9 +3,7 @@ package kpi
 import (
 	"context"
 	"math"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/pmo-oss/pmo/internal/warehouse"
 	"github.com/pmo-oss/pmo/internal/warehouse/whtest"
@@ -56,39 +54,3 @@ func TestAgileEVMWarehouse(t *testing.T) {
 	})
 }
 
-// kpis.md §4.3 E1–E3 mode H: baseline frozen 2025-03-01 = {C-1…C-4}.
-func TestEffortEVMExampleC(t *testing.T) {
-	f := loadFixture(t, "example_c.yaml")
-	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
-		f.load(t, w)
-		ctx := context.Background()
-		cfg := exampleCConfig()
-		n, err := CreateBaseline(ctx, w, cfg, "C", "2025-03-01", time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC))
-		if err != nil || n != 4 {
-			t.Fatalf("CreateBaseline = %d, %v; want 4 issues", n, err)
-		}
-		if _, err := CreateBaseline(ctx, w, cfg, "C", "2025-03-01", time.Date(2025, 3, 2, 0, 0, 0, 0, time.UTC)); err == nil || !strings.Contains(err.Error(), "frozen") {
-			t.Errorf("re-creating a baseline: %v, want a frozen error", err)
-		}
-		cfg.Scopes = []ScopeConfig{{Kind: ScopeProject, Name: "C", EVM: &EVM{Mode: "effort", Baseline: "2025-03-01"}}}
-		snap, err := Compute(ctx, w, cfg, f.AsOf, ScopeFilter{Kind: ScopeProject})
-		if err != nil {
-			t.Fatal(err)
-		}
-		checkValues(t, snap, ScopeProject, "jira/C", []want{
-			{"evm_eac", "to_date", "measure=bac,variant=effort", 112, 1},
-			{"evm_spi", "to_date", "measure=pv,variant=effort", 80, 1},
-			{"evm_spi", "to_date", "measure=ev,variant=effort", 64, 1},
-			{"evm_cpi", "to_date", "measure=ac,variant=effort", 76, 1},
-			{"evm_spi", "to_date", "measure=sv,variant=effort", -16, 1},
-			{"evm_spi", "to_date", "variant=effort", 0.8, 1},
-			{"evm_cpi", "to_date", "measure=cv,variant=effort", -12, 1},
-			{"evm_cpi", "to_date", "variant=effort", 0.842105263, 1},
-			{"evm_eac", "to_date", "measure=eac,variant=effort", 133, 1},
-			{"evm_eac", "to_date", "measure=etc,variant=effort", 57, 1},
-			{"evm_eac", "to_date", "measure=vac,variant=effort", -21, 1},
-			{"evm_eac", "to_date", "measure=tcpi_bac,variant=effort", 48.0 / 36, 1},
-			{"evm_eac", "to_date", "measure=eac_cpi_spi,variant=effort", 147.25, 1},
-		})
-	})
-}

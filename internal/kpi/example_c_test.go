@@ -2,7 +2,9 @@ package kpi
 
 import (
 	"context"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/pmo-oss/pmo/internal/warehouse"
 	"github.com/pmo-oss/pmo/internal/warehouse/whtest"
@@ -51,17 +53,64 @@ var exampleC = []want{
 	{"field_completeness", "4w", "field=composite", 0.75, 3},
 	{"escaped_defect_rate", "4w", "", 0.5, 2},
 	{"defect_ratio", "4w", "", 0.5, 2},
+
+	// E1–E3 mode H: baseline frozen 2025-03-01 = {C-1…C-4}.
+	{"evm_eac", "to_date", "measure=bac,variant=effort", 112, 1},
+	{"evm_spi", "to_date", "measure=pv,variant=effort", 80, 1},
+	{"evm_spi", "to_date", "measure=ev,variant=effort", 64, 1},
+	{"evm_cpi", "to_date", "measure=ac,variant=effort", 76, 1},
+	{"evm_spi", "to_date", "measure=sv,variant=effort", -16, 1},
+	{"evm_spi", "to_date", "variant=effort", 0.8, 1},
+	{"evm_cpi", "to_date", "measure=cv,variant=effort", -12, 1},
+	{"evm_cpi", "to_date", "variant=effort", 0.842105263, 1},
+	{"evm_eac", "to_date", "measure=eac,variant=effort", 133, 1},
+	{"evm_eac", "to_date", "measure=etc,variant=effort", 57, 1},
+	{"evm_eac", "to_date", "measure=vac,variant=effort", -21, 1},
+	{"evm_eac", "to_date", "measure=tcpi_bac,variant=effort", 48.0 / 36, 1},
+	{"evm_eac", "to_date", "measure=eac_cpi_spi,variant=effort", 147.25, 1},
+
+	// X1: SPI R, CPI R, delivery A, quality R, risk R, hygiene A → RED,
+	// score (0.15·50 + 0.10·50) / 1.0 = 12.5.
+	{"portfolio_rag", "snapshot", "measure=rag", ragRed, 6},
+	{"portfolio_rag", "snapshot", "measure=score", 12.5, 6},
+	{"portfolio_rag", "snapshot", "measure=low_confidence", 0, 6},
+	{"portfolio_rag", "snapshot", "component=schedule", ragRed, 6},
+	{"portfolio_rag", "snapshot", "component=cost", ragRed, 6},
+	{"portfolio_rag", "snapshot", "component=delivery", ragAmber, 6},
+	{"portfolio_rag", "snapshot", "component=quality", ragRed, 6},
+	{"portfolio_rag", "snapshot", "component=risk", ragRed, 6},
+	{"portfolio_rag", "snapshot", "component=hygiene", ragAmber, 6},
 }
 
 func TestExampleC(t *testing.T) {
 	f := loadFixture(t, "example_c.yaml")
 	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
 		f.load(t, w)
-		snap, err := Compute(context.Background(), w, exampleCConfig(), f.AsOf, ScopeFilter{})
+		ctx := context.Background()
+		cfg := exampleCConfig()
+		n, err := CreateBaseline(ctx, w, cfg, "C", "2025-03-01", time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC))
+		if err != nil || n != 4 {
+			t.Fatalf("CreateBaseline = %d, %v; want 4 issues", n, err)
+		}
+		if _, err := CreateBaseline(ctx, w, cfg, "C", "2025-03-01", time.Date(2025, 3, 2, 0, 0, 0, 0, time.UTC)); err == nil || !strings.Contains(err.Error(), "frozen") {
+			t.Errorf("re-creating a baseline: %v, want a frozen error", err)
+		}
+		cfg.Scopes = []ScopeConfig{{Kind: ScopeProject, Name: "C", EVM: &EVM{Mode: "effort", Baseline: "2025-03-01"}}}
+		snap, err := Compute(ctx, w, cfg, f.AsOf, ScopeFilter{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		checkValues(t, snap, ScopeProject, "jira/C", exampleC)
-		checkValues(t, snap, ScopeProgram, "Alpha programme", exampleC)
+		// The program has the same issues but no EVM inputs: cost is n/a
+		// and dropped from the weights, schedule falls back to due-date
+		// adherence (A): (0.25·50 + 0.15·50 + 0.10·50) / 0.75.
+		checkValues(t, snap, ScopeProgram, "Alpha programme", exampleC[:32])
+		checkValues(t, snap, ScopeProgram, "Alpha programme", []want{
+			{"evm_spi", "to_date", "variant=agile", null, 0},
+			{"portfolio_rag", "snapshot", "component=cost", null, 5},
+			{"portfolio_rag", "snapshot", "component=schedule", ragAmber, 5},
+			{"portfolio_rag", "snapshot", "measure=rag", ragRed, 5},
+			{"portfolio_rag", "snapshot", "measure=score", 25.0 / 0.75, 5},
+		})
 	})
 }

@@ -1,11 +1,7 @@
 package kpi
 
 import (
-	"context"
 	"testing"
-
-	"github.com/pmo-oss/pmo/internal/warehouse"
-	"github.com/pmo-oss/pmo/internal/warehouse/whtest"
 )
 
 // The portfolio RAG moves as its components cross their thresholds; a
@@ -55,36 +51,3 @@ func TestPortfolioRAGTransitions(t *testing.T) {
 	}
 }
 
-// kpis.md §4.3 X1: SPI R, CPI R, delivery A, quality R, risk R, hygiene A →
-// RED, score (0.15·50 + 0.10·50) / 1.0 = 12.5. SPI and CPI come from
-// AgileEVM inputs that put both in red (mode H is not built).
-func TestExampleCPortfolioRAG(t *testing.T) {
-	f := loadFixture(t, "example_c.yaml")
-	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
-		f.load(t, w)
-		cfg := exampleCConfig()
-		cfg.Scopes = []ScopeConfig{{Kind: ScopeProject, Name: "C", EVM: &EVM{Mode: "agile", BAC: 11200, PlannedReleasePoints: 100, PlannedSprints: 5, SprintsCompleted: 2, ActualCost: 7600}}}
-		snap, err := Compute(context.Background(), w, cfg, f.AsOf, ScopeFilter{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		checkValues(t, snap, ScopeProject, "jira/C", []want{
-			{"portfolio_rag", "snapshot", "measure=rag", ragRed, 6},
-			{"portfolio_rag", "snapshot", "measure=score", 12.5, 6},
-			{"portfolio_rag", "snapshot", "measure=low_confidence", 0, 6},
-			{"portfolio_rag", "snapshot", "component=schedule", ragRed, 6},
-			{"portfolio_rag", "snapshot", "component=cost", ragRed, 6},
-			{"portfolio_rag", "snapshot", "component=delivery", ragAmber, 6},
-			{"portfolio_rag", "snapshot", "component=quality", ragRed, 6},
-			{"portfolio_rag", "snapshot", "component=risk", ragRed, 6},
-			{"portfolio_rag", "snapshot", "component=hygiene", ragAmber, 6},
-		})
-		// The program has no EVM inputs: schedule falls back to due-date
-		// adherence, cost is n/a.
-		checkValues(t, snap, ScopeProgram, "Alpha programme", []want{
-			{"portfolio_rag", "snapshot", "component=cost", null, 5},
-			{"portfolio_rag", "snapshot", "component=schedule", ragAmber, 5},
-			{"portfolio_rag", "snapshot", "measure=rag", ragRed, 5},
-		})
-	})
-}

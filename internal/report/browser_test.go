@@ -37,7 +37,9 @@ func chromium(t testing.TB) string {
 // pageCheck is what the browser saw on one page.
 type pageCheck struct {
 	Containers, Canvases int
-	Errors               []string
+	// Burnup: the burn-up chart's container is there with a canvas.
+	Burnup bool
+	Errors []string
 }
 
 // loadInBrowser opens each page from disk in headless Chromium with
@@ -98,7 +100,8 @@ func loadInBrowser(t *testing.T, dir string, pages []string, shots string) map[s
 		var png []byte
 		if err == nil {
 			check, err = chromedp.Run(ctx, chromedp.Evaluate[pageCheck](`({Containers: document.querySelectorAll('div.item').length,
-				Canvases: Array.from(document.querySelectorAll('div.item')).filter(d => { const c = d.querySelector('canvas'); return c && c.width > 0 && c.height > 0; }).length})`))
+				Canvases: Array.from(document.querySelectorAll('div.item')).filter(d => { const c = d.querySelector('canvas'); return c && c.width > 0 && c.height > 0; }).length,
+				Burnup: Array.from(document.querySelectorAll('div.item[id$="_burnup"]')).some(d => { const c = d.querySelector('canvas'); return c && c.width > 0 && c.height > 0; })})`))
 		}
 		if err == nil {
 			png, err = chromedp.Run(ctx, chromedp.FullScreenshot(100))

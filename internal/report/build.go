@@ -38,7 +38,9 @@ type Options struct {
 	// own drill-down. A KPI it cannot explain keeps the drill-down.
 	PreciseExplain bool
 	Logger         *slog.Logger
-	// Forecast and EVM are the KPI part 2 hooks; nil leaves them empty.
+	// Forecast and EVM are the KPI part 2 hooks; nil uses the built-in
+	// ones: the burn-up with the snapshot's monte_carlo_forecast finish
+	// date, and the evm_spi/evm_cpi history.
 	Forecast func(ctx context.Context, s *Scope) (*Forecast, error)
 	EVM      func(ctx context.Context, s *Scope) ([]EVMPoint, error)
 }
@@ -138,6 +140,12 @@ func Build(ctx context.Context, w *warehouse.Warehouse, o Options) (*Model, erro
 	for _, is := range issues {
 		byKey[is.Key] = is
 	}
+	if o.Forecast == nil {
+		o.Forecast = snapshotForecast(snap, o.KPI, loc)
+	}
+	if o.EVM == nil {
+		o.EVM = evmTrend(hsnap.Values, snap.Values)
+	}
 	for _, s := range m.All() {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -180,15 +188,11 @@ func Build(ctx context.Context, w *warehouse.Warehouse, o Options) (*Model, erro
 				}
 			}
 		}
-		if o.Forecast != nil {
-			if s.Forecast, err = o.Forecast(ctx, s); err != nil {
-				return nil, fmt.Errorf("report: forecast of %s:%s: %w", s.Kind, s.Name, err)
-			}
+		if s.Forecast, err = o.Forecast(ctx, s); err != nil {
+			return nil, fmt.Errorf("report: forecast of %s:%s: %w", s.Kind, s.Name, err)
 		}
-		if o.EVM != nil {
-			if s.EVM, err = o.EVM(ctx, s); err != nil {
-				return nil, fmt.Errorf("report: EVM of %s:%s: %w", s.Kind, s.Name, err)
-			}
+		if s.EVM, err = o.EVM(ctx, s); err != nil {
+			return nil, fmt.Errorf("report: EVM of %s:%s: %w", s.Kind, s.Name, err)
 		}
 	}
 	return m, nil
@@ -472,6 +476,7 @@ func series(is []*issue, asOf time.Time, loc *time.Location, weeks int, sle floa
 		}
 	}
 	s.Total = len(is)
+	burnup(&s, is, asOf)
 	slices.Sort(cts)
 	s.P50, s.P85, s.P95 = nearestRank(cts, 0.5), nearestRank(cts, 0.85), nearestRank(cts, 0.95)
 	sort.SliceStable(s.CycleTimes, func(i, j int) bool { return s.CycleTimes[i].Done.Before(s.CycleTimes[j].Done) })

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"html/template"
+	"math"
 	"strings"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
@@ -226,25 +227,32 @@ func scopeCharts(s *Scope, m *Model) []Chart {
 			"Each line is a stored KPI value at past as-of dates (pmo kpi backfill). Trends matter more than any single value.", tr))
 	}
 
-	// Burn-up with the Monte Carlo forecast (KPI part 2).
-	if s.Forecast != nil {
-		b := charts.NewLine()
-		b.SetGlobalOptions(append(common(id("burnup"), "300px"), charts.WithXAxisOpts(timeAxis))...)
-		b.AddSeries("Scope", pointData(s.Forecast.Scope), charts.WithLineStyleOpts(opts.LineStyle{Color: colSlate}))
-		b.AddSeries("Done", pointData(s.Forecast.Done), charts.WithLineStyleOpts(opts.LineStyle{Color: colBlue}))
-		out = append(out, snippet(id("burnup"), "Burn-up and forecast", fmt.Sprintf("P50 %s · P85 %s", s.Forecast.P50.Format("2 Jan 2006"), s.Forecast.P85.Format("2 Jan 2006")),
-			"Scope and done over time; the forecast dates come from a Monte Carlo simulation of past throughput.", b))
+	// Burn-up with the Monte Carlo forecast.
+	if f := s.Forecast; f != nil && len(f.Done) > 0 {
+		out = append(out, burnupChart(id("burnup"), f))
 	}
 	if len(s.EVM) > 0 {
 		e := charts.NewLine()
-		e.SetGlobalOptions(append(common(id("evm"), "300px"), charts.WithXAxisOpts(timeAxis))...)
-		var spi, cpi []Point
+		e.SetGlobalOptions(append(common(id("evm"), "300px"), charts.WithXAxisOpts(timeAxis),
+			charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: "index", Scale: opts.Bool(true)}))...)
+		var spi, cpi []opts.LineData
 		for _, p := range s.EVM {
-			spi = append(spi, Point{At: p.At, Value: p.SPI})
-			cpi = append(cpi, Point{At: p.At, Value: p.CPI})
+			if !math.IsNaN(p.SPI) {
+				spi = append(spi, opts.LineData{Value: []any{p.At.UnixMilli(), round2(p.SPI)}})
+			}
+			if !math.IsNaN(p.CPI) {
+				cpi = append(cpi, opts.LineData{Value: []any{p.At.UnixMilli(), round2(p.CPI)}})
+			}
 		}
-		e.AddSeries("SPI", pointData(spi)).AddSeries("CPI", pointData(cpi))
-		out = append(out, snippet(id("evm"), "Earned value", "SPI and CPI trends", "Schedule and cost performance indices: 1.0 is on plan.", e))
+		line := func(c string) []charts.SeriesOpts {
+			return []charts.SeriesOpts{charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(true)}),
+				charts.WithLineStyleOpts(opts.LineStyle{Color: c, Width: 2}), charts.WithItemStyleOpts(opts.ItemStyle{Color: c})}
+		}
+		e.AddSeries("SPI", spi, append(line(colBlue), charts.WithMarkLineNameYAxisItemOpts(opts.MarkLineNameYAxisItem{Name: "on plan", YAxis: 1}),
+			charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Symbol: []string{"none", "none"}, LineStyle: &opts.LineStyle{Color: colSlate, Type: "dashed"}}))...).
+			AddSeries("CPI", cpi, line(colAmber)...)
+		out = append(out, snippet(id("evm"), "Earned value", "SPI and CPI over the report history (kpi_values)",
+			"Schedule (EV/PV) and cost (EV/AC) performance indices, AgileEVM from the configured release baseline: 1.0 is on plan, below 1 behind schedule or over cost.", e))
 	}
 	return out
 }
@@ -274,6 +282,68 @@ func pointData(ps []Point) []opts.LineData {
 }
 
 func round1(f float64) float64 { return float64(int64(f*10+0.5)) / 10 }
+
+func round2(f float64) float64 { return math.Round(f*100) / 100 }
+
+// burnupChart draws cumulative scope and done per week and, when the
+// snapshot has a Monte Carlo forecast, a dashed projection from today's
+// done count to the scope at each forecast finish date.
+func burnupChart(cid string, f *Forecast) Chart {
+	b := charts.NewLine()
+	b.SetGlobalOptions(append(common(cid, "300px"), charts.WithXAxisOpts(timeAxis),
+		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: "items"}))...)
+	b.AddSeries("Scope", pointData(f.Scope), charts.WithLineChartOpts(opts.LineChart{Step: "end"}),
+		charts.WithLineStyleOpts(opts.LineStyle{Color: colSlate, Width: 2}), charts.WithItemStyleOpts(opts.ItemStyle{Color: colSlate}))
+	b.AddSeries("Done", pointData(f.Done), charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(true)}),
+		charts.WithAreaStyleOpts(opts.AreaStyle{Color: colSky, Opacity: opts.Float(0.35)}),
+		charts.WithLineStyleOpts(opts.LineStyle{Color: colBlue, Width: 2}), charts.WithItemStyleOpts(opts.ItemStyle{Color: colBlue}))
+	lines := f.Lines
+	if len(lines) == 0 {
+		for _, l := range []ForecastLine{{Label: "P50", Date: f.P50}, {Label: "P85", Date: f.P85}} {
+			if !l.Date.IsZero() {
+				lines = append(lines, l)
+			}
+		}
+	}
+	var sub string
+	if len(lines) == 0 {
+		sub = cmpOr(f.Note, noForecast)
+	} else {
+		last, scope := f.Done[len(f.Done)-1], f.Scope[len(f.Scope)-1]
+		colors := []string{colGreen, colAmber, colRed}
+		for i, l := range lines {
+			c := colors[i%len(colors)]
+			at := l.Date
+			if at.Before(last.At) {
+				at = last.At
+			}
+			data := []opts.LineData{{Value: []any{last.At.UnixMilli(), last.Value}}, {Value: []any{at.UnixMilli(), scope.Value}, Symbol: "diamond", SymbolSize: 12}}
+			b.AddSeries("Forecast "+l.Label+" · "+l.Date.Format("2 Jan"), data, charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(true)}),
+				charts.WithLineStyleOpts(opts.LineStyle{Color: c, Width: 2, Type: "dashed"}), charts.WithItemStyleOpts(opts.ItemStyle{Color: c}))
+			if i > 0 {
+				sub += " · "
+			}
+			sub += l.Label + " finish " + l.Date.Format("2 Jan 2006")
+		}
+		if f.Backlog > 0 {
+			sub += fmt.Sprintf(" · %d open items", f.Backlog)
+		}
+		// The scope held flat to the latest forecast date.
+		end := lines[len(lines)-1].Date
+		for _, l := range lines {
+			if l.Date.After(end) {
+				end = l.Date
+			}
+		}
+		if end.After(scope.At) {
+			b.AddSeries("Scope (today)", []opts.LineData{{Value: []any{scope.At.UnixMilli(), scope.Value}}, {Value: []any{end.UnixMilli(), scope.Value}}},
+				charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(false)}),
+				charts.WithLineStyleOpts(opts.LineStyle{Color: colSlate, Width: 1, Type: "dotted"}), charts.WithItemStyleOpts(opts.ItemStyle{Color: colSlate}))
+		}
+	}
+	return snippet(cid, "Burn-up and forecast", sub,
+		"Scope: flow items created by each week's end; Done: those finished (discarded items left out of both). The dashed lines project the open backlog to its Monte Carlo finish date (monte_carlo_forecast, when_days after the last complete day, at mc_confidence, from the daily throughput history). Scope growth is not forecast.", b)
+}
 
 // timeAxis labels dates as "3 Mar", hiding labels that would overlap.
 var timeAxis = opts.XAxis{Type: "time", AxisLabel: &opts.AxisLabel{HideOverlap: opts.Bool(true), Formatter: "{d} {MMM}"}}

@@ -50,8 +50,8 @@ type Scope struct {
 	Hygiene []KPIRow
 	// Explain lists, per KPI id, the issues behind the value (drill-down).
 	Explain map[string][]Item
-	// Forecast and EVM are filled by KPI part 2 (Monte Carlo burn-up
-	// forecast, earned value); nil renders "not available yet".
+	// Forecast is the burn-up with the Monte Carlo forecast; EVM the SPI
+	// and CPI trend (KPI part 2), empty when the scope has no EVM values.
 	Forecast *Forecast
 	EVM      []EVMPoint
 }
@@ -118,6 +118,10 @@ type Series struct {
 	Aging               []Item // in-flight items with their age in days
 	SLEDays             float64
 	CreatedTotal, Total int
+	// Burn-up at each week's end (as_of for the current week): cumulative
+	// done flow items and total scope, discarded items left out.
+	BurnEnds            []time.Time
+	BurnScope, BurnDone []int
 }
 
 // CyclePoint is one finished item on the cycle-time scatter.
@@ -130,7 +134,25 @@ type CyclePoint struct {
 // Forecast is the Monte Carlo burn-up forecast (KPI part 2).
 type Forecast struct {
 	Scope, Done []Point
-	P50, P85    time.Time
+	// P50 and P85 are finish dates of the open backlog (zero = unknown).
+	P50, P85 time.Time
+	// Lines are the projected finish dates drawn on the burn-up; when
+	// empty, P50 and P85 are drawn.
+	Lines []ForecastLine
+	// Confidence is the mc_confidence of the stored forecast; Backlog the
+	// open items it forecasts.
+	Confidence float64
+	Backlog    int
+	// Note says why there is no forecast ("no forecast (not enough
+	// history)").
+	Note string
+}
+
+// ForecastLine is one projected finish date: "P85", E + Days.
+type ForecastLine struct {
+	Label string
+	Date  time.Time
+	Days  float64
 }
 
 // EVMPoint is one SPI/CPI observation (KPI part 2).

@@ -119,6 +119,9 @@ func TestExamplesRenderInBrowser(t *testing.T) {
 					if c.Containers < 5 || c.Canvases != c.Containers {
 						t.Errorf("%s: %d chart containers, %d with a rendered canvas; want ≥ 5, all rendered", p, c.Containers, c.Canvases)
 					}
+					if !c.Burnup {
+						t.Errorf("%s: no rendered burn-up chart", p)
+					}
 				}
 			})
 		})

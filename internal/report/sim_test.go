@@ -94,6 +94,9 @@ func TestSimulatorReportRendersInBrowser(t *testing.T) {
 			if c.Containers < 6 || c.Canvases != c.Containers {
 				t.Errorf("%s: %d chart containers, %d with a rendered canvas; want ≥ 6, all rendered", p, c.Containers, c.Canvases)
 			}
+			if !c.Burnup {
+				t.Errorf("%s: no rendered burn-up chart", p)
+			}
 		}
 	})
 }

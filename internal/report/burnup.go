@@ -1,0 +1,141 @@
+package report
+
+import (
+	"context"
+	"math"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/pmo-oss/pmo/internal/kpi"
+)
+
+// noForecast is what the burn-up says when the snapshot holds no Monte
+// Carlo "when" value for the scope (kpis.md F9: all-zero history → NULL).
+const noForecast = "no forecast (not enough history)"
+
+// burnup fills the cumulative burn-up of the weekly series: at each week's
+// end (as_of for the current week), the flow items done so far and the
+// total scope, both without the items discarded at as_of (the population
+// of the Monte Carlo backlog, kpis.md F9).
+func burnup(s *Series, is []*issue, asOf time.Time) {
+	n := len(s.Weeks)
+	s.BurnEnds, s.BurnScope, s.BurnDone = make([]time.Time, n), make([]int, n), make([]int, n)
+	for w := range n {
+		end := s.Weeks[w].AddDate(0, 0, 7)
+		if end.After(asOf) {
+			end = asOf
+		}
+		s.BurnEnds[w] = end
+	}
+	for _, it := range is {
+		if it.discarded {
+			continue
+		}
+		for w, end := range s.BurnEnds {
+			if it.created.Before(end) {
+				s.BurnScope[w]++
+			}
+			if !it.done.IsZero() && it.done.Before(end) {
+				s.BurnDone[w]++
+			}
+		}
+	}
+}
+
+// confLabel names a confidence level as a percentile: 0.85 → "P85".
+func confLabel(c float64) string {
+	return "P" + strconv.FormatFloat(math.Round(c*1000)/10, 'f', -1, 64)
+}
+
+// snapshotForecast is the default Options.Forecast: the scope's burn-up
+// from the report's series and the finish date of its open backlog from
+// the snapshot's monte_carlo_forecast when_days value (date = E + days,
+// E the last complete local day before as_of) at mc_confidence.
+func snapshotForecast(snap kpi.Snapshot, cfg kpi.Config, loc *time.Location) func(ctx context.Context, s *Scope) (*Forecast, error) {
+	conf := 0.85
+	if cfg.MCConfidence != nil {
+		conf = *cfg.MCConfidence
+	}
+	type mc struct{ when, backlog *float64 }
+	idx := map[string]*mc{}
+	for _, v := range snap.Values {
+		if v.KPI != "monte_carlo_forecast" {
+			continue
+		}
+		k := v.ScopeKind + "\x00" + v.Scope
+		e := idx[k]
+		if e == nil {
+			e = &mc{}
+			idx[k] = e
+		}
+		switch v.Labels["measure"] {
+		case "when_days":
+			e.when = v.Value
+		case "backlog":
+			e.backlog = v.Value
+		}
+	}
+	y, m, d := snap.AsOf.Add(-time.Millisecond).In(loc).Date()
+	return func(_ context.Context, s *Scope) (*Forecast, error) {
+		f := &Forecast{Confidence: conf}
+		se := s.Series
+		for i, end := range se.BurnEnds {
+			f.Scope = append(f.Scope, Point{At: end, Value: float64(se.BurnScope[i])})
+			f.Done = append(f.Done, Point{At: end, Value: float64(se.BurnDone[i])})
+		}
+		e := idx[s.Kind+"\x00"+s.Name]
+		if e == nil || e.when == nil {
+			f.Note = noForecast
+			return f, nil
+		}
+		days := int(math.Ceil(*e.when))
+		f.Lines = []ForecastLine{{Label: confLabel(conf), Days: *e.when, Date: time.Date(y, m, d+days, 0, 0, 0, 0, loc)}}
+		if e.backlog != nil {
+			f.Backlog = int(*e.backlog)
+		}
+		switch conf {
+		case 0.5:
+			f.P50 = f.Lines[0].Date
+		case 0.85:
+			f.P85 = f.Lines[0].Date
+		}
+		return f, nil
+	}
+}
+
+// evmTrend is the default Options.EVM: the scope's evm_spi and evm_cpi
+// values (variant=agile) over the report history, oldest first. A date
+// with only one of them has NaN for the other.
+func evmTrend(vals ...[]kpi.Value) func(ctx context.Context, s *Scope) ([]EVMPoint, error) {
+	idx := map[string]map[int64]*EVMPoint{}
+	for _, vs := range vals {
+		for _, v := range vs {
+			if (v.KPI != "evm_spi" && v.KPI != "evm_cpi") || v.Value == nil || v.Labels.String() != "variant=agile" {
+				continue
+			}
+			k := v.ScopeKind + "\x00" + v.Scope
+			if idx[k] == nil {
+				idx[k] = map[int64]*EVMPoint{}
+			}
+			p := idx[k][v.AsOf.Unix()]
+			if p == nil {
+				p = &EVMPoint{At: v.AsOf, SPI: math.NaN(), CPI: math.NaN()}
+				idx[k][v.AsOf.Unix()] = p
+			}
+			if v.KPI == "evm_spi" {
+				p.SPI = *v.Value
+			} else {
+				p.CPI = *v.Value
+			}
+		}
+	}
+	return func(_ context.Context, s *Scope) ([]EVMPoint, error) {
+		var out []EVMPoint
+		for _, p := range idx[s.Kind+"\x00"+s.Name] {
+			out = append(out, *p)
+		}
+		sort.Slice(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
+		return out, nil
+	}
+}

@@ -1,0 +1,116 @@
+package report
+
+import (
+	"context"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pmo-oss/pmo/internal/kpi"
+)
+
+// burnupFixture: five flow items over three weeks ending Wed 2026-03-18
+// (as_of, UTC): A done in week 1, B created week 1 done week 2, C discarded
+// (left out of scope and done), D created week 2 and open, E created week
+// 3 and done on the as_of day's eve; F is done after as_of (open at as_of).
+func burnupFixture() ([]*issue, time.Time) {
+	d := func(day, hour int) time.Time { return time.Date(2026, 3, day, hour, 0, 0, 0, time.UTC) }
+	return []*issue{
+		{Key: "A", created: d(2, 9), start: d(3, 9), done: d(5, 12)},
+		{Key: "B", created: d(4, 9), start: d(9, 9), done: d(11, 16)},
+		{Key: "C", created: d(4, 10), done: d(10, 10), discarded: true},
+		{Key: "D", created: d(10, 9)},
+		{Key: "E", created: d(16, 9), start: d(16, 10), done: d(17, 23)},
+		{Key: "F", created: d(17, 9)},
+	}, d(18, 0)
+}
+
+func TestBurnupSeries(t *testing.T) {
+	is, asOf := burnupFixture()
+	s := series(is, asOf, time.UTC, 3, 0)
+	wantEnds := []time.Time{
+		time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC),  // Mon 2 Mar + 7
+		time.Date(2026, 3, 16, 0, 0, 0, 0, time.UTC), // Mon 9 Mar + 7
+		asOf, // current week, cut at as_of
+	}
+	if !slices.EqualFunc(s.BurnEnds, wantEnds, time.Time.Equal) {
+		t.Errorf("burn-up week ends %v, want %v", s.BurnEnds, wantEnds)
+	}
+	if want := []int{2, 3, 5}; !slices.Equal(s.BurnScope, want) {
+		t.Errorf("scope %v, want %v", s.BurnScope, want)
+	}
+	if want := []int{1, 2, 3}; !slices.Equal(s.BurnDone, want) {
+		t.Errorf("done %v, want %v", s.BurnDone, want)
+	}
+}
+
+func TestSnapshotForecastAndEVM(t *testing.T) {
+	is, asOf := burnupFixture()
+	f := func(x float64) *float64 { return &x }
+	snap := kpi.Snapshot{AsOf: asOf, Values: []kpi.Value{
+		{ScopeKind: "project", Scope: "j/P", KPI: "monte_carlo_forecast", Window: "90d", Labels: kpi.Labels{"measure": "when_days"}, Value: f(12), AsOf: asOf},
+		{ScopeKind: "project", Scope: "j/P", KPI: "monte_carlo_forecast", Window: "90d", Labels: kpi.Labels{"measure": "backlog"}, Value: f(2), AsOf: asOf},
+		{ScopeKind: "project", Scope: "j/Q", KPI: "monte_carlo_forecast", Window: "90d", Labels: kpi.Labels{"measure": "when_days"}, AsOf: asOf},
+		{ScopeKind: "project", Scope: "j/P", KPI: "evm_spi", Window: "to_date", Labels: kpi.Labels{"variant": "agile"}, Value: f(0.9), AsOf: asOf},
+		{ScopeKind: "project", Scope: "j/P", KPI: "evm_spi", Window: "to_date", Labels: kpi.Labels{"variant": "agile", "measure": "sv"}, Value: f(-3), AsOf: asOf},
+		{ScopeKind: "project", Scope: "j/P", KPI: "evm_cpi", Window: "to_date", Labels: kpi.Labels{"variant": "agile"}, Value: f(1.1), AsOf: asOf},
+	}}
+	hist := []kpi.Value{
+		{ScopeKind: "project", Scope: "j/P", KPI: "evm_spi", Window: "to_date", Labels: kpi.Labels{"variant": "agile"}, Value: f(0.8), AsOf: asOf.AddDate(0, 0, -7)},
+		{ScopeKind: "project", Scope: "j/P", KPI: "evm_spi", Window: "to_date", Labels: kpi.Labels{"variant": "agile"}, Value: f(0.9), AsOf: asOf},
+	}
+	cfg := kpi.DefaultConfig()
+	fc := snapshotForecast(snap, cfg, time.UTC)
+	evm := evmTrend(hist, snap.Values)
+	ctx := context.Background()
+
+	p := &Scope{Kind: "project", Name: "j/P", Series: series(is, asOf, time.UTC, 3, 0)}
+	got, err := fc(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// E = 17 Mar (last complete day), + 12 days.
+	want := time.Date(2026, 3, 29, 0, 0, 0, 0, time.UTC)
+	if len(got.Lines) != 1 || got.Lines[0].Label != "P85" || !got.Lines[0].Date.Equal(want) || !got.P85.Equal(want) || got.Backlog != 2 || got.Note != "" {
+		t.Errorf("forecast %+v, want one P85 line on %s with a backlog of 2", got, want.Format(time.DateOnly))
+	}
+	if len(got.Done) != 3 || got.Done[2].Value != 3 || got.Scope[2].Value != 5 || !got.Scope[2].At.Equal(asOf) {
+		t.Errorf("burn-up points scope %v done %v", got.Scope, got.Done)
+	}
+	for _, name := range []string{"j/Q", "j/R"} { // NULL forecast, no forecast at all
+		got, err := fc(ctx, &Scope{Kind: "project", Name: name, Series: p.Series})
+		if err != nil || got.Note != noForecast || len(got.Lines) != 0 || len(got.Done) != 3 {
+			t.Errorf("%s: forecast %+v, %v; want the burn-up and %q", name, got, err, noForecast)
+		}
+		if ch := burnupChart("c_x", got); ch.Subtitle != noForecast {
+			t.Errorf("%s: burn-up subtitle %q, want %q", name, ch.Subtitle, noForecast)
+		}
+	}
+	if ch := burnupChart("c_p", got); ch.Subtitle != "P85 finish 29 Mar 2026 · 2 open items" {
+		t.Errorf("burn-up subtitle %q", ch.Subtitle)
+	}
+
+	pts, err := evm(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pts) != 2 || pts[0].SPI != 0.8 || !math.IsNaN(pts[0].CPI) || pts[1].SPI != 0.9 || pts[1].CPI != 1.1 {
+		t.Errorf("EVM trend %+v, want SPI 0.8 (no CPI) then SPI 0.9 CPI 1.1", pts)
+	}
+	p.Slug, p.Forecast, p.EVM = "project-p", got, pts
+	var ids []string
+	for _, c := range scopeCharts(p, &Model{AsOf: asOf, TZ: time.UTC}) {
+		ids = append(ids, c.ID)
+		if c.ID == "c_project_p_evm" && !strings.Contains(string(c.Script), `"SPI"`) {
+			t.Errorf("EVM chart script without the SPI series: %s", c.Script)
+		}
+	}
+	if !slices.Contains(ids, "c_project_p_burnup") || !slices.Contains(ids, "c_project_p_evm") {
+		t.Errorf("charts %v, want the burn-up and the EVM trend", ids)
+	}
+	if pts, _ := evm(ctx, &Scope{Kind: "project", Name: "j/Q"}); len(pts) != 0 {
+		t.Errorf("EVM trend of a scope without values: %+v, want none", pts)
+	}
+}

@@ -53,4 +53,3 @@ func TestAgileEVMWarehouse(t *testing.T) {
 		}
 	})
 }
-

@@ -50,4 +50,3 @@ func TestPortfolioRAGTransitions(t *testing.T) {
 		t.Errorf("missing cost component = %d, want n/a", *c)
 	}
 }
-

@@ -202,6 +202,7 @@ in ./.pmo/warehouse.
 		a.demoCommand(),
 		a.serveCommand(),
 		a.reportCommand(), a.emailCommand(),
+		a.baselineCommand(),
 	)
 	return root
 }

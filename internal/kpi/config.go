@@ -44,6 +44,17 @@ type Knobs struct {
 	// ActiveStatusIDs are the hands-on statuses for flow efficiency. Empty:
 	// every status of category In Progress counts as active.
 	ActiveStatusIDs []string `yaml:"active_status_ids,omitempty"`
+	// CycleTimeStatusIDs are the statuses whose time the Jira control-chart
+	// variant of F2 sums (method=control_chart). Empty: every status of
+	// category In Progress.
+	CycleTimeStatusIDs []string `yaml:"cycle_time_status_ids,omitempty"`
+	// CompletenessCompositeFields are the field_completeness (G1) fields the
+	// composite averages: estimate, assignee, due_date (default) and
+	// optionally parent_epic, component, fix_version.
+	CompletenessCompositeFields []string `yaml:"completeness_composite_fields,omitempty"`
+	// ReadyStatusIDs are the statuses of refined, ready work (B4). Empty:
+	// backlog_readiness is NULL.
+	ReadyStatusIDs []string `yaml:"ready_status_ids,omitempty"`
 	// DoneStatusIDs maps a board id to the status ids of its Done column
 	// (kpis.md C3); used instead of the done category for sprint KPIs.
 	DoneStatusIDs         map[string][]string `yaml:"done_status_ids,omitempty"`
@@ -110,38 +121,49 @@ func DefaultConfig() Config {
 	return Config{
 		TZ: "UTC",
 		Knobs: Knobs{
-			FlowItemTypes:          []string{"Story", "Task", "Bug"},
-			BugTypes:               []string{"Bug"},
-			DiscardResolutions:     []string{"Won't Do", "Won't Fix", "Duplicate", "Cannot Reproduce", "Declined"},
-			ActiveStatusIDs:        []string{},
-			DoneStatusIDs:          map[string][]string{},
-			StartPolicy:            "last",
-			IncludeSkippedInCycle:  ptr(false),
-			SLE:                    &SLE{Days: 0, Percentile: 0.85},
-			MinSample:              ptr(5),
-			FlowWindowsWeeks:       []int{4, 12},
-			VelocityWindowSprints:  ptr(5),
-			VariabilityWindow:      ptr(6),
-			CommitmentGraceSeconds: ptr(0),
-			StaleDaysInProgress:    ptr(14.0),
-			StaleDaysToDo:          ptr(90.0),
-			StoryPointsFields:      []string{"Story Points", "Story point estimate"},
-			DefectLinkTypes:        []string{"Relates"},
-			EscapedTypes:           []string{"Incident"},
-			EscapedLabels:          []string{"production"},
-			EscapedEnvironments:    []string{"prod", "production"},
-			RiskTypes:              []string{"Risk"},
-			RiskSeverityWeights:    map[string]float64{"Highest": 5, "High": 4, "Medium": 3, "Low": 2, "Lowest": 1},
-			BlockingLinkTypes:      []string{"Blocks"},
-			Capacity:               &Capacity{WorkingDays: []string{"Mon", "Tue", "Wed", "Thu", "Fri"}, HoursPerDay: 8, FTE: 1},
-			MCTrials:               ptr(10000),
-			MCHistoryDays:          ptr(90),
-			MCConfidence:           ptr(0.85),
-			MCHorizonDays:          ptr(14),
-			RAGWeights:             DefaultRAGWeights(),
+			FlowItemTypes:               []string{"Story", "Task", "Bug"},
+			BugTypes:                    []string{"Bug"},
+			DiscardResolutions:          []string{"Won't Do", "Won't Fix", "Duplicate", "Cannot Reproduce", "Declined"},
+			ActiveStatusIDs:             []string{},
+			CycleTimeStatusIDs:          []string{},
+			CompletenessCompositeFields: slices.Clone(defaultCompositeFields),
+			ReadyStatusIDs:              []string{},
+			DoneStatusIDs:               map[string][]string{},
+			StartPolicy:                 "last",
+			IncludeSkippedInCycle:       ptr(false),
+			SLE:                         &SLE{Days: 0, Percentile: 0.85},
+			MinSample:                   ptr(5),
+			FlowWindowsWeeks:            []int{4, 12},
+			VelocityWindowSprints:       ptr(5),
+			VariabilityWindow:           ptr(6),
+			CommitmentGraceSeconds:      ptr(0),
+			StaleDaysInProgress:         ptr(14.0),
+			StaleDaysToDo:               ptr(90.0),
+			StoryPointsFields:           []string{"Story Points", "Story point estimate"},
+			DefectLinkTypes:             []string{"Relates"},
+			EscapedTypes:                []string{"Incident"},
+			EscapedLabels:               []string{"production"},
+			EscapedEnvironments:         []string{"prod", "production"},
+			RiskTypes:                   []string{"Risk"},
+			RiskSeverityWeights:         map[string]float64{"Highest": 5, "High": 4, "Medium": 3, "Low": 2, "Lowest": 1},
+			BlockingLinkTypes:           []string{"Blocks"},
+			Capacity:                    &Capacity{WorkingDays: []string{"Mon", "Tue", "Wed", "Thu", "Fri"}, HoursPerDay: 8, FTE: 1},
+			MCTrials:                    ptr(10000),
+			MCHistoryDays:               ptr(90),
+			MCConfidence:                ptr(0.85),
+			MCHorizonDays:               ptr(14),
+			RAGWeights:                  DefaultRAGWeights(),
 		},
 	}
 }
+
+// completenessFields are the field_completeness (G1) fields; the composite
+// averages defaultCompositeFields unless completeness_composite_fields says
+// otherwise (kpis.md §4.3 example C: composite 0.75 over the first three).
+var (
+	completenessFields     = []string{"estimate", "assignee", "due_date", "parent_epic", "component", "fix_version"}
+	defaultCompositeFields = []string{"estimate", "assignee", "due_date"}
+)
 
 func ptr[T any](v T) *T { return &v }
 
@@ -264,6 +286,11 @@ func (k Knobs) validate(p string) []error {
 	if k.Capacity != nil {
 		errs = append(errs, k.Capacity.validate(p+".capacity")...)
 	}
+	for i, f := range k.CompletenessCompositeFields {
+		if !slices.Contains(completenessFields, f) {
+			add("%s.completeness_composite_fields[%d]: %q is not a field_completeness field; use %s", p, i, f, strings.Join(completenessFields, ", "))
+		}
+	}
 	for i, t := range k.FlowItemTypes {
 		if strings.TrimSpace(t) == "" {
 			add("%s.flow_item_types[%d]: empty type name", p, i)
@@ -338,6 +365,15 @@ func merge(base, over Knobs) Knobs {
 	}
 	if over.ActiveStatusIDs != nil {
 		out.ActiveStatusIDs = over.ActiveStatusIDs
+	}
+	if over.CycleTimeStatusIDs != nil {
+		out.CycleTimeStatusIDs = over.CycleTimeStatusIDs
+	}
+	if over.CompletenessCompositeFields != nil {
+		out.CompletenessCompositeFields = over.CompletenessCompositeFields
+	}
+	if over.ReadyStatusIDs != nil {
+		out.ReadyStatusIDs = over.ReadyStatusIDs
 	}
 	if over.DoneStatusIDs != nil {
 		out.DoneStatusIDs = over.DoneStatusIDs
@@ -430,8 +466,8 @@ func (k Knobs) String() string {
 		boards = append(boards, b+"="+strings.Join(ids, ","))
 	}
 	slices.Sort(boards)
-	return fmt.Sprintf("%q %q %q %q %v %s %v %v %v %v %v %v %v %v %v %q %q %q %q %q %q %v %q %v %v %v %v %v %v",
-		k.FlowItemTypes, k.BugTypes, k.DiscardResolutions, k.ActiveStatusIDs, boards, k.StartPolicy,
+	return fmt.Sprintf("%q %q %q %q %q %q %q %v %s %v %v %v %v %v %v %v %v %v %q %q %q %q %q %q %v %q %v %v %v %v %v %v",
+		k.FlowItemTypes, k.BugTypes, k.DiscardResolutions, k.ActiveStatusIDs, k.CycleTimeStatusIDs, k.CompletenessCompositeFields, k.ReadyStatusIDs, boards, k.StartPolicy,
 		deref(k.IncludeSkippedInCycle), deref(k.SLE), deref(k.MinSample), k.FlowWindowsWeeks,
 		deref(k.VelocityWindowSprints), deref(k.VariabilityWindow), deref(k.CommitmentGraceSeconds),
 		deref(k.StaleDaysInProgress), deref(k.StaleDaysToDo), k.StoryPointsFields, k.DefectLinkTypes,

@@ -82,6 +82,30 @@ var exampleC = []want{
 	{"portfolio_rag", "snapshot", "component=hygiene", ragAmber, 6},
 }
 
+var exampleCHygiene = []want{
+	{"field_completeness", "4w", "field=parent_epic", 1.0 / 3, 3},
+	{"field_completeness", "4w", "field=component", 2.0 / 3, 3},
+	{"field_completeness", "4w", "field=fix_version", 1.0 / 3, 3},
+}
+
+// TestExampleCCompositeFields: with completeness_composite_fields listing
+// all six fields the composite is (5/6 + 3/4 + 2/3 + 1/3 + 2/3 + 1/3) / 6.
+func TestExampleCCompositeFields(t *testing.T) {
+	f := loadFixture(t, "example_c.yaml")
+	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
+		f.load(t, w)
+		cfg := exampleCConfig()
+		cfg.CompletenessCompositeFields = []string{"estimate", "assignee", "due_date", "parent_epic", "component", "fix_version"}
+		snap, err := Compute(context.Background(), w, cfg, f.AsOf, ScopeFilter{Kind: ScopeProject, Name: "C"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkValues(t, snap, ScopeProject, "jira/C", append([]want{
+			{"field_completeness", "4w", "field=composite", (5.0/6 + 0.75 + 2.0/3 + 1.0/3 + 2.0/3 + 1.0/3) / 6, 6},
+		}, exampleCHygiene...))
+	})
+}
+
 func TestExampleC(t *testing.T) {
 	f := loadFixture(t, "example_c.yaml")
 	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
@@ -101,6 +125,11 @@ func TestExampleC(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkValues(t, snap, ScopeProject, "jira/C", exampleC)
+		// G1 extra fields over the open flow items {C-3, C-4, C-6} (fixture:
+		// C-3 has an epic, component and fix version, C-4 a component):
+		// parent/epic 1/3, component 2/3, fixVersion 1/3; not in the
+		// composite by default (0.75 above).
+		checkValues(t, snap, ScopeProject, "jira/C", exampleCHygiene)
 		// The program has the same issues but no EVM inputs: cost is n/a
 		// and dropped from the weights, schedule falls back to due-date
 		// adherence (A): (0.25·50 + 0.15·50 + 0.10·50) / 0.75.

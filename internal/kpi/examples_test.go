@@ -63,6 +63,9 @@ var exampleA = []want{
 	{"throughput", "4w", "measure=per_day", 1.0 / 7, 4},
 
 	{"cycle_time", "4w", "method=nr,quantile=0.5,unit=dc", 4, 3},
+	// Jira control-chart variant: time in In Progress, Review Queue and In
+	// Review: A-1 79 h, A-2 131 h (Done period excluded), A-8 24 h → 3.25 d.
+	{"cycle_time", "4w", "method=control_chart,unit=days", 3.25, 3},
 	{"cycle_time", "4w", "method=nr,quantile=0.85,unit=dc", 9, 3},
 	{"cycle_time", "4w", "method=nr,quantile=0.95,unit=dc", 9, 3},
 	{"cycle_time", "4w", "method=r7,quantile=0.5,unit=dc", 4, 3},

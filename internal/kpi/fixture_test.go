@@ -57,6 +57,9 @@ type fixtureIssue struct {
 	SprintIDs      []string  `yaml:"sprint_ids"`
 	Labels         []string  `yaml:"labels"`
 	Parent         string    `yaml:"parent"` // parent issue key
+	Epic           string    `yaml:"epic"`   // epic link (company-managed)
+	Components     []string  `yaml:"components"`
+	FixVersions    []string  `yaml:"fix_versions"` // version ids
 	Transitions    []fxChange
 	SprintChanges  []fxChange `yaml:"sprint_changes"`
 	PointsChanges  []fxChange `yaml:"points_changes"`
@@ -163,7 +166,8 @@ func (f fixture) records() ([]model.Record, error) {
 			TypeID: is.Type, Type: is.Type, TypeClass: model.TypeStandard, StatusID: cur.ID, Status: cur.Name, StatusCategory: cur.Category,
 			Resolution: is.Resolution, ResolutionID: is.Resolution, Priority: is.Priority, PriorityID: is.Priority,
 			AssigneeID: is.Assignee, Assignee: is.Assignee,
-			Created: is.Created.UTC(), Updated: is.Updated.UTC(), StoryPoints: is.StoryPoints, SprintIDs: is.SprintIDs, Labels: is.Labels}
+			Created: is.Created.UTC(), Updated: is.Updated.UTC(), StoryPoints: is.StoryPoints, SprintIDs: is.SprintIDs, Labels: is.Labels,
+			EpicKey: is.Epic, Components: is.Components, FixVersionIDs: is.FixVersions}
 		if is.Due != "" {
 			d, err := time.Parse(time.DateOnly, is.Due)
 			if err != nil {

@@ -140,6 +140,10 @@ func (c *computation) flowCols(w window, sle sleDays) (inner, outer []col) {
 		{"asg_ok", "countIf(" + pFlow + " AND (cat_now = 'indeterminate' OR (is_done AND " + inW("done_s", w) + ")) AND assignee_id != '')"},
 		{"due_pop", "countIf(" + pFlow + " AND NOT is_done)"},
 		{"due_ok", "countIf(" + pFlow + " AND NOT is_done AND due_date IS NOT NULL)"},
+		{"par_ok", "countIf(" + pFlow + " AND NOT is_done AND (parent_id != '' OR epic_key != ''))"},
+		{"cmp_ok", "countIf(" + pFlow + " AND NOT is_done AND notEmpty(components))"},
+		{"fv_ok", "countIf(" + pFlow + " AND NOT is_done AND notEmpty(fix_version_ids))"},
+		{"cc_sum", "sumIf(toFloat64(cc_s) / 86400, " + ct + ")"},
 		{"wc_skipped", "countIf(" + dw + " AND skipped)"},
 		{"wc_nores", "countIf(" + dw + " AND resolution = '')"},
 		{"wc_restart", "countIf(" + dw + " AND restarted)"},
@@ -152,7 +156,7 @@ func (c *computation) flowCols(w window, sle sleDays) (inner, outer []col) {
 	}
 	for _, name := range []string{"tp", "ct_n", "ct_ex_sum", "lt_n", "lt_ex_sum", "sle_ok", "sle_days", "fe_active", "fe_total", "fe_item", "fe_item_n",
 		"arrivals", "reopen_num", "reopen_den", "created_n", "resolved_n", "esc_den", "esc_num", "ttr_n", "ttr_ex_sum",
-		"est_pop", "est_ok", "asg_pop", "asg_ok", "due_pop", "due_ok", "wc_skipped", "wc_nores", "wc_restart", "wc_unknown", "wc_worklog", "open_n", "wc_resopen", "stories", "linked"} {
+		"est_pop", "est_ok", "asg_pop", "asg_ok", "due_pop", "due_ok", "par_ok", "cmp_ok", "fv_ok", "cc_sum", "wc_skipped", "wc_nores", "wc_restart", "wc_unknown", "wc_worklog", "open_n", "wc_resopen", "stories", "linked"} {
 		outer = append(outer, col{name, name})
 	}
 	for _, p := range []string{"ct_dc", "ct_ex", "lt_dc", "lt_ex", "ttr_dc", "ttr_ex"} {
@@ -171,6 +175,9 @@ func (c *computation) emitFlow(res []result, w window) error {
 		c.emit(r, "throughput", w.Name, Labels{"measure": "per_day"}, ratio(tp, fptr(days)), r.n("tp"))
 
 		c.percentiles(r, "cycle_time", w.Name, "ct", "ct_n", "ct_ex_sum")
+		// Jira control-chart variant (kpis.md F2): mean time in the
+		// cycle_time_status_ids statuses over the same population.
+		c.emit(r, "cycle_time", w.Name, Labels{"method": "control_chart", "unit": "days"}, ratio(r.f("cc_sum"), r.f("ct_n")), r.n("ct_n"))
 		c.percentiles(r, "lead_time", w.Name, "lt", "lt_n", "lt_ex_sum")
 		c.percentiles(r, "bug_mttr", w.Name, "ttr", "ttr_n", "ttr_ex_sum")
 
@@ -201,11 +208,14 @@ func (c *computation) emitFlow(res []result, w window) error {
 		c.emit(r, "escaped_defect_rate", w.Name, nil, ratio(r.f("esc_num"), r.f("esc_den")), r.n("esc_den"))
 		c.emit(r, "defect_ratio", w.Name, nil, ratio(r.f("linked"), r.f("stories")), r.n("stories"))
 
+		// kpis.md G1: parent/epic, component and fixVersion coverage over
+		// open flow items; the composite averages the configured fields.
 		var fields []*float64
-		for _, fc := range []struct{ name, ok, pop string }{{"estimate", "est_ok", "est_pop"}, {"assignee", "asg_ok", "asg_pop"}, {"due_date", "due_ok", "due_pop"}} {
+		for _, fc := range []struct{ name, ok, pop string }{{"estimate", "est_ok", "est_pop"}, {"assignee", "asg_ok", "asg_pop"}, {"due_date", "due_ok", "due_pop"},
+			{"parent_epic", "par_ok", "due_pop"}, {"component", "cmp_ok", "due_pop"}, {"fix_version", "fv_ok", "due_pop"}} {
 			v := ratio(r.f(fc.ok), r.f(fc.pop))
 			c.emit(r, "field_completeness", w.Name, Labels{"field": fc.name}, v, r.n(fc.pop))
-			if v != nil {
+			if v != nil && slices.Contains(c.s.CompletenessCompositeFields, fc.name) {
 				fields = append(fields, v)
 			}
 		}

@@ -102,7 +102,7 @@ func issueScopeSQL(asOf time.Time) string {
 	return `SELECT * FROM (
     SELECT source, id AS issue_id, key, project_id, project_key, type, type_class, status_id, status_category,
         resolution, priority, assignee_id, created, updated, due_date, story_points, original_estimate_seconds,
-        labels, components, environment, parent_id
+        labels, components, environment, parent_id, epic_key, fix_version_ids
     FROM v_issues WHERE created < ` + sqlTime(asOf) + `
 ) AS i ANY LEFT JOIN (SELECT source, id AS project_id, category AS program FROM v_projects) AS p USING (source, project_id)`
 }
@@ -122,10 +122,15 @@ func lifecycleSQL(s settings, asOf time.Time) string {
 	if len(s.ActiveStatusIDs) == 0 {
 		active = "x_c = 'indeterminate'"
 	}
+	// Jira control-chart variant of F2: time in the selected statuses.
+	cc := "has(" + sqlStrs(s.CycleTimeStatusIDs) + ", x_s)"
+	if len(s.CycleTimeStatusIDs) == 0 {
+		cc = "x_c = 'indeterminate'"
+	}
 	return `SELECT * FROM (SELECT * FROM (SELECT ` + strings.Join(lifecycleColumns, ", ") + ` FROM (SELECT
     source, issue_id, key, project_key, program, type, type_class, resolution, priority, assignee_id, labels,
     components, environment, created, updated, due_date, story_points, original_estimate_seconds, parent_id,
-    has_unknown, init_cat, ats, tcs,
+    epic_key, fix_version_ids, has_unknown, init_cat, ats, tcs,
     toUInt8(has(` + sqlStrs(s.FlowItemTypes) + `, type) AND type_class != 'subtask') AS is_flow,
     toUInt8(has(` + sqlStrs(s.BugTypes) + `, type)) AS is_bug,
     toUInt8(has(` + sqlStrs(s.EscapedTypes) + `, type)) AS is_escaped_type,
@@ -151,6 +156,8 @@ func lifecycleSQL(s settings, asOf time.Time) string {
     arrayPushBack(arrayMap(x_a -> toInt64(x_a), ats), toInt64(` + as + `)) AS st_to,
     if(is_done AND started, arraySum((x_s, x_c, x_b, x_e) -> if(` + active + `,
         greatest(toInt64(0), least(x_e, done_s) - greatest(x_b, start_s)), toInt64(0)), st_ids, st_cats, st_from, st_to), toInt64(0)) AS active_s,
+    if(is_done AND started, arraySum((x_s, x_c, x_b, x_e) -> if(` + cc + `,
+        greatest(toInt64(0), least(x_e, done_s) - x_b), toInt64(0)), st_ids, st_cats, st_from, st_to), toInt64(0)) AS cc_s,
     toInt32(toDate(created, ` + tz + `)) AS created_day,
     toInt32(toDate(toDateTime(start_s, 'UTC'), ` + tz + `)) AS start_day,
     toInt32(toDate(toDateTime(done_s, 'UTC'), ` + tz + `)) AS done_day,
@@ -192,8 +199,8 @@ func linkedBugsSQL(s settings) string {
 // lifecycleColumns are the per-issue columns the KPI queries read.
 var lifecycleColumns = []string{"source", "issue_id", "key", "project_key", "program", "type", "type_class", "resolution", "priority",
 	"assignee_id", "labels", "components", "environment", "created", "updated", "due_date", "story_points", "original_estimate_seconds",
-	"parent_id", "has_unknown", "init_cat", "ats", "tcs", "is_flow", "is_bug", "is_escaped_type", "escaped", "n_tr", "cat_now",
-	"start_s", "done_s", "started", "is_done", "discarded", "skipped", "restarted", "reopen_ats", "done_entry_ats", "active_s",
+	"parent_id", "epic_key", "fix_version_ids", "has_unknown", "init_cat", "ats", "tcs", "is_flow", "is_bug", "is_escaped_type", "escaped", "n_tr", "cat_now",
+	"start_s", "done_s", "started", "is_done", "discarded", "skipped", "restarted", "reopen_ats", "done_entry_ats", "active_s", "cc_s",
 	"created_day", "start_day", "done_day", "scope_kinds", "scope_names"}
 
 func lower(ss []string) []string {

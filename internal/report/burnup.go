@@ -105,22 +105,29 @@ func snapshotForecast(snap kpi.Snapshot, cfg kpi.Config, loc *time.Location) fun
 }
 
 // evmTrend is the default Options.EVM: the scope's evm_spi and evm_cpi
-// values (variant=agile) over the report history, oldest first. A date
-// with only one of them has NaN for the other.
+// headline values over the report history, oldest first. The values of EVM
+// mode H (variant=effort) are preferred: a scope with any of them shows
+// only those, else its AgileEVM values (variant=agile). A date with only
+// one of SPI and CPI has NaN for the other.
 func evmTrend(vals ...[]kpi.Value) func(ctx context.Context, s *Scope) ([]EVMPoint, error) {
-	idx := map[string]map[int64]*EVMPoint{}
+	type key struct{ scope, mode string }
+	idx := map[key]map[int64]*EVMPoint{}
 	for _, vs := range vals {
 		for _, v := range vs {
-			if (v.KPI != "evm_spi" && v.KPI != "evm_cpi") || v.Value == nil || v.Labels.String() != "variant=agile" {
+			if (v.KPI != "evm_spi" && v.KPI != "evm_cpi") || v.Value == nil || len(v.Labels) != 1 {
 				continue
 			}
-			k := v.ScopeKind + "\x00" + v.Scope
+			mode := v.Labels["variant"]
+			if mode != "agile" && mode != "effort" {
+				continue
+			}
+			k := key{v.ScopeKind + "\x00" + v.Scope, mode}
 			if idx[k] == nil {
 				idx[k] = map[int64]*EVMPoint{}
 			}
 			p := idx[k][v.AsOf.Unix()]
 			if p == nil {
-				p = &EVMPoint{At: v.AsOf, SPI: math.NaN(), CPI: math.NaN()}
+				p = &EVMPoint{At: v.AsOf, SPI: math.NaN(), CPI: math.NaN(), Mode: mode}
 				idx[k][v.AsOf.Unix()] = p
 			}
 			if v.KPI == "evm_spi" {
@@ -131,8 +138,13 @@ func evmTrend(vals ...[]kpi.Value) func(ctx context.Context, s *Scope) ([]EVMPoi
 		}
 	}
 	return func(_ context.Context, s *Scope) ([]EVMPoint, error) {
+		scope := s.Kind + "\x00" + s.Name
+		pts := idx[key{scope, "effort"}]
+		if len(pts) == 0 {
+			pts = idx[key{scope, "agile"}]
+		}
 		var out []EVMPoint
-		for _, p := range idx[s.Kind+"\x00"+s.Name] {
+		for _, p := range pts {
 			out = append(out, *p)
 		}
 		sort.Slice(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })

@@ -113,4 +113,76 @@ func TestSnapshotForecastAndEVM(t *testing.T) {
 	if pts, _ := evm(ctx, &Scope{Kind: "project", Name: "j/Q"}); len(pts) != 0 {
 		t.Errorf("EVM trend of a scope without values: %+v, want none", pts)
 	}
+	for _, c := range scopeCharts(p, &Model{AsOf: asOf, TZ: time.UTC}) {
+		if c.ID == "c_project_p_evm" && !strings.Contains(c.Subtitle, "mode agile") {
+			t.Errorf("agile EVM chart subtitle %q, want it to name mode agile", c.Subtitle)
+		}
+	}
+}
+
+// TestEVMTrendEffort: EVM mode H values (variant=effort) are read; a scope
+// with both modes shows only its effort values; the chart names the mode.
+func TestEVMTrendEffort(t *testing.T) {
+	_, asOf := burnupFixture()
+	f := func(x float64) *float64 { return &x }
+	v := func(scope, kpiID, variant string, x float64, weeksAgo int) kpi.Value {
+		return kpi.Value{ScopeKind: "project", Scope: scope, KPI: kpiID, Window: "to_date",
+			Labels: kpi.Labels{"variant": variant}, Value: f(x), AsOf: asOf.AddDate(0, 0, -7*weeksAgo)}
+	}
+	hist := []kpi.Value{
+		v("j/H", "evm_spi", "effort", 0.7, 1), // effort only
+		v("j/H", "evm_cpi", "effort", 1.2, 1),
+		v("j/B", "evm_spi", "agile", 0.5, 1), // both modes: effort wins
+		v("j/B", "evm_spi", "effort", 0.95, 1),
+		{ScopeKind: "project", Scope: "j/B", KPI: "evm_eac", Window: "to_date", Labels: kpi.Labels{"variant": "effort", "measure": "eac"}, Value: f(300), AsOf: asOf},
+	}
+	snap := []kpi.Value{
+		v("j/H", "evm_spi", "effort", 0.75, 0),
+		{ScopeKind: "project", Scope: "j/H", KPI: "evm_spi", Window: "to_date", Labels: kpi.Labels{"variant": "effort", "measure": "sv"}, Value: f(-4), AsOf: asOf},
+		v("j/B", "evm_spi", "agile", 0.6, 0),
+		v("j/B", "evm_cpi", "agile", 0.9, 0),
+		v("j/B", "evm_cpi", "effort", 1.05, 0),
+		v("j/A", "evm_spi", "agile", 1.1, 0), // agile only
+	}
+	evm := evmTrend(hist, snap)
+	ctx := context.Background()
+	nan := math.NaN()
+	for _, tc := range []struct {
+		scope    string
+		mode     string
+		spi, cpi []float64
+	}{
+		{"j/H", "effort", []float64{0.7, 0.75}, []float64{1.2, nan}},
+		{"j/B", "effort", []float64{0.95, nan}, []float64{nan, 1.05}},
+		{"j/A", "agile", []float64{1.1}, []float64{nan}},
+	} {
+		t.Run(tc.scope, func(t *testing.T) {
+			pts, err := evm(ctx, &Scope{Kind: "project", Name: tc.scope})
+			if err != nil {
+				t.Fatal(err)
+			}
+			same := func(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }
+			if len(pts) != len(tc.spi) {
+				t.Fatalf("EVM trend %+v, want %d points", pts, len(tc.spi))
+			}
+			for i, p := range pts {
+				if p.Mode != tc.mode || !same(p.SPI, tc.spi[i]) || !same(p.CPI, tc.cpi[i]) {
+					t.Errorf("point %d %+v, want mode %s SPI %v CPI %v", i, p, tc.mode, tc.spi[i], tc.cpi[i])
+				}
+			}
+			s := &Scope{Kind: "project", Name: tc.scope, Slug: "project-x", EVM: pts}
+			var found bool
+			for _, c := range scopeCharts(s, &Model{AsOf: asOf, TZ: time.UTC}) {
+				if c.ID == "c_project_x_evm" {
+					found = true
+					if !strings.Contains(c.Subtitle, "mode "+tc.mode) {
+						t.Errorf("EVM chart subtitle %q, want it to name mode %s", c.Subtitle, tc.mode)
+					}
+				}
+			}
+			if !found {
+				t.Error("no EVM chart")
+			}
+		})
+	}
 }

@@ -251,8 +251,13 @@ func scopeCharts(s *Scope, m *Model) []Chart {
 		e.AddSeries("SPI", spi, append(line(colBlue), charts.WithMarkLineNameYAxisItemOpts(opts.MarkLineNameYAxisItem{Name: "on plan", YAxis: 1}),
 			charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Symbol: []string{"none", "none"}, LineStyle: &opts.LineStyle{Color: colSlate, Type: "dashed"}}))...).
 			AddSeries("CPI", cpi, line(colAmber)...)
-		out = append(out, snippet(id("evm"), "Earned value", "SPI and CPI over the report history (kpi_values)",
-			"Schedule (EV/PV) and cost (EV/AC) performance indices, AgileEVM from the configured release baseline: 1.0 is on plan, below 1 behind schedule or over cost.", e))
+		sub, help := "SPI and CPI over the report history (kpi_values) · mode agile: AgileEVM in story points",
+			"Schedule (EV/PV) and cost (EV/AC) performance indices, AgileEVM from the configured release baseline: 1.0 is on plan, below 1 behind schedule or over cost."
+		if s.EVM[len(s.EVM)-1].Mode == "effort" {
+			sub, help = "SPI and CPI over the report history (kpi_values) · mode effort: hours against a frozen baseline",
+				"Schedule (EV/PV) and cost (EV/AC) performance indices, EVM in hours against the frozen baseline named by the scope's evm.baseline (pmo baseline create; 0/100 rule: an item earns its original estimate when done): 1.0 is on plan, below 1 behind schedule or over cost."
+		}
+		out = append(out, snippet(id("evm"), "Earned value", sub, help, e))
 	}
 	return out
 }

@@ -159,6 +159,10 @@ type ForecastLine struct {
 type EVMPoint struct {
 	At       time.Time
 	SPI, CPI float64
+	// Mode is the EVM mode of the values (their variant label): "agile"
+	// (AgileEVM, story points) or "effort" (hours against a frozen
+	// baseline, mode H). Empty is read as agile.
+	Mode string
 }
 
 // All returns every scope of the model: portfolio, programs, projects.

@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"encoding/csv"
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -61,6 +64,41 @@ func TestBaselineCommand(t *testing.T) {
 			}
 			if f := strings.Fields(lines[1]); len(f) != 6 || f[1] != "2025-07-01" || f[2] != "2025-07-01" || f[3] != "00:00:00" {
 				t.Errorf("baseline list row %q: want the 2025-07-01 baseline at 2025-07-01 00:00:00", lines[1])
+			}
+
+			// pmo kpi computes the project's EVM in mode effort from it.
+			f, err := os.OpenFile(cfgPath, os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = f.WriteString("kpi:\n  scopes:\n    - kind: project\n      name: APO\n      evm: {mode: effort, baseline: \"2025-07-01\"}\n")
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			r = run(t, nil, "-c", cfgPath, "kpi", "--scope", "project:APO", "--as-of", "2025-08-01", "--format", "csv")
+			if r.code != 0 {
+				t.Fatalf("kpi with mode effort: exit %d\n%s", r.code, r.stderr)
+			}
+			var bac string
+			for _, l := range strings.Split(r.stdout, "\n") {
+				if strings.Contains(l, "evm_eac") && strings.Contains(l, "variant=effort") && strings.Contains(l, "measure=bac") {
+					bac = l
+				}
+			}
+			if bac == "" || !strings.Contains(r.stdout, "evm_spi") {
+				t.Fatalf("pmo kpi printed no mode-effort EVM values of APO:\n%s", tail(r.stdout, 20))
+			}
+			// Its BAC is the BAC hours pmo baseline list showed.
+			rec, err := csv.NewReader(strings.NewReader(bac)).Read()
+			if err != nil || len(rec) < 7 {
+				t.Fatalf("evm_eac row %q: %v", bac, err)
+			}
+			v, err := strconv.ParseFloat(rec[6], 64)
+			if listed := strings.Fields(lines[1])[5]; err != nil || fmt.Sprintf("%.1f", v) != listed {
+				t.Errorf("evm_eac bac %q (%v), want the listed BAC %s hours", rec[6], err, listed)
 			}
 		})
 	}

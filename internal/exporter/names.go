@@ -129,7 +129,10 @@ var rules = map[string]rule{
 		"share_over_180d":  {name: "backlog_over_180d", unit: unitRatio, dropMeasure: true, help: "Share of the not-started backlog older than 180 days."},
 		"jira_average_age": {name: "backlog_jira_average_age", unit: unitSeconds, dropMeasure: true, help: "Average age of unresolved issues as Jira's Average Age report computes it."},
 	}},
-	"stale_ratio":          {def: family{name: "stale", unit: unitRatio}},
+	"stale_ratio": {def: family{name: "stale", unit: unitRatio}},
+	"backlog_readiness": {def: family{name: "backlog_readiness", unit: unitSprints}, measures: map[string]family{
+		"ready_points": {name: "backlog_ready", unit: unitPoints, dropMeasure: true, help: "Story points of ready backlog items (ready status, estimated, not blocked)."},
+	}},
 	"field_completeness":   {def: family{name: "field_completeness", unit: unitRatio}},
 	"workflow_consistency": {def: family{name: "workflow_anomaly", unit: unitRatio}},
 	"due_date_adherence": {def: family{name: "due_date_on_time", unit: unitRatio, dropMeasure: true}, measures: map[string]family{

@@ -86,6 +86,7 @@ func Compute(ctx context.Context, w *warehouse.Warehouse, cfg Config, asOf time.
 	if err := computeSprints(ctx, w, cfg, asOf, f, &snap); err != nil {
 		return Snapshot{}, err
 	}
+	backlogReadinessValues(&snap)
 	type ragIn struct {
 		win     string
 		weights map[string]float64

@@ -186,6 +186,11 @@ func TestExampleB(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkValues(t, snap, ScopeProject, "jira/B", exampleB)
+		// B4 without ready_status_ids: NULL.
+		checkValues(t, snap, ScopeProject, "jira/B", []want{
+			{"backlog_readiness", "snapshot", "", null, 0},
+			{"backlog_readiness", "snapshot", "measure=ready_points", null, 0},
+		})
 		if len(snap.Checks) > 0 {
 			t.Errorf("failed checks: %v", snap.Checks)
 		}
@@ -201,6 +206,38 @@ func TestExampleB(t *testing.T) {
 			if want := "[B-1 B-2 B-3 B-5] [B-4 B-7 B-8] [B-5] [B-1 B-2 B-4 B-8] [B-3 B-7] [B-6]"; got != want {
 				t.Errorf("S-10 report keys = %s, want %s", got, want)
 			}
+		}
+	})
+}
+
+// TestBacklogReadiness: B4 on example B with ready = To Do and In Progress:
+// open estimated unblocked items B-3 8, B-5 3, B-7 5 = 16 points; mean
+// velocity of board 1 over its last 5 closed sprints (15, 9, 14, 12) =
+// 12.5 → 1.28 sprints. With ready = To Do only: B-5 3 → 0.24. Program and
+// portfolio scopes have no board velocity: NULL.
+func TestBacklogReadiness(t *testing.T) {
+	f := loadFixture(t, "example_b.yaml")
+	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
+		f.load(t, w)
+		for _, tc := range []struct {
+			ready       []string
+			points, val float64
+			n           int
+		}{{[]string{"1", "3"}, 16, 1.28, 3}, {[]string{"1"}, 3, 0.24, 1}} {
+			cfg := exampleBConfig()
+			cfg.ReadyStatusIDs = tc.ready
+			snap, err := Compute(context.Background(), w, cfg, f.AsOf, ScopeFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkValues(t, snap, ScopeProject, "jira/B", []want{
+				{"backlog_readiness", "snapshot", "measure=ready_points", tc.points, tc.n},
+				{"backlog_readiness", "snapshot", "", tc.val, tc.n},
+			})
+			checkValues(t, snap, ScopeProgram, "Flow programme", []want{
+				{"backlog_readiness", "snapshot", "measure=ready_points", tc.points, tc.n},
+				{"backlog_readiness", "snapshot", "", null, tc.n},
+			})
 		}
 	})
 }

@@ -105,6 +105,9 @@ func (c *computation) risks(ctx context.Context, from string) error {
 	risk := "has(" + sqlStrs(c.s.RiskTypes) + ", type) AND NOT is_done"
 	age := "(" + eDay + " - created_day + 1)"
 	stale := "(" + as + " - toInt64(updated)) >= " + fmt.Sprint(riskStaleDays*86400)
+	// B4: ready = status in ready_status_ids, estimated (story points > 0)
+	// and not blocked; open non-discarded flow items.
+	ready := open + " AND has(" + sqlStrs(c.s.ReadyStatusIDs) + ", status_now) AND ifNull(story_points, 0) > 0 AND (source, issue_id) NOT IN (" + c.blockedSQL() + ")"
 	inner := []col{
 		{"od_pop", "countIf(" + od + ")"},
 		{"od_n", "countIf(" + over + ")"},
@@ -112,6 +115,8 @@ func (c *computation) risks(ctx context.Context, from string) error {
 		{"od_len", "length(od_xs)"},
 		{"open_n", "countIf(" + open + ")"},
 		{"blocked_n", "countIf(" + open + " AND (source, issue_id) IN (" + c.blockedSQL() + "))"},
+		{"ready_pts", "sumIf(ifNull(story_points, 0), " + ready + ")"},
+		{"ready_n", "countIf(" + ready + ")"},
 		{"rk_n", "countIf(" + risk + ")"},
 		{"rk_exp", "sumIf(" + sev + ", " + risk + ")"},
 		{"rk_high_aged", "countIf(" + risk + " AND " + sev + " >= " + sqlFloat(highW) + " AND " + age + " > 30)"},
@@ -120,7 +125,7 @@ func (c *computation) risks(ctx context.Context, from string) error {
 		{"rk_stale", "countIf(" + risk + " AND " + stale + ")"},
 	}
 	outer := []col{}
-	for _, n := range []string{"od_pop", "od_n", "open_n", "blocked_n", "rk_n", "rk_exp", "rk_high_aged", "rk_top_aged", "rk_high_60", "rk_stale"} {
+	for _, n := range []string{"od_pop", "od_n", "open_n", "blocked_n", "ready_pts", "ready_n", "rk_n", "rk_exp", "rk_high_aged", "rk_top_aged", "rk_high_60", "rk_stale"} {
 		outer = append(outer, col{n, n})
 	}
 	outer = append(outer, percentileCols("od", "od_xs", "od_len", []float64{0.5, 0.85})...)
@@ -136,6 +141,13 @@ func (c *computation) risks(ctx context.Context, from string) error {
 			c.emit(r, "overdue_ratio", snap, Labels{"measure": "overdue_days", "method": "nr", "quantile": qLabel(q), "unit": "dc"}, c.gate(r.f("od_nr_"+qName(q)), on), on)
 		}
 		c.emit(r, "blocked_ratio", snap, Labels{"measure": "ratio"}, ratio(r.f("blocked_n"), r.f("open_n")), r.n("open_n"))
+		// backlog_readiness needs the velocity of the sprint replay; the
+		// ratio is completed by backlogReadinessValues.
+		var rp *float64
+		if len(c.s.ReadyStatusIDs) > 0 {
+			rp = r.f("ready_pts")
+		}
+		c.emit(r, "backlog_readiness", snap, Labels{"measure": "ready_points"}, rp, r.n("ready_n"))
 		rn := r.n("rk_n")
 		c.emit(r, "risk_exposure", snap, Labels{"measure": "exposure"}, r.f("rk_exp"), rn)
 		c.emit(r, "risk_exposure", snap, Labels{"measure": "open"}, r.f("rk_n"), rn)
@@ -245,4 +257,31 @@ func keysOf(m map[string]float64) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// backlogReadinessValues adds backlog_readiness (kpis.md B4) = ready points
+// / mean velocity of the scope's boards (the mean of each board's last
+// velocity_window_sprints closed sprints, averaged over the boards). Sprint
+// KPIs exist for the project of the board only, so other scopes get NULL;
+// NULL also without ready statuses or a velocity.
+func backlogReadinessValues(snap *Snapshot) {
+	vel := map[string][]float64{}
+	for _, v := range snap.Values {
+		if v.KPI == "sprint_velocity" && v.Labels["board"] != "" && v.Labels["variant"] == "points" && strings.HasPrefix(v.Window, "last") && v.Value != nil {
+			k := v.ScopeKind + "\x00" + v.Scope
+			vel[k] = append(vel[k], *v.Value)
+		}
+	}
+	n := len(snap.Values)
+	for i := 0; i < n; i++ {
+		v := snap.Values[i]
+		if v.KPI != "backlog_readiness" || v.Labels["measure"] != "ready_points" {
+			continue
+		}
+		var out *float64
+		if vs := vel[v.ScopeKind+"\x00"+v.Scope]; v.Value != nil && len(vs) > 0 {
+			out = ratio(v.Value, fptr(mean(vs)))
+		}
+		snap.Values = append(snap.Values, Value{ScopeKind: v.ScopeKind, Scope: v.Scope, KPI: "backlog_readiness", Window: v.Window, Labels: Labels{}, Value: out, N: v.N})
+	}
 }

@@ -152,6 +152,7 @@ func lifecycleSQL(s settings, asOf time.Time) string {
     arrayFilter((x_a, x_f, x_t) -> x_f != 'done' AND x_t = 'done', ats, fcs, tcs) AS done_entry_ats,
     arrayConcat([init_status], tids) AS st_ids,
     arrayConcat([init_cat], tcs) AS st_cats,
+    st_ids[length(st_ids)] AS status_now,
     arrayConcat([toInt64(created)], arrayMap(x_a -> toInt64(x_a), ats)) AS st_from,
     arrayPushBack(arrayMap(x_a -> toInt64(x_a), ats), toInt64(` + as + `)) AS st_to,
     if(is_done AND started, arraySum((x_s, x_c, x_b, x_e) -> if(` + active + `,
@@ -200,7 +201,7 @@ func linkedBugsSQL(s settings) string {
 var lifecycleColumns = []string{"source", "issue_id", "key", "project_key", "program", "type", "type_class", "resolution", "priority",
 	"assignee_id", "labels", "components", "environment", "created", "updated", "due_date", "story_points", "original_estimate_seconds",
 	"parent_id", "epic_key", "fix_version_ids", "has_unknown", "init_cat", "ats", "tcs", "is_flow", "is_bug", "is_escaped_type", "escaped", "n_tr", "cat_now",
-	"start_s", "done_s", "started", "is_done", "discarded", "skipped", "restarted", "reopen_ats", "done_entry_ats", "active_s", "cc_s",
+	"start_s", "done_s", "started", "is_done", "discarded", "skipped", "restarted", "reopen_ats", "done_entry_ats", "active_s", "cc_s", "status_now",
 	"created_day", "start_day", "done_day", "scope_kinds", "scope_names"}
 
 func lower(ss []string) []string {

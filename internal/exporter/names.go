@@ -144,7 +144,9 @@ var rules = map[string]rule{
 		"backlog":   {name: "monte_carlo_backlog", unit: unitItems, dropMeasure: true, help: "Open backlog items the Monte Carlo when-forecast is for."},
 	}},
 	"estimation_accuracy": {def: family{name: "estimation_accuracy", unit: unitRatio}},
-	"logged_hours":        {def: family{name: "logged_time", unit: unitHours}},
+	// scope_growth values carry a version label: not exported (unbounded).
+	"scope_growth": {def: family{name: "scope_growth", unit: unitRatio}},
+	"logged_hours": {def: family{name: "logged_time", unit: unitHours}},
 	"utilization": {def: family{name: "utilization", unit: unitRatio, dropMeasure: true}, measures: map[string]family{
 		"capacity_hours": {name: "capacity", unit: unitHours, dropMeasure: true, help: "Calendar capacity of the people who logged time in the window."},
 	}},

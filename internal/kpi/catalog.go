@@ -155,6 +155,14 @@ var Catalog = []Definition{
 			{Applies: "measure=within_band", Green: "≥ 0.70", Amber: "0.50–0.70", Red: "< 0.50", Provenance: HEUR}},
 		Values: []string{"measure=median|ratio_of_sums|within_band"},
 		Notes:  "Spent = worklog seconds on the item started before as_of; items without worklogs or estimate are excluded (no time logged → NULL). Uses the current original estimate (the value at started_at needs the estimate changelog: not built) and does not yet roll sub-task worklogs up to the parent."},
+	{ID: "scope_growth", Ref: "P4", Name: "Release scope growth", Group: "Planning", Question: "How much has the scope of a release grown since it was baselined?",
+		Unit: "ratio", Window: "since the version's start date (since_baseline)", Statistic: "(scope(as_of) − scope(t_b)) / scope(t_b), ratio of sums",
+		Help: "Growth of a release's scope (story points or issues) since its start date.", Direction: LowerIsBetter,
+		Thresholds: []Threshold{{Applies: "variant=points", Green: "≤ 0.10", Amber: "0.10–0.25", Red: "> 0.25", Provenance: HEUR}},
+		Values:     []string{"version=…,variant=points|count"},
+		Notes: "Per fix version with a start date on or before as_of; t_b = local midnight of the start date. Members: non-discarded, non-sub-task issues; at t_b those created before it, with the story points at t_b from the changelog. " +
+			"Simplification: membership is the issue's current fixVersions at both instants (the Fix Version changelog is not replayed), so items moved into the release after t_b count as baseline scope and removed ones are missing; epic scope growth is not built. " +
+			"The version label is unbounded, so the values are in kpi_values and reports but not exported to Prometheus."},
 	{ID: "evm_spi", Ref: "E1", Name: "Schedule performance index", Group: "Earned value", Question: "Are we ahead of or behind the planned schedule in earned terms?",
 		Unit: "ratio (SV, PV, EV in budget currency)", Window: "release to date", Statistic: "EV / PV (AgileEVM: PV = n/PS × BAC, EV = done points / PRP × BAC)",
 		Help: "Earned value divided by planned value (AgileEVM from configured release baseline and done story points).", Direction: InBand,

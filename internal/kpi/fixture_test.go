@@ -37,6 +37,12 @@ type fixture struct {
 		Start                    *time.Time
 		Activated, End, Complete *time.Time
 	} `yaml:"sprints"`
+	Versions []struct {
+		ID        string `yaml:"id"`
+		ProjectID string `yaml:"project_id"`
+		Name      string `yaml:"name"`
+		Start     string `yaml:"start"` // YYYY-MM-DD
+	} `yaml:"versions"`
 	Issues []fixtureIssue `yaml:"issues"`
 	Links  []struct {
 		Type, Outward, Inward, From, To string
@@ -115,6 +121,17 @@ func (f fixture) records() ([]model.Record, error) {
 	for _, s := range f.Sprints {
 		out = append(out, model.Sprint{Source: f.Source, ID: s.ID, BoardID: s.BoardID, Name: s.Name, State: s.State,
 			Start: s.Start, Activated: s.Activated, End: s.End, Complete: s.Complete})
+	}
+	for _, v := range f.Versions {
+		ver := model.Version{Source: f.Source, ID: v.ID, ProjectID: v.ProjectID, Name: v.Name, ObservedAt: f.AsOf}
+		if v.Start != "" {
+			d, err := time.Parse(time.DateOnly, v.Start)
+			if err != nil {
+				return nil, fmt.Errorf("version %s: start: %v", v.Name, err)
+			}
+			ver.StartDate = &model.Date{Year: d.Year(), Month: d.Month(), Day: d.Day()}
+		}
+		out = append(out, ver)
 	}
 	for _, is := range f.Issues {
 		id := issueID(is.Key)

@@ -6,6 +6,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/pmo-oss/pmo/internal/model"
 	"github.com/pmo-oss/pmo/internal/warehouse"
 	"github.com/pmo-oss/pmo/internal/warehouse/whtest"
 )
@@ -239,5 +240,19 @@ func TestBacklogReadiness(t *testing.T) {
 				{"backlog_readiness", "snapshot", "", null, tc.n},
 			})
 		}
+		// B-3 (In Progress, not done) blocks B-5: B-5 is not ready →
+		// B-3 8 + B-7 5 = 13 points → 13 / 12.5 = 1.04 sprints.
+		putRecords(t, w, []model.Record{model.Link{Source: f.Source, ID: "lb", TypeID: "Blocks", Type: "Blocks", Outward: "blocks", Inward: "is blocked by",
+			FromIssueID: issueID("B-3"), ToIssueID: issueID("B-5"), ObservedAt: f.AsOf}})
+		cfg := exampleBConfig()
+		cfg.ReadyStatusIDs = []string{"1", "3"}
+		snap, err := Compute(context.Background(), w, cfg, f.AsOf, ScopeFilter{Kind: ScopeProject})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkValues(t, snap, ScopeProject, "jira/B", []want{
+			{"backlog_readiness", "snapshot", "measure=ready_points", 13, 2},
+			{"backlog_readiness", "snapshot", "", 1.04, 2},
+		})
 	})
 }

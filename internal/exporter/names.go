@@ -143,6 +143,9 @@ var rules = map[string]rule{
 		"when_days": {name: "monte_carlo_when", unit: unitSeconds, dropMeasure: true, help: "Time after the last complete day until the open backlog is done at the configured confidence (Monte Carlo)."},
 		"backlog":   {name: "monte_carlo_backlog", unit: unitItems, dropMeasure: true, help: "Open backlog items the Monte Carlo when-forecast is for."},
 	}},
+	"release_schedule_adherence": {def: family{name: "release_on_time", unit: unitRatio, dropMeasure: true}, measures: map[string]family{
+		"slip_days": {name: "release_slip", unit: unitSeconds, dropMeasure: true, help: "Days between the release and its baseline release date of versions released in the window (negative = early)."},
+	}},
 	"estimation_accuracy": {def: family{name: "estimation_accuracy", unit: unitRatio}},
 	// scope_growth values carry a version label: not exported (unbounded).
 	"scope_growth": {def: family{name: "scope_growth", unit: unitRatio}},

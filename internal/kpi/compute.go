@@ -314,6 +314,9 @@ func (c *computation) run(ctx context.Context) error {
 	if err := c.scopeGrowth(ctx, from); err != nil {
 		return err
 	}
+	if err := c.releaseAdherence(ctx); err != nil {
+		return err
+	}
 	return c.evm(ctx, from)
 }
 

@@ -1,0 +1,85 @@
+package kpi
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/pmo-oss/pmo/internal/model"
+	"github.com/pmo-oss/pmo/internal/warehouse"
+	"github.com/pmo-oss/pmo/internal/warehouse/whtest"
+)
+
+// TestReleaseAdherence checks P2 on versions observed on several days.
+// as_of 2025-07-01, so the 26-week window is 2024-12-31 … 2025-06-30.
+//
+//	R1 planned 04-01, moved to 04-10, first seen released 04-12 → slip +11, late
+//	R2 planned 05-15, first seen released 05-14                → slip −1, on time
+//	R3 no date, then 06-20, first seen released 06-20           → slip 0, on time
+//	R4 released 06-25 without any release date                  → excluded
+//	R5 planned 2024-11-20, released 2024-12-01                  → before W, excluded
+//	R6 planned 06-15, not released                              → excluded
+//
+// on_time_ratio = 2/3 (n = 3); slips sorted [−1, 0, 11]: NR P50 = x[2] = 0,
+// NR P85 = x[⌈2.55⌉ = 3] = 11; NULL with the default min_sample 5.
+func TestReleaseAdherence(t *testing.T) {
+	f := loadFixture(t, "release_adherence.yaml")
+	d := func(s string) *model.Date {
+		if s == "" {
+			return nil
+		}
+		x, err := time.Parse(time.DateOnly, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &model.Date{Year: x.Year(), Month: x.Month(), Day: x.Day()}
+	}
+	obs := func(id, name, seen, release string, released bool) model.Record {
+		x, err := time.Parse(time.DateOnly, seen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return model.Version{Source: "jira", ID: id, ProjectID: "500", Name: name, ReleaseDate: d(release), Released: released,
+			ObservedAt: x.Add(6 * time.Hour)}
+	}
+	recs := []model.Record{
+		obs("v1", "R1", "2025-03-01", "2025-04-01", false),
+		obs("v1", "R1", "2025-03-20", "2025-04-10", false),
+		obs("v1", "R1", "2025-04-12", "2025-04-10", true),
+		obs("v1", "R1", "2025-04-13", "2025-04-10", true),
+		obs("v2", "R2", "2025-05-01", "2025-05-15", false),
+		obs("v2", "R2", "2025-05-14", "2025-05-15", true),
+		obs("v3", "R3", "2025-06-01", "", false),
+		obs("v3", "R3", "2025-06-05", "2025-06-20", false),
+		obs("v3", "R3", "2025-06-20", "2025-06-20", true),
+		obs("v4", "R4", "2025-06-25", "", true),
+		obs("v5", "R5", "2024-11-01", "2024-11-20", false),
+		obs("v5", "R5", "2024-12-01", "2024-11-20", true),
+		obs("v6", "R6", "2025-06-01", "2025-06-15", false),
+	}
+	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
+		f.load(t, w)
+		putRecords(t, w, recs)
+		ctx := context.Background()
+		snap, err := Compute(ctx, w, DefaultConfig(), f.AsOf, ScopeFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range [][2]string{{ScopeProject, "jira/R"}, {ScopeProgram, "Release programme"}, {ScopeSource, "jira"}, {ScopePortfolio, "all"}} {
+			checkValues(t, snap, s[0], s[1], []want{
+				{"release_schedule_adherence", "26w", "measure=on_time_ratio", 2.0 / 3, 3},
+				{"release_schedule_adherence", "26w", "measure=slip_days,method=nr,quantile=0.5", null, 3},
+			})
+		}
+		c := DefaultConfig()
+		c.MinSample = ptr(1)
+		snap, err = Compute(ctx, w, c, f.AsOf, ScopeFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkValues(t, snap, ScopeProject, "jira/R", []want{
+			{"release_schedule_adherence", "26w", "measure=slip_days,method=nr,quantile=0.5", 0, 3},
+			{"release_schedule_adherence", "26w", "measure=slip_days,method=nr,quantile=0.85", 11, 3},
+		})
+	})
+}

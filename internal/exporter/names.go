@@ -144,7 +144,8 @@ var rules = map[string]rule{
 		"backlog":   {name: "monte_carlo_backlog", unit: unitItems, dropMeasure: true, help: "Open backlog items the Monte Carlo when-forecast is for."},
 	}},
 	"release_schedule_adherence": {def: family{name: "release_on_time", unit: unitRatio, dropMeasure: true}, measures: map[string]family{
-		"slip_days": {name: "release_slip", unit: unitSeconds, dropMeasure: true, help: "Days between the release and its baseline release date of versions released in the window (negative = early)."},
+		"slip_days":     {name: "release_slip", unit: unitSeconds, dropMeasure: true, help: "Days between the release and its baseline release date of versions released in the window (negative = early)."},
+		"forecast_late": {name: "release_forecast_late", unit: unitStatus, dropMeasure: true, help: "Unreleased versions with a release date whose Monte Carlo when-forecast of their remaining items is after that date."},
 	}},
 	"estimation_accuracy": {def: family{name: "estimation_accuracy", unit: unitRatio}},
 	// scope_growth values carry a version label: not exported (unbounded).

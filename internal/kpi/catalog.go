@@ -152,10 +152,10 @@ var Catalog = []Definition{
 		Unit: "ratio; days", Window: "versions released in the trailing 26 w (26w)", Statistic: "ratio of counts; slip days NR P50/P85",
 		Help: "Share of versions released in the window on or before their baseline (first planned) release date.", Direction: HigherIsBetter,
 		Thresholds: []Threshold{{Applies: "measure=on_time_ratio", Green: "≥ 0.80", Amber: "0.60–0.80", Red: "< 0.60", Provenance: HEUR}},
-		Values:     []string{"measure=on_time_ratio", "measure=slip_days,method=nr,quantile=0.5|0.85"},
+		Values:     []string{"measure=on_time_ratio", "measure=slip_days,method=nr,quantile=0.5|0.85", "measure=forecast_late (project scopes, window mc_history_days)"},
 		Notes: "C12: baseline = first non-null release date observed in the daily version snapshots; released date = first observation day with released = 1, else (released but never observed so) the last local done day of the version's non-discarded issues. " +
 			"slip_days = released date − baseline (negative = early); versions without a baseline date are excluded; NULL (n = 0) for a scope with versions but none released in W; percentiles NULL below min_sample. " +
-			"A version first observed already released gets its first observation day as released date (the snapshot cannot tell when it shipped). The forecast for unreleased versions is not built."},
+			"A version first observed already released gets its first observation day as released date (the snapshot cannot tell when it shipped). measure=forecast_late: per project, of its unreleased, unarchived versions with a release date (n), those whose F9 when-forecast (project throughput history, mc_confidence) of their remaining non-discarded flow items, counted from the last complete day, falls after the planned date; the version is not a label (unbounded)."},
 	{ID: "estimation_accuracy", Ref: "P3", Name: "Actual vs estimated effort", Group: "Planning", Question: "How reliable are our effort estimates?",
 		Unit: "ratio", Window: "done in trailing 4 w and 12 w", Statistic: "median (R7) of spent/estimate; ratio of sums; share in [0.8, 1.25]",
 		Help: "Logged time divided by the original estimate of flow items done in the window.", Direction: InBand,

@@ -317,6 +317,9 @@ func (c *computation) run(ctx context.Context) error {
 	if err := c.releaseAdherence(ctx); err != nil {
 		return err
 	}
+	if err := c.releaseForecast(ctx, from); err != nil {
+		return err
+	}
 	return c.evm(ctx, from)
 }
 

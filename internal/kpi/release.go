@@ -150,3 +150,131 @@ ANY LEFT JOIN (SELECT source, id AS project_id, key AS project_key, category AS 
 	}
 	return nil
 }
+
+// releaseForecast is the unreleased half of release_schedule_adherence
+// (kpis.md P2): for each unreleased, unarchived version with a release
+// date, the F9 "when" simulation over its project's daily throughput
+// history forecasts the day its remaining (not done, non-discarded) flow
+// items are done; the project gets the number of versions forecast after
+// their planned date (measure=forecast_late, n = versions forecast). The
+// version itself is not a label (unbounded).
+func (c *computation) releaseForecast(ctx context.Context, from string) error {
+	const what = "kpi: computing release_schedule_adherence forecast"
+	type version struct {
+		project string
+		planned time.Time
+	}
+	versions := map[string]version{}
+	// ANY LEFT JOIN: ANY INNER JOIN of newer ClickHouse matches a project
+	// row once only.
+	q := `SELECT source, id, concat(source, '/', project_key), toString(assumeNotNull(release_date))
+FROM (SELECT source, id, project_id, release_date FROM v_versions WHERE released = 0 AND archived = 0 AND release_date IS NOT NULL) AS v
+ANY LEFT JOIN (SELECT source, id AS project_id, key AS project_key FROM v_projects) AS p USING (source, project_id)
+WHERE project_key != ''`
+	rows, err := c.w.Query(ctx, q)
+	if err != nil {
+		return fmt.Errorf("%s: reading versions: %w", what, err)
+	}
+	for rows.Next() {
+		var src, id, project, planned string
+		if err := rows.Scan(&src, &id, &project, &planned); err != nil {
+			rows.Close()
+			return fmt.Errorf("%s: reading versions: %w", what, err)
+		}
+		d, err := time.Parse(time.DateOnly, planned)
+		if err != nil {
+			rows.Close()
+			return fmt.Errorf("%s: version %s of %s: release date %q: %w", what, id, src, planned, err)
+		}
+		versions[src+"\x00"+id] = version{project: project, planned: d}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("%s: reading versions: %w", what, err)
+	}
+	if len(versions) == 0 {
+		return nil
+	}
+	remaining := map[string]int{}
+	q = `SELECT source, fv, toInt64(count()) FROM (
+    SELECT source, arrayJoin(fix_version_ids) AS fv FROM (` + c.lc + `) WHERE ` + pFlow + ` AND NOT is_done
+) GROUP BY source, fv`
+	rows, err = c.w.Query(ctx, q)
+	if err != nil {
+		return fmt.Errorf("%s: counting remaining items: %w", what, err)
+	}
+	for rows.Next() {
+		var src, fv string
+		var n int64
+		if err := rows.Scan(&src, &fv, &n); err != nil {
+			rows.Close()
+			return fmt.Errorf("%s: counting remaining items: %w", what, err)
+		}
+		remaining[src+"\x00"+fv] = int(n)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("%s: counting remaining items: %w", what, err)
+	}
+	// Daily throughput history per project, as F9 counts it.
+	l := *c.s.MCHistoryDays
+	e := lastCompleteDay(c.asOf, c.s.loc)
+	eDay := e.Unix() / 86400
+	lo := eDay - int64(l)
+	cond := fmt.Sprintf("%s AND is_done AND done_day > %d AND done_day <= %d", pFlow, lo, eDay)
+	q = "SELECT scope, groupArrayIf(toInt64(done_day), " + cond + ") FROM (" + from + ") WHERE scope_kind = " + sqlStr(ScopeProject) + " GROUP BY scope"
+	rows, err = c.w.Query(ctx, q)
+	if err != nil {
+		return fmt.Errorf("%s: reading throughput history: %w", what, err)
+	}
+	hists := map[string][]int{}
+	for rows.Next() {
+		var scope string
+		var days []int64
+		if err := rows.Scan(&scope, &days); err != nil {
+			rows.Close()
+			return fmt.Errorf("%s: reading throughput history: %w", what, err)
+		}
+		hist := make([]int, l)
+		for _, d := range days {
+			hist[d-lo-1]++
+		}
+		hists[scope] = hist
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("%s: reading throughput history: %w", what, err)
+	}
+	keys := make([]string, 0, len(versions))
+	for k := range versions {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	late := map[string]int{}
+	forecast := map[string]uint64{}
+	for _, k := range keys {
+		v := versions[k]
+		hist, ok := hists[v.project]
+		if !ok {
+			continue // project not in this computation's scopes
+		}
+		days, ok := mcWhen(mcRand("version:"+k, c.asOf.Unix()), hist, remaining[k], *c.s.MCTrials, *c.s.MCConfidence)
+		if !ok {
+			continue
+		}
+		forecast[v.project]++
+		if e.AddDate(0, 0, days).After(v.planned) {
+			late[v.project]++
+		}
+	}
+	projects := make([]string, 0, len(forecast))
+	for p := range forecast {
+		projects = append(projects, p)
+	}
+	slices.Sort(projects)
+	win := fmt.Sprintf("%dd", l)
+	for _, p := range projects {
+		c.emit(result{kind: ScopeProject, scope: p}, "release_schedule_adherence", win, Labels{"measure": "forecast_late"}, fptr(float64(late[p])), forecast[p])
+	}
+	return nil
+}

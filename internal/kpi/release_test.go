@@ -22,6 +22,11 @@ import (
 //
 // on_time_ratio = 2/3 (n = 3); slips sorted [−1, 0, 11]: NR P50 = x[2] = 0,
 // NR P85 = x[⌈2.55⌉ = 3] = 11; NULL with the default min_sample 5.
+//
+// Forecast (one item done in the 90-day history, so finishing one item
+// takes ≈ ln 0.15 / ln(89/90) ≈ 170 days at 85 %, from E = 06-30): R6 has
+// nothing left but is past its date → late; R7 (1 item, planned a year
+// out) → on time; R8 (1 item, planned 07-10) → late: 2 of 3 forecast late.
 func TestReleaseAdherence(t *testing.T) {
 	f := loadFixture(t, "release_adherence.yaml")
 	d := func(s string) *model.Date {
@@ -56,6 +61,8 @@ func TestReleaseAdherence(t *testing.T) {
 		obs("v5", "R5", "2024-11-01", "2024-11-20", false),
 		obs("v5", "R5", "2024-12-01", "2024-11-20", true),
 		obs("v6", "R6", "2025-06-01", "2025-06-15", false),
+		obs("v7", "R7", "2025-06-01", "2026-06-30", false),
+		obs("v8", "R8", "2025-06-01", "2025-07-10", false),
 	}
 	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
 		f.load(t, w)
@@ -71,6 +78,7 @@ func TestReleaseAdherence(t *testing.T) {
 				{"release_schedule_adherence", "26w", "measure=slip_days,method=nr,quantile=0.5", null, 3},
 			})
 		}
+		checkValues(t, snap, ScopeProject, "jira/R", []want{{"release_schedule_adherence", "90d", "measure=forecast_late", 2, 3}})
 		c := DefaultConfig()
 		c.MinSample = ptr(1)
 		snap, err = Compute(ctx, w, c, f.AsOf, ScopeFilter{})

@@ -8,8 +8,10 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -268,10 +270,32 @@ func TestUnknownScheme(t *testing.T) {
 	}
 }
 
+// TestMissingChDBLibrary runs the CLI in a fresh child process of this test
+// binary: chDB loads once per process, so once another test has opened the
+// embedded engine here, a missing library path could no longer be noticed.
 func TestMissingChDBLibrary(t *testing.T) {
-	missing := filepath.Join(t.TempDir(), "no", "libchdb.so")
-	cfg := writeConfig(t, fmt.Sprintf("warehouse:\n  dsn: chdb://%s\n  chdb_library: %s\n", sharedChDBDir, missing))
-	r := run(t, nil, "migrate", "-c", cfg)
+	if os.Getenv("PMO_CLI_MISSING_CHDB_CHILD") == "1" {
+		missing := filepath.Join(t.TempDir(), "no", "libchdb.so")
+		cfg := writeConfig(t, fmt.Sprintf("warehouse:\n  dsn: chdb://%s\n  chdb_library: %s\n", sharedChDBDir, missing))
+		r := run(t, nil, "migrate", "-c", cfg)
+		fmt.Fprintf(os.Stderr, "EXIT-CODE: %d\nSTDERR: %q\n", r.code, r.stderr)
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestMissingChDBLibrary$", "-test.v")
+	cmd.Env = append(os.Environ(), "PMO_CLI_MISSING_CHDB_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	var r result
+	for _, l := range strings.Split(string(out), "\n") {
+		if v, ok := strings.CutPrefix(l, "EXIT-CODE: "); ok {
+			r.code, _ = strconv.Atoi(v)
+		}
+		if v, ok := strings.CutPrefix(l, "STDERR: "); ok {
+			r.stderr, _ = strconv.Unquote(v)
+		}
+	}
 	checkOneLineError(t, r, ExitWarehouse, []string{"cannot open the warehouse", "libchdb.so"}, nil)
 	if !regexp.MustCompile(`setup|install`).MatchString(r.stderr) {
 		t.Errorf("the error does not say how to get the library:\n%s", r.stderr)

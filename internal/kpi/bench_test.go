@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pmo-oss/pmo/internal/kpi/kpitest"
 	"github.com/pmo-oss/pmo/internal/model"
 	"github.com/pmo-oss/pmo/internal/warehouse"
 	"github.com/pmo-oss/pmo/internal/warehouse/whtest"
@@ -123,7 +124,7 @@ func BenchmarkSnapshot(b *testing.B) {
 	for _, n := range sizes {
 		b.Run(fmt.Sprintf("issues=%dk", n/1000), func(b *testing.B) {
 			w := whtest.Open(b, "chdb")
-			putRecords(b, w, synth(n))
+			kpitest.PutRecords(b, w, synth(n))
 			ctx := context.Background()
 			asOf := benchBase.AddDate(0, 0, 365)
 			floor := func() {

@@ -31,7 +31,7 @@ func TestDebugSQL(t *testing.T) {
 		engine = "chdb"
 	}
 	w := whtest.Open(t, engine)
-	loadFixture(t, fx).load(t, w)
+	loadFixture(t, fx).Load(t, w)
 	for _, q := range strings.Split(string(b), ";\n") {
 		if strings.TrimSpace(q) == "" {
 			continue

@@ -85,7 +85,7 @@ func TestEdgeCases(t *testing.T) {
 		}},
 	}
 	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
-		f.load(t, w)
+		f.Load(t, w)
 		snap, err := Compute(context.Background(), w, edgeConfig(), f.AsOf, ScopeFilter{Kind: ScopeProject})
 		if err != nil {
 			t.Fatal(err)

@@ -36,7 +36,7 @@ func TestAgileEVMExampleC(t *testing.T) {
 func TestAgileEVMWarehouse(t *testing.T) {
 	f := loadFixture(t, "example_b.yaml")
 	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
-		f.load(t, w)
+		f.Load(t, w)
 		cfg := exampleBConfig()
 		cfg.Scopes = []ScopeConfig{{Kind: ScopeProject, Name: "B", EVM: &EVM{Mode: "agile", BAC: 200000, PlannedReleasePoints: 100, PlannedSprints: 5, SprintsCompleted: 2, ActualCost: 90000}}}
 		snap, err := Compute(context.Background(), w, cfg, f.AsOf, ScopeFilter{})

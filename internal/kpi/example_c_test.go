@@ -93,7 +93,7 @@ var exampleCHygiene = []want{
 func TestExampleCCompositeFields(t *testing.T) {
 	f := loadFixture(t, "example_c.yaml")
 	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
-		f.load(t, w)
+		f.Load(t, w)
 		cfg := exampleCConfig()
 		cfg.CompletenessCompositeFields = []string{"estimate", "assignee", "due_date", "parent_epic", "component", "fix_version"}
 		snap, err := Compute(context.Background(), w, cfg, f.AsOf, ScopeFilter{Kind: ScopeProject, Name: "C"})
@@ -109,7 +109,7 @@ func TestExampleCCompositeFields(t *testing.T) {
 func TestExampleC(t *testing.T) {
 	f := loadFixture(t, "example_c.yaml")
 	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
-		f.load(t, w)
+		f.Load(t, w)
 		ctx := context.Background()
 		cfg := exampleCConfig()
 		n, err := CreateBaseline(ctx, w, cfg, "C", "2025-03-01", time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC))

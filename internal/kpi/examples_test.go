@@ -6,6 +6,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/pmo-oss/pmo/internal/kpi/kpitest"
 	"github.com/pmo-oss/pmo/internal/model"
 	"github.com/pmo-oss/pmo/internal/warehouse"
 	"github.com/pmo-oss/pmo/internal/warehouse/whtest"
@@ -127,7 +128,7 @@ var exampleA = []want{
 func TestExampleA(t *testing.T) {
 	f := loadFixture(t, "example_a.yaml")
 	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
-		f.load(t, w)
+		f.Load(t, w)
 		snap, err := Compute(context.Background(), w, exampleAConfig(), f.AsOf, ScopeFilter{})
 		if err != nil {
 			t.Fatal(err)
@@ -181,7 +182,7 @@ var exampleB = []want{
 func TestExampleB(t *testing.T) {
 	f := loadFixture(t, "example_b.yaml")
 	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
-		f.load(t, w)
+		f.Load(t, w)
 		snap, err := Compute(context.Background(), w, exampleBConfig(), f.AsOf, ScopeFilter{})
 		if err != nil {
 			t.Fatal(err)
@@ -219,7 +220,7 @@ func TestExampleB(t *testing.T) {
 func TestBacklogReadiness(t *testing.T) {
 	f := loadFixture(t, "example_b.yaml")
 	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
-		f.load(t, w)
+		f.Load(t, w)
 		for _, tc := range []struct {
 			ready       []string
 			points, val float64
@@ -242,8 +243,8 @@ func TestBacklogReadiness(t *testing.T) {
 		}
 		// B-3 (In Progress, not done) blocks B-5: B-5 is not ready →
 		// B-3 8 + B-7 5 = 13 points → 13 / 12.5 = 1.04 sprints.
-		putRecords(t, w, []model.Record{model.Link{Source: f.Source, ID: "lb", TypeID: "Blocks", Type: "Blocks", Outward: "blocks", Inward: "is blocked by",
-			FromIssueID: issueID("B-3"), ToIssueID: issueID("B-5"), ObservedAt: f.AsOf}})
+		kpitest.PutRecords(t, w, []model.Record{model.Link{Source: f.Source, ID: "lb", TypeID: "Blocks", Type: "Blocks", Outward: "blocks", Inward: "is blocked by",
+			FromIssueID: kpitest.IssueID("B-3"), ToIssueID: kpitest.IssueID("B-5"), ObservedAt: f.AsOf}})
 		cfg := exampleBConfig()
 		cfg.ReadyStatusIDs = []string{"1", "3"}
 		snap, err := Compute(context.Background(), w, cfg, f.AsOf, ScopeFilter{Kind: ScopeProject})

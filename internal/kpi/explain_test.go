@@ -29,8 +29,8 @@ func TestExplain(t *testing.T) {
 		{"explain_b_sprint_carryover", "sprint_carryover", "project:B", b, exampleBConfig()},
 	}
 	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
-		a.load(t, w)
-		b.load(t, w)
+		a.Load(t, w)
+		b.Load(t, w)
 		for _, c := range cases {
 			t.Run(c.golden, func(t *testing.T) {
 				e, err := Explain(context.Background(), w, c.cfg, c.kpi, c.scope, c.fx.AsOf)

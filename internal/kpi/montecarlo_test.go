@@ -43,7 +43,7 @@ func TestMonteCarloReproducible(t *testing.T) {
 func TestExampleAMonteCarlo(t *testing.T) {
 	f := loadFixture(t, "example_a.yaml")
 	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
-		f.load(t, w)
+		f.Load(t, w)
 		cfg := exampleAConfig()
 		cfg.MCHistoryDays = ptr(28)
 		snap, err := Compute(context.Background(), w, cfg, f.AsOf, ScopeFilter{Kind: ScopeProject, Name: "A"})

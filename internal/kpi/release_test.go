@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pmo-oss/pmo/internal/kpi/kpitest"
 	"github.com/pmo-oss/pmo/internal/model"
 	"github.com/pmo-oss/pmo/internal/warehouse"
 	"github.com/pmo-oss/pmo/internal/warehouse/whtest"
@@ -65,8 +66,8 @@ func TestReleaseAdherence(t *testing.T) {
 		obs("v8", "R8", "2025-06-01", "2025-07-10", false),
 	}
 	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
-		f.load(t, w)
-		putRecords(t, w, recs)
+		f.Load(t, w)
+		kpitest.PutRecords(t, w, recs)
 		ctx := context.Background()
 		snap, err := Compute(ctx, w, DefaultConfig(), f.AsOf, ScopeFilter{})
 		if err != nil {

@@ -14,7 +14,7 @@ import (
 func TestScopeGrowth(t *testing.T) {
 	f := loadFixture(t, "scope_growth.yaml")
 	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
-		f.load(t, w)
+		f.Load(t, w)
 		snap, err := Compute(context.Background(), w, DefaultConfig(), f.AsOf, ScopeFilter{})
 		if err != nil {
 			t.Fatal(err)

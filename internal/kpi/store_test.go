@@ -17,7 +17,7 @@ func TestStoreReplacesAndLatest(t *testing.T) {
 		if _, err := Latest(ctx, w); !errors.Is(err, ErrNoValues) {
 			t.Fatalf("Latest on an empty history: %v, want ErrNoValues", err)
 		}
-		f.load(t, w)
+		f.Load(t, w)
 		cfg := exampleAConfig()
 		s1, err := Compute(ctx, w, cfg, f.AsOf, ScopeFilter{Kind: ScopeProject})
 		if err != nil {

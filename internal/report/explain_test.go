@@ -18,7 +18,7 @@ func TestPreciseExplain(t *testing.T) {
 		ctx := context.Background()
 		ex := examples[0]
 		f := loadFixture(t, kpiTestdata+ex.file)
-		f.load(t, w, map[string]string{"A-1": "A-1 " + hostile})
+		withSummaries(f, map[string]string{"A-1": "A-1 " + hostile}).Load(t, w)
 		m, err := Build(ctx, w, Options{KPI: ex.cfg(), AsOf: f.AsOf, PreciseExplain: true})
 		if err != nil {
 			t.Fatal(err)

@@ -74,7 +74,7 @@ func buildExample(t *testing.T, w *warehouse.Warehouse, ex example) *Model {
 	for _, is := range f.Issues {
 		summaries[is.Key] = is.Key + " " + hostile
 	}
-	f.load(t, w, summaries)
+	withSummaries(f, summaries).Load(t, w)
 	cfg := ex.cfg()
 	if _, err := kpi.Backfill(ctx, w, cfg, f.AsOf.AddDate(0, 0, -21), f.AsOf, 7*24*time.Hour, kpi.ScopeFilter{}); err != nil {
 		t.Fatalf("backfilling KPI history: %v", err)

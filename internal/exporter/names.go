@@ -8,7 +8,7 @@
 // counts are _items), with HELP from the KPI catalog. Labels are bounded:
 // the scope (scope, source, program, project), the window, and a small fixed
 // set of value dimensions (measure, method, quantile, basis, variant, field,
-// class, board). A value with any other dimension — a sprint name, an issue,
+// class, board, confidence, release). A value with any other dimension — a sprint name, an issue,
 // a person — is never exported; it is counted in pmo_kpi_values{state}.
 // NULL values are absent, not zero.
 //
@@ -140,12 +140,17 @@ var rules = map[string]rule{
 		"lateness": {name: "due_date_lateness", unit: unitSeconds, dropMeasure: true, help: "Days late (local dates) of items done after their due date."},
 	}},
 	"monte_carlo_forecast": {def: family{name: "monte_carlo_how_many", unit: unitItems, dropMeasure: true}, measures: map[string]family{
-		"when_days": {name: "monte_carlo_when", unit: unitSeconds, dropMeasure: true, help: "Time after the last complete day until the open backlog is done at the configured confidence (Monte Carlo)."},
-		"backlog":   {name: "monte_carlo_backlog", unit: unitItems, dropMeasure: true, help: "Open backlog items the Monte Carlo when-forecast is for."},
+		"when_days":           {name: "monte_carlo_when", unit: unitSeconds, dropMeasure: true, help: "Time after the last complete day until the open backlog (with a release label: the release's remaining items) is done, at the configured confidence or the confidence label (Monte Carlo)."},
+		"backlog":             {name: "monte_carlo_backlog", unit: unitItems, dropMeasure: true, help: "Open backlog items the Monte Carlo when-forecast is for."},
+		"remaining":           {name: "release_remaining", unit: unitItems, dropMeasure: true, help: "Open non-discarded flow items of an unreleased version."},
+		"on_time_probability": {name: "release_on_time_probability", unit: unitRatio, dropMeasure: true, help: "Share of Monte Carlo trials finishing an unreleased version's remaining items by its release date."},
+		"days_left":           {name: "release_time_left", unit: unitSeconds, dropMeasure: true, help: "Time from the last complete day to an unreleased version's release date (negative when past)."},
+		"late_days":           {name: "release_forecast_lateness", unit: unitSeconds, dropMeasure: true, help: "Monte Carlo finish date of an unreleased version minus its release date, at the configured confidence (negative = early)."},
 	}},
 	"release_schedule_adherence": {def: family{name: "release_on_time", unit: unitRatio, dropMeasure: true}, measures: map[string]family{
 		"slip_days":     {name: "release_slip", unit: unitSeconds, dropMeasure: true, help: "Days between the release and its baseline release date of versions released in the window (negative = early)."},
 		"forecast_late": {name: "release_forecast_late", unit: unitStatus, dropMeasure: true, help: "Unreleased versions with a release date whose Monte Carlo when-forecast of their remaining items is after that date."},
+		"slip_ratio":    {name: "release_slip", unit: unitRatio, dropMeasure: true, help: "Largest slip of the versions released in the window over their planned duration (start date to baseline release date)."},
 	}},
 	"estimation_accuracy": {def: family{name: "estimation_accuracy", unit: unitRatio}},
 	// scope_growth values carry a version label: not exported (unbounded).
@@ -219,6 +224,11 @@ var labelNames = map[string]string{
 	"field":    "field",
 	"class":    "class",
 	"board":    "board",
+	// Monte Carlo confidence, exported as percent like quantiles.
+	"confidence": "confidence",
+	// Release forecasts: unreleased versions of a project (bounded by the
+	// open releases; released ones leave the label set).
+	"release": "release",
 }
 
 // The quantile dimension is exported as percentile="85" rather than
@@ -259,7 +269,7 @@ func mapValue(v kpi.Value) (family, map[string]string, string) {
 			if b, ok := basisValues[val]; ok {
 				val = b
 			}
-		case "quantile":
+		case "quantile", "confidence":
 			if q, err := strconv.ParseFloat(val, 64); err == nil {
 				val = strconv.FormatFloat(q*100, 'f', -1, 64)
 			}

@@ -103,12 +103,19 @@ var Catalog = []Definition{
 		Thresholds: []Threshold{{Applies: "measure=ratio", Green: "0.9–1.1", Amber: "0.7–0.9 or 1.1–1.3", Red: "otherwise", Provenance: HEUR},
 			{Applies: "measure=littles_law_quotient", Green: "0.75–1.25", Red: "otherwise (forecasts unreliable)", Provenance: HEUR}},
 		Values: []string{"measure=ratio|arrivals|departures", "measure=littles_law_ct_days|littles_law_quotient", "measure=conservation_gap"}},
-	{ID: "monte_carlo_forecast", Ref: "F9", Name: "Monte Carlo forecast", Group: "Flow", Question: "How many items will be done in the next days, and when will the open backlog be done?",
+	{ID: "monte_carlo_forecast", Ref: "F9", Name: "Monte Carlo forecast", Group: "Flow", Question: "How many items will be done in the next days, and when will the open backlog — or a release — be done?",
 		Unit: "items; days after E", Window: "history: mc_history_days local days ending at E (window label e.g. 90d)", Statistic: "mc_trials seeded trials; how many = largest v with P(total ≥ v) ≥ c; when = NR c-quantile of days",
 		Help: "Monte Carlo forecast from the daily throughput history: items done within the horizon, days until the open backlog is done, at mc_confidence.", Direction: NoDirection,
 		Thresholds: []Threshold{{Applies: "measure=how_many|when_days", Green: "85 % is the common commitment level", Provenance: SRC2}},
-		Values:     []string{"measure=how_many (mc_horizon_days after E)", "measure=when_days (days after E until the open backlog is done)", "measure=backlog"},
-		Notes:      "Seeded by scope and as_of (reproducible). All-zero history → NULL; a when-forecast beyond 3650 days → NULL. Forecast date = E + when_days. The backlog is the scope's open non-discarded flow items (release forecasts: not built)."},
+		Values: []string{"measure=how_many (mc_horizon_days after E)", "measure=when_days (days after E until the open backlog is done)", "measure=backlog",
+			"confidence=0.5|0.7|0.85|0.95,measure=how_many|when_days (the same trials read at each confidence)",
+			"measure=remaining|when_days,release=<version> (project scopes: unreleased versions)", "confidence=0.5|0.7|0.85|0.95,measure=when_days,release=<version>",
+			"measure=days_left|how_many|on_time_probability|late_days,release=<version> (versions with a release date)"},
+		Notes: "Seeded by scope and as_of (reproducible). All-zero history → NULL; a when-forecast beyond 3650 days → NULL. Forecast date = E + when_days. " +
+			"Values without a confidence label are at mc_confidence (the commitment level); the confidence=… values read the same trials at 50/70/85/95 %. " +
+			"The backlog is the scope's open non-discarded flow items. Release forecasts (project scopes, label release = version name): every unreleased, unarchived version with a release date or remaining items; " +
+			"remaining = its non-discarded flow items not done at as_of; when_days from the project's daily throughput history (as Jira's version report predicts from the project's pace); " +
+			"with a release date D: days_left = local days from E to D (negative when past), how_many = items of the release done by D at mc_confidence (at most remaining), on_time_probability = share of trials done by D, late_days = when_days − days from E to D (negative = early)."},
 	{ID: "sprint_velocity", Ref: "S1", Name: "Velocity", Group: "Sprint", Question: "How much estimated work does the team complete per sprint?",
 		Unit: "points/sprint", Window: "per sprint; last N closed sprints (velocity_window_sprints)", Statistic: "sum per sprint; mean of last N",
 		Help: "Story points of issues completed in the sprint (C8 reconstruction).", Direction: NoDirection,
@@ -151,11 +158,14 @@ var Catalog = []Definition{
 	{ID: "release_schedule_adherence", Ref: "P2", Name: "Release on-time rate and slip", Group: "Planning", Question: "Do releases (fix versions) ship on their planned dates?",
 		Unit: "ratio; days", Window: "versions released in the trailing 26 w (26w)", Statistic: "ratio of counts; slip days NR P50/P85",
 		Help: "Share of versions released in the window on or before their baseline (first planned) release date.", Direction: HigherIsBetter,
-		Thresholds: []Threshold{{Applies: "measure=on_time_ratio", Green: "≥ 0.80", Amber: "0.60–0.80", Red: "< 0.60", Provenance: HEUR}},
-		Values:     []string{"measure=on_time_ratio", "measure=slip_days,method=nr,quantile=0.5|0.85", "measure=forecast_late (project scopes, window mc_history_days)"},
+		Thresholds: []Threshold{{Applies: "measure=on_time_ratio", Green: "≥ 0.80", Amber: "0.60–0.80", Red: "< 0.60", Provenance: HEUR},
+			{Applies: "measure=slip_ratio,method=max", Green: "≤ 0.10", Red: "> 0.10", Provenance: HEUR}},
+		Values: []string{"measure=on_time_ratio", "measure=slip_days,method=nr,quantile=0.5|0.85", "measure=slip_ratio,method=max",
+			"measure=forecast_late (project scopes, window mc_history_days)"},
 		Notes: "C12: baseline = first non-null release date observed in the daily version snapshots; released date = first observation day with released = 1, else (released but never observed so) the last local done day of the version's non-discarded issues. " +
 			"slip_days = released date − baseline (negative = early); versions without a baseline date are excluded; NULL (n = 0) for a scope with versions but none released in W; percentiles NULL below min_sample. " +
-			"A version first observed already released gets its first observation day as released date (the snapshot cannot tell when it shipped). measure=forecast_late: per project, of its unreleased, unarchived versions with a release date (n), those whose F9 when-forecast (project throughput history, mc_confidence) of their remaining non-discarded flow items, counted from the last complete day, falls after the planned date; the version is not a label (unbounded)."},
+			"A version first observed already released gets its first observation day as released date (the snapshot cannot tell when it shipped). measure=forecast_late: per project, of its unreleased, unarchived versions with a release date (n), those whose F9 when-forecast (project throughput history, mc_confidence) of their remaining non-discarded flow items, counted from the last complete day, falls after the planned date; the per-version forecasts are monte_carlo_forecast values with a release label. " +
+			"measure=slip_ratio,method=max: the largest slip (0 when early) over planned duration (version start date → baseline release date) of the versions released in W that have a start date; above 0.10 is red (P2)."},
 	{ID: "estimation_accuracy", Ref: "P3", Name: "Actual vs estimated effort", Group: "Planning", Question: "How reliable are our effort estimates?",
 		Unit: "ratio", Window: "done in trailing 4 w and 12 w", Statistic: "median (R7) of spent/estimate; ratio of sums; share in [0.8, 1.25]",
 		Help: "Logged time divided by the original estimate of flow items done in the window.", Direction: InBand,

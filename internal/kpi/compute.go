@@ -186,6 +186,9 @@ type computation struct {
 	// little carries throughput and mean cycle time per window and scope
 	// from the flow query to the WIP query (Little's law, F8).
 	little map[string]littleIn
+	// mcHist is each project's daily throughput history (F9), from the
+	// forecast to the release forecasts.
+	mcHist map[string][]int
 }
 
 // result is one output row of an aggregate query: scope and named values.
@@ -317,7 +320,7 @@ func (c *computation) run(ctx context.Context) error {
 	if err := c.releaseAdherence(ctx); err != nil {
 		return err
 	}
-	if err := c.releaseForecast(ctx, from); err != nil {
+	if err := c.releaseForecast(ctx); err != nil {
 		return err
 	}
 	return c.evm(ctx, from)

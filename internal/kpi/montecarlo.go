@@ -12,13 +12,20 @@ import (
 // mcMaxDays caps a "when" trial: a forecast beyond it is NULL.
 const mcMaxDays = 3650
 
+// mcFan are the confidences F9 shows besides the configured commitment
+// level (kpis.md F9: 85 % is common; also show 50/70/95 %).
+var mcFan = []float64{0.5, 0.7, 0.85, 0.95}
+
 // forecast computes monte_carlo_forecast (F9) per scope: the history is the
 // daily throughput (non-discarded flow items by the local day of their final
 // done instant, zero days included) of the mc_history_days local days
 // ending at E, counted in ClickHouse; the simulation runs in Go with a seed
 // fixed by scope and as_of, so a computation is reproducible. "How many"
 // looks mc_horizon_days past E; "when" forecasts the scope's open backlog
-// (non-discarded flow items not done at as_of).
+// (non-discarded flow items not done at as_of). The unlabelled how_many and
+// when_days are at mc_confidence; the same trials read at each confidence
+// of mcFan give the confidence="…" values. Project histories are kept for
+// the release forecasts.
 func (c *computation) forecast(ctx context.Context, from string) error {
 	l := *c.s.MCHistoryDays
 	eDay := lastCompleteDay(c.asOf, c.s.loc).Unix() / 86400
@@ -33,6 +40,7 @@ func (c *computation) forecast(ctx context.Context, from string) error {
 	defer rows.Close()
 	win := fmt.Sprintf("%dd", l)
 	conf := *c.s.MCConfidence
+	c.mcHist = map[string][]int{}
 	for rows.Next() {
 		var r result
 		var days []int64
@@ -44,17 +52,28 @@ func (c *computation) forecast(ctx context.Context, from string) error {
 		for _, d := range days {
 			hist[d-lo-1]++
 		}
+		if r.kind == ScopeProject {
+			c.mcHist[r.scope] = hist
+		}
 		rng := mcRand(r.kind+":"+r.scope, c.asOf.Unix())
 		n := uint64(l)
-		var howMany, when *float64
-		if v, ok := mcHowMany(rng, hist, *c.s.MCHorizonDays, *c.s.MCTrials, conf); ok {
-			howMany = fptr(float64(v))
+		totals := mcHowManyTrials(rng, hist, *c.s.MCHorizonDays, *c.s.MCTrials)
+		ds := mcWhenTrials(rng, hist, int(backlog), *c.s.MCTrials)
+		emitAt := func(measure string, at func(float64) (int, bool)) {
+			for i, cl := range append([]float64{conf}, mcFan...) {
+				labels := Labels{"measure": measure}
+				if i > 0 {
+					labels["confidence"] = qLabel(cl)
+				}
+				var v *float64
+				if x, ok := at(cl); ok {
+					v = fptr(float64(x))
+				}
+				c.emit(r, "monte_carlo_forecast", win, labels, v, n)
+			}
 		}
-		if v, ok := mcWhen(rng, hist, int(backlog), *c.s.MCTrials, conf); ok {
-			when = fptr(float64(v))
-		}
-		c.emit(r, "monte_carlo_forecast", win, Labels{"measure": "how_many"}, howMany, n)
-		c.emit(r, "monte_carlo_forecast", win, Labels{"measure": "when_days"}, when, n)
+		emitAt("how_many", func(cl float64) (int, bool) { return howManyAt(totals, cl) })
+		emitAt("when_days", func(cl float64) (int, bool) { return whenAt(ds, cl) })
 		c.emit(r, "monte_carlo_forecast", win, Labels{"measure": "backlog"}, fptr(float64(backlog)), n)
 	}
 	if err := rows.Err(); err != nil {
@@ -81,12 +100,12 @@ func allZero(h []int) bool {
 	return !slices.ContainsFunc(h, func(x int) bool { return x != 0 })
 }
 
-// mcHowMany: each of k trials sums days draws from hist; the answer is the
-// largest v with P(total ≥ v) ≥ c, i.e. x[k − ⌈c·k⌉ + 1] (1-based) of the
-// sorted totals. All-zero or empty history: not computable.
-func mcHowMany(rng *rand.Rand, hist []int, days, k int, c float64) (int, bool) {
+// mcHowManyTrials runs k "how many" trials: each sums days draws from
+// hist. The totals come back sorted; nil when the history is empty or all
+// zero (not computable).
+func mcHowManyTrials(rng *rand.Rand, hist []int, days, k int) []int {
 	if len(hist) == 0 || allZero(hist) || k < 1 {
-		return 0, false
+		return nil
 	}
 	totals := make([]int, k)
 	for t := range totals {
@@ -97,18 +116,36 @@ func mcHowMany(rng *rand.Rand, hist []int, days, k int, c float64) (int, bool) {
 		totals[t] = s
 	}
 	slices.Sort(totals)
-	return totals[k-rankUp(c, k)], true
+	return totals
 }
 
-// mcWhen: each trial draws days until the cumulative sum reaches n; the
-// answer is the NR c-quantile d[⌈c·k⌉] of the day counts. n = 0 is 0 days;
-// all-zero history or a quantile beyond mcMaxDays is not computable.
-func mcWhen(rng *rand.Rand, hist []int, n, k int, c float64) (int, bool) {
-	if n <= 0 {
-		return 0, true
-	}
-	if len(hist) == 0 || allZero(hist) || k < 1 {
+// howManyAt reads sorted trial totals at confidence c: the largest v with
+// P(total ≥ v) ≥ c, i.e. x[k − ⌈c·k⌉ + 1] (1-based).
+func howManyAt(totals []int, c float64) (int, bool) {
+	if len(totals) == 0 {
 		return 0, false
+	}
+	return totals[len(totals)-rankUp(c, len(totals))], true
+}
+
+// mcHowMany is one "how many in days" answer at confidence c.
+func mcHowMany(rng *rand.Rand, hist []int, days, k int, c float64) (int, bool) {
+	return howManyAt(mcHowManyTrials(rng, hist, days, k), c)
+}
+
+// mcWhenTrials runs k "when" trials: each draws days until the cumulative
+// sum reaches n; a trial still short after mcMaxDays stops at mcMaxDays+1.
+// The day counts come back sorted. n ≤ 0 needs no draws (every trial is 0
+// days); an empty or all-zero history gives nil (not computable).
+func mcWhenTrials(rng *rand.Rand, hist []int, n, k int) []int {
+	if k < 1 {
+		return nil
+	}
+	if n <= 0 {
+		return make([]int, k)
+	}
+	if len(hist) == 0 || allZero(hist) {
+		return nil
 	}
 	ds := make([]int, k)
 	for t := range ds {
@@ -120,9 +157,32 @@ func mcWhen(rng *rand.Rand, hist []int, n, k int, c float64) (int, bool) {
 		ds[t] = d
 	}
 	slices.Sort(ds)
-	v := ds[rankUp(c, k)-1]
+	return ds
+}
+
+// whenAt reads sorted day counts at confidence c: the NR c-quantile
+// d[⌈c·k⌉]; beyond mcMaxDays it is not computable.
+func whenAt(ds []int, c float64) (int, bool) {
+	if len(ds) == 0 {
+		return 0, false
+	}
+	v := ds[rankUp(c, len(ds))-1]
 	if v > mcMaxDays {
 		return 0, false
 	}
 	return v, true
+}
+
+// onTimeShare is the share of "when" trials done within h days.
+func onTimeShare(ds []int, h int) (float64, bool) {
+	if len(ds) == 0 {
+		return 0, false
+	}
+	i, _ := slices.BinarySearch(ds, h+1) // first trial needing more than h days
+	return float64(i) / float64(len(ds)), true
+}
+
+// mcWhen is one "when will n be done" answer at confidence c.
+func mcWhen(rng *rand.Rand, hist []int, n, k int, c float64) (int, bool) {
+	return whenAt(mcWhenTrials(rng, hist, n, k), c)
 }

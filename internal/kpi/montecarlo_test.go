@@ -2,6 +2,7 @@ package kpi
 
 import (
 	"context"
+	"math"
 	"testing"
 
 	"github.com/pmo-oss/pmo/internal/warehouse"
@@ -19,6 +20,28 @@ func TestMonteCarloSynthetic(t *testing.T) {
 		if got, ok := mcWhen(rng, hist, 3, 10000, 0.85); !ok || got != 5 {
 			t.Errorf("seed %d: when for N = 3 @85%% = %d, %v; want 5 days (P(≤4) = 0.8148, P(≤5) = 0.9136)", seed, got, ok)
 		}
+	}
+	// The same trials read at each confidence of the fan (exact: how many
+	// in 2 days P(≥v) = 1, 8/9, 6/9, 3/9, 1/9 for v = 0..4; when for 3
+	// items P(≤d) = 0, 3/9, 17/27, 0.8148, 0.9136, 0.9616 for d = 1..6).
+	totals := mcHowManyTrials(mcRand("fan", 1), hist, 2, 10000)
+	ds := mcWhenTrials(mcRand("fan", 1), hist, 3, 10000)
+	for _, tc := range []struct {
+		c             float64
+		howMany, when int
+	}{{0.5, 2, 3}, {0.7, 1, 4}, {0.85, 1, 5}, {0.95, 0, 6}} {
+		if got, _ := howManyAt(totals, tc.c); got != tc.howMany {
+			t.Errorf("how many in 2 days @%v = %d, want %d", tc.c, got, tc.howMany)
+		}
+		if got, _ := whenAt(ds, tc.c); got != tc.when {
+			t.Errorf("when for N = 3 @%v = %d, want %d", tc.c, got, tc.when)
+		}
+	}
+	if p, _ := onTimeShare(ds, 4); math.Abs(p-0.8148) > 0.015 {
+		t.Errorf("P(3 items within 4 days) = %v, want 0.8148 ± 0.015", p)
+	}
+	if p, _ := onTimeShare(mcWhenTrials(mcRand("fan", 1), hist, 0, 100), 0); p != 1 {
+		t.Errorf("nothing left: P(done within 0 days) = %v, want 1", p)
 	}
 	if _, ok := mcHowMany(mcRand("x", 0), []int{0, 0}, 5, 100, 0.85); ok {
 		t.Error("all-zero history: how many should be NULL")
@@ -53,6 +76,7 @@ func TestExampleAMonteCarlo(t *testing.T) {
 		checkValues(t, snap, ScopeProject, "jira/A", []want{
 			{"monte_carlo_forecast", "28d", "measure=how_many", 1, 28}, // 14 days @85 %
 			{"monte_carlo_forecast", "28d", "measure=backlog", 3, 28},
+			{"monte_carlo_forecast", "28d", "confidence=0.85,measure=how_many", 1, 28}, // the fan repeats the configured level
 		})
 		v, ok := snap.Find(ScopeProject, "jira/A", "monte_carlo_forecast", "28d", "measure=when_days")
 		if !ok || v.Value == nil || *v.Value < 31 || *v.Value > 33 {

@@ -56,12 +56,13 @@ func (c *computation) releaseAdherence(ctx context.Context) error {
 		kind, scope string
 		onTime      int
 		slips       []float64
+		ratios      []float64 // slip / planned duration, versions with a start date
 	}
 	aggs := map[string]*agg{}
 	var order []string
 	q = `SELECT source, id, project_key, program, toInt64(released),
-    ifNull(toString(baseline_release_date), ''), ifNull(toString(released_on), '')
-FROM (SELECT source, id, project_id, baseline_release_date, released, released_on FROM v_versions) AS v
+    ifNull(toString(baseline_release_date), ''), ifNull(toString(released_on), ''), ifNull(toString(start_date), '')
+FROM (SELECT source, id, project_id, start_date, baseline_release_date, released, released_on FROM v_versions) AS v
 ANY LEFT JOIN (SELECT source, id AS project_id, key AS project_key, category AS program FROM v_projects) AS p USING (source, project_id)`
 	rows, err = c.w.Query(ctx, q)
 	if err != nil {
@@ -69,9 +70,9 @@ ANY LEFT JOIN (SELECT source, id AS project_id, key AS project_key, category AS 
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var src, id, pkey, program, base, on string
+		var src, id, pkey, program, base, on, start string
 		var released int64
-		if err := rows.Scan(&src, &id, &pkey, &program, &released, &base, &on); err != nil {
+		if err := rows.Scan(&src, &id, &pkey, &program, &released, &base, &on, &start); err != nil {
 			return fmt.Errorf("%s: reading versions: %w", what, err)
 		}
 		// Every scope with a version gets a value (NULL without releases).
@@ -119,11 +120,26 @@ ANY LEFT JOIN (SELECT source, id AS project_id, key AS project_key, category AS 
 			continue
 		}
 		slip := math.Round(r.Sub(b).Hours() / 24)
+		// Planned duration: start date to baseline release date (P2's red
+		// rule: a slip above 10 % of it).
+		ratio := math.NaN()
+		if start != "" {
+			st, err := time.Parse(time.DateOnly, start)
+			if err != nil {
+				return fmt.Errorf("%s: version %s of %s: start date %q: %w", what, id, src, start, err)
+			}
+			if planned := math.Round(b.Sub(st).Hours() / 24); planned > 0 {
+				ratio = max(slip, 0) / planned
+			}
+		}
 		for _, a := range mine {
 			if slip <= 0 {
 				a.onTime++
 			}
 			a.slips = append(a.slips, slip)
+			if !math.IsNaN(ratio) {
+				a.ratios = append(a.ratios, ratio)
+			}
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -147,46 +163,66 @@ ANY LEFT JOIN (SELECT source, id AS project_id, key AS project_key, category AS 
 			}
 			c.emit(r, "release_schedule_adherence", w.Name, Labels{"measure": "slip_days", "method": "nr", "quantile": qLabel(q)}, c.gate(v, n), n)
 		}
+		var worst *float64
+		if len(a.ratios) > 0 {
+			worst = fptr(slices.Max(a.ratios))
+		}
+		c.emit(r, "release_schedule_adherence", w.Name, Labels{"measure": "slip_ratio", "method": "max"}, worst, uint64(len(a.ratios)))
 	}
 	return nil
 }
 
 // releaseForecast is the unreleased half of release_schedule_adherence
-// (kpis.md P2): for each unreleased, unarchived version with a release
-// date, the F9 "when" simulation over its project's daily throughput
-// history forecasts the day its remaining (not done, non-discarded) flow
-// items are done; the project gets the number of versions forecast after
-// their planned date (measure=forecast_late, n = versions forecast). The
-// version itself is not a label (unbounded).
-func (c *computation) releaseForecast(ctx context.Context, from string) error {
-	const what = "kpi: computing release_schedule_adherence forecast"
+// (kpis.md P2) and the per-release monte_carlo_forecast (F9 "for a
+// release"). For each unreleased, unarchived version of a project in this
+// computation with a release date or remaining items, the F9 "when"
+// simulation over its project's daily throughput history (the same history
+// as the project's backlog forecast — Jira's version report likewise
+// predicts from the project's pace) forecasts the day its remaining (not
+// done, non-discarded) flow items are done. Per release (label
+// release=<version name>): remaining items, when_days at mc_confidence and
+// at each confidence of mcFan, and for a version with a release date D:
+// days_left (local days from E to D), how_many (items done by D), on_time_probability (share of trials done
+// by D) and late_days (forecast date − D at mc_confidence; negative is
+// early). The project gets the number of versions with a release date
+// forecast after it (measure=forecast_late, n = versions forecast).
+func (c *computation) releaseForecast(ctx context.Context) error {
+	const what = "kpi: computing release forecasts"
 	type version struct {
-		project string
-		planned time.Time
+		id, name, project string
+		planned           *time.Time
 	}
-	versions := map[string]version{}
+	var versions []version
 	// ANY LEFT JOIN: ANY INNER JOIN of newer ClickHouse matches a project
 	// row once only.
-	q := `SELECT source, id, concat(source, '/', project_key), toString(assumeNotNull(release_date))
-FROM (SELECT source, id, project_id, release_date FROM v_versions WHERE released = 0 AND archived = 0 AND release_date IS NOT NULL) AS v
+	q := `SELECT source, id, name, concat(source, '/', project_key), ifNull(toString(release_date), '')
+FROM (SELECT source, id, name, project_id, release_date FROM v_versions WHERE released = 0 AND archived = 0) AS v
 ANY LEFT JOIN (SELECT source, id AS project_id, key AS project_key FROM v_projects) AS p USING (source, project_id)
-WHERE project_key != ''`
+WHERE project_key != ''
+ORDER BY source, project_key, name, id`
 	rows, err := c.w.Query(ctx, q)
 	if err != nil {
 		return fmt.Errorf("%s: reading versions: %w", what, err)
 	}
 	for rows.Next() {
-		var src, id, project, planned string
-		if err := rows.Scan(&src, &id, &project, &planned); err != nil {
+		var src, id, name, project, planned string
+		if err := rows.Scan(&src, &id, &name, &project, &planned); err != nil {
 			rows.Close()
 			return fmt.Errorf("%s: reading versions: %w", what, err)
 		}
-		d, err := time.Parse(time.DateOnly, planned)
-		if err != nil {
-			rows.Close()
-			return fmt.Errorf("%s: version %s of %s: release date %q: %w", what, id, src, planned, err)
+		if _, ok := c.mcHist[project]; !ok {
+			continue // project not in this computation's scopes
 		}
-		versions[src+"\x00"+id] = version{project: project, planned: d}
+		v := version{id: src + "\x00" + id, name: name, project: project}
+		if planned != "" {
+			d, err := time.Parse(time.DateOnly, planned)
+			if err != nil {
+				rows.Close()
+				return fmt.Errorf("%s: version %q (id %s) of %s: release date %q: %w", what, name, id, project, planned, err)
+			}
+			v.planned = &d
+		}
+		versions = append(versions, v)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -216,63 +252,68 @@ WHERE project_key != ''`
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("%s: counting remaining items: %w", what, err)
 	}
-	// Daily throughput history per project, as F9 counts it.
 	l := *c.s.MCHistoryDays
+	win := fmt.Sprintf("%dd", l)
+	conf := *c.s.MCConfidence
 	e := lastCompleteDay(c.asOf, c.s.loc)
-	eDay := e.Unix() / 86400
-	lo := eDay - int64(l)
-	cond := fmt.Sprintf("%s AND is_done AND done_day > %d AND done_day <= %d", pFlow, lo, eDay)
-	q = "SELECT scope, groupArrayIf(toInt64(done_day), " + cond + ") FROM (" + from + ") WHERE scope_kind = " + sqlStr(ScopeProject) + " GROUP BY scope"
-	rows, err = c.w.Query(ctx, q)
-	if err != nil {
-		return fmt.Errorf("%s: reading throughput history: %w", what, err)
-	}
-	hists := map[string][]int{}
-	for rows.Next() {
-		var scope string
-		var days []int64
-		if err := rows.Scan(&scope, &days); err != nil {
-			rows.Close()
-			return fmt.Errorf("%s: reading throughput history: %w", what, err)
-		}
-		hist := make([]int, l)
-		for _, d := range days {
-			hist[d-lo-1]++
-		}
-		hists[scope] = hist
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("%s: reading throughput history: %w", what, err)
-	}
-	keys := make([]string, 0, len(versions))
-	for k := range versions {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
 	late := map[string]int{}
 	forecast := map[string]uint64{}
-	for _, k := range keys {
-		v := versions[k]
-		hist, ok := hists[v.project]
-		if !ok {
-			continue // project not in this computation's scopes
+	var projects []string
+	for _, v := range versions {
+		left := remaining[v.id]
+		if left == 0 && v.planned == nil {
+			continue // nothing to forecast, no date to compare with
 		}
-		days, ok := mcWhen(mcRand("version:"+k, c.asOf.Unix()), hist, remaining[k], *c.s.MCTrials, *c.s.MCConfidence)
-		if !ok {
+		hist := c.mcHist[v.project]
+		n := uint64(l)
+		r := result{kind: ScopeProject, scope: v.project}
+		emit := func(labels Labels, x *float64) {
+			labels["release"] = v.name
+			c.emit(r, "monte_carlo_forecast", win, labels, x, n)
+		}
+		rng := mcRand("version:"+v.id, c.asOf.Unix())
+		ds := mcWhenTrials(rng, hist, left, *c.s.MCTrials)
+		emit(Labels{"measure": "remaining"}, fptr(float64(left)))
+		for i, cl := range append([]float64{conf}, mcFan...) {
+			labels := Labels{"measure": "when_days"}
+			if i > 0 {
+				labels["confidence"] = qLabel(cl)
+			}
+			var x *float64
+			if d, ok := whenAt(ds, cl); ok {
+				x = fptr(float64(d))
+			}
+			emit(labels, x)
+		}
+		if v.planned == nil {
 			continue
 		}
-		forecast[v.project]++
-		if e.AddDate(0, 0, days).After(v.planned) {
-			late[v.project]++
+		h := int(math.Round(v.planned.Sub(e).Hours() / 24)) // local days in (E, D]
+		var howMany, onTime, lateDays *float64
+		if h > 0 {
+			if x, ok := howManyAt(mcHowManyTrials(rng, hist, h, *c.s.MCTrials), conf); ok {
+				howMany = fptr(float64(min(x, left)))
+			}
 		}
-	}
-	projects := make([]string, 0, len(forecast))
-	for p := range forecast {
-		projects = append(projects, p)
+		if p, ok := onTimeShare(ds, h); ok {
+			onTime = fptr(p)
+		}
+		if d, ok := whenAt(ds, conf); ok {
+			lateDays = fptr(float64(d - h))
+			if forecast[v.project] == 0 {
+				projects = append(projects, v.project)
+			}
+			forecast[v.project]++
+			if d > h {
+				late[v.project]++
+			}
+		}
+		emit(Labels{"measure": "days_left"}, fptr(float64(h)))
+		emit(Labels{"measure": "how_many"}, howMany)
+		emit(Labels{"measure": "on_time_probability"}, onTime)
+		emit(Labels{"measure": "late_days"}, lateDays)
 	}
 	slices.Sort(projects)
-	win := fmt.Sprintf("%dd", l)
 	for _, p := range projects {
 		c.emit(result{kind: ScopeProject, scope: p}, "release_schedule_adherence", win, Labels{"measure": "forecast_late"}, fptr(float64(late[p])), forecast[p])
 	}

@@ -49,15 +49,22 @@ func confLabel(c float64) string {
 }
 
 // snapshotForecast is the default Options.Forecast: the scope's burn-up
-// from the report's series and the finish date of its open backlog from
-// the snapshot's monte_carlo_forecast when_days value (date = E + days,
-// E the last complete local day before as_of) at mc_confidence.
+// from the report's series and the finish dates of its open backlog from
+// the snapshot's monte_carlo_forecast when_days values (date = E + days,
+// E the last complete local day before as_of): at mc_confidence, and at 50 %
+// when the snapshot holds it; plus the scope's release forecasts (values
+// with a release label).
 func snapshotForecast(snap kpi.Snapshot, cfg kpi.Config, loc *time.Location) func(ctx context.Context, s *Scope) (*Forecast, error) {
 	conf := 0.85
 	if cfg.MCConfidence != nil {
 		conf = *cfg.MCConfidence
 	}
-	type mc struct{ when, backlog *float64 }
+	y, m, d := snap.AsOf.Add(-time.Millisecond).In(loc).Date()
+	date := func(days float64) time.Time { return time.Date(y, m, d+int(math.Ceil(days)), 0, 0, 0, 0, loc) }
+	type mc struct {
+		when, likely, backlog *float64
+		releases              map[string]*ReleaseForecast
+	}
 	idx := map[string]*mc{}
 	for _, v := range snap.Values {
 		if v.KPI != "monte_carlo_forecast" {
@@ -66,17 +73,45 @@ func snapshotForecast(snap kpi.Snapshot, cfg kpi.Config, loc *time.Location) fun
 		k := v.ScopeKind + "\x00" + v.Scope
 		e := idx[k]
 		if e == nil {
-			e = &mc{}
+			e = &mc{releases: map[string]*ReleaseForecast{}}
 			idx[k] = e
 		}
-		switch v.Labels["measure"] {
-		case "when_days":
+		measure, c := v.Labels["measure"], v.Labels["confidence"]
+		if name, ok := v.Labels["release"]; ok {
+			r := e.releases[name]
+			if r == nil {
+				r = &ReleaseForecast{Name: name}
+				e.releases[name] = r
+			}
+			if v.Value == nil {
+				continue
+			}
+			x := *v.Value
+			switch {
+			case measure == "remaining":
+				r.Remaining = int(x)
+			case measure == "when_days" && c == "":
+				r.Finish = date(x)
+			case measure == "when_days" && c == "0.5":
+				r.Likely = date(x)
+			case measure == "days_left":
+				r.Planned = date(x)
+			case measure == "on_time_probability":
+				r.OnTime = v.Value
+			case measure == "late_days":
+				r.LateDays = v.Value
+			}
+			continue
+		}
+		switch {
+		case measure == "when_days" && c == "":
 			e.when = v.Value
-		case "backlog":
+		case measure == "when_days" && c == "0.5":
+			e.likely = v.Value
+		case measure == "backlog":
 			e.backlog = v.Value
 		}
 	}
-	y, m, d := snap.AsOf.Add(-time.Millisecond).In(loc).Date()
 	return func(_ context.Context, s *Scope) (*Forecast, error) {
 		f := &Forecast{Confidence: conf}
 		se := s.Series
@@ -85,20 +120,29 @@ func snapshotForecast(snap kpi.Snapshot, cfg kpi.Config, loc *time.Location) fun
 			f.Done = append(f.Done, Point{At: end, Value: float64(se.BurnDone[i])})
 		}
 		e := idx[s.Kind+"\x00"+s.Name]
+		if e != nil {
+			for _, r := range e.releases {
+				f.Releases = append(f.Releases, *r)
+			}
+			sort.Slice(f.Releases, func(i, j int) bool { return f.Releases[i].Name < f.Releases[j].Name })
+		}
 		if e == nil || e.when == nil {
 			f.Note = noForecast
 			return f, nil
 		}
-		days := int(math.Ceil(*e.when))
-		f.Lines = []ForecastLine{{Label: confLabel(conf), Days: *e.when, Date: time.Date(y, m, d+days, 0, 0, 0, 0, loc)}}
+		if e.likely != nil && conf != 0.5 {
+			f.Lines = append(f.Lines, ForecastLine{Label: "P50", Days: *e.likely, Date: date(*e.likely)})
+			f.P50 = date(*e.likely)
+		}
+		f.Lines = append(f.Lines, ForecastLine{Label: confLabel(conf), Days: *e.when, Date: date(*e.when)})
 		if e.backlog != nil {
 			f.Backlog = int(*e.backlog)
 		}
 		switch conf {
 		case 0.5:
-			f.P50 = f.Lines[0].Date
+			f.P50 = date(*e.when)
 		case 0.85:
-			f.P85 = f.Lines[0].Date
+			f.P85 = date(*e.when)
 		}
 		return f, nil
 	}
@@ -150,4 +194,29 @@ func evmTrend(vals ...[]kpi.Value) func(ctx context.Context, s *Scope) ([]EVMPoi
 		sort.Slice(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
 		return out, nil
 	}
+}
+
+// Chance is the share of trials done by the release date, as a percentage
+// ("—" without a date or a forecast).
+func (r ReleaseForecast) Chance() string {
+	if r.OnTime == nil {
+		return "—"
+	}
+	return strconv.FormatFloat(math.Round(*r.OnTime*100), 'f', 0, 64) + " %"
+}
+
+// Outlook says how the forecast finish at mc_confidence compares with the
+// release date.
+func (r ReleaseForecast) Outlook() string {
+	switch {
+	case r.Remaining == 0 && r.LateDays != nil && *r.LateDays > 0:
+		return "all items done, release date passed"
+	case r.LateDays == nil && r.Planned.IsZero():
+		return "no release date"
+	case r.LateDays == nil:
+		return "no forecast (not enough history)"
+	case *r.LateDays > 0:
+		return "late by " + strconv.Itoa(int(*r.LateDays)) + " d"
+	}
+	return "on track (" + strconv.Itoa(int(-*r.LateDays)) + " d spare)"
 }

@@ -186,3 +186,64 @@ func TestEVMTrendEffort(t *testing.T) {
 		})
 	}
 }
+
+// TestSnapshotForecastFanAndReleases: the 50 % value of the confidence fan
+// becomes a second line; release-labelled values become the release table
+// and never leak into the scope's own forecast.
+func TestSnapshotForecastFanAndReleases(t *testing.T) {
+	is, asOf := burnupFixture() // E = 17 Mar 2026
+	f := func(x float64) *float64 { return &x }
+	mc := func(labels kpi.Labels, x *float64) kpi.Value {
+		return kpi.Value{ScopeKind: "project", Scope: "j/S", KPI: "monte_carlo_forecast", Window: "90d", Labels: labels, Value: x, AsOf: asOf}
+	}
+	snap := kpi.Snapshot{AsOf: asOf, Values: []kpi.Value{
+		mc(kpi.Labels{"measure": "when_days"}, f(12)),
+		mc(kpi.Labels{"measure": "when_days", "confidence": "0.5"}, f(6)),
+		mc(kpi.Labels{"measure": "when_days", "confidence": "0.95"}, f(20)),
+		mc(kpi.Labels{"measure": "when_days", "release": "2.0"}, f(40)), // must not replace the backlog's 12
+		mc(kpi.Labels{"measure": "when_days", "release": "2.0", "confidence": "0.5"}, f(30)),
+		mc(kpi.Labels{"measure": "remaining", "release": "2.0"}, f(7)),
+		mc(kpi.Labels{"measure": "days_left", "release": "2.0"}, f(14)),
+		mc(kpi.Labels{"measure": "on_time_probability", "release": "2.0"}, f(0.123)),
+		mc(kpi.Labels{"measure": "late_days", "release": "2.0"}, f(26)),
+		mc(kpi.Labels{"measure": "remaining", "release": "1.9"}, f(0)),
+		mc(kpi.Labels{"measure": "when_days", "release": "1.9"}, f(0)),
+		mc(kpi.Labels{"measure": "days_left", "release": "1.9"}, f(-3)),
+		mc(kpi.Labels{"measure": "on_time_probability", "release": "1.9"}, f(0)),
+		mc(kpi.Labels{"measure": "late_days", "release": "1.9"}, f(3)),
+		mc(kpi.Labels{"measure": "remaining", "release": "3.0"}, f(4)),
+		mc(kpi.Labels{"measure": "when_days", "release": "3.0"}, f(9)),
+	}}
+	got, err := snapshotForecast(snap, kpi.DefaultConfig(), time.UTC)(context.Background(), &Scope{Kind: "project", Name: "j/S", Series: series(is, asOf, time.UTC, 3, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := func(m time.Month, d int) time.Time { return time.Date(2026, m, d, 0, 0, 0, 0, time.UTC) }
+	if len(got.Lines) != 2 || got.Lines[0].Label != "P50" || !got.Lines[0].Date.Equal(day(3, 23)) || got.Lines[1].Label != "P85" || !got.Lines[1].Date.Equal(day(3, 29)) {
+		t.Errorf("forecast lines %+v, want P50 23 Mar and P85 29 Mar", got.Lines)
+	}
+	if !got.P50.Equal(day(3, 23)) || !got.P85.Equal(day(3, 29)) {
+		t.Errorf("P50 %v P85 %v", got.P50, got.P85)
+	}
+	tests := []struct {
+		name, chance, outlook string
+		planned, finish       time.Time
+		remaining             int
+	}{
+		{"1.9", "0 %", "all items done, release date passed", day(3, 14), day(3, 17), 0},
+		{"2.0", "12 %", "late by 26 d", day(3, 31), day(4, 26), 7},
+		{"3.0", "—", "no release date", time.Time{}, day(3, 26), 4},
+	}
+	if len(got.Releases) != len(tests) {
+		t.Fatalf("releases %+v, want %d", got.Releases, len(tests))
+	}
+	for i, tc := range tests {
+		r := got.Releases[i]
+		if r.Name != tc.name || r.Chance() != tc.chance || r.Outlook() != tc.outlook || !r.Planned.Equal(tc.planned) || !r.Finish.Equal(tc.finish) || r.Remaining != tc.remaining {
+			t.Errorf("release %d = %+v (chance %q, outlook %q), want %+v", i, r, r.Chance(), r.Outlook(), tc)
+		}
+	}
+	if !got.Releases[1].Likely.Equal(day(4, 16)) {
+		t.Errorf("release 2.0 P50 finish %v, want 16 Apr", got.Releases[1].Likely)
+	}
+}

@@ -347,7 +347,7 @@ func burnupChart(cid string, f *Forecast) Chart {
 		}
 	}
 	return snippet(cid, "Burn-up and forecast", sub,
-		"Scope: flow items created by each week's end; Done: those finished (discarded items left out of both). The dashed lines project the open backlog to its Monte Carlo finish date (monte_carlo_forecast, when_days after the last complete day, at mc_confidence, from the daily throughput history). Scope growth is not forecast.", b)
+		"Scope: flow items created by each week's end; Done: those finished (discarded items left out of both). The dashed lines project the open backlog to its Monte Carlo finish dates (monte_carlo_forecast, when_days after the last complete day, from the daily throughput history): P50 is as likely early as late, the other line is the commitment level mc_confidence (default P85). Scope growth is not forecast.", b)
 }
 
 // timeAxis labels dates as "3 Mar", hiding labels that would overlap.

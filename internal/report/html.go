@@ -41,7 +41,8 @@ var pageTmpl = template.Must(template.New("").Funcs(template.FuncMap{
 		}
 		return rs
 	},
-	"lower": strings.ToLower,
+	"lower":     strings.ToLower,
+	"confLabel": confLabel,
 }).ParseFS(templateFS, "templates/page.html"))
 
 // WriteOptions say where and how to write a report set.

@@ -143,9 +143,25 @@ type Forecast struct {
 	// open items it forecasts.
 	Confidence float64
 	Backlog    int
+	// Releases are the scope's unreleased versions with their forecasts,
+	// by name.
+	Releases []ReleaseForecast
 	// Note says why there is no forecast ("no forecast (not enough
 	// history)").
 	Note string
+}
+
+// ReleaseForecast is the Monte Carlo forecast of one unreleased version of
+// a project (monte_carlo_forecast values with a release label).
+type ReleaseForecast struct {
+	Name string
+	// Planned is the release date (zero: none); Finish the forecast finish
+	// date at mc_confidence, Likely at 50 % (zero: not computable).
+	Planned, Finish, Likely time.Time
+	Remaining               int
+	// OnTime is the share of trials done by the release date; LateDays the
+	// finish date at mc_confidence minus the release date (nil: no date).
+	OnTime, LateDays *float64
 }
 
 // ForecastLine is one projected finish date: "P85", E + Days.

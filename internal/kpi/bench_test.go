@@ -20,7 +20,10 @@ var benchBase = time.Date(2025, 1, 6, 0, 0, 0, 0, time.UTC)
 
 // synth generates n issues over a year in n/1000 projects (5 programs), with
 // status histories (done, in progress, to do, reopened, skipped, discarded),
-// story points, and two-week sprints per project board. Deterministic.
+// story points, and two-week sprints per project board; for the part-2 KPIs
+// also six versions per project (observed before and at release), fix
+// versions, due dates and their changes, original estimates, worklogs,
+// blocking links and risks. Deterministic.
 func synth(n int) []model.Record {
 	r := rand.New(rand.NewPCG(42, uint64(n)))
 	const src = "jira"
@@ -47,7 +50,28 @@ func synth(n int) []model.Record {
 			out = append(out, sp)
 		}
 	}
+	// Versions: one every 60 days per project, planned 45 days after its
+	// start; those due before the end of the data are released 0–20 days
+	// late. Observed at start and (if released) on the release day.
+	const nVersions = 6
+	dataEnd := benchBase.AddDate(0, 0, 330)
+	date := func(t time.Time) *model.Date { return &model.Date{Year: t.Year(), Month: t.Month(), Day: t.Day()} }
+	for p := range projects {
+		pid := strconv.Itoa(p + 1)
+		for v := range nVersions {
+			start := benchBase.AddDate(0, 0, v*60)
+			planned := start.AddDate(0, 0, 45)
+			ver := model.Version{Source: src, ID: fmt.Sprintf("%d-v%d", p+1, v), ProjectID: pid, Name: fmt.Sprintf("%d.%d", 1+v/4, v%4),
+				StartDate: date(start), ReleaseDate: date(planned), ObservedAt: start.Add(time.Hour)}
+			out = append(out, ver)
+			if actual := planned.AddDate(0, 0, r.IntN(21)); actual.Before(dataEnd) {
+				ver.Released, ver.ObservedAt = true, actual.Add(20*time.Hour)
+				out = append(out, ver)
+			}
+		}
+	}
 	types := []string{"Story", "Story", "Task", "Bug"}
+	wl := 0
 	for i := range n {
 		p := i % projects
 		id := strconv.Itoa(i + 1)
@@ -60,6 +84,30 @@ func synth(n int) []model.Record {
 		}
 		if r.IntN(10) < 7 {
 			iss.AssigneeID = "u" + strconv.Itoa(r.IntN(50))
+		}
+		if r.IntN(200) == 0 {
+			iss.Type = "Risk"
+			iss.Priority = []string{"Highest", "High", "Medium", "Low"}[r.IntN(4)]
+		}
+		if v := int(created.Sub(benchBase).Hours()/24) / 60; v < nVersions && r.IntN(10) < 6 {
+			iss.FixVersionIDs = []string{fmt.Sprintf("%d-v%d", p+1, v)}
+		}
+		if r.IntN(10) < 4 {
+			due := created.AddDate(0, 0, 10+r.IntN(30))
+			iss.DueDate = date(due)
+			if r.IntN(4) == 0 { // re-planned once
+				out = append(out, model.Change{Source: src, IssueID: id, ChangeID: "due", At: created.Add(48 * time.Hour), Field: "duedate", FieldID: "duedate",
+					From: due.AddDate(0, 0, -7).Format(time.DateOnly), To: due.Format(time.DateOnly)})
+			}
+		}
+		var estimate int64
+		if r.IntN(2) == 0 {
+			estimate = int64(1+r.IntN(16)) * 3600
+			iss.OriginalEstimateSeconds = &estimate
+		}
+		if r.IntN(50) == 0 && i > 0 {
+			out = append(out, model.Link{Source: src, ID: "l" + id, TypeID: "10000", Type: "Blocks", Outward: "blocks", Inward: "is blocked by",
+				FromIssueID: strconv.Itoa(1 + r.IntN(i)), ToIssueID: id, ObservedAt: created})
 		}
 		t := created
 		cur := sts[0]
@@ -102,6 +150,18 @@ func synth(n int) []model.Record {
 				iss.SprintIDs = []string{sid}
 			}
 		}
+		if cur.Category == model.CategoryDone && estimate > 0 && iss.AssigneeID != "" { // time logged while in progress
+			var spent int64
+			for k := range 1 + r.IntN(3) {
+				sec := estimate * int64(5+r.IntN(10)) / 30
+				at := t.Add(-time.Duration(k+1) * time.Hour)
+				wl++
+				out = append(out, model.Worklog{Source: src, ID: strconv.Itoa(wl), IssueID: id, AuthorID: iss.AssigneeID, Author: iss.AssigneeID,
+					Started: at, Seconds: sec, Created: at, Updated: at})
+				spent += sec
+			}
+			iss.TimeSpentSeconds = &spent
+		}
 		iss.StatusID, iss.Status, iss.StatusCategory = cur.ID, cur.Name, cur.Category
 		iss.Updated = t
 		out = append(out, iss)
@@ -142,6 +202,15 @@ func BenchmarkSnapshot(b *testing.B) {
 				}
 			}
 			cfg := DefaultConfig()
+			cfg.ReadyStatusIDs = []string{"1"}
+			cfg.Capacity = &Capacity{WorkingDays: []string{"Mon", "Tue", "Wed", "Thu", "Fri"}, HoursPerDay: 8, FTE: 1}
+			for p := 0; p < max(1, n/1000); p += 10 { // AgileEVM for every tenth project
+				cfg.Scopes = append(cfg.Scopes, ScopeConfig{Kind: ScopeProject, Name: fmt.Sprintf("P%d", p+1),
+					EVM: &EVM{Mode: "agile", BAC: 500000, PlannedReleasePoints: 1200, PlannedSprints: 26, SprintsCompleted: 20}})
+			}
+			if errs := cfg.Validate(); len(errs) > 0 {
+				b.Fatal(errs)
+			}
 			var floorDur, snapDur time.Duration
 			var values int
 			for b.Loop() {

@@ -179,7 +179,7 @@ var Catalog = []Definition{
 		Thresholds: []Threshold{{Applies: "variant=points", Green: "≤ 0.10", Amber: "0.10–0.25", Red: "> 0.25", Provenance: HEUR}},
 		Values:     []string{"version=…,variant=points|count"},
 		Notes: "Per fix version with a start date on or before as_of; t_b = local midnight of the start date. Members: non-discarded, non-sub-task issues; at t_b those created before it, with the story points at t_b from the changelog. " +
-			"Simplification: membership is the issue's current fixVersions at both instants (the Fix Version changelog is not replayed), so items moved into the release after t_b count as baseline scope and removed ones are missing; epic scope growth is not built. " +
+			"Membership at each instant is replayed from the Fix Version changelog (an issue moved into the release after t_b is growth, one removed from it leaves the current scope); issues whose versions never changed use their current fixVersions. Epic scope growth is not built. " +
 			"The version label is unbounded, so the values are in kpi_values and reports but not exported to Prometheus."},
 	{ID: "evm_spi", Ref: "E1", Name: "Schedule performance index", Group: "Earned value", Question: "Are we ahead of or behind the planned schedule in earned terms?",
 		Unit: "ratio (SV, PV, EV in budget currency)", Window: "release to date", Statistic: "EV / PV (AgileEVM: PV = n/PS × BAC, EV = done points / PRP × BAC)",

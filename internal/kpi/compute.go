@@ -296,34 +296,31 @@ func (c *computation) run(ctx context.Context) error {
 	if err := c.wip(ctx, wins); err != nil {
 		return err
 	}
-	if err := c.bugsByPriority(ctx, from, wins); err != nil {
-		return err
+	// The rest in order, each step timed for the debug log (make bench
+	// with KPI_DEBUG=1 shows where a snapshot spends its time).
+	steps := []struct {
+		what string
+		run  func() error
+	}{
+		{"bug_mttr by priority", func() error { return c.bugsByPriority(ctx, from, wins) }},
+		{"snapshot KPIs", func() error { return c.snapshotKPIs(ctx, from, sleHist) }},
+		{"planning", func() error { return c.planning(ctx, from, wins) }},
+		{"risks and dependencies", func() error { return c.risks(ctx, from) }},
+		{"effort", func() error { return c.effort(ctx) }},
+		{"monte carlo forecast", func() error { return c.forecast(ctx, from) }},
+		{"scope growth", func() error { return c.scopeGrowth(ctx) }},
+		{"release adherence", func() error { return c.releaseAdherence(ctx) }},
+		{"release forecasts", func() error { return c.releaseForecast(ctx) }},
+		{"earned value", func() error { return c.evm(ctx, from) }},
 	}
-	if err := c.snapshotKPIs(ctx, from, sleHist); err != nil {
-		return err
+	for _, st := range steps {
+		t0 := time.Now()
+		if err := st.run(); err != nil {
+			return err
+		}
+		slog.Debug("kpi: step", "what", st.what, "took", time.Since(t0))
 	}
-	if err := c.planning(ctx, from, wins); err != nil {
-		return err
-	}
-	if err := c.risks(ctx, from); err != nil {
-		return err
-	}
-	if err := c.effort(ctx); err != nil {
-		return err
-	}
-	if err := c.forecast(ctx, from); err != nil {
-		return err
-	}
-	if err := c.scopeGrowth(ctx, from); err != nil {
-		return err
-	}
-	if err := c.releaseAdherence(ctx); err != nil {
-		return err
-	}
-	if err := c.releaseForecast(ctx); err != nil {
-		return err
-	}
-	return c.evm(ctx, from)
+	return nil
 }
 
 // materialize derives the lifecycle once per computation into a Memory

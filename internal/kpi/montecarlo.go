@@ -6,7 +6,9 @@ import (
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
+	"sync"
 )
 
 // mcMaxDays caps a "when" trial: a forecast beyond it is NULL.
@@ -38,27 +40,51 @@ func (c *computation) forecast(ctx context.Context, from string) error {
 		return fmt.Errorf("kpi: computing monte_carlo_forecast history: %w", err)
 	}
 	defer rows.Close()
-	win := fmt.Sprintf("%dd", l)
-	conf := *c.s.MCConfidence
+	type job struct {
+		r          result
+		hist       []int
+		backlog    uint64
+		totals, ds []int
+	}
+	var jobs []*job
 	c.mcHist = map[string][]int{}
 	for rows.Next() {
-		var r result
+		j := &job{}
 		var days []int64
-		var backlog uint64
-		if err := rows.Scan(&r.kind, &r.scope, &days, &backlog); err != nil {
+		if err := rows.Scan(&j.r.kind, &j.r.scope, &days, &j.backlog); err != nil {
 			return fmt.Errorf("kpi: computing monte_carlo_forecast history: reading row: %w", err)
 		}
-		hist := make([]int, l)
+		j.hist = make([]int, l)
 		for _, d := range days {
-			hist[d-lo-1]++
+			j.hist[d-lo-1]++
 		}
-		if r.kind == ScopeProject {
-			c.mcHist[r.scope] = hist
+		if j.r.kind == ScopeProject {
+			c.mcHist[j.r.scope] = j.hist
 		}
-		rng := mcRand(r.kind+":"+r.scope, c.asOf.Unix())
-		n := uint64(l)
-		totals := mcHowManyTrials(rng, hist, *c.s.MCHorizonDays, *c.s.MCTrials)
-		ds := mcWhenTrials(rng, hist, int(backlog), *c.s.MCTrials)
+		jobs = append(jobs, j)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("kpi: computing monte_carlo_forecast history: %w", err)
+	}
+	// The scopes' simulations are independent (each has its own seeded
+	// RNG): run them on every core, emit in scope order.
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for _, j := range jobs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			rng := mcRand(j.r.kind+":"+j.r.scope, c.asOf.Unix())
+			j.totals = mcHowManyTrials(rng, j.hist, *c.s.MCHorizonDays, *c.s.MCTrials)
+			j.ds = mcWhenTrials(rng, j.hist, int(j.backlog), *c.s.MCTrials)
+		}()
+	}
+	wg.Wait()
+	win := fmt.Sprintf("%dd", l)
+	conf := *c.s.MCConfidence
+	n := uint64(l)
+	for _, j := range jobs {
 		emitAt := func(measure string, at func(float64) (int, bool)) {
 			for i, cl := range append([]float64{conf}, mcFan...) {
 				labels := Labels{"measure": measure}
@@ -69,15 +95,12 @@ func (c *computation) forecast(ctx context.Context, from string) error {
 				if x, ok := at(cl); ok {
 					v = fptr(float64(x))
 				}
-				c.emit(r, "monte_carlo_forecast", win, labels, v, n)
+				c.emit(j.r, "monte_carlo_forecast", win, labels, v, n)
 			}
 		}
-		emitAt("how_many", func(cl float64) (int, bool) { return howManyAt(totals, cl) })
-		emitAt("when_days", func(cl float64) (int, bool) { return whenAt(ds, cl) })
-		c.emit(r, "monte_carlo_forecast", win, Labels{"measure": "backlog"}, fptr(float64(backlog)), n)
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("kpi: computing monte_carlo_forecast history: %w", err)
+		emitAt("how_many", func(cl float64) (int, bool) { return howManyAt(j.totals, cl) })
+		emitAt("when_days", func(cl float64) (int, bool) { return whenAt(j.ds, cl) })
+		c.emit(j.r, "monte_carlo_forecast", win, Labels{"measure": "backlog"}, fptr(float64(j.backlog)), n)
 	}
 	return nil
 }

@@ -3,25 +3,42 @@ package kpi
 import (
 	"context"
 	"testing"
+	"time"
 
+	"github.com/pmo-oss/pmo/internal/kpi/kpitest"
+	"github.com/pmo-oss/pmo/internal/model"
 	"github.com/pmo-oss/pmo/internal/warehouse"
 	"github.com/pmo-oss/pmo/internal/warehouse/whtest"
 )
 
 // TestScopeGrowth checks P4 on testdata/scope_growth.yaml (expected values
-// derived in the fixture's header): R1 grew 0.5 in points and 1/3 in
-// issues; R2 has no start date and is not computed.
+// derived in the fixture's header): R1 grew 0.6 in points and 1/4 in
+// issues, with G-7 added to and G-8 removed from R1 after its start (Fix
+// Version changelog as Jira records it); R2 has no start date and is not
+// computed.
 func TestScopeGrowth(t *testing.T) {
 	f := loadFixture(t, "scope_growth.yaml")
+	at := func(s string) time.Time {
+		x, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
+	fix := []model.Record{
+		model.Change{Source: "jira", IssueID: kpitest.IssueID("G-7"), ChangeID: "fv1", At: at("2025-03-15T09:00:00Z"), Field: "Fix Version", FieldID: "fixVersions", FieldType: "jira", To: "v1", ToString: "R1"},
+		model.Change{Source: "jira", IssueID: kpitest.IssueID("G-8"), ChangeID: "fv1", At: at("2025-03-20T09:00:00Z"), Field: "Fix Version", FieldID: "fixVersions", FieldType: "jira", From: "v1", FromString: "R1"},
+	}
 	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
 		f.Load(t, w)
+		kpitest.PutRecords(t, w, fix)
 		snap, err := Compute(context.Background(), w, DefaultConfig(), f.AsOf, ScopeFilter{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		wants := []want{
-			{"scope_growth", "since_baseline", "variant=points,version=R1", 0.5, 4},
-			{"scope_growth", "since_baseline", "variant=count,version=R1", 1.0 / 3, 4},
+			{"scope_growth", "since_baseline", "variant=points,version=R1", 0.6, 5},
+			{"scope_growth", "since_baseline", "variant=count,version=R1", 0.25, 5},
 		}
 		checkValues(t, snap, ScopeProject, "jira/G", wants)
 		checkValues(t, snap, ScopePortfolio, "all", wants)

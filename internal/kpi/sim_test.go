@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,9 +19,13 @@ import (
 )
 
 // TestSimulatorEveryProject collects the Jira simulator's organisation with
-// the real collector and checks that every KPI computes for every project
-// and that the C8 invariant holds for every closed sprint. 2,000 issues by
-// default; PMO_KPI_SIM_ISSUES=100000 runs the issue's 100k check.
+// the real collector and checks that the full catalog computes for every
+// project and every program (every non-sprint KPI has values there, and
+// every KPI has a non-NULL value somewhere), and that the C8 invariant holds
+// for every closed sprint. The configuration adds what trackers do not hold:
+// a capacity calendar, a ready status and AgileEVM inputs per project.
+// 2,000 issues by default; PMO_KPI_SIM_ISSUES=100000 runs the issue's 100k
+// check.
 func TestSimulatorEveryProject(t *testing.T) {
 	issues := 2000
 	if v := os.Getenv("PMO_KPI_SIM_ISSUES"); v != "" {
@@ -60,8 +65,18 @@ func TestSimulatorEveryProject(t *testing.T) {
 			t.Fatal(err)
 		}
 		asOf := sc.Now.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
+		kc := DefaultConfig()
+		kc.ReadyStatusIDs = []string{"10101"}
+		kc.Capacity = &Capacity{WorkingDays: []string{"Mon", "Tue", "Wed", "Thu", "Fri"}, HoursPerDay: 8, FTE: 1}
+		for _, key := range cfg.Projects {
+			kc.Scopes = append(kc.Scopes, ScopeConfig{Kind: ScopeProject, Name: key,
+				EVM: &EVM{Mode: "agile", BAC: 250000, PlannedReleasePoints: 400, PlannedSprints: 10, SprintsCompleted: 5, HourlyRate: 90}})
+		}
+		if errs := kc.Validate(); len(errs) > 0 {
+			t.Fatal(errs)
+		}
 		t0 := time.Now()
-		snap, err := Compute(ctx, w, DefaultConfig(), asOf, ScopeFilter{})
+		snap, err := Compute(ctx, w, kc, asOf, ScopeFilter{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -69,29 +84,46 @@ func TestSimulatorEveryProject(t *testing.T) {
 		if len(snap.Checks) > 0 {
 			t.Errorf("%d failed checks, e.g. %s", len(snap.Checks), snap.Checks[0])
 		}
-		// Every non-sprint KPI of the catalog has values for every project.
+		// Every non-sprint KPI of the catalog has values for every project
+		// and program; every KPI has a non-NULL value in some project.
 		has := map[string]map[string]bool{}
+		nonNull := map[string]int{}
 		for _, v := range snap.Values {
-			if v.ScopeKind != ScopeProject {
+			if v.ScopeKind != ScopeProject && v.ScopeKind != ScopeProgram {
 				continue
 			}
-			if has[v.Scope] == nil {
-				has[v.Scope] = map[string]bool{}
+			k := v.ScopeKind + " " + v.Scope
+			if has[k] == nil {
+				has[k] = map[string]bool{}
 			}
-			has[v.Scope][v.KPI] = true
+			has[k][v.KPI] = true
+			if v.Value != nil && v.ScopeKind == ScopeProject {
+				nonNull[v.KPI]++
+			}
 		}
-		if len(has) < 2 {
-			t.Fatalf("values for %d projects; want every simulated project", len(has))
-		}
+		projects, programs := 0, 0
 		sprintProjects := 0
 		for scope, kpis := range has {
+			if strings.HasPrefix(scope, ScopeProject) {
+				projects++
+			} else {
+				programs++
+			}
 			for _, d := range Catalog {
 				if d.Group != "Sprint" && !kpis[d.ID] {
-					t.Errorf("project %s: no %s value", scope, d.ID)
+					t.Errorf("%s: no %s value", scope, d.ID)
 				}
 			}
 			if kpis["sprint_carryover"] {
 				sprintProjects++
+			}
+		}
+		if projects < 2 || programs < 1 {
+			t.Fatalf("values for %d projects and %d programs; want every simulated project and program", projects, programs)
+		}
+		for _, d := range Catalog {
+			if nonNull[d.ID] == 0 {
+				t.Errorf("%s: NULL in every project", d.ID)
 			}
 		}
 		reps, err := SprintReports(ctx, w, DefaultConfig(), asOf, ScopeFilter{})
@@ -109,7 +141,7 @@ func TestSimulatorEveryProject(t *testing.T) {
 					r.Sprint, r.Project, r.Commitment, r.Added, r.Removed, r.EstimateChange, r.Completed, r.NotCompleted)
 			}
 		}
-		t.Logf("%d projects, %d with sprints, %d closed sprints checked", len(has), sprintProjects, closed)
+		t.Logf("%d projects, %d programs, %d with sprints, %d closed sprints checked", projects, programs, sprintProjects, closed)
 		if closed == 0 {
 			t.Error("the simulator produced no closed sprint to check the C8 invariant on")
 		}

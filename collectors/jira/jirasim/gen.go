@@ -145,6 +145,12 @@ func (o *org) generate(i int, d *issue, ov *overlay) {
 		d.env = int(r.intn(4))
 		d.affects = o.versionAt(d.proj, d.created, false)
 	}
+	if d.typ == tyStory && r.pct() < 30 {
+		// Planned into a release at creation (no changelog item, as Jira
+		// records none for fields set on create): the release due four
+		// weeks out or later.
+		d.fix = o.versionAt(d.proj, d.created+28*dayMs, true)
+	}
 	d.sw1, d.sw2 = int(r.intn(len(summaryWords))), int(r.intn(len(summaryWords)))
 	d.status = stToDo
 	if r.pct() < 20 {

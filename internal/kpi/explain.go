@@ -76,6 +76,9 @@ func Explain(ctx context.Context, w *warehouse.Warehouse, cfg Config, kpi, scope
 	s := g.s
 	win := trailingWeeks(asOf, s.FlowWindowsWeeks[0], s.loc)
 	e := Explanation{KPI: kpi, Scope: ref.key(), Window: win.Name, AsOf: asOf, TZ: s.TZ}
+	if kpi == "monte_carlo_forecast" {
+		e.Window = fmt.Sprintf("%dd", *s.MCHistoryDays) // the history, as the values are labelled
+	}
 	q := `SELECT key, is_flow, is_bug, discarded, is_done, started, skipped, cat_now, start_s, done_s, toInt64(created),
     start_day, done_day, created_day, arrayMap(x -> toInt64(x), reopen_ats), arrayMap(x -> toInt64(x), done_entry_ats)
 FROM (` + scopedSQL(lifecycleSQL(s, asOf), []string{ref.key()}) + `) ORDER BY key`
@@ -166,6 +169,20 @@ FROM (` + scopedSQL(lifecycleSQL(s, asOf), []string{ref.key()}) + `) ORDER BY ke
 			dc := eDay - createdDay + 1
 			d := float64(asOf.Unix()-created) / 86400
 			it.DayCount, it.Days = &dc, &d
+		case "monte_carlo_forecast":
+			// The daily throughput history (done in the mc_history_days
+			// local days ending at E) and the open backlog it forecasts.
+			if disc == 1 {
+				continue
+			}
+			switch {
+			case done == 1 && doneDay > eDay-int64(*s.MCHistoryDays) && doneDay <= eDay:
+				role = fmt.Sprintf("history: done in the last %d days", *s.MCHistoryDays)
+			case done == 0:
+				role = "backlog (" + cat + ")"
+			default:
+				continue
+			}
 		case "reopen_rate":
 			if disc == 1 {
 				continue

@@ -16,6 +16,8 @@ import (
 // files (testdata/explain_*.golden; -update rewrites them). Both engines
 // must give the same text.
 func TestExplain(t *testing.T) {
+	mc28 := exampleAConfig()
+	mc28.MCHistoryDays = ptr(28)
 	a := loadFixture(t, "example_a.yaml")
 	b := loadFixture(t, "example_b.yaml")
 	cases := []struct {
@@ -27,6 +29,8 @@ func TestExplain(t *testing.T) {
 		{"explain_a_work_item_age", "work_item_age", "project:jira/A", a, exampleAConfig()}, // dc 4, not 5 (tz trap)
 		{"explain_a_reopen_rate", "reopen_rate", "portfolio", a, exampleAConfig()},
 		{"explain_b_sprint_carryover", "sprint_carryover", "project:B", b, exampleBConfig()},
+		// F9 §4.1: the 28-day history holds four done items, the backlog.
+		{"explain_a_monte_carlo", "monte_carlo_forecast", "project:A", a, mc28},
 	}
 	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
 		a.Load(t, w)

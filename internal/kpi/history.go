@@ -156,7 +156,8 @@ func (c *computation) blockingTexts(ctx context.Context) (in, out []string, err 
 // x_id, at_s, op, sk): b_id blocks x_id. On the blocked issue Jira writes
 // "This issue is blocked by B-1" (inward text), on the blocker "This issue
 // blocks X-1" (outward text); from/to hold the other issue's key. Items
-// whose other issue is not in the warehouse are dropped.
+// whose other issue is not in the warehouse are dropped. (ALL INNER JOIN:
+// newer ClickHouse matches each key once on both sides of an ANY INNER JOIN.)
 func linkEventsSQL(in, out []string) string {
 	// No lambda: 18.16 would not see txt and other_key inside one.
 	match := func(texts []string) string {
@@ -175,7 +176,7 @@ func linkEventsSQL(in, out []string) string {
             multiIf(` + match(in) + `, 1, ` + match(out) + `, 2, 0) AS side
         FROM v_changes WHERE field_id = '' AND lower(field) = 'link'
     ) WHERE side != 0
-) AS e ANY INNER JOIN (SELECT source, key AS other_key, id AS other_id FROM v_issues) AS k USING (source, other_key)`
+) AS e ALL INNER JOIN (SELECT source, key AS other_key, id AS other_id FROM v_issues) AS k USING (source, other_key)`
 }
 
 // activeBlockingSQL lists the blocking links that existed at as_of, as
@@ -216,6 +217,6 @@ func (c *computation) blockedItemsSQL(in, out []string) string {
     minIf(since_s, since_s > 0) AS bk_since, countIf(since_s = 0) AS bk_unknown
 FROM (
     SELECT * FROM (` + activeBlockingSQL(c.s.BlockingLinkTypes, in, out, c.asOf) + `) AS a
-    ANY INNER JOIN (SELECT source, issue_id AS b_id, project_key AS b_proj FROM (` + c.lc + `) WHERE cat_now != 'done') AS bb USING (source, b_id)
+    ALL INNER JOIN (SELECT source, issue_id AS b_id, project_key AS b_proj FROM (` + c.lc + `) WHERE cat_now != 'done') AS bb USING (source, b_id)
 ) GROUP BY source, x_id`
 }

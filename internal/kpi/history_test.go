@@ -228,5 +228,40 @@ func TestHistoryReplay(t *testing.T) {
 			{"blocked_ratio", "snapshot", "measure=blocked_days,method=nr,quantile=0.5,unit=days", 22, 2},
 			{"blocked_ratio", "snapshot", "measure=blocked_days,method=nr,quantile=0.85,unit=days", 31, 2},
 		})
+		// pmo kpi explain lists the replayed values behind the numbers.
+		roles := map[string]map[string]string{
+			"due_date_adherence": {
+				"H-1": "on time (due 2025-03-20); baseline_due: late 5 d (due 2025-03-10), 1 due-date change(s)",
+				"H-2": "late 5 d (due 2025-03-10); baseline_due: late 5 d (due 2025-03-10), 1 due-date change(s)",
+				"H-4": "late 15 d (due 2025-03-05); baseline_due: late 15 d (due 2025-03-05), 0 due-date change(s)",
+			},
+			"estimation_accuracy": {
+				"H-5": "counted: spent 10.00 h (sub-tasks 0.00 h) / estimate at start 8.00 h = 1.250",
+				"H-6": "counted: spent 6.00 h (sub-tasks 6.00 h) / estimate of the sub-tasks 6.00 h = 1.000",
+				"H-1": "excluded: no time spent",
+			},
+			"blocked_ratio": {
+				"H-11": "open (indeterminate), blocked",
+				"H-13": "open (new), not blocked",
+				"H-15": "open (new), not blocked",
+				"H-16": "open (new), blocked",
+				"H-19": "open (indeterminate), blocked (blocker in another project)",
+			},
+		}
+		for kpi, want := range roles {
+			e, err := Explain(context.Background(), w, exampleCConfig(), kpi, "project:H", asOf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]string{}
+			for _, it := range e.Items {
+				got[it.Key] = it.Role
+			}
+			for k, r := range want {
+				if got[k] != r {
+					t.Errorf("explain %s: %s role %q, want %q", kpi, k, got[k], r)
+				}
+			}
+		}
 	})
 }

@@ -21,7 +21,10 @@ const dueDay = "toInt32(assumeNotNull(due_date))"
 // planningSourceSQL). The from argument is unused: the planning source
 // joins the field history to the lifecycle.
 func (c *computation) planning(ctx context.Context, _ string, wins []window) error {
-	from := scopedSQL(planningSourceSQL(c.lc, c.asOf), c.keep)
+	// Derived once for every window (it scans the changelog).
+	src, drop := c.materialize(ctx, planningSourceSQL(c.lc, c.asOf))
+	defer drop()
+	from := scopedSQL(src, c.keep)
 	for _, w := range wins {
 		dw := pFlow + " AND is_done AND " + inW("done_s", w)
 		due := dw + " AND due_done != 0"

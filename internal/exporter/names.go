@@ -138,6 +138,8 @@ var rules = map[string]rule{
 	"due_date_adherence": {def: family{name: "due_date_on_time", unit: unitRatio, dropMeasure: true}, measures: map[string]family{
 		"late":     {name: "due_date_late", unit: unitItems, dropMeasure: true, help: "Items done in the window after their due date."},
 		"lateness": {name: "due_date_lateness", unit: unitSeconds, dropMeasure: true, help: "Days late (local dates) of items done after their due date."},
+		// variant=baseline_due only: re-plans of the items' due dates.
+		"due_date_changes": {name: "due_date_changes", unit: unitStatus, dropMeasure: true, help: "Number of due-date changes (re-plans of a date already set) of the items done in the window with a baseline due date."},
 	}},
 	"monte_carlo_forecast": {def: family{name: "monte_carlo_how_many", unit: unitItems, dropMeasure: true}, measures: map[string]family{
 		"when_days":           {name: "monte_carlo_when", unit: unitSeconds, dropMeasure: true, help: "Time after the last complete day until the open backlog (with a release label: the release's remaining items) is done, at the configured confidence or the confidence label (Monte Carlo)."},
@@ -170,7 +172,10 @@ var rules = map[string]rule{
 		"rag":            {name: "portfolio_rag", unit: unitStatus, dropMeasure: true, help: "Portfolio RAG status: 0 green, 1 amber, 2 red (worst of the components)."},
 		"low_confidence": {name: "portfolio_rag_low_confidence", unit: unitStatus, dropMeasure: true, help: "1 when the scope's data hygiene is red: its RAG is low confidence."},
 	}},
-	"blocked_ratio": {def: family{name: "blocked", unit: unitRatio, dropMeasure: true}},
+	"blocked_ratio": {def: family{name: "blocked", unit: unitRatio, dropMeasure: true}, measures: map[string]family{
+		"cross_project_share": {name: "blocked_cross_project", unit: unitRatio, dropMeasure: true, help: "Share of the blocked open items with a blocker in another project."},
+		"blocked_days":        {name: "blocked_time", unit: unitSeconds, dropMeasure: true, help: "Time since the blocking links of blocked open items were added (Link changelog)."},
+	}},
 	// Earned value (kpis.md E1, E2), mapped ahead of their catalog entries
 	// so the alert rules on SPI work as soon as they are computed.
 	"evm_spi": {def: family{name: "evm_spi", unit: unitRatio}, measures: map[string]family{

@@ -76,8 +76,12 @@ func Explain(ctx context.Context, w *warehouse.Warehouse, cfg Config, kpi, scope
 	s := g.s
 	win := trailingWeeks(asOf, s.FlowWindowsWeeks[0], s.loc)
 	e := Explanation{KPI: kpi, Scope: ref.key(), Window: win.Name, AsOf: asOf, TZ: s.TZ}
-	if kpi == "monte_carlo_forecast" {
+	switch kpi {
+	case "monte_carlo_forecast":
 		e.Window = fmt.Sprintf("%dd", *s.MCHistoryDays) // the history, as the values are labelled
+	case "due_date_adherence", "estimation_accuracy", "blocked_ratio":
+		err := explainHistory(ctx, w, s, &e, ref, win)
+		return e, err
 	}
 	q := `SELECT key, is_flow, is_bug, discarded, is_done, started, skipped, cat_now, start_s, done_s, toInt64(created),
     start_day, done_day, created_day, arrayMap(x -> toInt64(x), reopen_ats), arrayMap(x -> toInt64(x), done_entry_ats)

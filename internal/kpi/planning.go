@@ -16,28 +16,46 @@ import (
 const dueDay = "toInt32(assumeNotNull(due_date))"
 
 // planning computes due_date_adherence (P1) and estimation_accuracy (P3)
-// for items done in each window.
-func (c *computation) planning(ctx context.Context, from string, wins []window) error {
+// for items done in each window, with the due date in force at completion
+// and the original estimate at started_at replayed from the changelog (see
+// planningSourceSQL). The from argument is unused: the planning source
+// joins the field history to the lifecycle.
+func (c *computation) planning(ctx context.Context, _ string, wins []window) error {
+	// Derived once for every window (it scans the changelog).
+	src, drop := c.materialize(ctx, planningSourceSQL(c.lc, c.asOf))
+	defer drop()
+	from := scopedSQL(src, c.keep)
 	for _, w := range wins {
 		dw := pFlow + " AND is_done AND " + inW("done_s", w)
-		due := dw + " AND due_date IS NOT NULL"
-		est := "toFloat64(ifNull(original_estimate_seconds, 0))"
-		ea := dw + " AND spent_s > 0 AND " + est + " > 0"
-		r := "(toFloat64(spent_s) / " + est + ")"
+		due := dw + " AND due_done != 0"
+		late := due + " AND done_day > due_done"
+		bdue := dw + " AND due_base != 0"
+		blate := bdue + " AND done_day > due_base"
+		ea := dw + " AND " + p3Spent + " > 0 AND " + p3Est + " > 0"
+		r := "(toFloat64(" + p3Spent + ") / " + p3Est + ")"
 		inner := []col{
 			{"dd_pop", "countIf(" + due + ")"},
-			{"dd_ok", "countIf(" + due + " AND done_day <= " + dueDay + ")"},
-			{"late_xs", "arraySort(groupArrayIf(toFloat64(done_day - " + dueDay + "), " + due + " AND done_day > " + dueDay + "))"},
+			{"dd_ok", "countIf(" + due + " AND done_day <= due_done)"},
+			{"late_xs", "arraySort(groupArrayIf(toFloat64(done_day - due_done), " + late + "))"},
 			{"late_n", "length(late_xs)"},
+			{"bd_pop", "countIf(" + bdue + ")"},
+			{"bd_ok", "countIf(" + bdue + " AND done_day <= due_base)"},
+			{"bd_chg", "sumIf(due_changes, " + bdue + ")"},
+			{"blate_xs", "arraySort(groupArrayIf(toFloat64(done_day - due_base), " + blate + "))"},
+			{"blate_n", "length(blate_xs)"},
 			{"ea_xs", "arraySort(groupArrayIf(" + r + ", " + ea + "))"},
 			{"ea_n", "length(ea_xs)"},
-			{"ea_spent", "sumIf(toFloat64(spent_s), " + ea + ")"},
-			{"ea_est", "sumIf(" + est + ", " + ea + ")"},
+			{"ea_spent", "sumIf(toFloat64(" + p3Spent + "), " + ea + ")"},
+			{"ea_est", "sumIf(" + p3Est + ", " + ea + ")"},
 			{"ea_band", "countIf(" + ea + " AND " + r + " >= 0.8 AND " + r + " <= 1.25)"},
 		}
-		outer := []col{{"dd_pop", "dd_pop"}, {"dd_ok", "dd_ok"}, {"late_n", "late_n"}, {"ea_n", "ea_n"}, {"ea_spent", "ea_spent"}, {"ea_est", "ea_est"}, {"ea_band", "ea_band"},
-			{"ea_med", sqlR7("ea_xs", "ea_n", 0.5)}}
+		outer := []col{}
+		for _, n := range []string{"dd_pop", "dd_ok", "late_n", "bd_pop", "bd_ok", "bd_chg", "blate_n", "ea_n", "ea_spent", "ea_est", "ea_band"} {
+			outer = append(outer, col{n, n})
+		}
+		outer = append(outer, col{"ea_med", sqlR7("ea_xs", "ea_n", 0.5)})
 		outer = append(outer, percentileCols("late", "late_xs", "late_n", []float64{0.5, 0.85})...)
+		outer = append(outer, percentileCols("blate", "blate_xs", "blate_n", []float64{0.5, 0.85})...)
 		res, err := c.query(ctx, "planning KPIs ("+w.Name+")", aggQuery(from, inner, outer), outer)
 		if err != nil {
 			return err
@@ -48,6 +66,17 @@ func (c *computation) planning(ctx context.Context, from string, wins []window) 
 			ln := r.n("late_n")
 			for _, q := range []float64{0.5, 0.85} {
 				c.emit(r, "due_date_adherence", w.Name, Labels{"measure": "lateness", "method": "nr", "quantile": qLabel(q), "unit": "dc"}, c.gate(r.f("late_nr_"+qName(q)), ln), ln)
+			}
+			// The baseline_due variant (kpis.md P1): against the first
+			// due date, with the number of due-date changes.
+			const bv = "baseline_due"
+			bn := r.n("bd_pop")
+			c.emit(r, "due_date_adherence", w.Name, Labels{"measure": "on_time_ratio", "variant": bv}, ratio(r.f("bd_ok"), r.f("bd_pop")), bn)
+			c.emit(r, "due_date_adherence", w.Name, Labels{"measure": "late", "variant": bv}, fptr(float64(r.n("blate_n"))), bn)
+			c.emit(r, "due_date_adherence", w.Name, Labels{"measure": "due_date_changes", "variant": bv}, fptr(float64(r.n("bd_chg"))), bn)
+			bln := r.n("blate_n")
+			for _, q := range []float64{0.5, 0.85} {
+				c.emit(r, "due_date_adherence", w.Name, Labels{"measure": "lateness", "method": "nr", "quantile": qLabel(q), "unit": "dc", "variant": bv}, c.gate(r.f("blate_nr_"+qName(q)), bln), bln)
 			}
 			en := r.n("ea_n")
 			var med *float64
@@ -62,21 +91,18 @@ func (c *computation) planning(ctx context.Context, from string, wins []window) 
 	return nil
 }
 
-// blockedSQL lists (source, issue_id) of issues with at least one blocker
-// (a blocking link's From issue) that is not done at as_of (kpis.md C11).
-func (c *computation) blockedSQL() string {
-	types := sqlStrs(c.s.BlockingLinkTypes)
-	return `SELECT source, to_issue_id FROM (
-    SELECT source, from_issue_id AS b_id, to_issue_id FROM v_issue_links WHERE has(` + types + `, type) OR has(` + types + `, type_id)
-) AS bl ALL INNER JOIN (SELECT source, issue_id AS b_id FROM (` + c.lc + `) WHERE cat_now != 'done') AS bb USING (source, b_id)`
-}
-
 // riskStaleDays: a risk not updated for this long is unreviewed (K1).
 const riskStaleDays = 14
 
 // risks computes the snapshot KPIs overdue_ratio (K2), blocked_ratio (K3)
-// and risk_exposure (K1) at as_of.
-func (c *computation) risks(ctx context.Context, from string) error {
+// and risk_exposure (K1) at as_of. The from argument is unused: the source
+// joins the blocked state at as_of (blockedItemsSQL) to the lifecycle.
+func (c *computation) risks(ctx context.Context, _ string) error {
+	in, out, err := c.blockingTexts(ctx)
+	if err != nil {
+		return err
+	}
+	from := scopedSQL("SELECT * FROM ("+c.lc+") AS l ANY LEFT JOIN ("+c.blockedItemsSQL(in, out)+") AS bk USING (source, issue_id)", c.keep)
 	as := sqlSecs(c.asOf)
 	eDay := fmt.Sprint(lastCompleteDay(c.asOf, c.s.loc).Unix() / 86400)
 	open := pFlow + " AND NOT is_done"
@@ -103,18 +129,24 @@ func (c *computation) risks(ctx context.Context, from string) error {
 		sev = "transform(priority, " + sqlStrs(names) + ", [" + strings.Join(weights, ", ") + "], toFloat64(0))"
 	}
 	risk := "has(" + sqlStrs(c.s.RiskTypes) + ", type) AND NOT is_done"
+	blocked := open + " AND bk_blocked = 1"
 	age := "(" + eDay + " - created_day + 1)"
 	stale := "(" + as + " - toInt64(updated)) >= " + fmt.Sprint(riskStaleDays*86400)
 	// B4: ready = status in ready_status_ids, estimated (story points > 0)
 	// and not blocked; open non-discarded flow items.
-	ready := open + " AND has(" + sqlStrs(c.s.ReadyStatusIDs) + ", status_now) AND ifNull(story_points, 0) > 0 AND (source, issue_id) NOT IN (" + c.blockedSQL() + ")"
+	ready := open + " AND has(" + sqlStrs(c.s.ReadyStatusIDs) + ", status_now) AND ifNull(story_points, 0) > 0 AND bk_blocked = 0"
 	inner := []col{
 		{"od_pop", "countIf(" + od + ")"},
 		{"od_n", "countIf(" + over + ")"},
 		{"od_xs", "arraySort(groupArrayIf(toFloat64(" + eDay + " - " + dueDay + "), " + over + "))"},
 		{"od_len", "length(od_xs)"},
 		{"open_n", "countIf(" + open + ")"},
-		{"blocked_n", "countIf(" + open + " AND (source, issue_id) IN (" + c.blockedSQL() + "))"},
+		{"blocked_n", "countIf(" + blocked + ")"},
+		{"blocked_x", "countIf(" + blocked + " AND countEqual(bk_projs, project_key) < length(bk_projs))"},
+		{"blocked_wip", "countIf(" + open + " AND cat_now = 'indeterminate')"},
+		{"blocked_wip_n", "countIf(" + blocked + " AND cat_now = 'indeterminate')"},
+		{"bd_xs", "arraySort(groupArrayIf(toFloat64(" + as + " - bk_since) / 86400, " + blocked + " AND bk_unknown = 0 AND bk_since > 0))"},
+		{"bd_n", "length(bd_xs)"},
 		{"ready_pts", "sumIf(ifNull(story_points, 0), " + ready + ")"},
 		{"ready_n", "countIf(" + ready + ")"},
 		{"rk_n", "countIf(" + risk + ")"},
@@ -125,10 +157,11 @@ func (c *computation) risks(ctx context.Context, from string) error {
 		{"rk_stale", "countIf(" + risk + " AND " + stale + ")"},
 	}
 	outer := []col{}
-	for _, n := range []string{"od_pop", "od_n", "open_n", "blocked_n", "ready_pts", "ready_n", "rk_n", "rk_exp", "rk_high_aged", "rk_top_aged", "rk_high_60", "rk_stale"} {
+	for _, n := range []string{"od_pop", "od_n", "open_n", "blocked_n", "blocked_x", "blocked_wip", "blocked_wip_n", "bd_n", "ready_pts", "ready_n", "rk_n", "rk_exp", "rk_high_aged", "rk_top_aged", "rk_high_60", "rk_stale"} {
 		outer = append(outer, col{n, n})
 	}
 	outer = append(outer, percentileCols("od", "od_xs", "od_len", []float64{0.5, 0.85})...)
+	outer = append(outer, percentileCols("bd", "bd_xs", "bd_n", []float64{0.5, 0.85})...)
 	res, err := c.query(ctx, "risk and dependency KPIs", aggQuery(from, inner, outer), outer)
 	if err != nil {
 		return err
@@ -141,6 +174,13 @@ func (c *computation) risks(ctx context.Context, from string) error {
 			c.emit(r, "overdue_ratio", snap, Labels{"measure": "overdue_days", "method": "nr", "quantile": qLabel(q), "unit": "dc"}, c.gate(r.f("od_nr_"+qName(q)), on), on)
 		}
 		c.emit(r, "blocked_ratio", snap, Labels{"measure": "ratio"}, ratio(r.f("blocked_n"), r.f("open_n")), r.n("open_n"))
+		bn := r.n("blocked_n")
+		c.emit(r, "blocked_ratio", snap, Labels{"measure": "ratio", "variant": "wip"}, ratio(r.f("blocked_wip_n"), r.f("blocked_wip")), r.n("blocked_wip"))
+		c.emit(r, "blocked_ratio", snap, Labels{"measure": "cross_project_share"}, ratio(r.f("blocked_x"), r.f("blocked_n")), bn)
+		bdn := r.n("bd_n")
+		for _, q := range []float64{0.5, 0.85} {
+			c.emit(r, "blocked_ratio", snap, Labels{"measure": "blocked_days", "method": "nr", "quantile": qLabel(q), "unit": "days"}, c.gate(r.f("bd_nr_"+qName(q)), bdn), bdn)
+		}
 		// backlog_readiness needs the velocity of the sprint replay; the
 		// ratio is completed by backlogReadinessValues.
 		var rp *float64

@@ -1,0 +1,108 @@
+package kpi
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/pmo-oss/pmo/internal/warehouse"
+)
+
+// explainHistory lists the issues behind due_date_adherence,
+// estimation_accuracy and blocked_ratio with the values replayed from the
+// changelog (the due date at completion and the baseline, the estimate at
+// start with the sub-task roll-up, the blocked state at as_of).
+func explainHistory(ctx context.Context, w *warehouse.Warehouse, s settings, e *Explanation, ref scopeRef, win window) error {
+	c := &computation{w: w, s: s, asOf: e.AsOf, lc: lifecycleSQL(s, e.AsOf)}
+	in, out, err := c.blockingTexts(ctx)
+	if err != nil {
+		return err
+	}
+	src := "SELECT * FROM (" + planningSourceSQL(c.lc, c.asOf) + ") AS p ANY LEFT JOIN (" + c.blockedItemsSQL(in, out) + ") AS bk USING (source, issue_id)"
+	q := `SELECT key, is_flow, discarded, is_done, started, cat_now, start_s, done_s, toInt64(done_day),
+    toInt64(due_done), toInt64(due_base), toInt64(due_changes), toInt64(est_start), toInt64(sub_est), toInt64(ifNull(spent_s, 0)), toInt64(sub_spent_s),
+    toInt64(bk_blocked), toInt64(countEqual(bk_projs, project_key) < length(bk_projs)), toInt64(bk_since), toInt64(bk_unknown)
+FROM (` + scopedSQL(src, []string{ref.key()}) + `) ORDER BY key`
+	rows, err := w.Query(ctx, q)
+	if err != nil {
+		return fmt.Errorf("kpi: explaining %s for %s: %w", e.KPI, ref.key(), err)
+	}
+	defer rows.Close()
+	day := func(d int64) string { return time.Unix(d*86400, 0).UTC().Format(time.DateOnly) }
+	for rows.Next() {
+		var key, cat string
+		var flow, disc, done, started uint64
+		var startS, doneS int64
+		var doneDay int64
+		var due, base, chg, est, subEst, spent, subSpent, blocked, cross, since, unknown int64
+		if err := rows.Scan(&key, &flow, &disc, &done, &started, &cat, &startS, &doneS, &doneDay,
+			&due, &base, &chg, &est, &subEst, &spent, &subSpent, &blocked, &cross, &since, &unknown); err != nil {
+			return fmt.Errorf("kpi: explaining %s: %w", e.KPI, err)
+		}
+		if flow == 0 || disc == 1 {
+			continue
+		}
+		it := ExplainItem{Key: key}
+		if started == 1 {
+			it.Start = tptr(time.Unix(startS, 0).UTC())
+		}
+		doneIn := done == 1 && doneS >= win.From.Unix() && doneS < win.To.Unix()
+		if done == 1 {
+			it.Done = tptr(time.Unix(doneS, 0).UTC())
+		}
+		switch e.KPI {
+		case "due_date_adherence":
+			if !doneIn || (due == 0 && base == 0) {
+				continue
+			}
+			verdict := func(d int64) string {
+				switch {
+				case d == 0:
+					return "no due date"
+				case doneDay <= d:
+					return "on time (due " + day(d) + ")"
+				}
+				return fmt.Sprintf("late %d d (due %s)", doneDay-d, day(d))
+			}
+			it.Role = fmt.Sprintf("%s; baseline_due: %s, %d due-date change(s)", verdict(due), verdict(base), chg)
+			if due != 0 && doneDay > due {
+				l := doneDay - due
+				it.DayCount = &l
+			}
+		case "estimation_accuracy":
+			if !doneIn {
+				continue
+			}
+			sp, es, from := spent+subSpent, est, "at start"
+			if es <= 0 {
+				es, from = subEst, "of the sub-tasks"
+			}
+			switch {
+			case sp <= 0:
+				it.Role = "excluded: no time spent"
+			case es <= 0:
+				it.Role = "excluded: no original estimate"
+			default:
+				it.Role = fmt.Sprintf("counted: spent %.2f h (sub-tasks %.2f h) / estimate %s %.2f h = %.3f",
+					float64(sp)/3600, float64(subSpent)/3600, from, float64(es)/3600, float64(sp)/float64(es))
+			}
+		case "blocked_ratio":
+			if done == 1 {
+				continue
+			}
+			it.Role = "open (" + cat + "), not blocked"
+			if blocked == 1 {
+				it.Role = "open (" + cat + "), blocked"
+				if cross == 1 {
+					it.Role += " (blocker in another project)"
+				}
+				if unknown == 0 && since > 0 {
+					d := float64(e.AsOf.Unix()-since) / 86400
+					it.Days = &d
+				}
+			}
+		}
+		e.Items = append(e.Items, it)
+	}
+	return rows.Err()
+}

@@ -193,7 +193,7 @@ func linkedBugsSQL(s settings) string {
         SELECT source, to_issue_id AS a, from_issue_id AS b FROM v_issue_links WHERE ` + match + `
         UNION ALL
         SELECT source, parent_id AS a, id AS b FROM v_issues WHERE parent_id != '' AND has(` + bugs + `, type)
-    ) AS l ANY INNER JOIN (SELECT source, id AS b FROM v_issues WHERE has(` + bugs + `, type)) AS r USING (source, b)
+    ) AS l ALL INNER JOIN (SELECT source, id AS b FROM v_issues WHERE has(` + bugs + `, type)) AS r USING (source, b)
 ) GROUP BY source, issue_id`
 }
 

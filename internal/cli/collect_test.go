@@ -3,10 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -14,28 +12,6 @@ import (
 
 	"github.com/pmo-oss/pmo/collectors/jira/jirasim"
 )
-
-// simProjects lists the simulator's project keys through its REST API, as
-// a user would look them up.
-func simProjects(t *testing.T, base string) []string {
-	t.Helper()
-	req, _ := http.NewRequest("GET", base+"/rest/api/2/project", nil)
-	req.SetBasicAuth("sim@example.com", "sim-token")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var ps []struct{ Key string }
-	if err := json.NewDecoder(resp.Body).Decode(&ps); err != nil {
-		t.Fatalf("decoding the simulator's projects: %v", err)
-	}
-	keys := make([]string, len(ps))
-	for i, p := range ps {
-		keys[i] = p.Key
-	}
-	return keys
-}
 
 // summaryRow parses the summary line of source from `pmo collect` output.
 func summaryRow(t *testing.T, out, source string) map[string]int64 {
@@ -91,7 +67,7 @@ func TestCollectFromSimulator(t *testing.T) {
 					auth = "{personal_access_token: \"${SIM_PAT}\"}"
 				}
 				fmt.Fprintf(&sources, "  - name: %s\n    type: jira\n    url: %s\n    deployment: %s\n    auth: %s\n    projects: [%s]\n",
-					name, base, mode, auth, strings.Join(simProjects(t, base), ", "))
+					name, base, mode, auth, strings.Join(sim.ProjectKeys(), ", "))
 			}
 			cfg := writeConfig(t, fmt.Sprintf("warehouse:\n  dsn: %q\n  database: %s\n  chdb_library: %q\nsources:\n%s",
 				dsn, db, chdbLibraryOrEmpty(engine, t), sources.String()))

@@ -254,7 +254,7 @@ func TestCollectPushes(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := string(base) + fmt.Sprintf("serve:\n  pushgateway: %q\nsources:\n  - name: sim\n    type: jira\n    url: %s\n    deployment: cloud\n    auth: {email: sim@example.com, api_token: sim-token}\n    projects: [%s]\n",
-		gwURL, sim, strings.Join(simProjects(t, sim), ", "))
+		gwURL, sim, strings.Join(s.ProjectKeys(), ", "))
 	cfg := writeConfig(t, body)
 	if r := run(t, nil, "-c", cfg, "collect"); r.code != 0 {
 		t.Fatalf("collect: exit %d\n%s", r.code, r.stderr)

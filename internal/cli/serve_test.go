@@ -86,7 +86,7 @@ func TestServeEndToEnd(t *testing.T) {
 	defer sim.Close()
 	addr := closedPort(t)
 	cfg := writeConfig(t, fmt.Sprintf("warehouse:\n  dsn: %q\n  database: %s\n  chdb_library: %q\nserve:\n  listen: %q\n  shutdown_grace: 1s\nsources:\n  - name: sim\n    type: jira\n    schedule: \"@daily\"\n    url: %s\n    deployment: cloud\n    auth: {email: sim@example.com, api_token: \"${SIM_TOKEN}\"}\n    projects: [%s]\n",
-		dsn, db, chdbLibrary(t), addr, base, strings.Join(simProjects(t, base), ", ")))
+		dsn, db, chdbLibrary(t), addr, base, strings.Join(sim.ProjectKeys(), ", ")))
 	env := map[string]string{"SIM_TOKEN": "sim-token"}
 	if r := run(t, env, "migrate", "-c", cfg); r.code != 0 {
 		t.Fatalf("migrate: %d %s", r.code, r.stderr)

@@ -2,18 +2,14 @@ package kpi
 
 import (
 	"context"
-	"encoding/json"
-	"net/http"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/pmo-oss/pmo/collectors"
-	"github.com/pmo-oss/pmo/collectors/jira"
 	"github.com/pmo-oss/pmo/collectors/jira/jirasim"
-	"github.com/pmo-oss/pmo/internal/secret"
+	"github.com/pmo-oss/pmo/collectors/jira/jiratest"
 	"github.com/pmo-oss/pmo/internal/warehouse"
 	"github.com/pmo-oss/pmo/internal/warehouse/whtest"
 )
@@ -40,30 +36,8 @@ func TestSimulatorEveryProject(t *testing.T) {
 	}
 	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
 		ctx := context.Background()
-		sim, err := jirasim.New(jirasim.Config{Mode: jirasim.Cloud, Issues: issues, Seed: 7})
-		if err != nil {
-			t.Fatal(err)
-		}
-		base, err := sim.Start()
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(sim.Close)
+		sim, cfg := jiratest.Collect(t, w, jirasim.Config{Mode: jirasim.Cloud, Issues: issues, Seed: 7})
 		sc := sim.Config()
-		cfg := jira.NewConfig()
-		cfg.URL = base
-		cfg.Auth.Email, cfg.Auth.APIToken = sc.Email, secret.Secret(sc.APIToken)
-		cfg.Projects = simProjects(t, base, sc.Email, sc.APIToken)
-		col, err := jira.New("sim", cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := col.Collect(ctx, w.Sink(), collectors.Options{}); err != nil {
-			t.Fatalf("collecting the simulator: %v", err)
-		}
-		if err := w.Sink().Flush(ctx); err != nil {
-			t.Fatal(err)
-		}
 		asOf := sc.Now.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
 		kc := DefaultConfig()
 		kc.ReadyStatusIDs = []string{"10101"}
@@ -146,27 +120,4 @@ func TestSimulatorEveryProject(t *testing.T) {
 			t.Error("the simulator produced no closed sprint to check the C8 invariant on")
 		}
 	})
-}
-
-func simProjects(t *testing.T, base, email, token string) []string {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, base+"/rest/api/2/project", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.SetBasicAuth(email, token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var ps []struct{ Key string }
-	if err := json.NewDecoder(resp.Body).Decode(&ps); err != nil {
-		t.Fatalf("listing the simulator's projects: %v", err)
-	}
-	keys := make([]string, len(ps))
-	for i, p := range ps {
-		keys[i] = p.Key
-	}
-	return keys
 }

@@ -2,17 +2,13 @@ package report
 
 import (
 	"context"
-	"encoding/json"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/pmo-oss/pmo/collectors"
-	"github.com/pmo-oss/pmo/collectors/jira"
 	"github.com/pmo-oss/pmo/collectors/jira/jirasim"
+	"github.com/pmo-oss/pmo/collectors/jira/jiratest"
 	"github.com/pmo-oss/pmo/internal/kpi"
-	"github.com/pmo-oss/pmo/internal/secret"
 	"github.com/pmo-oss/pmo/internal/warehouse"
 	"github.com/pmo-oss/pmo/internal/warehouse/whtest"
 )
@@ -25,30 +21,7 @@ func TestSimulatorReportRendersInBrowser(t *testing.T) {
 	js := echartsJS(t)
 	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
 		ctx := context.Background()
-		sim, err := jirasim.New(jirasim.Config{Mode: jirasim.Cloud, Issues: 600, Seed: 3})
-		if err != nil {
-			t.Fatal(err)
-		}
-		base, err := sim.Start()
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(sim.Close)
-		sc := sim.Config()
-		cfg := jira.NewConfig()
-		cfg.URL = base
-		cfg.Auth.Email, cfg.Auth.APIToken = sc.Email, secret.Secret(sc.APIToken)
-		cfg.Projects = simProjectKeys(t, base, sc.Email, sc.APIToken)
-		col, err := jira.New("sim", cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := col.Collect(ctx, w.Sink(), collectors.Options{}); err != nil {
-			t.Fatalf("collecting the simulator: %v", err)
-		}
-		if err := w.Sink().Flush(ctx); err != nil {
-			t.Fatal(err)
-		}
+		jiratest.Collect(t, w, jirasim.Config{Mode: jirasim.Cloud, Issues: 600, Seed: 3})
 		// The simulated organisation's history ends before its latest
 		// update; report as of the day after it.
 		var last time.Time
@@ -99,24 +72,4 @@ func TestSimulatorReportRendersInBrowser(t *testing.T) {
 			}
 		}
 	})
-}
-
-func simProjectKeys(t *testing.T, base, email, token string) []string {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, base+"/rest/api/2/project", nil)
-	req.SetBasicAuth(email, token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var ps []struct{ Key string }
-	if err := json.NewDecoder(resp.Body).Decode(&ps); err != nil {
-		t.Fatalf("listing the simulator's projects: %v", err)
-	}
-	var keys []string
-	for _, p := range ps {
-		keys = append(keys, p.Key)
-	}
-	return keys
 }

@@ -256,3 +256,13 @@ func validFaults(f Faults) error {
 	}
 	return nil
 }
+
+// ProjectKeys returns the keys of the simulated projects in the order
+// GET /rest/api/2/project lists them.
+func (s *Server) ProjectKeys() []string {
+	keys := make([]string, len(s.org.projects))
+	for i, p := range s.org.projects {
+		keys[i] = p.key
+	}
+	return keys
+}

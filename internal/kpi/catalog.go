@@ -283,7 +283,7 @@ var Catalog = []Definition{
 		Help: "Share of open flow items with a due date whose due date is on or before the last complete local day.", Direction: LowerIsBetter,
 		Thresholds: []Threshold{{Applies: "measure=ratio", Green: "≤ 0.05", Amber: "0.05–0.15", Red: "> 0.15", Provenance: HEUR}},
 		Values:     []string{"measure=ratio", "measure=overdue_days,method=nr,quantile=0.5|0.85,unit=dc"},
-		Notes:      "overdue_days = E − due (0 = the due date is the day that has just ended)."},
+		Notes:      "The due date is the one in force at as_of, replayed from the due-date changelog (a backfilled snapshot sees the plan of its day). overdue_days = E − due (0 = the due date is the day that has just ended)."},
 	{ID: "blocked_ratio", Ref: "K3", Name: "Blocked items", Group: "Risks", Question: "How much work is waiting on other work?",
 		Unit: "ratio", Window: "snapshot", Statistic: "ratio of counts",
 		Help: "Share of open flow items with at least one blocker (blocking_link_types) linked and not done at as_of.", Direction: LowerIsBetter,

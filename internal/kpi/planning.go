@@ -13,8 +13,6 @@ import (
 // and effort (R1–R3). Counts, sums and sorted arrays come from ClickHouse;
 // Go only forms ratios and applies the capacity calendar.
 
-const dueDay = "toInt32(assumeNotNull(due_date))"
-
 // planning computes due_date_adherence (P1) and estimation_accuracy (P3)
 // for items done in each window, with the due date in force at completion
 // and the original estimate at started_at replayed from the changelog (see
@@ -94,20 +92,24 @@ func (c *computation) planning(ctx context.Context, _ string, wins []window) err
 // riskStaleDays: a risk not updated for this long is unreviewed (K1).
 const riskStaleDays = 14
 
-// risks computes the snapshot KPIs overdue_ratio (K2), blocked_ratio (K3)
-// and risk_exposure (K1) at as_of. The from argument is unused: the source
+// risks computes the snapshot KPIs overdue_ratio (K2, due dates in force
+// at as_of), blocked_ratio (K3) and risk_exposure (K1) at as_of. The from argument is unused: the source
 // joins the blocked state at as_of (blockedItemsSQL) to the lifecycle.
 func (c *computation) risks(ctx context.Context, _ string) error {
 	in, out, err := c.blockingTexts(ctx)
 	if err != nil {
 		return err
 	}
-	from := scopedSQL("SELECT * FROM ("+c.lc+") AS l ANY LEFT JOIN ("+c.blockedItemsSQL(in, out)+") AS bk USING (source, issue_id)", c.keep)
 	as := sqlSecs(c.asOf)
+	// K2 reads the due date in force at as_of (replayed from the due-date
+	// changelog like P1), so a backfilled snapshot sees the past plan.
+	dueAsOf := replaySQL("dd_at", "dd_from", "dd_to", as, curDue)
+	from := scopedSQL("SELECT *, "+dueAsOf+" AS due_asof FROM (SELECT * FROM (SELECT * FROM ("+c.lc+") AS l ANY LEFT JOIN ("+fieldHistorySQL()+") AS fh USING (source, issue_id)) AS lf"+
+		" ANY LEFT JOIN ("+c.blockedItemsSQL(in, out)+") AS bk USING (source, issue_id))", c.keep)
 	eDay := fmt.Sprint(lastCompleteDay(c.asOf, c.s.loc).Unix() / 86400)
 	open := pFlow + " AND NOT is_done"
-	od := open + " AND due_date IS NOT NULL"
-	over := od + " AND " + dueDay + " <= " + eDay
+	od := open + " AND due_asof != 0"
+	over := od + " AND due_asof <= " + eDay
 
 	names := make([]string, 0, len(c.s.RiskSeverityWeights))
 	for n := range c.s.RiskSeverityWeights {
@@ -138,7 +140,7 @@ func (c *computation) risks(ctx context.Context, _ string) error {
 	inner := []col{
 		{"od_pop", "countIf(" + od + ")"},
 		{"od_n", "countIf(" + over + ")"},
-		{"od_xs", "arraySort(groupArrayIf(toFloat64(" + eDay + " - " + dueDay + "), " + over + "))"},
+		{"od_xs", "arraySort(groupArrayIf(toFloat64(" + eDay + " - due_asof), " + over + "))"},
 		{"od_len", "length(od_xs)"},
 		{"open_n", "countIf(" + open + ")"},
 		{"blocked_n", "countIf(" + blocked + ")"},

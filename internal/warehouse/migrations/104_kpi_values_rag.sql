@@ -1,8 +1,11 @@
 -- internal/kpi: the RAG status of each KPI value under its scope's
 -- thresholds (0 green, 1 amber, 2 red; NULL = not rated), evaluated once by
 -- the engine. Int64 because the warehouse batch insert takes *int64 on both
--- engines. The view lists its columns, so it is recreated with rag.
-ALTER TABLE {{.DB}}.kpi_values{{.OnCluster}} ADD COLUMN IF NOT EXISTS `rag` Nullable(Int64);
+-- engines. ClickHouse 18.16 has no ADD COLUMN IF NOT EXISTS; the migration
+-- runs once (schema_migrations), and the column comes first so that a
+-- failure leaves nothing half done before it. The view lists its columns,
+-- so it is recreated with rag.
+ALTER TABLE {{.DB}}.kpi_values{{.OnCluster}} ADD COLUMN `rag` Nullable(Int64);
 DROP TABLE IF EXISTS {{.DB}}.v_kpi_values{{.OnCluster}};
 CREATE VIEW IF NOT EXISTS {{.DB}}.v_kpi_values{{.OnCluster}} AS
 SELECT

@@ -298,6 +298,8 @@ type band struct {
 	green    condition
 	amber    condition // nil: no amber band
 	red      condition // nil: red is "otherwise"
+	text     ThresholdBand
+	origin   string // provenance (SRC, SRC-2, HEUR) or "kpi.thresholds"
 }
 
 func (b band) appliesTo(l Labels) bool {
@@ -341,7 +343,7 @@ func (b band) rate(x float64, refs map[string]float64) (RAG, bool) {
 // parseBand reads one band; the error names the part (applies, green,
 // amber, red) that cannot be read.
 func parseBand(t ThresholdBand) (band, error) {
-	b := band{}
+	b := band{text: t}
 	var err error
 	if b.applies, b.noLabels, err = parseApplies(t.Applies); err != nil {
 		return band{}, fmt.Errorf("applies: %w", err)
@@ -439,6 +441,7 @@ var catalogBands = func() map[string][]band {
 			if err != nil {
 				continue // TestCatalogThresholdsEvaluable fails on it
 			}
+			b.origin = string(t.Provenance)
 			out[d.ID] = append(out[d.ID], b)
 		}
 	}
@@ -467,6 +470,7 @@ func NewEvaluator(overrides map[string][]ThresholdBand) Evaluator {
 		var over []band
 		for _, t := range tbs {
 			if b, err := parseBand(t); err == nil {
+				b.origin = "kpi.thresholds"
 				over = append(over, b)
 			}
 		}
@@ -501,6 +505,38 @@ func (e Evaluator) rate(id string, l Labels, x float64, refs map[string]float64)
 		}
 	}
 	return nil
+}
+
+// Rule describes the band that rates the values of KPI id with labels l:
+// "green ≥ 0.90, amber 0.60–0.90, red < 0.60 (HEUR)"; "" when none does.
+func (e Evaluator) Rule(id string, l Labels) string {
+	for _, b := range e.bands[id] {
+		if !b.appliesTo(l) {
+			continue
+		}
+		var parts []string
+		for _, p := range [][2]string{{"green", b.text.Green}, {"amber", b.text.Amber}, {"red", b.text.Red}} {
+			if strings.TrimSpace(p[1]) != "" {
+				parts = append(parts, p[0]+" "+strings.TrimSpace(p[1]))
+			}
+		}
+		if b.red == nil && b.text.Red == "" {
+			parts = append(parts, "red otherwise")
+		}
+		return strings.Join(parts, ", ") + " (" + b.origin + ")"
+	}
+	return ""
+}
+
+// Evaluator returns the thresholds of a scope (the catalog's with the
+// kpi.thresholds overrides that apply to it). program and source matter
+// for project scopes; source defaults to the part of a project name
+// before "/".
+func (c Config) Evaluator(kind, name, program, source string) Evaluator {
+	if source == "" && kind == ScopeProject {
+		source, _, _ = strings.Cut(name, "/")
+	}
+	return newRater(c, []group{{scopes: []scopeRef{{Kind: kind, Name: name, Program: program, Source: source}}}}).evaluator(kind, name)
 }
 
 // emitted returns the label values a KPI emits, from its catalog Values:
@@ -712,6 +748,9 @@ func (r *rater) scope(kind, name string) scopeRating {
 	ref, ok := r.refs[k]
 	if !ok {
 		ref = scopeRef{Kind: kind, Name: name}
+		if kind == ScopeProject {
+			ref.Source, _, _ = strings.Cut(name, "/")
+		}
 	}
 	var sr scopeRating
 	s, err := r.cfg.resolve(ref.Kind, ref.Name, ref.Program, ref.Source)

@@ -790,6 +790,7 @@ func (r *rater) rate(snap *Snapshot, from int) {
 			mean26[scopeWin{v.ScopeKind, v.Scope, ""}] = *v.Value
 		}
 	}
+	refsOf := map[scopeWin]map[string]float64{} // per scope and window
 	for i := from; i < len(snap.Values); i++ {
 		v := &snap.Values[i]
 		if v.Value == nil {
@@ -797,17 +798,22 @@ func (r *rater) rate(snap *Snapshot, from int) {
 			continue
 		}
 		sr := r.scope(v.ScopeKind, v.Scope)
-		refs := map[string]float64{}
-		if sr.slePercentile > 0 {
-			refs[refSLEPercentile] = sr.slePercentile
-		}
-		if x, ok := sle[scopeWin{v.ScopeKind, v.Scope, v.Window}]; ok {
-			refs[refSLEDays] = x
-		} else if x, ok := sle[scopeWin{v.ScopeKind, v.Scope, ""}]; ok {
-			refs[refSLEDays] = x
-		}
-		if x, ok := mean26[scopeWin{v.ScopeKind, v.Scope, ""}]; ok && x > 0 {
-			refs[refMean26w] = x
+		sw := scopeWin{v.ScopeKind, v.Scope, v.Window}
+		refs, ok := refsOf[sw]
+		if !ok {
+			refs = map[string]float64{}
+			if sr.slePercentile > 0 {
+				refs[refSLEPercentile] = sr.slePercentile
+			}
+			if x, ok := sle[sw]; ok {
+				refs[refSLEDays] = x
+			} else if x, ok := sle[scopeWin{v.ScopeKind, v.Scope, ""}]; ok {
+				refs[refSLEDays] = x
+			}
+			if x, ok := mean26[scopeWin{v.ScopeKind, v.Scope, ""}]; ok && x > 0 {
+				refs[refMean26w] = x
+			}
+			refsOf[sw] = refs
 		}
 		v.RAG = sr.ev.Rate(*v, refs)
 	}

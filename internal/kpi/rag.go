@@ -131,18 +131,6 @@ func (c condition) matches(x float64, refs map[string]float64) (in, ok bool) {
 	return false, true
 }
 
-func (c condition) refs() []string {
-	var out []string
-	for _, iv := range c {
-		for _, o := range []*operand{iv.lo, iv.hi} {
-			if o != nil && o.ref != "" && !slices.Contains(out, o.ref) {
-				out = append(out, o.ref)
-			}
-		}
-	}
-	return out
-}
-
 // otherwiseWords make a band "everything else".
 var otherwiseWords = []string{"otherwise", "below", "above", "else"}
 
@@ -235,7 +223,7 @@ func parseInterval(s string) (interval, error) {
 		}
 		return interval{lo: &a, hi: &b}, nil
 	}
-	return interval{}, fmt.Errorf("cannot read %q; write e.g. \"≥ 0.9\", \"0.6–0.9\", \"< 0.6\", \"0.7–0.9 or 1.1–1.3\" or \"otherwise\"", s)
+	return interval{}, fmt.Errorf("cannot read %q; write e.g. \"≥ 0.9\", \"0.6–0.9\", \"< 0.6\" or \"0.7–0.9 or 1.1–1.3\" (amber and red may also be \"otherwise\")", s)
 }
 
 // parseOperand reads "0.9", "90 %", "team SLE", "sle.percentile − 0.10".

@@ -741,12 +741,9 @@ func (r *rater) scope(kind, name string) scopeRating {
 		}
 	}
 	var sr scopeRating
-	s, err := r.cfg.resolve(ref.Kind, ref.Name, ref.Program, ref.Source)
-	if err != nil {
-		// Compute validated the config; an unknown zone here only affects
-		// the SQL, not the thresholds.
-		s = settings{Knobs: merge(DefaultConfig().Knobs, r.cfg.Knobs)}
-	}
+	// An unknown time zone (reported by Validate) does not matter here:
+	// resolve returns the merged knobs with the error.
+	s, _ := r.cfg.resolve(ref.Kind, ref.Name, ref.Program, ref.Source)
 	sr.ev = NewEvaluator(s.Thresholds)
 	if s.SLE != nil {
 		sr.slePercentile = s.SLE.Percentile

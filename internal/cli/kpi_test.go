@@ -113,9 +113,14 @@ func TestKPICommand(t *testing.T) {
 			if err != nil || len(recs) < 10 {
 				t.Fatalf("kpi --format csv: %d records, %v\n%s", len(recs), err, tail(r.stdout, 10))
 			}
+			if got := recs[0][len(recs[0])-1]; got != "rag" {
+				t.Fatalf("kpi --format csv: last column %q, want rag", got)
+			}
 			kinds := map[string]bool{}
+			rags := map[string]int{}
 			for _, rec := range recs[1:] {
 				kinds[rec[0]] = true
+				rags[rec[len(rec)-1]]++
 				if rec[5] != "2025-07-01T00:00:00Z" {
 					t.Fatalf("as_of %q, want 2025-07-01T00:00:00Z", rec[5])
 				}
@@ -125,7 +130,18 @@ func TestKPICommand(t *testing.T) {
 					t.Errorf("no %s values in the snapshot", k)
 				}
 			}
+			for _, st := range []string{"green", "red", ""} {
+				if rags[st] == 0 {
+					t.Errorf("no value with rag %q in the snapshot (%v)", st, rags)
+				}
+			}
 			w := openEngine(t, engine, dsn, db)
+			// The stored RAG is the printed one (0 green, 1 amber, 2 red).
+			for st, code := range map[string]int{"green": 0, "amber": 1, "red": 2} {
+				if n := countRows(t, w, fmt.Sprintf("SELECT count() FROM v_kpi_values WHERE as_of = toDateTime('2025-07-01 00:00:00', 'UTC') AND rag = %d", code)); n != uint64(rags[st]) {
+					t.Errorf("stored %d values with rag %d, printed %d %s", n, code, rags[st], st)
+				}
+			}
 			const on = " WHERE as_of = toDateTime('2025-07-01 00:00:00', 'UTC')"
 			view := countRows(t, w, "SELECT count() FROM v_kpi_values"+on)
 			final := countRows(t, w, "SELECT count() FROM kpi_values FINAL"+on)

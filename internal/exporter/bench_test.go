@@ -97,7 +97,9 @@ func benchSnapshot(n int) kpi.Snapshot {
 		}
 	}
 	at := time.Date(2025, 6, 30, 0, 0, 0, 0, time.UTC)
-	return kpi.Snapshot{AsOf: at, ComputedAt: at, Values: vals}
+	s := kpi.Snapshot{AsOf: at, ComputedAt: at, Values: vals}
+	kpi.DefaultConfig().Rate(&s) // RAG series as the engine would rate them
+	return s
 }
 
 func with(l kpi.Labels, k, v string) kpi.Labels {

@@ -29,7 +29,7 @@ func fixedSnapshot() kpi.Snapshot {
 	v := func(kind, scope, id, win, labels string, x *float64) kpi.Value {
 		return kpi.Value{ScopeKind: kind, Scope: scope, KPI: id, Window: win, Labels: kpi.ParseLabels(labels), AsOf: asOf, Value: x, N: 7}
 	}
-	return kpi.Snapshot{
+	s := kpi.Snapshot{
 		AsOf:       asOf,
 		ComputedAt: asOf.Add(2 * time.Hour),
 		Values: []kpi.Value{
@@ -55,6 +55,8 @@ func fixedSnapshot() kpi.Snapshot {
 		},
 		Checks: []string{"sprint ALPHA Sprint 3 (12): C8 invariant off by 1 points"},
 	}
+	kpi.DefaultConfig().Rate(&s) // the engine rates the values it computes
+	return s
 }
 
 func fixedCollector() *KPICollector {
@@ -169,34 +171,52 @@ func TestEveryCatalogKPIMapped(t *testing.T) {
 	}
 }
 
-func TestThresholdParsing(t *testing.T) {
-	tests := []struct {
-		in   string
-		x    float64
-		want bool
-		ok   bool
-	}{
-		{"≤ 0.15", 0.15, true, true},
-		{"< 0.02", 0.02, false, true},
-		{"> 0.90", 0.9, false, true},
-		{"≥ 1.0", 1, true, true},
-		{"0.15–0.30", 0.3, true, true},
-		{"0.7–0.9 or 1.1–1.3", 1.2, true, true},
-		{"0.7–0.9 or 1.1–1.3", 1.0, false, true},
-		{"≤ team SLE", 0, false, false},
-		{"≥ 75 % of the 26-week mean", 0, false, false},
-		{"otherwise", 0, false, false},
-		{"", 0, false, false},
+// TestRAGNumbers: pmo_kpi_rag exports the engine's numbers.
+func TestRAGNumbers(t *testing.T) {
+	if Green != int(kpi.Green) || Amber != int(kpi.Amber) || Red != int(kpi.Red) {
+		t.Errorf("exporter RAG numbers %d/%d/%d differ from kpi's %d/%d/%d", Green, Amber, Red, kpi.Green, kpi.Amber, kpi.Red)
 	}
-	for _, tt := range tests {
-		c := parseCondition(tt.in)
-		if (c != nil) != tt.ok {
-			t.Errorf("parseCondition(%q) parsed = %v, want %v", tt.in, c != nil, tt.ok)
+}
+
+// TestRAGFromValue: the exporter reads Value.RAG (here an override made
+// the reopen rate green) and exports no RAG for an unrated value.
+func TestRAGFromValue(t *testing.T) {
+	s := fixedSnapshot()
+	for i := range s.Values {
+		switch s.Values[i].KPI {
+		case "reopen_rate":
+			g := kpi.Green
+			s.Values[i].RAG = &g
+		case "field_completeness":
+			s.Values[i].RAG = nil
+		}
+	}
+	c := NewKPICollector(nil)
+	c.Update(s, SnapshotMeta{})
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(c)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != "pmo_kpi_rag" {
 			continue
 		}
-		if c != nil && c.matches(tt.x) != tt.want {
-			t.Errorf("%q matches %v = %v, want %v", tt.in, tt.x, !tt.want, tt.want)
+		for _, m := range mf.GetMetric() {
+			for _, lp := range m.GetLabel() {
+				if lp.GetName() == "kpi" {
+					got[lp.GetValue()] = m.GetGauge().GetValue()
+				}
+			}
 		}
+	}
+	if x, ok := got["reopen_rate"]; !ok || x != Green {
+		t.Errorf("pmo_kpi_rag{kpi=reopen_rate} = %v (present %v), want %d", x, ok, Green)
+	}
+	if _, ok := got["field_completeness"]; ok {
+		t.Errorf("an unrated value got a pmo_kpi_rag series")
 	}
 }
 

@@ -20,8 +20,15 @@ const Namespace = "pmo"
 type KPICollector struct {
 	cur     atomic.Pointer[built]
 	catalog []kpi.Definition
-	eval    evaluator
 }
+
+// RAG states as exported by pmo_kpi_rag (kpi.RAG: the engine rates each
+// value with its scope's thresholds; the exporter only reads Value.RAG).
+const (
+	Green = 0 // kpi.Green
+	Amber = 1 // kpi.Amber
+	Red   = 2 // kpi.Red
+)
 
 // built is one snapshot turned into metrics.
 type built struct {
@@ -33,12 +40,12 @@ type built struct {
 }
 
 // NewKPICollector returns a collector with no snapshot loaded. catalog
-// gives HELP texts and thresholds; nil means kpi.Catalog.
+// gives HELP texts; nil means kpi.Catalog.
 func NewKPICollector(catalog []kpi.Definition) *KPICollector {
 	if catalog == nil {
 		catalog = kpi.Catalog
 	}
-	c := &KPICollector{catalog: catalog, eval: newEvaluator(catalog)}
+	c := &KPICollector{catalog: catalog}
 	c.cur.Store(&built{})
 	return c
 }
@@ -143,7 +150,7 @@ func (c *KPICollector) Update(s kpi.Snapshot, meta SnapshotMeta) {
 			fd.labels[k] = true
 		}
 		fd.values = append(fd.values, fv)
-		if st, ok := c.eval.state(v); ok {
+		if v.RAG != nil {
 			for k := range extra {
 				rag.labels[k] = true
 			}
@@ -152,7 +159,7 @@ func (c *KPICollector) Update(s kpi.Snapshot, meta SnapshotMeta) {
 				re[k] = x
 			}
 			re["kpi"] = v.KPI
-			rag.values = append(rag.values, familyValue{scope: fv.scope, extra: re, value: float64(st)})
+			rag.values = append(rag.values, familyValue{scope: fv.scope, extra: re, value: float64(*v.RAG)})
 		}
 	}
 	if len(rag.values) > 0 {

@@ -35,6 +35,9 @@ type Threshold struct {
 	Amber      string
 	Red        string
 	Provenance Provenance
+	// Unrated says why the threshold is not evaluated (e.g. it is advice,
+	// not a band); empty: the engine rates the values it applies to.
+	Unrated string
 }
 
 // Definition is one KPI of the catalog.
@@ -60,9 +63,10 @@ var Catalog = []Definition{
 	{ID: "throughput", Ref: "F1", Name: "Throughput", Group: "Flow", Question: "How many work items does the team finish per week, and is that stable?",
 		Unit: "items (count), items/week, items/day", Window: "trailing 4 w and 12 w", Statistic: "count of non-discarded flow items whose final done_at is in W",
 		Help: "Non-discarded flow items finished in the window (final done instant, reopened items once).", Direction: NoDirection,
-		Thresholds: []Threshold{{Applies: "measure=per_week", Green: "≥ 75 % of the 26-week mean", Amber: "50–75 %", Red: "< 50 %", Provenance: HEUR}},
+		Thresholds: []Threshold{{Applies: "measure=per_week", Green: "≥ 75 % of the 26-week mean", Amber: "50–75 % of the 26-week mean", Red: "< 50 % of the 26-week mean", Provenance: HEUR}},
 		Values:     []string{"measure=count", "measure=per_week", "measure=per_day"},
-		Notes:      "Items that skipped In Progress are counted; discarded items and sub-tasks are not."},
+		Notes: "Items that skipped In Progress are counted; discarded items and sub-tasks are not. " +
+			"The RAG compares per_week with the scope's 26-week per_week value, so it is rated only when flow_windows_weeks includes 26 (unrated otherwise)."},
 	{ID: "cycle_time", Ref: "F2", Name: "Cycle time", Group: "Flow", Question: "Once we start an item, how long until it is done (what can we promise)?",
 		Unit: "days (dc = Vacanti day-count; days = exact)", Window: "done in trailing 4 w and 12 w", Statistic: "NR and R7 P50/P85/P95, mean; n",
 		Help: "Cycle time from the last exit from To Do to the final done instant of items done in the window.", Direction: LowerIsBetter,
@@ -106,7 +110,7 @@ var Catalog = []Definition{
 	{ID: "monte_carlo_forecast", Ref: "F9", Name: "Monte Carlo forecast", Group: "Flow", Question: "How many items will be done in the next days, and when will the open backlog — or a release — be done?",
 		Unit: "items; days after E", Window: "history: mc_history_days local days ending at E (window label e.g. 90d)", Statistic: "mc_trials seeded trials; how many = largest v with P(total ≥ v) ≥ c; when = NR c-quantile of days",
 		Help: "Monte Carlo forecast from the daily throughput history: items done within the horizon, days until the open backlog is done, at mc_confidence.", Direction: NoDirection,
-		Thresholds: []Threshold{{Applies: "measure=how_many|when_days", Green: "85 % is the common commitment level", Provenance: SRC2}},
+		Thresholds: []Threshold{{Applies: "measure=how_many|when_days", Green: "85 % is the common commitment level", Provenance: SRC2, Unrated: "a commitment level (mc_confidence), not a band of values"}},
 		Values: []string{"measure=how_many (mc_horizon_days after E)", "measure=when_days (days after E until the open backlog is done)", "measure=backlog",
 			"confidence=0.5|0.7|0.85|0.95,measure=how_many|when_days (the same trials read at each confidence)",
 			"measure=remaining|when_days,release=<version> (project scopes: unreleased versions)", "confidence=0.5|0.7|0.85|0.95,measure=when_days,release=<version>",
@@ -237,7 +241,7 @@ var Catalog = []Definition{
 		Unit: "sprints; points", Window: "snapshot", Statistic: "Σ story points of ready items / mean velocity of the last velocity_window_sprints closed sprints",
 		Help: "Story points of ready backlog items (ready status, estimated, not blocked) divided by the mean velocity.", Direction: InBand,
 		Thresholds: []Threshold{{Applies: "(no labels)", Green: "2–4", Amber: "1–2 or > 4 (waste)", Red: "< 1", Provenance: HEUR},
-			{Applies: "(no labels)", Green: "≥ 2 (KnowHOW recommends 2 sprints)", Provenance: SRC}},
+			{Applies: "(no labels)", Green: "≥ 2 (KnowHOW recommends 2 sprints)", Provenance: SRC, Unrated: "the cited lower bound behind the HEUR band above, which rates the value"}},
 		Values: []string{"(no labels): sprints", "measure=ready_points"},
 		Notes: "Ready = open non-discarded flow item in one of ready_status_ids with story points > 0 and no blocker that is not done (blocking_link_types, current links). " +
 			"Velocity = sprint_velocity of the scope's boards (mean of the last velocity_window_sprints closed sprints, averaged over boards), so only project scopes with a board have a value. NULL without ready_status_ids or without velocity."},
@@ -298,8 +302,10 @@ var Catalog = []Definition{
 		Thresholds: []Threshold{{Applies: "measure=rag", Green: "≤ 0", Amber: "≤ 1", Red: "> 1", Provenance: SRC},
 			{Applies: "measure=score", Green: "≥ 75", Amber: "50–75", Red: "< 50", Provenance: HEUR}},
 		Values: []string{"measure=rag|score|low_confidence", "component=schedule|cost|delivery|quality|risk|hygiene (NULL = n/a)"},
-		Notes: "schedule = evm_spi, else say/do (mean of the scope's boards, last N), else due-date adherence; cost = evm_cpi; delivery = due-date adherence (release adherence: not built); " +
-			"quality = escaped defect rate, else reopen rate; risk = risk_exposure flags; hygiene = field_completeness composite. A missing component is n/a and dropped from the weights (rag_weights); low_confidence = 1 when hygiene is red."},
+		Notes: "schedule = evm_spi, else say/do (mean of the scope's boards, last N), else due-date adherence; cost = evm_cpi; delivery = due-date adherence, else release_schedule_adherence on_time_ratio (26w); " +
+			"quality = escaped defect rate, else reopen rate; risk = risk_exposure flags (worst of the red_flags and amber_flags statuses); hygiene = field_completeness composite. " +
+			"Each component is the RAG of its KPI value under the scope's thresholds (kpi.thresholds overrides included); say/do is the mean over the scope's boards rated with the say_do_ratio thresholds. " +
+			"A missing or unrated component is n/a and dropped from the weights (rag_weights); low_confidence = 1 when hygiene is red."},
 }
 
 // Lookup returns the definition of a KPI id.
@@ -319,7 +325,10 @@ func WriteDocs(w io.Writer) error {
 	b.WriteString("<!-- Generated from internal/kpi/catalog.go by `go test ./internal/kpi -run TestDocs -update`. Do not edit. -->\n\n")
 	b.WriteString("The definitions, conventions and worked examples are the contract in `kpis.md` (shared material); this page lists what\n")
 	b.WriteString("`pmo kpi` computes, the values each KPI emits (as `kpi{labels}` rows of `kpi_values`) and the default thresholds.\n")
-	b.WriteString("Threshold provenance: **SRC** cited source, **SRC-2** secondary source, **HEUR** heuristic default (configurable).\n\n")
+	b.WriteString("Threshold provenance: **SRC** cited source, **SRC-2** secondary source, **HEUR** heuristic default (configurable).\n")
+	b.WriteString("The engine rates every value with the thresholds of its scope (these, with the `kpi.thresholds` overrides of\n")
+	b.WriteString("docs/configuration.md) and stores the status with it (`kpi_values.rag`: 0 green, 1 amber, 2 red, NULL not rated);\n")
+	b.WriteString("`pmo kpi`, `pmo_kpi_rag`, the reports and `portfolio_rag` use that status.\n\n")
 	b.WriteString("Scopes: `portfolio:all`, `source:<name>`, `program:<project category>`, `project:<source>/<KEY>`. Sprint KPIs are\n")
 	b.WriteString("reported for the project of the sprint's board only (velocity is team-relative). NULL means not computable\n")
 	b.WriteString("(e.g. a zero denominator, or a percentile over fewer than `min_sample` items). Durations: `unit=dc` is the\n")
@@ -358,7 +367,11 @@ func WriteDocs(w io.Writer) error {
 					parts = append(parts, p[0]+" "+p[1])
 				}
 			}
-			fmt.Fprintf(&b, "- **Threshold%s [%s]:** %s\n", applies, t.Provenance, strings.Join(parts, ", "))
+			rated := ""
+			if why := t.Unrated; why != "" {
+				rated = " — not rated: " + why
+			}
+			fmt.Fprintf(&b, "- **Threshold%s [%s]:** %s%s\n", applies, t.Provenance, strings.Join(parts, ", "), rated)
 		}
 		if d.Notes != "" {
 			fmt.Fprintf(&b, "- **Notes:** %s\n", d.Notes)
@@ -376,7 +389,8 @@ func WriteDocs(w io.Writer) error {
 
 func defaultConfigYAML() string {
 	c := DefaultConfig()
-	c.Scopes = []ScopeConfig{{Kind: ScopeProject, Name: "ALPHA", TZ: "Europe/Berlin", Knobs: Knobs{SLE: &SLE{Days: 8, Percentile: 0.85}}}}
+	c.Scopes = []ScopeConfig{{Kind: ScopeProject, Name: "ALPHA", TZ: "Europe/Berlin", Knobs: Knobs{SLE: &SLE{Days: 8, Percentile: 0.85},
+		Thresholds: map[string][]ThresholdBand{"due_date_adherence": {{Applies: "measure=on_time_ratio", Green: "≥ 0.80", Amber: "0.50–0.80", Red: "< 0.50"}}}}}}
 	b, err := yaml.Marshal(map[string]Config{"kpi": c})
 	if err != nil {
 		return "# " + err.Error() + "\n"

@@ -101,10 +101,16 @@ func Compute(ctx context.Context, w *warehouse.Warehouse, cfg Config, asOf time.
 			rag[r.Kind+"\x00"+r.Name] = ragIn{fmt.Sprintf("%dw", long), g.s.RAGWeights}
 		}
 	}
+	// RAG: every value is rated once, with its scope's thresholds; the
+	// portfolio RAG then combines the rated components and is rated too.
+	rater := newRater(cfg, groups)
+	rater.rate(&snap, 0)
+	n := len(snap.Values)
 	portfolioRAGValues(&snap, func(kind, scope string) (string, map[string]float64) {
 		in := rag[kind+"\x00"+scope]
 		return in.win, in.weights
-	})
+	}, rater.evaluator)
+	rater.rate(&snap, n)
 	for i := range snap.Values {
 		snap.Values[i].AsOf = asOf
 		snap.Values[i].ComputedAt = snap.ComputedAt

@@ -95,6 +95,12 @@ type Knobs struct {
 	// RAGWeights are the portfolio_rag component weights (X1): schedule,
 	// cost, delivery, quality, risk, hygiene.
 	RAGWeights map[string]float64 `yaml:"rag_weights,omitempty"`
+	// Thresholds override the catalog's RAG bands per KPI id: a band
+	// replaces the catalog band with the same applies, else it is added
+	// (and consulted first). Scope overrides merge the same way on top of
+	// the defaults. They do not change the SQL, so they are not part of
+	// String (the settings key).
+	Thresholds map[string][]ThresholdBand `yaml:"thresholds,omitempty"`
 }
 
 // Capacity is a capacity calendar (kpis.md R2): capacity of a person over a
@@ -286,6 +292,7 @@ func (k Knobs) validate(p string) []error {
 	if k.Capacity != nil {
 		errs = append(errs, k.Capacity.validate(p+".capacity")...)
 	}
+	errs = append(errs, validateThresholds(p, k.Thresholds)...)
 	for i, f := range k.CompletenessCompositeFields {
 		if !slices.Contains(completenessFields, f) {
 			add("%s.completeness_composite_fields[%d]: %q is not a field_completeness field; use %s", p, i, f, strings.Join(completenessFields, ", "))
@@ -450,6 +457,7 @@ func merge(base, over Knobs) Knobs {
 	if over.RAGWeights != nil {
 		out.RAGWeights = over.RAGWeights
 	}
+	out.Thresholds = mergeThresholds(base.Thresholds, over.Thresholds)
 	return out
 }
 

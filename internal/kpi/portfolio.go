@@ -20,40 +20,19 @@ func DefaultRAGWeights() map[string]float64 {
 	return map[string]float64{"schedule": 0.25, "cost": 0.25, "delivery": 0.15, "quality": 0.15, "risk": 0.10, "hygiene": 0.10}
 }
 
-// fema maps SPI or CPI to G/A/R.
-func fema(x float64) int { // SPI/CPI: FEMA dashboard tolerances
-	switch {
-	case x >= 0.95 && x <= 1.05:
-		return ragGreen
-	case x >= 0.90 && x <= 1.10:
-		return ragAmber
-	}
-	return ragRed
-}
-
-func higher(x, green, amber float64) int { // ≥ green G, ≥ amber A, else R
-	switch {
-	case x >= green:
-		return ragGreen
-	case x >= amber:
-		return ragAmber
-	}
-	return ragRed
-}
-
 // ragResult is the portfolio RAG of one scope.
 type ragResult struct {
-	Overall       *int // nil: no component available
+	Overall       *RAG // nil: no component available
 	Score         *float64
 	LowConfidence bool
-	Components    map[string]*int // nil = n/a
+	Components    map[string]*RAG // nil = n/a
 }
 
 // portfolioRAG combines component statuses: overall = worst of the
 // available components; score = Σ w·v / Σ w over the available ones with
 // v(G)=100, v(A)=50, v(R)=0 (a missing component is dropped from the
 // weights); low confidence when hygiene is red.
-func portfolioRAG(comp map[string]*int, weights map[string]float64) ragResult {
+func portfolioRAG(comp map[string]*RAG, weights map[string]float64) ragResult {
 	r := ragResult{Components: comp}
 	var num, den float64
 	for _, name := range ragComponents {
@@ -62,93 +41,86 @@ func portfolioRAG(comp map[string]*int, weights map[string]float64) ragResult {
 			continue
 		}
 		if r.Overall == nil || *s > *r.Overall {
-			r.Overall = ptr(*s)
+			r.Overall = ragPtr(*s)
 		}
 		w := weights[name]
-		num += w * float64(100-50**s)
+		num += w * float64(100-50*int(*s))
 		den += w
 	}
 	if den > 0 {
 		r.Score = fptr(num / den)
 	}
-	if h := comp["hygiene"]; h != nil && *h == ragRed {
+	if h := comp["hygiene"]; h != nil && *h == Red {
 		r.LowConfidence = true
 	}
 	return r
 }
 
-// ragInputs picks each component's value of one scope from the snapshot
-// (kpis.md X1 defaults): schedule = SPI, else say/do (mean of the scope's
-// boards), else due-date adherence; cost = CPI; delivery = due-date
-// adherence; quality = escaped defect rate, else reopen rate; risk = K1
-// flags; hygiene = field_completeness composite. Windowed components use
-// the longest flow window.
-func ragInputs(idx map[string]*float64, sayDo map[string][]float64, kind, scope, win string) map[string]*int {
-	get := func(kpi, w, labels string) *float64 { return idx[kind+"\x00"+scope+"\x00"+kpi+"\x00"+w+"\x00"+labels] }
-	evm := func(kpi string) *float64 { // effort mode first, then AgileEVM
-		if v := get(kpi, "to_date", "variant=effort"); v != nil {
-			return v
+// ragInputs picks each component's status of one scope from the rated
+// values of the snapshot (kpis.md X1 defaults): schedule = SPI, else say/do
+// (mean of the scope's boards, rated with the say_do_ratio thresholds),
+// else due-date adherence; cost = CPI; delivery = due-date adherence, else
+// release_schedule_adherence; quality = escaped defect rate, else reopen
+// rate; risk = worst of the K1 red/amber flag statuses; hygiene =
+// field_completeness composite. Windowed components use the longest flow
+// window. A value without a status (NULL, unrated) is n/a.
+func ragInputs(idx map[string]Value, sayDo map[string][]float64, kind, scope, win string, ev Evaluator) map[string]*RAG {
+	get := func(kpi, w, labels string) *RAG {
+		v, ok := idx[kind+"\x00"+scope+"\x00"+kpi+"\x00"+w+"\x00"+labels]
+		if !ok {
+			return nil
+		}
+		return v.RAG
+	}
+	evm := func(kpi string) *RAG { // effort mode first, then AgileEVM
+		if r := get(kpi, "to_date", "variant=effort"); r != nil {
+			return r
 		}
 		return get(kpi, "to_date", "variant=agile")
 	}
-	comp := map[string]*int{}
-	set := func(name string, s int) { comp[name] = ptr(s) }
+	comp := map[string]*RAG{}
+	set := func(name string, r *RAG) {
+		if r != nil {
+			comp[name] = r
+		}
+	}
 	dd := get("due_date_adherence", win, "measure=on_time_ratio")
-	switch sd := sayDo[kind+"\x00"+scope]; {
-	case evm("evm_spi") != nil:
-		set("schedule", fema(*evm("evm_spi")))
-	case len(sd) > 0:
+	var sayDoRAG *RAG
+	if sd := sayDo[kind+"\x00"+scope]; len(sd) > 0 {
 		m := 0.0
 		for _, x := range sd {
 			m += x
 		}
-		m /= float64(len(sd))
-		s := ragAmber
-		if m > 0.90 {
-			s = ragGreen
-		} else if m < 0.60 {
-			s = ragRed
-		}
-		set("schedule", s)
-	case dd != nil:
-		set("schedule", higher(*dd, 0.90, 0.60))
+		sayDoRAG = ev.rate("say_do_ratio", Labels{"variant": "points"}, m/float64(len(sd)), nil)
 	}
-	if v := evm("evm_cpi"); v != nil {
-		set("cost", fema(*v))
-	}
-	if dd != nil {
-		set("delivery", higher(*dd, 0.90, 0.60))
-	}
-	if v := get("escaped_defect_rate", win, ""); v != nil {
-		set("quality", higher(-*v, -0.05, -0.15)) // ≤ 0.05 G, ≤ 0.15 A
-	} else if v := get("reopen_rate", win, ""); v != nil {
-		s := ragRed
-		if *v < 0.02 {
-			s = ragGreen
-		} else if *v < 0.10 {
-			s = ragAmber
-		}
-		set("quality", s)
-	}
+	set("schedule", firstRAG(evm("evm_spi"), sayDoRAG, dd))
+	set("cost", evm("evm_cpi"))
+	set("delivery", firstRAG(dd, get("release_schedule_adherence", "26w", "measure=on_time_ratio")))
+	set("quality", firstRAG(get("escaped_defect_rate", win, ""), get("reopen_rate", win, "")))
 	if red := get("risk_exposure", "snapshot", "measure=red_flags"); red != nil {
-		s := ragGreen
-		if *red > 0 {
-			s = ragRed
-		} else if a := get("risk_exposure", "snapshot", "measure=amber_flags"); a != nil && *a > 0 {
-			s = ragAmber
+		r := *red
+		if a := get("risk_exposure", "snapshot", "measure=amber_flags"); a != nil && *a > r {
+			r = *a
 		}
-		set("risk", s)
+		set("risk", &r)
 	}
-	if v := get("field_completeness", win, "field=composite"); v != nil {
-		set("hygiene", higher(*v, 0.90, 0.70))
-	}
+	set("hygiene", get("field_completeness", win, "field=composite"))
 	return comp
+}
+
+func firstRAG(rs ...*RAG) *RAG {
+	for _, r := range rs {
+		if r != nil {
+			return r
+		}
+	}
+	return nil
 }
 
 // portfolioRAGValues adds portfolio_rag for every scope of the snapshot
 // that has flow values; win(kind, scope) is the scope's longest flow window.
-func portfolioRAGValues(snap *Snapshot, win func(kind, scope string) (string, map[string]float64)) {
-	idx := map[string]*float64{}
+func portfolioRAGValues(snap *Snapshot, win func(kind, scope string) (string, map[string]float64), ev func(kind, scope string) Evaluator) {
+	idx := map[string]Value{}
 	sayDo := map[string][]float64{}
 	var scopes []string
 	seen := map[string]bool{}
@@ -159,7 +131,7 @@ func portfolioRAGValues(snap *Snapshot, win func(kind, scope string) (string, ma
 			scopes = append(scopes, k)
 		}
 		ls := v.Labels.String()
-		idx[k+"\x00"+v.KPI+"\x00"+v.Window+"\x00"+ls] = v.Value
+		idx[k+"\x00"+v.KPI+"\x00"+v.Window+"\x00"+ls] = v
 		if v.KPI == "say_do_ratio" && v.Labels["board"] != "" && v.Labels["variant"] == "points" && strings.HasPrefix(v.Window, "last") && v.Value != nil {
 			sayDo[k] = append(sayDo[k], *v.Value)
 		}
@@ -171,7 +143,7 @@ func portfolioRAGValues(snap *Snapshot, win func(kind, scope string) (string, ma
 		if w == "" {
 			continue
 		}
-		comp := ragInputs(idx, sayDo, kind, scope, w)
+		comp := ragInputs(idx, sayDo, kind, scope, w, ev(kind, scope))
 		r := portfolioRAG(comp, weights)
 		n := uint64(0)
 		for _, s := range comp {

@@ -7,9 +7,14 @@ import (
 // The portfolio RAG moves as its components cross their thresholds; a
 // missing component is n/a and dropped from the weights.
 func TestPortfolioRAGTransitions(t *testing.T) {
-	idx := map[string]*float64{}
+	idx := map[string]Value{}
 	const k = "project\x00jira/X\x00"
-	set := func(kpi, win, labels string, v float64) { idx[k+kpi+"\x00"+win+"\x00"+labels] = fptr(v) }
+	ev := NewEvaluator(nil)
+	set := func(kpi, win, labels string, v float64) {
+		val := Value{ScopeKind: "project", Scope: "jira/X", KPI: kpi, Window: win, Labels: ParseLabels(labels), Value: fptr(v)}
+		val.RAG = ev.Rate(val, nil)
+		idx[k+kpi+"\x00"+win+"\x00"+labels] = val
+	}
 	set("evm_spi", "to_date", "variant=agile", 1.0)
 	set("evm_cpi", "to_date", "variant=agile", 0.97)
 	set("due_date_adherence", "12w", "measure=on_time_ratio", 0.95)
@@ -18,12 +23,12 @@ func TestPortfolioRAGTransitions(t *testing.T) {
 	set("risk_exposure", "snapshot", "measure=amber_flags", 0)
 	set("field_completeness", "12w", "field=composite", 0.95)
 	eval := func() ragResult {
-		return portfolioRAG(ragInputs(idx, nil, "project", "jira/X", "12w"), DefaultRAGWeights())
+		return portfolioRAG(ragInputs(idx, nil, "project", "jira/X", "12w", ev), DefaultRAGWeights())
 	}
 	steps := []struct {
 		name    string
 		change  func()
-		rag     int
+		rag     RAG
 		score   float64
 		lowConf bool
 	}{

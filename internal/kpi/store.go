@@ -9,7 +9,7 @@ import (
 	"github.com/pmo-oss/pmo/internal/warehouse"
 )
 
-var kpiValueColumns = []string{"scope_kind", "scope", "kpi", "window", "labels", "as_of", "value", "n", "computed_at", "_version"}
+var kpiValueColumns = []string{"scope_kind", "scope", "kpi", "window", "labels", "as_of", "value", "n", "computed_at", "_version", "rag"}
 
 // Store writes the snapshot to kpi_values. Storing a snapshot with the same
 // as_of again replaces the earlier values (readers see the latest
@@ -27,7 +27,7 @@ func Store(ctx context.Context, w *warehouse.Warehouse, s Snapshot) error {
 		}
 		// Instants go in as 'YYYY-MM-DD hh:mm:ss' UTC text, which both
 		// engines parse into DateTime('UTC') columns.
-		rows = append(rows, []any{v.ScopeKind, v.Scope, v.KPI, v.Window, v.Labels.String(), asOf.UTC().Format(time.DateTime), v.Value, v.N, computed.UTC().Format(time.DateTime), uint64(computed.UnixNano())})
+		rows = append(rows, []any{v.ScopeKind, v.Scope, v.KPI, v.Window, v.Labels.String(), asOf.UTC().Format(time.DateTime), v.Value, v.N, computed.UTC().Format(time.DateTime), uint64(computed.UnixNano()), ragColumn(v.RAG)})
 	}
 	if err := w.Insert(ctx, "kpi_values", kpiValueColumns, rows); err != nil {
 		return fmt.Errorf("kpi: storing %d values as of %s: %w", len(rows), s.AsOf.Format(time.RFC3339), err)
@@ -62,7 +62,7 @@ func Latest(ctx context.Context, w *warehouse.Warehouse) (Snapshot, error) {
 // History returns the stored values with as_of in [from, to], deduplicated
 // (latest computation of each value), ordered by scope, kpi, labels, as_of.
 func History(ctx context.Context, w *warehouse.Warehouse, from, to time.Time) (Snapshot, error) {
-	q := `SELECT scope_kind, scope, kpi, window, labels, as_of, value, n, computed_at FROM v_kpi_values
+	q := `SELECT scope_kind, scope, kpi, window, labels, as_of, value, n, computed_at, rag FROM v_kpi_values
 WHERE as_of >= ? AND as_of <= ? ORDER BY scope_kind, scope, kpi, window, labels, as_of`
 	rows, err := w.Query(ctx, q, from.UTC(), to.UTC())
 	if err != nil {
@@ -73,10 +73,14 @@ WHERE as_of >= ? AND as_of <= ? ORDER BY scope_kind, scope, kpi, window, labels,
 	for rows.Next() {
 		var v Value
 		var labels string
-		if err := rows.Scan(&v.ScopeKind, &v.Scope, &v.KPI, &v.Window, &labels, &v.AsOf, &v.Value, &v.N, &v.ComputedAt); err != nil {
+		var rag *int64
+		if err := rows.Scan(&v.ScopeKind, &v.Scope, &v.KPI, &v.Window, &labels, &v.AsOf, &v.Value, &v.N, &v.ComputedAt, &rag); err != nil {
 			return Snapshot{}, fmt.Errorf("kpi: reading KPI values: %w", err)
 		}
 		v.Labels = ParseLabels(labels)
+		if rag != nil && *rag >= int64(Green) && *rag <= int64(Red) {
+			v.RAG = ragPtr(RAG(*rag))
+		}
 		if v.ComputedAt.After(s.ComputedAt) {
 			s.ComputedAt = v.ComputedAt
 		}
@@ -136,4 +140,15 @@ func (c Config) LocalMidnight(d time.Time) (time.Time, error) {
 	}
 	y, m, day := d.Date()
 	return time.Date(y, m, day, 0, 0, 0, 0, loc).UTC(), nil
+}
+
+// ragColumn is the kpi_values.rag cell: NULL when unrated. The column is
+// Nullable(Int64) because the warehouse inserts take *int64 on both
+// engines (0 green, 1 amber, 2 red).
+func ragColumn(r *RAG) *int64 {
+	if r == nil {
+		return nil
+	}
+	x := int64(*r)
+	return &x
 }

@@ -47,19 +47,27 @@ func TestStoreReplacesAndLatest(t *testing.T) {
 			t.Errorf("Latest computed_at %s, want %s", got.ComputedAt, s2.ComputedAt)
 		}
 		checkValues(t, got, ScopeProject, "jira/A", exampleA)
-		// NULL survives the round trip.
-		nulls := 0
+		// NULL and the RAG (rated or not) survive the round trip.
+		nulls, rated, unrated := 0, 0, 0
 		for _, v := range s1.Values {
 			g, ok := got.Find(v.ScopeKind, v.Scope, v.KPI, v.Window, v.Labels.String())
 			if !ok || (g.Value == nil) != (v.Value == nil) {
 				t.Errorf("%s{%s}: stored %v, read back %v", v.KPI, v.Labels, v.Value, g.Value)
 			}
-			if v.Value == nil {
+			if ragText(g.RAG, "-") != ragText(v.RAG, "-") {
+				t.Errorf("%s{%s}: stored RAG %s, read back %s", v.KPI, v.Labels, ragText(v.RAG, "-"), ragText(g.RAG, "-"))
+			}
+			switch {
+			case v.Value == nil:
 				nulls++
+			case v.RAG != nil:
+				rated++
+			default:
+				unrated++
 			}
 		}
-		if nulls == 0 {
-			t.Error("no NULL value in the snapshot to check the round trip with")
+		if nulls == 0 || rated == 0 || unrated == 0 {
+			t.Errorf("the snapshot has %d NULL, %d rated and %d unrated values; the round trip needs each", nulls, rated, unrated)
 		}
 	})
 }

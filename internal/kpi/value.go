@@ -23,6 +23,10 @@ type Value struct {
 	Value      *float64  `json:"value"` // nil = not computable (NULL)
 	N          uint64    `json:"n"`     // population size behind the value
 	ComputedAt time.Time `json:"computed_at"`
+	// RAG is the status of the value under the scope's thresholds (the
+	// catalog's, with kpi.thresholds overrides); nil when the value is NULL
+	// or no threshold applies (json: null).
+	RAG *RAG `json:"rag"`
 }
 
 // Labels are the value's dimensions (quantile, method, unit, measure,
@@ -109,9 +113,9 @@ func Write(w io.Writer, s Snapshot, format string) error {
 	switch format {
 	case "", "table":
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "SCOPE\tKPI\tWINDOW\tLABELS\tVALUE\tN")
+		fmt.Fprintln(tw, "SCOPE\tKPI\tWINDOW\tLABELS\tVALUE\tN\tRAG")
 		for _, v := range s.Values {
-			fmt.Fprintf(tw, "%s:%s\t%s\t%s\t%s\t%s\t%d\n", v.ScopeKind, v.Scope, v.KPI, v.Window, v.Labels.String(), fmtRounded(v.Value), v.N)
+			fmt.Fprintf(tw, "%s:%s\t%s\t%s\t%s\t%s\t%d\t%s\n", v.ScopeKind, v.Scope, v.KPI, v.Window, v.Labels.String(), fmtRounded(v.Value), v.N, ragText(v.RAG, "-"))
 		}
 		return tw.Flush()
 	case "json":
@@ -121,14 +125,14 @@ func Write(w io.Writer, s Snapshot, format string) error {
 		return enc.Encode(s)
 	case "csv":
 		cw := csv.NewWriter(w)
-		_ = cw.Write([]string{"scope_kind", "scope", "kpi", "window", "labels", "as_of", "value", "n", "computed_at"})
+		_ = cw.Write([]string{"scope_kind", "scope", "kpi", "window", "labels", "as_of", "value", "n", "computed_at", "rag"})
 		for _, v := range s.Values {
 			val := ""
 			if v.Value != nil {
 				val = strconv.FormatFloat(*v.Value, 'g', -1, 64)
 			}
 			_ = cw.Write([]string{v.ScopeKind, v.Scope, v.KPI, v.Window, v.Labels.String(), v.AsOf.UTC().Format(time.RFC3339),
-				val, strconv.FormatUint(v.N, 10), v.ComputedAt.UTC().Format(time.RFC3339)})
+				val, strconv.FormatUint(v.N, 10), v.ComputedAt.UTC().Format(time.RFC3339), ragText(v.RAG, "")})
 		}
 		cw.Flush()
 		return cw.Error()
@@ -141,4 +145,12 @@ func fmtRounded(v *float64) string {
 		return "NULL"
 	}
 	return strconv.FormatFloat(*v, 'f', 6, 64)
+}
+
+// ragText renders a status, or none when it is nil.
+func ragText(r *RAG, none string) string {
+	if r == nil {
+		return none
+	}
+	return r.String()
 }

@@ -11,7 +11,7 @@ import (
 func TestWriteFormats(t *testing.T) {
 	at := time.Date(2025, 1, 31, 23, 0, 0, 0, time.UTC)
 	s := Snapshot{AsOf: at, ComputedAt: at.Add(time.Hour), Values: []Value{
-		{ScopeKind: ScopeProject, Scope: "jira/A", KPI: "cycle_time", Window: "4w", Labels: Labels{"quantile": "0.85", "method": "nr", "unit": "dc"}, AsOf: at, Value: fptr(9), N: 3, ComputedAt: at.Add(time.Hour)},
+		{ScopeKind: ScopeProject, Scope: "jira/A", KPI: "cycle_time", Window: "4w", Labels: Labels{"quantile": "0.85", "method": "nr", "unit": "dc"}, AsOf: at, Value: fptr(9), N: 3, ComputedAt: at.Add(time.Hour), RAG: ragPtr(Red)},
 		{ScopeKind: ScopeProject, Scope: "jira/A", KPI: "reopen_rate", Window: "4w", Labels: Labels{}, AsOf: at, Value: nil, N: 0, ComputedAt: at.Add(time.Hour)},
 	}}
 	for _, f := range Formats {

@@ -150,9 +150,10 @@ func Build(ctx context.Context, w *warehouse.Warehouse, o Options) (*Model, erro
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		s.KPIs = rows(headlines, s, snap, hist)
+		ev := o.KPI.Evaluator(s.Kind, s.Name, s.Program, "")
+		s.KPIs = rows(headlines, s, snap, hist, ev)
 		s.Overall = overall(s.KPIs)
-		s.Hygiene = rows(hygieneRows, s, snap, hist)
+		s.Hygiene = rows(hygieneRows, s, snap, hist, ev)
 		var sle float64
 		if v, ok := snap.Find(s.Kind, s.Name, "work_item_age", "snapshot", "measure=sle_days"); ok && v.Value != nil {
 			sle = *v.Value

@@ -113,6 +113,28 @@ func mcRand(scope string, asOf int64) *rand.Rand {
 	return rand.New(rand.NewPCG(h.Sum64(), uint64(asOf)))
 }
 
+// draws picks days of the history uniformly with replacement, two per
+// 64-bit draw of the RNG (multiply-shift on each 32-bit half: the bias,
+// below n/2^32, is far under the sampling error of any trial count). The
+// Monte Carlo runs ~10^9 draws at 1M issues; this halves their cost.
+type draws struct {
+	rng  *rand.Rand
+	n    uint64
+	buf  uint64
+	half bool
+}
+
+func newDraws(rng *rand.Rand, n int) *draws { return &draws{rng: rng, n: uint64(n)} }
+
+func (d *draws) next() int {
+	if d.half {
+		d.half = false
+		return int((d.buf >> 32) * d.n >> 32)
+	}
+	d.buf, d.half = d.rng.Uint64(), true
+	return int((d.buf & 0xffffffff) * d.n >> 32)
+}
+
 // rankUp is ⌈c·k⌉ with the same epsilon as sqlNR (c·k integral in exact
 // arithmetic must not round up), at least 1.
 func rankUp(c float64, k int) int {
@@ -131,10 +153,11 @@ func mcHowManyTrials(rng *rand.Rand, hist []int, days, k int) []int {
 		return nil
 	}
 	totals := make([]int, k)
+	d := newDraws(rng, len(hist))
 	for t := range totals {
 		s := 0
 		for range days {
-			s += hist[rng.IntN(len(hist))]
+			s += hist[d.next()]
 		}
 		totals[t] = s
 	}
@@ -171,10 +194,11 @@ func mcWhenTrials(rng *rand.Rand, hist []int, n, k int) []int {
 		return nil
 	}
 	ds := make([]int, k)
+	dr := newDraws(rng, len(hist))
 	for t := range ds {
 		s, d := 0, 0
 		for s < n && d <= mcMaxDays {
-			s += hist[rng.IntN(len(hist))]
+			s += hist[dr.next()]
 			d++
 		}
 		ds[t] = d

@@ -84,3 +84,23 @@ func TestExampleAMonteCarlo(t *testing.T) {
 		}
 	})
 }
+
+// The two-per-draw index sampler is uniform over [0, n): every index of
+// n = 7 and n = 90 within 3 % of its expected count over 900k draws
+// (expected 128,571 and 10,000; 3 % is ≥ 3 standard deviations).
+func TestDrawsUniform(t *testing.T) {
+	for _, n := range []int{7, 90} {
+		d := newDraws(mcRand("uniform", int64(n)), n)
+		counts := make([]int, n)
+		const total = 900_000
+		for range total {
+			counts[d.next()]++
+		}
+		want := float64(total) / float64(n)
+		for i, c := range counts {
+			if math.Abs(float64(c)-want) > 0.03*want {
+				t.Errorf("n = %d: index %d drawn %d times, want %.0f ± 3 %%", n, i, c, want)
+			}
+		}
+	}
+}

@@ -1,9 +1,12 @@
 package kpi
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -22,20 +25,29 @@ import (
 // is a member when the version is in its current fixVersions.
 func (c *computation) scopeGrowth(ctx context.Context) error {
 	const what = "kpi: computing scope_growth"
-	type version struct{ name, start string }
-	versions := map[string]version{} // source \x00 id
+	type version struct {
+		name string
+		tb   int64 // t_b, Unix seconds
+	}
+	versions := map[string]version{} // source \x00 id, started on or before as_of
 	rows, err := c.w.Query(ctx, "SELECT source, id, name, toString(assumeNotNull(start_date)) FROM v_versions WHERE start_date IS NOT NULL")
 	if err != nil {
 		return fmt.Errorf("%s: reading versions: %w", what, err)
 	}
 	for rows.Next() {
-		var src, id string
-		var v version
-		if err := rows.Scan(&src, &id, &v.name, &v.start); err != nil {
+		var src, id, name, start string
+		if err := rows.Scan(&src, &id, &name, &start); err != nil {
 			rows.Close()
 			return fmt.Errorf("%s: reading versions: %w", what, err)
 		}
-		versions[src+"\x00"+id] = v
+		d, err := time.ParseInLocation(time.DateOnly, start, c.s.loc)
+		if err != nil {
+			rows.Close()
+			return fmt.Errorf("%s: version %q (id %s) of %s: start date %q: %w", what, name, id, src, start, err)
+		}
+		if !d.After(c.asOf) {
+			versions[src+"\x00"+id] = version{name: name, tb: d.Unix()}
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -128,16 +140,68 @@ ORDER BY source, issue_id, at, item`
 	for _, k := range c.keep {
 		keep[k] = true
 	}
+	type aggKey struct{ kind, scope, src, fv string }
 	type agg struct {
-		kind, scope, version string
-		basePts, nowPts      float64
-		baseN, nowN          int
+		basePts, nowPts float64
+		baseN, nowN     int
 	}
-	aggs := map[string]*agg{}
-	var order []string
+	aggs := map[aggKey]*agg{}
+	get := func(k aggKey) *agg {
+		a, ok := aggs[k]
+		if !ok {
+			a = &agg{}
+			aggs[k] = a
+		}
+		return a
+	}
+	kept := func(kind, scope string) bool { return scope != "" && (c.keep == nil || keep[kind+":"+scope]) }
+
+	// Issues without estimate or fix-version changes (most of them): their
+	// membership and points are the current ones at both instants, so
+	// ClickHouse sums them per scope and version (t_b passed per version).
+	var ids, tbs []string
+	for k, v := range versions {
+		src, id, _ := strings.Cut(k, "\x00")
+		ids = append(ids, sqlStr(strconv.Itoa(len(src))+":"+src+id)) // unambiguous (source, id) key
+		tbs = append(tbs, strconv.FormatInt(v.tb, 10))
+	}
+	withHistory := "SELECT source, issue_id FROM v_changes WHERE field = 'Fix Version' OR has(" + sqlStrs(c.s.StoryPointsFields) + ", field)"
+	q := `SELECT scope_kind, scope, source, fv, toInt64(count()), toFloat64(sum(pts)), toInt64(countIf(created_s < tb)), toFloat64(sumIf(pts, created_s < tb)) FROM (
+    SELECT scope_kind, scope, source, fv, pts, created_s, transform(concat(toString(length(source)), ':', source, fv), [` + strings.Join(ids, ", ") + `], [` + strings.Join(tbs, ", ") + `], toInt64(-1)) AS tb FROM (
+        SELECT scope_kinds, scope_names, source, toInt64(created) AS created_s, toFloat64(ifNull(story_points, 0)) AS pts, arrayJoin(fix_version_ids) AS fv
+        FROM (` + c.lc + `) WHERE ` + candidates + ` AND notEmpty(fix_version_ids) AND (source, issue_id) NOT IN (` + withHistory + `)
+    ) ARRAY JOIN scope_kinds AS scope_kind, scope_names AS scope
+) WHERE tb >= 0 GROUP BY scope_kind, scope, source, fv`
+	rows, err = c.w.Query(ctx, q)
+	if err != nil {
+		return fmt.Errorf("%s: summing issues without history: %w", what, err)
+	}
+	for rows.Next() {
+		var k aggKey
+		var nowN, baseN int64
+		var nowPts, basePts float64
+		if err := rows.Scan(&k.kind, &k.scope, &k.src, &k.fv, &nowN, &nowPts, &baseN, &basePts); err != nil {
+			rows.Close()
+			return fmt.Errorf("%s: summing issues without history: %w", what, err)
+		}
+		if !kept(k.kind, k.scope) {
+			continue
+		}
+		a := get(k)
+		a.nowN += int(nowN)
+		a.nowPts += nowPts
+		a.baseN += int(baseN)
+		a.basePts += basePts
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("%s: summing issues without history: %w", what, err)
+	}
+
+	// Issues with history: replayed here.
 	asOf := c.asOf.Unix()
-	q := "SELECT scope_kinds, scope_names, source, issue_id, toInt64(created), story_points, fix_version_ids FROM (" + c.lc + ") WHERE " + candidates +
-		" AND (notEmpty(fix_version_ids) OR (source, issue_id) IN (SELECT source, issue_id FROM v_changes WHERE field = 'Fix Version'))"
+	q = "SELECT scope_kinds, scope_names, source, issue_id, toInt64(created), story_points, fix_version_ids FROM (" + c.lc + ") WHERE " + candidates +
+		" AND (source, issue_id) IN (" + withHistory + ")"
 	rows, err = c.w.Query(ctx, q)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
@@ -165,33 +229,22 @@ ORDER BY source, issue_id, at, item`
 			if !ok {
 				continue
 			}
-			d, err := time.ParseInLocation(time.DateOnly, v.start, c.s.loc)
-			if err != nil || d.After(c.asOf) {
-				continue
-			}
-			tb := d.Unix()
 			current := slices.Contains(fvs, fv)
-			inNow, inBase := member(key, fv, current, asOf), created < tb && member(key, fv, current, tb)
+			inNow, inBase := member(key, fv, current, asOf), created < v.tb && member(key, fv, current, v.tb)
 			if !inNow && !inBase {
 				continue
 			}
 			for i, kind := range kinds {
-				if i >= len(scopes) || scopes[i] == "" || (c.keep != nil && !keep[kind+":"+scopes[i]]) {
+				if i >= len(scopes) || !kept(kind, scopes[i]) {
 					continue
 				}
-				k := kind + "\x00" + scopes[i] + "\x00" + src + "\x00" + fv
-				a, ok := aggs[k]
-				if !ok {
-					a = &agg{kind: kind, scope: scopes[i], version: v.name}
-					aggs[k] = a
-					order = append(order, k)
-				}
+				a := get(aggKey{kind, scopes[i], src, fv})
 				if inNow {
 					a.nowPts += est(key, pts, asOf)
 					a.nowN++
 				}
 				if inBase {
-					a.basePts += est(key, pts, tb)
+					a.basePts += est(key, pts, v.tb)
 					a.baseN++
 				}
 			}
@@ -200,18 +253,25 @@ ORDER BY source, issue_id, at, item`
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	slices.Sort(order)
+	order := make([]aggKey, 0, len(aggs))
+	for k := range aggs {
+		order = append(order, k)
+	}
+	slices.SortFunc(order, func(a, b aggKey) int {
+		return cmp.Or(cmp.Compare(a.kind, b.kind), cmp.Compare(a.scope, b.scope), cmp.Compare(a.src, b.src), cmp.Compare(a.fv, b.fv))
+	})
 	for _, k := range order {
 		a := aggs[k]
-		r := result{kind: a.kind, scope: a.scope}
+		r := result{kind: k.kind, scope: k.scope}
+		name := versions[k.src+"\x00"+k.fv].name
 		growth := func(now, base float64) *float64 {
 			if base == 0 {
 				return nil
 			}
 			return fptr((now - base) / base)
 		}
-		c.emit(r, "scope_growth", "since_baseline", Labels{"version": a.version, "variant": "points"}, growth(a.nowPts, a.basePts), uint64(a.nowN))
-		c.emit(r, "scope_growth", "since_baseline", Labels{"version": a.version, "variant": "count"}, growth(float64(a.nowN), float64(a.baseN)), uint64(a.nowN))
+		c.emit(r, "scope_growth", "since_baseline", Labels{"version": name, "variant": "points"}, growth(a.nowPts, a.basePts), uint64(a.nowN))
+		c.emit(r, "scope_growth", "since_baseline", Labels{"version": name, "variant": "count"}, growth(float64(a.nowN), float64(a.baseN)), uint64(a.nowN))
 	}
 	return nil
 }

@@ -242,10 +242,12 @@ func SprintReports(ctx context.Context, w *warehouse.Warehouse, cfg Config, asOf
 	if err != nil || len(sprints) == 0 {
 		return nil, err
 	}
+	t0 := time.Now()
 	issues, err := loadSprintIssues(ctx, w, cfg, asOf)
 	if err != nil {
 		return nil, err
 	}
+	slog.Debug("kpi: sprint issues loaded", "issues", len(issues), "took", time.Since(t0))
 	bySprint := map[string][]*sprintIssue{}
 	for _, is := range issues {
 		ids := map[string]bool{}

@@ -71,3 +71,31 @@ func TestStoreReplacesAndLatest(t *testing.T) {
 		}
 	})
 }
+
+// TestStoreRecomputeToNull: a value recomputed as NULL (not computable any
+// more, e.g. after a restatement) must read back as NULL, not as the value
+// of the earlier computation; the same for its RAG.
+func TestStoreRecomputeToNull(t *testing.T) {
+	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
+		ctx := context.Background()
+		asOf := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+		at := time.Date(2025, 3, 2, 8, 0, 0, 0, time.UTC)
+		v := Value{ScopeKind: ScopeProject, Scope: "jira/N", KPI: "wip", Window: "snapshot", Labels: Labels{"measure": "count"}, AsOf: asOf,
+			Value: fptr(7), N: 7, RAG: ragPtr(Red), ComputedAt: at}
+		if err := Store(ctx, w, Snapshot{AsOf: asOf, ComputedAt: at, Values: []Value{v}}); err != nil {
+			t.Fatal(err)
+		}
+		v.Value, v.N, v.RAG, v.ComputedAt = nil, 0, nil, at.Add(time.Minute)
+		if err := Store(ctx, w, Snapshot{AsOf: asOf, ComputedAt: v.ComputedAt, Values: []Value{v}}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := Latest(ctx, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, ok := got.Find(ScopeProject, "jira/N", "wip", "snapshot", "measure=count")
+		if !ok || g.Value != nil || g.RAG != nil || g.N != 0 {
+			t.Errorf("after a recompute to NULL: found %v, value %v, RAG %s, n %d; want NULL, no RAG, n 0", ok, g.Value, ragText(g.RAG, "-"), g.N)
+		}
+	})
+}

@@ -23,7 +23,7 @@ type reportFlags struct {
 
 func (f *reportFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.scope, "scope", "", "limit to a scope: program:NAME, project:KEY (default: everything)")
-	cmd.Flags().StringVar(&f.asOf, "as-of", "", "report the KPI snapshot of this date (YYYY-MM-DD, UTC midnight; default: the latest stored)")
+	cmd.Flags().StringVar(&f.asOf, "as-of", "", "report the KPI snapshot of this date (YYYY-MM-DD: the midnight starting it in kpi.tz, as pmo kpi --as-of; default: the latest stored)")
 	cmd.Flags().BoolVar(&f.precise, "precise-explain", false, "list the issues behind each KPI with the KPI engine's explain (exact populations and roles; slower on large portfolios)")
 }
 
@@ -37,11 +37,12 @@ func (f *reportFlags) options(cfg *config.Config, logger *slog.Logger) (report.O
 	}
 	o.Scope = sf
 	if f.asOf != "" {
-		t, err := time.Parse(time.DateOnly, f.asOf)
+		// The same instant pmo kpi --as-of stores: midnight in kpi.tz.
+		t, err := parseKPIDate(cfg, "as-of", f.asOf)
 		if err != nil {
-			return o, withCode(ExitUsage, fmt.Errorf("--as-of %q is not a date; expected YYYY-MM-DD, e.g. 2025-02-01", f.asOf))
+			return o, err
 		}
-		o.AsOf = t.UTC()
+		o.AsOf = t
 	}
 	return o, nil
 }

@@ -2,15 +2,19 @@ package cli
 
 import (
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/pmo-oss/pmo/internal/config"
+	"github.com/pmo-oss/pmo/internal/kpi"
 	"github.com/pmo-oss/pmo/internal/report"
 )
 
@@ -139,5 +143,27 @@ func TestReportWithoutECharts(t *testing.T) {
 	}
 	if strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 {
 		t.Errorf("want a one-line error, got %q", r.stderr)
+	}
+}
+
+// TestReportAsOfInKPITimeZone: pmo report --as-of names the same instant as
+// pmo kpi --as-of — the midnight starting the date in kpi.tz — so a report
+// finds the snapshot pmo kpi stored for that date.
+func TestReportAsOfInKPITimeZone(t *testing.T) {
+	cfg := &config.Config{}
+	cfg.KPI = kpi.DefaultConfig()
+	cfg.KPI.TZ = "Europe/Berlin"
+	f := reportFlags{asOf: "2025-07-01"}
+	o, err := f.options(cfg, slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := parseKPIDate(cfg, "as-of", "2025-07-01")
+	if !o.AsOf.Equal(want) || !o.AsOf.Equal(time.Date(2025, 6, 30, 22, 0, 0, 0, time.UTC)) {
+		t.Errorf("report --as-of 2025-07-01 in Europe/Berlin = %s, want %s (pmo kpi's as-of)", o.AsOf, want)
+	}
+	f.asOf = "1 July"
+	if _, err := f.options(cfg, slog.Default()); err == nil || !strings.Contains(err.Error(), "YYYY-MM-DD") {
+		t.Errorf("a bad --as-of: %v, want an error naming the format", err)
 	}
 }

@@ -209,8 +209,15 @@ func snapshot(ctx context.Context, w *warehouse.Warehouse, o Options) (kpi.Snaps
 		if !errors.Is(err, kpi.ErrNoValues) {
 			return kpi.Snapshot{}, fmt.Errorf("report: %w", err)
 		}
-		y, mo, d := time.Now().In(time.UTC).Date()
-		o.AsOf = time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)
+		// Nothing stored: today's as-of, the midnight in kpi.tz that ends
+		// the last complete day (as pmo kpi computes it).
+		loc, err := time.LoadLocation(cmpOr(o.KPI.TZ, "UTC"))
+		if err != nil {
+			return kpi.Snapshot{}, fmt.Errorf("report: kpi.tz: unknown time zone %q", o.KPI.TZ)
+		}
+		if o.AsOf, err = o.KPI.LocalMidnight(time.Now().In(loc)); err != nil {
+			return kpi.Snapshot{}, fmt.Errorf("report: %w", err)
+		}
 	} else {
 		s, err := kpi.History(ctx, w, o.AsOf, o.AsOf)
 		if err != nil {

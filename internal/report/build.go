@@ -152,7 +152,9 @@ func Build(ctx context.Context, w *warehouse.Warehouse, o Options) (*Model, erro
 		}
 		ev := o.KPI.Evaluator(s.Kind, s.Name, s.Program, "")
 		s.KPIs = rows(headlines, s, snap, hist, ev)
-		s.Overall = overall(s.KPIs)
+		if s.Overall, s.Health = health(s, snap); !s.Health.FromEngine {
+			s.Overall = overall(s.KPIs)
+		}
 		s.Hygiene = rows(hygieneRows, s, snap, hist, ev)
 		var sle float64
 		if v, ok := snap.Find(s.Kind, s.Name, "work_item_age", "snapshot", "measure=sle_days"); ok && v.Value != nil {

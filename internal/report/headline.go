@@ -25,12 +25,16 @@ var headlines = []headline{
 		rule: "not rated: compare with the team's own history"},
 	{id: "work_item_age", name: "At-risk WIP", window: "snapshot", labels: "measure=at_risk_ratio", unit: "%"},
 	{id: "flow_efficiency", name: "Flow efficiency", window: "4w", labels: "measure=ratio_of_sums", unit: "%"},
-	{id: "arrival_departure_ratio", name: "Arrivals/departures", window: "4w", labels: "measure=ratio", unit: "×"},
-	{id: "created_vs_resolved", name: "Resolved/created", window: "4w", labels: "measure=ratio", unit: "×"},
+	{id: "arrival_departure_ratio", name: "Arrivals / departures", window: "4w", labels: "measure=ratio", unit: "×"},
+	{id: "created_vs_resolved", name: "Resolved / created", window: "4w", labels: "measure=ratio", unit: "×"},
 	{id: "reopen_rate", name: "Reopen rate", window: "4w", labels: "", unit: "%"},
 	{id: "escaped_defect_rate", name: "Escaped defects", window: "12w", labels: "", unit: "%"},
 	{id: "stale_ratio", name: "Stale items", window: "snapshot", labels: "", unit: "%"},
 	{id: "field_completeness", name: "Data hygiene", window: "4w", labels: "field=composite", unit: "%"},
+	{id: "due_date_adherence", name: "Done by due date", window: "12w", labels: "measure=on_time_ratio", unit: "%"},
+	{id: "release_schedule_adherence", name: "Releases on time", window: "26w", labels: "measure=on_time_ratio", unit: "%"},
+	{id: "overdue_ratio", name: "Overdue open items", window: "snapshot", labels: "measure=ratio", unit: "%"},
+	{id: "blocked_ratio", name: "Blocked items", window: "snapshot", labels: "measure=ratio", unit: "%"},
 }
 
 // hygieneRows are the G1/G2 values shown in the hygiene table.
@@ -91,8 +95,44 @@ func histKey(kind, scope, id, window, labels string) string {
 	return kind + "\x00" + scope + "\x00" + id + "\x00" + window + "\x00" + labels
 }
 
-// overall is the scope's RAG: red when any component is red or three are
-// amber, amber when any is amber, green when at least one is green.
+// healthComponents are portfolio_rag's components in kpis.md X1 order.
+var healthComponents = []string{"schedule", "cost", "delivery", "quality", "risk", "hygiene"}
+
+// health reads the scope's portfolio_rag from snap: its overall status
+// (measure=rag), score, low-confidence flag and components.
+func health(s *Scope, snap kpi.Snapshot) (RAG, Health) {
+	find := func(labels string) *float64 {
+		if v, ok := snap.Find(s.Kind, s.Name, "portfolio_rag", "snapshot", labels); ok {
+			return v.Value
+		}
+		return nil
+	}
+	v, ok := snap.Find(s.Kind, s.Name, "portfolio_rag", "snapshot", "measure=rag")
+	if !ok {
+		return Unrated, Health{}
+	}
+	h := Health{FromEngine: true, Score: find("measure=score")}
+	if lc := find("measure=low_confidence"); lc != nil && *lc == 1 {
+		h.LowConfidence = true
+	}
+	for _, c := range healthComponents {
+		h.Components = append(h.Components, HealthComponent{Name: c, RAG: ragCode(find("component=" + c))})
+	}
+	return ragCode(v.Value), h
+}
+
+// ragCode maps a stored status code (0 green, 1 amber, 2 red) to a RAG.
+func ragCode(x *float64) RAG {
+	if x == nil {
+		return Unrated
+	}
+	r := kpi.RAG(*x)
+	return ragOf(&r)
+}
+
+// overall is the fallback status of a scope without portfolio_rag: red
+// when any headline is red or three are amber, amber when any is amber,
+// green when at least one is green.
 func overall(rs []KPIRow) RAG {
 	var g, a, r int
 	for _, k := range rs {

@@ -55,3 +55,40 @@ func TestHeadlinesUseStoredRAG(t *testing.T) {
 		}
 	}
 }
+
+// TestHealthFromPortfolioRAG: a scope's overall status is the engine's
+// portfolio_rag (worst of the components, with n/a components, score and
+// low confidence), not a rule of the report's own; a snapshot without
+// portfolio_rag falls back to the headline cards.
+func TestHealthFromPortfolioRAG(t *testing.T) {
+	pr := func(labels kpi.Labels, x *float64) kpi.Value {
+		return kpi.Value{ScopeKind: kpi.ScopeProject, Scope: "jira/PAY", KPI: "portfolio_rag", Window: "snapshot", Labels: labels, Value: x}
+	}
+	snap := kpi.Snapshot{Values: []kpi.Value{
+		pr(kpi.Labels{"measure": "rag"}, ptr(1.0)),
+		pr(kpi.Labels{"measure": "score"}, ptr(62.5)),
+		pr(kpi.Labels{"measure": "low_confidence"}, ptr(1.0)),
+		pr(kpi.Labels{"component": "schedule"}, ptr(0.0)),
+		pr(kpi.Labels{"component": "cost"}, nil), // n/a: no EVM inputs
+		pr(kpi.Labels{"component": "delivery"}, ptr(1.0)),
+		pr(kpi.Labels{"component": "quality"}, ptr(0.0)),
+		pr(kpi.Labels{"component": "risk"}, ptr(0.0)),
+		pr(kpi.Labels{"component": "hygiene"}, ptr(2.0)),
+	}}
+	got, h := health(&Scope{Kind: kpi.ScopeProject, Name: "jira/PAY"}, snap)
+	if got != Amber || !h.FromEngine || h.Score == nil || *h.Score != 62.5 || !h.LowConfidence {
+		t.Errorf("health = %s %+v, want amber from the engine, score 62.5, low confidence", got, h)
+	}
+	want := []HealthComponent{{"schedule", Green}, {"cost", Unrated}, {"delivery", Amber}, {"quality", Green}, {"risk", Green}, {"hygiene", Red}}
+	if len(h.Components) != len(want) {
+		t.Fatalf("components %+v, want %+v", h.Components, want)
+	}
+	for i, c := range want {
+		if h.Components[i] != c {
+			t.Errorf("component %d = %+v, want %+v", i, h.Components[i], c)
+		}
+	}
+	if got, h := health(&Scope{Kind: kpi.ScopeProject, Name: "jira/OPS"}, snap); got != Unrated || h.FromEngine {
+		t.Errorf("a scope without portfolio_rag: %s %+v, want the fallback", got, h)
+	}
+}

@@ -10,6 +10,8 @@
 package report
 
 import (
+	"math"
+	"strconv"
 	"time"
 
 	"github.com/pmo-oss/pmo/internal/kpi"
@@ -40,8 +42,11 @@ type Scope struct {
 	// Children are the programs of the portfolio, the projects of a program.
 	Children []*Scope
 
-	KPIs    []KPIRow
+	KPIs []KPIRow
+	// Overall is the scope's portfolio_rag (kpis.md X1: worst of the
+	// components); Health its components, score and confidence.
 	Overall RAG
+	Health  Health
 	Series  Series
 	Sprints []kpi.SprintReport
 	// Risks are the in-flight items older than the SLE, oldest first, and
@@ -54,6 +59,33 @@ type Scope struct {
 	// and CPI trend (KPI part 2), empty when the scope has no EVM values.
 	Forecast *Forecast
 	EVM      []EVMPoint
+}
+
+// Health is the portfolio_rag of a scope (kpis.md X1): the status of each
+// component (schedule, cost, delivery, quality, risk, hygiene; Unrated =
+// n/a, dropped from the weights), the weighted score 0–100 and "low
+// confidence" when data hygiene is red. FromEngine is false when the
+// snapshot holds no portfolio_rag for the scope (values stored before it
+// existed); Overall then falls back to the headline cards.
+type Health struct {
+	FromEngine    bool
+	Components    []HealthComponent
+	Score         *float64
+	LowConfidence bool
+}
+
+// ScoreText renders the weighted score ("" when there is none).
+func (h Health) ScoreText() string {
+	if h.Score == nil {
+		return ""
+	}
+	return strconv.FormatFloat(math.Round(*h.Score), 'f', 0, 64)
+}
+
+// HealthComponent is one portfolio_rag component.
+type HealthComponent struct {
+	Name string
+	RAG  RAG
 }
 
 // RAG is a red/amber/green status; "" when not rated.

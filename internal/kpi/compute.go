@@ -192,6 +192,10 @@ type computation struct {
 	// little carries throughput and mean cycle time per window and scope
 	// from the flow query to the WIP query (Little's law, F8).
 	little map[string]littleIn
+	// plan is the FROM source of the planning rows: the lifecycle with the
+	// replayed due dates and estimates (planningSourceSQL), read by P1, P3
+	// and K2.
+	plan string
 	// mcHist is each project's daily throughput history (F9), from the
 	// forecast to the release forecasts.
 	mcHist map[string][]int
@@ -302,6 +306,10 @@ func (c *computation) run(ctx context.Context) error {
 	if err := c.wip(ctx, wins); err != nil {
 		return err
 	}
+	// The planning source scans the changelog once for P1, P3 and K2.
+	plan, dropPlan := c.materialize(ctx, planningSourceSQL(c.lc, c.asOf))
+	defer dropPlan()
+	c.plan = plan
 	// The rest in order, each step timed for the debug log (make bench
 	// with KPI_DEBUG=1 shows where a snapshot spends its time).
 	steps := []struct {

@@ -80,7 +80,7 @@ const (
 )
 
 // planningSourceSQL is the lifecycle with, per issue, the due date in force
-// at done_at (due_done), the baseline due date (due_base: the first
+// at done_at (due_done) and at as_of (due_asof, for K2), the baseline due date (due_base: the first
 // non-null due date in the changelog up to as_of, else the current one),
 // the number of due-date changes up to as_of that altered a date already
 // set (due_changes), the original estimate at started_at (est_start) and
@@ -105,7 +105,8 @@ func planningSourceSQL(lc string, asOf time.Time) string {
         ) AS sth ANY LEFT JOIN (SELECT source, issue_id AS parent_id, start_s AS p_start FROM (` + lc + `)) AS p USING (source, parent_id)
     )
 ) GROUP BY source, parent_id`
-	return `SELECT *, ` + due + ` AS due_done, ` + base + ` AS due_base, ` + chg + ` AS due_changes, ` + est + ` AS est_start FROM (
+	dueAsOf := replaySQL("dd_at", "dd_from", "dd_to", as, curDue)
+	return `SELECT *, ` + due + ` AS due_done, ` + base + ` AS due_base, ` + chg + ` AS due_changes, ` + dueAsOf + ` AS due_asof, ` + est + ` AS est_start FROM (
     SELECT * FROM (` + lc + `) AS l ANY LEFT JOIN (` + fieldHistorySQL() + `) AS fh USING (source, issue_id)
 ) AS lf ANY LEFT JOIN (` + sub + `) AS su USING (source, issue_id)`
 }

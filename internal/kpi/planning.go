@@ -19,10 +19,7 @@ import (
 // planningSourceSQL). The from argument is unused: the planning source
 // joins the field history to the lifecycle.
 func (c *computation) planning(ctx context.Context, _ string, wins []window) error {
-	// Derived once for every window (it scans the changelog).
-	src, drop := c.materialize(ctx, planningSourceSQL(c.lc, c.asOf))
-	defer drop()
-	from := scopedSQL(src, c.keep)
+	from := scopedSQL(c.plan, c.keep)
 	for _, w := range wins {
 		dw := pFlow + " AND is_done AND " + inW("done_s", w)
 		due := dw + " AND due_done != 0"
@@ -101,11 +98,10 @@ func (c *computation) risks(ctx context.Context, _ string) error {
 		return err
 	}
 	as := sqlSecs(c.asOf)
-	// K2 reads the due date in force at as_of (replayed from the due-date
-	// changelog like P1), so a backfilled snapshot sees the past plan.
-	dueAsOf := replaySQL("dd_at", "dd_from", "dd_to", as, curDue)
-	from := scopedSQL("SELECT *, "+dueAsOf+" AS due_asof FROM (SELECT * FROM (SELECT * FROM ("+c.lc+") AS l ANY LEFT JOIN ("+fieldHistorySQL()+") AS fh USING (source, issue_id)) AS lf"+
-		" ANY LEFT JOIN ("+c.blockedItemsSQL(in, out)+") AS bk USING (source, issue_id))", c.keep)
+	// K2 reads the due date in force at as_of (due_asof of the planning
+	// source, replayed from the due-date changelog like P1), so a
+	// backfilled snapshot sees the past plan.
+	from := scopedSQL("SELECT * FROM ("+c.plan+") AS l ANY LEFT JOIN ("+c.blockedItemsSQL(in, out)+") AS bk USING (source, issue_id)", c.keep)
 	eDay := fmt.Sprint(lastCompleteDay(c.asOf, c.s.loc).Unix() / 86400)
 	open := pFlow + " AND NOT is_done"
 	od := open + " AND due_asof != 0"

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agnivade/levenshtein"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/pmo-oss/pmo/internal/secret"
@@ -520,29 +521,9 @@ var reservedKeys = map[string]string{}
 func suggest(name string, known []string) string {
 	best, bestD := "", 3
 	for _, k := range known {
-		if dist := editDistance(name, k); dist < bestD {
+		if dist := levenshtein.ComputeDistance(name, k); dist < bestD {
 			best, bestD = k, dist
 		}
 	}
 	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

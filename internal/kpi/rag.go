@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/agnivade/levenshtein"
 )
 
 // RAG is the red/amber/green status of a value. The numbers are the ones
@@ -626,32 +628,11 @@ func validateThresholds(p string, th map[string][]ThresholdBand) []error {
 func closestID(s string) string {
 	best, bestD := "", len(s)/3+1
 	for _, d := range Catalog {
-		if dist := levenshtein(s, d.ID); dist < bestD {
+		if dist := levenshtein.ComputeDistance(s, d.ID); dist < bestD {
 			best, bestD = d.ID, dist
 		}
 	}
 	return best
-}
-
-func levenshtein(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
 
 // mergeThresholds returns base with over's bands applied per KPI (same

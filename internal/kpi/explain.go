@@ -79,7 +79,7 @@ func Explain(ctx context.Context, w *warehouse.Warehouse, cfg Config, kpi, scope
 	switch kpi {
 	case "monte_carlo_forecast":
 		e.Window = fmt.Sprintf("%dd", *s.MCHistoryDays) // the history, as the values are labelled
-	case "due_date_adherence", "estimation_accuracy", "blocked_ratio":
+	case "due_date_adherence", "estimation_accuracy", "blocked_ratio", "overdue_ratio":
 		err := explainHistory(ctx, w, s, &e, ref, win)
 		return e, err
 	}

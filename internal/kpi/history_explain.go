@@ -9,9 +9,10 @@ import (
 )
 
 // explainHistory lists the issues behind due_date_adherence,
-// estimation_accuracy and blocked_ratio with the values replayed from the
-// changelog (the due date at completion and the baseline, the estimate at
-// start with the sub-task roll-up, the blocked state at as_of).
+// estimation_accuracy, blocked_ratio and overdue_ratio with the values
+// replayed from the changelog (the due date at completion and the baseline,
+// the estimate at start with the sub-task roll-up, the blocked state and
+// the due date at as_of).
 func explainHistory(ctx context.Context, w *warehouse.Warehouse, s settings, e *Explanation, ref scopeRef, win window) error {
 	c := &computation{w: w, s: s, asOf: e.AsOf, lc: lifecycleSQL(s, e.AsOf)}
 	in, out, err := c.blockingTexts(ctx)
@@ -21,7 +22,7 @@ func explainHistory(ctx context.Context, w *warehouse.Warehouse, s settings, e *
 	src := "SELECT * FROM (" + planningSourceSQL(c.lc, c.asOf) + ") AS p ANY LEFT JOIN (" + c.blockedItemsSQL(in, out) + ") AS bk USING (source, issue_id)"
 	q := `SELECT key, is_flow, discarded, is_done, started, cat_now, start_s, done_s, toInt64(done_day),
     toInt64(due_done), toInt64(due_base), toInt64(due_changes), toInt64(est_start), toInt64(sub_est), toInt64(ifNull(spent_s, 0)), toInt64(sub_spent_s),
-    toInt64(bk_blocked), toInt64(countEqual(bk_projs, project_key) < length(bk_projs)), toInt64(bk_since), toInt64(bk_unknown)
+    toInt64(bk_blocked), toInt64(countEqual(bk_projs, project_key) < length(bk_projs)), toInt64(bk_since), toInt64(bk_unknown), toInt64(due_asof)
 FROM (` + scopedSQL(src, []string{ref.key()}) + `) ORDER BY key`
 	rows, err := w.Query(ctx, q)
 	if err != nil {
@@ -29,14 +30,15 @@ FROM (` + scopedSQL(src, []string{ref.key()}) + `) ORDER BY key`
 	}
 	defer rows.Close()
 	day := func(d int64) string { return time.Unix(d*86400, 0).UTC().Format(time.DateOnly) }
+	eDay := lastCompleteDay(e.AsOf, s.loc).Unix() / 86400
 	for rows.Next() {
 		var key, cat string
 		var flow, disc, done, started uint64
 		var startS, doneS int64
 		var doneDay int64
-		var due, base, chg, est, subEst, spent, subSpent, blocked, cross, since, unknown int64
+		var due, base, chg, est, subEst, spent, subSpent, blocked, cross, since, unknown, dueAsOf int64
 		if err := rows.Scan(&key, &flow, &disc, &done, &started, &cat, &startS, &doneS, &doneDay,
-			&due, &base, &chg, &est, &subEst, &spent, &subSpent, &blocked, &cross, &since, &unknown); err != nil {
+			&due, &base, &chg, &est, &subEst, &spent, &subSpent, &blocked, &cross, &since, &unknown, &dueAsOf); err != nil {
 			return fmt.Errorf("kpi: explaining %s: %w", e.KPI, err)
 		}
 		if flow == 0 || disc == 1 {
@@ -85,6 +87,16 @@ FROM (` + scopedSQL(src, []string{ref.key()}) + `) ORDER BY key`
 			default:
 				it.Role = fmt.Sprintf("counted: spent %.2f h (sub-tasks %.2f h) / estimate %s %.2f h = %.3f",
 					float64(sp)/3600, float64(subSpent)/3600, from, float64(es)/3600, float64(sp)/float64(es))
+			}
+		case "overdue_ratio":
+			if done == 1 || dueAsOf == 0 {
+				continue
+			}
+			if dueAsOf <= eDay {
+				od := eDay - dueAsOf
+				it.Role, it.DayCount = fmt.Sprintf("overdue (due %s at as-of)", day(dueAsOf)), &od
+			} else {
+				it.Role = fmt.Sprintf("not overdue (due %s at as-of)", day(dueAsOf))
 			}
 		case "blocked_ratio":
 			if done == 1 {

@@ -2,6 +2,7 @@ package kpi
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -41,5 +42,32 @@ func TestOverdueAtAsOf(t *testing.T) {
 			{"overdue_ratio", "snapshot", "measure=overdue_days,method=nr,quantile=0.5,unit=dc", 16, 3},
 			{"overdue_ratio", "snapshot", "measure=overdue_days,method=nr,quantile=0.85,unit=dc", 21, 3},
 		})
+		// pmo kpi explain overdue_ratio lists the population with the due
+		// date in force at as_of and the overdue day-count.
+		e, err := Explain(context.Background(), w, exampleCConfig(), "overdue_ratio", "project:H", asOf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, it := range e.Items {
+			got[it.Key] = it.Role
+			if it.DayCount != nil {
+				got[it.Key] += fmt.Sprintf(", %d d", *it.DayCount)
+			}
+		}
+		want := map[string]string{
+			"H-20": "overdue (due 2025-03-10 at as-of), 21 d",
+			"H-21": "overdue (due 2025-03-25 at as-of), 6 d",
+			"H-22": "not overdue (due 2025-04-15 at as-of)",
+			"H-23": "overdue (due 2025-03-15 at as-of), 16 d",
+		}
+		if len(got) != len(want) {
+			t.Errorf("explain overdue_ratio: %v, want %v", got, want)
+		}
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("explain overdue_ratio %s: %q, want %q", k, got[k], v)
+			}
+		}
 	})
 }

@@ -1,6 +1,7 @@
 package kpi
 
 import (
+	"cmp"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -79,7 +80,14 @@ func Explain(ctx context.Context, w *warehouse.Warehouse, cfg Config, kpi, scope
 	switch kpi {
 	case "monte_carlo_forecast":
 		e.Window = fmt.Sprintf("%dd", *s.MCHistoryDays) // the history, as the values are labelled
+	case "risk_exposure":
+		e.Window = "snapshot"
+		err := explainRisks(ctx, w, s, &e, ref)
+		return e, err
 	case "due_date_adherence", "estimation_accuracy", "blocked_ratio", "overdue_ratio":
+		if kpi == "blocked_ratio" || kpi == "overdue_ratio" {
+			e.Window = "snapshot"
+		}
 		err := explainHistory(ctx, w, s, &e, ref, win)
 		return e, err
 	}
@@ -292,4 +300,45 @@ func WriteExplanation(w io.Writer, e Explanation, format string) error {
 		return cw.Error()
 	}
 	return fmt.Errorf("kpi: unknown output format %q; use one of %s", format, strings.Join(Formats, ", "))
+}
+
+// explainRisks lists the open risks behind risk_exposure (K1): severity and
+// its weight, age, and the flags they raise (red: top severity older than
+// 30 days, or no update for 14 days; amber: high severity older than 60
+// days).
+func explainRisks(ctx context.Context, w *warehouse.Warehouse, s settings, e *Explanation, ref scopeRef) error {
+	q := `SELECT key, priority, toInt64(created_day), toInt64(updated) FROM (` + scopedSQL(lifecycleSQL(s, e.AsOf), []string{ref.key()}) + `)
+WHERE has(` + sqlStrs(s.RiskTypes) + `, type) AND NOT is_done ORDER BY key`
+	rows, err := w.Query(ctx, q)
+	if err != nil {
+		return fmt.Errorf("kpi: explaining risk_exposure for %s: %w", ref.key(), err)
+	}
+	defer rows.Close()
+	high, top := riskLevels(s.RiskSeverityWeights)
+	eDay := lastCompleteDay(e.AsOf, s.loc).Unix() / 86400
+	for rows.Next() {
+		var key, prio string
+		var createdDay, updated int64
+		if err := rows.Scan(&key, &prio, &createdDay, &updated); err != nil {
+			return fmt.Errorf("kpi: explaining risk_exposure: %w", err)
+		}
+		sev := s.RiskSeverityWeights[prio]
+		age := eDay - createdDay + 1
+		role := fmt.Sprintf("open risk, severity %s (weight %g)", cmp.Or(prio, "none"), sev)
+		var flags []string
+		if sev >= top && age > 30 {
+			flags = append(flags, "red: top severity open over 30 days")
+		}
+		if e.AsOf.Unix()-updated >= riskStaleDays*86400 {
+			flags = append(flags, fmt.Sprintf("red: no update for %d days", riskStaleDays))
+		}
+		if sev >= high && age > 60 {
+			flags = append(flags, "amber: high severity open over 60 days")
+		}
+		if len(flags) > 0 {
+			role += "; " + strings.Join(flags, "; ")
+		}
+		e.Items = append(e.Items, ExplainItem{Key: key, Role: role, DayCount: &age})
+	}
+	return rows.Err()
 }

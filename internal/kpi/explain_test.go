@@ -20,6 +20,7 @@ func TestExplain(t *testing.T) {
 	mc28.MCHistoryDays = ptr(28)
 	a := loadFixture(t, "example_a.yaml")
 	b := loadFixture(t, "example_b.yaml")
+	c := loadFixture(t, "example_c.yaml")
 	cases := []struct {
 		golden, kpi, scope string
 		fx                 fixture
@@ -31,10 +32,13 @@ func TestExplain(t *testing.T) {
 		{"explain_b_sprint_carryover", "sprint_carryover", "project:B", b, exampleBConfig()},
 		// F9 §4.1: the 28-day history holds four done items, the backlog.
 		{"explain_a_monte_carlo", "monte_carlo_forecast", "project:A", a, mc28},
+		// K1 §4.3: C-7, Highest (5), open 59 days (day count), not updated since 02-20 → both red flags.
+		{"explain_c_risk_exposure", "risk_exposure", "project:C", c, exampleCConfig()},
 	}
 	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
 		a.Load(t, w)
 		b.Load(t, w)
+		c.Load(t, w)
 		for _, c := range cases {
 			t.Run(c.golden, func(t *testing.T) {
 				e, err := Explain(context.Background(), w, c.cfg, c.kpi, c.scope, c.fx.AsOf)

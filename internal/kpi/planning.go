@@ -89,6 +89,19 @@ func (c *computation) planning(ctx context.Context, _ string, wins []window) err
 // riskStaleDays: a risk not updated for this long is unreviewed (K1).
 const riskStaleDays = 14
 
+// riskLevels are the K1 flag levels of the severity weights: "high" is the
+// weight of High (else the top one), top the largest weight.
+func riskLevels(w map[string]float64) (high, top float64) {
+	for _, x := range w {
+		top = math.Max(top, x)
+	}
+	high, ok := w["High"]
+	if !ok {
+		high = top
+	}
+	return high, top
+}
+
 // risks computes the snapshot KPIs overdue_ratio (K2, due dates in force
 // at as_of), blocked_ratio (K3) and risk_exposure (K1) at as_of. The from argument is unused: the source
 // joins the blocked state at as_of (blockedItemsSQL) to the lifecycle.
@@ -113,15 +126,10 @@ func (c *computation) risks(ctx context.Context, _ string) error {
 	}
 	slices.Sort(names)
 	weights := make([]string, len(names))
-	maxW := 0.0
 	for i, n := range names {
 		weights[i] = "toFloat64(" + sqlFloat(c.s.RiskSeverityWeights[n]) + ")"
-		maxW = math.Max(maxW, c.s.RiskSeverityWeights[n])
 	}
-	highW, ok := c.s.RiskSeverityWeights["High"]
-	if !ok {
-		highW = maxW
-	}
+	highW, maxW := riskLevels(c.s.RiskSeverityWeights)
 	sev := "toFloat64(0)"
 	if len(names) > 0 {
 		sev = "transform(priority, " + sqlStrs(names) + ", [" + strings.Join(weights, ", ") + "], toFloat64(0))"

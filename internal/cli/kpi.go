@@ -305,12 +305,19 @@ func (a *App) kpiExplainCommand() *cobra.Command {
 skipped In Progress, ...), their start and done instants and day-counts, and
 for sprint KPIs each sprint's committed, added and removed items with their
 points. Flow KPIs are explained for the first configured window
-(kpi.flow_windows_weeks).
+(kpi.flow_windows_weeks). Planning and risk KPIs show the values in force at
+the as-of date: the due date at completion and the baseline due date
+(due_date_adherence), the estimate at start with sub-tasks rolled up
+(estimation_accuracy), the due date at as-of (overdue_ratio), the blocked
+state (blocked_ratio), each open risk's severity, age and flags
+(risk_exposure); monte_carlo_forecast lists the throughput history and the
+open backlog it forecasts.
 
 KPI is an id of pmo kpi list; --scope names one scope.`,
 		Example: `  pmo kpi explain throughput --scope project:ALPHA
   pmo kpi explain cycle_time --scope program:Payments --as-of 2025-02-01
-  pmo kpi explain say_do_ratio --scope project:ALPHA --format csv`,
+  pmo kpi explain say_do_ratio --scope project:ALPHA --format csv
+  pmo kpi explain overdue_ratio --scope project:ALPHA`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return withCode(ExitUsage, fmt.Errorf("pmo kpi explain takes one KPI id, got %d arguments; e.g. pmo kpi explain cycle_time --scope project:ALPHA (ids: pmo kpi list)", len(args)))

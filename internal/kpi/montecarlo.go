@@ -154,9 +154,17 @@ func mcHowManyTrials(rng *rand.Rand, hist []int, days, k int) []int {
 	}
 	totals := make([]int, k)
 	d := newDraws(rng, len(hist))
+	blocks, rest := 0, days
+	bs := newBlockSampler(rng, hist)
+	if bs != nil {
+		blocks, rest = days/mcBlock, days%mcBlock
+	}
 	for t := range totals {
 		s := 0
-		for range days {
+		for range blocks {
+			s += bs.next()
+		}
+		for range rest {
 			s += hist[d.next()]
 		}
 		totals[t] = s
@@ -195,8 +203,17 @@ func mcWhenTrials(rng *rand.Rand, hist []int, n, k int) []int {
 	}
 	ds := make([]int, k)
 	dr := newDraws(rng, len(hist))
+	var bs *blockSampler
+	if slices.Max(hist)*mcBlock < n { // blocks can only help when no single block reaches n
+		bs = newBlockSampler(rng, hist)
+	}
 	for t := range ds {
 		s, d := 0, 0
+		// Whole blocks while no day in the next one can reach n.
+		for bs != nil && s+bs.max < n && d+mcBlock <= mcMaxDays {
+			s += bs.next()
+			d += mcBlock
+		}
 		for s < n && d <= mcMaxDays {
 			s += hist[dr.next()]
 			d++

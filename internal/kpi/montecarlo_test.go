@@ -3,6 +3,7 @@ package kpi
 import (
 	"context"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/pmo-oss/pmo/internal/warehouse"
@@ -101,6 +102,50 @@ func TestDrawsUniform(t *testing.T) {
 			if math.Abs(float64(c)-want) > 0.03*want {
 				t.Errorf("n = %d: index %d drawn %d times, want %.0f ± 3 %%", n, i, c, want)
 			}
+		}
+	}
+}
+
+// TestMonteCarloBlocksExact: with block sums in play (history {0, 1}, a
+// fair coin a day, so 8-day blocks stand in for most of the draws), the
+// trials keep the exact distributions: days to 50 items is negative
+// binomial, P(D ≤ d) = P(Binomial(d, ½) ≥ 50); items in 100 days is
+// Binomial(100, ½). 100,000 trials: each empirical probability within
+// 0.01 of the exact one (≥ 6 standard deviations).
+func TestMonteCarloBlocksExact(t *testing.T) {
+	hist := []int{0, 1}
+	if newBlockSampler(mcRand("x", 0), hist) == nil {
+		t.Fatal("no block sampler for a {0, 1} history")
+	}
+	const k = 100_000
+	ds := mcWhenTrials(mcRand("blocks", 1), hist, 50, k)
+	for _, c := range []struct {
+		d int
+		p float64
+	}{{90, 0.171417}, {99, 0.5}, {105, 0.720803}, {110, 0.852883}, {117, 0.952164}, {125, 0.990161}} {
+		if got, _ := onTimeShare(ds, c.d); math.Abs(got-c.p) > 0.01 {
+			t.Errorf("P(50 items within %d days) = %.4f, want %.4f ± 0.01", c.d, got, c.p)
+		}
+	}
+	totals := mcHowManyTrials(mcRand("blocks", 2), hist, 100, k)
+	for _, c := range []struct {
+		v int
+		p float64
+	}{{40, 0.9824}, {45, 0.864373}, {50, 0.539795}, {55, 0.184101}, {60, 0.028444}} {
+		i, _ := slices.BinarySearch(totals, c.v) // first total ≥ v
+		if got := float64(k-i) / k; math.Abs(got-c.p) > 0.01 {
+			t.Errorf("P(at least %d items in 100 days) = %.4f, want %.4f ± 0.01", c.v, got, c.p)
+		}
+	}
+	// The block-sum distribution itself: 8 coin flips, P(sum = j) = C(8, j)/256.
+	bs := newBlockSampler(mcRand("pmf", 3), hist)
+	counts := make([]int, 9)
+	for range 256_000 {
+		counts[bs.next()]++
+	}
+	for j, want := range []float64{1, 8, 28, 56, 70, 56, 28, 8, 1} {
+		if got := float64(counts[j]) / 1000; math.Abs(got-want) > 4*math.Sqrt(want)+1 {
+			t.Errorf("block sum %d drawn %.1f times in 256, want %.0f", j, got, want)
 		}
 	}
 }

@@ -350,9 +350,6 @@ func loadSprintIssues(ctx context.Context, w *warehouse.Warehouse, cfg Config, a
             from_category, to_category
         FROM v_changes
         WHERE at < ` + as + ` AND (field_id = 'status' OR lower(field) IN ('status', 'sprint') OR has(` + sqlStrs(fl) + `, field))
-            -- only issues that were ever in a sprint: grouping every issue's
-            -- status history first cost most of the time at 1M issues
-            AND (source, issue_id) IN (SELECT source, issue_id FROM v_changes WHERE lower(field) = 'sprint' AND at < ` + as + `)
     )
     GROUP BY source, issue_id
     HAVING has(e_kind, 's')

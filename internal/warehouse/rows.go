@@ -304,6 +304,7 @@ func normalize(v reflect.Value) any {
 type jsonRows struct {
 	cols  []string
 	types []string
+	convs []jsonConv // one per column, built once from its type
 	data  []byte
 	loc   *time.Location
 }
@@ -329,6 +330,10 @@ func newJSONRows(out []byte, loc *time.Location) (*jsonRows, error) {
 	}
 	if err := json.Unmarshal(line(), &r.types); err != nil {
 		return nil, fmt.Errorf("parsing chDB result types: %w", err)
+	}
+	r.convs = make([]jsonConv, len(r.types))
+	for i, t := range r.types {
+		r.convs[i] = newJSONConv(t, loc)
 	}
 	return r, nil
 }
@@ -359,7 +364,7 @@ func (r *jsonRows) next() ([]any, error) {
 		}
 		out := make([]any, len(raw))
 		for j, v := range raw {
-			x, err := fromJSON(r.types[j], v, r.loc)
+			x, err := r.convs[j](v)
 			if err != nil {
 				return nil, fmt.Errorf("column %s: %w", r.cols[j], err)
 			}
@@ -378,64 +383,64 @@ func unwrapType(t, wrapper string) (string, bool) {
 	return t, false
 }
 
-// fromJSON converts one JSON value of ClickHouse type typ.
-func fromJSON(typ string, v any, loc *time.Location) (any, error) {
-	if v == nil {
-		return nil, nil
-	}
+// jsonConv converts one JSON value of a column to its Go value.
+type jsonConv func(v any) (any, error)
+
+// newJSONConv builds the converter of ClickHouse type typ once per result
+// (parsing the type name, and loading a DateTime's zone, per value cost
+// more than the query itself on large results).
+func newJSONConv(typ string, loc *time.Location) jsonConv {
 	for _, w := range []string{"Nullable", "LowCardinality", "SimpleAggregateFunction"} {
 		if in, ok := unwrapType(typ, w); ok {
-			return fromJSON(in, v, loc)
+			return nullable(newJSONConv(in, loc))
 		}
 	}
 	if in, ok := unwrapType(typ, "Array"); ok {
-		a, ok := v.([]any)
-		if !ok {
-			return nil, fmt.Errorf("want an array for %s, got %T", typ, v)
-		}
-		out := make([]any, len(a))
-		for i, x := range a {
-			y, err := fromJSON(in, x, loc)
-			if err != nil {
-				return nil, err
+		elem := newJSONConv(in, loc)
+		return nullable(func(v any) (any, error) {
+			a, ok := v.([]any)
+			if !ok {
+				return nil, fmt.Errorf("want an array for %s, got %T", typ, v)
 			}
-			out[i] = y
-		}
-		return out, nil
-	}
-	str := func() string {
-		switch x := v.(type) {
-		case string:
-			return x
-		case json.Number:
-			return x.String()
-		}
-		return fmt.Sprint(v)
+			out := make([]any, len(a))
+			for i, x := range a {
+				y, err := elem(x)
+				if err != nil {
+					return nil, err
+				}
+				out[i] = y
+			}
+			return out, nil
+		})
 	}
 	switch {
 	case strings.HasPrefix(typ, "UInt"):
-		return strconv.ParseUint(str(), 10, 64)
+		return nullable(func(v any) (any, error) { return strconv.ParseUint(jsonText(v), 10, 64) })
 	case strings.HasPrefix(typ, "Int"):
-		return strconv.ParseInt(str(), 10, 64)
+		return nullable(func(v any) (any, error) { return strconv.ParseInt(jsonText(v), 10, 64) })
 	case strings.HasPrefix(typ, "Float"), strings.HasPrefix(typ, "Decimal"):
-		s := str()
-		switch s {
-		case "nan", "NaN":
-			return math.NaN(), nil
-		case "inf", "+inf":
-			return math.Inf(1), nil
-		case "-inf":
-			return math.Inf(-1), nil
-		}
-		return strconv.ParseFloat(s, 64)
+		return nullable(func(v any) (any, error) {
+			s := jsonText(v)
+			switch s {
+			case "nan", "NaN":
+				return math.NaN(), nil
+			case "inf", "+inf":
+				return math.Inf(1), nil
+			case "-inf":
+				return math.Inf(-1), nil
+			}
+			return strconv.ParseFloat(s, 64)
+		})
 	case typ == "Bool":
-		b, ok := v.(bool)
-		if !ok {
-			return str() == "1" || str() == "true", nil
-		}
-		return b, nil
+		return nullable(func(v any) (any, error) {
+			if b, ok := v.(bool); ok {
+				return b, nil
+			}
+			s := jsonText(v)
+			return s == "1" || s == "true", nil
+		})
 	case typ == "Date" || typ == "Date32":
-		return time.ParseInLocation(time.DateOnly, str(), time.UTC)
+		return nullable(func(v any) (any, error) { return time.ParseInLocation(time.DateOnly, jsonText(v), time.UTC) })
 	case strings.HasPrefix(typ, "DateTime"):
 		l := loc
 		if i := strings.IndexByte(typ, '\''); i >= 0 {
@@ -444,18 +449,45 @@ func fromJSON(typ string, v any, loc *time.Location) (any, error) {
 				l = z
 			}
 		}
-		layout := time.DateTime
-		if strings.Contains(str(), ".") {
-			layout = "2006-01-02 15:04:05.999999999"
-		}
-		t, err := time.ParseInLocation(layout, str(), l)
-		if err != nil {
-			return nil, err
-		}
-		return t.UTC(), nil
+		return nullable(func(v any) (any, error) {
+			s := jsonText(v)
+			layout := time.DateTime
+			if strings.Contains(s, ".") {
+				layout = "2006-01-02 15:04:05.999999999"
+			}
+			t, err := time.ParseInLocation(layout, s, l)
+			if err != nil {
+				return nil, err
+			}
+			return t.UTC(), nil
+		})
 	}
-	if a, ok := v.([]any); ok { // tuples
-		return a, nil
+	return nullable(func(v any) (any, error) {
+		if a, ok := v.([]any); ok { // tuples
+			return a, nil
+		}
+		return jsonText(v), nil
+	})
+}
+
+// nullable passes JSON null through as nil.
+func nullable(c jsonConv) jsonConv {
+	return func(v any) (any, error) {
+		if v == nil {
+			return nil, nil
+		}
+		return c(v)
 	}
-	return str(), nil
+}
+
+// jsonText is the text of a JSON scalar (numbers were decoded as
+// json.Number).
+func jsonText(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case json.Number:
+		return x.String()
+	}
+	return fmt.Sprint(v)
 }

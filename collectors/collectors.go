@@ -7,6 +7,7 @@ package collectors
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/pmo-oss/pmo/internal/model"
@@ -45,6 +46,24 @@ type Progress struct {
 	Done       int64  // items done in this phase
 	Total      int64  // items expected in this phase, 0 when unknown
 	IssuesSeen int64
+}
+
+// LogProgress returns an Options.Progress that logs progress to log at most
+// once per interval (for runs without a terminal to draw on).
+func LogProgress(log *slog.Logger, interval time.Duration) func(Progress) {
+	var (
+		mu   sync.Mutex
+		last time.Time
+	)
+	return func(p Progress) {
+		mu.Lock()
+		defer mu.Unlock()
+		if time.Since(last) < interval {
+			return
+		}
+		last = time.Now()
+		log.Info("progress", "phase", p.Phase, "done", p.Done, "total", p.Total, "issues_seen", p.IssuesSeen)
+	}
 }
 
 // Stats summarises a finished run.

@@ -127,7 +127,7 @@ func (a *App) collectOne(cmd *cobra.Command, c collectors.Collector, sink collec
 		bar = &progressBar{out: a.Stderr, source: c.Source()}
 		opts.Progress = bar.update
 	} else {
-		opts.Progress = progressLogger(log)
+		opts.Progress = collectors.LogProgress(log, 10*time.Second)
 	}
 	st, err := c.Collect(cmd.Context(), sink, opts)
 	if bar != nil {
@@ -182,25 +182,6 @@ func (p *progressBar) finish() {
 	defer p.mu.Unlock()
 	if p.bar != nil {
 		_ = p.bar.Finish()
-	}
-}
-
-// progressLogger logs progress at most every 10 seconds.
-func progressLogger(log interface {
-	Info(msg string, args ...any)
-}) func(collectors.Progress) {
-	var (
-		mu   sync.Mutex
-		last time.Time
-	)
-	return func(p collectors.Progress) {
-		mu.Lock()
-		defer mu.Unlock()
-		if time.Since(last) < 10*time.Second {
-			return
-		}
-		last = time.Now()
-		log.Info("progress", "phase", p.Phase, "done", p.Done, "total", p.Total, "issues_seen", p.IssuesSeen)
 	}
 }
 

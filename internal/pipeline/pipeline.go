@@ -123,7 +123,7 @@ func (p *Pipeline) Collect(ctx context.Context, name string, full bool) (collect
 		obs = p.Metrics.NewObserver(name)
 		ctx = collectors.WithObserver(ctx, obs)
 	}
-	st, err := src.Collector.Collect(ctx, sink, collectors.Options{Full: full, Logger: log, Progress: progressLogger(log)})
+	st, err := src.Collector.Collect(ctx, sink, collectors.Options{Full: full, Logger: log, Progress: collectors.LogProgress(log, 30*time.Second)})
 	if st.Source == "" {
 		st.Source = name
 	}
@@ -354,21 +354,4 @@ func (p *Pipeline) RunSource(ctx context.Context, name string) error {
 		err = errors.Join(err, kerr)
 	}
 	return err
-}
-
-// progressLogger logs progress at most every 30 seconds.
-func progressLogger(log *slog.Logger) func(collectors.Progress) {
-	var (
-		mu   sync.Mutex
-		last time.Time
-	)
-	return func(pr collectors.Progress) {
-		mu.Lock()
-		defer mu.Unlock()
-		if time.Since(last) < 30*time.Second {
-			return
-		}
-		last = time.Now()
-		log.Info("progress", "phase", pr.Phase, "done", pr.Done, "total", pr.Total, "issues_seen", pr.IssuesSeen)
-	}
 }

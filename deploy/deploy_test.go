@@ -19,18 +19,12 @@ import (
 
 	_ "github.com/pmo-oss/pmo/collectors/all"
 	"github.com/pmo-oss/pmo/internal/config"
+	"github.com/pmo-oss/pmo/internal/warehouse/whtest"
 )
 
 func promtool(t *testing.T, args ...string) string {
 	t.Helper()
-	bin, err := exec.LookPath("promtool")
-	if err != nil {
-		msg := "promtool not found on PATH: install the Debian package prometheus (scripts/setup.sh does)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg + " (CI=true: required)")
-		}
-		t.Skip(msg)
-	}
+	bin := whtest.Tool(t, "promtool")
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = "prometheus"
 	out, err := cmd.CombinedOutput()

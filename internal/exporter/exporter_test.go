@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/pmo-oss/pmo/internal/kpi"
+	"github.com/pmo-oss/pmo/internal/warehouse/whtest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -222,7 +223,7 @@ func TestRAGFromValue(t *testing.T) {
 
 // TestPromtoolCheckMetrics runs the real promtool over the exposition.
 func TestPromtoolCheckMetrics(t *testing.T) {
-	promtool := requireTool(t, "promtool")
+	promtool := whtest.Tool(t, "promtool")
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(fixedCollector())
 	m := NewMetrics(reg)
@@ -245,18 +246,4 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 	if err != nil || len(bytes.TrimSpace(out)) > 0 {
 		t.Fatalf("promtool check metrics: %v\n%s", err, out)
 	}
-}
-
-// requireTool finds a binary on PATH, or skips (fails when CI=true).
-func requireTool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		msg := name + " not found on PATH: install the Debian package prometheus (scripts/setup.sh does)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg + " (CI=true: required)")
-		}
-		t.Skip(msg)
-	}
-	return p
 }

@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -137,20 +135,6 @@ func counts(t *testing.T, w *warehouse.Warehouse) map[string]uint64 {
 		t.Fatal(err)
 	}
 	return c
-}
-
-// requireTool finds a binary, or skips (fails when CI=true).
-func requireTool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		msg := name + " not found on PATH: install the Debian package prometheus (scripts/setup.sh does)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg + " (CI=true: required)")
-		}
-		t.Skip(msg)
-	}
-	return p
 }
 
 // get fetches a URL and returns status and body.

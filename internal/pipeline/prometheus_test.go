@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pmo-oss/pmo/internal/pipeline"
+	"github.com/pmo-oss/pmo/internal/warehouse/whtest"
 )
 
 // TestRealPrometheusScrapesServe starts pmo serve in-process on loopback
@@ -23,8 +24,8 @@ import (
 // second, and asks Prometheus' HTTP API for a KPI series and a self-metric.
 // The exposition also passes promtool check metrics.
 func TestRealPrometheusScrapesServe(t *testing.T) {
-	promBin := requireTool(t, "prometheus")
-	promtool := requireTool(t, "promtool")
+	promBin := whtest.Tool(t, "prometheus")
+	promtool := whtest.Tool(t, "promtool")
 	w := openKeepDB(t, 0)
 	s, base := sim(t, 300)
 	p := &pipeline.Pipeline{Warehouse: w, Sources: []pipeline.Source{simSource(t, "sim", base, "@daily")}, Logger: testLogger(t),

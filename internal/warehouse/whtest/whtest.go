@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -104,6 +105,17 @@ func Unavailable(t testing.TB, msg string) {
 		t.Fatalf("%s (CI=true: required)", msg)
 	}
 	t.Skip(msg)
+}
+
+// Tool returns the path of a program the test needs (prometheus, promtool,
+// ...) or, when it is not on PATH, skips the test — fails it under CI=true.
+func Tool(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		Unavailable(t, name+" not found on PATH: scripts/setup.sh installs it (make setup)")
+	}
+	return p
 }
 
 var nonWord = regexp.MustCompile(`[^a-z0-9]+`)

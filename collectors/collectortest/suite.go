@@ -26,6 +26,11 @@ type Suite struct {
 	// RerunRequests, when set, checks the Stats.Requests of an immediate
 	// re-run (e.g. "at most one search per project" plus fixed overhead).
 	RerunRequests func(t *testing.T, st collectors.Stats)
+	// ChangeKinds are the kinds of change (model.ChangeKind) the collector
+	// maps its tracker's history onto; a complete collection of the test
+	// data must emit at least one change of each (the data is expected to
+	// exercise them all).
+	ChangeKinds []model.ChangeKind
 	// Logger for the runs (default: discard).
 	Logger *slog.Logger
 }
@@ -52,6 +57,7 @@ func Run(t *testing.T, s Suite) {
 			t.Errorf("first run left %d records unflushed", sink.Pending())
 		}
 		CheckRecords(t, c.Source(), sink)
+		CheckChangeKinds(t, sink, s.ChangeKinds)
 		CheckStats(t, c.Source(), st, sink)
 		if s.Truth != nil {
 			CheckCounts(t, sink.Counts(), s.Truth(t))
@@ -134,6 +140,11 @@ func CheckRecords(t *testing.T, source string, sink *MemorySink) {
 			if cat := v.FieldByName("StatusCategory"); cat.IsValid() && !model.StatusCategory(cat.String()).Valid() {
 				msg = "invalid status category " + cat.String()
 			}
+			if c, ok := r.(model.Change); ok && msg == "" {
+				if err := c.CheckValue(); err != nil {
+					msg = "change vocabulary: " + err.Error()
+				}
+			}
 			if msg != "" {
 				bad++
 				if bad <= 10 {
@@ -144,6 +155,24 @@ func CheckRecords(t *testing.T, source string, sink *MemorySink) {
 	}
 	if bad > 10 {
 		t.Errorf("... %d bad records in all", bad)
+	}
+}
+
+// CheckChangeKinds checks that the committed changes include at least one
+// of each kind in want, so that a collector claiming to map a kind of
+// history really does on its test data.
+func CheckChangeKinds(t *testing.T, sink *MemorySink, want []model.ChangeKind) {
+	t.Helper()
+	seen := map[model.ChangeKind]int{}
+	for _, r := range sink.Records(model.KindChange) {
+		if c, ok := r.(model.Change); ok {
+			seen[c.ChangeKind]++
+		}
+	}
+	for _, k := range want {
+		if seen[k] == 0 {
+			t.Errorf("change vocabulary: no change of kind %q among %d changes (seen: %v)", k, len(sink.Records(model.KindChange)), seen)
+		}
 	}
 }
 

@@ -102,7 +102,18 @@ type goldenSet struct {
 	Records []goldenRecord     `json:"records"`
 }
 
-func toGolden(recs []model.Record) goldenSet {
+// toGolden also holds every change of the real payloads to the change
+// vocabulary's contract (model.Change.CheckValue), since every fixture
+// test passes through it.
+func toGolden(t *testing.T, recs []model.Record) goldenSet {
+	t.Helper()
+	for _, r := range recs {
+		if c, ok := r.(model.Change); ok {
+			if err := c.CheckValue(); err != nil {
+				t.Errorf("change %s (field %q, id %q): %v", c.Identity(), c.Field, c.FieldID, err)
+			}
+		}
+	}
 	g := goldenSet{Counts: map[model.Kind]int{}}
 	for _, r := range recs {
 		g.Counts[r.Kind()]++
@@ -211,7 +222,7 @@ func TestFixturesDevLakeCloud(t *testing.T) {
 		}
 		recs = append(recs, m.project(w))
 	}
-	g := toGolden(recs)
+	g := toGolden(t, recs)
 
 	// Facts the notes promise, checked outright as well as in the golden file.
 	var sawStringSP, sawNoFieldID, sawSprintItem, sawStatusCat bool
@@ -267,7 +278,7 @@ func TestFixturesDevLakeServer(t *testing.T) {
 	if links == 0 {
 		t.Error("no links mapped from the issue relationships table")
 	}
-	golden(t, "devlake_server", toGolden(recs))
+	golden(t, "devlake_server", toGolden(t, recs))
 }
 
 func TestFixturesSearchPages(t *testing.T) {
@@ -325,7 +336,7 @@ func TestFixturesSearchPages(t *testing.T) {
 				}
 				return
 			}
-			golden(t, tc.name, toGolden(issueRecords(t, m, issues)))
+			golden(t, tc.name, toGolden(t, issueRecords(t, m, issues)))
 		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -360,7 +361,8 @@ func (m *mapper) changes(issueID string, hs []wHistory) ([]model.Change, error) 
 			c := model.Change{Source: m.source, IssueID: issueID, ChangeID: string(h.ID), Item: i, At: at,
 				AuthorID: h.Author.id(), Field: it.Field, FieldID: it.FieldID, FieldType: it.FieldType,
 				From: string(it.From), FromString: string(it.FromString), To: string(it.To), ToString: string(it.ToString)}
-			if it.FieldID == "status" || (it.FieldID == "" && it.Field == "status" && it.FieldType == "jira") {
+			c.ChangeKind = m.changeKind(it.FieldID, it.Field)
+			if c.ChangeKind == model.ChangeStatus {
 				c.FromCategory = m.category(c.From)
 				c.ToCategory = m.category(c.To)
 			}
@@ -490,4 +492,77 @@ func plainText(raw json.RawMessage) string {
 	}
 	walk(doc)
 	return strings.TrimSpace(b.String())
+}
+
+// changeKind maps a changelog item onto pmo's change vocabulary
+// (model.ChangeKind) by field id — custom fields by the ids found for this
+// site (Fields) — or, for items without a field id (older Server and Cloud
+// payloads, and Jira's "Link" items), by the field's name. Jira's raw
+// from/to already hold the values in the forms the vocabulary names: status,
+// priority, resolution and type ids; comma-separated sprint ids; the version
+// id; the other issue's key with "This issue <relation> <key>" texts; due
+// dates as YYYY-MM-DD; estimates in seconds; story points in the strings.
+func (m *mapper) changeKind(fieldID, field string) model.ChangeKind {
+	switch fieldID {
+	case "status":
+		return model.ChangeStatus
+	case "timeoriginalestimate":
+		return model.ChangeOriginalEstimate
+	case "duedate":
+		return model.ChangeDueDate
+	case "fixVersions":
+		return model.ChangeFixVersion
+	case "priority":
+		return model.ChangePriority
+	case "assignee":
+		return model.ChangeAssignee
+	case "resolution":
+		return model.ChangeResolution
+	case "issuetype":
+		return model.ChangeType
+	case "parent", "IssueParentAssociation":
+		return model.ChangeParent
+	case "":
+	default:
+		switch {
+		case fieldID == m.fields.Sprint:
+			return model.ChangeSprint
+		case slices.Contains(m.fields.StoryPoints, fieldID):
+			return model.ChangeStoryPoints
+		case fieldID == m.fields.EpicLink:
+			return model.ChangeParent
+		}
+		if !strings.HasPrefix(fieldID, "customfield_") {
+			return model.ChangeOther
+		}
+	}
+	// By name: items without a field id, and custom fields the site's
+	// field list did not name (a changelog can outlive a field's id).
+	switch strings.ToLower(strings.TrimSpace(field)) {
+	case "status":
+		return model.ChangeStatus
+	case "sprint":
+		return model.ChangeSprint
+	case "story points", "story point estimate":
+		return model.ChangeStoryPoints
+	case "timeoriginalestimate":
+		return model.ChangeOriginalEstimate
+	case "duedate":
+		return model.ChangeDueDate
+	case "fix version":
+		return model.ChangeFixVersion
+	case "link":
+		return model.ChangeLink
+	case "priority":
+		return model.ChangePriority
+	case "assignee":
+		return model.ChangeAssignee
+	case "resolution":
+		return model.ChangeResolution
+	case "issuetype":
+		return model.ChangeType
+	case "parent", "epic link", "parent link", "issueparentassociation":
+		return model.ChangeParent
+	}
+	return model.ChangeOther
 }

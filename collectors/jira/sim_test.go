@@ -318,6 +318,8 @@ func TestSimConformance(t *testing.T) {
 	collectortest.Run(t, collectortest.Suite{
 		New:   func(t *testing.T) collectors.Collector { return newCollector(t, cfg) },
 		Truth: func(t *testing.T) map[model.Kind]int { return truthCounts(sim.Truth()) },
+		ChangeKinds: []model.ChangeKind{model.ChangeStatus, model.ChangeResolution, model.ChangeSprint, model.ChangeStoryPoints,
+			model.ChangeAssignee, model.ChangePriority, model.ChangeLink, model.ChangeFixVersion, model.ChangeOther},
 	})
 }
 

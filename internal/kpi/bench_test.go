@@ -96,7 +96,7 @@ func synth(n int) []model.Record {
 			due := created.AddDate(0, 0, 10+r.IntN(30))
 			iss.DueDate = date(due)
 			if r.IntN(4) == 0 { // re-planned once
-				out = append(out, model.Change{Source: src, IssueID: id, ChangeID: "due", At: created.Add(48 * time.Hour), Field: "duedate", FieldID: "duedate",
+				out = append(out, model.Change{Source: src, IssueID: id, ChangeID: "due", At: created.Add(48 * time.Hour), ChangeKind: model.ChangeDueDate, Field: "duedate", FieldID: "duedate",
 					From: due.AddDate(0, 0, -7).Format(time.DateOnly), To: due.Format(time.DateOnly)})
 			}
 		}
@@ -114,7 +114,7 @@ func synth(n int) []model.Record {
 		item := 0
 		move := func(to model.Status, after time.Duration) {
 			t = t.Add(after)
-			out = append(out, model.Change{Source: src, IssueID: id, ChangeID: strconv.Itoa(item), At: t, Field: "status", FieldID: "status",
+			out = append(out, model.Change{Source: src, IssueID: id, ChangeID: strconv.Itoa(item), At: t, ChangeKind: model.ChangeStatus, Field: "status", FieldID: "status",
 				From: cur.ID, To: to.ID, FromString: cur.Name, ToString: to.Name, FromCategory: cur.Category, ToCategory: to.Category})
 			cur = to
 			item++
@@ -146,7 +146,7 @@ func synth(n int) []model.Record {
 			s := int(created.Sub(benchBase).Hours()/24) / sprintDays
 			if s < nSprints {
 				sid := fmt.Sprintf("%d-%d", p+1, s)
-				out = append(out, model.Change{Source: src, IssueID: id, ChangeID: "sp", At: created.Add(time.Hour), Field: "Sprint", FieldID: "customfield_10020", To: sid})
+				out = append(out, model.Change{Source: src, IssueID: id, ChangeID: "sp", At: created.Add(time.Hour), ChangeKind: model.ChangeSprint, Field: "Sprint", FieldID: "customfield_10020", To: sid})
 				iss.SprintIDs = []string{sid}
 			}
 		}

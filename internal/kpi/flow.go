@@ -62,8 +62,9 @@ func (c *computation) bugsByPriority(ctx context.Context, from string, wins []wi
 		outer = append(outer, percentileCols("dc", "dc_xs", "n", []float64{0.5, 0.85})...)
 		outer = append(outer, percentileCols("ex", "ex_xs", "n", []float64{0.5, 0.85})...)
 		// The priority rides in the scope column: "<scope>\x1f<priority>".
-		src := "SELECT scope_kind, concat(x_scope, " + sqlStr(prioSep) + ", priority) AS scope, created, done_s, done_day, created_day FROM (" +
-			"SELECT scope_kind, scope AS x_scope, priority, created, done_s, done_day, created_day FROM (" + from + ") WHERE " + bd + ")"
+		// Grouped by the priority in force when the bug was done (kpis.md Q4).
+		src := "SELECT scope_kind, concat(x_scope, " + sqlStr(prioSep) + ", priority_done) AS scope, created, done_s, done_day, created_day FROM (" +
+			"SELECT scope_kind, scope AS x_scope, priority_done, created, done_s, done_day, created_day FROM (" + from + ") WHERE " + bd + ")"
 		res, err := c.query(ctx, "bug_mttr by priority ("+w.Name+")", aggQuery(src, inner, outer), outer)
 		if err != nil {
 			return err

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/pmo-oss/pmo/internal/model"
 )
 
 // Field and link history replayed from the changelog, so that P1
@@ -18,12 +20,6 @@ import (
 // last change at or before t; if there is none but there are changes after
 // t, the `from` of the first change after t; if the field never changed,
 // the issue's current value.
-
-// fieldIs matches changelog rows of a Jira field by id, or by name for the
-// items that carry no fieldId (old Server/Cloud payloads).
-func fieldIs(id string) string {
-	return "(field_id = " + sqlStr(id) + " OR (field_id = '' AND lower(field) = " + sqlStr(id) + "))"
-}
 
 // replaySQL is the value at instant t (Unix seconds) of a field whose
 // changes are the parallel arrays at (sorted), from and to, and whose
@@ -39,15 +35,14 @@ func sortedBy(v, cond string) string {
 	return "arraySort((x_v, x_k) -> x_k, groupArrayIf(" + v + ", " + cond + "), groupArrayIf(sk, " + cond + "))"
 }
 
-// Civil day number (days since 1970-01-01, 0 = none) of a due-date
-// changelog value: Jira writes "2025-03-10" in from/to and
-// "2025-03-10 00:00:00.0" in the strings.
+// Civil day number (days since 1970-01-01, 0 = none) of a due_date change
+// value (YYYY-MM-DD, possibly followed by a time: model.ChangeDueDate), and
+// the seconds of an original_estimate change ("" = none).
 const (
-	dueFromDay = "toInt32(toDateOrZero(substring(if(`from` != '', `from`, from_string), 1, 10)))"
-	dueToDay   = "toInt32(toDateOrZero(substring(if(`to` != '', `to`, to_string), 1, 10)))"
-	// timeoriginalestimate values are seconds as strings ("" = none).
-	estFrom = "toInt64OrZero(if(`from` != '', `from`, from_string))"
-	estTo   = "toInt64OrZero(if(`to` != '', `to`, to_string))"
+	dueFromDay = "toInt32(toDateOrZero(substring(" + changeFrom + ", 1, 10)))"
+	dueToDay   = "toInt32(toDateOrZero(substring(" + changeTo + ", 1, 10)))"
+	estFrom    = "toInt64OrZero(" + changeFrom + ")"
+	estTo      = "toInt64OrZero(" + changeTo + ")"
 )
 
 // fieldHistorySQL is one row per issue with due-date changes (dd_at,
@@ -65,8 +60,25 @@ func fieldHistorySQL() string {
     ` + sortedBy(estTo, oe) + ` AS oe_to
 FROM (
     SELECT source, issue_id, toInt64(at) AS at_s, toInt64(at) * 100000 + item AS sk, ` + "`from`, `to`" + `, from_string, to_string,
-        toUInt8(` + fieldIs("duedate") + `) AS f_dd, toUInt8(` + fieldIs("timeoriginalestimate") + `) AS f_oe
-    FROM v_changes WHERE ` + fieldIs("duedate") + ` OR ` + fieldIs("timeoriginalestimate") + `
+        toUInt8(` + kindIs(model.ChangeDueDate) + `) AS f_dd, toUInt8(` + kindIs(model.ChangeOriginalEstimate) + `) AS f_oe
+    FROM v_changes WHERE ` + kindIs(model.ChangeDueDate) + ` OR ` + kindIs(model.ChangeOriginalEstimate) + `
+) GROUP BY source, issue_id`
+}
+
+// priorityHistorySQL is one row per issue with priority changes before
+// as_of: their instants (pr_at) and the priority names before and after
+// (pr_from, pr_to), in changelog order. Names, because the issue's current
+// priority column is its name.
+func priorityHistorySQL(asOf time.Time) string {
+	all := "1"
+	return `SELECT source, issue_id,
+    ` + sortedBy("at_s", all) + ` AS pr_at,
+    ` + sortedBy("p_from", all) + ` AS pr_from,
+    ` + sortedBy("p_to", all) + ` AS pr_to
+FROM (
+    SELECT source, issue_id, toInt64(at) AS at_s, toInt64(at) * 100000 + item AS sk,
+        if(from_string != '', from_string, ` + "`from`" + `) AS p_from, if(to_string != '', to_string, ` + "`to`" + `) AS p_to
+    FROM v_changes WHERE ` + kindIs(model.ChangePriority) + ` AND at < ` + sqlTime(asOf) + `
 ) GROUP BY source, issue_id`
 }
 
@@ -121,8 +133,8 @@ const (
 
 // blockingTexts returns the inward ("is blocked by") and outward ("blocks")
 // texts of the blocking link types, from the links in the warehouse and,
-// when the Jira default type Blocks is configured, its default texts. Jira
-// writes Link changelog items as "This issue <text> <KEY>".
+// when the default type Blocks is configured, its default texts. Link
+// changes name the relation by these texts (model.ChangeLink).
 func (c *computation) blockingTexts(ctx context.Context) (in, out []string, err error) {
 	types := sqlStrs(c.s.BlockingLinkTypes)
 	rows, err := c.w.Query(ctx, "SELECT DISTINCT inward, outward FROM v_issue_links WHERE has("+types+", type) OR has("+types+", type_id) ORDER BY inward, outward")
@@ -153,10 +165,11 @@ func (c *computation) blockingTexts(ctx context.Context) (in, out []string, err 
 }
 
 // linkEventsSQL lists the blocking-link additions (op 1) and removals (op
-// −1) recorded in the Link changelog of either issue, as (source, b_id,
-// x_id, at_s, op, sk): b_id blocks x_id. On the blocked issue Jira writes
-// "This issue is blocked by B-1" (inward text), on the blocker "This issue
-// blocks X-1" (outward text); from/to hold the other issue's key. Items
+// −1) recorded in the link changes of either issue, as (source, b_id, x_id,
+// at_s, op, sk): b_id blocks x_id. A link change's text ends with the
+// relation as seen from the issue and the other issue's key
+// (model.ChangeLink): on the blocked issue "… is blocked by B-1" (inward
+// text), on the blocker "… blocks X-1" (outward text). Items
 // whose other issue is not in the warehouse are dropped. (ALL INNER JOIN:
 // newer ClickHouse matches each key once on both sides of an ANY INNER JOIN.)
 func linkEventsSQL(in, out []string) string {
@@ -164,7 +177,8 @@ func linkEventsSQL(in, out []string) string {
 	match := func(texts []string) string {
 		ors := []string{"0"}
 		for _, t := range texts {
-			ors = append(ors, "endsWith(txt, concat(' ', "+sqlStr(t)+", ' ', other_key))")
+			rel := "concat(" + sqlStr(t) + ", ' ', other_key)"
+			ors = append(ors, "txt = "+rel, "endsWith(txt, concat(' ', "+rel+"))")
 		}
 		return "(" + strings.Join(ors, " OR ") + ")"
 	}
@@ -175,7 +189,7 @@ func linkEventsSQL(in, out []string) string {
             if(` + "`to`" + ` != '', to_string, from_string) AS txt,
             toInt8(if(` + "`to`" + ` != '', 1, -1)) AS op,
             multiIf(` + match(in) + `, 1, ` + match(out) + `, 2, 0) AS side
-        FROM v_changes WHERE field_id = '' AND lower(field) = 'link'
+        FROM v_changes WHERE ` + kindIs(model.ChangeLink) + `
     ) WHERE side != 0
 ) AS e ALL INNER JOIN (SELECT source, key AS other_key, id AS other_id FROM v_issues) AS k USING (source, other_key)`
 }

@@ -1,6 +1,7 @@
 package kpi
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strconv"
@@ -67,8 +68,10 @@ func histRecords(t *testing.T, issues []histIssue, links [][2]string) []model.Re
 			is.ParentID, is.ParentKey = kpitest.IssueID(h.parent), h.parent
 		}
 		change := func(n int, at time.Time, field, fieldID, from, to, fromS, toS string) model.Change {
+			kinds := map[string]model.ChangeKind{"status": model.ChangeStatus, "duedate": model.ChangeDueDate,
+				"timeoriginalestimate": model.ChangeOriginalEstimate, "Link": model.ChangeLink}
 			return model.Change{Source: "jira", IssueID: id, ChangeID: fmt.Sprintf("%s-%s-%d", h.key, fieldID+field, n), At: at,
-				Field: field, FieldID: fieldID, FieldType: "jira", From: from, To: to, FromString: fromS, ToString: toS}
+				ChangeKind: cmp.Or(kinds[field], model.ChangeOther), Field: field, FieldID: fieldID, FieldType: "jira", From: from, To: to, FromString: fromS, ToString: toS}
 		}
 		if h.start != "" {
 			c := change(0, histTime(t, h.start), "status", "status", todo.ID, prog.ID, todo.Name, prog.Name)

@@ -8,17 +8,19 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pmo-oss/pmo/internal/model"
 )
 
 // scopeGrowth computes scope_growth (kpis.md P4) per fix version with a
 // start date on or before as_of: (scope(as_of) − scope(t_b)) / scope(t_b),
 // t_b = local midnight starting the version's start date, scope(t) = Σ
-// story points at t (variant=points; the Story Points changelog) or the
+// story points at t (variant=points; the story_points changes) or the
 // number of issues (variant=count) over non-discarded, non-sub-task issues
 // created before t that are in the version at t.
 //
-// Membership at t is replayed from the Fix Version changelog (Jira records
-// an added version as to = id and a removed one as from = id): the last
+// Membership at t is replayed from the fix_version changes (an added
+// version is to = id, a removed one from = id; model.ChangeFixVersion): the last
 // change of that version on the issue at or before t decides; with none
 // before t but some after, the first one after tells the state before it
 // (a removal means it was a member); an issue whose versions never changed
@@ -63,14 +65,10 @@ func (c *computation) scopeGrowth(ctx context.Context) error {
 	// readChanges reads the changes of the candidate issues to the given
 	// fields, ordered, into key → changes.
 	candidates := "type_class != 'subtask' AND NOT discarded"
-	readChanges := func(fields []string, raw bool, name string) (map[string][]change, error) {
+	readChanges := func(kind model.ChangeKind, name string) (map[string][]change, error) {
 		out := map[string][]change{}
-		from, to := "if(from_string != '', from_string, `from`)", "if(to_string != '', to_string, `to`)"
-		if raw { // version ids, not names
-			from, to = "`from`", "`to`"
-		}
-		q := `SELECT source, issue_id, toInt64(at), ` + from + `, ` + to + `
-FROM v_changes WHERE has(` + sqlStrs(fields) + `, field)
+		q := `SELECT source, issue_id, toInt64(at), ` + changeFrom + `, ` + changeTo + `
+FROM v_changes WHERE ` + kindIs(kind) + `
     AND (source, issue_id) IN (SELECT source, issue_id FROM (` + c.lc + `) WHERE ` + candidates + `)
 ORDER BY source, issue_id, at, item`
 		rows, err := c.w.Query(ctx, q)
@@ -91,11 +89,11 @@ ORDER BY source, issue_id, at, item`
 		}
 		return out, nil
 	}
-	points, err := readChanges(c.s.StoryPointsFields, false, "estimate")
+	points, err := readChanges(model.ChangeStoryPoints, "estimate")
 	if err != nil {
 		return err
 	}
-	fixes, err := readChanges([]string{"Fix Version"}, true, "fix version")
+	fixes, err := readChanges(model.ChangeFixVersion, "fix version")
 	if err != nil {
 		return err
 	}
@@ -165,7 +163,7 @@ ORDER BY source, issue_id, at, item`
 		ids = append(ids, sqlStr(strconv.Itoa(len(src))+":"+src+id)) // unambiguous (source, id) key
 		tbs = append(tbs, strconv.FormatInt(v.tb, 10))
 	}
-	withHistory := "SELECT source, issue_id FROM v_changes WHERE field = 'Fix Version' OR has(" + sqlStrs(c.s.StoryPointsFields) + ", field)"
+	withHistory := "SELECT source, issue_id FROM v_changes WHERE " + kindIs(model.ChangeFixVersion) + " OR " + kindIs(model.ChangeStoryPoints)
 	q := `SELECT scope_kind, scope, source, fv, toInt64(count()), toFloat64(sum(pts)), toInt64(countIf(created_s < tb)), toFloat64(sumIf(pts, created_s < tb)) FROM (
     SELECT scope_kind, scope, source, fv, pts, created_s, transform(concat(toString(length(source)), ':', source, fv), [` + strings.Join(ids, ", ") + `], [` + strings.Join(tbs, ", ") + `], toInt64(-1)) AS tb FROM (
         SELECT scope_kinds, scope_names, source, toInt64(created) AS created_s, toFloat64(ifNull(story_points, 0)) AS pts, arrayJoin(fix_version_ids) AS fv

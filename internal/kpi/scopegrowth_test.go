@@ -26,8 +26,8 @@ func TestScopeGrowth(t *testing.T) {
 		return x
 	}
 	fix := []model.Record{
-		model.Change{Source: "jira", IssueID: kpitest.IssueID("G-7"), ChangeID: "fv1", At: at("2025-03-15T09:00:00Z"), Field: "Fix Version", FieldID: "fixVersions", FieldType: "jira", To: "v1", ToString: "R1"},
-		model.Change{Source: "jira", IssueID: kpitest.IssueID("G-8"), ChangeID: "fv1", At: at("2025-03-20T09:00:00Z"), Field: "Fix Version", FieldID: "fixVersions", FieldType: "jira", From: "v1", FromString: "R1"},
+		model.Change{Source: "jira", IssueID: kpitest.IssueID("G-7"), ChangeID: "fv1", At: at("2025-03-15T09:00:00Z"), ChangeKind: model.ChangeFixVersion, Field: "Fix Version", FieldID: "fixVersions", FieldType: "jira", To: "v1", ToString: "R1"},
+		model.Change{Source: "jira", IssueID: kpitest.IssueID("G-8"), ChangeID: "fv1", At: at("2025-03-20T09:00:00Z"), ChangeKind: model.ChangeFixVersion, Field: "Fix Version", FieldID: "fixVersions", FieldType: "jira", From: "v1", FromString: "R1"},
 	}
 	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
 		f.Load(t, w)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pmo-oss/pmo/internal/model"
 	"github.com/pmo-oss/pmo/internal/warehouse"
 )
 
@@ -68,7 +69,7 @@ type sprintRow struct {
 
 type evt struct {
 	at       int64
-	kind     string // s sprint, p points, t status
+	kind     model.ChangeKind // status, sprint or story_points
 	from, to string
 	fromCat  string
 	toCat    string
@@ -76,6 +77,7 @@ type evt struct {
 
 type sprintIssue struct {
 	source, id, key   string
+	created           int64 // Unix seconds
 	points            *float64
 	sprintIDs         []string
 	statusID, statCat string
@@ -243,7 +245,7 @@ func SprintReports(ctx context.Context, w *warehouse.Warehouse, cfg Config, asOf
 		return nil, err
 	}
 	t0 := time.Now()
-	issues, err := loadSprintIssues(ctx, w, cfg, asOf)
+	issues, err := loadSprintIssues(ctx, w, asOf)
 	if err != nil {
 		return nil, err
 	}
@@ -255,7 +257,7 @@ func SprintReports(ctx context.Context, w *warehouse.Warehouse, cfg Config, asOf
 			ids[s] = true
 		}
 		for _, e := range is.events {
-			if e.kind == "s" {
+			if e.kind == model.ChangeSprint {
 				for _, s := range splitIDs(e.from) {
 					ids[s] = true
 				}
@@ -315,44 +317,32 @@ func loadSprints(ctx context.Context, w *warehouse.Warehouse, asOf time.Time, cf
 	return out, rows.Err()
 }
 
-func loadSprintIssues(ctx context.Context, w *warehouse.Warehouse, cfg Config, asOf time.Time) ([]*sprintIssue, error) {
-	fields := map[string]bool{}
-	for _, sc := range append([]ScopeConfig{{Knobs: cfg.Knobs}}, cfg.Scopes...) {
-		for _, f := range sc.StoryPointsFields {
-			fields[f] = true
-		}
-	}
-	for _, f := range DefaultConfig().StoryPointsFields {
-		fields[f] = true
-	}
-	var fl []string
-	for f := range fields {
-		fl = append(fl, f)
-	}
-	slices.Sort(fl)
+// loadSprintIssues reads every issue that was ever in a sprint before as_of
+// — it has sprint changes, or its current sprint field is set (an issue
+// created straight into a sprint has no sprint change) — with its status,
+// sprint and story-point changes folded into one row of arrays.
+func loadSprintIssues(ctx context.Context, w *warehouse.Warehouse, asOf time.Time) ([]*sprintIssue, error) {
 	as := sqlTime(asOf)
-	q := `SELECT source, issue_id, key, story_points, sprint_ids, status_id, status_category, e_at, e_kind, e_from, e_to, e_fc, e_tc FROM (
-    SELECT source, id AS issue_id, key, story_points, sprint_ids, status_id, status_category
+	kinds := sqlStrs([]string{string(model.ChangeStatus), string(model.ChangeSprint), string(model.ChangeStoryPoints)})
+	q := `SELECT source, issue_id, key, toInt64(created), story_points, sprint_ids, status_id, status_category, e_at, e_kind, e_from, e_to, e_fc, e_tc FROM (
+    SELECT source, id AS issue_id, key, created, story_points, sprint_ids, status_id, status_category
     FROM v_issues WHERE type_class != 'subtask' AND created < ` + as + `
-) AS i ANY INNER JOIN (
+        AND (notEmpty(sprint_ids) OR (source, id) IN (SELECT source, issue_id FROM v_changes WHERE ` + kindIs(model.ChangeSprint) + ` AND at < ` + as + `))
+) AS i ANY LEFT JOIN (
     SELECT source, issue_id,
         groupArray(k) AS e_at,
-        groupArray(kind) AS e_kind,
+        groupArray(change_kind) AS e_kind,
         groupArray(fv) AS e_from,
         groupArray(tv) AS e_to,
         groupArray(from_category) AS e_fc,
         groupArray(to_category) AS e_tc
     FROM (
-        SELECT source, issue_id, at, toInt64(at) * 100000 + toInt64(item) AS k,
-            multiIf(field_id = 'status' OR (field_id = '' AND lower(field) = 'status'), 't', lower(field) = 'sprint', 's', 'p') AS kind,
-            if(kind = 'p' AND from_string != '', from_string, ` + "`from`" + `) AS fv,
-            if(kind = 'p' AND to_string != '', to_string, ` + "`to`" + `) AS tv,
-            from_category, to_category
+        SELECT source, issue_id, toInt64(at) * 100000 + toInt64(item) AS k, change_kind,
+            ` + changeFrom + ` AS fv, ` + changeTo + ` AS tv, from_category, to_category
         FROM v_changes
-        WHERE at < ` + as + ` AND (field_id = 'status' OR lower(field) IN ('status', 'sprint') OR has(` + sqlStrs(fl) + `, field))
+        WHERE at < ` + as + ` AND has(` + kinds + `, change_kind)
     )
     GROUP BY source, issue_id
-    HAVING has(e_kind, 's')
 ) AS c USING (source, issue_id)`
 	rows, err := w.Query(ctx, q)
 	if err != nil {
@@ -364,22 +354,48 @@ func loadSprintIssues(ctx context.Context, w *warehouse.Warehouse, cfg Config, a
 		var is sprintIssue
 		var at []int64
 		var kind, from, to, fc, tc []string
-		if err := rows.Scan(&is.source, &is.id, &is.key, &is.points, &is.sprintIDs, &is.statusID, &is.statCat, &at, &kind, &from, &to, &fc, &tc); err != nil {
+		if err := rows.Scan(&is.source, &is.id, &is.key, &is.created, &is.points, &is.sprintIDs, &is.statusID, &is.statCat, &at, &kind, &from, &to, &fc, &tc); err != nil {
 			return nil, fmt.Errorf("kpi: loading sprint issues: %w", err)
 		}
 		// at holds sort keys (seconds·10^5 + changelog item); sorted here
 		// rather than by six arraySorts in SQL.
 		is.events = make([]evt, len(at))
 		for i := range at {
-			is.events[i] = evt{at: at[i], kind: kind[i], from: from[i], to: to[i], fromCat: fc[i], toCat: tc[i]}
+			is.events[i] = evt{at: at[i], kind: model.ChangeKind(kind[i]), from: from[i], to: to[i], fromCat: fc[i], toCat: tc[i]}
 		}
 		slices.SortStableFunc(is.events, func(a, b evt) int { return cmp.Compare(a.at, b.at) })
 		for i := range is.events {
 			is.events[i].at /= 100000
 		}
+		is.addCreation()
 		out = append(out, &is)
 	}
 	return out, rows.Err()
+}
+
+// addCreation puts the issue's creation first among its events, as a change
+// of its sprint membership and estimate from nothing to their initial
+// values (kpis.md C9: the `from` of the first change, else the current
+// value). Before it the issue is in no sprint; an issue created into a
+// sprint after the sprint started is added to it at creation.
+func (is *sprintIssue) addCreation() {
+	initial := func(k model.ChangeKind, cur string) string {
+		for _, e := range is.events {
+			if e.kind == k {
+				return e.from
+			}
+		}
+		return cur
+	}
+	pts := ""
+	if is.points != nil {
+		pts = strconv.FormatFloat(*is.points, 'g', -1, 64)
+	}
+	created := []evt{
+		{at: is.created, kind: model.ChangeStoryPoints, to: initial(model.ChangeStoryPoints, pts)},
+		{at: is.created, kind: model.ChangeSprint, to: initial(model.ChangeSprint, strings.Join(is.sprintIDs, ","))},
+	}
+	is.events = append(created, is.events...)
 }
 
 func splitIDs(s string) []string {
@@ -404,7 +420,7 @@ func (s issueState) members(t int64) []string {
 	var first *evt
 	for i := range s.is.events {
 		e := &s.is.events[i]
-		if e.kind != "s" {
+		if e.kind != model.ChangeSprint {
 			continue
 		}
 		if first == nil {
@@ -442,7 +458,7 @@ func (s issueState) est(t int64) float64 {
 	var last, first *evt
 	for i := range s.is.events {
 		e := &s.is.events[i]
-		if e.kind != "p" {
+		if e.kind != model.ChangeStoryPoints {
 			continue
 		}
 		if first == nil {
@@ -471,7 +487,7 @@ func (s issueState) done(t int64) bool {
 	var last, first *evt
 	for i := range s.is.events {
 		e := &s.is.events[i]
-		if e.kind != "t" {
+		if e.kind != model.ChangeStatus {
 			continue
 		}
 		if first == nil {
@@ -545,7 +561,7 @@ func replaySprint(sp sprintRow, issues []*sprintIssue, set settings, asOf time.T
 				continue
 			}
 			switch e.kind {
-			case "s":
+			case model.ChangeSprint:
 				now := slices.Contains(splitIDs(e.to), sp.id)
 				switch {
 				case !member && now:
@@ -563,7 +579,7 @@ func replaySprint(sp sprintRow, issues []*sprintIssue, set settings, asOf time.T
 					removed[is.key] = true
 				}
 				member = now
-			case "p":
+			case model.ChangeStoryPoints:
 				next := 0.0
 				if p := parsePoints(e.to); p != nil {
 					next = *p

@@ -4,6 +4,8 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	"github.com/pmo-oss/pmo/internal/model"
 )
 
 // TestReplaySprintEdgeCases checks C8 cases beyond example B without a
@@ -23,27 +25,27 @@ func TestReplaySprintEdgeCases(t *testing.T) {
 		check  func(t *testing.T, r SprintReport)
 	}{
 		{"added then removed, estimate changed outside", sprintIssue{key: "X-1", points: pts(5), statusID: "1", statCat: "new", events: []evt{
-			{at: at(-48), kind: "t", from: "1", to: "1", fromCat: "new", toCat: "new"},
-			{at: at(10), kind: "s", from: "", to: "10"},
-			{at: at(20), kind: "p", from: "3", to: "5"}, // while a member: +2
-			{at: at(30), kind: "s", from: "10", to: ""},
-			{at: at(40), kind: "p", from: "5", to: "8"}, // not a member: not counted
+			{at: at(-48), kind: model.ChangeStatus, from: "1", to: "1", fromCat: "new", toCat: "new"},
+			{at: at(10), kind: model.ChangeSprint, from: "", to: "10"},
+			{at: at(20), kind: model.ChangeStoryPoints, from: "3", to: "5"}, // while a member: +2
+			{at: at(30), kind: model.ChangeSprint, from: "10", to: ""},
+			{at: at(40), kind: model.ChangeStoryPoints, from: "5", to: "8"}, // not a member: not counted
 		}}, nil, func(t *testing.T, r SprintReport) {
 			if r.Added != 3 || r.Removed != 5 || r.EstimateChange != 2 || len(r.AddedKeys) != 1 || len(r.RemovedKeys) != 1 {
 				t.Errorf("added %g removed %g change %g", r.Added, r.Removed, r.EstimateChange)
 			}
 		}},
 		{"same-instant join and estimate", sprintIssue{key: "X-2", points: pts(8), statusID: "1", statCat: "new", events: []evt{
-			{at: at(10), kind: "s", from: "", to: "10"},
-			{at: at(10), kind: "p", from: "3", to: "8"},
+			{at: at(10), kind: model.ChangeSprint, from: "", to: "10"},
+			{at: at(10), kind: model.ChangeStoryPoints, from: "3", to: "8"},
 		}}, nil, func(t *testing.T, r SprintReport) {
 			if r.Added != 3 || r.EstimateChange != 5 || r.NotCompleted != 8 {
 				t.Errorf("added %g change %g not completed %g", r.Added, r.EstimateChange, r.NotCompleted)
 			}
 		}},
 		{"board Done column", sprintIssue{key: "X-3", points: pts(2), statusID: "7", statCat: "indeterminate", events: []evt{
-			{at: at(-10), kind: "s", from: "", to: "10"},
-			{at: at(50), kind: "t", from: "3", to: "7", fromCat: "indeterminate", toCat: "indeterminate"},
+			{at: at(-10), kind: model.ChangeSprint, from: "", to: "10"},
+			{at: at(50), kind: model.ChangeStatus, from: "3", to: "7", fromCat: "indeterminate", toCat: "indeterminate"},
 		}}, []string{"7"}, func(t *testing.T, r SprintReport) {
 			if r.Completed != 2 || r.Commitment != 2 {
 				t.Errorf("completed %g commitment %g; status 7 is the board's Done column", r.Completed, r.Commitment)

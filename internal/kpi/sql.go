@@ -110,7 +110,9 @@ func issueScopeSQL(asOf time.Time) string {
 // lifecycleSQL derives each issue's lifecycle at as_of (kpis.md C4) in the
 // scope's time zone: one row per issue with started/done instants, skipped,
 // discarded, reopen and done-entry instants, active seconds (F7), day
-// numbers of the local dates, and the scope keys it rolls up to.
+// numbers of the local dates, the priority in force when it was done
+// (priority_done, replayed from the priority changes; the current one for
+// an issue not done), and the scope keys it rolls up to.
 func lifecycleSQL(s settings, asOf time.Time) string {
 	as := sqlTime(asOf)
 	tz := sqlStr(s.TZ)
@@ -127,7 +129,8 @@ func lifecycleSQL(s settings, asOf time.Time) string {
 	if len(s.CycleTimeStatusIDs) == 0 {
 		cc = "x_c = 'indeterminate'"
 	}
-	return `SELECT * FROM (SELECT * FROM (SELECT ` + strings.Join(lifecycleColumns, ", ") + ` FROM (SELECT
+	return `SELECT *, ` + replaySQL("pr_at", "pr_from", "pr_to", "if(done_s > 0, done_s, "+sqlSecs(asOf)+")", "priority") + ` AS priority_done FROM (
+SELECT * FROM (SELECT * FROM (SELECT ` + strings.Join(lifecycleColumns, ", ") + ` FROM (SELECT
     source, issue_id, key, project_key, program, type, type_class, resolution, priority, assignee_id, labels,
     components, environment, created, updated, due_date, story_points, original_estimate_seconds, parent_id,
     epic_key, fix_version_ids, has_unknown, init_cat, ats, tcs,
@@ -177,7 +180,8 @@ FROM (
 ) AS lcb ANY LEFT JOIN (
     SELECT source, issue_id, max(toInt64(started)) AS last_worklog_s, sumIf(seconds, started < ` + as + `) AS spent_s
     FROM v_worklogs GROUP BY source, issue_id
-) AS wl USING (source, issue_id)`
+) AS wl USING (source, issue_id)
+) AS lcw ANY LEFT JOIN (` + priorityHistorySQL(asOf) + `) AS ph USING (source, issue_id)`
 }
 
 // linkedBugsSQL counts per issue the distinct bugs linked to it by one of

@@ -15,6 +15,8 @@ package model
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -214,8 +216,71 @@ type Issue struct {
 	URL                      string
 }
 
-// Change is one changelog item: a change of one field of one issue at one
-// instant. Every item is kept, with and without a field id.
+// ChangeKind is the tracker-neutral meaning of a change: the vocabulary the
+// KPI engine reads history in. Every collector maps its tracker's history
+// (Jira changelog items, GitHub issue events, GitLab resource events,
+// Redmine journal details) onto these kinds; KPI SQL filters on the kind and
+// never on a tracker's field names.
+//
+// The value of a change of a kind other than ChangeOther is in From/To, or,
+// when From/To are empty, in FromString/ToString, in the form given per
+// kind below; "" means "not set" (no sprint, no estimate, no due date).
+type ChangeKind string
+
+// The change kinds.
+const (
+	// ChangeStatus: From/To are status ids; FromCategory/ToCategory are the
+	// categories of those statuses at ingest time (kpis.md C3).
+	ChangeStatus ChangeKind = "status"
+	// ChangeSprint: the whole sprint membership after and before the change,
+	// as comma-separated sprint ids ("12, 13").
+	ChangeSprint ChangeKind = "sprint"
+	// ChangeStoryPoints: the estimate in points, a decimal number ("3", "0.5").
+	ChangeStoryPoints ChangeKind = "story_points"
+	// ChangeOriginalEstimate: the original effort estimate in whole seconds.
+	ChangeOriginalEstimate ChangeKind = "original_estimate"
+	// ChangeDueDate: the due date, YYYY-MM-DD (a longer text starting with
+	// the date is accepted).
+	ChangeDueDate ChangeKind = "due_date"
+	// ChangeFixVersion: one version (fix version, milestone, target version)
+	// added (To = version id) or removed (From = version id).
+	ChangeFixVersion ChangeKind = "fix_version"
+	// ChangeLink: one issue link added (To = the other issue's key) or
+	// removed (From = the other issue's key); ToString/FromString end with
+	// "<relation> <other key>", the relation being the link type's outward
+	// or inward text as seen from this issue ("blocks", "is blocked by").
+	ChangeLink ChangeKind = "link"
+	// ChangePriority: priority ids (FromString/ToString: names).
+	ChangePriority ChangeKind = "priority"
+	// ChangeAssignee: account ids (FromString/ToString: display names).
+	ChangeAssignee ChangeKind = "assignee"
+	// ChangeParent: the parent or epic issue's key or id.
+	ChangeParent ChangeKind = "parent"
+	// ChangeResolution: resolution ids (FromString/ToString: names).
+	ChangeResolution ChangeKind = "resolution"
+	// ChangeType: issue type ids (FromString/ToString: names).
+	ChangeType ChangeKind = "type"
+	// ChangeOther: any other field; kept for audit, read by no KPI.
+	ChangeOther ChangeKind = "other"
+)
+
+// ChangeKinds lists every change kind.
+var ChangeKinds = []ChangeKind{ChangeStatus, ChangeSprint, ChangeStoryPoints, ChangeOriginalEstimate, ChangeDueDate,
+	ChangeFixVersion, ChangeLink, ChangePriority, ChangeAssignee, ChangeParent, ChangeResolution, ChangeType, ChangeOther}
+
+// Valid reports whether k is one of ChangeKinds.
+func (k ChangeKind) Valid() bool {
+	for _, v := range ChangeKinds {
+		if k == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Change is one history item: a change of one field of one issue at one
+// instant. Every item is kept, with and without a field id; ChangeKind says
+// what it means in pmo's vocabulary.
 type Change struct {
 	Source     string
 	IssueID    string
@@ -223,10 +288,11 @@ type Change struct {
 	Item       int    // position of the item within its history entry
 	At         time.Time
 	AuthorID   string
-	Field      string // display name: "status", "Sprint", "Story Points", "Link", ...
-	FieldID    string // "status", "customfield_10020", ...; empty for items without one
-	FieldType  string // "jira" or "custom"
-	From       string // raw id(s)
+	ChangeKind ChangeKind // what the change means; ChangeOther when no KPI reads it
+	Field      string     // the tracker's display name: "status", "Sprint", "Story Points", "Link", ...
+	FieldID    string     // the tracker's field id: "status", "customfield_10020", ...; may be empty
+	FieldType  string     // tracker-specific field class (Jira: "jira" or "custom")
+	From       string     // raw id(s) or value, see ChangeKind
 	FromString string
 	To         string
 	ToString   string
@@ -298,3 +364,71 @@ func (r Change) Identity() string {
 func (r Worklog) Identity() string      { return r.Source + "/" + r.ID }
 func (r Link) Identity() string         { return r.Source + "/" + r.ID }
 func (r IssueDeleted) Identity() string { return r.Source + "/" + r.IssueID }
+
+// CheckValue reports whether the change's kind is known and its values have
+// the form ChangeKind documents for that kind; nil when they do. Collectors'
+// conformance tests call it on every change they emit.
+func (c Change) CheckValue() error {
+	if !c.ChangeKind.Valid() {
+		return fmt.Errorf("change kind %q is not one of the model's ChangeKinds", c.ChangeKind)
+	}
+	val := func(raw, text string) string {
+		if raw != "" {
+			return raw
+		}
+		return text
+	}
+	from, to := val(c.From, c.FromString), val(c.To, c.ToString)
+	check := func(what string, ok func(string) bool) error {
+		for _, v := range []string{from, to} {
+			if v != "" && !ok(v) {
+				return fmt.Errorf("%s change: value %q is not %s", c.ChangeKind, v, what)
+			}
+		}
+		return nil
+	}
+	switch c.ChangeKind {
+	case ChangeStatus:
+		if c.From == "" && c.To == "" {
+			return fmt.Errorf("status change: neither from nor to names a status id")
+		}
+		if c.To != "" && !c.ToCategory.Valid() {
+			return fmt.Errorf("status change: to category %q is not a status category", c.ToCategory)
+		}
+		if c.From != "" && !c.FromCategory.Valid() {
+			return fmt.Errorf("status change: from category %q is not a status category", c.FromCategory)
+		}
+	case ChangeStoryPoints:
+		return check("a decimal number", func(v string) bool { _, err := strconv.ParseFloat(strings.TrimSpace(v), 64); return err == nil })
+	case ChangeOriginalEstimate:
+		return check("whole seconds", func(v string) bool { _, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); return err == nil })
+	case ChangeDueDate:
+		return check("a YYYY-MM-DD date", func(v string) bool {
+			if len(v) < 10 {
+				return false
+			}
+			_, err := ParseDate(v[:10])
+			return err == nil
+		})
+	case ChangeSprint:
+		return check("comma-separated sprint ids", func(v string) bool {
+			for _, p := range strings.Split(v, ",") {
+				if strings.TrimSpace(p) == "" {
+					return false
+				}
+			}
+			return true
+		})
+	case ChangeFixVersion, ChangeLink:
+		if (c.From == "") == (c.To == "") {
+			return fmt.Errorf("%s change: exactly one of from (removed) and to (added) must be set, got from %q to %q", c.ChangeKind, c.From, c.To)
+		}
+		if c.ChangeKind == ChangeLink {
+			other, text := c.To+c.From, c.ToString+c.FromString
+			if !strings.HasSuffix(text, " "+other) {
+				return fmt.Errorf("link change: text %q does not end with the other issue's key %q", text, other)
+			}
+		}
+	}
+	return nil
+}

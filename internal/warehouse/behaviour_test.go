@@ -51,7 +51,7 @@ func TestDeletedIssuesHidden(t *testing.T) {
 		for _, id := range []string{"1", "2", "3"} {
 			recs = append(recs,
 				model.Issue{Source: "jira", ID: id, ProjectID: "p", Created: now, Updated: now},
-				model.Change{Source: "jira", IssueID: id, ChangeID: "c" + id, At: now, Field: "status"},
+				model.Change{Source: "jira", IssueID: id, ChangeID: "c" + id, At: now, ChangeKind: model.ChangeStatus, Field: "status"},
 				model.Worklog{Source: "jira", ID: "w" + id, IssueID: id, Started: now, Seconds: 60},
 			)
 		}

@@ -37,7 +37,7 @@ func synthetic(n, changesPer int) (issues []model.Record, changes []model.Record
 		for j := range changesPer {
 			changes = append(changes, model.Change{
 				Source: "jira", IssueID: id, ChangeID: strconv.Itoa(i*changesPer + j), Item: 0,
-				At: created.Add(time.Duration(j) * time.Hour), AuthorID: "u2", Field: "status", FieldID: "status",
+				At: created.Add(time.Duration(j) * time.Hour), AuthorID: "u2", ChangeKind: model.ChangeStatus, Field: "status", FieldID: "status",
 				FieldType: "jira", From: "1", FromString: "To Do", To: "3", ToString: "In Progress",
 				FromCategory: model.CategoryNew, ToCategory: model.CategoryIndeterminate,
 			})

@@ -55,30 +55,32 @@ type Fixture struct {
 
 // Issue is one issue of a fixture with its changes and worklogs.
 type Issue struct {
-	Key            string    `yaml:"key"`
-	Summary        string    `yaml:"summary"` // default: the key
-	Project        string    `yaml:"project"` // default: the key's prefix
-	Type           string    `yaml:"type"`
-	Created        time.Time `yaml:"created"`
-	Updated        time.Time `yaml:"updated"`
-	Resolution     string    `yaml:"resolution"`
-	Status         string    `yaml:"initial_status"` // default: the first status of the fixture
-	Priority       string    `yaml:"priority"`
-	Assignee       string    `yaml:"assignee"`
-	StoryPoints    *float64  `yaml:"story_points"`
-	SprintIDs      []string  `yaml:"sprint_ids"`
-	Labels         []string  `yaml:"labels"`
-	Parent         string    `yaml:"parent"` // parent issue key
-	Epic           string    `yaml:"epic"`   // epic link (company-managed)
-	Components     []string  `yaml:"components"`
-	FixVersions    []string  `yaml:"fix_versions"` // version ids
-	Transitions    []Change
-	SprintChanges  []Change `yaml:"sprint_changes"`
-	PointsChanges  []Change `yaml:"points_changes"`
-	StatusOverride string   `yaml:"status_category_override"` // record an unknown category on transitions
-	Due            string   `yaml:"due"`                      // YYYY-MM-DD
-	EstimateHours  *float64 `yaml:"estimate_h"`               // original estimate
-	Worklogs       []struct {
+	Key           string    `yaml:"key"`
+	Summary       string    `yaml:"summary"` // default: the key
+	Project       string    `yaml:"project"` // default: the key's prefix
+	Type          string    `yaml:"type"`
+	Created       time.Time `yaml:"created"`
+	Updated       time.Time `yaml:"updated"`
+	Resolution    string    `yaml:"resolution"`
+	Status        string    `yaml:"initial_status"` // default: the first status of the fixture
+	Priority      string    `yaml:"priority"`
+	Assignee      string    `yaml:"assignee"`
+	StoryPoints   *float64  `yaml:"story_points"`
+	SprintIDs     []string  `yaml:"sprint_ids"`
+	Labels        []string  `yaml:"labels"`
+	Parent        string    `yaml:"parent"` // parent issue key
+	Epic          string    `yaml:"epic"`   // epic link (company-managed)
+	Components    []string  `yaml:"components"`
+	FixVersions   []string  `yaml:"fix_versions"` // version ids
+	Transitions   []Change
+	SprintChanges []Change `yaml:"sprint_changes"`
+	// PriorityChanges change the priority (names) before the current one.
+	PriorityChanges []Change `yaml:"priority_changes"`
+	PointsChanges   []Change `yaml:"points_changes"`
+	StatusOverride  string   `yaml:"status_category_override"` // record an unknown category on transitions
+	Due             string   `yaml:"due"`                      // YYYY-MM-DD
+	EstimateHours   *float64 `yaml:"estimate_h"`               // original estimate
+	Worklogs        []struct {
 		Author string    `yaml:"author"`
 		At     time.Time `yaml:"at"`
 		Hours  float64   `yaml:"h"`
@@ -174,18 +176,22 @@ func (f Fixture) Records() ([]model.Record, error) {
 				from = byName[tr.From]
 			}
 			out = append(out, model.Change{Source: f.Source, IssueID: id, ChangeID: fmt.Sprintf("s%d", i), At: tr.At.UTC(),
-				Field: "status", FieldID: "status", FieldType: "jira", From: from.ID, FromString: from.Name, To: to.ID, ToString: to.Name,
+				ChangeKind: model.ChangeStatus, Field: "status", FieldID: "status", FieldType: "jira", From: from.ID, FromString: from.Name, To: to.ID, ToString: to.Name,
 				FromCategory: from.Category, ToCategory: to.Category})
 			cur = to
 			item++
 		}
 		for i, c := range is.SprintChanges {
 			out = append(out, model.Change{Source: f.Source, IssueID: id, ChangeID: fmt.Sprintf("sp%d", i), At: c.At.UTC(),
-				Field: "Sprint", FieldID: "customfield_10020", FieldType: "custom", From: c.From, To: c.To, FromString: c.From, ToString: c.To})
+				ChangeKind: model.ChangeSprint, Field: "Sprint", FieldID: "customfield_10020", FieldType: "custom", From: c.From, To: c.To, FromString: c.From, ToString: c.To})
+		}
+		for i, c := range is.PriorityChanges {
+			out = append(out, model.Change{Source: f.Source, IssueID: id, ChangeID: fmt.Sprintf("pr%d", i), At: c.At.UTC(),
+				ChangeKind: model.ChangePriority, Field: "priority", FieldID: "priority", FieldType: "jira", From: c.From, To: c.To, FromString: c.From, ToString: c.To})
 		}
 		for i, c := range is.PointsChanges {
 			out = append(out, model.Change{Source: f.Source, IssueID: id, ChangeID: fmt.Sprintf("pt%d", i), At: c.At.UTC(),
-				Field: "Story Points", FieldID: "customfield_10016", FieldType: "custom", FromString: c.From, ToString: c.To})
+				ChangeKind: model.ChangeStoryPoints, Field: "Story Points", FieldID: "customfield_10016", FieldType: "custom", FromString: c.From, ToString: c.To})
 		}
 		iss := model.Issue{Source: f.Source, ID: id, Key: is.Key, ProjectID: projByKey[pkey], ProjectKey: pkey, Summary: cmp.Or(is.Summary, is.Key), URL: "https://example.atlassian.net/browse/" + is.Key,
 			TypeID: is.Type, Type: is.Type, TypeClass: model.TypeStandard, StatusID: cur.ID, Status: cur.Name, StatusCategory: cur.Category,

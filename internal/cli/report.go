@@ -24,13 +24,14 @@ type reportFlags struct {
 func (f *reportFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.scope, "scope", "", "limit to a scope: program:NAME, project:KEY (default: everything)")
 	cmd.Flags().StringVar(&f.asOf, "as-of", "", "report the KPI snapshot of this date (YYYY-MM-DD: the midnight starting it in kpi.tz, as pmo kpi --as-of; default: the latest stored)")
-	cmd.Flags().BoolVar(&f.precise, "precise-explain", false, "list the issues behind each KPI with the KPI engine's explain (exact populations and roles; slower on large portfolios)")
+	cmd.Flags().BoolVar(&f.precise, "precise-explain", false, "no effect: every issue list is the KPI engine's explanation now")
+	_ = cmd.Flags().MarkDeprecated("precise-explain", "every issue list is the KPI engine's explanation now; drop the flag")
 }
 
 // options turns the flags into report options.
 func (f *reportFlags) options(cfg *config.Config, logger *slog.Logger) (report.Options, error) {
 	rc := cfg.Report.WithDefaults()
-	o := report.Options{KPI: cfg.KPI, Title: rc.Title, HistoryWeeks: rc.HistoryWeeks, PreciseExplain: f.precise, Logger: logger}
+	o := report.Options{KPI: cfg.KPI, Title: rc.Title, HistoryWeeks: rc.HistoryWeeks, Logger: logger}
 	sf, err := kpi.ParseScopeFilter(f.scope)
 	if err != nil {
 		return o, withCode(ExitUsage, fmt.Errorf("--scope: %w", err))

@@ -25,6 +25,10 @@ type Explanation struct {
 	AsOf   time.Time     `json:"as_of"`
 	TZ     string        `json:"tz"`
 	Items  []ExplainItem `json:"items"`
+	// Values are the KPI's values recomputed from the items (flow KPIs).
+	Values []ExplainedValue `json:"values,omitempty"`
+	// stat, for the flow KPIs, is what Recompute needs besides the items.
+	stat *flowStat
 }
 
 // ExplainItem is one issue and the role it played.
@@ -37,12 +41,58 @@ type ExplainItem struct {
 	Days     *float64   `json:"days,omitempty"`      // exact
 	Points   *float64   `json:"points,omitempty"`    // sprint KPIs
 	Sprint   string     `json:"sprint,omitempty"`
+	// Sets are the populations of the KPI the item belongs to (flow KPIs:
+	// populations.go), Values what it contributes to them (cycle_days,
+	// linked_bugs, …), Priority the priority it had when done (bug_mttr).
+	Sets     []string           `json:"sets,omitempty"`
+	Values   map[string]float64 `json:"values,omitempty"`
+	Priority string             `json:"priority,omitempty"`
 }
 
 // Explain lists the issues behind kpi for one scope ("project:ALPHA",
 // "program:Core", "source:jira", "portfolio") at as_of, for the first
 // configured flow window (snapshot KPIs: at as_of; sprint KPIs: per sprint).
 func Explain(ctx context.Context, w *warehouse.Warehouse, cfg Config, kpi, scope string, asOf time.Time) (Explanation, error) {
+	return ExplainWindow(ctx, w, cfg, kpi, scope, "", asOf)
+}
+
+// ExplainWindow is Explain for one trailing window ("4w", "12w": one of the
+// scope's flow_windows_weeks); "" is the first configured one.
+func ExplainWindow(ctx context.Context, w *warehouse.Warehouse, cfg Config, kpi, scope, window string, asOf time.Time) (Explanation, error) {
+	x := NewExplainer(w, cfg, asOf)
+	defer x.Close(ctx)
+	return x.Explain(ctx, kpi, scope, window)
+}
+
+// Explainer explains many values of one as-of: the scopes are listed and
+// the lifecycle of each settings group is derived once (as Compute does),
+// so a report or a test explaining every KPI of every scope does not derive
+// them again per explanation. Close drops what it derived.
+type Explainer struct {
+	w      *warehouse.Warehouse
+	cfg    Config
+	asOf   time.Time
+	groups []group // nil until listed
+	flow   map[string]*flowGroup
+	drops  []func()
+}
+
+// NewExplainer returns an Explainer for as_of (truncated to the second).
+func NewExplainer(w *warehouse.Warehouse, cfg Config, asOf time.Time) *Explainer {
+	return &Explainer{w: w, cfg: cfg, asOf: asOf.UTC().Truncate(time.Second), flow: map[string]*flowGroup{}}
+}
+
+// Close drops the temporary tables the Explainer derived.
+func (x *Explainer) Close(ctx context.Context) {
+	for _, d := range x.drops {
+		d()
+	}
+	x.drops, x.flow = nil, map[string]*flowGroup{}
+}
+
+// Explain is ExplainWindow with the Explainer's as-of.
+func (x *Explainer) Explain(ctx context.Context, kpi, scope, window string) (Explanation, error) {
+	w, cfg, asOf := x.w, x.cfg, x.asOf
 	if errs := cfg.Validate(); len(errs) > 0 {
 		return Explanation{}, fmt.Errorf("kpi: invalid configuration: %v", errs)
 	}
@@ -61,39 +111,73 @@ func Explain(ctx context.Context, w *warehouse.Warehouse, cfg Config, kpi, scope
 	if f.Kind == "" || (f.Kind != ScopePortfolio && f.Name == "") {
 		return Explanation{}, fmt.Errorf("kpi: explain: scope %q: name one scope, e.g. project:ALPHA, program:Core, source:jira or portfolio", scope)
 	}
-	asOf = asOf.UTC().Truncate(time.Second)
 	if def.Group == "Sprint" {
 		return explainSprints(ctx, w, cfg, def, f, asOf)
 	}
-	groups, err := scopeGroups(ctx, w, cfg, asOf, f)
+	if x.groups == nil {
+		if x.groups, err = scopeGroups(ctx, w, cfg, asOf, ScopeFilter{}); err != nil {
+			return Explanation{}, err
+		}
+	}
+	var g group
+	var ref scopeRef
+	found := false
+	for _, gr := range x.groups {
+		for _, r := range gr.scopes {
+			if !found && f.match(r) {
+				g, ref, found = gr, r, true
+			}
+		}
+	}
+	if !found {
+		return Explanation{}, fmt.Errorf("kpi: explain: no scope %q with issues created before %s", scope, asOf.Format(time.RFC3339))
+	}
+	s := g.s
+	weeks := s.FlowWindowsWeeks[0]
+	if window != "" {
+		weeks = 0
+		for _, n := range s.FlowWindowsWeeks {
+			if fmt.Sprintf("%dw", n) == window {
+				weeks = n
+			}
+		}
+		_, isFlow := flowKPIs[kpi]
+		switch {
+		case weeks == 0 && !isFlow:
+			weeks = s.FlowWindowsWeeks[0] // snapshot and release KPIs have windows of their own
+		case weeks == 0:
+			return Explanation{}, fmt.Errorf("kpi: explain: window %q is not one of %s's flow windows %v (kpi.flow_windows_weeks)", window, ref.key(), s.FlowWindowsWeeks)
+		}
+	}
+	win := trailingWeeks(asOf, weeks, s.loc)
+	e := Explanation{KPI: kpi, Scope: ref.key(), Window: win.Name, AsOf: asOf, TZ: s.TZ}
+	// The scope's lifecycle, derived once per settings group and as-of.
+	fg, err := x.flowGroup(ctx, s)
 	if err != nil {
 		return Explanation{}, err
 	}
-	if len(groups) == 0 || len(groups[0].scopes) == 0 {
-		return Explanation{}, fmt.Errorf("kpi: explain: no scope %q with issues created before %s", scope, asOf.Format(time.RFC3339))
+	if _, ok := flowKPIs[kpi]; ok {
+		err = fg.explain(ctx, &e, ref, win)
+		return e, err
 	}
-	g := groups[0]
-	ref := g.scopes[0]
-	s := g.s
-	win := trailingWeeks(asOf, s.FlowWindowsWeeks[0], s.loc)
-	e := Explanation{KPI: kpi, Scope: ref.key(), Window: win.Name, AsOf: asOf, TZ: s.TZ}
+	lc := fg.c.lc
 	switch kpi {
 	case "monte_carlo_forecast":
 		e.Window = fmt.Sprintf("%dd", *s.MCHistoryDays) // the history, as the values are labelled
 	case "risk_exposure":
 		e.Window = "snapshot"
-		err := explainRisks(ctx, w, s, &e, ref)
+		err := explainRisks(ctx, w, s, &e, ref, lc)
 		return e, err
 	case "due_date_adherence", "estimation_accuracy", "blocked_ratio", "overdue_ratio":
 		if kpi == "blocked_ratio" || kpi == "overdue_ratio" {
 			e.Window = "snapshot"
 		}
-		err := explainHistory(ctx, w, s, &e, ref, win)
+		err := explainHistory(ctx, w, s, &e, ref, win, lc)
 		return e, err
 	}
 	q := `SELECT key, is_flow, is_bug, discarded, is_done, started, skipped, cat_now, start_s, done_s, toInt64(created),
     start_day, done_day, created_day, arrayMap(x -> toInt64(x), reopen_ats), arrayMap(x -> toInt64(x), done_entry_ats)
-FROM (` + scopedSQL(lifecycleSQL(s, asOf), []string{ref.key()}) + `) ORDER BY key`
+FROM (` + scopedSQL(lc, []string{ref.key()}) + `) ORDER BY key`
 	rows, err := w.Query(ctx, q)
 	if err != nil {
 		return Explanation{}, fmt.Errorf("kpi: explaining %s for %s: %w", kpi, ref.key(), err)
@@ -280,6 +364,17 @@ func WriteExplanation(w io.Writer, e Explanation, format string) error {
 	switch format {
 	case "", "table":
 		fmt.Fprintf(w, "%s for %s, window %s, as of %s (tz %s)\n", e.KPI, e.Scope, e.Window, e.AsOf.Format(time.RFC3339), e.TZ)
+		for _, v := range e.Values {
+			val := "NULL"
+			if v.Value != nil {
+				val = strconv.FormatFloat(*v.Value, 'f', -1, 64)
+			}
+			l := v.Labels.String()
+			if l == "" {
+				l = "value"
+			}
+			fmt.Fprintf(w, "  %s = %s (n = %d)\n", l, val, v.N)
+		}
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, strings.ToUpper(strings.Join(head, "\t")))
 		for _, it := range e.Items {
@@ -306,8 +401,8 @@ func WriteExplanation(w io.Writer, e Explanation, format string) error {
 // its weight, age, and the flags they raise (red: top severity older than
 // 30 days, or no update for 14 days; amber: high severity older than 60
 // days).
-func explainRisks(ctx context.Context, w *warehouse.Warehouse, s settings, e *Explanation, ref scopeRef) error {
-	q := `SELECT key, priority, toInt64(created_day), toInt64(updated) FROM (` + scopedSQL(lifecycleSQL(s, e.AsOf), []string{ref.key()}) + `)
+func explainRisks(ctx context.Context, w *warehouse.Warehouse, s settings, e *Explanation, ref scopeRef, lc string) error {
+	q := `SELECT key, priority, toInt64(created_day), toInt64(updated) FROM (` + scopedSQL(lc, []string{ref.key()}) + `)
 WHERE has(` + sqlStrs(s.RiskTypes) + `, type) AND NOT is_done ORDER BY key`
 	rows, err := w.Query(ctx, q)
 	if err != nil {

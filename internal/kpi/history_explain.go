@@ -13,8 +13,8 @@ import (
 // replayed from the changelog (the due date at completion and the baseline,
 // the estimate at start with the sub-task roll-up, the blocked state and
 // the due date at as_of).
-func explainHistory(ctx context.Context, w *warehouse.Warehouse, s settings, e *Explanation, ref scopeRef, win window) error {
-	c := &computation{w: w, s: s, asOf: e.AsOf, lc: lifecycleSQL(s, e.AsOf)}
+func explainHistory(ctx context.Context, w *warehouse.Warehouse, s settings, e *Explanation, ref scopeRef, win window, lc string) error {
+	c := &computation{w: w, s: s, asOf: e.AsOf, lc: lc}
 	in, out, err := c.blockingTexts(ctx)
 	if err != nil {
 		return err

@@ -28,16 +28,11 @@ type Options struct {
 	// HistoryWeeks is how far back trends and run charts go (default 26).
 	HistoryWeeks int
 	Title        string
-	// Explain, when set, lists the issues behind a KPI value (kpi.Explain
-	// once it exists); nil uses the report's own drill-down of the flow
-	// population.
-	Explain func(ctx context.Context, scopeKind, scope, kpiID string) ([]Item, error)
-	// PreciseExplain lists the issues behind each headline KPI with
-	// kpi.Explain (the engine's own populations and roles; one query per
-	// scope and KPI, so slower on large portfolios) instead of the report's
-	// own drill-down. A KPI it cannot explain keeps the drill-down.
-	PreciseExplain bool
-	Logger         *slog.Logger
+	// Explain, when set, lists the issues behind a KPI value of a scope and
+	// window; nil uses the KPI engine's explanations (kpi.Explainer): the
+	// very populations the values were computed from.
+	Explain func(ctx context.Context, scopeKind, scope, kpiID, window string) ([]Item, error)
+	Logger  *slog.Logger
 	// Forecast and EVM are the KPI part 2 hooks; nil uses the built-in
 	// ones: the burn-up with the snapshot's monte_carlo_forecast finish
 	// date, and the evm_spi/evm_cpi history.
@@ -146,6 +141,12 @@ func Build(ctx context.Context, w *warehouse.Warehouse, o Options) (*Model, erro
 	if o.EVM == nil {
 		o.EVM = evmTrend(hsnap.Values, snap.Values)
 	}
+	explain := o.Explain
+	if explain == nil {
+		x := kpi.NewExplainer(w, o.KPI, snap.AsOf)
+		defer x.Close(ctx)
+		explain = kpiExplainer(x, loc)
+	}
 	for _, s := range m.All() {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -163,32 +164,28 @@ func Build(ctx context.Context, w *warehouse.Warehouse, o Options) (*Model, erro
 		mine := issuesOf(issues, s)
 		s.Series = series(mine, snap.AsOf, loc, o.HistoryWeeks, sle)
 		s.Risks = risks(s.Series.Aging, sle)
-		s.Explain = explainFlow(mine, snap.AsOf, loc)
+		s.Explain = map[string][]Item{}
 		for _, r := range sprints {
 			if s.Kind == kpi.ScopePortfolio || (s.Kind == kpi.ScopeProject && r.Source+"/"+r.Project == s.Name) ||
 				(s.Kind == kpi.ScopeProgram && projects[r.Source+"/"+r.Project].program == s.Name) {
 				s.Sprints = append(s.Sprints, r)
 			}
 		}
-		explain := o.Explain
-		if explain == nil && o.PreciseExplain {
-			explain = kpiExplainer(w, o.KPI, snap.AsOf, loc)
-		}
-		if explain != nil {
-			for _, k := range s.KPIs {
-				items, err := explain(ctx, s.Kind, s.Name, k.ID)
-				if err != nil {
-					if ctx.Err() != nil {
-						return nil, ctx.Err()
-					}
-					if o.Logger != nil {
-						o.Logger.Warn("report: no issue list for a KPI; using the report's drill-down", "kpi", k.ID, "scope", s.Kind+":"+s.Name, "error", err.Error())
-					}
-					continue
+		// Every card's issue list is the engine's explanation of that
+		// value: the same population, scope and window.
+		for _, k := range s.KPIs {
+			items, err := explain(ctx, s.Kind, s.Name, k.ID, k.Window)
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil, ctx.Err()
 				}
-				if items != nil {
-					s.Explain[k.ID] = enrich(items, byKey)
+				if o.Logger != nil {
+					o.Logger.Warn("report: no issue list for a KPI", "kpi", k.ID, "scope", s.Kind+":"+s.Name, "error", err.Error())
 				}
+				continue
+			}
+			if items != nil {
+				s.Explain[k.ID] = enrich(items, byKey)
 			}
 		}
 		if s.Forecast, err = o.Forecast(ctx, s); err != nil {
@@ -515,53 +512,14 @@ func risks(aging []Item, sle float64) []Item {
 	return out
 }
 
-// explainFlow lists the issues behind the flow KPIs of a scope: the items
-// done in the trailing 4 weeks (throughput, cycle time, SLE, flow
-// efficiency) and the work in progress (WIP, age).
-func explainFlow(is []*issue, asOf time.Time, loc *time.Location) map[string][]Item {
-	from := asOf.AddDate(0, 0, -28)
-	var done, wip, created []Item
-	for _, it := range is {
-		base := Item{Key: it.Key, Summary: it.Summary, Status: it.Status, Type: it.Type, Assignee: it.Assignee, Project: it.scope, URL: it.URL}
-		if !it.done.IsZero() && !it.done.Before(from) && it.done.Before(asOf) {
-			d := base
-			if !it.start.IsZero() {
-				d.AgeDays = dayCount(it.start, it.done, loc)
-			}
-			d.Note = "done " + it.done.In(loc).Format("2 Jan")
-			if it.discarded {
-				d.Note += " (discarded)"
-			}
-			done = append(done, d)
-		}
-		if it.done.IsZero() && it.catAt(asOf.Unix()) == "indeterminate" && !it.start.IsZero() {
-			d := base
-			d.AgeDays = dayCount(it.start, asOf.Add(-time.Millisecond), loc)
-			wip = append(wip, d)
-		}
-		if !it.created.Before(from) && it.created.Before(asOf) {
-			d := base
-			d.Note = "created " + it.created.In(loc).Format("2 Jan")
-			created = append(created, d)
-		}
-	}
-	byAge := func(xs []Item) { sort.SliceStable(xs, func(i, j int) bool { return xs[i].AgeDays > xs[j].AgeDays }) }
-	byAge(done)
-	byAge(wip)
-	return map[string][]Item{
-		"throughput": done, "cycle_time": done, "sle_attainment": done, "flow_efficiency": done,
-		"wip": wip, "work_item_age": wip, "created_vs_resolved": created, "arrival_departure_ratio": created,
-	}
-}
-
 // kpiExplainer lists the issues behind a KPI value with kpi.Explain.
-func kpiExplainer(w *warehouse.Warehouse, cfg kpi.Config, asOf time.Time, loc *time.Location) func(ctx context.Context, kind, scope, id string) ([]Item, error) {
-	return func(ctx context.Context, kind, scope, id string) ([]Item, error) {
+func kpiExplainer(x *kpi.Explainer, loc *time.Location) func(ctx context.Context, kind, scope, id, window string) ([]Item, error) {
+	return func(ctx context.Context, kind, scope, id, window string) ([]Item, error) {
 		sc := kind + ":" + scope
 		if kind == kpi.ScopePortfolio {
 			sc = kind
 		}
-		e, err := kpi.Explain(ctx, w, cfg, id, sc, asOf)
+		e, err := x.Explain(ctx, id, sc, window)
 		if err != nil {
 			return nil, err
 		}

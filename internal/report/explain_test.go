@@ -6,20 +6,22 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pmo-oss/pmo/internal/kpi"
 	"github.com/pmo-oss/pmo/internal/warehouse"
 	"github.com/pmo-oss/pmo/internal/warehouse/whtest"
 )
 
-// TestPreciseExplain lists the issues behind the KPIs of worked example A
-// with kpi.Explain: the cycle-time population is A-1, A-2 and A-8 (kpis.md
-// §4.1; A-3 skipped In Progress, A-4 discarded), each with its role.
-func TestPreciseExplain(t *testing.T) {
+// TestExplainLists: every card's issue list is the KPI engine's explanation
+// of that value (same scope, KPI and window). On worked example A the
+// cycle-time population is A-1, A-2 and A-8 (kpis.md §4.1; A-3 skipped In
+// Progress and A-4 discarded are not in it), each with its role.
+func TestExplainLists(t *testing.T) {
 	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
 		ctx := context.Background()
 		ex := examples[0]
 		f := loadFixture(t, kpiTestdata+ex.file)
 		withSummaries(f, map[string]string{"A-1": "A-1 " + hostile}).Load(t, w)
-		m, err := Build(ctx, w, Options{KPI: ex.cfg(), AsOf: f.AsOf, PreciseExplain: true})
+		m, err := Build(ctx, w, Options{KPI: ex.cfg(), AsOf: f.AsOf})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -37,8 +39,31 @@ func TestPreciseExplain(t *testing.T) {
 			roles[it.Key] = it.Note
 		}
 		for _, k := range []string{"A-1", "A-2", "A-8"} {
-			if !strings.HasPrefix(roles[k], "counted") {
-				t.Errorf("cycle_time: %s has role %q, want counted (all: %v)", k, roles[k], roles)
+			if !strings.HasPrefix(roles[k], "cycle") {
+				t.Errorf("cycle_time: %s has role %q, want cycle (all: %v)", k, roles[k], roles)
+			}
+		}
+		if len(roles) != 3 {
+			t.Errorf("cycle_time lists %v, want A-1, A-2 and A-8 only", roles)
+		}
+		// Every card of every scope lists exactly its explanation's items.
+		for _, s := range m.All() {
+			sc := s.Kind + ":" + s.Name
+			for _, k := range s.KPIs {
+				e, err := kpi.ExplainWindow(ctx, w, ex.cfg(), k.ID, sc, k.Window, f.AsOf)
+				if err != nil {
+					continue // no explanation: the card has no list either
+				}
+				var want, got []string
+				for _, it := range e.Items {
+					want = append(want, it.Key+" "+it.Role)
+				}
+				for _, it := range s.Explain[k.ID] {
+					got = append(got, it.Key+" "+strings.SplitN(it.Note, " · ", 2)[0])
+				}
+				if strings.Join(got, "; ") != strings.Join(want, "; ") {
+					t.Errorf("%s %s (%s): the card lists %v, its explanation %v", sc, k.ID, k.Window, got, want)
+				}
 			}
 		}
 		var buf bytes.Buffer
@@ -49,7 +74,7 @@ func TestPreciseExplain(t *testing.T) {
 		if strings.Contains(html, "<script>alert") || !strings.Contains(html, "&lt;script&gt;alert(&#34;pwned&#34;)") {
 			t.Errorf("explain page: the summary of A-1 is not escaped (or missing)")
 		}
-		if !strings.Contains(html, `id="cycle_time"`) || !strings.Contains(html, "counted") {
+		if !strings.Contains(html, `id="cycle_time"`) || !strings.Contains(html, "cycle") {
 			t.Errorf("explain page lacks the cycle_time section with roles")
 		}
 	})

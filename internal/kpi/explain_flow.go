@@ -1,0 +1,338 @@
+package kpi
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+)
+
+// flowStat is what Recompute needs besides the items: the window's length
+// in local days, the percentile gate, the composite's fields and the SLE.
+type flowStat struct {
+	days      float64
+	minSample uint64
+	composite []string
+	sleDays   float64 // ≤ 0: no SLE (sle_attainment is NULL)
+}
+
+// flowGroup is one settings group's lifecycle, derived once per Explainer,
+// and the SLE of each of its scopes.
+type flowGroup struct {
+	c   *computation
+	sle sleDays
+}
+
+func (x *Explainer) flowGroup(ctx context.Context, s settings) (*flowGroup, error) {
+	if g := x.flow[s.key()]; g != nil {
+		return g, nil
+	}
+	c := &computation{w: x.w, s: s, asOf: x.asOf}
+	lc, drop := c.materialize(ctx, lifecycleSQL(s, x.asOf))
+	x.drops = append(x.drops, drop)
+	c.lc = lc
+	sle, err := c.sleBaseline(ctx, scopedSQL(lc, nil), trailingWeeks(x.asOf, 12, s.loc))
+	if err != nil {
+		return nil, err
+	}
+	g := &flowGroup{c: c, sle: sle}
+	x.flow[s.key()] = g
+	return g, nil
+}
+
+// explain lists the rows of the KPI's sets (populations.go) for one scope
+// and window: the same predicates the compute query aggregates, with the
+// values each row contributes.
+func (g *flowGroup) explain(ctx context.Context, e *Explanation, ref scopeRef, win window) error {
+	fk := flowKPIs[e.KPI]
+	c, sle, w := g.c, g.sle, g.c.w
+	from := scopedSQL(c.lc, []string{ref.key()})
+	e.stat = &flowStat{days: float64(len(win.DayEnds)), minSample: c.minSample(), composite: c.s.CompletenessCompositeFields, sleDays: sle.att[ref.key()]}
+	sets := c.flowSets(win, sle)
+	cols := []string{"key", "started", "is_done", "start_s", "done_s", "priority_done"}
+	var anySet []string
+	for _, set := range fk.sets {
+		cols = append(cols, "toUInt8("+sets[set]+")")
+		anySet = append(anySet, sets[set])
+	}
+	for _, v := range fk.values {
+		cols = append(cols, "toFloat64("+flowValueSQL[v]+")")
+	}
+	q := "SELECT " + strings.Join(cols, ", ") + " FROM (" + from + ") WHERE " + strings.Join(anySet, " OR ") + " ORDER BY key"
+	rows, err := w.Query(ctx, q)
+	if err != nil {
+		return fmt.Errorf("kpi: explaining %s for %s: %w", e.KPI, ref.key(), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key, prio string
+		var started, done uint64
+		var startS, doneS int64
+		flags := make([]uint64, len(fk.sets))
+		vals := make([]float64, len(fk.values))
+		dest := []any{&key, &started, &done, &startS, &doneS, &prio}
+		for i := range flags {
+			dest = append(dest, &flags[i])
+		}
+		for i := range vals {
+			dest = append(dest, &vals[i])
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return fmt.Errorf("kpi: explaining %s for %s: %w", e.KPI, ref.key(), err)
+		}
+		it := ExplainItem{Key: key}
+		if started == 1 {
+			it.Start = tptr(time.Unix(startS, 0).UTC())
+		}
+		if done == 1 {
+			it.Done = tptr(time.Unix(doneS, 0).UTC())
+		}
+		for i, f := range flags {
+			if f == 1 {
+				it.Sets = append(it.Sets, fk.sets[i])
+			}
+		}
+		if len(vals) > 0 {
+			it.Values = map[string]float64{}
+			for i, v := range vals {
+				it.Values[fk.values[i]] = v
+			}
+		}
+		if e.KPI == "bug_mttr" {
+			it.Priority = cmp.Or(prio, "none")
+		}
+		// The day count and exact days a reader sees first.
+		for _, pair := range [][2]string{{valCtDC, valCtDays}, {valLtDC, valLtDays}} {
+			if dc, ok := it.Values[pair[0]]; ok {
+				d := int64(dc)
+				x := it.Values[pair[1]]
+				it.DayCount, it.Days = &d, &x
+				break
+			}
+		}
+		it.Role = roleOf(it.Sets)
+		e.Items = append(e.Items, it)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("kpi: explaining %s for %s: %w", e.KPI, ref.key(), err)
+	}
+	for _, l := range summaryLabels[e.KPI] {
+		if v, n, ok := e.Recompute(l); ok {
+			e.Values = append(e.Values, ExplainedValue{Labels: l, Value: v, N: n})
+		}
+	}
+	return nil
+}
+
+// ExplainedValue is a value recomputed from an explanation's items.
+type ExplainedValue struct {
+	Labels Labels   `json:"labels"`
+	Value  *float64 `json:"value"`
+	N      uint64   `json:"n"`
+}
+
+// Recompute derives the value with the given labels (and its n) from the
+// explanation's items alone, by the KPI's statistic; ok is false for a KPI
+// or labels it cannot recompute. It is how a reader checks a number: a flow
+// KPI's value is the same whether read from the snapshot or recomputed
+// from its explanation (a test holds every KPI × scope to 1e-9).
+func (e Explanation) Recompute(labels Labels) (v *float64, n uint64, ok bool) {
+	st := e.stat
+	if st == nil {
+		return nil, 0, false
+	}
+	members := func(set string) []ExplainItem {
+		var out []ExplainItem
+		for _, it := range e.Items {
+			if inSet(it, set) {
+				out = append(out, it)
+			}
+		}
+		return out
+	}
+	count := func(set string) float64 { return float64(len(members(set))) }
+	ratioOf := func(num, den string) (*float64, uint64, bool) {
+		d := count(den)
+		return ratio(fptr(count(num)), fptr(d)), uint64(d), true
+	}
+	sample := func(items []ExplainItem, value string) []float64 {
+		xs := make([]float64, 0, len(items))
+		for _, it := range items {
+			xs = append(xs, it.Values[value])
+		}
+		slices.Sort(xs)
+		return xs
+	}
+	// durations: percentiles, mean and control-chart mean over a sample.
+	durations := func(items []ExplainItem, dc, days string) (*float64, uint64, bool) {
+		n := uint64(len(items))
+		switch labels["method"] {
+		case "mean":
+			return ratio(fptr(sum(sample(items, days))), fptr(float64(n))), n, true
+		case "control_chart":
+			return ratio(fptr(sum(sample(items, valCCDays))), fptr(float64(n))), n, true
+		case "nr", "r7":
+			q, err := parseQuantile(labels["quantile"])
+			if err != nil {
+				return nil, 0, false
+			}
+			xs := sample(items, days)
+			if labels["unit"] == "dc" {
+				xs = sample(items, dc)
+			}
+			if n == 0 || n < st.minSample {
+				return nil, n, true
+			}
+			if labels["method"] == "nr" {
+				return fptr(nearestRankOf(xs, q)), n, true
+			}
+			return fptr(r7Of(xs, q)), n, true
+		}
+		return nil, 0, false
+	}
+	switch e.KPI {
+	case "throughput":
+		tp := count(setDone)
+		switch labels["measure"] {
+		case "count":
+			return fptr(tp), uint64(tp), true
+		case "per_week":
+			return ratio(fptr(tp), fptr(st.days/7)), uint64(tp), true
+		case "per_day":
+			return ratio(fptr(tp), fptr(st.days)), uint64(tp), true
+		}
+	case "cycle_time":
+		return durations(members(setCycle), valCtDC, valCtDays)
+	case "lead_time":
+		return durations(members(setDone), valLtDC, valLtDays)
+	case "bug_mttr":
+		items := members(setBugDone)
+		if p, ok := labels["priority"]; ok {
+			items = slices.DeleteFunc(items, func(it ExplainItem) bool { return it.Priority != p })
+		}
+		return durations(items, valLtDC, valLtDays)
+	case "sle_attainment":
+		switch labels["measure"] {
+		case "ratio":
+			if st.sleDays <= 0 {
+				return nil, uint64(count(setCycle)), true
+			}
+			return ratioOf(setSLEMet, setCycle)
+		case "sle_days":
+			return fptr(st.sleDays), uint64(count(setCycle)), true
+		}
+	case "flow_efficiency":
+		items := members(setCycle)
+		switch labels["measure"] {
+		case "ratio_of_sums":
+			return ratio(fptr(sum(sample(items, valActiveDays))), fptr(sum(sample(items, valTotalDays)))), uint64(len(items)), true
+		case "mean_per_item":
+			var xs []float64
+			for _, it := range items {
+				if t := it.Values[valTotalDays]; t > 0 {
+					xs = append(xs, it.Values[valActiveDays]/t)
+				}
+			}
+			return ratio(fptr(sum(xs)), fptr(float64(len(xs)))), uint64(len(xs)), true
+		}
+	case "arrival_departure_ratio":
+		arr, dep := count(setArrived), count(setDone)
+		switch labels["measure"] {
+		case "arrivals":
+			return fptr(arr), uint64(arr), true
+		case "departures":
+			return fptr(dep), uint64(dep), true
+		case "ratio":
+			return ratio(fptr(arr), fptr(dep)), uint64(dep), true
+		}
+	case "reopen_rate":
+		return ratioOf(setReopened, setEnteredDone)
+	case "created_vs_resolved":
+		cr, rs := count(setCreated), count(setResolved)
+		switch labels["measure"] {
+		case "created":
+			return fptr(cr), uint64(cr), true
+		case "resolved":
+			return fptr(rs), uint64(rs), true
+		case "net":
+			return fptr(cr - rs), uint64(cr), true
+		case "ratio":
+			return ratio(fptr(rs), fptr(cr)), uint64(cr), true
+		}
+	case "escaped_defect_rate":
+		return ratioOf(setEscaped, setBugCreated)
+	case "defect_ratio":
+		items := members(setStoryDone)
+		return ratio(fptr(sum(sample(items, valLinkedBugs))), fptr(float64(len(items)))), uint64(len(items)), true
+	case "field_completeness":
+		field := func(name string) (*float64, uint64) {
+			num, den := fieldSets[name][0], fieldSets[name][1]
+			d := count(den)
+			return ratio(fptr(count(num)), fptr(d)), uint64(d)
+		}
+		if labels["field"] == "composite" {
+			var vs []float64
+			for _, f := range completenessFields {
+				if v, _ := field(f); v != nil && slices.Contains(st.composite, f) {
+					vs = append(vs, *v)
+				}
+			}
+			if len(vs) == 0 {
+				return nil, 0, true
+			}
+			return fptr(sum(vs) / float64(len(vs))), uint64(len(vs)), true
+		}
+		if _, known := fieldSets[labels["field"]]; known {
+			v, n := field(labels["field"])
+			return v, n, true
+		}
+	case "workflow_consistency":
+		if p, known := consistencySets[labels["class"]]; known {
+			return ratioOf(p[0], p[1])
+		}
+	}
+	return nil, 0, false
+}
+
+// fieldSets are field_completeness's (numerator, denominator) sets per field.
+var fieldSets = map[string][2]string{
+	"estimate": {setEstOK, setEstPop}, "assignee": {setAsgOK, setAsgPop}, "due_date": {setDueOK, setOpen},
+	"parent_epic": {setParOK, setOpen}, "component": {setCmpOK, setOpen}, "fix_version": {setFvOK, setOpen},
+}
+
+// consistencySets are workflow_consistency's (numerator, denominator) sets per class.
+var consistencySets = map[string][2]string{
+	"skipped_in_progress": {setSkipped, setDone}, "done_without_resolution": {setNoResolution, setDone},
+	"restarted": {setRestarted, setDone}, "unknown_status": {setUnknownStatus, setDone},
+	"worklog_after_done": {setWorklogAfter, setDone}, "resolution_not_done": {setOpenResolved, setOpen},
+}
+
+func sum(xs []float64) float64 {
+	s := 0.0
+	for _, x := range xs {
+		s += x
+	}
+	return s
+}
+
+// nearestRankOf is the NR percentile of sorted xs (kpis.md C7): x[⌈p·n⌉].
+func nearestRankOf(xs []float64, p float64) float64 {
+	i := int(math.Ceil(p*float64(len(xs)) - 1e-9))
+	return xs[max(i, 1)-1]
+}
+
+// r7Of is the R-7 (linear interpolation) percentile of sorted xs.
+func r7Of(xs []float64, p float64) float64 {
+	h := float64(len(xs)-1) * p
+	lo := int(math.Floor(h))
+	return xs[lo] + (h-math.Floor(h))*(xs[min(lo+1, len(xs)-1)]-xs[lo])
+}
+
+func parseQuantile(s string) (float64, error) {
+	var q float64
+	_, err := fmt.Sscan(s, &q)
+	return q, err
+}

@@ -1,0 +1,118 @@
+package kpi
+
+import (
+	"context"
+	"math"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/pmo-oss/pmo/collectors/jira/jirasim"
+	"github.com/pmo-oss/pmo/collectors/jira/jiratest"
+	"github.com/pmo-oss/pmo/internal/warehouse"
+	"github.com/pmo-oss/pmo/internal/warehouse/whtest"
+)
+
+// checkRecompute holds every value of a population-defined KPI (flowKPIs)
+// in snap to its explanation: the items `pmo kpi explain` lists for that
+// KPI, scope and window recompute the value (1e-9) and its n exactly. It
+// returns how many values it checked.
+func checkRecompute(t *testing.T, w *warehouse.Warehouse, cfg Config, snap Snapshot) int {
+	t.Helper()
+	ctx := context.Background()
+	x := NewExplainer(w, cfg, snap.AsOf)
+	defer x.Close(ctx)
+	cache := map[string]Explanation{}
+	checked, bad := 0, 0
+	for _, v := range snap.Values {
+		fk, ok := flowKPIs[v.KPI]
+		if !ok || slices.Contains(fk.derived, v.Labels["measure"]) {
+			continue
+		}
+		key := v.KPI + "|" + v.ScopeKind + ":" + v.Scope + "|" + v.Window
+		e, ok := cache[key]
+		if !ok {
+			var err error
+			e, err = x.Explain(ctx, v.KPI, v.ScopeKind+":"+v.Scope, v.Window)
+			if err != nil {
+				t.Fatalf("explaining %s: %v", key, err)
+			}
+			cache[key] = e
+		}
+		got, n, ok := e.Recompute(v.Labels)
+		checked++
+		switch {
+		case !ok:
+			t.Errorf("%s{%s}: explain cannot recompute it", key, v.Labels)
+		case (got == nil) != (v.Value == nil):
+			t.Errorf("%s{%s}: explain recomputes %v, the snapshot has %v", key, v.Labels, fmtPtr(got), fmtPtr(v.Value))
+		case got != nil && math.Abs(*got-*v.Value) > 1e-9:
+			t.Errorf("%s{%s}: explain recomputes %.12g, the snapshot has %.12g", key, v.Labels, *got, *v.Value)
+		case n != v.N:
+			t.Errorf("%s{%s}: explain recomputes n = %d, the snapshot has %d", key, v.Labels, n, v.N)
+		default:
+			continue
+		}
+		if bad++; bad > 20 {
+			t.Fatal("too many mismatches")
+		}
+	}
+	return checked
+}
+
+func fmtPtr(p *float64) any {
+	if p == nil {
+		return "NULL"
+	}
+	return *p
+}
+
+// TestExplainRecomputesWorkedExamples: on kpis.md's worked examples, every
+// flow value of every scope equals its recomputed explanation.
+func TestExplainRecomputesWorkedExamples(t *testing.T) {
+	for _, tc := range []struct {
+		file string
+		cfg  Config
+	}{
+		{"example_a.yaml", exampleAConfig()},
+		{"example_b.yaml", exampleBConfig()},
+		{"example_c.yaml", exampleCConfig()},
+		{"vocabulary.yaml", exampleBConfig()},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			f := loadFixture(t, tc.file)
+			whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
+				f.Load(t, w)
+				snap, err := Compute(context.Background(), w, tc.cfg, f.AsOf, ScopeFilter{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n := checkRecompute(t, w, tc.cfg, snap); n == 0 {
+					t.Error("no value checked")
+				}
+			})
+		})
+	}
+}
+
+// TestExplainRecomputesSimulator does the same on the Jira simulator's
+// organisation (several projects, programs and sources' worth of scopes).
+func TestExplainRecomputesSimulator(t *testing.T) {
+	if testing.Short() {
+		t.Skip("collects a simulated Jira organisation; skipped with -short")
+	}
+	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
+		sim, _ := jiratest.Collect(t, w, jirasim.Config{Mode: jirasim.Cloud, Issues: 600, Seed: 11})
+		asOf := sim.Config().Now.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
+		cfg := DefaultConfig()
+		snap, err := Compute(context.Background(), w, cfg, asOf, ScopeFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := checkRecompute(t, w, cfg, snap)
+		t.Logf("%d values recomputed from their explanations", n)
+		if n < 500 {
+			t.Errorf("only %d values checked", n)
+		}
+	})
+}

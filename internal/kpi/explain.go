@@ -84,6 +84,9 @@ func Explain(ctx context.Context, w *warehouse.Warehouse, cfg Config, kpi, scope
 		e.Window = "snapshot"
 		err := explainRisks(ctx, w, s, &e, ref)
 		return e, err
+	case "release_schedule_adherence":
+		err := explainReleases(ctx, w, s, &e, ref)
+		return e, err
 	case "due_date_adherence", "estimation_accuracy", "blocked_ratio", "overdue_ratio":
 		if kpi == "blocked_ratio" || kpi == "overdue_ratio" {
 			e.Window = "snapshot"
@@ -341,4 +344,32 @@ WHERE has(` + sqlStrs(s.RiskTypes) + `, type) AND NOT is_done ORDER BY key`
 		e.Items = append(e.Items, ExplainItem{Key: key, Role: role, DayCount: &age})
 	}
 	return rows.Err()
+}
+
+// explainReleases lists the versions behind release_schedule_adherence
+// (P2) in the scope: each with the released date used and why (observed
+// release vs the fallback of C12), its baseline and slip (day_count), or
+// why it does not count.
+func explainReleases(ctx context.Context, w *warehouse.Warehouse, s settings, e *Explanation, ref scopeRef) error {
+	c := &computation{w: w, s: s, asOf: e.AsOf, lc: lifecycleSQL(s, e.AsOf)}
+	versions, win, err := c.releaseVersions(ctx)
+	if err != nil {
+		return err
+	}
+	e.Window = win.Name
+	for _, v := range versions {
+		if !slices.Contains(v.scopes, ref.key()) {
+			continue
+		}
+		it := ExplainItem{Key: v.name, Role: v.role}
+		if !v.released.IsZero() && !v.released.After(lastCompleteDay(e.AsOf, s.loc)) {
+			it.Done = tptr(v.released)
+		}
+		if v.counted {
+			slip := int64(v.slip)
+			it.DayCount = &slip
+		}
+		e.Items = append(e.Items, it)
+	}
+	return nil
 }

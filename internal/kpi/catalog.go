@@ -254,6 +254,8 @@ var Catalog = []Definition{
 			{Applies: "field=estimate|assignee|due_date|parent_epic|component|fix_version", Green: "≥ 0.95", Amber: "0.80–0.95", Red: "< 0.80", Provenance: HEUR}},
 		Values: []string{"field=estimate|assignee|due_date|parent_epic|component|fix_version|composite"},
 		Notes: "Populations: estimate = open flow items and those done in W; assignee = In Progress or done in W; due_date, parent_epic (parent or epic link), component, fix_version = open flow items. " +
+			"An item counts as estimated per kpi.estimated_by: either (default) = story points or an original estimate (C9 has both: points drive Scrum/AgileEVM, time drives effort/EVM hours; example C §4.3 counts tasks estimated in hours only), story_points = story points only, original_estimate = original estimate only; a value of 0 is set. " +
+			"`pmo kpi explain field_completeness` lists the estimate population with the field that made each item count (or what it lacks). " +
 			"The composite is the mean of the completeness_composite_fields coverages (default estimate, assignee, due_date; NULL coverages are left out)."},
 	{ID: "workflow_consistency", Ref: "G2", Name: "Workflow anomalies", Group: "Governance", Question: "Is the workflow used as designed?",
 		Unit: "ratio", Window: "trailing 4 w and 12 w", Statistic: "count / population per anomaly class",

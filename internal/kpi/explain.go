@@ -95,7 +95,8 @@ func Explain(ctx context.Context, w *warehouse.Warehouse, cfg Config, kpi, scope
 		return e, err
 	}
 	q := `SELECT key, is_flow, is_bug, discarded, is_done, started, skipped, cat_now, start_s, done_s, toInt64(created),
-    start_day, done_day, created_day, arrayMap(x -> toInt64(x), reopen_ats), arrayMap(x -> toInt64(x), done_entry_ats)
+    start_day, done_day, created_day, arrayMap(x -> toInt64(x), reopen_ats), arrayMap(x -> toInt64(x), done_entry_ats),
+    toUInt8(story_points IS NOT NULL), ifNull(story_points, 0), toUInt8(original_estimate_seconds IS NOT NULL), ifNull(original_estimate_seconds, 0)
 FROM (` + scopedSQL(lifecycleSQL(s, asOf), []string{ref.key()}) + `) ORDER BY key`
 	rows, err := w.Query(ctx, q)
 	if err != nil {
@@ -109,7 +110,11 @@ FROM (` + scopedSQL(lifecycleSQL(s, asOf), []string{ref.key()}) + `) ORDER BY ke
 		var flow, bug, disc, done, started, skipped uint64
 		var startS, doneS, created, startDay, doneDay, createdDay int64
 		var reopens, entries []int64
-		if err := rows.Scan(&key, &flow, &bug, &disc, &done, &started, &skipped, &cat, &startS, &doneS, &created, &startDay, &doneDay, &createdDay, &reopens, &entries); err != nil {
+		var hasSP, hasOE uint64
+		var sp float64
+		var oe int64
+		if err := rows.Scan(&key, &flow, &bug, &disc, &done, &started, &skipped, &cat, &startS, &doneS, &created, &startDay, &doneDay, &createdDay, &reopens, &entries,
+			&hasSP, &sp, &hasOE, &oe); err != nil {
 			return Explanation{}, fmt.Errorf("kpi: explaining %s: %w", kpi, err)
 		}
 		if flow == 0 {
@@ -224,6 +229,20 @@ FROM (` + scopedSQL(lifecycleSQL(s, asOf), []string{ref.key()}) + `) ORDER BY ke
 					continue
 				}
 				role = "done in window"
+			}
+			if kpi == "field_completeness" {
+				// The estimate population (open or done in W): which
+				// field made the item count as estimated (estimated_by).
+				var spp *float64
+				var oep *int64
+				if hasSP == 1 {
+					spp = &sp
+				}
+				if hasOE == 1 {
+					oep = &oe
+				}
+				_, why := estimatedBy(s.EstimatedBy, spp, oep)
+				role += "; " + why
 			}
 		}
 		it.Role = role

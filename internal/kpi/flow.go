@@ -135,7 +135,7 @@ func (c *computation) flowCols(w window, sle sleDays) (inner, outer []col) {
 		{"ttr_n", "length(ttr_dc_xs)"},
 		{"ttr_ex_sum", "sumIf(toFloat64" + ltEx + ", " + bugDone + ")"},
 		{"est_pop", "countIf(" + pFlow + " AND (NOT is_done OR " + inW("done_s", w) + "))"},
-		{"est_ok", "countIf(" + pFlow + " AND (NOT is_done OR " + inW("done_s", w) + ") AND (story_points IS NOT NULL OR original_estimate_seconds IS NOT NULL))"},
+		{"est_ok", "countIf(" + pFlow + " AND (NOT is_done OR " + inW("done_s", w) + ") AND " + estimatedSQL(c.s.EstimatedBy) + ")"},
 		{"asg_pop", "countIf(" + pFlow + " AND (cat_now = 'indeterminate' OR (is_done AND " + inW("done_s", w) + ")))"},
 		{"asg_ok", "countIf(" + pFlow + " AND (cat_now = 'indeterminate' OR (is_done AND " + inW("done_s", w) + ")) AND assignee_id != '')"},
 		{"due_pop", "countIf(" + pFlow + " AND NOT is_done)"},

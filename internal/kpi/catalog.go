@@ -169,9 +169,11 @@ var Catalog = []Definition{
 			{Applies: "measure=slip_ratio,method=max", Green: "≤ 0.10", Red: "> 0.10", Provenance: HEUR}},
 		Values: []string{"measure=on_time_ratio", "measure=slip_days,method=nr,quantile=0.5|0.85", "measure=slip_ratio,method=max",
 			"measure=forecast_late (project scopes, window mc_history_days)"},
-		Notes: "C12: baseline = first non-null release date observed in the daily version snapshots; released date = first observation day with released = 1, else (released but never observed so) the last local done day of the version's non-discarded issues. " +
+		Notes: "C12: baseline = first non-null release date observed in the daily version snapshots. Released date (observed) = the first observation day with released = 1, when an earlier observation saw the version unreleased. " +
+			"A version pmo first saw already released (e.g. every old version on a fresh install) cannot be dated by the snapshots — its first observation day is the first collection, not the release — so its released date is the fallback of C12: the last local done day of its non-discarded issues, " +
+			"only when none of them is open at as_of (open work at as_of: not delivered by then, excluded) and at most its first observation day (it was released by then); without a done issue it is excluded. `pmo kpi explain release_schedule_adherence` lists every version with the date used and why (observed or fallback) or why it is excluded. " +
 			"slip_days = released date − baseline (negative = early); versions without a baseline date are excluded; NULL (n = 0) for a scope with versions but none released in W; percentiles NULL below min_sample. " +
-			"A version first observed already released gets its first observation day as released date (the snapshot cannot tell when it shipped). measure=forecast_late: per project, of its unreleased, unarchived versions with a release date (n), those whose F9 when-forecast (project throughput history, mc_confidence) of their remaining non-discarded flow items, counted from the last complete day, falls after the planned date; the per-version forecasts are monte_carlo_forecast values with a release label. " +
+			"measure=forecast_late: per project, of its unreleased, unarchived versions with a release date (n), those whose F9 when-forecast (project throughput history, mc_confidence) of their remaining non-discarded flow items, counted from the last complete day, falls after the planned date; the per-version forecasts are monte_carlo_forecast values with a release label. " +
 			"measure=slip_ratio,method=max: the largest slip (0 when early) over planned duration (version start date → baseline release date) of the versions released in W that have a start date; above 0.10 is red (P2)."},
 	{ID: "estimation_accuracy", Ref: "P3", Name: "Actual vs estimated effort", Group: "Planning", Question: "How reliable are our effort estimates?",
 		Unit: "ratio", Window: "done in trailing 4 w and 12 w", Statistic: "median (R7) of spent/estimate; ratio of sums; share in [0.8, 1.25]",
@@ -252,6 +254,8 @@ var Catalog = []Definition{
 			{Applies: "field=estimate|assignee|due_date|parent_epic|component|fix_version", Green: "≥ 0.95", Amber: "0.80–0.95", Red: "< 0.80", Provenance: HEUR}},
 		Values: []string{"field=estimate|assignee|due_date|parent_epic|component|fix_version|composite"},
 		Notes: "Populations: estimate = open flow items and those done in W; assignee = In Progress or done in W; due_date, parent_epic (parent or epic link), component, fix_version = open flow items. " +
+			"An item counts as estimated per kpi.estimated_by: either (default) = story points or an original estimate (C9 has both: points drive Scrum/AgileEVM, time drives effort/EVM hours; example C §4.3 counts tasks estimated in hours only), story_points = story points only, original_estimate = original estimate only; a value of 0 is set. " +
+			"`pmo kpi explain field_completeness` lists the estimate population with the field that made each item count (or what it lacks). " +
 			"The composite is the mean of the completeness_composite_fields coverages (default estimate, assignee, due_date; NULL coverages are left out)."},
 	{ID: "workflow_consistency", Ref: "G2", Name: "Workflow anomalies", Group: "Governance", Question: "Is the workflow used as designed?",
 		Unit: "ratio", Window: "trailing 4 w and 12 w", Statistic: "count / population per anomaly class",
@@ -333,6 +337,18 @@ func WriteDocs(w io.Writer) error {
 	b.WriteString("reported for the project of the sprint's board only (velocity is team-relative). NULL means not computable\n")
 	b.WriteString("(e.g. a zero denominator, or a percentile over fewer than `min_sample` items). Durations: `unit=dc` is the\n")
 	b.WriteString("Vacanti day-count in the scope's time zone, `unit=days` is exact elapsed days (seconds / 86400).\n\n")
+	b.WriteString("Instants: trackers send milliseconds; the warehouse keeps whole seconds (`DateTime`, UTC, on both engines) and drops\n")
+	b.WriteString("the milliseconds — truncation to the earlier second, the same on both engines (chDB gets whole seconds written out,\n")
+	b.WriteString("the server gets Unix seconds from clickhouse-go) — and `as_of` is cut to a whole second. So, against the tracker's\n")
+	b.WriteString("millisecond instants: exact-day values (`unit=days`: cycle, lead and bug times, ages, their means and percentiles)\n")
+	b.WriteString("are within 1 s = 1/86400 d (a difference of two truncated instants is off by less than 1 s, and so are means and\n")
+	b.WriteString("percentiles of such differences); day-counts (`unit=dc`), local days, weeks and window membership are exact, as\n")
+	b.WriteString("local midnights and window bounds fall on whole seconds and truncation never carries an instant across a whole\n")
+	b.WriteString("second (rounding would, for the last half second of a day). Two changes of one issue less than 1 s apart may be\n")
+	b.WriteString("stored in the same second and then compare as simultaneous: a Sprint change in the second a sprint starts counts\n")
+	b.WriteString("as at the start (committed, C8); status changes of one changelog entry keep their item order, but two entries in\n")
+	b.WriteString("the same second (e.g. an automation moving an issue twice within a second) have no defined order. Flow efficiency\n")
+	b.WriteString("adds several intervals per item, each within 1 s.\n\n")
 	b.WriteString("| Ref | id | Name | Unit | Window | Statistic |\n|---|---|---|---|---|---|\n")
 	for _, d := range Catalog {
 		fmt.Fprintf(&b, "| %s | `%s` | %s | %s | %s | %s |\n", d.Ref, d.ID, d.Name, d.Unit, d.Window, d.Statistic)

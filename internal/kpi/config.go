@@ -52,6 +52,10 @@ type Knobs struct {
 	// composite averages: estimate, assignee, due_date (default) and
 	// optionally parent_epic, component, fix_version.
 	CompletenessCompositeFields []string `yaml:"completeness_composite_fields,omitempty"`
+	// EstimatedBy: which estimate makes an item count as estimated in
+	// field_completeness (G1): either (default), story_points or
+	// original_estimate (see completeness.go).
+	EstimatedBy string `yaml:"estimated_by,omitempty"`
 	// ReadyStatusIDs are the statuses of refined, ready work (B4). Empty:
 	// backlog_readiness is NULL.
 	ReadyStatusIDs []string `yaml:"ready_status_ids,omitempty"`
@@ -133,6 +137,7 @@ func DefaultConfig() Config {
 			ActiveStatusIDs:             []string{},
 			CycleTimeStatusIDs:          []string{},
 			CompletenessCompositeFields: slices.Clone(defaultCompositeFields),
+			EstimatedBy:                 EstimatedByEither,
 			ReadyStatusIDs:              []string{},
 			DoneStatusIDs:               map[string][]string{},
 			StartPolicy:                 "last",
@@ -298,6 +303,11 @@ func (k Knobs) validate(p string) []error {
 			add("%s.completeness_composite_fields[%d]: %q is not a field_completeness field; use %s", p, i, f, strings.Join(completenessFields, ", "))
 		}
 	}
+	if k.EstimatedBy != "" {
+		if err := validEstimatedBy(p, k.EstimatedBy); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	for i, t := range k.FlowItemTypes {
 		if strings.TrimSpace(t) == "" {
 			add("%s.flow_item_types[%d]: empty type name", p, i)
@@ -378,6 +388,9 @@ func merge(base, over Knobs) Knobs {
 	}
 	if over.CompletenessCompositeFields != nil {
 		out.CompletenessCompositeFields = over.CompletenessCompositeFields
+	}
+	if over.EstimatedBy != "" {
+		out.EstimatedBy = over.EstimatedBy
 	}
 	if over.ReadyStatusIDs != nil {
 		out.ReadyStatusIDs = over.ReadyStatusIDs
@@ -480,7 +493,8 @@ func (k Knobs) String() string {
 		deref(k.VelocityWindowSprints), deref(k.VariabilityWindow), deref(k.CommitmentGraceSeconds),
 		deref(k.StaleDaysInProgress), deref(k.StaleDaysToDo), k.StoryPointsFields, k.DefectLinkTypes,
 		k.EscapedTypes, k.EscapedLabels, k.EscapedEnvironments, k.RiskTypes, sortedWeights(k.RiskSeverityWeights),
-		k.BlockingLinkTypes, capacityString(k.Capacity), deref(k.MCTrials), deref(k.MCHistoryDays), deref(k.MCConfidence), deref(k.MCHorizonDays), sortedWeights(k.RAGWeights))
+		k.BlockingLinkTypes, capacityString(k.Capacity), deref(k.MCTrials), deref(k.MCHistoryDays), deref(k.MCConfidence), deref(k.MCHorizonDays), sortedWeights(k.RAGWeights)) +
+		" estimated_by=" + k.EstimatedBy
 }
 
 func deref[T any](p *T) any {

@@ -23,6 +23,9 @@ func TestConfigValidate(t *testing.T) {
 		{"part 2 knobs", "risk_severity_weights: {High: -1}\nblocking_link_types: ['']\ncapacity: {working_days: [Funday], hours_per_day: 0, fte: 1, holidays: [2025-13-01]}\nmc_trials: 5\nmc_confidence: 1",
 			[]string{`kpi.blocking_link_types[0]: empty link type name`, `kpi.capacity.holidays[0]: "2025-13-01" is not a date`, `kpi.capacity.hours_per_day: 0 is outside (0, 24]`,
 				`kpi.capacity.working_days[0]: "Funday" is not a weekday`, `kpi.mc_confidence: 1 is outside (0, 1)`, `kpi.mc_trials: 5 is outside 100..1000000`, `kpi.risk_severity_weights.High: -1 is negative`}},
+		{"estimated_by", "estimated_by: points\nscopes: [{kind: project, name: A, estimated_by: Story_Points}, {kind: project, name: B, estimated_by: original_estimate}]",
+			[]string{`kpi.estimated_by: "points" is not a way to count an item as estimated; use either (default), story_points or original_estimate`,
+				`kpi.scopes[0].estimated_by: "Story_Points" is not a way`}},
 		{"duplicate scope", "scopes: [{kind: project, name: A}, {kind: project, name: A}]", []string{`kpi.scopes[1]: duplicates kpi.scopes[0]`}},
 	}
 	for _, tt := range tests {

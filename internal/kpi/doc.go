@@ -28,6 +28,15 @@
 // project overriding tz is re-bucketed in the portfolio's tz there (kpis.md
 // C1 prefers summing per-team daily values; not done in part 1).
 //
+// Instants are whole seconds in the warehouse (DateTime, UTC) while trackers
+// send milliseconds: both engines truncate (chDB's TabSeparated text has no
+// fraction, clickhouse-go sends t.Unix()), and Compute and Explain cut as_of
+// to a second. Exact-day values are therefore within 1 s of the
+// millisecond answer; day-counts, local days and window membership are
+// exact, because local midnights and window bounds are whole seconds and
+// truncation never crosses one (TestMillisecondInstants; docs/kpis.md
+// "Instants" states the bound and the same-second caveat).
+//
 // min_sample defaults to 5 (kpis.md C7: percentiles with n < 5 are NULL);
 // the worked examples of kpis.md §4 have n = 3 and publish percentiles, so
 // their tests set min_sample to 1.

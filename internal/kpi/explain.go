@@ -168,6 +168,9 @@ func (x *Explainer) Explain(ctx context.Context, kpi, scope, window string) (Exp
 		e.Window = "snapshot"
 		err := explainRisks(ctx, w, s, &e, ref, lc)
 		return e, err
+	case "release_schedule_adherence":
+		err := explainReleases(ctx, w, s, &e, ref)
+		return e, err
 	case "due_date_adherence", "estimation_accuracy", "blocked_ratio", "overdue_ratio":
 		if kpi == "blocked_ratio" || kpi == "overdue_ratio" {
 			e.Window = "snapshot"
@@ -295,17 +298,8 @@ FROM (` + scopedSQL(lc, []string{ref.key()}) + `) ORDER BY key`
 			default:
 				continue
 			}
-		default: // escaped_defect_rate, field_completeness: population listing
-			if disc == 1 {
-				continue
-			}
-			role = "open (" + cat + ")"
-			if done == 1 {
-				if !doneIn {
-					continue
-				}
-				role = "done in window"
-			}
+		default:
+			return Explanation{}, fmt.Errorf("kpi: explain: %s has no issue-level explanation yet (%w)", kpi, ErrNoExplanation)
 		}
 		it.Role = role
 		e.Items = append(e.Items, it)
@@ -436,4 +430,32 @@ WHERE has(` + sqlStrs(s.RiskTypes) + `, type) AND NOT is_done ORDER BY key`
 		e.Items = append(e.Items, ExplainItem{Key: key, Role: role, DayCount: &age})
 	}
 	return rows.Err()
+}
+
+// explainReleases lists the versions behind release_schedule_adherence
+// (P2) in the scope: each with the released date used and why (observed
+// release vs the fallback of C12), its baseline and slip (day_count), or
+// why it does not count.
+func explainReleases(ctx context.Context, w *warehouse.Warehouse, s settings, e *Explanation, ref scopeRef) error {
+	c := &computation{w: w, s: s, asOf: e.AsOf, lc: lifecycleSQL(s, e.AsOf)}
+	versions, win, err := c.releaseVersions(ctx)
+	if err != nil {
+		return err
+	}
+	e.Window = win.Name
+	for _, v := range versions {
+		if !slices.Contains(v.scopes, ref.key()) {
+			continue
+		}
+		it := ExplainItem{Key: v.name, Role: v.role}
+		if !v.released.IsZero() && !v.released.After(lastCompleteDay(e.AsOf, s.loc)) {
+			it.Done = tptr(v.released)
+		}
+		if v.counted {
+			slip := int64(v.slip)
+			it.DayCount = &slip
+		}
+		e.Items = append(e.Items, it)
+	}
+	return nil
 }

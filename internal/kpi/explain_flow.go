@@ -3,12 +3,16 @@ package kpi
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"strings"
 	"time"
 )
+
+// ErrNoExplanation: the KPI has no issue-level explanation yet.
+var ErrNoExplanation = errors.New("no issue-level explanation")
 
 // flowStat is what Recompute needs besides the items: the window's length
 // in local days, the percentile gate, the composite's fields and the SLE.
@@ -61,6 +65,12 @@ func (g *flowGroup) explain(ctx context.Context, e *Explanation, ref scopeRef, w
 	for _, v := range fk.values {
 		cols = append(cols, "toFloat64("+flowValueSQL[v]+")")
 	}
+	// field_completeness says which estimate made an item count (estimated_by).
+	est := e.KPI == "field_completeness"
+	if est {
+		cols = append(cols, "toUInt8(story_points IS NOT NULL)", "toFloat64(ifNull(story_points, 0))",
+			"toUInt8(original_estimate_seconds IS NOT NULL)", "toInt64(ifNull(original_estimate_seconds, 0))")
+	}
 	q := "SELECT " + strings.Join(cols, ", ") + " FROM (" + from + ") WHERE " + strings.Join(anySet, " OR ") + " ORDER BY key"
 	rows, err := w.Query(ctx, q)
 	if err != nil {
@@ -79,6 +89,12 @@ func (g *flowGroup) explain(ctx context.Context, e *Explanation, ref scopeRef, w
 		}
 		for i := range vals {
 			dest = append(dest, &vals[i])
+		}
+		var hasSP, hasOE uint64
+		var sp float64
+		var oe int64
+		if est {
+			dest = append(dest, &hasSP, &sp, &hasOE, &oe)
 		}
 		if err := rows.Scan(dest...); err != nil {
 			return fmt.Errorf("kpi: explaining %s for %s: %w", e.KPI, ref.key(), err)
@@ -114,6 +130,18 @@ func (g *flowGroup) explain(ctx context.Context, e *Explanation, ref scopeRef, w
 			}
 		}
 		it.Role = roleOf(it.Sets)
+		if est && inSet(it, setEstPop) {
+			var spp *float64
+			var oep *int64
+			if hasSP == 1 {
+				spp = &sp
+			}
+			if hasOE == 1 {
+				oep = &oe
+			}
+			_, why := estimatedBy(c.s.EstimatedBy, spp, oep)
+			it.Role += "; " + why
+		}
 		e.Items = append(e.Items, it)
 	}
 	if err := rows.Err(); err != nil {

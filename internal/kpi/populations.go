@@ -93,7 +93,7 @@ func (c *computation) flowSets(w window, sle sleDays) map[string]string {
 		setBugDone:       p("is_bug AND NOT discarded AND is_done AND " + inW("done_s", w)),
 		setStoryDone:     p(dw + " AND NOT is_bug"),
 		setEstPop:        p(estPop),
-		setEstOK:         p(estPop + " AND (story_points IS NOT NULL OR original_estimate_seconds IS NOT NULL)"),
+		setEstOK:         p(estPop + " AND " + estimatedSQL(c.s.EstimatedBy)),
 		setAsgPop:        p(asgPop),
 		setAsgOK:         p(asgPop + " AND assignee_id != ''"),
 		setOpen:          p(open),

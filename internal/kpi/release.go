@@ -5,49 +5,204 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 )
 
-// releaseAdherence computes release_schedule_adherence (kpis.md P2, C12)
-// for the versions released in the trailing 26 weeks: on_time = released
-// date ≤ baseline release date, slip_days = released date − baseline date.
-// The baseline is v_versions.baseline_release_date (the first non-null
-// release date observed); the released date is v_versions.released_on (the
-// first observation day with released = 1), else, for a version released
-// before pmo first observed it, the last local done day of its
-// non-discarded issues. Versions without a baseline date or a released date
-// are excluded. Each version counts in its project's scopes (project,
-// program, source, portfolio).
-func (c *computation) releaseAdherence(ctx context.Context) error {
+// How the released date of a version was found (kpis.md C12).
+const (
+	// releasedObserved: the first daily observation with released = true,
+	// after pmo had seen the version unreleased.
+	releasedObserved = "observed"
+	// releasedFallback: pmo first saw the version already released, so the
+	// observations cannot date the release; the catalog's fallback is the
+	// last local done day of the version's non-discarded issues (capped at
+	// the first observation day).
+	releasedFallback = "fallback"
+)
+
+// releaseVersion is one version of release_schedule_adherence's population
+// at as_of: its dates, how the released date was found, and whether (and
+// why not) it counts. Compute aggregates the counted ones; Explain lists
+// them all, so both read the same rule.
+type releaseVersion struct {
+	source, id, name string
+	scopes           []string // scope keys ("project:jira/R", ...) it counts in
+	baseline         time.Time
+	released         time.Time // zero: not released (by as_of)
+	basis            string    // releasedObserved or releasedFallback
+	firstSeen        time.Time // first observation day (UTC)
+	counted          bool
+	slip             float64 // days, counted versions
+	ratio            float64 // slip / planned duration; NaN without a start date
+	role             string  // explanation: on time / late / excluded: why
+}
+
+// releaseVersions reads every version with its baseline and released date
+// at as_of (kpis.md P2, C12). The baseline is v_versions.baseline_release_date
+// (the first non-null release date observed). The released date is the first
+// observation day with released = true when an earlier observation saw the
+// version unreleased; otherwise — the version was already released when pmo
+// first saw it, so the observation day would date the first collection, not
+// the release — it is the last local done day of the version's non-discarded
+// issues, taken only when none of them is open at as_of (a version with open
+// work at as_of was not delivered then) and capped at the first observation
+// day (it was released by then). Versions released on a local day in
+// [first day of the 26-week window, E] with a baseline count; the others are
+// listed with the reason they do not.
+func (c *computation) releaseVersions(ctx context.Context) ([]releaseVersion, window, error) {
 	const what = "kpi: computing release_schedule_adherence"
-	// Fallback delivery day per version: max ld(done_at) of its
-	// non-discarded done issues (day number in the scope's tz).
-	fallback := map[string]int64{}
-	q := `SELECT source, fv, toInt64(max(done_day)) FROM (
-    SELECT source, done_day, arrayJoin(fix_version_ids) AS fv FROM (` + c.lc + `) WHERE is_done AND NOT discarded
+	w := trailingWeeks(c.asOf, 26, c.s.loc)
+	type delivery struct{ lastDone, done, open int64 }
+	fallback := map[string]delivery{}
+	q := `SELECT source, fv, toInt64(maxIf(done_day, is_done = 1)), toInt64(countIf(is_done = 1)), toInt64(countIf(is_done = 0)) FROM (
+    SELECT source, done_day, is_done, arrayJoin(fix_version_ids) AS fv FROM (` + c.lc + `) WHERE discarded = 0
 ) GROUP BY source, fv`
 	rows, err := c.w.Query(ctx, q)
 	if err != nil {
-		return fmt.Errorf("%s: reading delivery days: %w", what, err)
+		return nil, w, fmt.Errorf("%s: reading delivery days of the versions' issues: %w", what, err)
 	}
 	for rows.Next() {
 		var src, fv string
-		var day int64
-		if err := rows.Scan(&src, &fv, &day); err != nil {
+		var d delivery
+		if err := rows.Scan(&src, &fv, &d.lastDone, &d.done, &d.open); err != nil {
 			rows.Close()
-			return fmt.Errorf("%s: reading delivery days: %w", what, err)
+			return nil, w, fmt.Errorf("%s: reading delivery days of the versions' issues: %w", what, err)
 		}
-		fallback[src+"\x00"+fv] = day
+		fallback[src+"\x00"+fv] = d
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("%s: reading delivery days: %w", what, err)
+		return nil, w, fmt.Errorf("%s: reading delivery days of the versions' issues: %w", what, err)
 	}
 
-	w := trailingWeeks(c.asOf, 26, c.s.loc)
 	fy, fm, fd := w.From.In(c.s.loc).Date()
 	first := time.Date(fy, fm, fd, 0, 0, 0, 0, time.UTC)
 	last := lastCompleteDay(c.asOf, c.s.loc)
+	day := func(t time.Time) string { return t.Format(time.DateOnly) }
+	// seen_unreleased: the first observation precedes the first one with
+	// released = true, so pmo saw the release happen.
+	q = `SELECT source, id, name, project_key, program, toInt64(released),
+    ifNull(toString(baseline_release_date), ''), ifNull(toString(released_on), ''), ifNull(toString(start_date), ''),
+    toString(first_seen), toInt64(seen_unreleased)
+FROM (
+    SELECT * FROM (SELECT source, id, name, project_id, start_date, baseline_release_date, released, released_on FROM v_versions) AS v
+    ANY LEFT JOIN (
+        SELECT source, id, toDate(min(observed_at), 'UTC') AS first_seen,
+            toUInt8(min(observed_at) < minIf(observed_at, released = 1)) AS seen_unreleased
+        FROM versions GROUP BY source, id
+    ) AS o USING (source, id)
+) AS vo ANY LEFT JOIN (SELECT source, id AS project_id, key AS project_key, category AS program FROM v_projects) AS p USING (source, project_id)
+ORDER BY source, project_key, name, id`
+	rows, err = c.w.Query(ctx, q)
+	if err != nil {
+		return nil, w, fmt.Errorf("%s: reading versions: %w", what, err)
+	}
+	defer rows.Close()
+	var out []releaseVersion
+	for rows.Next() {
+		var src, id, name, pkey, program, base, on, start, seen string
+		var released, seenUnreleased int64
+		if err := rows.Scan(&src, &id, &name, &pkey, &program, &released, &base, &on, &start, &seen, &seenUnreleased); err != nil {
+			return nil, w, fmt.Errorf("%s: reading versions: %w", what, err)
+		}
+		v := releaseVersion{source: src, id: id, name: name, ratio: math.NaN()}
+		v.scopes = []string{ScopePortfolio + ":all", ScopeSource + ":" + src}
+		if program != "" {
+			v.scopes = append(v.scopes, ScopeProgram+":"+program)
+		}
+		if pkey != "" {
+			v.scopes = append(v.scopes, ScopeProject+":"+src+"/"+pkey)
+		}
+		parse := func(field, s string) (time.Time, error) {
+			t, err := time.Parse(time.DateOnly, s)
+			if err != nil {
+				return t, fmt.Errorf("%s: version %q (id %s) of %s: %s %q: %w", what, name, id, src, field, s, err)
+			}
+			return t, nil
+		}
+		if v.firstSeen, err = parse("first observation day", seen); err != nil {
+			return nil, w, err
+		}
+		if base != "" {
+			if v.baseline, err = parse("baseline release date", base); err != nil {
+				return nil, w, err
+			}
+		}
+		d, hasIssues := fallback[src+"\x00"+id]
+		switch {
+		case on != "" && seenUnreleased == 1:
+			if v.released, err = parse("released on", on); err != nil {
+				return nil, w, err
+			}
+			v.basis = releasedObserved
+		case on == "" && released == 0:
+			v.role = "excluded: not released"
+		case hasIssues && d.open > 0:
+			v.role = fmt.Sprintf("excluded: already released when first seen on %s, but %d of its issues are open at as_of (not delivered by then)", day(v.firstSeen), d.open)
+		case !hasIssues || d.done == 0:
+			v.role = fmt.Sprintf("excluded: already released when first seen on %s and none of its issues is done at as_of, so no release day", day(v.firstSeen))
+		default:
+			v.released = time.Unix(d.lastDone*86400, 0).UTC()
+			v.basis = releasedFallback
+			if v.released.After(v.firstSeen) {
+				v.released = v.firstSeen
+			}
+		}
+		switch {
+		case v.role != "":
+		case v.baseline.IsZero():
+			v.role = "excluded: no release date ever observed (no baseline)"
+		case v.released.After(last):
+			v.role = fmt.Sprintf("excluded: not released by as_of (released %s)", day(v.released))
+		case v.released.Before(first):
+			v.role = fmt.Sprintf("excluded: released %s, before the window %s … %s", day(v.released), day(first), day(last))
+		default:
+			v.counted = true
+			v.slip = math.Round(v.released.Sub(v.baseline).Hours() / 24)
+			// Planned duration: start date to baseline release date (P2's
+			// red rule: a slip above 10 % of it).
+			if start != "" {
+				st, err := parse("start date", start)
+				if err != nil {
+					return nil, w, err
+				}
+				if planned := math.Round(v.baseline.Sub(st).Hours() / 24); planned > 0 {
+					v.ratio = max(v.slip, 0) / planned
+				}
+			}
+			verdict := "on time"
+			if v.slip > 0 {
+				verdict = "late"
+			}
+			how := fmt.Sprintf("observed: first snapshot with released = true; seen unreleased from %s", day(v.firstSeen))
+			if v.basis == releasedFallback {
+				how = fmt.Sprintf("fallback: last done day of its non-discarded issues, as it was already released when first seen on %s", day(v.firstSeen))
+				if v.released.Equal(v.firstSeen) && d.lastDone*86400 > v.firstSeen.Unix() {
+					how = fmt.Sprintf("fallback capped: its issues were last done after %s, the first observation, which already showed it released", day(v.firstSeen))
+				}
+			}
+			v.role = fmt.Sprintf("%s: released %s (%s), baseline %s, slip %+.0f d", verdict, day(v.released), how, day(v.baseline), v.slip)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, w, fmt.Errorf("%s: reading versions: %w", what, err)
+	}
+	return out, w, nil
+}
+
+// releaseAdherence computes release_schedule_adherence (kpis.md P2, C12)
+// for the versions released in the trailing 26 weeks (releaseVersions):
+// on_time = released date ≤ baseline release date, slip_days = released
+// date − baseline date. Each version counts in its project's scopes
+// (project, program, source, portfolio); every scope with a version gets a
+// value (NULL without releases in the window).
+func (c *computation) releaseAdherence(ctx context.Context) error {
+	versions, w, err := c.releaseVersions(ctx)
+	if err != nil {
+		return err
+	}
 	keep := map[string]bool{}
 	for _, k := range c.keep {
 		keep[k] = true
@@ -60,90 +215,29 @@ func (c *computation) releaseAdherence(ctx context.Context) error {
 	}
 	aggs := map[string]*agg{}
 	var order []string
-	q = `SELECT source, id, project_key, program, toInt64(released),
-    ifNull(toString(baseline_release_date), ''), ifNull(toString(released_on), ''), ifNull(toString(start_date), '')
-FROM (SELECT source, id, project_id, start_date, baseline_release_date, released, released_on FROM v_versions) AS v
-ANY LEFT JOIN (SELECT source, id AS project_id, key AS project_key, category AS program FROM v_projects) AS p USING (source, project_id)`
-	rows, err = c.w.Query(ctx, q)
-	if err != nil {
-		return fmt.Errorf("%s: reading versions: %w", what, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var src, id, pkey, program, base, on, start string
-		var released int64
-		if err := rows.Scan(&src, &id, &pkey, &program, &released, &base, &on, &start); err != nil {
-			return fmt.Errorf("%s: reading versions: %w", what, err)
-		}
-		// Every scope with a version gets a value (NULL without releases).
-		var mine []*agg
-		scopes := [][2]string{{ScopePortfolio, "all"}, {ScopeSource, src}, {ScopeProgram, program}}
-		if pkey != "" {
-			scopes = append(scopes, [2]string{ScopeProject, src + "/" + pkey})
-		}
-		for _, s := range scopes {
-			k := s[0] + ":" + s[1]
-			if s[1] == "" || (c.keep != nil && !keep[k]) {
+	for _, v := range versions {
+		for _, k := range v.scopes {
+			if c.keep != nil && !keep[k] {
 				continue
 			}
 			a, ok := aggs[k]
 			if !ok {
-				a = &agg{kind: s[0], scope: s[1]}
+				kind, scope, _ := strings.Cut(k, ":")
+				a = &agg{kind: kind, scope: scope}
 				aggs[k] = a
 				order = append(order, k)
 			}
-			mine = append(mine, a)
-		}
-		if base == "" {
-			continue
-		}
-		b, err := time.Parse(time.DateOnly, base)
-		if err != nil {
-			return fmt.Errorf("%s: version %s of %s: baseline date %q: %w", what, id, src, base, err)
-		}
-		var r time.Time
-		switch {
-		case on != "":
-			if r, err = time.Parse(time.DateOnly, on); err != nil {
-				return fmt.Errorf("%s: version %s of %s: released on %q: %w", what, id, src, on, err)
-			}
-		case released == 1:
-			day, ok := fallback[src+"\x00"+id]
-			if !ok {
+			if !v.counted {
 				continue
 			}
-			r = time.Unix(day*86400, 0).UTC()
-		default:
-			continue
-		}
-		if r.Before(first) || r.After(last) {
-			continue
-		}
-		slip := math.Round(r.Sub(b).Hours() / 24)
-		// Planned duration: start date to baseline release date (P2's red
-		// rule: a slip above 10 % of it).
-		ratio := math.NaN()
-		if start != "" {
-			st, err := time.Parse(time.DateOnly, start)
-			if err != nil {
-				return fmt.Errorf("%s: version %s of %s: start date %q: %w", what, id, src, start, err)
-			}
-			if planned := math.Round(b.Sub(st).Hours() / 24); planned > 0 {
-				ratio = max(slip, 0) / planned
-			}
-		}
-		for _, a := range mine {
-			if slip <= 0 {
+			if v.slip <= 0 {
 				a.onTime++
 			}
-			a.slips = append(a.slips, slip)
-			if !math.IsNaN(ratio) {
-				a.ratios = append(a.ratios, ratio)
+			a.slips = append(a.slips, v.slip)
+			if !math.IsNaN(v.ratio) {
+				a.ratios = append(a.ratios, v.ratio)
 			}
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("%s: reading versions: %w", what, err)
 	}
 	slices.Sort(order)
 	for _, k := range order {

@@ -88,6 +88,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return a.Run(ctx, args)
 }
 
+// ErrInterrupted marks the error of a command that SIGINT or SIGTERM
+// stopped (exit code ExitInterrupted).
+var ErrInterrupted = errors.New("interrupted")
+
 // Run runs the command line args and returns the exit code.
 func (a *App) Run(ctx context.Context, args []string) int {
 	if a.LookupEnv == nil {
@@ -114,8 +118,8 @@ func (a *App) Run(ctx context.Context, args []string) int {
 	}
 	if ctx.Err() != nil && code != ExitUsage {
 		code = ExitInterrupted
-		if !strings.Contains(err.Error(), "interrupt") {
-			err = fmt.Errorf("interrupted: %w", err)
+		if !errors.Is(err, ErrInterrupted) {
+			err = fmt.Errorf("%w: %w", ErrInterrupted, err)
 		}
 	}
 	a.printError(err, code)

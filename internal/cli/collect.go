@@ -246,9 +246,7 @@ func (a *App) runCollectors(cmd *cobra.Command, w *warehouse.Warehouse, cols []c
 				a.logger.Error("collection failed", "source", c.Source(), "err", a.cfg.Scrub(cerr.Error()))
 			}
 			failed = append(failed, c.Source())
-			if !strings.Contains(cerr.Error(), c.Source()) {
-				cerr = fmt.Errorf("collecting source %s: %w", c.Source(), cerr)
-			}
+			cerr = collectors.ForSource(c.Source(), cerr)
 			err = errors.Join(err, cerr)
 		}
 		all = append(all, st)

@@ -52,7 +52,7 @@ func Explain(ctx context.Context, w *warehouse.Warehouse, cfg Config, kpi, scope
 		for i, d := range Catalog {
 			ids[i] = d.ID
 		}
-		return Explanation{}, fmt.Errorf("kpi: explain: unknown KPI %q; known: %s", kpi, strings.Join(ids, ", "))
+		return Explanation{}, fmt.Errorf("kpi: explain: %w %q; known: %s", ErrUnknownKPI, kpi, strings.Join(ids, ", "))
 	}
 	f, err := ParseScopeFilter(scope)
 	if err != nil {
@@ -70,7 +70,7 @@ func Explain(ctx context.Context, w *warehouse.Warehouse, cfg Config, kpi, scope
 		return Explanation{}, err
 	}
 	if len(groups) == 0 || len(groups[0].scopes) == 0 {
-		return Explanation{}, fmt.Errorf("kpi: explain: no scope %q with issues created before %s", scope, asOf.Format(time.RFC3339))
+		return Explanation{}, fmt.Errorf("kpi: explain: %w %q with issues created before %s", ErrNoScope, scope, asOf.Format(time.RFC3339))
 	}
 	g := groups[0]
 	ref := g.scopes[0]

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/pmo-oss/pmo/collectors"
-	"github.com/pmo-oss/pmo/collectors/jira"
 	"github.com/pmo-oss/pmo/internal/exporter"
 	"github.com/pmo-oss/pmo/internal/kpi"
 	"github.com/pmo-oss/pmo/internal/model"
@@ -150,35 +149,15 @@ func (p *Pipeline) Collect(ctx context.Context, name string, full bool) (collect
 			"requests", st.Requests, "retries", st.Retries, "duration", st.Duration.Round(time.Millisecond).String())
 	}
 	p.record(name, st, obs, result, err)
-	if err != nil && !strings.Contains(err.Error(), name) {
-		err = fmt.Errorf("collecting source %s: %w", name, err)
-	}
+	err = collectors.ForSource(name, err)
 	return st, err
 }
 
-// trackerErrorKinds are the error kinds trackers export as sentinels, for
-// collectors whose errors do not implement collectors.ErrorKinder.
-var trackerErrorKinds = []struct {
-	err  error
-	kind string
-}{
-	{jira.ErrAuth, "auth"},
-	{jira.ErrRateLimited, "rate_limited"},
-	{jira.ErrTransient, "transient"},
-}
-
-// errorKind classifies a run's error for pmo_source_errors_total.
+// errorKind classifies a run's error for pmo_source_errors_total: the kind
+// the collector's error reports (collectors.ErrorKinder), "warehouse" when
+// storing failed.
 func errorKind(err error) string {
-	for _, k := range trackerErrorKinds {
-		if errors.Is(err, k.err) {
-			return k.kind
-		}
-	}
-	k := collectors.ErrorKind(err)
-	if k == "other" && strings.Contains(err.Error(), "warehouse") {
-		return "warehouse"
-	}
-	return k
+	return collectors.ErrorKind(err)
 }
 
 // record updates the self-metrics after a run.
@@ -225,10 +204,7 @@ func RecordCollection(m *exporter.Metrics, name string, st collectors.Stats, obs
 // sink returns the warehouse sink, timed when metrics are on.
 func (p *Pipeline) sink() collectors.Sink {
 	s := p.Warehouse.Sink()
-	if p.Metrics == nil {
-		return s
-	}
-	return &timedSink{Sink: s, written: s.Written, m: p.Metrics}
+	return &storeSink{Sink: s, written: s.Written, m: p.Metrics}
 }
 
 // RefreshKPIs computes the KPIs as of the last complete day, stores them,

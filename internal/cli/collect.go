@@ -16,6 +16,7 @@ import (
 	"github.com/pmo-oss/pmo/collectors"
 	"github.com/pmo-oss/pmo/internal/config"
 	"github.com/pmo-oss/pmo/internal/model"
+	"github.com/pmo-oss/pmo/internal/pipeline"
 	"github.com/pmo-oss/pmo/internal/warehouse"
 )
 
@@ -85,7 +86,7 @@ code is 1 if any failed.`,
 
 // selectSources returns the configured sources named in only (all when
 // only is empty), in configuration order.
-func selectSources(cfg *config.Config, only []string) ([]config.Source, error) {
+func selectSources(cfg *pipeline.Config, only []string) ([]config.Source, error) {
 	if len(cfg.Sources) == 0 {
 		where := "the configuration"
 		if cfg.File != "" {

@@ -210,7 +210,7 @@ change nothing. The sources of your configuration are not touched.`,
 // demoServe runs pmo serve on the demo: the simulator stays up in this
 // process for the scheduled collections, and the clock is the
 // organisation's.
-func (a *App) demoServe(ctx context.Context, cfg *config.Config, w *warehouse.Warehouse, sc pipeline.ServeConfig, source string, col collectors.Collector, out string, reportsOK bool) error {
+func (a *App) demoServe(ctx context.Context, cfg *pipeline.Config, w *warehouse.Warehouse, sc pipeline.ServeConfig, source string, col collectors.Collector, out string, reportsOK bool) error {
 	p := &pipeline.Pipeline{Warehouse: w, Sources: []pipeline.Source{{Name: source, Collector: col}}, KPI: &cfg.KPI,
 		Logger: a.logger, Now: func() time.Time { return demoNow }}
 	srv := pipeline.NewServer(p, sc)
@@ -264,7 +264,7 @@ func demoSourceConfig(ctx context.Context, base string, m jirasim.Mode, name str
 	}
 	yml := fmt.Sprintf("sources:\n  - name: %s\n    type: jira\n    url: %s\n    deployment: %s\n    auth: %s\n    projects: [%s]\n",
 		name, base, m, auth, strings.Join(keys, ", "))
-	cfg, err := config.Parse([]byte(yml), "(demo source)", config.Options{})
+	cfg, err := pipeline.ParseConfig([]byte(yml), "(demo source)", config.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("configuring the demo source: %w", err)
 	}

@@ -14,8 +14,8 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
-	"github.com/pmo-oss/pmo/internal/config"
 	"github.com/pmo-oss/pmo/internal/kpi"
+	"github.com/pmo-oss/pmo/internal/pipeline"
 	"github.com/pmo-oss/pmo/internal/warehouse"
 )
 
@@ -27,7 +27,7 @@ type kpiFlags struct {
 }
 
 // kpiLocation is the organisation's reporting time zone (kpi.tz).
-func kpiLocation(cfg *config.Config) (*time.Location, error) {
+func kpiLocation(cfg *pipeline.Config) (*time.Location, error) {
 	tz := cfg.KPI.TZ
 	if tz == "" {
 		tz = "UTC"
@@ -41,7 +41,7 @@ func kpiLocation(cfg *config.Config) (*time.Location, error) {
 
 // parseKPIDate turns a YYYY-MM-DD flag into the as_of of that date: the
 // midnight that starts it in kpi.tz (the values cover the days before it).
-func parseKPIDate(cfg *config.Config, flag, s string) (time.Time, error) {
+func parseKPIDate(cfg *pipeline.Config, flag, s string) (time.Time, error) {
 	d, err := time.Parse(time.DateOnly, s)
 	if err != nil {
 		return time.Time{}, withCode(ExitUsage, fmt.Errorf("--%s %q is not a date; expected YYYY-MM-DD, e.g. 2025-02-01", flag, s))
@@ -55,7 +55,7 @@ func parseKPIDate(cfg *config.Config, flag, s string) (time.Time, error) {
 
 // defaultAsOf is the as_of of a run now: the local midnight (kpi.tz) that
 // ends the last complete day, as pmo serve computes it.
-func defaultAsOf(cfg *config.Config, now time.Time) (time.Time, error) {
+func defaultAsOf(cfg *pipeline.Config, now time.Time) (time.Time, error) {
 	loc, err := kpiLocation(cfg)
 	if err != nil {
 		return time.Time{}, err
@@ -98,7 +98,7 @@ func parseScope(s string) (kpi.ScopeFilter, error) {
 }
 
 // openMigrated opens the warehouse and checks it has a schema.
-func (a *App) openMigrated(ctx context.Context, cfg *config.Config) (*warehouse.Warehouse, error) {
+func (a *App) openMigrated(ctx context.Context, cfg *pipeline.Config) (*warehouse.Warehouse, error) {
 	w, err := a.openWarehouse(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -252,7 +252,7 @@ serve.pushgateway) the run's metrics are pushed to a Prometheus Pushgateway.`,
 
 // backfillKPIs computes and stores a snapshot every step days (local
 // calendar days in kpi.tz) from from to to, with progress.
-func (a *App) backfillKPIs(ctx context.Context, w *warehouse.Warehouse, cfg *config.Config, sf kpi.ScopeFilter, from, to time.Time, stepDays int) error {
+func (a *App) backfillKPIs(ctx context.Context, w *warehouse.Warehouse, cfg *pipeline.Config, sf kpi.ScopeFilter, from, to time.Time, stepDays int) error {
 	loc, err := kpiLocation(cfg)
 	if err != nil {
 		return err

@@ -15,7 +15,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pmo-oss/pmo/collectors"
-	"github.com/pmo-oss/pmo/internal/config"
 	"github.com/pmo-oss/pmo/internal/exporter"
 	"github.com/pmo-oss/pmo/internal/kpi"
 	"github.com/pmo-oss/pmo/internal/pipeline"
@@ -108,7 +107,7 @@ a second pmo serve on the same host from starting.`,
 // regenerated after each KPI refresh and on report.schedule, served under
 // /reports/, and each email.reports entry with a schedule is sent on it
 // through the same code as pmo email.
-func (a *App) serveReports(cfg *config.Config, w *warehouse.Warehouse, p *pipeline.Pipeline, srv *pipeline.Server) {
+func (a *App) serveReports(cfg *pipeline.Config, w *warehouse.Warehouse, p *pipeline.Pipeline, srv *pipeline.Server) {
 	rc := cfg.Report.WithDefaults()
 	pub := &reportPublisher{a: a, cfg: cfg, w: w, out: rc.Out}
 	p.AfterKPI = func(ctx context.Context, _ kpi.Snapshot) error {
@@ -144,7 +143,7 @@ func (a *App) serveReports(cfg *config.Config, w *warehouse.Warehouse, p *pipeli
 // serves a half-written set.
 type reportPublisher struct {
 	a   *App
-	cfg *config.Config
+	cfg *pipeline.Config
 	w   *warehouse.Warehouse
 	out string
 
@@ -188,7 +187,7 @@ func (r *reportPublisher) generate(ctx context.Context) error {
 }
 
 // pipelineSources builds the collector of every configured source.
-func pipelineSources(cfg *config.Config) ([]pipeline.Source, error) {
+func pipelineSources(cfg *pipeline.Config) ([]pipeline.Source, error) {
 	out := make([]pipeline.Source, 0, len(cfg.Sources))
 	for _, s := range cfg.Sources {
 		t, err := collectors.Lookup(s.Type)
@@ -234,7 +233,7 @@ func checkPushFlag(flagURL string) error {
 }
 
 // pushURL returns the flag's URL, else the configuration's.
-func pushURL(cfg *config.Config, flagURL string) string {
+func pushURL(cfg *pipeline.Config, flagURL string) string {
 	if flagURL != "" {
 		return flagURL
 	}
@@ -245,7 +244,7 @@ func pushURL(cfg *config.Config, flagURL string) string {
 // outcome, duration, records and requests (job pmo_collect). failed names
 // the sources that failed and runErr is the run's (joined) error, as
 // runCollectors has them. Nothing happens without a Pushgateway URL.
-func (a *App) pushCollectRun(ctx context.Context, cfg *config.Config, flagURL string, stats []collectors.Stats, failed []string, runErr error) error {
+func (a *App) pushCollectRun(ctx context.Context, cfg *pipeline.Config, flagURL string, stats []collectors.Stats, failed []string, runErr error) error {
 	b, err := pipeline.NewBatch(pushURL(cfg, flagURL), "pmo_collect")
 	if err != nil || b.URL == "" {
 		return err
@@ -265,7 +264,7 @@ func (a *App) pushCollectRun(ctx context.Context, cfg *config.Config, flagURL st
 }
 
 // pushKPIRun pushes the metrics of a `pmo kpi` run (job pmo_kpi).
-func (a *App) pushKPIRun(ctx context.Context, cfg *config.Config, flagURL string, d time.Duration, runErr error) error {
+func (a *App) pushKPIRun(ctx context.Context, cfg *pipeline.Config, flagURL string, d time.Duration, runErr error) error {
 	b, err := pipeline.NewBatch(pushURL(cfg, flagURL), "pmo_kpi")
 	if err != nil || b.URL == "" {
 		return err

@@ -59,7 +59,7 @@ func simSource(t *testing.T, name, base, schedule string) pipeline.Source {
 	}
 	yml := fmt.Sprintf("sources:\n  - name: %s\n    type: jira\n    url: %s\n    deployment: cloud\n    auth: {email: sim@example.com, api_token: sim-token}\n    projects: [%s]\n    retry: {max_attempts: 2, initial_backoff: 10ms, max_backoff: 50ms, max_elapsed: 2s}\n",
 		name, base, strings.Join(keys, ", "))
-	cfg, err := config.Parse([]byte(yml), "(test source)", config.Options{})
+	cfg, err := pipeline.ParseConfig([]byte(yml), "(test source)", config.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -211,24 +211,19 @@ serve.pushgateway) the run's metrics are pushed to a Prometheus Pushgateway.`,
 				return err
 			}
 			defer closeWarehouse(w, &err)
+			p := a.newPipeline(cfg, w, nil)
 			if backfill {
-				return a.backfillKPIs(ctx, w, cfg, sf, from, to, step)
+				return a.backfillKPIs(ctx, p, cfg, sf, from, to, step)
 			}
-			snap, err := kpi.Compute(ctx, w, cfg.KPI, asOf, sf)
+			snap, err := p.ComputeKPIs(ctx, asOf, sf)
 			if err != nil {
-				return fmt.Errorf("computing the KPIs as of %s: %w", asOf.Format(time.RFC3339), err)
+				return err
 			}
 			if len(snap.Values) == 0 {
 				if sf.Name != "" {
 					return withCode(ExitUsage, fmt.Errorf("--scope %s: no such scope with issues before %s in the warehouse; list the scopes with pmo kpi", f.scope, asOf.Format(time.DateOnly)))
 				}
 				a.logger.Warn("no KPI values: the warehouse holds no issues yet; run pmo collect first")
-			}
-			if err := kpi.Store(ctx, w, snap); err != nil {
-				return err
-			}
-			for _, c := range snap.Checks {
-				a.logger.Warn("KPI consistency check failed", "check", c)
 			}
 			if err := kpi.Write(a.Stdout, snap, f.format); err != nil {
 				return err
@@ -252,7 +247,7 @@ serve.pushgateway) the run's metrics are pushed to a Prometheus Pushgateway.`,
 
 // backfillKPIs computes and stores a snapshot every step days (local
 // calendar days in kpi.tz) from from to to, with progress.
-func (a *App) backfillKPIs(ctx context.Context, w *warehouse.Warehouse, cfg *pipeline.Config, sf kpi.ScopeFilter, from, to time.Time, stepDays int) error {
+func (a *App) backfillKPIs(ctx context.Context, p *pipeline.Pipeline, cfg *pipeline.Config, sf kpi.ScopeFilter, from, to time.Time, stepDays int) error {
 	loc, err := kpiLocation(cfg)
 	if err != nil {
 		return err
@@ -272,20 +267,18 @@ func (a *App) backfillKPIs(ctx context.Context, w *warehouse.Warehouse, cfg *pip
 			progressbar.OptionClearOnFinish(),
 		)
 	}
-	for i, t := range dates {
-		// One point per call: Backfill computes and stores it the same way
-		// as a range, and the loop can show progress.
-		if _, err := kpi.Backfill(ctx, w, cfg.KPI, t, t, 24*time.Hour, sf); err != nil {
-			if bar != nil {
-				_ = bar.Exit()
-			}
-			return fmt.Errorf("backfilling KPI history (%d of %d snapshots stored): %w", i, len(dates), err)
-		}
+	err = p.BackfillKPIs(ctx, dates, sf, func(i int, t time.Time) {
 		if bar != nil {
 			_ = bar.Add(1)
 		} else {
 			a.logger.Info("KPI snapshot stored", "as_of", t.Format(time.RFC3339), "done", i+1, "total", len(dates))
 		}
+	})
+	if err != nil {
+		if bar != nil {
+			_ = bar.Exit()
+		}
+		return err
 	}
 	if bar != nil {
 		_ = bar.Finish()

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pmo-oss/pmo/collectors"
 	_ "github.com/pmo-oss/pmo/collectors/all"
 	"github.com/pmo-oss/pmo/collectors/jira/jirasim"
 	"github.com/pmo-oss/pmo/internal/config"
@@ -64,24 +63,12 @@ func simSource(t *testing.T, name, base, schedule string) pipeline.Source {
 		t.Fatal(err)
 	}
 	s := cfg.Sources[0]
-	srcs, err := pipelineSource(s)
+	srcs, err := pipeline.NewSource(s)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srcs.Schedule = schedule
 	return srcs
-}
-
-func pipelineSource(s config.Source) (pipeline.Source, error) {
-	t, err := collectors.Lookup(s.Type)
-	if err != nil {
-		return pipeline.Source{}, err
-	}
-	c, err := t.New(s.Name, s.Settings)
-	if err != nil {
-		return pipeline.Source{}, err
-	}
-	return pipeline.Source{Name: s.Name, Schedule: s.Schedule, Collector: c}, nil
 }
 
 // events records what the pipeline did, in order.

@@ -38,7 +38,7 @@ func TestJiraObserverMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := pipelineSource(cfg.Sources[0])
+	src, err := pipeline.NewSource(cfg.Sources[0])
 	if err != nil {
 		t.Fatal(err)
 	}

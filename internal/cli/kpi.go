@@ -359,6 +359,9 @@ KPI is an id of pmo kpi list; --scope names one scope.`,
 			defer closeWarehouse(w, &err)
 			e, err := kpi.Explain(ctx, w, cfg.KPI, id, f.scope, asOf)
 			if err != nil {
+				if errors.Is(err, kpi.ErrUnknownKPI) {
+					return withCode(ExitUsage, err)
+				}
 				if errors.Is(err, kpi.ErrNoScope) {
 					return withCode(ExitUsage, fmt.Errorf("--scope %s: no such scope with issues before %s in the warehouse", f.scope, asOf.Format(time.DateOnly)))
 				}

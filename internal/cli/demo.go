@@ -206,6 +206,7 @@ change nothing. The sources of your configuration are not touched.`,
 // process for the scheduled collections, and the clock is the
 // organisation's.
 func (a *App) demoServe(ctx context.Context, cfg *pipeline.Config, p *pipeline.Pipeline, sc pipeline.ServeConfig, out string, reportsOK bool) error {
+	p.Progress = nil // scheduled collections report progress in the log, as pmo serve's do
 	srv := pipeline.NewServer(p, sc)
 	a.serveReports(cfg, p, srv)
 	ln, err := net.Listen("tcp", sc.Listen)

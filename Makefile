@@ -32,10 +32,14 @@ setup:
 build:
 	$(GO) build -o bin/pmo ./cmd/pmo
 
+# go mod tidy -diff only reports what tidy would change (go.mod and go.sum
+# stay as they are) and fails when it would change anything.
 lint:
 	@echo "== gofmt"
 	@files=$$(gofmt -l $$(find . -name '*.go' -not -path './.deps/*' -not -path './.pmo/*')); \
 	if [[ -n $$files ]]; then echo "gofmt needed on:"; echo "$$files"; exit 1; fi
+	@echo "== go mod tidy"
+	@if ! $(GO) mod tidy -diff; then echo "go.mod/go.sum are not tidy: run go mod tidy and commit the result"; exit 1; fi
 	@echo "== go vet"
 	$(GO) vet ./...
 	@echo "== staticcheck"

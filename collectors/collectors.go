@@ -6,6 +6,7 @@ package collectors
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -82,4 +83,28 @@ type Collector interface {
 	// Collect reads the tracker (incrementally unless opts.Full) and puts
 	// every record into sink, advancing cursors only after a flush.
 	Collect(ctx context.Context, sink Sink, opts Options) (Stats, error)
+}
+
+// SourceError is the error of a collection of one source. Its text is
+// "collecting source NAME: <err>"; callers find the source with errors.As
+// and the kind of the failure with ErrorKind.
+type SourceError struct {
+	Source string
+	Err    error
+}
+
+func (e *SourceError) Error() string { return "collecting source " + e.Source + ": " + e.Err.Error() }
+func (e *SourceError) Unwrap() error { return e.Err }
+
+// ForSource returns err as a *SourceError of source, unless err is nil or
+// already names that source that way.
+func ForSource(source string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var se *SourceError
+	if errors.As(err, &se) && se.Source == source {
+		return err
+	}
+	return &SourceError{Source: source, Err: err}
 }

@@ -44,6 +44,20 @@ func (nopObserver) Request(int, time.Duration)  {}
 func (nopObserver) Retry(int, time.Duration)    {}
 func (nopObserver) RateLimitWait(time.Duration) {}
 
+// The error kinds collectors report (ErrorKinder) and ErrorKind returns.
+const (
+	KindAuth        = "auth"         // credentials or permission refused (401, 403)
+	KindRateLimited = "rate_limited" // the tracker kept throttling until the retry budget ran out
+	KindTransient   = "transient"    // 5xx, timeout, connection or body cut short, after the retries
+	KindNotFound    = "not_found"    // the site, project, board or endpoint does not exist (404, 410)
+	KindBadRequest  = "bad_request"  // another 4xx: the request (query, configuration) was refused
+	KindBadResponse = "bad_response" // an answer pmo could not understand
+	KindWarehouse   = "warehouse"    // storing the records failed (set by the caller's sink)
+	KindCanceled    = "canceled"
+	KindTimeout     = "timeout"
+	KindOther       = "other"
+)
+
 // ErrorKinder is implemented by collector errors that know their kind, for
 // the errors-by-kind metric: "auth", "rate_limited", "transient",
 // "not_found", "bad_response", ... ErrorKind finds it anywhere in the chain.
@@ -65,13 +79,13 @@ func ErrorKind(err error) string {
 	}
 	switch {
 	case errors.Is(err, context.Canceled):
-		return "canceled"
+		return KindCanceled
 	case errors.Is(err, context.DeadlineExceeded):
-		return "timeout"
+		return KindTimeout
 	}
 	var t interface{ Timeout() bool }
 	if errors.As(err, &t) && t.Timeout() {
-		return "timeout"
+		return KindTimeout
 	}
-	return "other"
+	return KindOther
 }

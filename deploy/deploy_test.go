@@ -19,6 +19,7 @@ import (
 
 	_ "github.com/pmo-oss/pmo/collectors/all"
 	"github.com/pmo-oss/pmo/internal/config"
+	"github.com/pmo-oss/pmo/internal/pipeline"
 	"github.com/pmo-oss/pmo/internal/warehouse/whtest"
 )
 
@@ -136,7 +137,7 @@ func TestKubernetes(t *testing.T) {
 func loadConfig(t *testing.T, name string, b []byte) {
 	t.Helper()
 	env := map[string]string{"JIRA_TOKEN": "t0ken", "CLICKHOUSE_PASSWORD": "pw"}
-	_, err := config.Parse(b, name, config.Options{LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }})
+	_, err := pipeline.ParseConfig(b, name, config.Options{LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }})
 	if err != nil {
 		t.Errorf("%s does not load: %v", name, err)
 	}

@@ -23,17 +23,25 @@ import (
 	"github.com/pmo-oss/pmo/collectors"
 )
 
-// Error kinds callers can test with errors.Is.
+// Error kinds callers can test with errors.Is; each also implements
+// collectors.ErrorKinder, so code that knows no concrete collector finds the
+// kind with collectors.ErrorKind.
 var (
 	// ErrRateLimited: the server kept answering 429 (or 503 with Retry-After)
 	// until the retry budget ran out.
-	ErrRateLimited = errors.New("rate limited by Jira")
+	ErrRateLimited error = &kindError{collectors.KindRateLimited, "rate limited by Jira"}
 	// ErrAuth: the server refused the credentials (401) or the permission (403).
-	ErrAuth = errors.New("authentication failed")
+	ErrAuth error = &kindError{collectors.KindAuth, "authentication failed"}
 	// ErrTransient: a failure that is worth retrying (5xx, timeout, a body cut
 	// short); returned when the retry budget ran out.
-	ErrTransient = errors.New("transient failure")
+	ErrTransient error = &kindError{collectors.KindTransient, "transient failure"}
 )
+
+// kindError is a sentinel error of one collectors error kind.
+type kindError struct{ kind, msg string }
+
+func (e *kindError) Error() string     { return e.msg }
+func (e *kindError) ErrorKind() string { return e.kind }
 
 // HTTPError is a non-2xx answer from Jira. Its message never contains
 // credentials: the URL is stripped of user info and the body is reduced to
@@ -68,6 +76,22 @@ func (e *HTTPError) Error() string {
 	return b.String()
 }
 
+// ErrorKind classifies the answer for collectors.ErrorKind: auth,
+// rate_limited, transient, not_found, or bad_request for another 4xx.
+func (e *HTTPError) ErrorKind() string {
+	var k *kindError
+	if errors.As(e.kind, &k) {
+		return k.kind
+	}
+	switch {
+	case e.Status == http.StatusNotFound || e.Status == http.StatusGone:
+		return collectors.KindNotFound
+	case e.Status >= 400 && e.Status < 500:
+		return collectors.KindBadRequest
+	}
+	return collectors.KindBadResponse
+}
+
 // Unwrap lets errors.Is find the kind and backoff find the Retry-After.
 func (e *HTTPError) Unwrap() []error {
 	var out []error
@@ -87,6 +111,16 @@ type transientError struct {
 }
 
 func (e *transientError) Error() string { return e.what + ": " + e.err.Error() }
+
+// ErrorKind is transient: a network failure or a body cut short.
+func (e *transientError) ErrorKind() string { return collectors.KindTransient }
+
+// badResponseError is an answer that is not the JSON pmo asked for.
+type badResponseError struct{ err error }
+
+func (e *badResponseError) Error() string     { return e.err.Error() }
+func (e *badResponseError) Unwrap() error     { return e.err }
+func (e *badResponseError) ErrorKind() string { return collectors.KindBadResponse }
 func (e *transientError) Unwrap() []error {
 	return []error{ErrTransient, e.err}
 }
@@ -292,9 +326,9 @@ func (c *client) once(ctx context.Context, method, path string, body, v any) err
 			return &transientError{what: "answer of " + method + " " + where + " was cut short", err: err}
 		}
 		if len(bytes.TrimSpace(data)) > 0 && bytes.TrimSpace(data)[0] == '<' {
-			return fmt.Errorf("malformed JSON from %s %s: got HTML (is url the Jira base URL?)", method, where)
+			return &badResponseError{fmt.Errorf("malformed JSON from %s %s: got HTML (is url the Jira base URL?)", method, where)}
 		}
-		return fmt.Errorf("malformed JSON from %s %s: %w", method, where, err)
+		return &badResponseError{fmt.Errorf("malformed JSON from %s %s: %w", method, where, err)}
 	}
 	return nil
 }

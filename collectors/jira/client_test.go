@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pmo-oss/pmo/collectors"
 	"github.com/pmo-oss/pmo/internal/secret"
 )
 
@@ -50,7 +51,8 @@ func TestClientErrors(t *testing.T) {
 	tests := []struct {
 		name      string
 		handler   func(n int64, w http.ResponseWriter, r *http.Request)
-		wantKind  error // nil: success
+		wantKind  error  // nil: success
+		errKind   string // collectors.ErrorKind of the error ("" on success)
 		wantCalls int64
 		wantInErr []string
 	}{
@@ -67,7 +69,7 @@ func TestClientErrors(t *testing.T) {
 				w.WriteHeader(401)
 				fmt.Fprint(w, `{"message":"Client must be authenticated to access this resource.","status-code":401}`)
 			},
-			wantKind: ErrAuth, wantCalls: 1,
+			wantKind: ErrAuth, errKind: "auth", wantCalls: 1,
 			wantInErr: []string{"authentication failed for source jira-test (HTTP 401 from", "check auth.email and auth.api_token"},
 		},
 		{
@@ -75,7 +77,7 @@ func TestClientErrors(t *testing.T) {
 			handler: func(n int64, w http.ResponseWriter, r *http.Request) {
 				w.WriteHeader(403)
 			},
-			wantKind: ErrAuth, wantCalls: 1,
+			wantKind: ErrAuth, errKind: "auth", wantCalls: 1,
 		},
 		{
 			name: "400 is not retried and shows Jira's message",
@@ -83,7 +85,7 @@ func TestClientErrors(t *testing.T) {
 				w.WriteHeader(400)
 				fmt.Fprint(w, `{"errorMessages":["Error in the JQL Query: bad"],"errors":{}}`)
 			},
-			wantCalls: 1, wantInErr: []string{"HTTP 400", "Error in the JQL Query: bad"},
+			errKind: "bad_request", wantCalls: 1, wantInErr: []string{"HTTP 400", "Error in the JQL Query: bad"},
 		},
 		{
 			name: "410 says what to do",
@@ -91,7 +93,7 @@ func TestClientErrors(t *testing.T) {
 				w.WriteHeader(410)
 				fmt.Fprint(w, `{"errorMessages":["The requested API has been removed. Please migrate to the /rest/api/3/search/jql API."],"errors":{}}`)
 			},
-			wantCalls: 1, wantInErr: []string{"HTTP 410", "/rest/api/3/search/jql"},
+			errKind: "not_found", wantCalls: 1, wantInErr: []string{"HTTP 410", "/rest/api/3/search/jql"},
 		},
 		{
 			name: "429 with Retry-After 0 then ok",
@@ -123,7 +125,7 @@ func TestClientErrors(t *testing.T) {
 				w.Header().Set("Retry-After", "0")
 				w.WriteHeader(429)
 			},
-			wantKind: ErrRateLimited, wantCalls: 5, wantInErr: []string{"giving up after 5 attempts"},
+			wantKind: ErrRateLimited, errKind: "rate_limited", wantCalls: 5, wantInErr: []string{"giving up after 5 attempts"},
 		},
 		{
 			name: "500 and 503 are retried",
@@ -146,7 +148,7 @@ func TestClientErrors(t *testing.T) {
 				w.WriteHeader(502)
 				fmt.Fprint(w, `<html>bad gateway</html>`)
 			},
-			wantKind: ErrTransient, wantCalls: 5,
+			wantKind: ErrTransient, errKind: "transient", wantCalls: 5,
 		},
 		{
 			name: "truncated body is retried",
@@ -190,14 +192,14 @@ func TestClientErrors(t *testing.T) {
 			handler: func(n int64, w http.ResponseWriter, r *http.Request) {
 				fmt.Fprint(w, `{"version": nope}`)
 			},
-			wantCalls: 1, wantInErr: []string{"malformed JSON from GET http://127.0.0.1", "/rest/api/2/serverInfo"},
+			errKind: "bad_response", wantCalls: 1, wantInErr: []string{"malformed JSON from GET http://127.0.0.1", "/rest/api/2/serverInfo"},
 		},
 		{
 			name: "HTML instead of JSON",
 			handler: func(n int64, w http.ResponseWriter, r *http.Request) {
 				fmt.Fprint(w, `<!DOCTYPE html><html></html>`)
 			},
-			wantCalls: 1, wantInErr: []string{"got HTML"},
+			errKind: "bad_response", wantCalls: 1, wantInErr: []string{"got HTML"},
 		},
 	}
 	for _, tc := range tests {
@@ -232,6 +234,9 @@ func TestClientErrors(t *testing.T) {
 			}
 			if tc.wantKind != nil && !errors.Is(err, tc.wantKind) {
 				t.Errorf("error %q is not %v", err, tc.wantKind)
+			}
+			if got := collectors.ErrorKind(fmt.Errorf("collecting: %w", err)); got != tc.errKind {
+				t.Errorf("collectors.ErrorKind(%q) = %q, want %q", err, got, tc.errKind)
 			}
 			for _, s := range tc.wantInErr {
 				if !strings.Contains(err.Error(), s) {

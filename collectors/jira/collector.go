@@ -97,7 +97,7 @@ func (c *Collector) Collect(ctx context.Context, sink collectors.Sink, opts coll
 	log = log.With("source", c.source)
 	cl, err := newClient(c.source, &c.cfg, log)
 	if err != nil {
-		return collectors.Stats{Source: c.source}, fmt.Errorf("source %s: %w", c.source, err)
+		return collectors.Stats{Source: c.source}, collectors.ForSource(c.source, err)
 	}
 	r := &run{c: c, cl: cl, sink: sink, opts: opts, log: log, start: c.now().UTC(),
 		stats: collectors.Stats{Source: c.source, Records: map[model.Kind]int64{}}, links: map[string]struct{}{}}
@@ -106,10 +106,7 @@ func (c *Collector) Collect(ctx context.Context, sink collectors.Sink, opts coll
 	r.stats.Retries = cl.retries.Load()
 	r.stats.Duration = c.now().Sub(r.start)
 	if err != nil {
-		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
-			return r.stats, fmt.Errorf("collecting source %s: %w", c.source, err)
-		}
-		return r.stats, fmt.Errorf("collecting source %s: %w", c.source, err)
+		return r.stats, collectors.ForSource(c.source, err)
 	}
 	return r.stats, nil
 }

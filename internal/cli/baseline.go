@@ -99,11 +99,10 @@ choose another name. To compute the EVM KPIs against it, set in pmo.yaml:
 			defer closeWarehouse(w, &err)
 			n, err := kpi.CreateBaseline(ctx, w, cfg.KPI, project, name, when)
 			if err != nil {
-				msg := err.Error()
-				if strings.Contains(msg, "exists and is frozen") {
+				if errors.Is(err, kpi.ErrBaselineExists) {
 					return withCode(ExitUsage, fmt.Errorf("baseline %q of project %s exists and is frozen; pick another --name (stored baselines: pmo baseline list)", name, project))
 				}
-				if strings.Contains(msg, "has no issues created before") {
+				if errors.Is(err, kpi.ErrNoScope) {
 					return withCode(ExitUsage, fmt.Errorf("--project %s: no such project with issues before %s in the warehouse (or the key is in several sources; use source/KEY)", project, when.Format(time.RFC3339)))
 				}
 				return fmt.Errorf("creating baseline %q of project %s: %w", name, project, err)

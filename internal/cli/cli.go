@@ -17,6 +17,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/pmo-oss/pmo/internal/config"
+	"github.com/pmo-oss/pmo/internal/pipeline"
 )
 
 // Exit codes that scripts can rely on.
@@ -60,7 +61,7 @@ type App struct {
 	logLevel   string
 	logFormat  string
 
-	cfg    *config.Config // the loaded configuration, for scrubbing errors
+	cfg    *pipeline.Config // the loaded configuration, for scrubbing errors
 	logger *slog.Logger
 	ran    bool // a command's RunE started (errors before that are usage errors)
 }
@@ -88,6 +89,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return a.Run(ctx, args)
 }
 
+// ErrInterrupted marks the error of a command that SIGINT or SIGTERM
+// stopped (exit code ExitInterrupted).
+var ErrInterrupted = errors.New("interrupted")
+
 // Run runs the command line args and returns the exit code.
 func (a *App) Run(ctx context.Context, args []string) int {
 	if a.LookupEnv == nil {
@@ -114,8 +119,8 @@ func (a *App) Run(ctx context.Context, args []string) int {
 	}
 	if ctx.Err() != nil && code != ExitUsage {
 		code = ExitInterrupted
-		if !strings.Contains(err.Error(), "interrupt") {
-			err = fmt.Errorf("interrupted: %w", err)
+		if !errors.Is(err, ErrInterrupted) {
+			err = fmt.Errorf("%w: %w", ErrInterrupted, err)
 		}
 	}
 	a.printError(err, code)
@@ -220,13 +225,13 @@ func (a *App) configFile() (path string, explicit bool) {
 
 // loadConfig loads the configuration. When the user named no file and
 // ./pmo.yaml does not exist, the defaults are used unless required.
-func (a *App) loadConfig(required bool) (*config.Config, error) {
+func (a *App) loadConfig(required bool) (*pipeline.Config, error) {
 	path, explicit := a.configFile()
-	var cfg *config.Config
+	var cfg *pipeline.Config
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) && !explicit && !required {
-		cfg = config.Default()
+		cfg = pipeline.DefaultConfig()
 	} else {
-		c, err := config.Load(path, config.Options{LookupEnv: a.LookupEnv})
+		c, err := pipeline.LoadConfig(path, config.Options{LookupEnv: a.LookupEnv})
 		if err != nil {
 			return nil, withCode(ExitUsage, err)
 		}
@@ -242,7 +247,7 @@ func (a *App) loadConfig(required bool) (*config.Config, error) {
 	return cfg, nil
 }
 
-func (a *App) setupLogging(cfg *config.Config) error {
+func (a *App) setupLogging(cfg *pipeline.Config) error {
 	level, format := cfg.Log.Level, cfg.Log.Format
 	if a.logLevel != "" {
 		level = a.logLevel
@@ -286,7 +291,7 @@ func (a *App) setupLogging(cfg *config.Config) error {
 // behind secret.Secret's own redaction.
 type scrubWriter struct {
 	w   io.Writer
-	cfg *config.Config
+	cfg *pipeline.Config
 }
 
 func (s *scrubWriter) Write(p []byte) (int, error) {

@@ -16,6 +16,7 @@ import (
 	"github.com/pmo-oss/pmo/collectors"
 	"github.com/pmo-oss/pmo/internal/config"
 	"github.com/pmo-oss/pmo/internal/model"
+	"github.com/pmo-oss/pmo/internal/pipeline"
 	"github.com/pmo-oss/pmo/internal/warehouse"
 )
 
@@ -54,17 +55,9 @@ code is 1 if any failed.`,
 			}
 			// Build every collector before touching the warehouse, so a
 			// configuration problem costs nothing.
-			cols := make([]collectors.Collector, len(sources))
-			for i, s := range sources {
-				t, err := collectors.Lookup(s.Type)
-				if err != nil {
-					return withCode(ExitUsage, fmt.Errorf("source %s: %w", s.Name, err))
-				}
-				c, err := t.New(s.Name, s.Settings)
-				if err != nil {
-					return withCode(ExitUsage, fmt.Errorf("setting up source %s (%s): %w", s.Name, s.Type, err))
-				}
-				cols[i] = c
+			srcs, err := pipeline.NewSources(sources)
+			if err != nil {
+				return withCode(ExitUsage, err)
 			}
 			w, err := a.openWarehouse(ctx, cfg)
 			if err != nil {
@@ -74,7 +67,7 @@ code is 1 if any failed.`,
 			if v, verr := w.SchemaVersion(ctx); verr == nil && v == 0 {
 				return fmt.Errorf("the warehouse %s (database %s) has no schema yet; run pmo migrate first", cfg.Warehouse.DSN.String(), w.Database())
 			}
-			return a.runCollectors(cmd, w, cols, full, push)
+			return a.runCollection(ctx, a.newPipeline(cfg, w, srcs), full, push)
 		},
 	}
 	addPushgatewayFlag(cmd, &push)
@@ -85,7 +78,7 @@ code is 1 if any failed.`,
 
 // selectSources returns the configured sources named in only (all when
 // only is empty), in configuration order.
-func selectSources(cfg *config.Config, only []string) ([]config.Source, error) {
+func selectSources(cfg *pipeline.Config, only []string) ([]config.Source, error) {
 	if len(cfg.Sources) == 0 {
 		where := "the configuration"
 		if cfg.File != "" {
@@ -115,35 +108,20 @@ func selectSources(cfg *config.Config, only []string) ([]config.Source, error) {
 	return out, nil
 }
 
-// collectOne runs one collector with a progress bar (terminal) or progress
+// newPipeline is the pipeline of a command: the configuration's KPI knobs,
+// the command's logger, and progress bars on a terminal.
+func (a *App) newPipeline(cfg *pipeline.Config, w *warehouse.Warehouse, sources []pipeline.Source) *pipeline.Pipeline {
+	return &pipeline.Pipeline{Warehouse: w, Sources: sources, KPI: &cfg.KPI, Logger: a.logger, Progress: a.progress}
+}
+
+// progress shows a collection with a progress bar (terminal) or progress
 // logs (otherwise).
-func (a *App) collectOne(cmd *cobra.Command, c collectors.Collector, sink collectors.Sink, full bool) (collectors.Stats, error) {
-	log := a.logger.With("source", c.Source())
-	log.Info("collecting", "full", full)
-	start := time.Now()
-	opts := collectors.Options{Full: full, Logger: log}
-	var bar *progressBar
-	if a.IsTerminal(a.Stderr) {
-		bar = &progressBar{out: a.Stderr, source: c.Source()}
-		opts.Progress = bar.update
-	} else {
-		opts.Progress = collectors.LogProgress(log, 10*time.Second)
+func (a *App) progress(source string) (func(collectors.Progress), func()) {
+	if !a.IsTerminal(a.Stderr) {
+		return collectors.LogProgress(a.logger.With("source", source), 10*time.Second), func() {}
 	}
-	st, err := c.Collect(cmd.Context(), sink, opts)
-	if bar != nil {
-		bar.finish()
-	}
-	if st.Source == "" {
-		st.Source = c.Source()
-	}
-	if st.Duration == 0 {
-		st.Duration = time.Since(start)
-	}
-	if err == nil {
-		log.Info("collected", "issues", st.Records[model.KindIssue], "changes", st.Records[model.KindChange],
-			"requests", st.Requests, "retries", st.Retries, "duration", st.Duration.Round(time.Millisecond).String())
-	}
-	return st, err
+	bar := &progressBar{out: a.Stderr, source: source}
+	return bar.update, bar.finish
 }
 
 // progressBar shows a source's collection on a terminal: a spinner with the
@@ -224,31 +202,21 @@ func printSummary(w io.Writer, stats []collectors.Stats, failed []string) {
 	_ = tw.Flush()
 }
 
-// runCollectors runs the collectors one after the other into the
-// warehouse's sink and prints the summary. A failing source does not stop
+// runCollection collects the pipeline's sources one after the other
+// (pipeline.Collect) and prints the summary. A failing source does not stop
 // the others.
 // With a Pushgateway URL (pushFlag, else serve.pushgateway) the run's
 // metrics are pushed at the end; a failed push is logged, not fatal.
-func (a *App) runCollectors(cmd *cobra.Command, w *warehouse.Warehouse, cols []collectors.Collector, full bool, pushFlag string) (err error) {
-	ctx := cmd.Context()
-	sink := w.Sink()
+func (a *App) runCollection(ctx context.Context, p *pipeline.Pipeline, full bool, pushFlag string) (err error) {
 	var all []collectors.Stats
 	var failed []string
-	for _, c := range cols {
+	for _, s := range p.Sources {
 		if ctx.Err() != nil {
 			break
 		}
-		st, cerr := a.collectOne(cmd, c, sink, full)
+		st, cerr := p.Collect(ctx, s.Name, full)
 		if cerr != nil {
-			if ctx.Err() != nil {
-				a.logger.Warn("collection interrupted; storing what was collected", "source", c.Source())
-			} else {
-				a.logger.Error("collection failed", "source", c.Source(), "err", a.cfg.Scrub(cerr.Error()))
-			}
-			failed = append(failed, c.Source())
-			if !strings.Contains(cerr.Error(), c.Source()) {
-				cerr = fmt.Errorf("collecting source %s: %w", c.Source(), cerr)
-			}
+			failed = append(failed, s.Name)
 			err = errors.Join(err, cerr)
 		}
 		all = append(all, st)
@@ -258,7 +226,7 @@ func (a *App) runCollectors(cmd *cobra.Command, w *warehouse.Warehouse, cols []c
 	// advance after their records are stored, so this loses nothing either way.
 	flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 	defer cancel()
-	if ferr := sink.Close(flushCtx); ferr != nil {
+	if ferr := p.Warehouse.Sink().Close(flushCtx); ferr != nil {
 		err = errors.Join(err, fmt.Errorf("writing the last records to the warehouse: %w", ferr))
 	}
 	printSummary(a.Stdout, all, failed)

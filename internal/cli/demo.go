@@ -15,13 +15,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/pmo-oss/pmo/collectors"
 	"github.com/pmo-oss/pmo/collectors/jira/jirasim"
 	"github.com/pmo-oss/pmo/internal/config"
 	"github.com/pmo-oss/pmo/internal/kpi"
 	"github.com/pmo-oss/pmo/internal/pipeline"
 	"github.com/pmo-oss/pmo/internal/report"
-	"github.com/pmo-oss/pmo/internal/warehouse"
 )
 
 // demoSourceName is the name the demo's simulated Jira is stored under:
@@ -130,11 +128,7 @@ change nothing. The sources of your configuration are not touched.`,
 			if err != nil {
 				return err
 			}
-			t, err := collectors.Lookup(src.Type)
-			if err != nil {
-				return err
-			}
-			col, err := t.New(src.Name, src.Settings)
+			demoSrc, err := pipeline.NewSource(*src)
 			if err != nil {
 				return fmt.Errorf("setting up the demo source: %w", err)
 			}
@@ -146,7 +140,11 @@ change nothing. The sources of your configuration are not touched.`,
 			if err := a.migrate(ctx, w, cfg); err != nil {
 				return err
 			}
-			if err := a.runCollectors(cmd, w, []collectors.Collector{col}, false, ""); err != nil {
+			// One pipeline for the whole demo, on the organisation's clock:
+			// collection, KPIs, history, reports and serve.
+			p := a.newPipeline(cfg, w, []pipeline.Source{demoSrc})
+			p.Now = func() time.Time { return demoNow }
+			if err := a.runCollection(ctx, p, false, ""); err != nil {
 				return err
 			}
 			truth := sim.Truth()
@@ -160,26 +158,23 @@ change nothing. The sources of your configuration are not touched.`,
 			// KPIs: today's snapshot on the organisation's clock, then the
 			// weekly history before it.
 			start := time.Now()
-			snap, err := kpi.Compute(ctx, w, cfg.KPI, asOf, kpi.ScopeFilter{})
+			snap, err := p.ComputeKPIs(ctx, asOf, kpi.ScopeFilter{})
 			if err != nil {
-				return fmt.Errorf("computing the KPIs as of %s: %w", asOf.Format(time.DateOnly), err)
-			}
-			if err := kpi.Store(ctx, w, snap); err != nil {
 				return err
 			}
 			fmt.Fprintf(a.Stdout, "\nKPI snapshot as of %s: %d values for %s in %s\n", asOf.Format(time.DateOnly), len(snap.Values),
 				scopeCounts(snap), time.Since(start).Round(time.Millisecond))
 			if historyWeeks > 0 {
 				from := asOf.AddDate(0, 0, -7*historyWeeks)
-				if err := a.backfillKPIs(ctx, w, cfg, kpi.ScopeFilter{}, from, asOf.AddDate(0, 0, -7), 7); err != nil {
+				if err := a.backfillKPIs(ctx, p, cfg, kpi.ScopeFilter{}, from, asOf.AddDate(0, 0, -7), 7); err != nil {
 					return err
 				}
 			}
 
 			// Reports.
-			pub := &reportPublisher{a: a, cfg: cfg, w: w, out: out}
+			pub := &pipeline.Reports{Pipeline: p, Config: cfg.Report, Scrub: cfg.Scrub}
 			reportsOK := true
-			if err := pub.generate(ctx); err != nil {
+			if err := pub.Generate(ctx); err != nil {
 				if ctx.Err() != nil {
 					return err
 				}
@@ -192,7 +187,7 @@ change nothing. The sources of your configuration are not touched.`,
 				fmt.Fprintf(a.Stdout, "\nNext: pmo kpi explain cycle_time --scope portfolio, pmo serve, or copy pmo.example.yaml to pmo.yaml and point a source at your Jira.\n")
 				return nil
 			}
-			return a.demoServe(ctx, cfg, w, sc, src.Name, col, out, reportsOK)
+			return a.demoServe(ctx, cfg, p, sc, out, reportsOK)
 		},
 	}
 	fl := cmd.Flags()
@@ -210,11 +205,10 @@ change nothing. The sources of your configuration are not touched.`,
 // demoServe runs pmo serve on the demo: the simulator stays up in this
 // process for the scheduled collections, and the clock is the
 // organisation's.
-func (a *App) demoServe(ctx context.Context, cfg *config.Config, w *warehouse.Warehouse, sc pipeline.ServeConfig, source string, col collectors.Collector, out string, reportsOK bool) error {
-	p := &pipeline.Pipeline{Warehouse: w, Sources: []pipeline.Source{{Name: source, Collector: col}}, KPI: &cfg.KPI,
-		Logger: a.logger, Now: func() time.Time { return demoNow }}
+func (a *App) demoServe(ctx context.Context, cfg *pipeline.Config, p *pipeline.Pipeline, sc pipeline.ServeConfig, out string, reportsOK bool) error {
+	p.Progress = nil // scheduled collections report progress in the log, as pmo serve's do
 	srv := pipeline.NewServer(p, sc)
-	a.serveReports(cfg, w, p, srv)
+	a.serveReports(cfg, p, srv)
 	ln, err := net.Listen("tcp", sc.Listen)
 	if err != nil {
 		return withCode(ExitUsage, fmt.Errorf("--listen %s: %w (another pmo demo or serve running? pick another with --listen 127.0.0.1:0)", sc.Listen, err))
@@ -264,7 +258,7 @@ func demoSourceConfig(ctx context.Context, base string, m jirasim.Mode, name str
 	}
 	yml := fmt.Sprintf("sources:\n  - name: %s\n    type: jira\n    url: %s\n    deployment: %s\n    auth: %s\n    projects: [%s]\n",
 		name, base, m, auth, strings.Join(keys, ", "))
-	cfg, err := config.Parse([]byte(yml), "(demo source)", config.Options{})
+	cfg, err := pipeline.ParseConfig([]byte(yml), "(demo source)", config.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("configuring the demo source: %w", err)
 	}

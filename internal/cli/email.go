@@ -11,9 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/pmo-oss/pmo/internal/config"
 	"github.com/pmo-oss/pmo/internal/kpi"
 	"github.com/pmo-oss/pmo/internal/mail"
+	"github.com/pmo-oss/pmo/internal/pipeline"
 	"github.com/pmo-oss/pmo/internal/report"
 	"github.com/pmo-oss/pmo/internal/warehouse"
 )
@@ -92,7 +92,7 @@ backoff and, if it still fails, reported with a non-zero exit.`,
 // rc's recipients, or writes the message to dryRun. pmo email and the
 // email.reports schedules of pmo serve both send through it. w is an open
 // warehouse, or nil to open the configured one.
-func (a *App) emailReport(ctx context.Context, cfg *config.Config, w *warehouse.Warehouse, rc mail.ReportConfig, f reportFlags, dryRun string) error {
+func (a *App) emailReport(ctx context.Context, cfg *pipeline.Config, w *warehouse.Warehouse, rc mail.ReportConfig, f reportFlags, dryRun string) error {
 	if len(rc.To) == 0 {
 		return withCode(ExitUsage, errors.New("no recipients: give --to ADDRESS or --report NAME of a report configured under email.reports"))
 	}
@@ -200,7 +200,7 @@ func pickScope(m *report.Model, scope string) *report.Scope {
 	return nil
 }
 
-func cfgName(cfg *config.Config) string {
+func cfgName(cfg *pipeline.Config) string {
 	if cfg.File == "" {
 		return "the configuration (defaults; no pmo.yaml)"
 	}

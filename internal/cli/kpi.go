@@ -14,8 +14,8 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
-	"github.com/pmo-oss/pmo/internal/config"
 	"github.com/pmo-oss/pmo/internal/kpi"
+	"github.com/pmo-oss/pmo/internal/pipeline"
 	"github.com/pmo-oss/pmo/internal/warehouse"
 )
 
@@ -27,7 +27,7 @@ type kpiFlags struct {
 }
 
 // kpiLocation is the organisation's reporting time zone (kpi.tz).
-func kpiLocation(cfg *config.Config) (*time.Location, error) {
+func kpiLocation(cfg *pipeline.Config) (*time.Location, error) {
 	tz := cfg.KPI.TZ
 	if tz == "" {
 		tz = "UTC"
@@ -41,7 +41,7 @@ func kpiLocation(cfg *config.Config) (*time.Location, error) {
 
 // parseKPIDate turns a YYYY-MM-DD flag into the as_of of that date: the
 // midnight that starts it in kpi.tz (the values cover the days before it).
-func parseKPIDate(cfg *config.Config, flag, s string) (time.Time, error) {
+func parseKPIDate(cfg *pipeline.Config, flag, s string) (time.Time, error) {
 	d, err := time.Parse(time.DateOnly, s)
 	if err != nil {
 		return time.Time{}, withCode(ExitUsage, fmt.Errorf("--%s %q is not a date; expected YYYY-MM-DD, e.g. 2025-02-01", flag, s))
@@ -55,7 +55,7 @@ func parseKPIDate(cfg *config.Config, flag, s string) (time.Time, error) {
 
 // defaultAsOf is the as_of of a run now: the local midnight (kpi.tz) that
 // ends the last complete day, as pmo serve computes it.
-func defaultAsOf(cfg *config.Config, now time.Time) (time.Time, error) {
+func defaultAsOf(cfg *pipeline.Config, now time.Time) (time.Time, error) {
 	loc, err := kpiLocation(cfg)
 	if err != nil {
 		return time.Time{}, err
@@ -98,7 +98,7 @@ func parseScope(s string) (kpi.ScopeFilter, error) {
 }
 
 // openMigrated opens the warehouse and checks it has a schema.
-func (a *App) openMigrated(ctx context.Context, cfg *config.Config) (*warehouse.Warehouse, error) {
+func (a *App) openMigrated(ctx context.Context, cfg *pipeline.Config) (*warehouse.Warehouse, error) {
 	w, err := a.openWarehouse(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -211,24 +211,19 @@ serve.pushgateway) the run's metrics are pushed to a Prometheus Pushgateway.`,
 				return err
 			}
 			defer closeWarehouse(w, &err)
+			p := a.newPipeline(cfg, w, nil)
 			if backfill {
-				return a.backfillKPIs(ctx, w, cfg, sf, from, to, step)
+				return a.backfillKPIs(ctx, p, cfg, sf, from, to, step)
 			}
-			snap, err := kpi.Compute(ctx, w, cfg.KPI, asOf, sf)
+			snap, err := p.ComputeKPIs(ctx, asOf, sf)
 			if err != nil {
-				return fmt.Errorf("computing the KPIs as of %s: %w", asOf.Format(time.RFC3339), err)
+				return err
 			}
 			if len(snap.Values) == 0 {
 				if sf.Name != "" {
 					return withCode(ExitUsage, fmt.Errorf("--scope %s: no such scope with issues before %s in the warehouse; list the scopes with pmo kpi", f.scope, asOf.Format(time.DateOnly)))
 				}
 				a.logger.Warn("no KPI values: the warehouse holds no issues yet; run pmo collect first")
-			}
-			if err := kpi.Store(ctx, w, snap); err != nil {
-				return err
-			}
-			for _, c := range snap.Checks {
-				a.logger.Warn("KPI consistency check failed", "check", c)
 			}
 			if err := kpi.Write(a.Stdout, snap, f.format); err != nil {
 				return err
@@ -252,7 +247,7 @@ serve.pushgateway) the run's metrics are pushed to a Prometheus Pushgateway.`,
 
 // backfillKPIs computes and stores a snapshot every step days (local
 // calendar days in kpi.tz) from from to to, with progress.
-func (a *App) backfillKPIs(ctx context.Context, w *warehouse.Warehouse, cfg *config.Config, sf kpi.ScopeFilter, from, to time.Time, stepDays int) error {
+func (a *App) backfillKPIs(ctx context.Context, p *pipeline.Pipeline, cfg *pipeline.Config, sf kpi.ScopeFilter, from, to time.Time, stepDays int) error {
 	loc, err := kpiLocation(cfg)
 	if err != nil {
 		return err
@@ -272,20 +267,18 @@ func (a *App) backfillKPIs(ctx context.Context, w *warehouse.Warehouse, cfg *con
 			progressbar.OptionClearOnFinish(),
 		)
 	}
-	for i, t := range dates {
-		// One point per call: Backfill computes and stores it the same way
-		// as a range, and the loop can show progress.
-		if _, err := kpi.Backfill(ctx, w, cfg.KPI, t, t, 24*time.Hour, sf); err != nil {
-			if bar != nil {
-				_ = bar.Exit()
-			}
-			return fmt.Errorf("backfilling KPI history (%d of %d snapshots stored): %w", i, len(dates), err)
-		}
+	err = p.BackfillKPIs(ctx, dates, sf, func(i int, t time.Time) {
 		if bar != nil {
 			_ = bar.Add(1)
 		} else {
 			a.logger.Info("KPI snapshot stored", "as_of", t.Format(time.RFC3339), "done", i+1, "total", len(dates))
 		}
+	})
+	if err != nil {
+		if bar != nil {
+			_ = bar.Exit()
+		}
+		return err
 	}
 	if bar != nil {
 		_ = bar.Finish()
@@ -366,7 +359,10 @@ KPI is an id of pmo kpi list; --scope names one scope.`,
 			defer closeWarehouse(w, &err)
 			e, err := kpi.Explain(ctx, w, cfg.KPI, id, f.scope, asOf)
 			if err != nil {
-				if strings.Contains(err.Error(), "explain: no scope") {
+				if errors.Is(err, kpi.ErrUnknownKPI) {
+					return withCode(ExitUsage, err)
+				}
+				if errors.Is(err, kpi.ErrNoScope) {
 					return withCode(ExitUsage, fmt.Errorf("--scope %s: no such scope with issues before %s in the warehouse", f.scope, asOf.Format(time.DateOnly)))
 				}
 				return fmt.Errorf("explaining %s for %s: %w", id, f.scope, err)

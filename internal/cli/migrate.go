@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/pmo-oss/pmo/internal/config"
+	"github.com/pmo-oss/pmo/internal/pipeline"
 	"github.com/pmo-oss/pmo/internal/warehouse"
 )
 
@@ -22,7 +22,7 @@ The embedded warehouse (chdb://) is created on first use.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			return a.withWarehouse(ctx, func(w *warehouse.Warehouse, cfg *config.Config) error {
+			return a.withWarehouse(ctx, func(w *warehouse.Warehouse, cfg *pipeline.Config) error {
 				return a.migrate(ctx, w, cfg)
 			})
 		},
@@ -30,7 +30,7 @@ The embedded warehouse (chdb://) is created on first use.`,
 }
 
 // migrate applies the missing migrations and says what it did.
-func (a *App) migrate(ctx context.Context, w *warehouse.Warehouse, cfg *config.Config) error {
+func (a *App) migrate(ctx context.Context, w *warehouse.Warehouse, cfg *pipeline.Config) error {
 	res, err := w.Migrate(ctx)
 	for _, m := range res.Applied {
 		fmt.Fprintf(a.Stdout, "applied %s\n", m)

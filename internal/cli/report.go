@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/pmo-oss/pmo/internal/config"
 	"github.com/pmo-oss/pmo/internal/kpi"
+	"github.com/pmo-oss/pmo/internal/pipeline"
 	"github.com/pmo-oss/pmo/internal/report"
 	"github.com/pmo-oss/pmo/internal/warehouse"
 )
@@ -29,7 +29,7 @@ func (f *reportFlags) register(cmd *cobra.Command) {
 }
 
 // options turns the flags into report options.
-func (f *reportFlags) options(cfg *config.Config, logger *slog.Logger) (report.Options, error) {
+func (f *reportFlags) options(cfg *pipeline.Config, logger *slog.Logger) (report.Options, error) {
 	rc := cfg.Report.WithDefaults()
 	o := report.Options{KPI: cfg.KPI, Title: rc.Title, HistoryWeeks: rc.HistoryWeeks, Logger: logger}
 	sf, err := kpi.ParseScopeFilter(f.scope)
@@ -50,7 +50,7 @@ func (f *reportFlags) options(cfg *config.Config, logger *slog.Logger) (report.O
 
 // buildReport builds the report model from w, or from the configured
 // warehouse when w is nil.
-func (a *App) buildReport(ctx context.Context, cfg *config.Config, w *warehouse.Warehouse, f *reportFlags) (m *report.Model, err error) {
+func (a *App) buildReport(ctx context.Context, cfg *pipeline.Config, w *warehouse.Warehouse, f *reportFlags) (m *report.Model, err error) {
 	o, err := f.options(cfg, a.logger)
 	if err != nil {
 		return nil, err

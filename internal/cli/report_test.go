@@ -13,8 +13,8 @@ import (
 
 	"github.com/emersion/go-smtp"
 
-	"github.com/pmo-oss/pmo/internal/config"
 	"github.com/pmo-oss/pmo/internal/kpi"
+	"github.com/pmo-oss/pmo/internal/pipeline"
 	"github.com/pmo-oss/pmo/internal/report"
 )
 
@@ -150,7 +150,7 @@ func TestReportWithoutECharts(t *testing.T) {
 // pmo kpi --as-of — the midnight starting the date in kpi.tz — so a report
 // finds the snapshot pmo kpi stored for that date.
 func TestReportAsOfInKPITimeZone(t *testing.T) {
-	cfg := &config.Config{}
+	cfg := &pipeline.Config{}
 	cfg.KPI = kpi.DefaultConfig()
 	cfg.KPI.TZ = "Europe/Berlin"
 	f := reportFlags{asOf: "2025-07-01"}

@@ -4,23 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
-	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/pmo-oss/pmo/collectors"
-	"github.com/pmo-oss/pmo/internal/config"
 	"github.com/pmo-oss/pmo/internal/exporter"
-	"github.com/pmo-oss/pmo/internal/kpi"
 	"github.com/pmo-oss/pmo/internal/pipeline"
-	"github.com/pmo-oss/pmo/internal/report"
-	"github.com/pmo-oss/pmo/internal/warehouse"
 )
 
 func (a *App) serveCommand() *cobra.Command {
@@ -64,7 +55,7 @@ a second pmo serve on the same host from starting.`,
 					return withCode(ExitUsage, fmt.Errorf("--listen: %w", errors.Join(errs...)))
 				}
 			}
-			sources, err := pipelineSources(cfg)
+			sources, err := pipeline.NewSources(cfg.Sources)
 			if err != nil {
 				return withCode(ExitUsage, err)
 			}
@@ -93,7 +84,7 @@ a second pmo serve on the same host from starting.`,
 			p := &pipeline.Pipeline{Warehouse: w, Sources: sources, KPI: &cfg.KPI, Logger: a.logger}
 			srv := pipeline.NewServer(p, sc)
 			srv.RunAtStart = runNow
-			a.serveReports(cfg, w, p, srv)
+			a.serveReports(cfg, p, srv)
 			// A signal ends serve normally: a daemon that shut down cleanly
 			// exits 0 for systemd and Kubernetes.
 			return srv.Run(ctx)
@@ -104,104 +95,24 @@ a second pmo serve on the same host from starting.`,
 	return cmd
 }
 
-// serveReports joins the reports to pmo serve: the report set is
-// regenerated after each KPI refresh and on report.schedule, served under
-// /reports/, and each email.reports entry with a schedule is sent on it
-// through the same code as pmo email.
-func (a *App) serveReports(cfg *config.Config, w *warehouse.Warehouse, p *pipeline.Pipeline, srv *pipeline.Server) {
-	rc := cfg.Report.WithDefaults()
-	pub := &reportPublisher{a: a, cfg: cfg, w: w, out: rc.Out}
-	p.AfterKPI = func(ctx context.Context, _ kpi.Snapshot) error {
-		// A report that cannot be written is logged; it must not make the
-		// KPI refresh (and so readiness) fail.
-		if err := pub.generate(ctx); err != nil && ctx.Err() == nil {
-			a.logger.Error("writing the reports failed", "out", rc.Out, "err", cfg.Scrub(err.Error()))
-		}
-		return nil
-	}
-	if srv.Handlers == nil {
-		srv.Handlers = map[string]http.Handler{}
-	}
-	srv.Handlers["/reports/"] = http.StripPrefix("/reports/", http.FileServer(http.Dir(rc.Out)))
-	if rc.Schedule != "" {
-		srv.Jobs = append(srv.Jobs, pipeline.Job{Name: "report", Schedule: rc.Schedule, Run: pub.generate})
-	}
+// serveReports joins the reports to pmo serve (pipeline.Reports: written
+// after each KPI refresh and on report.schedule, served under /reports/)
+// and sends each email.reports entry with a schedule on it, through the
+// same code as pmo email.
+func (a *App) serveReports(cfg *pipeline.Config, p *pipeline.Pipeline, srv *pipeline.Server) {
+	pub := &pipeline.Reports{Pipeline: p, Config: cfg.Report, Scrub: cfg.Scrub}
+	pub.Serve(srv)
 	for _, er := range cfg.Email.Reports {
 		if er.Schedule == "" {
 			continue
 		}
 		srv.Jobs = append(srv.Jobs, pipeline.Job{Name: "email:" + er.Name, Schedule: er.Schedule, Run: func(ctx context.Context) error {
-			if err := a.emailReport(ctx, cfg, w, er, reportFlags{scope: er.Scope}, ""); err != nil {
+			if err := a.emailReport(ctx, cfg, p.Warehouse, er, reportFlags{scope: er.Scope}, ""); err != nil {
 				return fmt.Errorf("emailing report %s: %w", er.Name, err)
 			}
 			return nil
 		}})
 	}
-}
-
-// reportPublisher writes the report set for pmo serve. A new set is
-// written beside the served folder and swapped in, so /reports/ never
-// serves a half-written set.
-type reportPublisher struct {
-	a   *App
-	cfg *config.Config
-	w   *warehouse.Warehouse
-	out string
-
-	mu sync.Mutex // one generation at a time
-}
-
-func (r *reportPublisher) generate(ctx context.Context) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	start := time.Now()
-	rc := r.cfg.Report.WithDefaults()
-	out := filepath.Clean(r.out)
-	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-		return fmt.Errorf("report.out %s: %w", out, err)
-	}
-	tmp, err := os.MkdirTemp(filepath.Dir(out), "."+filepath.Base(out)+".new-")
-	if err != nil {
-		return fmt.Errorf("report.out %s: %w", out, err)
-	}
-	defer os.RemoveAll(tmp)
-	m, files, err := report.Generate(ctx, r.w,
-		report.Options{KPI: r.cfg.KPI, Title: rc.Title, HistoryWeeks: rc.HistoryWeeks, Logger: r.a.logger},
-		report.WriteOptions{Out: tmp})
-	if err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return err
-	}
-	old := tmp + ".old"
-	if err := os.Rename(out, old); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("replacing the reports in %s: %w", out, err)
-	}
-	if err := os.Rename(tmp, out); err != nil {
-		return fmt.Errorf("replacing the reports in %s: %w", out, err)
-	}
-	_ = os.RemoveAll(old)
-	r.a.logger.Info("reports written", "out", out, "files", len(files), "as_of", m.AsOf.Format(time.DateOnly),
-		"duration", time.Since(start).Round(time.Millisecond).String())
-	return nil
-}
-
-// pipelineSources builds the collector of every configured source.
-func pipelineSources(cfg *config.Config) ([]pipeline.Source, error) {
-	out := make([]pipeline.Source, 0, len(cfg.Sources))
-	for _, s := range cfg.Sources {
-		t, err := collectors.Lookup(s.Type)
-		if err != nil {
-			return nil, fmt.Errorf("source %s: %w", s.Name, err)
-		}
-		c, err := t.New(s.Name, s.Settings)
-		if err != nil {
-			return nil, fmt.Errorf("setting up source %s (%s): %w", s.Name, s.Type, err)
-		}
-		out = append(out, pipeline.Source{Name: s.Name, Schedule: s.Schedule, Collector: c})
-	}
-	return out, nil
 }
 
 // Batch mode: `pmo collect` and `pmo kpi` push their run metrics to a
@@ -210,7 +121,7 @@ func pipelineSources(cfg *config.Config) ([]pipeline.Source, error) {
 //
 //	var push string
 //	addPushgatewayFlag(cmd, &push)
-//	// pmo collect, in runCollectors after printSummary(a.Stdout, all, failed):
+//	// pmo collect, in runCollection after printSummary(a.Stdout, all, failed):
 //	if perr := a.pushCollectRun(ctx, a.cfg, push, all, failed, err); perr != nil {
 //		a.logger.Warn("pushing run metrics failed", "err", perr.Error())
 //	}
@@ -234,7 +145,7 @@ func checkPushFlag(flagURL string) error {
 }
 
 // pushURL returns the flag's URL, else the configuration's.
-func pushURL(cfg *config.Config, flagURL string) string {
+func pushURL(cfg *pipeline.Config, flagURL string) string {
 	if flagURL != "" {
 		return flagURL
 	}
@@ -244,8 +155,8 @@ func pushURL(cfg *config.Config, flagURL string) string {
 // pushCollectRun pushes the metrics of a `pmo collect` run: per source the
 // outcome, duration, records and requests (job pmo_collect). failed names
 // the sources that failed and runErr is the run's (joined) error, as
-// runCollectors has them. Nothing happens without a Pushgateway URL.
-func (a *App) pushCollectRun(ctx context.Context, cfg *config.Config, flagURL string, stats []collectors.Stats, failed []string, runErr error) error {
+// runCollection has them. Nothing happens without a Pushgateway URL.
+func (a *App) pushCollectRun(ctx context.Context, cfg *pipeline.Config, flagURL string, stats []collectors.Stats, failed []string, runErr error) error {
 	b, err := pipeline.NewBatch(pushURL(cfg, flagURL), "pmo_collect")
 	if err != nil || b.URL == "" {
 		return err
@@ -265,7 +176,7 @@ func (a *App) pushCollectRun(ctx context.Context, cfg *config.Config, flagURL st
 }
 
 // pushKPIRun pushes the metrics of a `pmo kpi` run (job pmo_kpi).
-func (a *App) pushKPIRun(ctx context.Context, cfg *config.Config, flagURL string, d time.Duration, runErr error) error {
+func (a *App) pushKPIRun(ctx context.Context, cfg *pipeline.Config, flagURL string, d time.Duration, runErr error) error {
 	b, err := pipeline.NewBatch(pushURL(cfg, flagURL), "pmo_kpi")
 	if err != nil || b.URL == "" {
 		return err

@@ -14,8 +14,8 @@ import (
 
 	"github.com/pmo-oss/pmo/collectors"
 	"github.com/pmo-oss/pmo/collectors/jira/jirasim"
-	"github.com/pmo-oss/pmo/internal/config"
 	"github.com/pmo-oss/pmo/internal/model"
+	"github.com/pmo-oss/pmo/internal/pipeline"
 )
 
 func TestServeUsageErrors(t *testing.T) {
@@ -43,7 +43,7 @@ func TestPushHelpers(t *testing.T) {
 	}))
 	defer gw.Close()
 	a := &App{Stdout: io.Discard, Stderr: io.Discard, logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	cfg := config.Default()
+	cfg := pipeline.DefaultConfig()
 	cfg.Serve.Pushgateway = gw.URL // the flag overrides it below
 	stats := []collectors.Stats{{Source: "jira", Records: map[model.Kind]int64{model.KindIssue: 3}, Duration: time.Second}, {Source: "gh"}}
 	if err := a.pushCollectRun(context.Background(), cfg, "", stats, []string{"gh"}, fmt.Errorf("boom")); err != nil {
@@ -63,7 +63,7 @@ func TestPushHelpers(t *testing.T) {
 		}
 	}
 	// No URL anywhere: nothing is pushed, no error.
-	if err := a.pushKPIRun(context.Background(), config.Default(), "", time.Second, nil); err != nil {
+	if err := a.pushKPIRun(context.Background(), pipeline.DefaultConfig(), "", time.Second, nil); err != nil {
 		t.Error(err)
 	}
 	addPushgatewayFlag(a.serveCommand(), new(string))

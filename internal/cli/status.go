@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/pmo-oss/pmo/internal/config"
+	"github.com/pmo-oss/pmo/internal/pipeline"
 	"github.com/pmo-oss/pmo/internal/warehouse"
 )
 
@@ -26,7 +26,7 @@ configured source.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			return a.withWarehouse(ctx, func(w *warehouse.Warehouse, cfg *config.Config) error {
+			return a.withWarehouse(ctx, func(w *warehouse.Warehouse, cfg *pipeline.Config) error {
 				return a.printStatus(ctx, w, cfg)
 			})
 		},
@@ -35,7 +35,7 @@ configured source.`,
 
 // printCursors lists the sync cursors of every source (configured or found
 // in the warehouse), latest value first by source and name.
-func (a *App) printCursors(ctx context.Context, w *warehouse.Warehouse, cfg *config.Config) error {
+func (a *App) printCursors(ctx context.Context, w *warehouse.Warehouse, cfg *pipeline.Config) error {
 	q := "SELECT source, name, argMax(value, _version) AS value, max(updated) AS updated FROM `" + w.Database() +
 		"`.cursors GROUP BY source, name ORDER BY source, name"
 	rows, err := w.Query(ctx, q)
@@ -94,7 +94,7 @@ func (a *App) printCursors(ctx context.Context, w *warehouse.Warehouse, cfg *con
 }
 
 // printStatus writes what the warehouse holds.
-func (a *App) printStatus(ctx context.Context, w *warehouse.Warehouse, cfg *config.Config) error {
+func (a *App) printStatus(ctx context.Context, w *warehouse.Warehouse, cfg *pipeline.Config) error {
 	ver, err := w.SchemaVersion(ctx)
 	if err != nil {
 		return fmt.Errorf("reading the schema version: %w", err)

@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/pmo-oss/pmo/internal/config"
+	"github.com/pmo-oss/pmo/internal/pipeline"
 	"github.com/pmo-oss/pmo/internal/warehouse"
 )
 
 // openWarehouse opens the configured warehouse. Failing to open it (server
 // unreachable, wrong credentials, no chDB library) exits with ExitWarehouse.
-func (a *App) openWarehouse(ctx context.Context, cfg *config.Config) (*warehouse.Warehouse, error) {
+func (a *App) openWarehouse(ctx context.Context, cfg *pipeline.Config) (*warehouse.Warehouse, error) {
 	wc := cfg.Warehouse
 	w, err := warehouse.Open(ctx, warehouse.Options{
 		DSN:           wc.DSN.WithPassword(wc.Password),
@@ -33,7 +33,7 @@ func (a *App) openWarehouse(ctx context.Context, cfg *config.Config) (*warehouse
 
 // withWarehouse loads the configuration (a file is optional), opens the
 // warehouse, runs fn and closes the warehouse again.
-func (a *App) withWarehouse(ctx context.Context, fn func(w *warehouse.Warehouse, cfg *config.Config) error) (err error) {
+func (a *App) withWarehouse(ctx context.Context, fn func(w *warehouse.Warehouse, cfg *pipeline.Config) error) (err error) {
 	cfg, err := a.loadConfig(false)
 	if err != nil {
 		return err

@@ -6,9 +6,14 @@
 // from a file with X_file; secrets print as "<secret>". Validation reports
 // every problem at once, each as "key.path: what is wrong; what is expected".
 //
-// The type-specific keys of a source are decoded strictly into the struct
-// that its collector type (collectors.Lookup) provides, so collectors get
-// strictness, ${ENV} and *_file secrets without doing anything.
+// The package is a leaf: it knows pmo's own sections (warehouse, sources,
+// log) and nothing of the parts. The document it decodes is given by the
+// caller (internal/pipeline puts Config and every part's section — serve,
+// report, email, kpi — into one struct); each part keeps its section type
+// and its Validate. The type-specific keys of a source are decoded strictly
+// into the struct that Options.SourceTypes provides (the collectors'
+// registry), so collectors get strictness, ${ENV} and *_file secrets
+// without doing anything.
 package config
 
 import (
@@ -26,11 +31,6 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/pmo-oss/pmo/collectors"
-	"github.com/pmo-oss/pmo/internal/kpi"
-	"github.com/pmo-oss/pmo/internal/mail"
-	"github.com/pmo-oss/pmo/internal/pipeline"
-	"github.com/pmo-oss/pmo/internal/report"
 	"github.com/pmo-oss/pmo/internal/secret"
 )
 
@@ -51,18 +51,42 @@ const (
 	DefaultFlushInterval = 5 * time.Second
 )
 
-// Config is the whole of pmo.yaml.
+// Config holds pmo's own sections of pmo.yaml: the warehouse, the sources
+// and logging. Embed it (with `yaml:",inline"`) in the document that adds
+// the parts' sections.
 type Config struct {
-	Warehouse Warehouse            `yaml:"warehouse"`
-	Sources   []Source             `yaml:"sources"`
-	Log       Log                  `yaml:"log"`
-	Serve     pipeline.ServeConfig `yaml:"serve"`  // pmo serve and batch pushes (internal/pipeline)
-	Report    report.Config        `yaml:"report"` // static HTML reports (internal/report)
-	Email     mail.Config          `yaml:"email"`  // SMTP delivery of reports (internal/mail)
-	KPI       kpi.Config           `yaml:"kpi"`    // KPI knobs of kpis.md C13 (internal/kpi)
+	Warehouse Warehouse `yaml:"warehouse"`
+	Sources   []Source  `yaml:"sources"`
+	Log       Log       `yaml:"log"`
 
 	// File is the path the configuration was read from ("" for defaults).
 	File string `yaml:"-"`
+
+	types SourceTypes // the source types the document was decoded with
+}
+
+// Document is what Parse decodes into: a pointer to a struct whose fields
+// hold their defaults. Validate returns every problem of the meaning of the
+// decoded values, each as "key.path: what is wrong; what is expected".
+type Document interface {
+	Validate() []error
+}
+
+// SourceSettings is the type-specific configuration of one source, decoded
+// strictly into the struct its type provides. Validate names each key
+// relative to the source ("url: ...").
+type SourceSettings interface {
+	Validate() []error
+}
+
+// SourceTypes resolves a source's type name to a fresh settings struct
+// (defaults set); the collectors' registry provides it.
+type SourceTypes interface {
+	// NewSettings returns a pointer to the settings struct of the type, or
+	// false when no such type is built in.
+	NewSettings(typ string) (SourceSettings, bool)
+	// Names lists the known type names, sorted.
+	Names() []string
 }
 
 // Warehouse configures the ClickHouse warehouse.
@@ -103,7 +127,7 @@ type Source struct {
 	Schedule string `yaml:"schedule,omitempty"`
 	// Settings holds the type-specific keys, decoded into the collector
 	// type's own config struct. Nil when the type is unknown.
-	Settings collectors.SourceConfig `yaml:"-"`
+	Settings SourceSettings `yaml:"-"`
 }
 
 // commonSourceKeys are the keys every source has; everything else belongs to
@@ -139,12 +163,12 @@ func (s *Source) decodeNode(d *decoder, n *yaml.Node, path string) {
 	if s.Type == "" {
 		return // reported by Validate
 	}
-	t, err := collectors.Lookup(s.Type)
-	if err != nil {
-		d.problem(typeNode, joinPath(path, "type"), "unknown source type %q; expected one of: %s", s.Type, typeList())
+	settings, ok := d.types.NewSettings(s.Type)
+	if !ok {
+		d.problem(typeNode, joinPath(path, "type"), "unknown source type %q; expected one of: %s", s.Type, typeList(d.types))
 		return
 	}
-	s.Settings = t.NewConfig()
+	s.Settings = settings
 	rv := reflect.ValueOf(s.Settings)
 	if rv.Kind() != reflect.Pointer || rv.Elem().Kind() != reflect.Struct {
 		d.problem(n, path, "collector type %q has a config of type %T, which is not a pointer to a struct (a bug in the collector)", s.Type, s.Settings)
@@ -153,8 +177,8 @@ func (s *Source) decodeNode(d *decoder, n *yaml.Node, path string) {
 	d.decodeMapping(n, rv.Elem(), path, commonSourceKeys)
 }
 
-func typeList() string {
-	names := collectors.Names()
+func typeList(types SourceTypes) string {
+	names := types.Names()
 	if len(names) == 0 {
 		return "(no collector types are built into this binary)"
 	}
@@ -187,8 +211,8 @@ func (s Source) MarshalYAML() (any, error) {
 	return n, nil
 }
 
-// Default returns the configuration used when there is no file: an embedded
-// warehouse under the working directory, no sources, info logs.
+// Default returns pmo's own sections as used when there is no file: an
+// embedded warehouse under the working directory, no sources, info logs.
 func Default() *Config {
 	return &Config{
 		Warehouse: Warehouse{
@@ -198,57 +222,70 @@ func Default() *Config {
 			FlushInterval: DefaultFlushInterval,
 		},
 		Log: Log{Level: "info", Format: "auto"},
-		KPI: kpi.DefaultConfig(),
 	}
 }
 
-// Options tune loading; the zero value reads the real environment and files.
+// Options tune loading; the zero value reads the real environment and files
+// and knows no source types.
 type Options struct {
 	// LookupEnv resolves ${NAME}; default os.LookupEnv.
 	LookupEnv func(string) (string, bool)
 	// ReadFile reads *_file secrets; default os.ReadFile.
 	ReadFile func(string) ([]byte, error)
+	// SourceTypes decodes the type-specific keys of sources; default none
+	// (every source type is unknown).
+	SourceTypes SourceTypes
 }
 
-// Load reads, decodes and validates the file at path. A *Error lists every
-// problem; other errors mean the file could not be read.
-func Load(path string, opts Options) (*Config, error) {
+// Load reads the file at path, decodes it into doc and validates it. A
+// *Error lists every problem; other errors mean the file could not be read.
+func Load(path string, doc Document, opts Options) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, &Error{File: path, Problems: []Problem{{File: path, Msg: "file not found; create it (see pmo.example.yaml) or point --config / " + EnvConfig + " at your config file"}}}
+			return &Error{File: path, Problems: []Problem{{File: path, Msg: "file not found; create it (see pmo.example.yaml) or point --config / " + EnvConfig + " at your config file"}}}
 		}
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		return nil, &Error{File: path, Problems: []Problem{{File: path, Msg: fmt.Sprintf("cannot read the config file: %v", err)}}}
+		return &Error{File: path, Problems: []Problem{{File: path, Msg: fmt.Sprintf("cannot read the config file: %v", err)}}}
 	}
-	return Parse(data, path, opts)
+	return Parse(data, path, doc, opts)
 }
 
-// Parse decodes and validates a configuration. file names it in messages
-// and is the base for relative *_file paths.
-func Parse(data []byte, file string, opts Options) (*Config, error) {
+// Parse decodes data strictly into doc and validates it (doc.Validate). file
+// names it in messages and is the base for relative *_file paths; an
+// embedded Config gets it as File.
+func Parse(data []byte, file string, doc Document, opts Options) error {
 	if opts.LookupEnv == nil {
 		opts.LookupEnv = os.LookupEnv
 	}
 	if opts.ReadFile == nil {
 		opts.ReadFile = os.ReadFile
 	}
-	d := &decoder{file: file, lookupEnv: opts.LookupEnv, readFile: opts.ReadFile, pos: map[string]position{}}
+	if opts.SourceTypes == nil {
+		opts.SourceTypes = noTypes{}
+	}
+	rv := reflect.ValueOf(doc)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
+		return fmt.Errorf("config: Parse needs a pointer to a struct, got %T (a bug in pmo)", doc)
+	}
+	d := &decoder{file: file, lookupEnv: opts.LookupEnv, readFile: opts.ReadFile, types: opts.SourceTypes, pos: map[string]position{}}
 	if file != "" {
 		d.dir = filepath.Dir(file)
 	}
-	cfg := Default()
-	cfg.File = file
+	if base := baseOf(rv.Elem()); base != nil {
+		base.File = file
+		base.types = opts.SourceTypes
+	}
 
 	root, perr := parseYAML(data, file)
 	if perr != nil {
-		return nil, &Error{File: file, Problems: []Problem{*perr}}
+		return &Error{File: file, Problems: []Problem{*perr}}
 	}
 	if root != nil {
-		d.decode(root, reflect.ValueOf(cfg).Elem(), "")
+		d.decode(root, rv.Elem(), "")
 	}
 	problems := d.problems
 	// Check the meaning of what decoded too, so the user sees every problem
@@ -257,7 +294,7 @@ func Parse(data []byte, file string, opts Options) (*Config, error) {
 	for _, p := range problems {
 		reported[p.Path] = true
 	}
-	for _, err := range cfg.validate() {
+	for _, err := range doc.Validate() {
 		path, msg := splitPath(err.Error())
 		if related(reported, path) {
 			continue
@@ -268,10 +305,31 @@ func Parse(data []byte, file string, opts Options) (*Config, error) {
 	if len(problems) > 0 {
 		e := &Error{File: file, Problems: problems}
 		e.sort()
-		return nil, e
+		return e
 	}
-	return cfg, nil
+	return nil
 }
+
+// baseOf finds the Config that v is or embeds (at the top level), or nil.
+func baseOf(v reflect.Value) *Config {
+	if v.Type() == configType {
+		return v.Addr().Interface().(*Config)
+	}
+	for i := 0; i < v.NumField(); i++ {
+		if f := v.Type().Field(i); f.Anonymous && f.Type == configType {
+			return v.Field(i).Addr().Interface().(*Config)
+		}
+	}
+	return nil
+}
+
+var configType = reflect.TypeOf(Config{})
+
+// noTypes knows no source type.
+type noTypes struct{}
+
+func (noTypes) NewSettings(string) (SourceSettings, bool) { return nil, false }
+func (noTypes) Names() []string                           { return nil }
 
 // related reports whether path or a key above or below it has a problem
 // already: a key that did not decode makes checks of its parents and

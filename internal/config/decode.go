@@ -28,6 +28,7 @@ type decoder struct {
 	dir       string // base for relative *_file paths
 	lookupEnv func(string) (string, bool)
 	readFile  func(string) ([]byte, error)
+	types     SourceTypes
 	problems  []Problem
 	pos       map[string]position // key path -> where it is in the file
 }

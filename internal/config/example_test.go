@@ -14,6 +14,7 @@ import (
 	"github.com/pmo-oss/pmo/collectors"
 	_ "github.com/pmo-oss/pmo/collectors/all" // the real collector types
 	"github.com/pmo-oss/pmo/internal/config"
+	"github.com/pmo-oss/pmo/internal/pipeline"
 )
 
 // TestExampleConfig loads the repository's pmo.example.yaml so it cannot
@@ -35,7 +36,7 @@ func TestExampleConfig(t *testing.T) {
 			return nil, &fs.PathError{Op: "open", Path: p, Err: fs.ErrNotExist}
 		},
 	}
-	cfg, err := config.Load(path, opts)
+	cfg, err := pipeline.LoadConfig(path, opts)
 	if err != nil {
 		t.Fatalf("pmo.example.yaml does not load:\n%v", err)
 	}
@@ -71,7 +72,7 @@ func TestExampleConfig(t *testing.T) {
 // TestExampleConfigNeedsItsSecrets shows what a user sees when the
 // example's token is not exported: the key, the variable and the fix.
 func TestExampleConfigNeedsItsSecrets(t *testing.T) {
-	_, err := config.Load(filepath.Join("..", "..", "pmo.example.yaml"), config.Options{
+	_, err := pipeline.LoadConfig(filepath.Join("..", "..", "pmo.example.yaml"), config.Options{
 		LookupEnv: func(string) (string, bool) { return "", false },
 		ReadFile:  func(p string) ([]byte, error) { return nil, fs.ErrNotExist },
 	})
@@ -105,7 +106,7 @@ func TestDocsExamplesLoad(t *testing.T) {
 		}
 		for i, b := range blocks {
 			body := dedent(b[1]) // blocks inside a list item are indented
-			_, err := config.Parse([]byte(body), fmt.Sprintf("%s block %d", filepath.Base(doc), i+1), config.Options{
+			_, err := pipeline.ParseConfig([]byte(body), fmt.Sprintf("%s block %d", filepath.Base(doc), i+1), config.Options{
 				LookupEnv: func(k string) (string, bool) { return "example-" + k, true },
 			})
 			if err != nil {

@@ -5,11 +5,12 @@ import (
 	"sort"
 )
 
-// KeyPaths lists every key pmo.yaml accepts outside the collector-specific
-// settings, as documented paths: "warehouse.dsn", "warehouse.password_file",
-// "sources[].name", ... (*_file variants of secrets included). The reference
-// in docs/configuration.md is tested against it.
-func KeyPaths() []string {
+// KeyPaths lists every key the document doc accepts outside the
+// collector-specific settings, as documented paths: "warehouse.dsn",
+// "warehouse.password_file", "sources[].name", ... (*_file variants of
+// secrets included). The reference in docs/configuration.md is tested
+// against the paths of pmo.yaml.
+func KeyPaths(doc any) []string {
 	var out []string
 	var walk func(t reflect.Type, prefix string)
 	walk = func(t reflect.Type, prefix string) {
@@ -39,7 +40,7 @@ func KeyPaths() []string {
 			}
 		}
 	}
-	walk(reflect.TypeOf(Config{}), "")
+	walk(reflect.TypeOf(doc), "")
 	sort.Strings(out)
 	return out
 }

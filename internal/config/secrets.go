@@ -6,10 +6,11 @@ import (
 	"strings"
 )
 
-// Secrets returns every secret value in the configuration (secret.Secret
-// fields, collector settings included, and passwords inside the DSN), so a
-// caller can scrub them from any text that might reach a user or a log.
-func (c *Config) Secrets() []string {
+// Secrets returns every secret value in doc (a configuration document or
+// any part of one): secret.Secret fields, collector settings included, and
+// the password inside a DSN, so a caller can scrub them from any text that
+// might reach a user or a log.
+func Secrets(doc any) []string {
 	var out []string
 	var walk func(v reflect.Value)
 	walk = func(v reflect.Value) {
@@ -33,32 +34,46 @@ func (c *Config) Secrets() []string {
 				walk(v.MapIndex(k))
 			}
 		case reflect.String:
-			if v.Type() == secretType && v.Len() > 0 {
+			switch {
+			case v.Type() == secretType && v.Len() > 0:
 				out = append(out, v.String())
+			case v.Type() == dsnType:
+				out = append(out, dsnSecrets(v.String())...)
 			}
 		}
 	}
-	walk(reflect.ValueOf(c))
-	if u, err := url.Parse(c.Warehouse.DSN.Reveal()); err == nil {
-		if u.User != nil {
-			if pw, ok := u.User.Password(); ok && pw != "" {
-				out = append(out, pw, url.QueryEscape(pw))
-			}
+	walk(reflect.ValueOf(doc))
+	return out
+}
+
+var dsnType = reflect.TypeOf(DSN(""))
+
+// dsnSecrets returns the password of a DSN and its password-like query
+// parameters.
+func dsnSecrets(dsn string) []string {
+	var out []string
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return nil
+	}
+	if u.User != nil {
+		if pw, ok := u.User.Password(); ok && pw != "" {
+			out = append(out, pw, url.QueryEscape(pw))
 		}
-		for k, vals := range u.Query() {
-			for _, p := range secretParams {
-				if strings.EqualFold(k, p) {
-					out = append(out, vals...)
-				}
+	}
+	for k, vals := range u.Query() {
+		for _, p := range secretParams {
+			if strings.EqualFold(k, p) {
+				out = append(out, vals...)
 			}
 		}
 	}
 	return out
 }
 
-// Scrub replaces every secret of the configuration in s with <secret>.
-func (c *Config) Scrub(s string) string {
-	for _, sec := range c.Secrets() {
+// Scrub replaces every secret of doc in s with <secret>.
+func Scrub(doc any, s string) string {
+	for _, sec := range Secrets(doc) {
 		if len(sec) >= 3 { // a one- or two-letter "secret" would mangle ordinary text
 			s = strings.ReplaceAll(s, sec, "<secret>")
 		}

@@ -20,24 +20,17 @@ var (
 	LogFormats = []string{"auto", "json", "text"}
 )
 
-// Validate checks the configuration and returns every problem, or nil.
-func (c *Config) Validate() error {
-	errs := c.validate()
-	if len(errs) == 0 {
-		return nil
-	}
-	e := &Error{File: c.File}
-	for _, err := range errs {
-		path, msg := splitPath(err.Error())
-		e.Problems = append(e.Problems, Problem{File: c.File, Path: path, Msg: msg})
-	}
-	return e
-}
-
-func (c *Config) validate() []error {
+// Validate checks pmo's own sections and returns every problem, each as
+// "key.path: what is wrong; what is expected". A document that embeds
+// Config calls it from its own Validate.
+func (c *Config) Validate() []error {
 	var errs []error
 	add := func(path, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{path}, args...)...))
+	}
+	types := c.types
+	if types == nil {
+		types = noTypes{}
 	}
 	w := c.Warehouse
 	errs = append(errs, validateDSN(w.DSN)...)
@@ -62,10 +55,6 @@ func (c *Config) validate() []error {
 	if !contains(LogFormats, c.Log.Format) {
 		add("log.format", "%q is not a log format; expected one of: %s", c.Log.Format, strings.Join(LogFormats, ", "))
 	}
-	errs = append(errs, c.Serve.Validate()...)
-	errs = append(errs, c.Report.Validate()...)
-	errs = append(errs, c.Email.Validate()...)
-	errs = append(errs, c.KPI.Validate()...)
 	names := map[string]int{}
 	for i, s := range c.Sources {
 		p := fmt.Sprintf("sources[%d]", i)
@@ -82,7 +71,7 @@ func (c *Config) validate() []error {
 			}
 		}
 		if s.Type == "" {
-			add(p+".type", "is missing; expected one of: %s", typeList())
+			add(p+".type", "is missing; expected one of: %s", typeList(types))
 		}
 		if s.Schedule != "" {
 			if _, err := cron.ParseStandard(s.Schedule); err != nil {

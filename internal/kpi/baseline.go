@@ -31,7 +31,7 @@ func CreateBaseline(ctx context.Context, w *warehouse.Warehouse, cfg Config, pro
 		return 0, err
 	}
 	if len(groups) != 1 || len(groups[0].scopes) != 1 {
-		return 0, fmt.Errorf("kpi: creating baseline %q: project %q has no issues created before %s (or the name is ambiguous); use the project key or source/KEY", name, project, at.Format(time.RFC3339))
+		return 0, fmt.Errorf("kpi: creating baseline %q: %w: project %q has no issues created before %s (or the name is ambiguous); use the project key or source/KEY", name, ErrNoScope, project, at.Format(time.RFC3339))
 	}
 	g, scope := groups[0], groups[0].scopes[0].Name
 	rows, err := w.Query(ctx, "SELECT count() FROM kpi_baselines WHERE scope = ? AND name = ?", scope, name)
@@ -47,7 +47,7 @@ func CreateBaseline(ctx context.Context, w *warehouse.Warehouse, cfg Config, pro
 	}
 	rows.Close()
 	if exists > 0 {
-		return 0, fmt.Errorf("kpi: baseline %q of %s exists and is frozen; create a new one under another name", name, scope)
+		return 0, fmt.Errorf("kpi: baseline %q of %s: %w; create a new one under another name", name, scope, ErrBaselineExists)
 	}
 	now := time.Now().UTC()
 	q := `INSERT INTO kpi_baselines (scope, name, baseline_at, source, issue_id, key, estimate_seconds, due_date, created_at, _version)

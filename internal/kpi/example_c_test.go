@@ -2,7 +2,7 @@ package kpi
 
 import (
 	"context"
-	"strings"
+	"errors"
 	"testing"
 	"time"
 
@@ -116,7 +116,7 @@ func TestExampleC(t *testing.T) {
 		if err != nil || n != 4 {
 			t.Fatalf("CreateBaseline = %d, %v; want 4 issues", n, err)
 		}
-		if _, err := CreateBaseline(ctx, w, cfg, "C", "2025-03-01", time.Date(2025, 3, 2, 0, 0, 0, 0, time.UTC)); err == nil || !strings.Contains(err.Error(), "frozen") {
+		if _, err := CreateBaseline(ctx, w, cfg, "C", "2025-03-01", time.Date(2025, 3, 2, 0, 0, 0, 0, time.UTC)); !errors.Is(err, ErrBaselineExists) {
 			t.Errorf("re-creating a baseline: %v, want a frozen error", err)
 		}
 		cfg.Scopes = []ScopeConfig{{Kind: ScopeProject, Name: "C", EVM: &EVM{Mode: "effort", Baseline: "2025-03-01"}}}

@@ -102,7 +102,7 @@ func (x *Explainer) Explain(ctx context.Context, kpi, scope, window string) (Exp
 		for i, d := range Catalog {
 			ids[i] = d.ID
 		}
-		return Explanation{}, fmt.Errorf("kpi: explain: unknown KPI %q; known: %s", kpi, strings.Join(ids, ", "))
+		return Explanation{}, fmt.Errorf("kpi: explain: %w %q; known: %s", ErrUnknownKPI, kpi, strings.Join(ids, ", "))
 	}
 	f, err := ParseScopeFilter(scope)
 	if err != nil {
@@ -130,7 +130,7 @@ func (x *Explainer) Explain(ctx context.Context, kpi, scope, window string) (Exp
 		}
 	}
 	if !found {
-		return Explanation{}, fmt.Errorf("kpi: explain: no scope %q with issues created before %s", scope, asOf.Format(time.RFC3339))
+		return Explanation{}, fmt.Errorf("kpi: explain: %w %q with issues created before %s", ErrNoScope, scope, asOf.Format(time.RFC3339))
 	}
 	s := g.s
 	weeks := s.FlowWindowsWeeks[0]

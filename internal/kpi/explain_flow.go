@@ -3,16 +3,12 @@ package kpi
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"strings"
 	"time"
 )
-
-// ErrNoExplanation: the KPI has no issue-level explanation yet.
-var ErrNoExplanation = errors.New("no issue-level explanation")
 
 // flowStat is what Recompute needs besides the items: the window's length
 // in local days, the percentile gate, the composite's fields and the SLE.

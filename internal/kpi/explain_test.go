@@ -3,6 +3,7 @@ package kpi
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -69,14 +70,20 @@ func TestExplain(t *testing.T) {
 }
 
 func TestExplainErrors(t *testing.T) {
-	for _, c := range []struct{ kpi, scope, want string }{
-		{"cycle_tim", "project:A", `unknown KPI "cycle_tim"`},
-		{"cycle_time", "team:A", `kind "team" is not one of`},
-		{"cycle_time", "project", `name one scope`},
+	for _, c := range []struct {
+		kpi, scope, want string
+		is               error // the sentinel errors.Is must find, or nil
+	}{
+		{"cycle_tim", "project:A", `unknown KPI "cycle_tim"`, ErrUnknownKPI},
+		{"cycle_time", "team:A", `kind "team" is not one of`, nil},
+		{"cycle_time", "project", `name one scope`, nil},
 	} {
 		_, err := Explain(context.Background(), nil, DefaultConfig(), c.kpi, c.scope, a0)
 		if err == nil || !bytes.Contains([]byte(err.Error()), []byte(c.want)) {
 			t.Errorf("Explain(%s, %s) = %v, want an error containing %q", c.kpi, c.scope, err, c.want)
+		}
+		if c.is != nil && !errors.Is(err, c.is) {
+			t.Errorf("Explain(%s, %s) = %v, want errors.Is(err, %v)", c.kpi, c.scope, err, c.is)
 		}
 	}
 }

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pmo-oss/pmo/collectors"
 	_ "github.com/pmo-oss/pmo/collectors/all"
 	"github.com/pmo-oss/pmo/collectors/jira/jirasim"
 	"github.com/pmo-oss/pmo/internal/config"
@@ -59,29 +58,17 @@ func simSource(t *testing.T, name, base, schedule string) pipeline.Source {
 	}
 	yml := fmt.Sprintf("sources:\n  - name: %s\n    type: jira\n    url: %s\n    deployment: cloud\n    auth: {email: sim@example.com, api_token: sim-token}\n    projects: [%s]\n    retry: {max_attempts: 2, initial_backoff: 10ms, max_backoff: 50ms, max_elapsed: 2s}\n",
 		name, base, strings.Join(keys, ", "))
-	cfg, err := config.Parse([]byte(yml), "(test source)", config.Options{})
+	cfg, err := pipeline.ParseConfig([]byte(yml), "(test source)", config.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := cfg.Sources[0]
-	srcs, err := pipelineSource(s)
+	srcs, err := pipeline.NewSource(s)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srcs.Schedule = schedule
 	return srcs
-}
-
-func pipelineSource(s config.Source) (pipeline.Source, error) {
-	t, err := collectors.Lookup(s.Type)
-	if err != nil {
-		return pipeline.Source{}, err
-	}
-	c, err := t.New(s.Name, s.Settings)
-	if err != nil {
-		return pipeline.Source{}, err
-	}
-	return pipeline.Source{Name: s.Name, Schedule: s.Schedule, Collector: c}, nil
 }
 
 // events records what the pipeline did, in order.

@@ -34,11 +34,11 @@ func TestJiraObserverMetrics(t *testing.T) {
 	}
 	defer s.Close()
 	yml := fmt.Sprintf("sources:\n  - name: flaky\n    type: jira\n    url: %s\n    deployment: cloud\n    auth: {email: sim@example.com, api_token: sim-token}\n    projects: [%s]\n    retry: {max_attempts: 8, initial_backoff: 5ms, max_backoff: 20ms, max_elapsed: 20s}\n", base, keys)
-	cfg, err := config.Parse([]byte(yml), "(test source)", config.Options{})
+	cfg, err := pipeline.ParseConfig([]byte(yml), "(test source)", config.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := pipelineSource(cfg.Sources[0])
+	src, err := pipeline.NewSource(cfg.Sources[0])
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/pmo-oss/pmo/collectors"
-	"github.com/pmo-oss/pmo/collectors/jira"
 	"github.com/pmo-oss/pmo/internal/exporter"
 	"github.com/pmo-oss/pmo/internal/kpi"
 	"github.com/pmo-oss/pmo/internal/model"
@@ -53,6 +52,10 @@ type Pipeline struct {
 	FlushTimeout time.Duration
 	// OnCollectStart is a test hook called when a collection starts.
 	OnCollectStart func(source string)
+	// Progress, when set, gives the progress display of a collection of
+	// source (a terminal's progress bar) and a func called when it ends.
+	// Default: progress in the log every 30 seconds.
+	Progress func(source string) (update func(collectors.Progress), done func())
 
 	once    sync.Once
 	running map[string]*atomic.Bool
@@ -123,7 +126,12 @@ func (p *Pipeline) Collect(ctx context.Context, name string, full bool) (collect
 		obs = p.Metrics.NewObserver(name)
 		ctx = collectors.WithObserver(ctx, obs)
 	}
-	st, err := src.Collector.Collect(ctx, sink, collectors.Options{Full: full, Logger: log, Progress: collectors.LogProgress(log, 30*time.Second)})
+	progress, done := collectors.LogProgress(log, 30*time.Second), func() {}
+	if p.Progress != nil {
+		progress, done = p.Progress(name)
+	}
+	st, err := src.Collector.Collect(ctx, sink, collectors.Options{Full: full, Logger: log, Progress: progress})
+	done()
 	if st.Source == "" {
 		st.Source = name
 	}
@@ -150,35 +158,15 @@ func (p *Pipeline) Collect(ctx context.Context, name string, full bool) (collect
 			"requests", st.Requests, "retries", st.Retries, "duration", st.Duration.Round(time.Millisecond).String())
 	}
 	p.record(name, st, obs, result, err)
-	if err != nil && !strings.Contains(err.Error(), name) {
-		err = fmt.Errorf("collecting source %s: %w", name, err)
-	}
+	err = collectors.ForSource(name, err)
 	return st, err
 }
 
-// trackerErrorKinds are the error kinds trackers export as sentinels, for
-// collectors whose errors do not implement collectors.ErrorKinder.
-var trackerErrorKinds = []struct {
-	err  error
-	kind string
-}{
-	{jira.ErrAuth, "auth"},
-	{jira.ErrRateLimited, "rate_limited"},
-	{jira.ErrTransient, "transient"},
-}
-
-// errorKind classifies a run's error for pmo_source_errors_total.
+// errorKind classifies a run's error for pmo_source_errors_total: the kind
+// the collector's error reports (collectors.ErrorKinder), "warehouse" when
+// storing failed.
 func errorKind(err error) string {
-	for _, k := range trackerErrorKinds {
-		if errors.Is(err, k.err) {
-			return k.kind
-		}
-	}
-	k := collectors.ErrorKind(err)
-	if k == "other" && strings.Contains(err.Error(), "warehouse") {
-		return "warehouse"
-	}
-	return k
+	return collectors.ErrorKind(err)
 }
 
 // record updates the self-metrics after a run.
@@ -225,10 +213,7 @@ func RecordCollection(m *exporter.Metrics, name string, st collectors.Stats, obs
 // sink returns the warehouse sink, timed when metrics are on.
 func (p *Pipeline) sink() collectors.Sink {
 	s := p.Warehouse.Sink()
-	if p.Metrics == nil {
-		return s
-	}
-	return &timedSink{Sink: s, written: s.Written, m: p.Metrics}
+	return &storeSink{Sink: s, written: s.Written, m: p.Metrics}
 }
 
 // RefreshKPIs computes the KPIs as of the last complete day, stores them,
@@ -272,9 +257,6 @@ func (p *Pipeline) refreshOnce(ctx context.Context) (kpi.Snapshot, error) {
 		return snap, err
 	}
 	p.Logger.Info("KPIs refreshed", "as_of", snap.AsOf.Format(time.RFC3339), "values", len(snap.Values), "duration", d.Round(time.Millisecond).String())
-	if len(snap.Checks) > 0 {
-		p.Logger.Warn("KPI consistency checks failed", "checks", len(snap.Checks), "first", snap.Checks[0])
-	}
 	if p.AfterKPI != nil {
 		if err := p.AfterKPI(ctx, snap); err != nil {
 			return snap, fmt.Errorf("after the KPI refresh: %w", err)
@@ -288,15 +270,7 @@ func (p *Pipeline) computeAndStore(ctx context.Context) (kpi.Snapshot, error) {
 	if err != nil {
 		return kpi.Snapshot{}, err
 	}
-	snap, err := kpi.Compute(ctx, p.Warehouse, *p.KPI, asOf, kpi.ScopeFilter{})
-	if err != nil {
-		return kpi.Snapshot{}, fmt.Errorf("computing the KPIs as of %s: %w", asOf.Format(time.DateOnly), err)
-	}
-	if err := kpi.Store(ctx, p.Warehouse, snap); err != nil {
-		return kpi.Snapshot{}, err
-	}
-	p.publish(ctx, snap)
-	return snap, nil
+	return p.ComputeKPIs(ctx, asOf, kpi.ScopeFilter{})
 }
 
 // publish hands a snapshot to the exporter.

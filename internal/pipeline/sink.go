@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"time"
 
@@ -10,16 +11,21 @@ import (
 	"github.com/pmo-oss/pmo/internal/model"
 )
 
-// timedSink measures the sink calls that write to the warehouse for
-// pmo_warehouse_write_duration_seconds: every Flush and SetCursor (which
-// flushes first), and the Put calls that filled a batch and wrote it.
-type timedSink struct {
+// storeSink is the warehouse sink as a collector sees it: its errors carry
+// the kind "warehouse" (collectors.ErrorKind), and with metrics on it
+// measures the calls that write for pmo_warehouse_write_duration_seconds:
+// every Flush and SetCursor (which flushes first), and the Put calls that
+// filled a batch and wrote it.
+type storeSink struct {
 	collectors.Sink
 	written func() map[model.Kind]int64
-	m       *exporter.Metrics
+	m       *exporter.Metrics // nil: not measured
 }
 
-func (s *timedSink) Put(ctx context.Context, recs ...model.Record) error {
+func (s *storeSink) Put(ctx context.Context, recs ...model.Record) error {
+	if s.m == nil {
+		return warehouseErr(s.Sink.Put(ctx, recs...))
+	}
 	before := s.written()
 	start := time.Now()
 	err := s.Sink.Put(ctx, recs...)
@@ -27,19 +33,39 @@ func (s *timedSink) Put(ctx context.Context, recs ...model.Record) error {
 	if !maps.Equal(before, s.written()) {
 		s.m.WarehouseWrite.WithLabelValues("put").Observe(d.Seconds())
 	}
-	return err
+	return warehouseErr(err)
 }
 
-func (s *timedSink) Flush(ctx context.Context) error {
+func (s *storeSink) Flush(ctx context.Context) error {
 	start := time.Now()
 	err := s.Sink.Flush(ctx)
-	s.m.WarehouseWrite.WithLabelValues("flush").Observe(time.Since(start).Seconds())
-	return err
+	if s.m != nil {
+		s.m.WarehouseWrite.WithLabelValues("flush").Observe(time.Since(start).Seconds())
+	}
+	return warehouseErr(err)
 }
 
-func (s *timedSink) SetCursor(ctx context.Context, source, name, value string) error {
+func (s *storeSink) SetCursor(ctx context.Context, source, name, value string) error {
 	start := time.Now()
 	err := s.Sink.SetCursor(ctx, source, name, value)
-	s.m.WarehouseWrite.WithLabelValues("set_cursor").Observe(time.Since(start).Seconds())
-	return err
+	if s.m != nil {
+		s.m.WarehouseWrite.WithLabelValues("set_cursor").Observe(time.Since(start).Seconds())
+	}
+	return warehouseErr(err)
+}
+
+// warehouseError is a failure to store records; its kind is "warehouse".
+type warehouseError struct{ err error }
+
+func (e *warehouseError) Error() string     { return e.err.Error() }
+func (e *warehouseError) Unwrap() error     { return e.err }
+func (e *warehouseError) ErrorKind() string { return collectors.KindWarehouse }
+
+// warehouseErr marks err as a warehouse failure, unless it is nil or a
+// cancellation (which keeps its own kind).
+func warehouseErr(err error) error {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return &warehouseError{err}
 }

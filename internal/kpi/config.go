@@ -76,7 +76,11 @@ type Knobs struct {
 	CommitmentGraceSeconds *int     `yaml:"commitment_grace_seconds,omitempty"`
 	StaleDaysInProgress    *float64 `yaml:"stale_days_in_progress,omitempty"`
 	StaleDaysToDo          *float64 `yaml:"stale_days_todo,omitempty"`
-	StoryPointsFields      []string `yaml:"story_points_fields,omitempty"`
+	// StoryPointsFields is no longer read: the collector decides which of
+	// its tracker's fields carry story points (model.ChangeStoryPoints; Jira:
+	// sources[].fields.story_points). Setting it is a validation error that
+	// says so, rather than an unknown key.
+	StoryPointsFields []string `yaml:"story_points_fields,omitempty"`
 	DefectLinkTypes        []string `yaml:"defect_link_types,omitempty"`
 	EscapedTypes           []string `yaml:"escaped_types,omitempty"`
 	EscapedLabels          []string `yaml:"escaped_labels,omitempty"`
@@ -150,7 +154,6 @@ func DefaultConfig() Config {
 			CommitmentGraceSeconds:      ptr(0),
 			StaleDaysInProgress:         ptr(14.0),
 			StaleDaysToDo:               ptr(90.0),
-			StoryPointsFields:           []string{"Story Points", "Story point estimate"},
 			DefectLinkTypes:             []string{"Relates"},
 			EscapedTypes:                []string{"Incident"},
 			EscapedLabels:               []string{"production"},
@@ -228,6 +231,9 @@ func (c Config) Validate() []error {
 func (k Knobs) validate(p string) []error {
 	var errs []error
 	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if k.StoryPointsFields != nil {
+		add("%s.story_points_fields: no longer read: the collector decides which tracker fields carry story points (jira: sources[].fields.story_points); remove the key", p)
+	}
 	if k.StartPolicy != "" && k.StartPolicy != "last" && k.StartPolicy != "first" {
 		add("%s.start_policy: %q is not a policy; use \"last\" or \"first\"", p, k.StartPolicy)
 	}
@@ -427,9 +433,6 @@ func merge(base, over Knobs) Knobs {
 	}
 	if over.StaleDaysToDo != nil {
 		out.StaleDaysToDo = over.StaleDaysToDo
-	}
-	if over.StoryPointsFields != nil {
-		out.StoryPointsFields = over.StoryPointsFields
 	}
 	if over.DefectLinkTypes != nil {
 		out.DefectLinkTypes = over.DefectLinkTypes

@@ -15,6 +15,8 @@ func TestConfigValidate(t *testing.T) {
 		want []string // substrings of the errors, in order
 	}{
 		{"defaults", ``, nil},
+		{"removed story_points_fields", "scopes: [{kind: project, name: A, story_points_fields: [Points]}]",
+			[]string{`kpi.scopes[0].story_points_fields: no longer read: the collector decides which tracker fields carry story points`}},
 		{"bad tz", "tz: Europ/Berlin", []string{`kpi.tz: unknown time zone "Europ/Berlin"`}},
 		{"scope tz", "scopes: [{kind: project, name: A, tz: Europ/Berlin}]", []string{`kpi.scopes[0].tz: unknown time zone "Europ/Berlin"`}},
 		{"scope kind and name", "scopes: [{kind: team}]", []string{`kpi.scopes[0].kind: "team" is not a scope kind`, `kpi.scopes[0].name: missing`}},

@@ -217,12 +217,8 @@ func PNGCharts(s *Scope) ([]PNG, error) {
 				return nil, err
 			}
 			b.LineStyle.Width = 0
-			b.Color = hexColor(colGreen)
-			if se.SLEDays > 0 && a.AgeDays > se.SLEDays {
-				b.Color = hexColor(colRed)
-			} else if se.SLEDays > 0 && a.AgeDays > 0.7*se.SLEDays {
-				b.Color = hexColor(colAmber)
-			}
+			_, c := agingBand(a.AgeDays, se.SLEDays)
+			b.Color = hexColor(c)
 			p.Add(b)
 		}
 		ages := make([]float64, len(aging))

@@ -101,6 +101,13 @@ func common(id, height, yName string) []charts.GlobalOpts {
 	}
 }
 
+// markLabel is the label of a reference line (median, percentiles, SLE) at
+// its right end, on a white ground so it stays readable over bars and dots.
+func markLabel(formatter string) *opts.Label {
+	return &opts.Label{Show: opts.Bool(true), Position: "insideEndTop", Formatter: formatter,
+		BackgroundColor: "rgba(255,255,255,0.85)", Padding: "1 3", BorderRadius: 3, Color: "#334155"}
+}
+
 // categoryAxis labels every category (interval 0): a bar without its name
 // (a sprint, an issue key) cannot be read. Many or long names are turned
 // and cut to a width with an ellipsis rather than skipped.
@@ -148,7 +155,7 @@ func scopeCharts(s *Scope, m *Model) []Chart {
 		charts.WithItemStyleOpts(opts.ItemStyle{Color: colBlue, BorderRadius: "3"}),
 		charts.WithMarkLineNameTypeItemOpts(opts.MarkLineNameTypeItem{Name: "Median", Type: "median"}),
 		charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Symbol: []string{"none", "none"}, LineStyle: &opts.LineStyle{Color: colSlate, Type: "dashed"},
-			Label: &opts.Label{Show: opts.Bool(true), Position: "insideEndTop", Formatter: "median {c}"}}))
+			Label: markLabel("median {c}")}))
 	out = append(out, snippet(id("throughput"), "Throughput", "items finished per week",
 		"Bars: non-discarded items reaching done each week (Monday to Sunday, team time zone). Dashed line: the median week. Look for runs above or below the median rather than single weeks.", tp))
 
@@ -170,7 +177,7 @@ func scopeCharts(s *Scope, m *Model) []Chart {
 		charts.WithItemStyleOpts(opts.ItemStyle{Color: colBlue, Opacity: opts.Float(0.7)}),
 		charts.WithMarkLineNameYAxisItemOpts(lines...),
 		charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Symbol: []string{"none", "none"}, LineStyle: &opts.LineStyle{Color: colAmber, Type: "dashed"},
-			Label: &opts.Label{Show: opts.Bool(true), Position: "insideEndTop", Formatter: "{b} {c} d"}}))
+			Label: markLabel("{b} {c} d")}))
 	out = append(out, snippet(id("cycle"), "Cycle time", fmt.Sprintf("items finished in the last 12 weeks · P85 %.0f days", se.P85),
 		"Each dot is a finished item: when it finished and how many calendar days (both ends counted) it took from start to done. Dashed lines: 50th, 85th and 95th percentiles — P85 is a fair promise for a single item.", sc))
 
@@ -223,7 +230,7 @@ func scopeCharts(s *Scope, m *Model) []Chart {
 		if first && se.SLEDays > 0 {
 			so = append(so, charts.WithMarkLineNameYAxisItemOpts(opts.MarkLineNameYAxisItem{Name: "SLE", YAxis: se.SLEDays}),
 				charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Symbol: []string{"none", "none"}, LineStyle: &opts.LineStyle{Color: colRed, Type: "dashed"},
-					Label: &opts.Label{Show: opts.Bool(true), Position: "insideEndTop", Formatter: "SLE {c} d"}}))
+					Label: markLabel("SLE {c} d")}))
 		}
 		first = false
 		ag.AddSeries(band.name, band.bars, so...)

@@ -92,7 +92,7 @@ func (e *HTTPError) ErrorKind() string {
 	return collectors.KindBadResponse
 }
 
-// Unwrap lets errors.Is find the kind and backoff find the Retry-After.
+// Unwrap lets errors.Is find the kind and errors.As the Retry-After.
 func (e *HTTPError) Unwrap() []error {
 	var out []error
 	if e.kind != nil {
@@ -131,9 +131,11 @@ type RetryConfig struct {
 	MaxAttempts int `yaml:"max_attempts"`
 	// InitialBackoff is the first wait after a 5xx or timeout (default 500ms).
 	InitialBackoff time.Duration `yaml:"initial_backoff"`
-	// MaxBackoff caps one wait, Retry-After included (default 60s).
+	// MaxBackoff caps one wait, Retry-After included (default 60s). A wait
+	// is never shorter than the exponential backoff, whatever Retry-After says.
 	MaxBackoff time.Duration `yaml:"max_backoff"`
-	// MaxElapsed caps the time spent on one request (default 10m).
+	// MaxElapsed caps the total time of one request, its attempts and the
+	// waits between them (default 10m).
 	MaxElapsed time.Duration `yaml:"max_elapsed"`
 }
 
@@ -148,6 +150,7 @@ type client struct {
 	retry   RetryConfig
 	authKey string // the config key to blame on 401/403
 	log     *slog.Logger
+	clock   clock // realClock{} but in tests
 
 	requests atomic.Int64
 	retries  atomic.Int64
@@ -190,7 +193,7 @@ func newClient(source string, cfg *Config, log *slog.Logger) (*client, error) {
 	}
 	return &client{
 		source: source, jc: jc, base: base, limiter: lim, timeout: cfg.Timeout,
-		retry: cfg.Retry, authKey: authKey, log: log,
+		retry: cfg.Retry, authKey: authKey, log: log, clock: realClock{},
 	}, nil
 }
 
@@ -214,58 +217,97 @@ func (c *client) postJSON(ctx context.Context, path string, body, v any) error {
 	return c.call(ctx, http.MethodPost, path, body, v)
 }
 
+// clock is the time source of the retries: the real one, or a fake in tests
+// that records the waits asked for instead of sleeping.
+type clock interface {
+	Now() time.Time
+	// Sleep waits d or until ctx is done (then it returns the context's cause).
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
+
+func (realClock) Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
 // call does method path with retries and decodes the JSON answer into v.
+//
+// The wait before a retry is the larger of the exponential backoff (with
+// jitter, growing from retry.initial_backoff) and the server's Retry-After /
+// X-RateLimit-Reset, capped by retry.max_backoff: a "Retry-After: 0" or a
+// reset time in the past never makes the client retry at once. One request,
+// attempts and waits together, never takes longer than retry.max_elapsed: the
+// client gives up rather than start a wait that would pass it, and an attempt's
+// timeout is cut to what is left of it.
 func (c *client) call(ctx context.Context, method, path string, body, v any) error {
 	eb := backoff.NewExponentialBackOff()
 	eb.InitialInterval = c.retry.InitialBackoff
 	eb.MaxInterval = c.retry.MaxBackoff
-	attempt := 0
-	op := func() (struct{}, error) {
-		attempt++
+	eb.Reset()
+	start := c.clock.Now()
+	for attempt := 1; ; attempt++ {
 		if attempt > 1 {
 			c.retries.Add(1)
 		}
-		err := c.once(ctx, method, path, body, v)
+		timeout := c.timeout
+		if left := c.retry.MaxElapsed - c.clock.Now().Sub(start); left < timeout {
+			timeout = max(left, time.Millisecond)
+		}
+		err := c.once(ctx, method, path, body, v, timeout)
 		if err == nil {
-			return struct{}{}, nil
+			return nil
 		}
 		if ctx.Err() != nil {
-			return struct{}{}, backoff.Permanent(context.Cause(ctx))
+			return context.Cause(ctx)
 		}
 		if !errors.Is(err, ErrTransient) && !errors.Is(err, ErrRateLimited) {
-			return struct{}{}, backoff.Permanent(err)
+			return err
 		}
-		var ra *backoff.RetryAfterError
-		if errors.As(err, &ra) && ra.Duration > c.retry.MaxBackoff {
-			ra.Duration = c.retry.MaxBackoff
+		if attempt >= c.retry.MaxAttempts {
+			if attempt == 1 {
+				return err
+			}
+			return fmt.Errorf("giving up after %d attempts: %w", attempt, err)
 		}
-		return struct{}{}, err
+		wait := eb.NextBackOff()
+		var he *HTTPError
+		errors.As(err, &he)
+		if he != nil && he.retryAfter != nil && he.retryAfter.Duration > wait {
+			wait = he.retryAfter.Duration
+		}
+		wait = min(wait, c.retry.MaxBackoff)
+		if elapsed := c.clock.Now().Sub(start); elapsed+wait > c.retry.MaxElapsed {
+			return fmt.Errorf("giving up after %d attempts in %s (waiting %s more would pass retry.max_elapsed %s): %w",
+				attempt, elapsed.Round(time.Millisecond), wait.Round(time.Millisecond), c.retry.MaxElapsed, err)
+		}
+		status := 0
+		if he != nil {
+			status = he.Status
+		}
+		obs := collectors.ObserverFrom(ctx)
+		obs.Retry(status, wait)
+		if he != nil && (he.Status == http.StatusTooManyRequests || he.retryAfter != nil) {
+			obs.RateLimitWait(wait)
+		}
+		c.log.Debug("retrying Jira request", "source", c.source, "method", method, "path", path, "wait", wait, "error", err.Error())
+		if err := c.clock.Sleep(ctx, wait); err != nil {
+			return err
+		}
 	}
-	_, err := backoff.Retry(ctx, op,
-		backoff.WithBackOff(eb),
-		backoff.WithMaxTries(uint(c.retry.MaxAttempts)),
-		backoff.WithMaxElapsedTime(c.retry.MaxElapsed),
-		backoff.WithNotify(func(err error, wait time.Duration) {
-			status := 0
-			var he *HTTPError
-			if errors.As(err, &he) {
-				status = he.Status
-			}
-			obs := collectors.ObserverFrom(ctx)
-			obs.Retry(status, wait)
-			if he != nil && (he.Status == http.StatusTooManyRequests || he.retryAfter != nil) {
-				obs.RateLimitWait(wait)
-			}
-			c.log.Debug("retrying Jira request", "source", c.source, "method", method, "path", path, "wait", wait, "error", err.Error())
-		}))
-	if err != nil && attempt > 1 && (errors.Is(err, ErrTransient) || errors.Is(err, ErrRateLimited)) {
-		return fmt.Errorf("giving up after %d attempts: %w", attempt, err)
-	}
-	return err
 }
 
 // once makes one attempt.
-func (c *client) once(ctx context.Context, method, path string, body, v any) error {
+func (c *client) once(ctx context.Context, method, path string, body, v any, timeout time.Duration) error {
 	obs := collectors.ObserverFrom(ctx)
 	waitStart := time.Now()
 	if err := c.limiter.Wait(ctx); err != nil {
@@ -274,7 +316,7 @@ func (c *client) once(ctx context.Context, method, path string, body, v any) err
 	if d := time.Since(waitStart); d > time.Millisecond {
 		obs.RateLimitWait(d) // the configured request rate held this request back
 	}
-	actx, cancel := context.WithTimeout(ctx, c.timeout)
+	actx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := c.jc.NewRequestWithContext(actx, method, path, body)
 	if err != nil {
@@ -342,10 +384,10 @@ func (c *client) httpError(method, where string, resp *http.Response, body []byt
 		e.hint = "check " + c.authKey + " and that the account may read this site"
 	case resp.StatusCode == http.StatusTooManyRequests:
 		e.kind = ErrRateLimited
-		e.retryAfter = retryAfter(resp.Header)
+		e.retryAfter = retryAfter(resp.Header, c.clock.Now())
 	case resp.StatusCode == http.StatusServiceUnavailable:
 		e.kind = ErrTransient
-		e.retryAfter = retryAfter(resp.Header)
+		e.retryAfter = retryAfter(resp.Header, c.clock.Now())
 	case resp.StatusCode >= 500:
 		e.kind = ErrTransient
 	case resp.StatusCode == http.StatusGone:
@@ -357,20 +399,21 @@ func (c *client) httpError(method, where string, resp *http.Response, body []byt
 }
 
 // retryAfter reads Retry-After (seconds or HTTP date) or X-RateLimit-Reset
-// (ISO timestamp). nil means the server said nothing: use the backoff.
-func retryAfter(h http.Header) *backoff.RetryAfterError {
+// (ISO timestamp), relative to now. nil means the server said nothing. A date
+// in the past gives 0; the caller never waits less than its backoff anyway.
+func retryAfter(h http.Header, now time.Time) *backoff.RetryAfterError {
 	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
 		if s, err := strconv.Atoi(v); err == nil && s >= 0 {
 			return &backoff.RetryAfterError{Duration: time.Duration(s) * time.Second}
 		}
 		if t, err := http.ParseTime(v); err == nil {
-			return &backoff.RetryAfterError{Duration: max(0, time.Until(t))}
+			return &backoff.RetryAfterError{Duration: max(0, t.Sub(now))}
 		}
 	}
 	if v := strings.TrimSpace(h.Get("X-RateLimit-Reset")); v != "" {
 		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04Z07:00", "2006-01-02T15:04:05.999Z0700"} {
 			if t, err := time.Parse(layout, v); err == nil {
-				return &backoff.RetryAfterError{Duration: max(0, time.Until(t))}
+				return &backoff.RetryAfterError{Duration: max(0, t.Sub(now))}
 			}
 		}
 	}

@@ -434,7 +434,7 @@ func TestFixturesErrorResponses(t *testing.T) {
 	if err := json.Unmarshal(data, &doc); err != nil {
 		t.Fatal(err)
 	}
-	c := &client{source: "jira-cloud", authKey: "auth.email and auth.api_token"}
+	c := &client{source: "jira-cloud", authKey: "auth.email and auth.api_token", clock: realClock{}}
 	type out struct {
 		Status    int    `json:"status"`
 		Error     string `json:"error"`

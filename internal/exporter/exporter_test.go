@@ -221,7 +221,9 @@ func TestRAGFromValue(t *testing.T) {
 	}
 }
 
-// TestPromtoolCheckMetrics runs the real promtool over the exposition.
+// TestPromtoolCheckMetrics runs the real promtool over the exposition of
+// the fixed snapshot with the self-metrics, and over every metric the
+// catalog's values make (TestHelpUnits' set).
 func TestPromtoolCheckMetrics(t *testing.T) {
 	promtool := whtest.Tool(t, "promtool")
 	reg := prometheus.NewPedanticRegistry()
@@ -230,20 +232,26 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 	m.SourceLastSuccess.WithLabelValues("jira").Set(1.75e9)
 	m.Requests.WithLabelValues("jira", "2xx").Add(3)
 	m.WarehouseWrite.WithLabelValues("flush").Observe(0.02)
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	for _, mf := range mfs {
-		if _, err := expfmt.MetricFamilyToText(&buf, mf); err != nil {
+	all := NewKPICollector(nil)
+	all.Update(kpi.Snapshot{Values: catalogValues(t)}, SnapshotMeta{})
+	regAll := prometheus.NewPedanticRegistry()
+	regAll.MustRegister(all)
+	for name, r := range map[string]*prometheus.Registry{"fixed": reg, "catalog": regAll} {
+		mfs, err := r.Gather()
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	cmd := exec.Command(promtool, "check", "metrics")
-	cmd.Stdin = &buf
-	out, err := cmd.CombinedOutput()
-	if err != nil || len(bytes.TrimSpace(out)) > 0 {
-		t.Fatalf("promtool check metrics: %v\n%s", err, out)
+		var buf bytes.Buffer
+		for _, mf := range mfs {
+			if _, err := expfmt.MetricFamilyToText(&buf, mf); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cmd := exec.Command(promtool, "check", "metrics")
+		cmd.Stdin = &buf
+		out, err := cmd.CombinedOutput()
+		if err != nil || len(bytes.TrimSpace(out)) > 0 {
+			t.Errorf("promtool check metrics (%s): %v\n%s", name, err, out)
+		}
 	}
 }

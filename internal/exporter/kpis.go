@@ -125,14 +125,11 @@ func (c *KPICollector) Update(s kpi.Snapshot, meta SnapshotMeta) {
 		name := Namespace + "_" + f.name + f.unit.suffix()
 		fd := fams[name]
 		if fd == nil {
-			h := f.help
-			if h == "" {
-				h = help[v.KPI]
+			ch := help[v.KPI]
+			if ch == "" {
+				ch = "KPI " + v.KPI + "."
 			}
-			if h == "" {
-				h = "KPI " + v.KPI + "."
-			}
-			fd = &familyData{help: h, labels: map[string]bool{}}
+			fd = &familyData{help: helpText(f, ch), labels: map[string]bool{}}
 			fams[name] = fd
 		}
 		src, prog, proj := scopeValues(v.ScopeKind, v.Scope, meta.Programs)

@@ -5,7 +5,7 @@
 // ready-made constant metrics once per KPI refresh (KPICollector.Update), so
 // a scrape reads memory only. Each KPI maps to one metric family per unit
 // (Prometheus base units: days become seconds, shares are _ratio in 0–1,
-// counts are _items), with HELP from the KPI catalog. Labels are bounded:
+// counts are _items), with HELP from the KPI catalog and the exported unit. Labels are bounded:
 // the scope (scope, source, program, project), the window, and a small fixed
 // set of value dimensions (measure, method, quantile, basis, variant, field,
 // class, board, confidence, release). A value with any other dimension — a sprint name, an issue,
@@ -60,6 +60,41 @@ func (u unit) suffix() string {
 	return "_ratio"
 }
 
+// word is how HELP names the unit: the word of the name's suffix, "" for
+// the units without one.
+func (u unit) word() string {
+	switch u {
+	case unitItems:
+		return "items"
+	case unitSeconds, unitHours:
+		return "seconds"
+	case unitPoints:
+		return "story points"
+	case unitScore:
+		return "score"
+	case unitSprints:
+		return "sprints"
+	case unitAmount, unitStatus:
+		return ""
+	}
+	return "ratio"
+}
+
+// helpText is the HELP of family f: its own text, else its KPI's catalog
+// Help, followed by the exported unit ("… Unit: seconds."). Texts are written
+// for the exported unit: a family in seconds never speaks of days or hours
+// (TestHelpUnits).
+func helpText(f family, catalogHelp string) string {
+	h := f.help
+	if h == "" {
+		h = catalogHelp
+	}
+	if w := f.unit.word(); w != "" {
+		h += " Unit: " + w + "."
+	}
+	return h
+}
+
 func (u unit) scale() float64 {
 	switch u {
 	case unitSeconds:
@@ -77,7 +112,10 @@ type family struct {
 	name        string
 	unit        unit
 	dropMeasure bool
-	help        string // HELP when the catalog's (the KPI's headline) does not fit
+	// help is the HELP text when the catalog's Help (which describes the
+	// KPI's headline value, in the units people read) does not fit this
+	// family; the unit is appended by helpText.
+	help string
 }
 
 // rule maps one KPI: a default family and overrides by measure label.
@@ -94,7 +132,7 @@ var rules = map[string]rule{
 	"cycle_time": {def: family{name: "cycle_time", unit: unitSeconds}},
 	"lead_time":  {def: family{name: "lead_time", unit: unitSeconds}},
 	"wip":        {def: family{name: "wip", unit: unitItems}},
-	"work_item_age": {def: family{name: "work_item_age", unit: unitSeconds}, measures: map[string]family{
+	"work_item_age": {def: family{name: "work_item_age", unit: unitSeconds, help: "Age of the work in progress."}, measures: map[string]family{
 		"at_risk_ratio": {name: "work_item_age_at_risk", unit: unitRatio, dropMeasure: true},
 		"sle_days":      {name: "work_item_age_sle", unit: unitSeconds, dropMeasure: true, help: "Service-level expectation used to call work in progress at risk."},
 		"mean_age":      {name: "work_item_age_mean", unit: unitSeconds, dropMeasure: true, help: "Mean age of the work in progress."},
@@ -125,7 +163,7 @@ var rules = map[string]rule{
 	"created_vs_resolved": {def: family{name: "created_resolved", unit: unitItems}, measures: map[string]family{
 		"ratio": {name: "created_resolved", unit: unitRatio, dropMeasure: true, help: "Flow items resolved divided by flow items created in the window."},
 	}},
-	"backlog_age": {def: family{name: "backlog_age", unit: unitSeconds}, measures: map[string]family{
+	"backlog_age": {def: family{name: "backlog_age", unit: unitSeconds, help: "Age of flow items still in a To Do category status."}, measures: map[string]family{
 		"share_over_180d":  {name: "backlog_over_180d", unit: unitRatio, dropMeasure: true, help: "Share of the not-started backlog older than 180 days."},
 		"jira_average_age": {name: "backlog_jira_average_age", unit: unitSeconds, dropMeasure: true, help: "Average age of unresolved issues as Jira's Average Age report computes it."},
 	}},
@@ -137,11 +175,11 @@ var rules = map[string]rule{
 	"workflow_consistency": {def: family{name: "workflow_anomaly", unit: unitRatio}},
 	"due_date_adherence": {def: family{name: "due_date_on_time", unit: unitRatio, dropMeasure: true}, measures: map[string]family{
 		"late":     {name: "due_date_late", unit: unitItems, dropMeasure: true, help: "Items done in the window after their due date."},
-		"lateness": {name: "due_date_lateness", unit: unitSeconds, dropMeasure: true, help: "Days late (local dates) of items done after their due date."},
+		"lateness": {name: "due_date_lateness", unit: unitSeconds, dropMeasure: true, help: "Lateness (local dates: done date minus due date) of items done in the window after their due date."},
 		// variant=baseline_due only: re-plans of the items' due dates.
 		"due_date_changes": {name: "due_date_changes", unit: unitStatus, dropMeasure: true, help: "Number of due-date changes (re-plans of a date already set) of the items done in the window with a baseline due date."},
 	}},
-	"monte_carlo_forecast": {def: family{name: "monte_carlo_how_many", unit: unitItems, dropMeasure: true}, measures: map[string]family{
+	"monte_carlo_forecast": {def: family{name: "monte_carlo_how_many", unit: unitItems, dropMeasure: true, help: "Items done within the forecast horizon after the last complete day (with a release label: by the release's date), at the configured confidence or the confidence label (Monte Carlo from the daily throughput history)."}, measures: map[string]family{
 		"when_days":           {name: "monte_carlo_when", unit: unitSeconds, dropMeasure: true, help: "Time after the last complete day until the open backlog (with a release label: the release's remaining items) is done, at the configured confidence or the confidence label (Monte Carlo)."},
 		"backlog":             {name: "monte_carlo_backlog", unit: unitItems, dropMeasure: true, help: "Open backlog items the Monte Carlo when-forecast is for."},
 		"remaining":           {name: "release_remaining", unit: unitItems, dropMeasure: true, help: "Open non-discarded flow items of an unreleased version."},
@@ -150,23 +188,23 @@ var rules = map[string]rule{
 		"late_days":           {name: "release_forecast_lateness", unit: unitSeconds, dropMeasure: true, help: "Monte Carlo finish date of an unreleased version minus its release date, at the configured confidence (negative = early)."},
 	}},
 	"release_schedule_adherence": {def: family{name: "release_on_time", unit: unitRatio, dropMeasure: true}, measures: map[string]family{
-		"slip_days":     {name: "release_slip", unit: unitSeconds, dropMeasure: true, help: "Days between the release and its baseline release date of versions released in the window (negative = early)."},
+		"slip_days":     {name: "release_slip", unit: unitSeconds, dropMeasure: true, help: "Time between the release and the baseline release date of versions released in the window (negative = early)."},
 		"forecast_late": {name: "release_forecast_late", unit: unitStatus, dropMeasure: true, help: "Unreleased versions with a release date whose Monte Carlo when-forecast of their remaining items is after that date."},
 		"slip_ratio":    {name: "release_slip", unit: unitRatio, dropMeasure: true, help: "Largest slip of the versions released in the window over their planned duration (start date to baseline release date)."},
 	}},
 	"estimation_accuracy": {def: family{name: "estimation_accuracy", unit: unitRatio}},
 	// scope_growth values carry a version label: not exported (unbounded).
 	"scope_growth": {def: family{name: "scope_growth", unit: unitRatio}},
-	"logged_hours": {def: family{name: "logged_time", unit: unitHours}},
+	"logged_hours": {def: family{name: "logged_time", unit: unitHours, help: "Time logged in the window, attributed to the local day the worklog started."}},
 	"utilization": {def: family{name: "utilization", unit: unitRatio, dropMeasure: true}, measures: map[string]family{
 		"capacity_hours": {name: "capacity", unit: unitHours, dropMeasure: true, help: "Calendar capacity of the people who logged time in the window."},
 	}},
 	"work_distribution": {def: family{name: "work_distribution", unit: unitRatio}},
-	"risk_exposure": {def: family{name: "risks", unit: unitItems}, measures: map[string]family{
+	"risk_exposure": {def: family{name: "risks", unit: unitItems, help: "Open issues of the risk_types, by measure: open; high_risk_aged (High or worse, open over 30 days); stale_risks (not updated for 14 days); red_flags and amber_flags (risks raising a red or amber flag)."}, measures: map[string]family{
 		"exposure": {name: "risk_exposure", unit: unitScore, dropMeasure: true},
 	}},
 	"overdue_ratio": {def: family{name: "overdue", unit: unitRatio, dropMeasure: true}, measures: map[string]family{
-		"overdue_days": {name: "overdue_time", unit: unitSeconds, dropMeasure: true, help: "Days past the due date of overdue open items."},
+		"overdue_days": {name: "overdue_time", unit: unitSeconds, dropMeasure: true, help: "Time past the due date (local dates) of overdue open items."},
 	}},
 	"portfolio_rag": {def: family{name: "portfolio_health", unit: unitScore, dropMeasure: true, help: "Portfolio RAG ranking score 0–100 (weighted component statuses)."}, measures: map[string]family{
 		"rag":            {name: "portfolio_rag", unit: unitStatus, dropMeasure: true, help: "Portfolio RAG status: 0 green, 1 amber, 2 red (worst of the components)."},

@@ -3,7 +3,6 @@ package kpi
 import (
 	"cmp"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/pmo-oss/pmo/internal/csvsafe"
 	"github.com/pmo-oss/pmo/internal/warehouse"
 )
 
@@ -380,13 +380,12 @@ func WriteExplanation(w io.Writer, e Explanation, format string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(e)
 	case "csv":
-		cw := csv.NewWriter(w)
+		cw := csvsafe.NewWriter(w, 0, 1, 2) // key, sprint and role hold tracker text
 		_ = cw.Write(head)
 		for _, it := range e.Items {
 			_ = cw.Write(cells(it))
 		}
-		cw.Flush()
-		return cw.Error()
+		return cw.Flush()
 	}
 	return fmt.Errorf("kpi: unknown output format %q; use one of %s", format, strings.Join(Formats, ", "))
 }

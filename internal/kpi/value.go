@@ -1,7 +1,6 @@
 package kpi
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +9,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/pmo-oss/pmo/internal/csvsafe"
 )
 
 // Value is one KPI value: a row of the kpi_values table.
@@ -124,7 +125,9 @@ func Write(w io.Writer, s Snapshot, format string) error {
 		enc.SetEscapeHTML(false)
 		return enc.Encode(s)
 	case "csv":
-		cw := csv.NewWriter(w)
+		// scope and labels hold tracker text (project keys, sprint and
+		// release names); the other columns are pmo's own.
+		cw := csvsafe.NewWriter(w, 1, 4)
 		_ = cw.Write([]string{"scope_kind", "scope", "kpi", "window", "labels", "as_of", "value", "n", "computed_at", "rag"})
 		for _, v := range s.Values {
 			val := ""
@@ -134,8 +137,7 @@ func Write(w io.Writer, s Snapshot, format string) error {
 			_ = cw.Write([]string{v.ScopeKind, v.Scope, v.KPI, v.Window, v.Labels.String(), v.AsOf.UTC().Format(time.RFC3339),
 				val, strconv.FormatUint(v.N, 10), v.ComputedAt.UTC().Format(time.RFC3339), ragText(v.RAG, "")})
 		}
-		cw.Flush()
-		return cw.Error()
+		return cw.Flush()
 	}
 	return fmt.Errorf("kpi: unknown output format %q; use one of %s", format, strings.Join(Formats, ", "))
 }

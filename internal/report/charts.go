@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
@@ -62,14 +63,79 @@ func initOpts(id, height string) charts.GlobalOpts {
 	})
 }
 
-func common(id, height string) []charts.GlobalOpts {
+// Chart layout. The legend is one line at the top: a "scroll" legend pages
+// its entries instead of wrapping onto the plot when the panel is narrow. The
+// grid starts below it, lower still when the y axis has a name (drawn above
+// the axis). Axis labels are inside the grid (containLabel).
+const (
+	legendHeight = 24 // px: 12 px text, 10 px icons, 5 px padding
+	gridTopPlain = legendHeight + 12
+	// The y-axis name sits nameGap (15 px) above the grid with 12 px text.
+	gridTopNamed = legendHeight + 15 + 12 + 9
+)
+
+// legend is the one-line legend every chart uses; names, when given, list
+// the series shown in it (others are left out).
+func legend(names ...string) opts.Legend {
+	l := opts.Legend{Show: opts.Bool(true), Type: "scroll", Top: "0", Left: "center", ItemWidth: 18, ItemHeight: 10,
+		Padding: 5, TextStyle: &opts.TextStyle{FontSize: 12}}
+	if len(names) > 0 {
+		l.Data = names
+	}
+	return l
+}
+
+// common is every chart's frame; yName is the y axis's name ("" for none),
+// which needs room between the legend and the plot.
+func common(id, height, yName string) []charts.GlobalOpts {
+	top := gridTopPlain
+	if yName != "" {
+		top = gridTopNamed
+	}
 	return []charts.GlobalOpts{
 		initOpts(id, height),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
-		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Top: "0", Left: "center"}),
-		charts.WithGridOpts(opts.Grid{Left: "3%", Right: "4%", Top: "36", Bottom: "8%", ContainLabel: opts.Bool(true)}),
+		charts.WithLegendOpts(legend()),
+		charts.WithGridOpts(opts.Grid{Left: "3%", Right: "4%", Top: fmt.Sprint(top), Bottom: "12", ContainLabel: opts.Bool(true)}),
 		charts.WithAnimation(false),
 	}
+}
+
+// markLabel is the label of a reference line (median, percentiles, SLE) at
+// its right end, on a white ground so it stays readable over bars and dots.
+func markLabel(formatter string) *opts.Label {
+	return &opts.Label{Show: opts.Bool(true), Position: "insideEndTop", Formatter: formatter,
+		BackgroundColor: "rgba(255,255,255,0.85)", Padding: "1 3", BorderRadius: 3, Color: "#334155"}
+}
+
+// categoryAxis labels every category (interval 0): a bar without its name
+// (a sprint, an issue key) cannot be read. Many or long names are turned
+// and cut to a width with an ellipsis rather than skipped.
+func categoryAxis(names []string) opts.XAxis {
+	al := &opts.AxisLabel{Show: opts.Bool(true), Interval: "0", Width: 110, Overflow: "truncate", Ellipsis: "…"}
+	long := 0
+	for _, n := range names {
+		long = max(long, len([]rune(n)))
+	}
+	if len(names) > 8 || len(names)*long > 60 {
+		al.Rotate = 40
+	}
+	return opts.XAxis{Type: "category", AxisLabel: al, AxisTick: &opts.AxisTick{Show: opts.Bool(true), AlignWithLabel: opts.Bool(true), Interval: "0"}}
+}
+
+// sprintLabel names a sprint on a chart shared by several projects: the
+// project key in front, unless the sprint's name has it already ("CAS
+// Sprint 49", not "CAS CAS Sprint 49").
+func sprintLabel(project, sprint string) string {
+	if project == "" {
+		return sprint
+	}
+	for _, w := range strings.FieldsFunc(sprint, func(r rune) bool { return r == ' ' || r == '-' || r == '_' || r == '/' || r == ':' }) {
+		if strings.EqualFold(w, project) {
+			return sprint
+		}
+	}
+	return project + " " + sprint
 }
 
 // scopeCharts builds the charts of one scope page.
@@ -84,18 +150,18 @@ func scopeCharts(s *Scope, m *Model) []Chart {
 
 	// Throughput run chart with its median.
 	tp := charts.NewBar()
-	tp.SetGlobalOptions(common(id("throughput"), "300px")...)
+	tp.SetGlobalOptions(common(id("throughput"), "300px", "")...)
 	tp.SetXAxis(weeks).AddSeries("Items finished", barData(se.Throughput),
 		charts.WithItemStyleOpts(opts.ItemStyle{Color: colBlue, BorderRadius: "3"}),
 		charts.WithMarkLineNameTypeItemOpts(opts.MarkLineNameTypeItem{Name: "Median", Type: "median"}),
 		charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Symbol: []string{"none", "none"}, LineStyle: &opts.LineStyle{Color: colSlate, Type: "dashed"},
-			Label: &opts.Label{Show: opts.Bool(true), Position: "insideEndTop", Formatter: "median {c}"}}))
+			Label: markLabel("median {c}")}))
 	out = append(out, snippet(id("throughput"), "Throughput", "items finished per week",
 		"Bars: non-discarded items reaching done each week (Monday to Sunday, team time zone). Dashed line: the median week. Look for runs above or below the median rather than single weeks.", tp))
 
 	// Cycle-time scatter with percentile lines.
 	sc := charts.NewScatter()
-	sc.SetGlobalOptions(append(common(id("cycle"), "300px"),
+	sc.SetGlobalOptions(append(common(id("cycle"), "300px", "days"),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}),
 		charts.WithXAxisOpts(timeAxis),
 		charts.WithYAxisOpts(opts.YAxis{Name: "days", Type: "value"}))...)
@@ -111,13 +177,13 @@ func scopeCharts(s *Scope, m *Model) []Chart {
 		charts.WithItemStyleOpts(opts.ItemStyle{Color: colBlue, Opacity: opts.Float(0.7)}),
 		charts.WithMarkLineNameYAxisItemOpts(lines...),
 		charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Symbol: []string{"none", "none"}, LineStyle: &opts.LineStyle{Color: colAmber, Type: "dashed"},
-			Label: &opts.Label{Show: opts.Bool(true), Position: "insideEndTop", Formatter: "{b} {c} d"}}))
+			Label: markLabel("{b} {c} d")}))
 	out = append(out, snippet(id("cycle"), "Cycle time", fmt.Sprintf("items finished in the last 12 weeks · P85 %.0f days", se.P85),
 		"Each dot is a finished item: when it finished and how many calendar days (both ends counted) it took from start to done. Dashed lines: 50th, 85th and 95th percentiles — P85 is a fair promise for a single item.", sc))
 
 	// Cumulative flow.
 	cfd := charts.NewLine()
-	cfd.SetGlobalOptions(common(id("cfd"), "300px")...)
+	cfd.SetGlobalOptions(common(id("cfd"), "300px", "")...)
 	cfd.SetXAxis(weeks)
 	for _, band := range []struct {
 		name, color string
@@ -134,43 +200,41 @@ func scopeCharts(s *Scope, m *Model) []Chart {
 
 	// Created vs resolved.
 	cr := charts.NewBar()
-	cr.SetGlobalOptions(common(id("created"), "300px")...)
+	cr.SetGlobalOptions(common(id("created"), "300px", "")...)
 	cr.SetXAxis(weeks).
 		AddSeries("Created", barData(se.Created), charts.WithItemStyleOpts(opts.ItemStyle{Color: colSky, BorderRadius: "3"})).
 		AddSeries("Resolved", barData(se.Resolved), charts.WithItemStyleOpts(opts.ItemStyle{Color: colBlue, BorderRadius: "3"}))
 	out = append(out, snippet(id("created"), "Created vs resolved", "flow items per week",
 		"Created: new items per week. Resolved: items reaching done (discarded included). More created than resolved week after week grows the backlog.", cr))
 
-	// Aging work in progress.
-	ag := charts.NewBar()
-	ag.SetGlobalOptions(append(common(id("aging"), "300px"),
-		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}),
-		charts.WithYAxisOpts(opts.YAxis{Name: "days", Type: "value"}))...)
+	// Aging work in progress: one series per colour band, so the legend
+	// shows each band in the colour of its bars.
 	aging := se.Aging
 	if len(aging) > 25 {
 		aging = aging[:25]
 	}
 	keys := make([]string, len(aging))
-	bars := make([]opts.BarData, len(aging))
 	for i, a := range aging {
 		keys[i] = a.Key
-		c := colGreen
-		switch {
-		case se.SLEDays > 0 && a.AgeDays > se.SLEDays:
-			c = colRed
-		case se.SLEDays > 0 && a.AgeDays > 0.7*se.SLEDays:
-			c = colAmber
+	}
+	ag := charts.NewBar()
+	ag.SetGlobalOptions(append(common(id("aging"), "300px", "days"),
+		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}),
+		charts.WithXAxisOpts(categoryAxis(keys)),
+		charts.WithYAxisOpts(opts.YAxis{Name: "days", Type: "value"}))...)
+	ag.SetXAxis(keys)
+	first := true
+	for _, band := range agingBands(aging, se.SLEDays) {
+		so := []charts.SeriesOpts{charts.WithBarChartOpts(opts.BarChart{Stack: "age"}),
+			charts.WithItemStyleOpts(opts.ItemStyle{Color: band.color, BorderRadius: "3"})}
+		if first && se.SLEDays > 0 {
+			so = append(so, charts.WithMarkLineNameYAxisItemOpts(opts.MarkLineNameYAxisItem{Name: "SLE", YAxis: se.SLEDays}),
+				charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Symbol: []string{"none", "none"}, LineStyle: &opts.LineStyle{Color: colRed, Type: "dashed"},
+					Label: markLabel("SLE {c} d")}))
 		}
-		bars[i] = opts.BarData{Name: a.Key, Value: a.AgeDays, ItemStyle: &opts.ItemStyle{Color: c, BorderRadius: "3"}}
+		first = false
+		ag.AddSeries(band.name, band.bars, so...)
 	}
-	var sleLine []opts.MarkLineNameYAxisItem
-	if se.SLEDays > 0 && len(bars) > 0 {
-		sleLine = []opts.MarkLineNameYAxisItem{{Name: "SLE", YAxis: se.SLEDays}}
-	}
-	ag.SetXAxis(keys).AddSeries("Age in progress", bars,
-		charts.WithMarkLineNameYAxisItemOpts(sleLine...),
-		charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Symbol: []string{"none", "none"}, LineStyle: &opts.LineStyle{Color: colRed, Type: "dashed"},
-			Label: &opts.Label{Show: opts.Bool(true), Position: "insideEndTop", Formatter: "SLE {c} d"}}))
 	sub := fmt.Sprintf("%d items in progress", len(se.Aging))
 	if len(se.Aging) > len(aging) {
 		sub += fmt.Sprintf(" · oldest %d shown", len(aging))
@@ -180,8 +244,6 @@ func scopeCharts(s *Scope, m *Model) []Chart {
 
 	// Velocity: commitment vs completed.
 	if len(s.Sprints) > 0 {
-		v := charts.NewBar()
-		v.SetGlobalOptions(common(id("velocity"), "300px")...)
 		sprints := s.Sprints
 		if len(sprints) > 12 {
 			sprints = sprints[len(sprints)-12:]
@@ -191,11 +253,15 @@ func scopeCharts(s *Scope, m *Model) []Chart {
 		for i, r := range sprints {
 			names[i] = r.Sprint
 			if s.Kind != "project" {
-				names[i] = r.Project + " " + r.Sprint
+				names[i] = sprintLabel(r.Project, r.Sprint)
 			}
 			commit = append(commit, opts.BarData{Value: r.Commitment})
 			done = append(done, opts.BarData{Value: r.Completed})
 		}
+		v := charts.NewBar()
+		v.SetGlobalOptions(append(common(id("velocity"), "300px", "points"),
+			charts.WithXAxisOpts(categoryAxis(names)),
+			charts.WithYAxisOpts(opts.YAxis{Name: "points", Type: "value"}))...)
 		v.SetXAxis(names).
 			AddSeries("Committed", commit, charts.WithItemStyleOpts(opts.ItemStyle{Color: colSky, BorderRadius: "3"})).
 			AddSeries("Completed", done, charts.WithItemStyleOpts(opts.ItemStyle{Color: colBlue, BorderRadius: "3"}))
@@ -205,7 +271,7 @@ func scopeCharts(s *Scope, m *Model) []Chart {
 
 	// KPI trends from kpi_values history.
 	tr := charts.NewLine()
-	tr.SetGlobalOptions(append(common(id("trend"), "300px"),
+	tr.SetGlobalOptions(append(common(id("trend"), "300px", "%"),
 		charts.WithXAxisOpts(timeAxis),
 		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: "%", Max: 100, Min: 0}))...)
 	colors := []string{colBlue, colGreen, colAmber, colRed, colSlate}
@@ -233,7 +299,7 @@ func scopeCharts(s *Scope, m *Model) []Chart {
 	}
 	if len(s.EVM) > 0 {
 		e := charts.NewLine()
-		e.SetGlobalOptions(append(common(id("evm"), "300px"), charts.WithXAxisOpts(timeAxis),
+		e.SetGlobalOptions(append(common(id("evm"), "300px", "index"), charts.WithXAxisOpts(timeAxis),
 			charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: "index", Scale: opts.Bool(true)}))...)
 		var spi, cpi []opts.LineData
 		for _, p := range s.EVM {
@@ -295,7 +361,7 @@ func round2(f float64) float64 { return math.Round(f*100) / 100 }
 // done count to the scope at each forecast finish date.
 func burnupChart(cid string, f *Forecast) Chart {
 	b := charts.NewLine()
-	b.SetGlobalOptions(append(common(cid, "300px"), charts.WithXAxisOpts(timeAxis),
+	b.SetGlobalOptions(append(common(cid, "300px", "items"), charts.WithXAxisOpts(timeAxis),
 		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: "items"}))...)
 	b.AddSeries("Scope", pointData(f.Scope), charts.WithLineChartOpts(opts.LineChart{Step: "end"}),
 		charts.WithLineStyleOpts(opts.LineStyle{Color: colSlate, Width: 2}), charts.WithItemStyleOpts(opts.ItemStyle{Color: colSlate}))
@@ -311,6 +377,7 @@ func burnupChart(cid string, f *Forecast) Chart {
 		}
 	}
 	var sub string
+	shown := []string{"Scope", "Done"} // the legend; "Scope (today)" continues Scope
 	if len(lines) == 0 {
 		sub = cmpOr(f.Note, noForecast)
 	} else {
@@ -323,7 +390,9 @@ func burnupChart(cid string, f *Forecast) Chart {
 				at = last.At
 			}
 			data := []opts.LineData{{Value: []any{last.At.UnixMilli(), last.Value}}, {Value: []any{at.UnixMilli(), scope.Value}, Symbol: "diamond", SymbolSize: 12}}
-			b.AddSeries("Forecast "+l.Label+" · "+l.Date.Format("2 Jan"), data, charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(true)}),
+			name := l.Label + " finish " + l.Date.Format("2 Jan")
+			shown = append(shown, name)
+			b.AddSeries(name, data, charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(true)}),
 				charts.WithLineStyleOpts(opts.LineStyle{Color: c, Width: 2, Type: "dashed"}), charts.WithItemStyleOpts(opts.ItemStyle{Color: c}))
 			if i > 0 {
 				sub += " · "
@@ -346,9 +415,59 @@ func burnupChart(cid string, f *Forecast) Chart {
 				charts.WithLineStyleOpts(opts.LineStyle{Color: colSlate, Width: 1, Type: "dotted"}), charts.WithItemStyleOpts(opts.ItemStyle{Color: colSlate}))
 		}
 	}
+	b.SetGlobalOptions(charts.WithLegendOpts(legend(shown...)))
 	return snippet(cid, "Burn-up and forecast", sub,
 		"Scope: flow items created by each week's end; Done: those finished (discarded items left out of both). The dashed lines project the open backlog to its Monte Carlo finish dates (monte_carlo_forecast, when_days after the last complete day, from the daily throughput history): P50 is as likely early as late, the other line is the commitment level mc_confidence (default P85). Scope growth is not forecast.", b)
 }
 
-// timeAxis labels dates as "3 Mar", hiding labels that would overlap.
-var timeAxis = opts.XAxis{Type: "time", AxisLabel: &opts.AxisLabel{HideOverlap: opts.Bool(true), Formatter: "{d} {MMM}"}}
+// timeAxis labels dates as "3 Mar" at about four nice instants (half
+// months, months), hiding labels that would overlap. The axis's own ends are
+// not labelled: ECharts puts them beside the nearest nice tick ("10 Apr 17
+// Apr", "22 Jun27 Jun").
+var timeAxis = opts.XAxis{Type: "time", SplitNumber: 4, AxisLabel: &opts.AxisLabel{HideOverlap: opts.Bool(true), Formatter: "{d} {MMM}",
+	ShowMinLabel: opts.Bool(false), ShowMaxLabel: opts.Bool(false)}}
+
+// agingBand is where an item of age days stands against the SLE: its legend
+// name and colour (red past the SLE, amber past 70 % of it, green below).
+// Without an SLE every item is one plain band.
+func agingBand(age, sle float64) (name, color string) {
+	switch {
+	case sle <= 0:
+		return "Age in progress", colBlue
+	case age > sle:
+		return "Older than the SLE", colRed
+	case age > 0.7*sle:
+		return "Past 70 % of the SLE", colAmber
+	}
+	return "Within 70 % of the SLE", colGreen
+}
+
+type agingSeries struct {
+	name, color string
+	bars        []opts.BarData
+}
+
+// agingBands splits the aging bars into one series per band (worst first),
+// each with a value at its items' places and "-" (no bar) elsewhere; stacked,
+// the bars stay centred on their item.
+func agingBands(items []Item, sle float64) []agingSeries {
+	var out []agingSeries
+	at := map[string]int{}
+	for i, a := range items {
+		name, color := agingBand(a.AgeDays, sle)
+		k, ok := at[name]
+		if !ok {
+			k = len(out)
+			at[name] = k
+			bars := make([]opts.BarData, len(items))
+			for j := range bars {
+				bars[j] = opts.BarData{Value: "-"}
+			}
+			out = append(out, agingSeries{name: name, color: color, bars: bars})
+		}
+		out[k].bars[i] = opts.BarData{Name: a.Key, Value: a.AgeDays}
+	}
+	rank := map[string]int{colRed: 0, colAmber: 1, colGreen: 2, colBlue: 3}
+	slices.SortStableFunc(out, func(a, b agingSeries) int { return rank[a.color] - rank[b.color] })
+	return out
+}

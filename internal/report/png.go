@@ -208,6 +208,7 @@ func PNGCharts(s *Scope) ([]PNG, error) {
 	}
 	if len(aging) > 0 {
 		names := make([]string, len(aging))
+		legendHas := map[string]bool{}
 		for i, a := range aging {
 			names[i] = a.Key
 			v := plotter.Values(make([]float64, len(aging)))
@@ -217,13 +218,13 @@ func PNGCharts(s *Scope) ([]PNG, error) {
 				return nil, err
 			}
 			b.LineStyle.Width = 0
-			b.Color = hexColor(colGreen)
-			if se.SLEDays > 0 && a.AgeDays > se.SLEDays {
-				b.Color = hexColor(colRed)
-			} else if se.SLEDays > 0 && a.AgeDays > 0.7*se.SLEDays {
-				b.Color = hexColor(colAmber)
-			}
+			band, c := agingBand(a.AgeDays, se.SLEDays)
+			b.Color = hexColor(c)
 			p.Add(b)
+			if !legendHas[band] && se.SLEDays > 0 {
+				legendHas[band] = true
+				p.Legend.Add(band, b) // the legend shows each band in its bars' colour
+			}
 		}
 		ages := make([]float64, len(aging))
 		for i, a := range aging {

@@ -80,11 +80,11 @@ type Knobs struct {
 	// its tracker's fields carry story points (model.ChangeStoryPoints; Jira:
 	// sources[].fields.story_points). Setting it is a validation error that
 	// says so, rather than an unknown key.
-	StoryPointsFields []string `yaml:"story_points_fields,omitempty"`
-	DefectLinkTypes        []string `yaml:"defect_link_types,omitempty"`
-	EscapedTypes           []string `yaml:"escaped_types,omitempty"`
-	EscapedLabels          []string `yaml:"escaped_labels,omitempty"`
-	EscapedEnvironments    []string `yaml:"escaped_environments,omitempty"`
+	StoryPointsFields   []string `yaml:"story_points_fields,omitempty"`
+	DefectLinkTypes     []string `yaml:"defect_link_types,omitempty"`
+	EscapedTypes        []string `yaml:"escaped_types,omitempty"`
+	EscapedLabels       []string `yaml:"escaped_labels,omitempty"`
+	EscapedEnvironments []string `yaml:"escaped_environments,omitempty"`
 	// RiskTypes are the issue types that are risks (K1); their severity is
 	// the priority name, weighted by RiskSeverityWeights.
 	RiskTypes           []string           `yaml:"risk_types,omitempty"`

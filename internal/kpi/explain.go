@@ -47,6 +47,7 @@ type ExplainItem struct {
 	Sets     []string           `json:"sets,omitempty"`
 	Values   map[string]float64 `json:"values,omitempty"`
 	Priority string             `json:"priority,omitempty"`
+	Assignee string             `json:"assignee,omitempty"` // wip: people in progress
 }
 
 // Explain lists the issues behind kpi for one scope ("project:ALPHA",
@@ -141,7 +142,8 @@ func (x *Explainer) Explain(ctx context.Context, kpi, scope, window string) (Exp
 				weeks = n
 			}
 		}
-		_, isFlow := flowKPIs[kpi]
+		fk, isFlow := flowKPIs[kpi]
+		isFlow = isFlow && !fk.snapshot
 		switch {
 		case weeks == 0 && !isFlow:
 			weeks = s.FlowWindowsWeeks[0] // snapshot and release KPIs have windows of their own
@@ -178,6 +180,9 @@ func (x *Explainer) Explain(ctx context.Context, kpi, scope, window string) (Exp
 		err := explainHistory(ctx, w, s, &e, ref, win, lc)
 		return e, err
 	}
+	if kpi != "monte_carlo_forecast" {
+		return Explanation{}, fmt.Errorf("kpi: explain: %s: %w yet; explained KPIs: %s", kpi, ErrNoExplanation, strings.Join(Explained(), ", "))
+	}
 	q := `SELECT key, is_flow, is_bug, discarded, is_done, started, skipped, cat_now, start_s, done_s, toInt64(created),
     start_day, done_day, created_day, arrayMap(x -> toInt64(x), reopen_ats), arrayMap(x -> toInt64(x), done_entry_ats)
 FROM (` + scopedSQL(lc, []string{ref.key()}) + `) ORDER BY key`
@@ -187,7 +192,6 @@ FROM (` + scopedSQL(lc, []string{ref.key()}) + `) ORDER BY key`
 	}
 	defer rows.Close()
 	eDay := lastCompleteDay(asOf, s.loc).Unix() / 86400
-	inWin := func(sec int64) bool { return sec >= win.From.Unix() && sec < win.To.Unix() }
 	for rows.Next() {
 		var key, cat string
 		var flow, bug, disc, done, started, skipped uint64
@@ -206,68 +210,8 @@ FROM (` + scopedSQL(lc, []string{ref.key()}) + `) ORDER BY key`
 		if done == 1 {
 			it.Done = tptr(time.Unix(doneS, 0).UTC())
 		}
-		span := func(fromS, fromDay int64) {
-			dc := doneDay - fromDay + 1
-			d := float64(doneS-fromS) / 86400
-			it.DayCount, it.Days = &dc, &d
-		}
-		doneIn := done == 1 && inWin(doneS)
 		role := ""
 		switch kpi {
-		case "throughput", "lead_time", "created_vs_resolved", "workflow_consistency", "defect_ratio":
-			if !doneIn {
-				continue
-			}
-			role = "counted"
-			if disc == 1 {
-				role = "excluded: discarded"
-			}
-			if kpi == "lead_time" {
-				span(created, createdDay)
-			}
-			if kpi == "workflow_consistency" && skipped == 1 {
-				role = "anomaly: skipped In Progress"
-			}
-		case "cycle_time", "sle_attainment", "flow_efficiency", "bug_mttr":
-			if !doneIn || (kpi == "bug_mttr" && bug == 0) {
-				continue
-			}
-			switch {
-			case disc == 1:
-				role = "excluded: discarded"
-			case skipped == 1 && !*s.IncludeSkippedInCycle && kpi != "bug_mttr":
-				role = "excluded: skipped In Progress"
-			default:
-				role = "counted"
-			}
-			if kpi == "bug_mttr" {
-				span(created, createdDay)
-			} else if started == 1 {
-				span(startS, startDay)
-			}
-		case "wip", "work_item_age", "arrival_departure_ratio":
-			if disc == 1 {
-				continue
-			}
-			switch {
-			case cat == "indeterminate":
-				role = "in progress"
-				dc := eDay - startDay + 1
-				d := float64(asOf.Unix()-startS) / 86400
-				it.DayCount, it.Days = &dc, &d
-			case kpi == "arrival_departure_ratio" && started == 1 && inWin(startS):
-				role = "arrived (started in window)"
-			default:
-				continue
-			}
-		case "backlog_age", "stale_ratio":
-			if disc == 1 || done == 1 || (kpi == "backlog_age" && cat != "new") {
-				continue
-			}
-			role = "open (" + cat + ")"
-			dc := eDay - createdDay + 1
-			d := float64(asOf.Unix()-created) / 86400
-			it.DayCount, it.Days = &dc, &d
 		case "monte_carlo_forecast":
 			// The daily throughput history (done in the mc_history_days
 			// local days ending at E) and the open backlog it forecasts.
@@ -282,24 +226,6 @@ FROM (` + scopedSQL(lc, []string{ref.key()}) + `) ORDER BY key`
 			default:
 				continue
 			}
-		case "reopen_rate":
-			if disc == 1 {
-				continue
-			}
-			reopened := slices.ContainsFunc(reopens, inWin)
-			entered := slices.ContainsFunc(entries, inWin)
-			switch {
-			case reopened && entered:
-				role = "reopened (and entered done)"
-			case reopened:
-				role = "reopened"
-			case entered:
-				role = "entered done"
-			default:
-				continue
-			}
-		default:
-			return Explanation{}, fmt.Errorf("kpi: explain: %s has no issue-level explanation yet (%w)", kpi, ErrNoExplanation)
 		}
 		it.Role = role
 		e.Items = append(e.Items, it)
@@ -457,4 +383,21 @@ func explainReleases(ctx context.Context, w *warehouse.Warehouse, s settings, e 
 		e.Items = append(e.Items, it)
 	}
 	return nil
+}
+
+// Explained lists the KPIs `pmo kpi explain` lists the items of.
+func Explained() []string {
+	var out []string
+	for _, d := range Catalog {
+		_, flow := flowKPIs[d.ID]
+		switch {
+		case flow, d.Group == "Sprint":
+		case d.ID == "monte_carlo_forecast", d.ID == "risk_exposure", d.ID == "release_schedule_adherence",
+			d.ID == "due_date_adherence", d.ID == "estimation_accuracy", d.ID == "blocked_ratio", d.ID == "overdue_ratio":
+		default:
+			continue
+		}
+		out = append(out, d.ID)
+	}
+	return out
 }

@@ -17,6 +17,7 @@ type flowStat struct {
 	minSample uint64
 	composite []string
 	sleDays   float64 // ≤ 0: no SLE (sle_attainment is NULL)
+	sleHist   float64 // the SLE work item age is held to (F5); ≤ 0: none
 }
 
 // flowGroup is one settings group's lifecycle, derived once per Explainer,
@@ -50,16 +51,22 @@ func (g *flowGroup) explain(ctx context.Context, e *Explanation, ref scopeRef, w
 	fk := flowKPIs[e.KPI]
 	c, sle, w := g.c, g.sle, g.c.w
 	from := scopedSQL(c.lc, []string{ref.key()})
-	e.stat = &flowStat{days: float64(len(win.DayEnds)), minSample: c.minSample(), composite: c.s.CompletenessCompositeFields, sleDays: sle.att[ref.key()]}
+	e.stat = &flowStat{days: float64(len(win.DayEnds)), minSample: c.minSample(), composite: c.s.CompletenessCompositeFields,
+		sleDays: sle.att[ref.key()], sleHist: sle.hist[ref.key()]}
 	sets := c.flowSets(win, sle)
-	cols := []string{"key", "started", "is_done", "start_s", "done_s", "priority_done"}
+	if fk.snapshot {
+		sets = c.snapshotSets(sle)
+		e.Window = "snapshot"
+	}
+	values := c.valuesSQL()
+	cols := []string{"key", "started", "is_done", "start_s", "done_s", "priority_done", "assignee_id"}
 	var anySet []string
 	for _, set := range fk.sets {
 		cols = append(cols, "toUInt8("+sets[set]+")")
 		anySet = append(anySet, sets[set])
 	}
 	for _, v := range fk.values {
-		cols = append(cols, "toFloat64("+flowValueSQL[v]+")")
+		cols = append(cols, "toFloat64("+values[v]+")")
 	}
 	// field_completeness says which estimate made an item count (estimated_by).
 	est := e.KPI == "field_completeness"
@@ -74,12 +81,12 @@ func (g *flowGroup) explain(ctx context.Context, e *Explanation, ref scopeRef, w
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var key, prio string
+		var key, prio, assignee string
 		var started, done uint64
 		var startS, doneS int64
 		flags := make([]uint64, len(fk.sets))
 		vals := make([]float64, len(fk.values))
-		dest := []any{&key, &started, &done, &startS, &doneS, &prio}
+		dest := []any{&key, &started, &done, &startS, &doneS, &prio, &assignee}
 		for i := range flags {
 			dest = append(dest, &flags[i])
 		}
@@ -116,8 +123,11 @@ func (g *flowGroup) explain(ctx context.Context, e *Explanation, ref scopeRef, w
 		if e.KPI == "bug_mttr" {
 			it.Priority = cmp.Or(prio, "none")
 		}
+		if e.KPI == "wip" {
+			it.Assignee = assignee
+		}
 		// The day count and exact days a reader sees first.
-		for _, pair := range [][2]string{{valCtDC, valCtDays}, {valLtDC, valLtDays}} {
+		for _, pair := range [][2]string{{valCtDC, valCtDays}, {valLtDC, valLtDays}, {valAgeDC, valAgeDays}, {valBacklogDC, valUnresolved}} {
 			if dc, ok := it.Values[pair[0]]; ok {
 				d := int64(dc)
 				x := it.Values[pair[1]]
@@ -313,6 +323,67 @@ func (e Explanation) Recompute(labels Labels) (v *float64, n uint64, ok bool) {
 			v, n := field(labels["field"])
 			return v, n, true
 		}
+	case "wip":
+		items := members(setInProgress)
+		n := uint64(len(items))
+		switch labels["measure"] {
+		case "count":
+			return fptr(float64(n)), n, true
+		case "per_assignee":
+			people := map[string]bool{}
+			for _, it := range items {
+				if it.Assignee != "" {
+					people[it.Assignee] = true
+				}
+			}
+			return ratio(fptr(float64(n)), fptr(float64(len(people)))), n, true
+		}
+	case "work_item_age":
+		items := members(setInProgress)
+		n := uint64(len(items))
+		switch labels["measure"] {
+		case "mean_age":
+			v := valAgeDays
+			if labels["unit"] == "dc" {
+				v = valAgeDC
+			}
+			return ratio(fptr(sum(sample(items, v))), fptr(float64(n))), n, true
+		case "sle_days":
+			if st.sleHist <= 0 {
+				return nil, n, false // not emitted without an SLE
+			}
+			return fptr(st.sleHist), n, true
+		case "at_risk_ratio":
+			if st.sleHist <= 0 {
+				return nil, n, true
+			}
+			return ratioOf(setAtRisk, setInProgress)
+		}
+	case "backlog_age":
+		items := members(setBacklog)
+		n := uint64(len(items))
+		switch {
+		case labels["measure"] == "share_over_180d":
+			return ratioOf(setBacklogOld, setBacklog)
+		case labels["measure"] == "jira_average_age":
+			open := members(setOpen)
+			return ratio(fptr(sum(sample(open, valUnresolved))), fptr(float64(len(open)))), uint64(len(open)), true
+		case labels["method"] == "nr" || labels["method"] == "r7":
+			q, err := parseQuantile(labels["quantile"])
+			if err != nil {
+				return nil, 0, false
+			}
+			if n == 0 || n < st.minSample {
+				return nil, n, true
+			}
+			xs := sample(items, valBacklogDC)
+			if labels["method"] == "nr" {
+				return fptr(nearestRankOf(xs, q)), n, true
+			}
+			return fptr(r7Of(xs, q)), n, true
+		}
+	case "stale_ratio":
+		return ratioOf(setStale, setOpen)
 	case "workflow_consistency":
 		if p, known := consistencySets[labels["class"]]; known {
 			return ratioOf(p[0], p[1])

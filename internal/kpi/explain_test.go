@@ -89,3 +89,29 @@ func TestExplainErrors(t *testing.T) {
 }
 
 var a0 = time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC)
+
+// TestExplainEveryKPI: every catalog KPI either has an issue-level
+// explanation (Explained) or says it has none with ErrNoExplanation — never
+// a list that does not explain the value.
+func TestExplainEveryKPI(t *testing.T) {
+	f := loadFixture(t, "example_c.yaml")
+	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
+		ctx := context.Background()
+		f.Load(t, w)
+		x := NewExplainer(w, exampleCConfig(), f.AsOf)
+		defer x.Close(ctx)
+		explained := map[string]bool{}
+		for _, id := range Explained() {
+			explained[id] = true
+		}
+		for _, d := range Catalog {
+			_, err := x.Explain(ctx, d.ID, "portfolio", "")
+			switch {
+			case explained[d.ID] && err != nil:
+				t.Errorf("%s is listed as explained but: %v", d.ID, err)
+			case !explained[d.ID] && !errors.Is(err, ErrNoExplanation):
+				t.Errorf("%s has no explanation, want ErrNoExplanation, got %v", d.ID, err)
+			}
+		}
+	})
+}

@@ -412,30 +412,24 @@ func (c *computation) emitWIP(w window, got map[string][]float64, idx map[int64]
 // snapshotKPIs computes the KPIs evaluated at as_of: wip, work_item_age,
 // backlog_age, stale_ratio.
 func (c *computation) snapshotKPIs(ctx context.Context, from string, sle sleDays) error {
-	as := sqlSecs(c.asOf)
-	eDay := fmt.Sprint(lastCompleteDay(c.asOf, c.s.loc).Unix() / 86400)
-	wipP := pFlow + " AND cat_now = 'indeterminate'"
-	ageDC := "(" + eDay + " - start_day + 1)"
-	ageEx := "((" + as + " - start_s) / 86400)"
-	blP := pFlow + " AND cat_now = 'new'"
-	blDC := "(" + eDay + " - created_day + 1)"
-	openP := pFlow + " AND NOT is_done"
-	idle := "(" + as + " - toInt64(updated))"
-	staleP := openP + " AND ((cat_now = 'new' AND " + idle + " >= " + sqlFloat(*c.s.StaleDaysToDo*86400) + ") OR (cat_now != 'new' AND " + idle + " >= " + sqlFloat(*c.s.StaleDaysInProgress*86400) + "))"
+	// The sets and values of populations.go, the ones explain lists.
+	sets := c.snapshotSets(sle)
+	v := c.valuesSQL()
+	n := func(set string) string { return countIf(sets, set) }
 	inner := []col{
-		{"wip", "countIf(" + wipP + ")"},
-		{"wip_people", "uniqExactIf(assignee_id, " + wipP + " AND assignee_id != '')"},
-		{"age_dc_mean", "avgIf(" + ageDC + ", " + wipP + ")"},
-		{"age_ex_mean", "avgIf(" + ageEx + ", " + wipP + ")"},
-		{"age_dc_max", "maxIf(" + ageDC + ", " + wipP + ")"},
-		{"at_risk", "countIf(" + wipP + " AND " + ageDC + " > " + transformSQL(sle.hist, "toFloat64(1e18)") + ")"},
+		{"wip", n(setInProgress)},
+		{"wip_people", "uniqExactIf(assignee_id, " + sets[setInProgress] + " AND assignee_id != '')"},
+		{"age_dc_mean", avgIf(sets, setInProgress, v[valAgeDC])},
+		{"age_ex_mean", avgIf(sets, setInProgress, v[valAgeDays])},
+		{"age_dc_max", "maxIf(" + v[valAgeDC] + ", " + sets[setInProgress] + ")"},
+		{"at_risk", n(setAtRisk)},
 		{"sle_days", "any(" + transformSQL(sle.hist, "toFloat64(-1)") + ")"},
-		{"bl_xs", "arraySort(groupArrayIf(toFloat64" + blDC + ", " + blP + "))"},
+		{"bl_xs", "arraySort(groupArrayIf(" + v[valBacklogDC] + ", " + sets[setBacklog] + "))"},
 		{"bl_n", "length(bl_xs)"},
-		{"bl_180", "countIf(" + blP + " AND " + blDC + " > 180)"},
-		{"unres_age", "avgIf((" + as + " - toInt64(created)) / 86400, " + openP + ")"},
-		{"open_n", "countIf(" + openP + ")"},
-		{"stale_n", "countIf(" + staleP + ")"},
+		{"bl_180", n(setBacklogOld)},
+		{"unres_age", avgIf(sets, setOpen, v[valUnresolved])},
+		{"open_n", n(setOpen)},
+		{"stale_n", n(setStale)},
 	}
 	var outer []col
 	for _, n := range []string{"wip", "wip_people", "age_dc_mean", "age_ex_mean", "age_dc_max", "at_risk", "sle_days", "bl_n", "bl_180", "unres_age", "open_n", "stale_n"} {

@@ -1,6 +1,7 @@
 package kpi
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -44,6 +45,13 @@ const (
 	setUnknownStatus = "unknown_status"     // done items with a status of unknown category
 	setWorklogAfter  = "worklog_after_done" // done items with work logged after done
 	setOpenResolved  = "open_resolved"      // open items with a resolution
+
+	// Snapshot sets (at as_of, no window).
+	setInProgress = "in_progress"       // flow items in an In Progress status (WIP)
+	setAtRisk     = "at_risk"           // … older than the SLE
+	setBacklog    = "backlog"           // flow items in a To Do status
+	setBacklogOld = "backlog_over_180d" // … created more than 180 days ago
+	setStale      = "stale"             // open items idle longer than stale_days_todo / stale_days_in_progress
 )
 
 // Per-row values the KPIs read (SQL over the lifecycle columns).
@@ -57,6 +65,10 @@ const (
 	valTotalDays   = "total_days"
 	valLinkedBugs  = "linked_bugs"
 	valPriorityRaw = "priority_done"
+	valAgeDC       = "age_day_count"
+	valAgeDays     = "age_days"
+	valBacklogDC   = "backlog_day_count"
+	valUnresolved  = "unresolved_days"
 )
 
 var flowValueSQL = map[string]string{
@@ -68,6 +80,42 @@ var flowValueSQL = map[string]string{
 	valActiveDays: "toFloat64(active_s) / 86400",
 	valTotalDays:  "toFloat64(done_s - start_s) / 86400",
 	valLinkedBugs: "toFloat64(linked_bugs)",
+}
+
+// valuesSQL is every value's SQL at this computation's as_of.
+func (c *computation) valuesSQL() map[string]string {
+	as := sqlSecs(c.asOf)
+	eDay := fmt.Sprint(lastCompleteDay(c.asOf, c.s.loc).Unix() / 86400)
+	out := map[string]string{
+		valAgeDC:      "toFloat64(" + eDay + " - start_day + 1)",
+		valAgeDays:    "toFloat64(" + as + " - start_s) / 86400",
+		valBacklogDC:  "toFloat64(" + eDay + " - created_day + 1)",
+		valUnresolved: "toFloat64(" + as + " - toInt64(created)) / 86400",
+	}
+	for k, v := range flowValueSQL {
+		out[k] = v
+	}
+	return out
+}
+
+// snapshotSets returns the predicates of the sets at as_of.
+func (c *computation) snapshotSets(sle sleDays) map[string]string {
+	as := sqlSecs(c.asOf)
+	v := c.valuesSQL()
+	wip := pFlow + " AND cat_now = 'indeterminate'"
+	backlog := pFlow + " AND cat_now = 'new'"
+	open := pFlow + " AND NOT is_done"
+	idle := "(" + as + " - toInt64(updated))"
+	p := func(s string) string { return "(" + s + ")" }
+	return map[string]string{
+		setInProgress: p(wip),
+		setAtRisk:     p(wip + " AND " + v[valAgeDC] + " > " + transformSQL(sle.hist, "toFloat64(1e18)")),
+		setBacklog:    p(backlog),
+		setBacklogOld: p(backlog + " AND " + v[valBacklogDC] + " > 180"),
+		setOpen:       p(open),
+		setStale: p(open + " AND ((cat_now = 'new' AND " + idle + " >= " + sqlFloat(*c.s.StaleDaysToDo*86400) +
+			") OR (cat_now != 'new' AND " + idle + " >= " + sqlFloat(*c.s.StaleDaysInProgress*86400) + "))"),
+	}
 }
 
 // flowSets returns every set's predicate for window w.
@@ -115,6 +163,8 @@ func (c *computation) flowSets(w window, sle sleDays) map[string]string {
 type flowKPI struct {
 	sets   []string
 	values []string
+	// snapshot: the sets are at as_of (snapshotSets), not of a window.
+	snapshot bool
 	// derived are the measures of the KPI computed from other populations
 	// (the daily WIP samples: Little's law and conservation checks), which
 	// this explanation does not list.
@@ -136,6 +186,11 @@ var flowKPIs = map[string]flowKPI{
 	"escaped_defect_rate": {sets: []string{setBugCreated, setEscaped}},
 	"defect_ratio":        {sets: []string{setStoryDone}, values: []string{valLinkedBugs}},
 	"field_completeness":  {sets: []string{setEstPop, setEstOK, setAsgPop, setAsgOK, setOpen, setDueOK, setParOK, setCmpOK, setFvOK}},
+	"wip": {sets: []string{setInProgress}, values: []string{valAgeDC, valAgeDays}, snapshot: true,
+		derived: []string{"daily_average"}},
+	"work_item_age": {sets: []string{setInProgress, setAtRisk}, values: []string{valAgeDC, valAgeDays}, snapshot: true},
+	"backlog_age":   {sets: []string{setBacklog, setBacklogOld, setOpen}, values: []string{valBacklogDC, valUnresolved}, snapshot: true},
+	"stale_ratio":   {sets: []string{setOpen, setStale}, values: []string{valUnresolved}, snapshot: true},
 	"workflow_consistency": {sets: []string{setDone, setSkipped, setNoResolution, setRestarted, setUnknownStatus, setWorklogAfter,
 		setOpen, setOpenResolved}},
 }
@@ -151,6 +206,11 @@ func sortedSample(sets map[string]string, name, v string) string {
 // sumIf is the SQL sum of value v over the rows of set name.
 func sumIf(sets map[string]string, name, v string) string {
 	return "sumIf(" + flowValueSQL[v] + ", " + sets[name] + ")"
+}
+
+// avgIf is the SQL mean of value v (SQL) over the rows of set name.
+func avgIf(sets map[string]string, name, v string) string {
+	return "avgIf(" + v + ", " + sets[name] + ")"
 }
 
 // roleOf names an item's role from the sets it is in, in the KPI's order.
@@ -179,6 +239,11 @@ var summaryLabels = map[string][]Labels{
 	"defect_ratio":            {{}},
 	"field_completeness": {{"field": "estimate"}, {"field": "assignee"}, {"field": "due_date"}, {"field": "parent_epic"},
 		{"field": "component"}, {"field": "fix_version"}, {"field": "composite"}},
+	"wip":           {{"measure": "count"}, {"measure": "per_assignee"}},
+	"work_item_age": {{"measure": "mean_age", "unit": "dc"}, {"measure": "at_risk_ratio"}, {"measure": "sle_days"}},
+	"backlog_age": {{"method": "nr", "quantile": "0.5", "unit": "dc"}, {"method": "nr", "quantile": "0.85", "unit": "dc"},
+		{"measure": "share_over_180d"}},
+	"stale_ratio": {{}},
 	"workflow_consistency": {{"class": "skipped_in_progress"}, {"class": "done_without_resolution"}, {"class": "restarted"},
 		{"class": "unknown_status"}, {"class": "worklog_after_done"}, {"class": "resolution_not_done"}},
 }

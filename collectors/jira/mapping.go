@@ -503,66 +503,42 @@ func plainText(raw json.RawMessage) string {
 // id; the other issue's key with "This issue <relation> <key>" texts; due
 // dates as YYYY-MM-DD; estimates in seconds; story points in the strings.
 func (m *mapper) changeKind(fieldID, field string) model.ChangeKind {
-	switch fieldID {
-	case "status":
-		return model.ChangeStatus
-	case "timeoriginalestimate":
-		return model.ChangeOriginalEstimate
-	case "duedate":
-		return model.ChangeDueDate
-	case "fixVersions":
-		return model.ChangeFixVersion
-	case "priority":
-		return model.ChangePriority
-	case "assignee":
-		return model.ChangeAssignee
-	case "resolution":
-		return model.ChangeResolution
-	case "issuetype":
-		return model.ChangeType
-	case "parent", "IssueParentAssociation":
+	switch {
+	case fieldID == "":
+	case systemFieldKinds[fieldID] != "":
+		return systemFieldKinds[fieldID]
+	case fieldID == m.fields.Sprint:
+		return model.ChangeSprint
+	case slices.Contains(m.fields.StoryPoints, fieldID):
+		return model.ChangeStoryPoints
+	case fieldID == m.fields.EpicLink:
 		return model.ChangeParent
-	case "":
-	default:
-		switch {
-		case fieldID == m.fields.Sprint:
-			return model.ChangeSprint
-		case slices.Contains(m.fields.StoryPoints, fieldID):
-			return model.ChangeStoryPoints
-		case fieldID == m.fields.EpicLink:
-			return model.ChangeParent
-		}
-		if !strings.HasPrefix(fieldID, "customfield_") {
-			return model.ChangeOther
-		}
+	case !strings.HasPrefix(fieldID, "customfield_"):
+		return model.ChangeOther
 	}
 	// By name: items without a field id, and custom fields the site's
 	// field list did not name (a changelog can outlive a field's id).
-	switch strings.ToLower(strings.TrimSpace(field)) {
-	case "status":
-		return model.ChangeStatus
-	case "sprint":
-		return model.ChangeSprint
-	case "story points", "story point estimate":
-		return model.ChangeStoryPoints
-	case "timeoriginalestimate":
-		return model.ChangeOriginalEstimate
-	case "duedate":
-		return model.ChangeDueDate
-	case "fix version":
-		return model.ChangeFixVersion
-	case "link":
-		return model.ChangeLink
-	case "priority":
-		return model.ChangePriority
-	case "assignee":
-		return model.ChangeAssignee
-	case "resolution":
-		return model.ChangeResolution
-	case "issuetype":
-		return model.ChangeType
-	case "parent", "epic link", "parent link", "issueparentassociation":
-		return model.ChangeParent
+	if k := fieldNameKinds[strings.ToLower(strings.TrimSpace(field))]; k != "" {
+		return k
 	}
 	return model.ChangeOther
+}
+
+// systemFieldKinds are the kinds of Jira's system fields by field id.
+var systemFieldKinds = map[string]model.ChangeKind{
+	"status": model.ChangeStatus, "timeoriginalestimate": model.ChangeOriginalEstimate, "duedate": model.ChangeDueDate,
+	"fixVersions": model.ChangeFixVersion, "priority": model.ChangePriority, "assignee": model.ChangeAssignee,
+	"resolution": model.ChangeResolution, "issuetype": model.ChangeType, "parent": model.ChangeParent,
+	"IssueParentAssociation": model.ChangeParent,
+}
+
+// fieldNameKinds are the kinds by lower-case field name, for items without
+// a field id (the names the warehouse's migration 106 maps too).
+var fieldNameKinds = map[string]model.ChangeKind{
+	"status": model.ChangeStatus, "sprint": model.ChangeSprint, "story points": model.ChangeStoryPoints,
+	"story point estimate": model.ChangeStoryPoints, "timeoriginalestimate": model.ChangeOriginalEstimate,
+	"duedate": model.ChangeDueDate, "fix version": model.ChangeFixVersion, "link": model.ChangeLink,
+	"priority": model.ChangePriority, "assignee": model.ChangeAssignee, "resolution": model.ChangeResolution,
+	"issuetype": model.ChangeType, "parent": model.ChangeParent, "epic link": model.ChangeParent,
+	"parent link": model.ChangeParent, "issueparentassociation": model.ChangeParent,
 }

@@ -24,6 +24,7 @@ type kpiFlags struct {
 	asOf, scope, format string
 	from, to, step      string
 	push                string
+	window              string
 }
 
 // kpiLocation is the organisation's reporting time zone (kpi.tz).
@@ -241,7 +242,7 @@ serve.pushgateway) the run's metrics are pushed to a Prometheus Pushgateway.`,
 	fl.StringVar(&f.to, "to", "", "backfill history up to this date (YYYY-MM-DD; default today)")
 	fl.StringVar(&f.step, "step", "", "backfill step: Nd or Nw (default 7d)")
 	addPushgatewayFlag(cmd, &f.push)
-	cmd.AddCommand(a.kpiExplainCommand(), a.kpiListCommand())
+	cmd.AddCommand(a.kpiExplainCommand(), a.kpiSQLCommand(), a.kpiListCommand())
 	return cmd
 }
 
@@ -294,21 +295,27 @@ func (a *App) kpiExplainCommand() *cobra.Command {
 		Use:   "explain KPI --scope SCOPE",
 		Short: "List the issues that made a KPI value",
 		Long: `Explain lists the issues behind one KPI value, so you can answer "why is this
-9?": which items were counted, which were excluded and why (discarded,
-skipped In Progress, ...), their start and done instants and day-counts, and
-for sprint KPIs each sprint's committed, added and removed items with their
-points. Flow KPIs are explained for the first configured window
-(kpi.flow_windows_weeks). Planning and risk KPIs show the values in force at
+9?". For the flow, quality, hygiene, WIP, age, backlog and stale KPIs it lists
+exactly the items the value was computed from — each with the populations it
+is in (cycle, done, in_progress, numerator and denominator sets, ...) and what
+it contributes (day-counts, exact days, linked bugs) — and above them the
+values recomputed from those items (n, percentiles, ratios), which equal the
+stored values. They are explained for a window of kpi.flow_windows_weeks
+(--window, default the first); WIP and ages at the as-of instant. Sprint KPIs
+list each sprint's committed, added, removed and completed items with their
+points. Planning and risk KPIs show the values in force at
 the as-of date: the due date at completion and the baseline due date
 (due_date_adherence), the estimate at start with sub-tasks rolled up
 (estimation_accuracy), the due date at as-of (overdue_ratio), the blocked
 state (blocked_ratio), each open risk's severity, age and flags
 (risk_exposure); monte_carlo_forecast lists the throughput history and the
-open backlog it forecasts.
+open backlog it forecasts. The KPIs without an issue-level explanation yet
+(scope growth, EVM, capacity, work distribution, portfolio RAG) say so.
 
 KPI is an id of pmo kpi list; --scope names one scope.`,
 		Example: `  pmo kpi explain throughput --scope project:ALPHA
   pmo kpi explain cycle_time --scope program:Payments --as-of 2025-02-01
+  pmo kpi explain throughput --scope portfolio --window 12w
   pmo kpi explain say_do_ratio --scope project:ALPHA --format csv
   pmo kpi explain overdue_ratio --scope project:ALPHA`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -317,63 +324,117 @@ KPI is an id of pmo kpi list; --scope names one scope.`,
 			}
 			return nil
 		},
-		RunE: func(cmd *cobra.Command, args []string) (err error) {
-			ctx := cmd.Context()
-			id := args[0]
-			if _, ok := kpi.Lookup(id); !ok {
-				return withCode(ExitUsage, fmt.Errorf("unknown KPI %q; expected one of: %s", id, strings.Join(kpiIDs(), ", ")))
-			}
-			cfg, err := a.loadConfig(false)
-			if err != nil {
-				return err
-			}
-			if err := checkFormat(f.format); err != nil {
-				return err
-			}
-			if f.scope == "" {
-				return withCode(ExitUsage, errors.New("--scope is required: name one scope, e.g. project:ALPHA, program:Core, source:jira or portfolio"))
-			}
-			sf, err := parseScope(f.scope)
-			if err != nil {
-				return err
-			}
-			if sf.Kind != kpi.ScopePortfolio && sf.Name == "" {
-				return withCode(ExitUsage, fmt.Errorf("--scope %q: name one scope, e.g. %s:NAME", f.scope, sf.Kind))
-			}
-			var asOf time.Time
-			if f.asOf != "" {
-				asOf, err = parseKPIDate(cfg, "as-of", f.asOf)
-			} else {
-				asOf, err = defaultAsOf(cfg, time.Now())
-			}
-			if err != nil {
-				return err
-			}
-			if errs := cfg.KPI.Validate(); len(errs) > 0 {
-				return withCode(ExitUsage, errors.Join(errs...))
-			}
-			w, err := a.openMigrated(ctx, cfg)
-			if err != nil {
-				return err
-			}
-			defer closeWarehouse(w, &err)
-			e, err := kpi.Explain(ctx, w, cfg.KPI, id, f.scope, asOf)
-			if err != nil {
-				if errors.Is(err, kpi.ErrUnknownKPI) {
-					return withCode(ExitUsage, err)
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.onScope(cmd, &f, args[0], true, func(ctx context.Context, w *warehouse.Warehouse, cfg *pipeline.Config, asOf time.Time) error {
+				e, err := kpi.ExplainWindow(ctx, w, cfg.KPI, args[0], f.scope, f.window, asOf)
+				if err != nil {
+					return err
 				}
-				if errors.Is(err, kpi.ErrNoScope) {
-					return withCode(ExitUsage, fmt.Errorf("--scope %s: no such scope with issues before %s in the warehouse", f.scope, asOf.Format(time.DateOnly)))
-				}
-				return fmt.Errorf("explaining %s for %s: %w", id, f.scope, err)
-			}
-			return kpi.WriteExplanation(a.Stdout, e, f.format)
+				return kpi.WriteExplanation(a.Stdout, e, f.format)
+			})
 		},
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.asOf, "as-of", "", "explain the value as of the start of this date in kpi.tz (YYYY-MM-DD; default today)")
 	fl.StringVar(&f.scope, "scope", "", "the scope: portfolio, source:NAME, program:NAME or project:KEY (required)")
+	fl.StringVar(&f.window, "window", "", "the window of a flow KPI, one of kpi.flow_windows_weeks such as 4w or 12w (default: the first)")
 	fl.StringVar(&f.format, "format", "table", "output format: "+strings.Join(kpi.Formats, ", "))
+	return cmd
+}
+
+// onScope runs what explain and sql share: it checks the KPI id, --scope
+// (one scope) and --format, resolves --as-of in kpi.tz, opens the
+// warehouse, runs fn, and turns the engine's error kinds into exit codes.
+func (a *App) onScope(cmd *cobra.Command, f *kpiFlags, id string, format bool, fn func(context.Context, *warehouse.Warehouse, *pipeline.Config, time.Time) error) (err error) {
+	ctx := cmd.Context()
+	if _, ok := kpi.Lookup(id); !ok {
+		return withCode(ExitUsage, fmt.Errorf("unknown KPI %q; expected one of: %s", id, strings.Join(kpiIDs(), ", ")))
+	}
+	cfg, err := a.loadConfig(false)
+	if err != nil {
+		return err
+	}
+	if format {
+		if err := checkFormat(f.format); err != nil {
+			return err
+		}
+	}
+	if f.scope == "" {
+		return withCode(ExitUsage, errors.New("--scope is required: name one scope, e.g. project:ALPHA, program:Core, source:jira or portfolio"))
+	}
+	sf, err := parseScope(f.scope)
+	if err != nil {
+		return err
+	}
+	if sf.Kind != kpi.ScopePortfolio && sf.Name == "" {
+		return withCode(ExitUsage, fmt.Errorf("--scope %q: name one scope, e.g. %s:NAME", f.scope, sf.Kind))
+	}
+	var asOf time.Time
+	if f.asOf != "" {
+		asOf, err = parseKPIDate(cfg, "as-of", f.asOf)
+	} else {
+		asOf, err = defaultAsOf(cfg, time.Now())
+	}
+	if err != nil {
+		return err
+	}
+	if errs := cfg.KPI.Validate(); len(errs) > 0 {
+		return withCode(ExitUsage, errors.Join(errs...))
+	}
+	w, err := a.openMigrated(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeWarehouse(w, &err)
+	if err := fn(ctx, w, cfg, asOf); err != nil {
+		switch {
+		case errors.Is(err, kpi.ErrUnknownKPI), errors.Is(err, kpi.ErrNoWindow):
+			return withCode(ExitUsage, err)
+		case errors.Is(err, kpi.ErrNoScope):
+			return withCode(ExitUsage, fmt.Errorf("--scope %s: no such scope with issues before %s in the warehouse", f.scope, asOf.Format(time.DateOnly)))
+		}
+		return fmt.Errorf("%s for %s: %w", id, f.scope, err)
+	}
+	return nil
+}
+
+func (a *App) kpiSQLCommand() *cobra.Command {
+	var f kpiFlags
+	cmd := &cobra.Command{
+		Use:   "sql KPI --scope SCOPE",
+		Short: "Print the SQL that selects the issues behind a KPI value",
+		Long: `SQL prints the exact query pmo kpi explain runs for a KPI defined by the
+population model (internal/kpi/models/populations.sql): the lifecycle of
+every issue at the as-of instant, cut to the scope, and the rows of the KPI's
+sets with their flags (in_*) and values (v_*), every parameter bound. Paste it
+into clickhouse-client or a Grafana table panel on the ClickHouse data source
+to see the issues a number counts; a data engineer reviews a KPI by reading
+the model file and this query. The SLE day counts it embeds are the ones the
+warehouse gives at the as-of instant.`,
+		Example: `  pmo kpi sql cycle_time --scope project:ALPHA
+  pmo kpi sql wip --scope program:Payments --as-of 2025-02-01
+  pmo kpi sql throughput --scope portfolio --window 12w > throughput.sql`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return withCode(ExitUsage, fmt.Errorf("pmo kpi sql takes one KPI id, got %d arguments; e.g. pmo kpi sql cycle_time --scope project:ALPHA (ids: pmo kpi list)", len(args)))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.onScope(cmd, &f, args[0], false, func(ctx context.Context, w *warehouse.Warehouse, cfg *pipeline.Config, asOf time.Time) error {
+				q, err := kpi.SQL(ctx, w, cfg.KPI, args[0], f.scope, f.window, asOf)
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintln(a.Stdout, q+";")
+				return err
+			})
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.asOf, "as-of", "", "the as-of instant: the start of this date in kpi.tz (YYYY-MM-DD; default today)")
+	fl.StringVar(&f.scope, "scope", "", "the scope: portfolio, source:NAME, program:NAME or project:KEY (required)")
+	fl.StringVar(&f.window, "window", "", "the window of a flow KPI, one of kpi.flow_windows_weeks such as 4w or 12w (default: the first)")
 	return cmd
 }
 

@@ -189,6 +189,20 @@ func TestKPICommand(t *testing.T) {
 			if r.code != 0 || !strings.Contains(r.stdout, "throughput for project:") || !strings.Contains(r.stdout, proj+"-") {
 				t.Errorf("explain: exit %d\n%s%s", r.code, tail(r.stdout, 10), r.stderr)
 			}
+			r = run(t, nil, "-c", cfgPath, "kpi", "explain", "throughput", "--scope", "project:"+proj, "--as-of", "2025-07-01", "--window", "12w")
+			if r.code != 0 || !strings.Contains(r.stdout, "window 12w") || !strings.Contains(r.stdout, "measure=count = ") {
+				t.Errorf("explain --window 12w: exit %d\n%s%s", r.code, tail(r.stdout, 10), r.stderr)
+			}
+			r = run(t, nil, "-c", cfgPath, "kpi", "explain", "throughput", "--scope", "project:"+proj, "--as-of", "2025-07-01", "--window", "5w")
+			checkOneLineError(t, r, ExitUsage, []string{`"5w" is not one of`, "kpi.flow_windows_weeks"}, nil)
+			r = run(t, nil, "-c", cfgPath, "kpi", "sql", "throughput", "--scope", "project:"+proj, "--as-of", "2025-07-01", "--window", "12w")
+			if r.code != 0 || !strings.HasPrefix(r.stdout, "-- pmo kpi sql throughput") || !strings.Contains(r.stdout, "AS in_done") {
+				t.Errorf("kpi sql: exit %d\n%s%s", r.code, tail(r.stdout, 5), r.stderr)
+			}
+			r = run(t, nil, "-c", cfgPath, "kpi", "sql", "evm_spi", "--scope", "project:"+proj, "--as-of", "2025-07-01")
+			checkOneLineError(t, r, ExitFailure, []string{"evm_spi", "not defined by a SQL model yet"}, nil)
+			r = run(t, nil, "-c", cfgPath, "kpi", "explain", "evm_spi", "--scope", "project:"+proj, "--as-of", "2025-07-01")
+			checkOneLineError(t, r, ExitFailure, []string{"evm_spi", "no issue-level explanation yet", "cycle_time"}, nil)
 			r = run(t, nil, "-c", cfgPath, "kpi", "explain", "cycle_time", "--scope", "project:NOPE", "--as-of", "2025-07-01")
 			checkOneLineError(t, r, ExitUsage, []string{"--scope project:NOPE", "no such scope"}, nil)
 			r = run(t, nil, "-c", cfgPath, "kpi", "--scope", "project:NOPE", "--as-of", "2025-07-01")

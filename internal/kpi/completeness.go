@@ -22,22 +22,11 @@ const (
 // estimatedByModes are the accepted values of kpi.estimated_by.
 var estimatedByModes = []string{EstimatedByEither, EstimatedByStoryPoints, EstimatedByOriginalEstimate}
 
-// estimatedSQL is the SQL condition "the item counts as estimated" over the
-// lifecycle columns story_points and original_estimate_seconds.
-func estimatedSQL(mode string) string {
-	switch mode {
-	case EstimatedByStoryPoints:
-		return "(story_points IS NOT NULL)"
-	case EstimatedByOriginalEstimate:
-		return "(original_estimate_seconds IS NOT NULL)"
-	}
-	return "(story_points IS NOT NULL OR original_estimate_seconds IS NOT NULL)"
-}
-
 // estimatedBy says whether an item with these estimates (nil: not set)
 // counts as estimated under mode, naming the field(s) that made it count
 // (or what it lacks) for pmo kpi explain field_completeness. It is the Go
-// twin of estimatedSQL; TestEstimatedBy checks that the two agree.
+// twin of the estimate_set predicate of models/populations.sql;
+// TestEstimatedBy checks that the two agree.
 func estimatedBy(mode string, points *float64, originalSeconds *int64) (bool, string) {
 	sp, oe := "", ""
 	if points != nil {

@@ -13,6 +13,8 @@ var (
 	// ErrBaselineExists: a baseline of that name is stored already; baselines
 	// are frozen.
 	ErrBaselineExists = errors.New("exists and is frozen")
+	// ErrNoWindow: the window asked for is not one of the scope's flow windows.
+	ErrNoWindow = errors.New("no such window")
 	// ErrNoExplanation: the KPI has no issue-level explanation yet.
 	ErrNoExplanation = errors.New("no issue-level explanation")
 )

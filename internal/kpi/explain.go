@@ -115,43 +115,11 @@ func (x *Explainer) Explain(ctx context.Context, kpi, scope, window string) (Exp
 	if def.Group == "Sprint" {
 		return explainSprints(ctx, w, cfg, def, f, asOf)
 	}
-	if x.groups == nil {
-		if x.groups, err = scopeGroups(ctx, w, cfg, asOf, ScopeFilter{}); err != nil {
-			return Explanation{}, err
-		}
-	}
-	var g group
-	var ref scopeRef
-	found := false
-	for _, gr := range x.groups {
-		for _, r := range gr.scopes {
-			if !found && f.match(r) {
-				g, ref, found = gr, r, true
-			}
-		}
-	}
-	if !found {
-		return Explanation{}, fmt.Errorf("kpi: explain: %w %q with issues created before %s", ErrNoScope, scope, asOf.Format(time.RFC3339))
+	g, ref, win, err := x.resolve(ctx, kpi, scope, window)
+	if err != nil {
+		return Explanation{}, err
 	}
 	s := g.s
-	weeks := s.FlowWindowsWeeks[0]
-	if window != "" {
-		weeks = 0
-		for _, n := range s.FlowWindowsWeeks {
-			if fmt.Sprintf("%dw", n) == window {
-				weeks = n
-			}
-		}
-		fk, isFlow := flowKPIs[kpi]
-		isFlow = isFlow && !fk.snapshot
-		switch {
-		case weeks == 0 && !isFlow:
-			weeks = s.FlowWindowsWeeks[0] // snapshot and release KPIs have windows of their own
-		case weeks == 0:
-			return Explanation{}, fmt.Errorf("kpi: explain: window %q is not one of %s's flow windows %v (kpi.flow_windows_weeks)", window, ref.key(), s.FlowWindowsWeeks)
-		}
-	}
-	win := trailingWeeks(asOf, weeks, s.loc)
 	e := Explanation{KPI: kpi, Scope: ref.key(), Window: win.Name, AsOf: asOf, TZ: s.TZ}
 	// The scope's lifecycle, derived once per settings group and as-of.
 	fg, err := x.flowGroup(ctx, s)
@@ -383,6 +351,56 @@ func explainReleases(ctx context.Context, w *warehouse.Warehouse, s settings, e 
 		e.Items = append(e.Items, it)
 	}
 	return nil
+}
+
+// resolve finds the scope's settings group and reference, and the window
+// of a KPI (window "" is the first flow window).
+func (x *Explainer) resolve(ctx context.Context, kpi, scope, win string) (group, scopeRef, window, error) {
+	w, cfg, asOf := x.w, x.cfg, x.asOf
+	f, err := ParseScopeFilter(scope)
+	if err != nil {
+		return group{}, scopeRef{}, window{}, err
+	}
+	if f.Kind == "" || (f.Kind != ScopePortfolio && f.Name == "") {
+		return group{}, scopeRef{}, window{}, fmt.Errorf("kpi: scope %q: name one scope, e.g. project:ALPHA, program:Core, source:jira or portfolio", scope)
+	}
+	if x.groups == nil {
+		if x.groups, err = scopeGroups(ctx, w, cfg, asOf, ScopeFilter{}); err != nil {
+			return group{}, scopeRef{}, window{}, err
+		}
+	}
+	var g group
+	var ref scopeRef
+	found := false
+	for _, gr := range x.groups {
+		for _, r := range gr.scopes {
+			if !found && f.match(r) {
+				g, ref, found = gr, r, true
+			}
+		}
+	}
+	if !found {
+		return group{}, scopeRef{}, window{}, fmt.Errorf("kpi: %w %q with issues created before %s", ErrNoScope, scope, asOf.Format(time.RFC3339))
+	}
+	s := g.s
+	weeks := s.FlowWindowsWeeks[0]
+	if win != "" {
+		weeks = 0
+		for _, n := range s.FlowWindowsWeeks {
+			if fmt.Sprintf("%dw", n) == win {
+				weeks = n
+			}
+		}
+		fk, isFlow := flowKPIs[kpi]
+		isFlow = isFlow && !fk.snapshot
+		switch {
+		case weeks == 0 && !isFlow:
+			weeks = s.FlowWindowsWeeks[0] // snapshot and release KPIs have windows of their own
+		case weeks == 0:
+			return group{}, scopeRef{}, window{}, fmt.Errorf("kpi: %w: %q is not one of %s's flow windows %v (kpi.flow_windows_weeks); use e.g. %dw", ErrNoWindow, win, ref.key(), s.FlowWindowsWeeks, s.FlowWindowsWeeks[0])
+		}
+	}
+	return g, ref, trailingWeeks(asOf, weeks, s.loc), nil
 }
 
 // Explained lists the KPIs `pmo kpi explain` lists the items of.

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/pmo-oss/pmo/internal/warehouse"
 )
 
 // flowStat is what Recompute needs besides the items: the window's length
@@ -53,28 +55,15 @@ func (g *flowGroup) explain(ctx context.Context, e *Explanation, ref scopeRef, w
 	from := scopedSQL(c.lc, []string{ref.key()})
 	e.stat = &flowStat{days: float64(len(win.DayEnds)), minSample: c.minSample(), composite: c.s.CompletenessCompositeFields,
 		sleDays: sle.att[ref.key()], sleHist: sle.hist[ref.key()]}
-	sets := c.flowSets(win, sle)
+	p, err := c.population(win, sle)
+	if err != nil {
+		return err
+	}
 	if fk.snapshot {
-		sets = c.snapshotSets(sle)
 		e.Window = "snapshot"
 	}
-	values := c.valuesSQL()
-	cols := []string{"key", "started", "is_done", "start_s", "done_s", "priority_done", "assignee_id"}
-	var anySet []string
-	for _, set := range fk.sets {
-		cols = append(cols, "toUInt8("+sets[set]+")")
-		anySet = append(anySet, sets[set])
-	}
-	for _, v := range fk.values {
-		cols = append(cols, "toFloat64("+values[v]+")")
-	}
-	// field_completeness says which estimate made an item count (estimated_by).
 	est := e.KPI == "field_completeness"
-	if est {
-		cols = append(cols, "toUInt8(story_points IS NOT NULL)", "toFloat64(ifNull(story_points, 0))",
-			"toUInt8(original_estimate_seconds IS NOT NULL)", "toInt64(ifNull(original_estimate_seconds, 0))")
-	}
-	q := "SELECT " + strings.Join(cols, ", ") + " FROM (" + from + ") WHERE " + strings.Join(anySet, " OR ") + " ORDER BY key"
+	q := populationQuery(e.KPI, p, from)
 	rows, err := w.Query(ctx, q)
 	if err != nil {
 		return fmt.Errorf("kpi: explaining %s for %s: %w", e.KPI, ref.key(), err)
@@ -161,6 +150,72 @@ func (g *flowGroup) explain(ctx context.Context, e *Explanation, ref scopeRef, w
 	return nil
 }
 
+// populationQuery is the query listing the rows of a KPI's sets in from
+// (the lifecycle rows of one scope): key, instants, the set flags (in_*)
+// and the values (v_*) — what explain reads and `pmo kpi sql` prints.
+func populationQuery(kpi string, p population, from string) string {
+	fk := flowKPIs[kpi]
+	cols := []string{"key", "started", "is_done", "start_s", "done_s", "priority_done", "assignee_id"}
+	var anySet []string
+	for _, set := range fk.sets {
+		cols = append(cols, "toUInt8"+p.sets[set]+" AS in_"+set)
+		anySet = append(anySet, p.sets[set])
+	}
+	for _, v := range fk.values {
+		cols = append(cols, p.values[v]+" AS v_"+v)
+	}
+	// field_completeness says which estimate made an item count (estimated_by).
+	if kpi == "field_completeness" {
+		cols = append(cols, "toUInt8(story_points IS NOT NULL) AS has_story_points", "toFloat64(ifNull(story_points, 0)) AS v_story_points",
+			"toUInt8(original_estimate_seconds IS NOT NULL) AS has_original_estimate",
+			"toInt64(ifNull(original_estimate_seconds, 0)) AS v_original_estimate_seconds")
+	}
+	return "SELECT " + strings.Join(cols, ",\n    ") + "\nFROM (" + from + ")\nWHERE " + strings.Join(anySet, "\n    OR ") + "\nORDER BY key"
+}
+
+// SQL returns the exact query `pmo kpi explain` runs for a population-
+// defined KPI, scope and window at as_of, with the lifecycle inlined and
+// every parameter bound: the rows the value is computed from, for review or
+// a Grafana drill-down table. The SLE day counts it embeds are the ones the
+// warehouse gives at as_of.
+func SQL(ctx context.Context, w *warehouse.Warehouse, cfg Config, kpi, scope, window string, asOf time.Time) (string, error) {
+	fk, ok := flowKPIs[kpi]
+	if !ok {
+		if _, known := Lookup(kpi); !known {
+			return "", fmt.Errorf("kpi: sql: %w %q", ErrUnknownKPI, kpi)
+		}
+		var ids []string
+		for _, d := range Catalog {
+			if _, ok := flowKPIs[d.ID]; ok {
+				ids = append(ids, d.ID)
+			}
+		}
+		return "", fmt.Errorf("kpi: sql: %s is not defined by a SQL model yet (%w); the population models cover: %s", kpi, ErrNoExplanation, strings.Join(ids, ", "))
+	}
+	x := NewExplainer(w, cfg, asOf)
+	defer x.Close(ctx)
+	g, ref, win, err := x.resolve(ctx, kpi, scope, window)
+	if err != nil {
+		return "", err
+	}
+	c := &computation{w: w, s: g.s, asOf: x.asOf, lc: lifecycleSQL(g.s, x.asOf)}
+	sle, err := c.sleBaseline(ctx, scopedSQL(c.lc, []string{ref.key()}), trailingWeeks(x.asOf, 12, g.s.loc))
+	if err != nil {
+		return "", err
+	}
+	p, err := c.population(win, sle)
+	if err != nil {
+		return "", err
+	}
+	wname := win.Name
+	if fk.snapshot {
+		wname = "snapshot"
+	}
+	head := fmt.Sprintf("-- pmo kpi sql %s: the rows of %s for %s, window %s, as of %s (tz %s); sets and values: internal/kpi/models/populations.sql\n",
+		kpi, strings.Join(fk.sets, ", "), ref.key(), wname, x.asOf.Format(time.RFC3339), g.s.TZ)
+	return head + populationQuery(kpi, p, scopedSQL(c.lc, []string{ref.key()})), nil
+}
+
 // ExplainedValue is a value recomputed from an explanation's items.
 type ExplainedValue struct {
 	Labels Labels   `json:"labels"`
@@ -209,21 +264,11 @@ func (e Explanation) Recompute(labels Labels) (v *float64, n uint64, ok bool) {
 		case "control_chart":
 			return ratio(fptr(sum(sample(items, valCCDays))), fptr(float64(n))), n, true
 		case "nr", "r7":
-			q, err := parseQuantile(labels["quantile"])
-			if err != nil {
-				return nil, 0, false
-			}
 			xs := sample(items, days)
 			if labels["unit"] == "dc" {
 				xs = sample(items, dc)
 			}
-			if n == 0 || n < st.minSample {
-				return nil, n, true
-			}
-			if labels["method"] == "nr" {
-				return fptr(nearestRankOf(xs, q)), n, true
-			}
-			return fptr(r7Of(xs, q)), n, true
+			return percentileOf(labels, xs, st.minSample)
 		}
 		return nil, 0, false
 	}
@@ -361,7 +406,6 @@ func (e Explanation) Recompute(labels Labels) (v *float64, n uint64, ok bool) {
 		}
 	case "backlog_age":
 		items := members(setBacklog)
-		n := uint64(len(items))
 		switch {
 		case labels["measure"] == "share_over_180d":
 			return ratioOf(setBacklogOld, setBacklog)
@@ -369,18 +413,7 @@ func (e Explanation) Recompute(labels Labels) (v *float64, n uint64, ok bool) {
 			open := members(setOpen)
 			return ratio(fptr(sum(sample(open, valUnresolved))), fptr(float64(len(open)))), uint64(len(open)), true
 		case labels["method"] == "nr" || labels["method"] == "r7":
-			q, err := parseQuantile(labels["quantile"])
-			if err != nil {
-				return nil, 0, false
-			}
-			if n == 0 || n < st.minSample {
-				return nil, n, true
-			}
-			xs := sample(items, valBacklogDC)
-			if labels["method"] == "nr" {
-				return fptr(nearestRankOf(xs, q)), n, true
-			}
-			return fptr(r7Of(xs, q)), n, true
+			return percentileOf(labels, sample(items, valBacklogDC), st.minSample)
 		}
 	case "stale_ratio":
 		return ratioOf(setStale, setOpen)
@@ -411,6 +444,23 @@ func sum(xs []float64) float64 {
 		s += x
 	}
 	return s
+}
+
+// percentileOf is the percentile the labels name (method nr or r7,
+// quantile) of the sorted sample xs, NULL below min_sample (C7).
+func percentileOf(labels Labels, xs []float64, minSample uint64) (*float64, uint64, bool) {
+	q, err := parseQuantile(labels["quantile"])
+	if err != nil {
+		return nil, 0, false
+	}
+	n := uint64(len(xs))
+	if n == 0 || n < minSample {
+		return nil, n, true
+	}
+	if labels["method"] == "nr" {
+		return fptr(nearestRankOf(xs, q)), n, true
+	}
+	return fptr(r7Of(xs, q)), n, true
 }
 
 // nearestRankOf is the NR percentile of sorted xs (kpis.md C7): x[⌈p·n⌉].

@@ -17,7 +17,11 @@ func (c *computation) flow(ctx context.Context, from string, wins []window, sle 
 	var inner, outer []col
 	var names []string
 	for _, w := range wins {
-		in, out := c.flowCols(w, sle)
+		sets, err := c.population(w, sle)
+		if err != nil {
+			return err
+		}
+		in, out := c.flowCols(sets, sle)
 		p := "w" + w.Name + "_"
 		inner = append(inner, prefixCols(in, in, p)...)
 		outer = append(outer, prefixCols(out, in, p)...)
@@ -103,10 +107,9 @@ func prefixCols(cols, refs []col, p string) []col {
 	return out
 }
 
-func (c *computation) flowCols(w window, sle sleDays) (inner, outer []col) {
-	// Every count, sample and sum reads a set of populations.go, the sets
-	// `pmo kpi explain` lists.
-	sets := c.flowSets(w, sle)
+func (c *computation) flowCols(sets population, sle sleDays) (inner, outer []col) {
+	// Every count, sample and sum reads a set of models/populations.sql,
+	// the sets `pmo kpi explain` lists.
 	n := func(set string) string { return countIf(sets, set) }
 	inner = []col{
 		{"tp", n(setDone)},
@@ -122,8 +125,8 @@ func (c *computation) flowCols(w window, sle sleDays) (inner, outer []col) {
 		{"sle_days", "any(" + transformSQL(sle.att, "toFloat64(-1)") + ")"},
 		{"fe_active", sumIf(sets, setCycle, valActiveDays)},
 		{"fe_total", sumIf(sets, setCycle, valTotalDays)},
-		{"fe_item", "avgIf(active_s / (done_s - start_s), " + sets[setCycle] + " AND done_s > start_s)"},
-		{"fe_item_n", "countIf(" + sets[setCycle] + " AND done_s > start_s)"},
+		{"fe_item", "avgIf(active_s / (done_s - start_s), " + sets.sets[setCycle] + " AND done_s > start_s)"},
+		{"fe_item_n", "countIf(" + sets.sets[setCycle] + " AND done_s > start_s)"},
 		{"arrivals", n(setArrived)},
 		{"reopen_num", n(setReopened)},
 		{"reopen_den", n(setEnteredDone)},
@@ -413,21 +416,23 @@ func (c *computation) emitWIP(w window, got map[string][]float64, idx map[int64]
 // backlog_age, stale_ratio.
 func (c *computation) snapshotKPIs(ctx context.Context, from string, sle sleDays) error {
 	// The sets and values of populations.go, the ones explain lists.
-	sets := c.snapshotSets(sle)
-	v := c.valuesSQL()
+	sets, err := c.population(window{}, sle)
+	if err != nil {
+		return err
+	}
 	n := func(set string) string { return countIf(sets, set) }
 	inner := []col{
 		{"wip", n(setInProgress)},
-		{"wip_people", "uniqExactIf(assignee_id, " + sets[setInProgress] + " AND assignee_id != '')"},
-		{"age_dc_mean", avgIf(sets, setInProgress, v[valAgeDC])},
-		{"age_ex_mean", avgIf(sets, setInProgress, v[valAgeDays])},
-		{"age_dc_max", "maxIf(" + v[valAgeDC] + ", " + sets[setInProgress] + ")"},
+		{"wip_people", "uniqExactIf(assignee_id, " + sets.sets[setInProgress] + " AND assignee_id != '')"},
+		{"age_dc_mean", avgIf(sets, setInProgress, valAgeDC)},
+		{"age_ex_mean", avgIf(sets, setInProgress, valAgeDays)},
+		{"age_dc_max", "maxIf(" + sets.values[valAgeDC] + ", " + sets.sets[setInProgress] + ")"},
 		{"at_risk", n(setAtRisk)},
 		{"sle_days", "any(" + transformSQL(sle.hist, "toFloat64(-1)") + ")"},
-		{"bl_xs", "arraySort(groupArrayIf(" + v[valBacklogDC] + ", " + sets[setBacklog] + "))"},
+		{"bl_xs", sortedSample(sets, setBacklog, valBacklogDC)},
 		{"bl_n", "length(bl_xs)"},
 		{"bl_180", n(setBacklogOld)},
-		{"unres_age", avgIf(sets, setOpen, v[valUnresolved])},
+		{"unres_age", avgIf(sets, setOpen, valUnresolved)},
 		{"open_n", n(setOpen)},
 		{"stale_n", n(setStale)},
 	}

@@ -1,20 +1,26 @@
 package kpi
 
 import (
+	_ "embed"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
+
+	"github.com/pmo-oss/pmo/internal/warehouse"
 )
 
-// Populations of the windowed flow, quality and hygiene KPIs, defined once.
+// Populations of the flow, quality, hygiene, WIP, age and backlog KPIs,
+// defined once in the SQL model file models/populations.sql.
 //
 // Each named set is a SQL predicate over the lifecycle rows of a scope (see
-// lifecycleSQL) for one window: the rows a KPI counts, samples or divides
-// by. The compute query aggregates these predicates (flowCols) and `pmo kpi
-// explain` lists the rows they select with the same predicates
-// (explainFlowKPI), so the items an explanation shows are by construction
-// the items the value was computed from; Recompute then derives the value
-// from the listed items alone.
+// lifecycleSQL), for one window or at as_of: the rows a KPI counts, samples
+// or divides by; each value what a row contributes. The compute queries
+// aggregate these sets (flowCols, snapshotKPIs) and `pmo kpi explain` lists
+// the rows they select with the same predicates (flowGroup.explain), so the
+// items an explanation shows are by construction the items the value was
+// computed from; Recompute then derives the value from the listed items
+// alone, and `pmo kpi sql` prints the bound query.
 
 // Set names.
 const (
@@ -71,91 +77,124 @@ const (
 	valUnresolved  = "unresolved_days"
 )
 
-var flowValueSQL = map[string]string{
-	valCtDC:       "toFloat64" + ctDC,
-	valCtDays:     "toFloat64" + ctEx,
-	valCCDays:     "toFloat64(cc_s) / 86400",
-	valLtDC:       "toFloat64" + ltDC,
-	valLtDays:     "toFloat64" + ltEx,
-	valActiveDays: "toFloat64(active_s) / 86400",
-	valTotalDays:  "toFloat64(done_s - start_s) / 86400",
-	valLinkedBugs: "toFloat64(linked_bugs)",
+// populationsModel is the SQL model file of the sets and values.
+//
+//go:embed models/populations.sql
+var populationsModel string
+
+// sqlModel is a parsed model file: its sets and values by name, in file order.
+type sqlModel struct {
+	sets, values map[string]string
+	order        []string
 }
 
-// valuesSQL is every value's SQL at this computation's as_of.
-func (c *computation) valuesSQL() map[string]string {
-	as := sqlSecs(c.asOf)
-	eDay := fmt.Sprint(lastCompleteDay(c.asOf, c.s.loc).Unix() / 86400)
-	out := map[string]string{
-		valAgeDC:      "toFloat64(" + eDay + " - start_day + 1)",
-		valAgeDays:    "toFloat64(" + as + " - start_s) / 86400",
-		valBacklogDC:  "toFloat64(" + eDay + " - created_day + 1)",
-		valUnresolved: "toFloat64(" + as + " - toInt64(created)) / 86400",
+var parsedPopulations = sync.OnceValues(func() (sqlModel, error) { return parseModel(populationsModel) })
+
+// parseModel reads "-- set NAME: text" and "-- value NAME: text" entries:
+// each is the SQL on the lines after its marker up to the next marker;
+// other comment lines and blank lines are skipped.
+func parseModel(text string) (sqlModel, error) {
+	m := sqlModel{sets: map[string]string{}, values: map[string]string{}}
+	var cur *strings.Builder
+	var kind, name string
+	flush := func() error {
+		if cur == nil {
+			return nil
+		}
+		expr := strings.TrimSpace(cur.String())
+		if expr == "" {
+			return fmt.Errorf("kpi model: %s %s has no SQL", kind, name)
+		}
+		target := m.sets
+		if kind == "value" {
+			target = m.values
+		}
+		if _, dup := target[name]; dup {
+			return fmt.Errorf("kpi model: %s %s is defined twice", kind, name)
+		}
+		target[name] = expr
+		m.order = append(m.order, name)
+		return nil
 	}
-	for k, v := range flowValueSQL {
-		out[k] = v
+	for _, line := range strings.Split(text, "\n") {
+		t := strings.TrimSpace(line)
+		if rest, ok := strings.CutPrefix(t, "-- set "); ok {
+			if err := flush(); err != nil {
+				return m, err
+			}
+			kind, name, cur = "set", strings.TrimSpace(strings.SplitN(rest, ":", 2)[0]), &strings.Builder{}
+			continue
+		}
+		if rest, ok := strings.CutPrefix(t, "-- value "); ok {
+			if err := flush(); err != nil {
+				return m, err
+			}
+			kind, name, cur = "value", strings.TrimSpace(strings.SplitN(rest, ":", 2)[0]), &strings.Builder{}
+			continue
+		}
+		if t == "" || strings.HasPrefix(t, "--") || cur == nil {
+			continue
+		}
+		cur.WriteString(line)
+		cur.WriteByte('\n')
 	}
-	return out
+	return m, flush()
 }
 
-// snapshotSets returns the predicates of the sets at as_of.
-func (c *computation) snapshotSets(sle sleDays) map[string]string {
-	as := sqlSecs(c.asOf)
-	v := c.valuesSQL()
-	wip := pFlow + " AND cat_now = 'indeterminate'"
-	backlog := pFlow + " AND cat_now = 'new'"
-	open := pFlow + " AND NOT is_done"
-	idle := "(" + as + " - toInt64(updated))"
-	p := func(s string) string { return "(" + s + ")" }
-	return map[string]string{
-		setInProgress: p(wip),
-		setAtRisk:     p(wip + " AND " + v[valAgeDC] + " > " + transformSQL(sle.hist, "toFloat64(1e18)")),
-		setBacklog:    p(backlog),
-		setBacklogOld: p(backlog + " AND " + v[valBacklogDC] + " > 180"),
-		setOpen:       p(open),
-		setStale: p(open + " AND ((cat_now = 'new' AND " + idle + " >= " + sqlFloat(*c.s.StaleDaysToDo*86400) +
-			") OR (cat_now != 'new' AND " + idle + " >= " + sqlFloat(*c.s.StaleDaysInProgress*86400) + "))"),
-	}
+// population is the model's sets and values bound for one computation,
+// window and SLE: SQL over the lifecycle rows.
+type population struct {
+	sets, values map[string]string
 }
 
-// flowSets returns every set's predicate for window w.
-func (c *computation) flowSets(w window, sle sleDays) map[string]string {
-	dw := pFlow + " AND is_done AND " + inW("done_s", w)
-	ct := c.ctPop(w)
-	bugCreated := "(is_bug OR is_escaped_type) AND NOT discarded AND " + inW("toInt64(created)", w)
-	estPop := pFlow + " AND (NOT is_done OR " + inW("done_s", w) + ")"
-	asgPop := pFlow + " AND (cat_now = 'indeterminate' OR (is_done AND " + inW("done_s", w) + "))"
-	open := pFlow + " AND NOT is_done"
-	p := func(s string) string { return "(" + s + ")" }
-	return map[string]string{
-		setDone:          p(dw),
-		setCycle:         p(ct),
-		setSLEMet:        p(ct + " AND " + ctDC + " <= " + transformSQL(sle.att, "toFloat64(-1)")),
-		setArrived:       p(pFlow + " AND started AND " + inW("start_s", w)),
-		setEnteredDone:   p(pFlow + " AND arrayExists(x_r -> " + inW("toInt64(x_r)", w) + ", done_entry_ats)"),
-		setReopened:      p(pFlow + " AND arrayExists(x_r -> " + inW("toInt64(x_r)", w) + ", reopen_ats)"),
-		setCreated:       p("is_flow AND " + inW("toInt64(created)", w)),
-		setResolved:      p("is_flow AND is_done AND " + inW("done_s", w)),
-		setBugCreated:    p(bugCreated),
-		setEscaped:       p(bugCreated + " AND escaped"),
-		setBugDone:       p("is_bug AND NOT discarded AND is_done AND " + inW("done_s", w)),
-		setStoryDone:     p(dw + " AND NOT is_bug"),
-		setEstPop:        p(estPop),
-		setEstOK:         p(estPop + " AND " + estimatedSQL(c.s.EstimatedBy)),
-		setAsgPop:        p(asgPop),
-		setAsgOK:         p(asgPop + " AND assignee_id != ''"),
-		setOpen:          p(open),
-		setDueOK:         p(open + " AND due_date IS NOT NULL"),
-		setParOK:         p(open + " AND (parent_id != '' OR epic_key != '')"),
-		setCmpOK:         p(open + " AND notEmpty(components)"),
-		setFvOK:          p(open + " AND notEmpty(fix_version_ids)"),
-		setSkipped:       p(dw + " AND skipped"),
-		setNoResolution:  p(dw + " AND resolution = ''"),
-		setRestarted:     p(dw + " AND restarted"),
-		setUnknownStatus: p(dw + " AND has_unknown"),
-		setWorklogAfter:  p(dw + " AND last_worklog_s > done_s"),
-		setOpenResolved:  p(open + " AND resolution != ''"),
+// population binds the model's sets and values for window w (snapshot sets
+// ignore it) and the SLE of every scope.
+func (c *computation) population(w window, sle sleDays) (population, error) {
+	m, err := parsedPopulations()
+	if err != nil {
+		return population{}, err
 	}
+	var keys []string
+	for k := range sle.att {
+		keys = append(keys, k)
+	}
+	for k := range sle.hist {
+		if _, ok := sle.att[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	att, hist := make([]float64, len(keys)), make([]float64, len(keys))
+	for i, k := range keys {
+		att[i], hist[i] = -1, 1e18
+		if v, ok := sle.att[k]; ok {
+			att[i] = v
+		}
+		if v, ok := sle.hist[k]; ok {
+			hist[i] = v
+		}
+	}
+	skipped := 0
+	if *c.s.IncludeSkippedInCycle {
+		skipped = 1
+	}
+	params := map[string]any{
+		"w_from": w.From.Unix(), "w_to": w.To.Unix(), "as_of": c.asOf.Unix(),
+		"e_day": lastCompleteDay(c.asOf, c.s.loc).Unix() / 86400, "include_skipped": skipped,
+		"estimated_by": c.s.EstimatedBy, "sle_keys": keys, "sle_att": att, "sle_hist": hist,
+		"stale_todo_s": *c.s.StaleDaysToDo * 86400, "stale_progress_s": *c.s.StaleDaysInProgress * 86400,
+	}
+	p := population{sets: map[string]string{}, values: map[string]string{}}
+	for _, part := range []struct{ from, to map[string]string }{{m.sets, p.sets}, {m.values, p.values}} {
+		for name, expr := range part.from {
+			q, err := warehouse.BindNamed(expr, params)
+			if err != nil {
+				return population{}, fmt.Errorf("kpi: binding %s of models/populations.sql: %w", name, err)
+			}
+			part.to[name] = "(" + q + ")"
+		}
+	}
+	return p, nil
 }
 
 // flowKPI is what explain lists for one KPI: the rows of its sets, with
@@ -196,21 +235,21 @@ var flowKPIs = map[string]flowKPI{
 }
 
 // countIf is the SQL count of the rows of set name.
-func countIf(sets map[string]string, name string) string { return "countIf(" + sets[name] + ")" }
+func countIf(p population, name string) string { return "countIf(" + p.sets[name] + ")" }
 
 // sortedSample is the SQL sorted array of value v over the rows of set name.
-func sortedSample(sets map[string]string, name, v string) string {
-	return "arraySort(groupArrayIf(" + flowValueSQL[v] + ", " + sets[name] + "))"
+func sortedSample(p population, name, v string) string {
+	return "arraySort(groupArrayIf(" + p.values[v] + ", " + p.sets[name] + "))"
 }
 
 // sumIf is the SQL sum of value v over the rows of set name.
-func sumIf(sets map[string]string, name, v string) string {
-	return "sumIf(" + flowValueSQL[v] + ", " + sets[name] + ")"
+func sumIf(p population, name, v string) string {
+	return "sumIf(" + p.values[v] + ", " + p.sets[name] + ")"
 }
 
-// avgIf is the SQL mean of value v (SQL) over the rows of set name.
-func avgIf(sets map[string]string, name, v string) string {
-	return "avgIf(" + v + ", " + sets[name] + ")"
+// avgIf is the SQL mean of value v over the rows of set name.
+func avgIf(p population, name, v string) string {
+	return "avgIf(" + p.values[v] + ", " + p.sets[name] + ")"
 }
 
 // roleOf names an item's role from the sets it is in, in the KPI's order.

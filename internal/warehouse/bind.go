@@ -191,12 +191,66 @@ func bind(query string, args []any) (string, error) {
 	if len(args) == 0 {
 		return query, nil
 	}
-	var b strings.Builder
 	n := 0
+	out, err := rewrite(query, func(rest string) (string, int, error) {
+		if rest[0] != '?' {
+			return "", 0, nil
+		}
+		if n >= len(args) {
+			return "", 0, fmt.Errorf("binding query arguments: more ? placeholders than the %d arguments given", len(args))
+		}
+		lit, err := literal(args[n])
+		if err != nil {
+			return "", 0, fmt.Errorf("binding query argument %d: %w", n+1, err)
+		}
+		n++
+		return lit, 1, nil
+	})
+	if err != nil {
+		return "", err
+	}
+	if n != len(args) {
+		return "", fmt.Errorf("binding query arguments: %d ? placeholders but %d arguments", n, len(args))
+	}
+	return out, nil
+}
+
+// BindNamed replaces each {name} outside string literals, quoted
+// identifiers and comments with the literal of params[name] (the same
+// literals as `?` binding). It is how SQL model files take their
+// parameters: values are never spliced into SQL as text. A placeholder
+// without a parameter is an error.
+func BindNamed(query string, params map[string]any) (string, error) {
+	return rewrite(query, func(rest string) (string, int, error) {
+		if rest[0] != '{' {
+			return "", 0, nil
+		}
+		j := strings.IndexByte(rest, '}')
+		if j < 2 || strings.TrimLeft(rest[1:j], "abcdefghijklmnopqrstuvwxyz_0123456789") != "" {
+			return "", 0, nil
+		}
+		name := rest[1:j]
+		v, ok := params[name]
+		if !ok {
+			return "", 0, fmt.Errorf("binding query parameters: no value for {%s}", name)
+		}
+		lit, err := literal(v)
+		if err != nil {
+			return "", 0, fmt.Errorf("binding query parameter {%s}: %w", name, err)
+		}
+		return lit, j + 1, nil
+	})
+}
+
+// rewrite copies query, letting sub replace what starts at each position
+// outside string literals, quoted identifiers and -- comments: sub returns
+// the replacement and how many bytes it replaces (0: none).
+func rewrite(query string, sub func(rest string) (string, int, error)) (string, error) {
+	var b strings.Builder
 	for i := 0; i < len(query); i++ {
 		c := query[i]
-		switch c {
-		case '\'', '"', '`':
+		switch {
+		case c == '\'' || c == '"' || c == '`':
 			j := i + 1
 			for j < len(query) && query[j] != c {
 				if query[j] == '\\' {
@@ -210,32 +264,25 @@ func bind(query string, args []any) (string, error) {
 			b.WriteString(query[i : j+1])
 			i = j
 			continue
-		case '-':
-			if i+1 < len(query) && query[i+1] == '-' {
-				j := strings.IndexByte(query[i:], '\n')
-				if j < 0 {
-					j = len(query) - i - 1
-				}
-				b.WriteString(query[i : i+j+1])
-				i += j
-				continue
+		case c == '-' && i+1 < len(query) && query[i+1] == '-':
+			j := strings.IndexByte(query[i:], '\n')
+			if j < 0 {
+				j = len(query) - i - 1
 			}
-		case '?':
-			if n >= len(args) {
-				return "", fmt.Errorf("binding query arguments: more ? placeholders than the %d arguments given", len(args))
-			}
-			lit, err := literal(args[n])
-			if err != nil {
-				return "", fmt.Errorf("binding query argument %d: %w", n+1, err)
-			}
+			b.WriteString(query[i : i+j+1])
+			i += j
+			continue
+		}
+		lit, n, err := sub(query[i:])
+		if err != nil {
+			return "", err
+		}
+		if n > 0 {
 			b.WriteString(lit)
-			n++
+			i += n - 1
 			continue
 		}
 		b.WriteByte(c)
-	}
-	if n != len(args) {
-		return "", fmt.Errorf("binding query arguments: %d ? placeholders but %d arguments", n, len(args))
 	}
 	return b.String(), nil
 }

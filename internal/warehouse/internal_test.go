@@ -116,6 +116,25 @@ func TestBind(t *testing.T) {
 	}
 }
 
+func TestBindNamed(t *testing.T) {
+	params := map[string]any{"w_from": int64(10), "types": []string{"Story", "it's"}, "mode": "either"}
+	tests := []struct{ q, want string }{
+		{"SELECT {w_from}", "SELECT 10"},
+		{"has({types}, type) AND {mode} = 'either' -- {nope}\n", `has(['Story', 'it\'s'], type) AND 'either' = 'either' -- {nope}` + "\n"},
+		{"SELECT '{w_from}', `{w_from}`", "SELECT '{w_from}', `{w_from}`"},
+		{"SELECT {}, {Not a param}", "SELECT {}, {Not a param}"},
+	}
+	for _, tt := range tests {
+		got, err := BindNamed(tt.q, params)
+		if err != nil || got != tt.want {
+			t.Errorf("BindNamed(%q) = %q, %v; want %q", tt.q, got, err, tt.want)
+		}
+	}
+	if _, err := BindNamed("SELECT {missing}", params); err == nil || !strings.Contains(err.Error(), "{missing}") {
+		t.Errorf("a placeholder without a value: %v", err)
+	}
+}
+
 func TestFindChDBLibraryErrors(t *testing.T) {
 	_, err := findChDBLibrary("/nowhere/libchdb.so")
 	if err == nil || !strings.Contains(err.Error(), "make setup") || !strings.Contains(err.Error(), "/nowhere/libchdb.so") {

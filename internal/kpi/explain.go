@@ -145,7 +145,11 @@ func (x *Explainer) Explain(ctx context.Context, kpi, scope, window string) (Exp
 		if kpi == "blocked_ratio" || kpi == "overdue_ratio" {
 			e.Window = "snapshot"
 		}
-		err := explainHistory(ctx, w, s, &e, ref, win, lc)
+		src, err := x.planningSource(ctx, fg)
+		if err != nil {
+			return Explanation{}, err
+		}
+		err = explainHistory(ctx, w, s, &e, ref, win, src)
 		return e, err
 	}
 	if kpi != "monte_carlo_forecast" {

@@ -25,8 +25,9 @@ type flowStat struct {
 // flowGroup is one settings group's lifecycle, derived once per Explainer,
 // and the SLE of each of its scopes.
 type flowGroup struct {
-	c   *computation
-	sle sleDays
+	c    *computation
+	sle  sleDays
+	plan string // the planning source (planningSource), once derived
 }
 
 func (x *Explainer) flowGroup(ctx context.Context, s settings) (*flowGroup, error) {

@@ -13,13 +13,7 @@ import (
 // replayed from the changelog (the due date at completion and the baseline,
 // the estimate at start with the sub-task roll-up, the blocked state and
 // the due date at as_of).
-func explainHistory(ctx context.Context, w *warehouse.Warehouse, s settings, e *Explanation, ref scopeRef, win window, lc string) error {
-	c := &computation{w: w, s: s, asOf: e.AsOf, lc: lc}
-	in, out, err := c.blockingTexts(ctx)
-	if err != nil {
-		return err
-	}
-	src := "SELECT * FROM (" + planningSourceSQL(c.lc, c.asOf) + ") AS p ANY LEFT JOIN (" + c.blockedItemsSQL(in, out) + ") AS bk USING (source, issue_id)"
+func explainHistory(ctx context.Context, w *warehouse.Warehouse, s settings, e *Explanation, ref scopeRef, win window, src string) error {
 	q := `SELECT key, is_flow, discarded, is_done, started, cat_now, start_s, done_s, toInt64(done_day),
     toInt64(due_done), toInt64(due_base), toInt64(due_changes), toInt64(est_start), toInt64(sub_est), toInt64(ifNull(spent_s, 0)), toInt64(sub_spent_s),
     toInt64(bk_blocked), toInt64(countEqual(bk_projs, project_key) < length(bk_projs)), toInt64(bk_since), toInt64(bk_unknown), toInt64(due_asof)
@@ -117,4 +111,22 @@ FROM (` + scopedSQL(src, []string{ref.key()}) + `) ORDER BY key`
 		e.Items = append(e.Items, it)
 	}
 	return rows.Err()
+}
+
+// planningSource is the lifecycle with the replayed planning values and the
+// blocked state at as_of (what explainHistory reads), derived once per
+// settings group of an Explainer.
+func (x *Explainer) planningSource(ctx context.Context, g *flowGroup) (string, error) {
+	if g.plan != "" {
+		return g.plan, nil
+	}
+	in, out, err := g.c.blockingTexts(ctx)
+	if err != nil {
+		return "", err
+	}
+	src := "SELECT * FROM (" + planningSourceSQL(g.c.lc, g.c.asOf) + ") AS p ANY LEFT JOIN (" + g.c.blockedItemsSQL(in, out) + ") AS bk USING (source, issue_id)"
+	plan, drop := g.c.materialize(ctx, src)
+	x.drops = append(x.drops, drop)
+	g.plan = plan
+	return plan, nil
 }

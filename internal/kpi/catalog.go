@@ -159,7 +159,7 @@ var Catalog = []Definition{
 		Thresholds: []Threshold{{Applies: "measure=on_time_ratio", Green: "≥ 0.90", Amber: "0.60–0.90", Red: "< 0.60", Provenance: HEUR}},
 		Values: []string{"measure=on_time_ratio", "measure=late", "measure=lateness,method=nr,quantile=0.5|0.85,unit=dc",
 			"variant=baseline_due with measure=on_time_ratio|late|due_date_changes|lateness,method=nr,quantile=0.5|0.85,unit=dc"},
-		Notes: "Default: evaluated against the due date in force at done_at, replayed from the duedate changelog (the to of the last change at or before done_at; none before but some after: the from of the first change after; never changed: the current due date), so a due date moved after completion does not make a late item on time. " +
+		Notes: "Default: evaluated against the due date in force at done_at, replayed from the due_date changes (the to of the last change at or before done_at; none before but some after: the from of the first change after; never changed: the current due date), so a due date moved after completion does not make a late item on time. " +
 			"variant=baseline_due: against the first non-null due date of the changelog up to as_of (else the current one); measure=due_date_changes is the number of changelog items up to as_of that altered a due date already set (setting the first one is not a change), summed over the variant's population. " +
 			"Items without a due date are excluded (see field_completeness); discarded items are excluded."},
 	{ID: "release_schedule_adherence", Ref: "P2", Name: "Release on-time rate and slip", Group: "Planning", Question: "Do releases (fix versions) ship on their planned dates?",
@@ -181,7 +181,7 @@ var Catalog = []Definition{
 		Thresholds: []Threshold{{Applies: "measure=median|ratio_of_sums", Green: "0.8–1.2", Amber: "0.6–0.8 or 1.2–1.5", Red: "otherwise", Provenance: SRC2},
 			{Applies: "measure=within_band", Green: "≥ 0.70", Amber: "0.50–0.70", Red: "< 0.50", Provenance: HEUR}},
 		Values: []string{"measure=median|ratio_of_sums|within_band"},
-		Notes: "Spent = worklog seconds started before as_of (C10) on the item and its sub-tasks. Estimate = the original estimate in force at started_at (done_at if never started), replayed from the timeoriginalestimate changelog like the due date of due_date_adherence; when the item has none, the sum of its sub-tasks' original estimates in force when the item started (or when the sub-task was created, if later). " +
+		Notes: "Spent = worklog seconds started before as_of (C10) on the item and its sub-tasks. Estimate = the original estimate in force at started_at (done_at if never started), replayed from the original_estimate changes like the due date of due_date_adherence; when the item has none, the sum of its sub-tasks' original estimates in force when the item started (or when the sub-task was created, if later). " +
 			"Sub-tasks are not items of their own. Items without time spent or estimate are excluded (no time logged → NULL)."},
 	{ID: "scope_growth", Ref: "P4", Name: "Release scope growth", Group: "Planning", Question: "How much has the scope of a release grown since it was baselined?",
 		Unit: "ratio", Window: "since the version's start date (since_baseline)", Statistic: "(scope(as_of) − scope(t_b)) / scope(t_b), ratio of sums",
@@ -189,7 +189,7 @@ var Catalog = []Definition{
 		Thresholds: []Threshold{{Applies: "variant=points", Green: "≤ 0.10", Amber: "0.10–0.25", Red: "> 0.25", Provenance: HEUR}},
 		Values:     []string{"version=…,variant=points|count"},
 		Notes: "Per fix version with a start date on or before as_of; t_b = local midnight of the start date. Members: non-discarded, non-sub-task issues; at t_b those created before it, with the story points at t_b from the changelog. " +
-			"Membership at each instant is replayed from the Fix Version changelog (an issue moved into the release after t_b is growth, one removed from it leaves the current scope); issues whose versions never changed use their current fixVersions. Epic scope growth is not built. " +
+			"Membership at each instant is replayed from the fix_version changes (an issue moved into the release after t_b is growth, one removed from it leaves the current scope); issues whose versions never changed use their current fixVersions. Epic scope growth is not built. " +
 			"The version label is unbounded, so the values are in kpi_values and reports but not exported to Prometheus."},
 	{ID: "evm_spi", Ref: "E1", Name: "Schedule performance index", Group: "Earned value", Question: "Are we ahead of or behind the planned schedule in earned terms?",
 		Unit: "ratio (SV, PV, EV in budget currency)", Window: "release to date", Statistic: "EV / PV (AgileEVM: PV = n/PS × BAC, EV = done points / PRP × BAC)",
@@ -291,14 +291,14 @@ var Catalog = []Definition{
 		Help: "Share of open flow items with a due date whose due date is on or before the last complete local day.", Direction: LowerIsBetter,
 		Thresholds: []Threshold{{Applies: "measure=ratio", Green: "≤ 0.05", Amber: "0.05–0.15", Red: "> 0.15", Provenance: HEUR}},
 		Values:     []string{"measure=ratio", "measure=overdue_days,method=nr,quantile=0.5|0.85,unit=dc"},
-		Notes:      "The due date is the one in force at as_of, replayed from the due-date changelog (a backfilled snapshot sees the plan of its day). overdue_days = E − due (0 = the due date is the day that has just ended)."},
+		Notes:      "The due date is the one in force at as_of, replayed from the due_date changes (a backfilled snapshot sees the plan of its day). overdue_days = E − due (0 = the due date is the day that has just ended)."},
 	{ID: "blocked_ratio", Ref: "K3", Name: "Blocked items", Group: "Risks", Question: "How much work is waiting on other work?",
 		Unit: "ratio", Window: "snapshot", Statistic: "ratio of counts",
 		Help: "Share of open flow items with at least one blocker (blocking_link_types) linked and not done at as_of.", Direction: LowerIsBetter,
 		Thresholds: []Threshold{{Applies: "measure=ratio", Green: "≤ 0.10", Amber: "0.10–0.20", Red: "> 0.20", Provenance: HEUR}},
 		Values:     []string{"measure=ratio", "measure=ratio,variant=wip", "measure=cross_project_share", "measure=blocked_days,method=nr,quantile=0.5|0.85,unit=days"},
-		Notes: "Blocked at as_of (C11): a blocking link that existed at as_of whose blocker was not done at as_of. A link's existence is replayed from the Link changelog of either issue (Jira writes \"This issue is blocked by KEY\" on the blocked issue and \"This issue blocks KEY\" on the blocker, with the link type's inward/outward texts), so links added after as_of or removed before it do not count, and a link removed since (no longer in the tracker) does. " +
-			"Fallback without Link items for a link (changelog not collected or truncated, localised texts): a current link counts, as if it existed since both issues did. variant=wip: over open items In Progress. cross_project_share: share of the blocked items with a blocker in another project. " +
+		Notes: "Blocked at as_of (C11): a blocking link that existed at as_of whose blocker was not done at as_of. A link's existence is replayed from the link changes of either issue (model.ChangeLink: the text ends with the link type's inward or outward text and the other issue's key, e.g. Jira's \"This issue is blocked by KEY\" on the blocked issue and \"This issue blocks KEY\" on the blocker), so links added after as_of or removed before it do not count, and a link removed since (no longer in the tracker) does. " +
+			"Fallback without link changes for a link (changelog not collected or truncated, localised texts): a current link counts, as if it existed since both issues did. variant=wip: over open items In Progress. cross_project_share: share of the blocked items with a blocker in another project. " +
 			"blocked_days: exact days since the blocking links of a blocked item were added (the earliest addition before as_of of its active links; items with a link of unknown addition are left out; the blocker's own reopening is not considered)."},
 	{ID: "portfolio_rag", Ref: "X1", Name: "Portfolio RAG health", Group: "Portfolio", Question: "Which projects need PMO attention now?",
 		Unit: "RAG (0 green, 1 amber, 2 red); score 0–100", Window: "snapshot (windowed components: the longest flow window)", Statistic: "worst of the components; Σ w·v / Σ w with v(G)=100, v(A)=50, v(R)=0",

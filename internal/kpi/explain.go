@@ -134,6 +134,8 @@ func (x *Explainer) Explain(ctx context.Context, kpi, scope, window string) (Exp
 	switch kpi {
 	case "monte_carlo_forecast":
 		e.Window = fmt.Sprintf("%dd", *s.MCHistoryDays) // the history, as the values are labelled
+		err := explainForecast(ctx, w, s, &e, ref, lc)
+		return e, err
 	case "risk_exposure":
 		e.Window = "snapshot"
 		err := explainRisks(ctx, w, s, &e, ref, lc)
@@ -152,57 +154,45 @@ func (x *Explainer) Explain(ctx context.Context, kpi, scope, window string) (Exp
 		err = explainHistory(ctx, w, s, &e, ref, win, src)
 		return e, err
 	}
-	if kpi != "monte_carlo_forecast" {
-		return Explanation{}, fmt.Errorf("kpi: explain: %s: %w yet; explained KPIs: %s", kpi, ErrNoExplanation, strings.Join(Explained(), ", "))
-	}
-	q := `SELECT key, is_flow, is_bug, discarded, is_done, started, skipped, cat_now, start_s, done_s, toInt64(created),
-    start_day, done_day, created_day, arrayMap(x -> toInt64(x), reopen_ats), arrayMap(x -> toInt64(x), done_entry_ats)
-FROM (` + scopedSQL(lc, []string{ref.key()}) + `) ORDER BY key`
+	return Explanation{}, fmt.Errorf("kpi: explain: %s: %w yet; explained KPIs: %s", kpi, ErrNoExplanation, strings.Join(Explained(), ", "))
+}
+
+// explainForecast lists what monte_carlo_forecast (F9) draws from: the
+// daily throughput history (flow items done in the mc_history_days local
+// days ending at E) and the open backlog it forecasts.
+func explainForecast(ctx context.Context, w *warehouse.Warehouse, s settings, e *Explanation, ref scopeRef, lc string) error {
+	q := `SELECT key, is_done, start_s, done_s, toInt64(done_day), cat_now FROM (` + scopedSQL(lc, []string{ref.key()}) + `)
+WHERE is_flow AND NOT discarded ORDER BY key`
 	rows, err := w.Query(ctx, q)
 	if err != nil {
-		return Explanation{}, fmt.Errorf("kpi: explaining %s for %s: %w", kpi, ref.key(), err)
+		return fmt.Errorf("kpi: explaining %s for %s: %w", e.KPI, ref.key(), err)
 	}
 	defer rows.Close()
-	eDay := lastCompleteDay(asOf, s.loc).Unix() / 86400
+	eDay := lastCompleteDay(e.AsOf, s.loc).Unix() / 86400
+	days := int64(*s.MCHistoryDays)
 	for rows.Next() {
 		var key, cat string
-		var flow, bug, disc, done, started, skipped uint64
-		var startS, doneS, created, startDay, doneDay, createdDay int64
-		var reopens, entries []int64
-		if err := rows.Scan(&key, &flow, &bug, &disc, &done, &started, &skipped, &cat, &startS, &doneS, &created, &startDay, &doneDay, &createdDay, &reopens, &entries); err != nil {
-			return Explanation{}, fmt.Errorf("kpi: explaining %s: %w", kpi, err)
-		}
-		if flow == 0 {
-			continue
+		var done uint64
+		var startS, doneS, doneDay int64
+		if err := rows.Scan(&key, &done, &startS, &doneS, &doneDay, &cat); err != nil {
+			return fmt.Errorf("kpi: explaining %s: %w", e.KPI, err)
 		}
 		it := ExplainItem{Key: key}
-		if started == 1 {
+		if startS > 0 {
 			it.Start = tptr(time.Unix(startS, 0).UTC())
 		}
-		if done == 1 {
+		switch {
+		case done == 1 && doneDay > eDay-days && doneDay <= eDay:
 			it.Done = tptr(time.Unix(doneS, 0).UTC())
+			it.Role = fmt.Sprintf("history: done in the last %d days", days)
+		case done == 0:
+			it.Role = "backlog (" + cat + ")"
+		default:
+			continue
 		}
-		role := ""
-		switch kpi {
-		case "monte_carlo_forecast":
-			// The daily throughput history (done in the mc_history_days
-			// local days ending at E) and the open backlog it forecasts.
-			if disc == 1 {
-				continue
-			}
-			switch {
-			case done == 1 && doneDay > eDay-int64(*s.MCHistoryDays) && doneDay <= eDay:
-				role = fmt.Sprintf("history: done in the last %d days", *s.MCHistoryDays)
-			case done == 0:
-				role = "backlog (" + cat + ")"
-			default:
-				continue
-			}
-		}
-		it.Role = role
 		e.Items = append(e.Items, it)
 	}
-	return e, rows.Err()
+	return rows.Err()
 }
 
 func explainSprints(ctx context.Context, w *warehouse.Warehouse, cfg Config, def Definition, f ScopeFilter, asOf time.Time) (Explanation, error) {

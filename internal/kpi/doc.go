@@ -35,7 +35,8 @@
 // millisecond answer; day-counts, local days and window membership are
 // exact, because local midnights and window bounds are whole seconds and
 // truncation never crosses one (TestMillisecondInstants; docs/kpis.md
-// "Instants" states the bound and the same-second caveat).
+// "Instants" states the bound and how changes of one second are ordered:
+// changeOrder, TestSameSecondChanges).
 //
 // min_sample defaults to 5 (kpis.md C7: percentiles with n < 5 are NULL);
 // the worked examples of kpis.md §4 have n = 3 and publish percentiles, so

@@ -59,7 +59,7 @@ func fieldHistorySQL() string {
     ` + sortedBy(estFrom, oe) + ` AS oe_from,
     ` + sortedBy(estTo, oe) + ` AS oe_to
 FROM (
-    SELECT source, issue_id, toInt64(at) AS at_s, toInt64(at) * 100000 + item AS sk, ` + "`from`, `to`" + `, from_string, to_string,
+    SELECT source, issue_id, toInt64(at) AS at_s, ` + changeOrder + ` AS sk, ` + "`from`, `to`" + `, from_string, to_string,
         toUInt8(` + kindIs(model.ChangeDueDate) + `) AS f_dd, toUInt8(` + kindIs(model.ChangeOriginalEstimate) + `) AS f_oe
     FROM v_changes WHERE ` + kindIs(model.ChangeDueDate) + ` OR ` + kindIs(model.ChangeOriginalEstimate) + `
 ) GROUP BY source, issue_id`
@@ -76,7 +76,7 @@ func priorityHistorySQL(asOf time.Time) string {
     ` + sortedBy("p_from", all) + ` AS pr_from,
     ` + sortedBy("p_to", all) + ` AS pr_to
 FROM (
-    SELECT source, issue_id, toInt64(at) AS at_s, toInt64(at) * 100000 + item AS sk,
+    SELECT source, issue_id, toInt64(at) AS at_s, ` + changeOrder + ` AS sk,
         if(from_string != '', from_string, ` + "`from`" + `) AS p_from, if(to_string != '', to_string, ` + "`to`" + `) AS p_to
     FROM v_changes WHERE ` + kindIs(model.ChangePriority) + ` AND at < ` + sqlTime(asOf) + `
 ) GROUP BY source, issue_id`
@@ -184,7 +184,7 @@ func linkEventsSQL(in, out []string) string {
 	}
 	return `SELECT source, if(side = 1, other_id, issue_id) AS b_id, if(side = 1, issue_id, other_id) AS x_id, at_s, op, sk FROM (
     SELECT source, issue_id, at_s, sk, op, side, other_key FROM (
-        SELECT source, issue_id, toInt64(at) AS at_s, toInt64(at) * 100000 + item AS sk,
+        SELECT source, issue_id, toInt64(at) AS at_s, ` + changeOrder + ` AS sk,
             if(` + "`to`" + ` != '', ` + "`to`" + `, ` + "`from`" + `) AS other_key,
             if(` + "`to`" + ` != '', to_string, from_string) AS txt,
             toInt8(if(` + "`to`" + ` != '', 1, -1)) AS op,
@@ -213,7 +213,7 @@ func activeBlockingSQL(types []string, in, out []string, asOf time.Time) string 
             arraySort((x_v, x_k) -> x_k, groupArrayIf(at_s, op != 0), groupArrayIf(sk, op != 0)) AS e_at,
             arraySort((x_v, x_k) -> x_k, groupArrayIf(op, op != 0), groupArrayIf(sk, op != 0)) AS e_op
         FROM (
-            SELECT source, from_issue_id AS b_id, to_issue_id AS x_id, toUInt8(1) AS has_row, toInt64(0) AS at_s, toInt8(0) AS op, toInt64(0) AS sk
+            SELECT source, from_issue_id AS b_id, to_issue_id AS x_id, toUInt8(1) AS has_row, toInt64(0) AS at_s, toInt8(0) AS op, ` + noChangeOrder + ` AS sk
             FROM v_issue_links WHERE has(` + t + `, type) OR has(` + t + `, type_id)
             UNION ALL
             SELECT source, b_id, x_id, toUInt8(0) AS has_row, at_s, op, sk FROM (` + linkEventsSQL(in, out) + `)

@@ -70,7 +70,7 @@ func (c *computation) scopeGrowth(ctx context.Context) error {
 		q := `SELECT source, issue_id, toInt64(at), ` + changeFrom + `, ` + changeTo + `
 FROM v_changes WHERE ` + kindIs(kind) + `
     AND (source, issue_id) IN (SELECT source, issue_id FROM (` + c.lc + `) WHERE ` + candidates + `)
-ORDER BY source, issue_id, at, item`
+ORDER BY source, issue_id, ` + changeOrder
 		rows, err := c.w.Query(ctx, q)
 		if err != nil {
 			return nil, fmt.Errorf("%s: reading %s changes: %w", what, name, err)

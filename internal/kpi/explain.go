@@ -27,8 +27,10 @@ type Explanation struct {
 	Items  []ExplainItem `json:"items"`
 	// Values are the KPI's values recomputed from the items (flow KPIs).
 	Values []ExplainedValue `json:"values,omitempty"`
-	// stat, for the flow KPIs, is what Recompute needs besides the items.
+	// stat, for the flow KPIs, is what Recompute needs besides the items;
+	// rag, for portfolio_rag, the combined result.
 	stat *flowStat
+	rag  *ragResult
 }
 
 // ExplainItem is one issue and the role it played.
@@ -143,6 +145,9 @@ func (x *Explainer) Explain(ctx context.Context, kpi, scope, window string) (Exp
 	case "release_schedule_adherence":
 		err := explainReleases(ctx, w, s, &e, ref)
 		return e, err
+	case "portfolio_rag":
+		err := x.explainRAG(ctx, &e, g, ref)
+		return e, err
 	case "due_date_adherence", "estimation_accuracy", "blocked_ratio", "overdue_ratio":
 		if kpi == "blocked_ratio" || kpi == "overdue_ratio" {
 			e.Window = "snapshot"
@@ -240,9 +245,19 @@ func WriteExplanation(w io.Writer, e Explanation, format string) error {
 		if it.Points != nil {
 			p = strconv.FormatFloat(*it.Points, 'f', -1, 64)
 		}
-		return []string{it.Key, it.Sprint, it.Role, ts(it.Start), ts(it.Done), dc, d, p}
+		// What the item contributes beyond day counts and days (weights,
+		// linked bugs, ...), name=value, sorted.
+		var vals []string
+		for k, v := range it.Values {
+			if k == valCtDC || k == valCtDays || k == valLtDC || k == valLtDays || k == valAgeDC || k == valAgeDays || k == valBacklogDC || k == valUnresolved {
+				continue // shown as day_count and days
+			}
+			vals = append(vals, k+"="+strconv.FormatFloat(v, 'f', -1, 64))
+		}
+		slices.Sort(vals)
+		return []string{it.Key, it.Sprint, it.Role, ts(it.Start), ts(it.Done), dc, d, p, strings.Join(vals, " ")}
 	}
-	head := []string{"key", "sprint", "role", "start", "done", "day_count", "days", "points"}
+	head := []string{"key", "sprint", "role", "start", "done", "day_count", "days", "points", "values"}
 	switch format {
 	case "", "table":
 		fmt.Fprintf(w, "%s for %s, window %s, as of %s (tz %s)\n", e.KPI, e.Scope, e.Window, e.AsOf.Format(time.RFC3339), e.TZ)
@@ -404,7 +419,7 @@ func Explained() []string {
 		_, flow := flowKPIs[d.ID]
 		switch {
 		case flow, d.Group == "Sprint":
-		case d.ID == "monte_carlo_forecast", d.ID == "risk_exposure", d.ID == "release_schedule_adherence",
+		case d.ID == "monte_carlo_forecast", d.ID == "risk_exposure", d.ID == "release_schedule_adherence", d.ID == "portfolio_rag",
 			d.ID == "due_date_adherence", d.ID == "estimation_accuracy", d.ID == "blocked_ratio", d.ID == "overdue_ratio":
 		default:
 			continue

@@ -230,6 +230,9 @@ type ExplainedValue struct {
 // KPI's value is the same whether read from the snapshot or recomputed
 // from its explanation (a test holds every KPI × scope to 1e-9).
 func (e Explanation) Recompute(labels Labels) (v *float64, n uint64, ok bool) {
+	if e.KPI == "portfolio_rag" && e.rag != nil {
+		return e.recomputeRAG(labels)
+	}
 	st := e.stat
 	if st == nil {
 		return nil, 0, false

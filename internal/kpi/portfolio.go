@@ -1,7 +1,10 @@
 package kpi
 
 import (
+	"context"
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -65,12 +68,28 @@ func portfolioRAG(comp map[string]*RAG, weights map[string]float64) ragResult {
 // field_completeness composite. Windowed components use the longest flow
 // window. A value without a status (NULL, unrated) is n/a.
 func ragInputs(idx map[string]Value, sayDo map[string][]float64, kind, scope, win string, ev Evaluator) map[string]*RAG {
+	comp, _ := ragInputsFrom(idx, sayDo, kind, scope, win, ev)
+	return comp
+}
+
+// ragSource is the value a RAG component was read from.
+type ragSource struct {
+	KPI, Window, Labels string
+	Value               *float64
+}
+
+// ragInputsFrom is ragInputs with the value each component was read from.
+func ragInputsFrom(idx map[string]Value, sayDo map[string][]float64, kind, scope, win string, ev Evaluator) (map[string]*RAG, map[string]ragSource) {
+	from := map[string]ragSource{}
+	picked := map[*RAG]ragSource{}
 	get := func(kpi, w, labels string) *RAG {
 		v, ok := idx[kind+"\x00"+scope+"\x00"+kpi+"\x00"+w+"\x00"+labels]
-		if !ok {
+		if !ok || v.RAG == nil {
 			return nil
 		}
-		return v.RAG
+		r := ragPtr(*v.RAG)
+		picked[r] = ragSource{KPI: kpi, Window: w, Labels: labels, Value: v.Value}
+		return r
 	}
 	evm := func(kpi string) *RAG { // effort mode first, then AgileEVM
 		if r := get(kpi, "to_date", "variant=effort"); r != nil {
@@ -82,6 +101,7 @@ func ragInputs(idx map[string]Value, sayDo map[string][]float64, kind, scope, wi
 	set := func(name string, r *RAG) {
 		if r != nil {
 			comp[name] = r
+			from[name] = picked[r]
 		}
 	}
 	dd := get("due_date_adherence", win, "measure=on_time_ratio")
@@ -92,37 +112,30 @@ func ragInputs(idx map[string]Value, sayDo map[string][]float64, kind, scope, wi
 			m += x
 		}
 		sayDoRAG = ev.rate("say_do_ratio", Labels{"variant": "points"}, m/float64(len(sd)), nil)
+		if sayDoRAG != nil {
+			picked[sayDoRAG] = ragSource{KPI: "say_do_ratio", Window: "last", Labels: "mean of the boards' variant=points", Value: fptr(m / float64(len(sd)))}
+		}
 	}
 	set("schedule", firstRAG(evm("evm_spi"), sayDoRAG, dd))
 	set("cost", evm("evm_cpi"))
 	set("delivery", firstRAG(dd, get("release_schedule_adherence", "26w", "measure=on_time_ratio")))
 	set("quality", firstRAG(get("escaped_defect_rate", win, ""), get("reopen_rate", win, "")))
 	if red := get("risk_exposure", "snapshot", "measure=red_flags"); red != nil {
-		r := *red
-		if a := get("risk_exposure", "snapshot", "measure=amber_flags"); a != nil && *a > r {
-			r = *a
+		r := red
+		if a := get("risk_exposure", "snapshot", "measure=amber_flags"); a != nil && *a > *r {
+			r = a
 		}
-		set("risk", &r)
+		set("risk", r)
 	}
 	set("hygiene", get("field_completeness", win, "field=composite"))
-	return comp
+	return comp, from
 }
 
-func firstRAG(rs ...*RAG) *RAG {
-	for _, r := range rs {
-		if r != nil {
-			return r
-		}
-	}
-	return nil
-}
-
-// portfolioRAGValues adds portfolio_rag for every scope of the snapshot
-// that has flow values; win(kind, scope) is the scope's longest flow window.
-func portfolioRAGValues(snap *Snapshot, win func(kind, scope string) (string, map[string]float64), ev func(kind, scope string) Evaluator) {
-	idx := map[string]Value{}
-	sayDo := map[string][]float64{}
-	var scopes []string
+// ragIndex indexes a snapshot's values for ragInputs: by scope, KPI,
+// window and labels, and each scope's say/do ratios of its boards.
+func ragIndex(snap *Snapshot) (idx map[string]Value, sayDo map[string][]float64, scopes []string) {
+	idx = map[string]Value{}
+	sayDo = map[string][]float64{}
 	seen := map[string]bool{}
 	for _, v := range snap.Values {
 		k := v.ScopeKind + "\x00" + v.Scope
@@ -137,6 +150,22 @@ func portfolioRAGValues(snap *Snapshot, win func(kind, scope string) (string, ma
 		}
 	}
 	slices.Sort(scopes)
+	return idx, sayDo, scopes
+}
+
+func firstRAG(rs ...*RAG) *RAG {
+	for _, r := range rs {
+		if r != nil {
+			return r
+		}
+	}
+	return nil
+}
+
+// portfolioRAGValues adds portfolio_rag for every scope of the snapshot
+// that has flow values; win(kind, scope) is the scope's longest flow window.
+func portfolioRAGValues(snap *Snapshot, win func(kind, scope string) (string, map[string]float64), ev func(kind, scope string) Evaluator) {
+	idx, sayDo, scopes := ragIndex(snap)
 	for _, k := range scopes {
 		kind, scope, _ := strings.Cut(k, "\x00")
 		w, weights := win(kind, scope)
@@ -173,4 +202,79 @@ func portfolioRAGValues(snap *Snapshot, win func(kind, scope string) (string, ma
 			add(Labels{"component": name}, v)
 		}
 	}
+}
+
+// explainRAG explains portfolio_rag (kpis.md X1) of one scope: each
+// component's status, the rated value it was read from and its weight, and
+// the rule — overall = worst available component, score = Σ w·v / Σ w
+// (v = 100 green, 50 amber, 0 red) over the available components, low
+// confidence when hygiene is red. The scope's values are computed afresh
+// at as_of, as Compute rates them.
+func (x *Explainer) explainRAG(ctx context.Context, e *Explanation, g group, ref scopeRef) error {
+	snap, err := Compute(ctx, x.w, x.cfg, x.asOf, ScopeFilter{Kind: ref.Kind, Name: ref.Name})
+	if err != nil {
+		return err
+	}
+	if len(g.s.FlowWindowsWeeks) == 0 {
+		return fmt.Errorf("kpi: explain: portfolio_rag of %s: no flow window configured", ref.key())
+	}
+	win := fmt.Sprintf("%dw", slices.Max(g.s.FlowWindowsWeeks))
+	idx, sayDo, _ := ragIndex(&snap)
+	comp, from := ragInputsFrom(idx, sayDo, ref.Kind, ref.Name, win, newRater(x.cfg, x.groups).evaluator(ref.Kind, ref.Name))
+	r := portfolioRAG(comp, g.s.RAGWeights)
+	e.Window = "snapshot"
+	e.rag = &r
+	for _, name := range ragComponents {
+		it := ExplainItem{Key: name, Values: map[string]float64{"weight": g.s.RAGWeights[name]}}
+		if c := comp[name]; c != nil {
+			src := from[name]
+			val := "NULL"
+			if src.Value != nil {
+				val = strconv.FormatFloat(*src.Value, 'g', 6, 64)
+			}
+			it.Sets = []string{"component"}
+			it.Role = fmt.Sprintf("%s: %s %s{%s} = %s", c, src.KPI, src.Window, src.Labels, val)
+			it.Values["points"] = float64(100 - 50*int(*c))
+		} else {
+			it.Role = "n/a: no rated value; left out of the score's weights"
+		}
+		e.Items = append(e.Items, it)
+	}
+	for _, l := range []Labels{{"measure": "rag"}, {"measure": "score"}, {"measure": "low_confidence"}} {
+		if v, n, ok := e.Recompute(l); ok {
+			e.Values = append(e.Values, ExplainedValue{Labels: l, Value: v, N: n})
+		}
+	}
+	return nil
+}
+
+// recomputeRAG derives a portfolio_rag value from its explanation.
+func (e Explanation) recomputeRAG(labels Labels) (*float64, uint64, bool) {
+	n := uint64(0)
+	for _, it := range e.Items {
+		if inSet(it, "component") {
+			n++
+		}
+	}
+	r := e.rag
+	switch {
+	case labels["measure"] == "rag":
+		if r.Overall == nil {
+			return nil, n, true
+		}
+		return fptr(float64(*r.Overall)), n, true
+	case labels["measure"] == "score":
+		return r.Score, n, true
+	case labels["measure"] == "low_confidence":
+		if r.LowConfidence {
+			return fptr(1), n, true
+		}
+		return fptr(0), n, true
+	case labels["component"] != "":
+		if c := r.Components[labels["component"]]; c != nil {
+			return fptr(float64(*c)), n, true
+		}
+		return nil, n, true
+	}
+	return nil, 0, false
 }

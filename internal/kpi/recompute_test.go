@@ -1,6 +1,7 @@
 package kpi
 
 import (
+	"bytes"
 	"context"
 	"math"
 	"slices"
@@ -114,5 +115,55 @@ func TestExplainRecomputesSimulator(t *testing.T) {
 		if n < 500 {
 			t.Errorf("only %d values checked", n)
 		}
+	})
+}
+
+// TestExplainPortfolioRAG: every portfolio_rag value of every scope (overall,
+// score, low confidence, each component) recomputes from its explanation,
+// whose items are the components with the rated value each was read from;
+// the explanation of example C's project is golden.
+func TestExplainPortfolioRAG(t *testing.T) {
+	f := loadFixture(t, "example_c.yaml")
+	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
+		ctx := context.Background()
+		f.Load(t, w)
+		cfg := exampleCConfig()
+		snap, err := Compute(ctx, w, cfg, f.AsOf, ScopeFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := NewExplainer(w, cfg, f.AsOf)
+		defer x.Close(ctx)
+		cache := map[string]Explanation{}
+		checked := 0
+		for _, v := range snap.Values {
+			if v.KPI != "portfolio_rag" {
+				continue
+			}
+			sc := v.ScopeKind + ":" + v.Scope
+			e, ok := cache[sc]
+			if !ok {
+				if e, err = x.Explain(ctx, "portfolio_rag", sc, ""); err != nil {
+					t.Fatal(err)
+				}
+				cache[sc] = e
+			}
+			got, n, ok := e.Recompute(v.Labels)
+			switch {
+			case !ok:
+				t.Errorf("%s portfolio_rag{%s}: explain cannot recompute it", sc, v.Labels)
+			case (got == nil) != (v.Value == nil) || (got != nil && math.Abs(*got-*v.Value) > 1e-9) || n != v.N:
+				t.Errorf("%s portfolio_rag{%s}: explain recomputes %v (n %d), the snapshot has %v (n %d)", sc, v.Labels, fmtPtr(got), n, fmtPtr(v.Value), v.N)
+			}
+			checked++
+		}
+		if checked == 0 {
+			t.Fatal("no portfolio_rag value")
+		}
+		var buf bytes.Buffer
+		if err := WriteExplanation(&buf, cache["project:jira/C"], "table"); err != nil {
+			t.Fatal(err)
+		}
+		checkGolden(t, "testdata/explain_c_portfolio_rag.golden", buf.Bytes())
 	})
 }

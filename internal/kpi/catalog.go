@@ -347,7 +347,7 @@ func WriteDocs(w io.Writer) error {
 	b.WriteString("second (rounding would, for the last half second of a day). Two changes of one issue less than 1 s apart may be\n")
 	b.WriteString("stored in the same second and then compare as simultaneous: a Sprint change in the second a sprint starts counts\n")
 	b.WriteString("as at the start (committed, C8). Changes of one issue in the same second (e.g. an automation moving an issue twice\n")
-	b.WriteString("within a second) are taken in the order of the tracker's change ids (numerically, then as text), then of their items.\n")
+	b.WriteString("within a second) are taken in the order of the tracker's change ids (as numbers), then of their items.\n")
 	b.WriteString("Flow efficiency adds several intervals per item, each within 1 s.\n\n")
 	b.WriteString("| Ref | id | Name | Unit | Window | Statistic |\n|---|---|---|---|---|---|\n")
 	for _, d := range Catalog {

@@ -199,6 +199,9 @@ type computation struct {
 	// mcHist is each project's daily throughput history (F9), from the
 	// forecast to the release forecasts.
 	mcHist map[string][]int
+	// sgTrace, when set (explaining scope_growth), sees every issue's part
+	// in every version's scope growth.
+	sgTrace func(sgItem)
 }
 
 // result is one output row of an aggregate query: scope and named values.

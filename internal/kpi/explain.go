@@ -29,8 +29,9 @@ type Explanation struct {
 	Values []ExplainedValue `json:"values,omitempty"`
 	// stat, for the flow KPIs, is what Recompute needs besides the items;
 	// rag, for portfolio_rag, the combined result.
-	stat *flowStat
-	rag  *ragResult
+	stat   *flowStat
+	rag    *ragResult
+	growth bool // scope_growth: Recompute reads the items' versions
 }
 
 // ExplainItem is one issue and the role it played.
@@ -50,6 +51,7 @@ type ExplainItem struct {
 	Values   map[string]float64 `json:"values,omitempty"`
 	Priority string             `json:"priority,omitempty"`
 	Assignee string             `json:"assignee,omitempty"` // wip: people in progress
+	Version  string             `json:"version,omitempty"`  // scope_growth: the release
 }
 
 // Explain lists the issues behind kpi for one scope ("project:ALPHA",
@@ -147,6 +149,9 @@ func (x *Explainer) Explain(ctx context.Context, kpi, scope, window string) (Exp
 		return e, err
 	case "portfolio_rag":
 		err := x.explainRAG(ctx, &e, g, ref)
+		return e, err
+	case "scope_growth":
+		err := x.explainScopeGrowth(ctx, &e, fg, ref)
 		return e, err
 	case "due_date_adherence", "estimation_accuracy", "blocked_ratio", "overdue_ratio":
 		if kpi == "blocked_ratio" || kpi == "overdue_ratio" {
@@ -419,7 +424,7 @@ func Explained() []string {
 		_, flow := flowKPIs[d.ID]
 		switch {
 		case flow, d.Group == "Sprint":
-		case d.ID == "monte_carlo_forecast", d.ID == "risk_exposure", d.ID == "release_schedule_adherence", d.ID == "portfolio_rag",
+		case d.ID == "monte_carlo_forecast", d.ID == "risk_exposure", d.ID == "release_schedule_adherence", d.ID == "portfolio_rag", d.ID == "scope_growth",
 			d.ID == "due_date_adherence", d.ID == "estimation_accuracy", d.ID == "blocked_ratio", d.ID == "overdue_ratio":
 		default:
 			continue

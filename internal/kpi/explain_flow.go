@@ -233,6 +233,9 @@ func (e Explanation) Recompute(labels Labels) (v *float64, n uint64, ok bool) {
 	if e.KPI == "portfolio_rag" && e.rag != nil {
 		return e.recomputeRAG(labels)
 	}
+	if e.KPI == "scope_growth" && e.growth {
+		return e.recomputeScopeGrowth(labels)
+	}
 	st := e.stat
 	if st == nil {
 		return nil, 0, false

@@ -164,6 +164,11 @@ ORDER BY source, issue_id, ` + changeOrder
 		tbs = append(tbs, strconv.FormatInt(v.tb, 10))
 	}
 	withHistory := "SELECT source, issue_id FROM v_changes WHERE " + kindIs(model.ChangeFixVersion) + " OR " + kindIs(model.ChangeStoryPoints)
+	if c.sgTrace != nil {
+		// Explaining: every issue goes through the replay below, which
+		// gives the same sums issue by issue.
+		withHistory = "SELECT source, issue_id FROM (" + c.lc + ")"
+	}
 	q := `SELECT scope_kind, scope, source, fv, toInt64(count()), toFloat64(sum(pts)), toInt64(countIf(created_s < tb)), toFloat64(sumIf(pts, created_s < tb)) FROM (
     SELECT scope_kind, scope, source, fv, pts, created_s, transform(concat(toString(length(source)), ':', source, fv), [` + strings.Join(ids, ", ") + `], [` + strings.Join(tbs, ", ") + `], toInt64(-1)) AS tb FROM (
         SELECT scope_kinds, scope_names, source, toInt64(created) AS created_s, toFloat64(ifNull(story_points, 0)) AS pts, arrayJoin(fix_version_ids) AS fv
@@ -198,7 +203,7 @@ ORDER BY source, issue_id, ` + changeOrder
 
 	// Issues with history: replayed here.
 	asOf := c.asOf.Unix()
-	q = "SELECT scope_kinds, scope_names, source, issue_id, toInt64(created), story_points, fix_version_ids FROM (" + c.lc + ") WHERE " + candidates +
+	q = "SELECT scope_kinds, scope_names, source, issue_id, key, toInt64(created), story_points, fix_version_ids FROM (" + c.lc + ") WHERE " + candidates +
 		" AND (source, issue_id) IN (" + withHistory + ")"
 	rows, err = c.w.Query(ctx, q)
 	if err != nil {
@@ -207,10 +212,10 @@ ORDER BY source, issue_id, ` + changeOrder
 	defer rows.Close()
 	for rows.Next() {
 		var kinds, scopes, fvs []string
-		var src, id string
+		var src, id, issueKey string
 		var created int64
 		var pts *float64
-		if err := rows.Scan(&kinds, &scopes, &src, &id, &created, &pts, &fvs); err != nil {
+		if err := rows.Scan(&kinds, &scopes, &src, &id, &issueKey, &created, &pts, &fvs); err != nil {
 			return fmt.Errorf("%s: reading row: %w", what, err)
 		}
 		key := src + "\x00" + id
@@ -237,13 +242,19 @@ ORDER BY source, issue_id, ` + changeOrder
 					continue
 				}
 				a := get(aggKey{kind, scopes[i], src, fv})
+				var nowPts, basePts float64
 				if inNow {
-					a.nowPts += est(key, pts, asOf)
+					nowPts = est(key, pts, asOf)
+					a.nowPts += nowPts
 					a.nowN++
 				}
 				if inBase {
-					a.basePts += est(key, pts, v.tb)
+					basePts = est(key, pts, v.tb)
+					a.basePts += basePts
 					a.baseN++
+				}
+				if c.sgTrace != nil {
+					c.sgTrace(sgItem{kind: kind, scope: scopes[i], version: v.name, key: issueKey, inBase: inBase, inNow: inNow, basePts: basePts, nowPts: nowPts})
 				}
 			}
 		}
@@ -272,4 +283,81 @@ ORDER BY source, issue_id, ` + changeOrder
 		c.emit(r, "scope_growth", "since_baseline", Labels{"version": name, "variant": "count"}, growth(float64(a.nowN), float64(a.baseN)), uint64(a.nowN))
 	}
 	return nil
+}
+
+// sgItem is one issue's part in a version's scope growth: whether it was in
+// the version at t_b and at as_of, and its story points then.
+type sgItem struct {
+	kind, scope, version, key string
+	inBase, inNow             bool
+	basePts, nowPts           float64
+}
+
+// explainScopeGrowth lists, per version of the scope, the issues in it at
+// its start (t_b) or at as_of with their story points then; the values are
+// the ones scopeGrowth computes for the scope, and recompute from the items.
+func (x *Explainer) explainScopeGrowth(ctx context.Context, e *Explanation, fg *flowGroup, ref scopeRef) error {
+	snap := Snapshot{}
+	c := &computation{w: x.w, s: fg.c.s, asOf: x.asOf, keep: []string{ref.key()}, snap: &snap, lc: fg.c.lc}
+	c.sgTrace = func(it sgItem) {
+		if it.kind != ref.Kind || it.scope != ref.Name {
+			return
+		}
+		role := map[[2]bool]string{{true, true}: "in at its start and now", {false, true}: "added since its start", {true, false}: "removed since its start"}[[2]bool{it.inBase, it.inNow}]
+		item := ExplainItem{Key: it.key, Role: it.version + ": " + role, Version: it.version, Values: map[string]float64{}}
+		if it.inBase {
+			item.Sets = append(item.Sets, "at_start")
+			item.Values["points_at_start"] = it.basePts
+		}
+		if it.inNow {
+			item.Sets = append(item.Sets, "now")
+			item.Values["points_now"] = it.nowPts
+		}
+		e.Items = append(e.Items, item)
+	}
+	if err := c.scopeGrowth(ctx); err != nil {
+		return err
+	}
+	slices.SortStableFunc(e.Items, func(a, b ExplainItem) int { return cmp.Or(cmp.Compare(a.Version, b.Version), cmp.Compare(a.Key, b.Key)) })
+	e.Window = "since_baseline"
+	for _, v := range snap.Values {
+		e.Values = append(e.Values, ExplainedValue{Labels: v.Labels, Value: v.Value, N: v.N})
+	}
+	e.growth = true
+	return nil
+}
+
+// recomputeScopeGrowth derives a scope_growth value (labels version and
+// variant) from its explanation: (now − at start) / at start, in story
+// points or issues.
+func (e Explanation) recomputeScopeGrowth(labels Labels) (*float64, uint64, bool) {
+	var base, now float64
+	n := uint64(0)
+	for _, it := range e.Items {
+		if it.Version != labels["version"] {
+			continue
+		}
+		inBase, inNow := inSet(it, "at_start"), inSet(it, "now")
+		if inNow {
+			n++
+		}
+		switch labels["variant"] {
+		case "points":
+			base += it.Values["points_at_start"]
+			now += it.Values["points_now"]
+		case "count":
+			if inBase {
+				base++
+			}
+			if inNow {
+				now++
+			}
+		default:
+			return nil, 0, false
+		}
+	}
+	if base == 0 {
+		return nil, n, true
+	}
+	return fptr((now - base) / base), n, true
 }

@@ -45,5 +45,29 @@ func TestScopeGrowth(t *testing.T) {
 		if _, ok := snap.Find(ScopeProject, "jira/G", "scope_growth", "since_baseline", "variant=points,version=R2"); ok {
 			t.Error("R2 has no start date: want no scope_growth value")
 		}
+		// The explanation lists the issues of R1 at its start and now, and
+		// every value recomputes from them.
+		for _, sc := range []string{"project:jira/G", "portfolio"} {
+			e, err := Explain(context.Background(), w, DefaultConfig(), "scope_growth", sc, f.AsOf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			roles := map[string]string{}
+			for _, it := range e.Items {
+				roles[it.Key] = it.Role
+			}
+			if roles["G-7"] != "R1: added since its start" || roles["G-8"] != "R1: removed since its start" {
+				t.Errorf("%s: roles %v", sc, roles)
+			}
+			for _, v := range snap.Values {
+				if v.KPI != "scope_growth" || v.ScopeKind+":"+v.Scope != e.Scope {
+					continue
+				}
+				got, n, ok := e.Recompute(v.Labels)
+				if !ok || (got == nil) != (v.Value == nil) || (got != nil && *got != *v.Value) || n != v.N {
+					t.Errorf("%s scope_growth{%s}: explain recomputes %v (n %d, ok %v), the snapshot has %v (n %d)", sc, v.Labels, fmtPtr(got), n, ok, fmtPtr(v.Value), v.N)
+				}
+			}
+		}
 	})
 }

@@ -324,29 +324,29 @@ func loadSprints(ctx context.Context, w *warehouse.Warehouse, asOf time.Time, cf
 func loadSprintIssues(ctx context.Context, w *warehouse.Warehouse, asOf time.Time) ([]*sprintIssue, error) {
 	as := sqlTime(asOf)
 	kinds := sqlStrs([]string{string(model.ChangeStatus), string(model.ChangeSprint), string(model.ChangeStoryPoints)})
-	q := `SELECT source, issue_id, key, toInt64(created), story_points, sprint_ids, status_id, status_category, e_at, e_cid, e_id, e_item, e_kind, e_from, e_to, e_fc, e_tc FROM (
-    SELECT source, id AS issue_id, key, created, story_points, sprint_ids, status_id, status_category
-    FROM v_issues WHERE type_class != 'subtask' AND created < ` + as + `
-        AND (notEmpty(sprint_ids) OR (source, id) IN (SELECT source, issue_id FROM v_changes WHERE ` + kindIs(model.ChangeSprint) + ` AND at < ` + as + `))
-) AS i ANY LEFT JOIN (
-    SELECT source, issue_id,
-        groupArray(at_s) AS e_at,
-        groupArray(cid) AS e_cid,
-        groupArray(change_id) AS e_id,
-        groupArray(item) AS e_item,
-        groupArray(change_kind) AS e_kind,
-        groupArray(fv) AS e_from,
-        groupArray(tv) AS e_to,
-        groupArray(from_category) AS e_fc,
-        groupArray(to_category) AS e_tc
-    FROM (
-        SELECT source, issue_id, toInt64(at) AS at_s, toInt64(toUInt64OrZero(change_id)) AS cid, change_id, toInt64(item) AS item, change_kind,
-            ` + changeFrom + ` AS fv, ` + changeTo + ` AS tv, from_category, to_category
-        FROM v_changes
-        WHERE at < ` + as + ` AND has(` + kinds + `, change_kind)
-    )
-    GROUP BY source, issue_id
-) AS c USING (source, issue_id)`
+	q := `SELECT source, issue_id, key, toInt64(created), story_points, sprint_ids, status_id, status_category, e_at, e_cid, e_item, e_kind, e_from, e_to, e_fc, e_tc FROM (
+    SELECT * FROM (
+        SELECT source, id AS issue_id, key, created, story_points, sprint_ids, status_id, status_category
+        FROM v_issues WHERE type_class != 'subtask' AND created < ` + as + `
+    ) AS i ANY LEFT JOIN (
+        SELECT source, issue_id,
+            groupArray(at_s) AS e_at,
+            groupArray(cid) AS e_cid,
+            groupArray(item) AS e_item,
+            groupArray(change_kind) AS e_kind,
+            groupArray(fv) AS e_from,
+            groupArray(tv) AS e_to,
+            groupArray(from_category) AS e_fc,
+            groupArray(to_category) AS e_tc
+        FROM (
+            SELECT source, issue_id, toInt64(at) AS at_s, toInt64(toUInt64OrZero(change_id)) AS cid, toInt64(item) AS item, change_kind,
+                ` + changeFrom + ` AS fv, ` + changeTo + ` AS tv, from_category, to_category
+            FROM v_changes
+            WHERE at < ` + as + ` AND has(` + kinds + `, change_kind)
+        )
+        GROUP BY source, issue_id
+    ) AS c USING (source, issue_id)
+) WHERE notEmpty(sprint_ids) OR has(e_kind, ` + sqlStr(string(model.ChangeSprint)) + `)`
 	rows, err := w.Query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("kpi: loading sprint issues: %w", err)
@@ -355,26 +355,23 @@ func loadSprintIssues(ctx context.Context, w *warehouse.Warehouse, asOf time.Tim
 	var out []*sprintIssue
 	for rows.Next() {
 		var is sprintIssue
-		var at, item []int64
-		var cid []int64
-		var id, kind, from, to, fc, tc []string
-		if err := rows.Scan(&is.source, &is.id, &is.key, &is.created, &is.points, &is.sprintIDs, &is.statusID, &is.statCat, &at, &cid, &id, &item, &kind, &from, &to, &fc, &tc); err != nil {
+		var at, cid, item []int64
+		var kind, from, to, fc, tc []string
+		if err := rows.Scan(&is.source, &is.id, &is.key, &is.created, &is.points, &is.sprintIDs, &is.statusID, &is.statCat, &at, &cid, &item, &kind, &from, &to, &fc, &tc); err != nil {
 			return nil, fmt.Errorf("kpi: loading sprint issues: %w", err)
 		}
-		// Sorted here into history order (changeOrder: instant, change id
-		// numerically then as text, item) rather than by arraySorts in SQL.
+		// Sorted here into history order (changeOrder: instant, change id,
+		// item) rather than by arraySorts in SQL.
 		type ordered struct {
-			e    evt
-			cid  int64
-			id   string
-			item int64
+			e         evt
+			cid, item int64
 		}
 		evs := make([]ordered, len(at))
 		for i := range at {
-			evs[i] = ordered{evt{at: at[i], kind: model.ChangeKind(kind[i]), from: from[i], to: to[i], fromCat: fc[i], toCat: tc[i]}, cid[i], id[i], item[i]}
+			evs[i] = ordered{evt{at: at[i], kind: model.ChangeKind(kind[i]), from: from[i], to: to[i], fromCat: fc[i], toCat: tc[i]}, cid[i], item[i]}
 		}
 		slices.SortStableFunc(evs, func(a, b ordered) int {
-			return cmp.Or(cmp.Compare(a.e.at, b.e.at), cmp.Compare(a.cid, b.cid), strings.Compare(a.id, b.id), cmp.Compare(a.item, b.item))
+			return cmp.Or(cmp.Compare(a.e.at, b.e.at), cmp.Compare(a.cid, b.cid), cmp.Compare(a.item, b.item))
 		})
 		is.events = make([]evt, len(evs))
 		for i, o := range evs {

@@ -18,11 +18,11 @@ const (
 
 // changeOrder is the sort key of changes in history order: the instant
 // (whole seconds: both engines store seconds), then the tracker's change id
-// — numerically, since ids are sequence numbers (Jira, GitHub, GitLab,
-// Redmine), then as text — then the item within the change. Without the id,
-// two changes of one issue in the same second would be ordered by whatever
-// order the rows come in (by id as text: "100000" before "99999").
-const changeOrder = "(toInt64(at), toUInt64OrZero(change_id), change_id, toInt64(item))"
+// as a number — ids are sequence numbers (Jira, GitHub, GitLab, Redmine) —
+// then the item within the change. Without the id, two changes of one issue
+// in the same second would be taken in whatever order the rows come in (by
+// id as text, "100000" before "99999"). A non-numeric id counts as 0.
+const changeOrder = "(toInt64(at), toInt64(toUInt64OrZero(change_id)), toInt64(item))"
 
 // noChangeOrder is a changeOrder value for rows that are not changes.
-const noChangeOrder = "(toInt64(0), toUInt64(0), '', toInt64(0))"
+const noChangeOrder = "(toInt64(0), toInt64(0), toInt64(0))"

@@ -7,8 +7,8 @@
 -- column. ClickHouse 18.16 has no ADD COLUMN IF NOT EXISTS; the migration
 -- runs once (schema_migrations). v_changes is recreated so that it shows the
 -- column, and v_kpi_status_history so that it reads the status kind and
--- orders the changes of one second by change id (numerically, then as
--- text) and item, not by the order rows happen to come in (changeOrder in
+-- orders the changes of one second by change id (as a number) and item,
+-- not by the order rows happen to come in (changeOrder in
 -- internal/kpi/vocabulary.go).
 ALTER TABLE {{.DB}}.changes{{.OnCluster}} ADD COLUMN `change_kind` String DEFAULT multiIf(
     field_id = 'status' OR (field_id = '' AND lower(field) = 'status'), 'status',
@@ -45,7 +45,7 @@ FROM
         source,
         issue_id,
         at,
-        (toInt64(at), toUInt64OrZero(change_id), change_id, toInt64(item)) AS sort_key,
+        (toInt64(at), toInt64(toUInt64OrZero(change_id)), toInt64(item)) AS sort_key,
         `from` AS from_id,
         `to` AS to_id,
         if(from_category IN ('new', 'indeterminate', 'done'), from_category, 'indeterminate') AS from_cat,

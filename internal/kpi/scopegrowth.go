@@ -318,7 +318,9 @@ func (x *Explainer) explainScopeGrowth(ctx context.Context, e *Explanation, fg *
 	if err := c.scopeGrowth(ctx); err != nil {
 		return err
 	}
-	slices.SortStableFunc(e.Items, func(a, b ExplainItem) int { return cmp.Or(cmp.Compare(a.Version, b.Version), cmp.Compare(a.Key, b.Key)) })
+	slices.SortStableFunc(e.Items, func(a, b ExplainItem) int {
+		return cmp.Or(cmp.Compare(a.Version, b.Version), cmp.Compare(a.Key, b.Key))
+	})
 	e.Window = "since_baseline"
 	for _, v := range snap.Values {
 		e.Values = append(e.Values, ExplainedValue{Labels: v.Labels, Value: v.Value, N: v.N})

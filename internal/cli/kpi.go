@@ -309,8 +309,11 @@ the as-of date: the due date at completion and the baseline due date
 (estimation_accuracy), the due date at as-of (overdue_ratio), the blocked
 state (blocked_ratio), each open risk's severity, age and flags
 (risk_exposure); monte_carlo_forecast lists the throughput history and the
-open backlog it forecasts. The KPIs without an issue-level explanation yet
-(scope growth, EVM, capacity, work distribution, portfolio RAG) say so.
+open backlog it forecasts; scope_growth the issues of each release at its
+start and now with their points; portfolio_rag its six components with the
+rated value each was read from, its weight and the rule's result. The KPIs
+without an issue-level explanation yet (EVM, capacity, work distribution,
+backlog readiness, logged hours) say so.
 
 KPI is an id of pmo kpi list; --scope names one scope.`,
 		Example: `  pmo kpi explain throughput --scope project:ALPHA

@@ -3,7 +3,6 @@ package config_test
 import (
 	"errors"
 	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,7 +12,6 @@ import (
 	"github.com/pmo-oss/pmo/collectors"
 	"github.com/pmo-oss/pmo/internal/config"
 	"github.com/pmo-oss/pmo/internal/pipeline"
-	"github.com/pmo-oss/pmo/internal/secret"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -23,32 +21,10 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // section) decoded by this package, with the collector types of the
 // registry plus "fake".
 
-// fakeConfig stands in for a collector's type-specific settings.
-type fakeConfig struct {
-	URL      string        `yaml:"url"`
-	Token    secret.Secret `yaml:"token,omitempty"`
-	Projects []string      `yaml:"projects,omitempty"`
-	Timeout  time.Duration `yaml:"timeout"`
-	Fields   struct {
-		StoryPoints string `yaml:"story_points,omitempty"`
-	} `yaml:"fields"`
-}
-
-func (c *fakeConfig) Validate() []error {
-	var errs []error
-	switch {
-	case c.URL == "":
-		errs = append(errs, errors.New("url: is missing; expected the https:// address of the fake tracker"))
-	case !strings.HasPrefix(c.URL, "https://"):
-		errs = append(errs, fmt.Errorf("url: %q is not an https URL; expected https://host", c.URL))
-	}
-	return errs
-}
-
 func init() {
 	collectors.Register(collectors.Type{
 		Name:      "fake",
-		NewConfig: func() collectors.SourceConfig { return &fakeConfig{Timeout: 30 * time.Second} },
+		NewConfig: func() collectors.SourceConfig { return &config.FakeConfig{Timeout: 30 * time.Second} },
 		New: func(string, collectors.SourceConfig) (collectors.Collector, error) {
 			return nil, errors.New("not a real collector")
 		},

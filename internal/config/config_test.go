@@ -14,7 +14,8 @@ import (
 	"github.com/pmo-oss/pmo/internal/secret"
 )
 
-// fakeConfig stands in for a collector's type-specific settings.
+// fakeConfig stands in for a collector's type-specific settings; the
+// external tests (bad_test.go) use it as FakeConfig.
 type fakeConfig struct {
 	URL      string        `yaml:"url"`
 	Token    secret.Secret `yaml:"token,omitempty"`
@@ -24,6 +25,9 @@ type fakeConfig struct {
 		StoryPoints string `yaml:"story_points,omitempty"`
 	} `yaml:"fields"`
 }
+
+// FakeConfig is fakeConfig for the external test package.
+type FakeConfig = fakeConfig
 
 func (c *fakeConfig) Validate() []error {
 	var errs []error

@@ -250,7 +250,7 @@ func portfolio() *dashboard.DashboardBuilder {
 		WithPanel(single("Portfolio health score", "Weighted RAG score 0–100 of the portfolio.", "none", 6,
 			q{`pmo_portfolio_health_score{scope="portfolio"}`, ""})).
 		WithPanel(single("Low-confidence scopes", "Projects whose data hygiene is red: their RAG is low confidence.", "none", 6,
-			q{`count(pmo_portfolio_rag_low_confidence{` + project + `} == 1) or vector(0)`, ""})).
+			q{`sum(pmo_portfolio_rag_low_confidence{` + project + `})`, ""})).
 		WithPanel(single("KPI values exported", "KPI values of the latest snapshot by state (exported, or why not).", "none", 6,
 			q{`sum(pmo_kpi_values)`, ""})).
 		WithRow(row("RAG by program and project")).

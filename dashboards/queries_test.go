@@ -75,7 +75,7 @@ func TestDashboardQueries(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, err := range env.run(t, d) {
+			for _, err := range env.run(d) {
 				t.Error(err)
 			}
 		})
@@ -90,7 +90,7 @@ func TestDashboardQueries(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got []string
-		for _, err := range env.run(t, d) {
+		for _, err := range env.run(d) {
 			got = append(got, err.Error())
 		}
 		all := strings.Join(got, "\n")
@@ -108,39 +108,69 @@ func TestDashboardQueries(t *testing.T) {
 	})
 }
 
-// selections are the variable values a dashboard's queries run with: All,
-// then each real value of each scope variable (the others on All), then two
-// projects at once.
-func (e *live) selections(t *testing.T, d dashboard.Dashboard) (all grafana, some []grafana, errs []error) {
+// selections are the variable values a dashboard's queries run with:
+//
+//   - all: every multi-value variable on All (custom ones on their current
+//     value);
+//   - some: each real value of each query variable with the others on All,
+//     each other option of a custom variable, and two projects at once;
+//   - chained: the first value down the chain, as a user picks them (source,
+//     then a program of that source, then a project of that program, then a
+//     board of that project), with each variable's query expanded with the
+//     choices above it — the selection that exercises every non-All branch
+//     at once.
+func (e *live) selections(d dashboard.Dashboard) (all grafana, some []grafana, chained grafana, errs []error) {
 	all = allSelected(d)
 	all.from, all.to = e.promFrom, time.Now()
+	chained = all
 	for _, v := range d.Templating.List {
+		if v.Type == "custom" && v.Query != nil && v.Query.String != nil {
+			for _, opt := range strings.Split(*v.Query.String, ",") {
+				if opt = strings.TrimSpace(opt); opt != "" && !slices.Equal(all.vars[v.Name].values, []string{opt}) {
+					some = append(some, all.with(v.Name, opt))
+				}
+			}
+			continue
+		}
 		if v.Type != "query" || v.Query == nil || v.Query.String == nil {
 			continue
 		}
-		q, err := all.promQL(*v.Query.String)
+		vals, err := e.variableValues(all, *v.Query.String)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("variable %s: %w", v.Name, err))
-			continue
-		}
-		vals, err := e.labelValues(q)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("variable %s: %s: %w", v.Name, q, err))
-			continue
-		}
-		if len(vals) == 0 {
-			errs = append(errs, fmt.Errorf("variable %s: %s has no values", v.Name, q))
+			errs = append(errs, fmt.Errorf("variable %s (All above it): %w", v.Name, err))
 			continue
 		}
 		for _, val := range vals {
-			g := all.with(v.Name, val)
-			some = append(some, g)
+			some = append(some, all.with(v.Name, val))
 		}
 		if v.Name == "project" && len(vals) > 1 {
 			some = append(some, all.with("project", vals[0], vals[1]))
 		}
+		cvals, err := e.variableValues(chained, *v.Query.String)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("variable %s (chained): %w", v.Name, err))
+			continue
+		}
+		chained = chained.with(v.Name, cvals[0])
 	}
-	return all, some, errs
+	return all, some, chained, errs
+}
+
+// variableValues runs a query variable's label_values query expanded with g;
+// no value is an error.
+func (e *live) variableValues(g grafana, query string) ([]string, error) {
+	q, err := g.promQL(query)
+	if err != nil {
+		return nil, err
+	}
+	vals, err := e.labelValues(q)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", q, err)
+	}
+	if len(vals) == 0 {
+		return nil, fmt.Errorf("%s has no values", q)
+	}
+	return vals, nil
 }
 
 func (g grafana) with(name string, values ...string) grafana {
@@ -236,49 +266,56 @@ func (e *live) promQuery(g grafana, expr string, instant bool) (int, error) {
 	return len(r.Data.Result), nil
 }
 
-func (e *live) sqlRows(ctx context.Context, w *warehouse.Warehouse, q string) (int, error) {
+// sqlRows runs q and returns its first column, as text.
+func (e *live) sqlRows(ctx context.Context, w *warehouse.Warehouse, q string) ([]string, error) {
 	rows, err := w.Query(ctx, q)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer rows.Close()
-	n := 0
+	var out []string
 	for rows.Next() {
-		n++
+		dest := make([]any, len(rows.Columns()))
+		var first any
+		dest[0] = &first
+		if err := rows.Scan(dest...); err != nil {
+			return nil, err
+		}
+		out = append(out, fmt.Sprint(first))
 	}
-	return n, rows.Err()
+	return out, rows.Err()
 }
 
+// projectOf is the project key of a drill-down row's first column: an issue
+// key (KEY-123) or a project scope (source/KEY).
+var projectOf = regexp.MustCompile(`^(?:[^/]*/)?([A-Z][A-Z0-9_]*)(?:-\d+)?$`)
+
 // run runs every query of d with every selection; it returns the failures.
-func (e *live) run(t *testing.T, d dashboard.Dashboard) []error {
+func (e *live) run(d dashboard.Dashboard) []error {
 	ctx := context.Background()
-	all, some, errs := e.selections(t, d)
-	// SQL: the first real value of each variable and the two-project
-	// selection (each engine gets half of them).
-	var sqlSome []grafana
-	seen := map[string]bool{}
+	all, some, chained, errs := e.selections(d)
+	some = append(some, chained)
+	// SQL (a population query takes about a second): besides All and the
+	// project its rows name (runSQL), the chained selection and two projects
+	// at once, one on each engine.
+	sqlSome := []grafana{chained}
 	for _, g := range some {
-		for name, v := range g.vars {
-			if !v.all && !seen[name+fmt.Sprint(len(v.values))] && all.vars[name].all {
-				seen[name+fmt.Sprint(len(v.values))] = true
-				sqlSome = append(sqlSome, g)
-			}
+		if len(g.vars["project"].values) == 2 {
+			sqlSome = append(sqlSome, g)
 		}
 	}
 	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
-	// one query with every selection: errors always count; "no data" only
-	// with All, or with every real selection.
-	type runner func(g grafana) (int, error)
-	// each runs one query with All and with the given real selections; it
-	// reports whether a real selection returned data.
-	each := func(where string, do runner, some []grafana) (anyData bool) {
+	// each runs one PromQL query with All and with the real selections:
+	// errors always count; no series with All counts; anyData reports
+	// whether some real selection returned series.
+	each := func(where string, do func(g grafana) (int, error), some []grafana) (anyData bool) {
 		n, err := do(all)
 		switch {
 		case err != nil:
 			add("%s: %v", where, err)
 			return true
 		case n == 0:
-			add("%s: no %s with every variable on All", where, what(where))
+			add("%s: no series with every variable on All", where)
 		}
 		for _, g := range some {
 			n, err := do(g)
@@ -307,40 +344,70 @@ func (e *live) run(t *testing.T, d dashboard.Dashboard) []error {
 					add("%s: no series for any real variable value", where)
 				}
 			case ClickHouseQuery:
-				// All on both engines; the real selections split between
-				// them (the population queries take a second each).
-				anyData := false
-				for i, engine := range whtest.Engines {
-					w := e.warehouses[engine]
-					var mine []grafana
-					for j, g := range sqlSome {
-						if j%len(whtest.Engines) == i {
-							mine = append(mine, g)
-						}
-					}
-					anyData = each(fmt.Sprintf("panel %q %s on %s", title, x.RefID, engine), func(g grafana) (int, error) {
-						g.from, g.to = sqlFrom, sqlTo
-						q, err := g.sql(x.RawSQL)
-						if err != nil {
-							return 0, err
-						}
-						return e.sqlRows(ctx, w, q)
-					}, mine) || anyData
-				}
-				if !anyData {
-					add("panel %q %s: no rows for any real variable value on either engine", title, x.RefID)
-				}
+				e.runSQL(ctx, fmt.Sprintf("panel %q %s", title, x.RefID), x.RawSQL, all, sqlSome, add)
 			}
 		}
 	}
 	return errs
 }
 
-func what(where string) string {
-	if strings.Contains(where, " on ") {
-		return "rows"
+// runSQL runs a ClickHouse query on both engines: with every variable on
+// All it must return rows; with project set to one project those rows name
+// it must return exactly that project's rows (the variable filter keeps what
+// it should, where data exists); the other selections (split between the
+// engines) must run.
+func (e *live) runSQL(ctx context.Context, where, raw string, all grafana, some []grafana, add func(string, ...any)) {
+	run := func(g grafana, engine string) ([]string, error) {
+		g.from, g.to = sqlFrom, sqlTo
+		q, err := g.sql(raw)
+		if err != nil {
+			return nil, err
+		}
+		return e.sqlRows(ctx, e.warehouses[engine], q)
 	}
-	return "series"
+	for i, engine := range whtest.Engines {
+		at := where + " on " + engine
+		rows, err := run(all, engine)
+		if err != nil {
+			add("%s: %v", at, err)
+			continue
+		}
+		if len(rows) == 0 {
+			add("%s: no rows with every variable on All", at)
+			continue
+		}
+		per := map[string]int{}
+		for _, r := range rows {
+			if m := projectOf.FindStringSubmatch(r); m != nil {
+				per[m[1]]++
+			}
+		}
+		if len(per) == 0 {
+			add("%s: the first column (%q, …) names no project: a drill-down lists issue keys or project scopes first", at, rows[0])
+			continue
+		}
+		projects := make([]string, 0, len(per))
+		for p := range per {
+			projects = append(projects, p)
+		}
+		slices.Sort(projects)
+		p := projects[0]
+		got, err := run(all.with("project", p), engine)
+		switch {
+		case err != nil:
+			add("%s with project %s: %v", at, p, err)
+		case len(got) != per[p]:
+			add("%s with project %s: %d rows, want the %d of that project among the %d with All", at, p, len(got), per[p], len(rows))
+		}
+		for j, g := range some {
+			if j%len(whtest.Engines) != i {
+				continue
+			}
+			if _, err := run(g, engine); err != nil {
+				add("%s with %v: %v", at, g.vars, err)
+			}
+		}
+	}
 }
 
 // start builds the live environment (shared by every dashboard): the

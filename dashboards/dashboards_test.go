@@ -18,6 +18,8 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/pmo-oss/pmo/internal/kpi"
 	"github.com/pmo-oss/pmo/internal/warehouse/whtest"
 )
@@ -324,6 +326,92 @@ func TestGrafanaExpansion(t *testing.T) {
 			t.Errorf("%s %q: %v", tc.kind, tc.in, err)
 		case tc.err == "" && got != tc.want:
 			t.Errorf("%s %q:\n got %s\nwant %s", tc.kind, tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestProvisioning holds the provisioning files and the compose file to
+// the dashboards: the data sources the dashboards refer to exist under
+// their uids and types (ClickHouse over the native protocol), and Grafana in
+// deploy/docker/compose.yaml gets the plugin, the provisioning folder and
+// every committed dashboard in the provider's folder.
+func TestProvisioning(t *testing.T) {
+	readYAML := func(path string, v any) {
+		t.Helper()
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		if err := dec.Decode(v); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+	}
+	var ds struct {
+		APIVersion  int `yaml:"apiVersion"`
+		Datasources []struct {
+			Name, UID, Type, Access, URL string
+			IsDefault                    bool              `yaml:"isDefault"`
+			JSONData                     map[string]any    `yaml:"jsonData"`
+			SecureJSONData               map[string]string `yaml:"secureJsonData"`
+		} `yaml:"datasources"`
+	}
+	readYAML("provisioning/datasources/pmo.yaml", &ds)
+	found := map[string]string{}
+	for _, d := range ds.Datasources {
+		found[d.UID] = d.Type
+		if d.Type == ClickHouseType && d.JSONData["protocol"] != "native" {
+			t.Errorf("data source %s: protocol %v, want native (pmo's warehouse speaks the native protocol; 18.16's HTTP is not supported)", d.UID, d.JSONData["protocol"])
+		}
+	}
+	for _, ref := range []struct{ uid, typ string }{{PrometheusUID, "prometheus"}, {ClickHouseUID, ClickHouseType}} {
+		if found[ref.uid] != ref.typ {
+			t.Errorf("provisioning/datasources/pmo.yaml: no data source uid %s of type %s (the dashboards refer to it)", ref.uid, ref.typ)
+		}
+	}
+	var dp struct {
+		APIVersion int `yaml:"apiVersion"`
+		Providers  []struct {
+			Name, Folder, Type    string
+			DisableDeletion       bool `yaml:"disableDeletion"`
+			AllowUIUpdates        bool `yaml:"allowUiUpdates"`
+			UpdateIntervalSeconds int  `yaml:"updateIntervalSeconds"`
+			Options               struct{ Path string }
+		} `yaml:"providers"`
+	}
+	readYAML("provisioning/dashboards/pmo.yaml", &dp)
+	if len(dp.Providers) != 1 || dp.Providers[0].Options.Path == "" {
+		t.Fatalf("provisioning/dashboards/pmo.yaml: want one file provider with options.path")
+	}
+	dir := dp.Providers[0].Options.Path
+	var compose struct {
+		Services map[string]struct {
+			Environment map[string]string `yaml:"environment"`
+			Volumes     []string          `yaml:"volumes"`
+		} `yaml:"services"`
+	}
+	b, err := os.ReadFile("../deploy/docker/compose.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(b, &compose); err != nil {
+		t.Fatalf("deploy/docker/compose.yaml: %v", err)
+	}
+	g, ok := compose.Services["grafana"]
+	if !ok {
+		t.Fatal("deploy/docker/compose.yaml has no grafana service")
+	}
+	if !strings.Contains(g.Environment["GF_INSTALL_PLUGINS"], ClickHouseType) {
+		t.Errorf("compose grafana: GF_INSTALL_PLUGINS %q lacks %s", g.Environment["GF_INSTALL_PLUGINS"], ClickHouseType)
+	}
+	want := []string{"../../dashboards/provisioning:/etc/grafana/provisioning:ro"}
+	for f := range committed(t) {
+		want = append(want, "../../dashboards/"+f+":"+dir+"/"+f+":ro")
+	}
+	for _, w := range want {
+		if !slices.Contains(g.Volumes, w) {
+			t.Errorf("compose grafana: no volume %s", w)
 		}
 	}
 }

@@ -1,3 +1,9 @@
+// The SDK marks its dashboard (v1) types deprecated in favour of dashboardv2,
+// the schema of Grafana 12's new dashboard API behind feature flags; v1 JSON
+// is what Grafana 9–12 load from file provisioning, so pmo writes v1.
+//
+//lint:file-ignore SA1019 v1 dashboards are what file provisioning loads (see above)
+
 package dashboards
 
 import (

@@ -24,7 +24,7 @@ scripts/clickhouse-test-server.sh start >/dev/null; \
 eval "$$(scripts/clickhouse-test-server.sh env)";
 endef
 
-.PHONY: setup build test test-go bench demo clean lint
+.PHONY: setup build test test-go bench demo clean lint dashboards
 
 setup:
 	scripts/setup.sh
@@ -79,6 +79,13 @@ bench: setup
 # A batch run without the server: make demo DEMO_ARGS="--no-serve --issues 500"
 demo: setup build
 	bin/pmo demo $(DEMO_FLAGS) $(DEMO_ARGS)
+
+# Grafana dashboards: regenerate dashboards/*.json from their Go definitions
+# (package dashboards; the drill-down SQL comes from the KPI engine, run on a
+# throwaway embedded warehouse, so it needs the chDB library of make setup).
+# go test ./dashboards fails while the committed files are stale.
+dashboards: setup
+	$(GO) generate ./dashboards/...
 
 clean:
 	rm -rf bin/ dist/ .pmo/

@@ -46,6 +46,7 @@ var Rules = []Rule{
 	{"internal/report/...", Never, []string{"internal/pipeline/...", "internal/cli/..."}, "reports read KPI snapshots"},
 	{"internal/pipeline/...", Never, []string{"collectors/*"}, "the orchestrator gets collectors from the registry in collectors, never a concrete one"},
 	{"collectors/all", ImportedOnlyBy, []string{"cmd/pmo", "internal/cli"}, "the binary chooses which collectors it contains"},
+	{"dashboards/...", Never, []string{"collectors/...", "internal/pipeline/...", "internal/cli/...", "internal/report/...", "internal/mail/..."}, "dashboards are generated from the KPI engine's SQL (internal/kpi); they run nothing (their test runs pmo serve)"},
 }
 
 // Line renders the rule as its row in the README table.

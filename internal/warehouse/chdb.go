@@ -270,8 +270,23 @@ func (s *chdbSession) exec(ctx context.Context, query string) error {
 	return err
 }
 
+// query reads results in the RowBinaryWithNamesAndTypes format (binaryRows),
+// or, when a column has a type that reader does not decode, runs the query
+// again in the JSON format. Queries are SELECTs: running one twice changes
+// nothing.
 func (s *chdbSession) query(ctx context.Context, query string) (rowIter, error) {
-	out, err := s.do(ctx, s.db, query, "JSONCompactEachRowWithNamesAndTypes")
+	out, err := s.do(ctx, s.db, query, "RowBinaryWithNamesAndTypes")
+	if err != nil {
+		return nil, err
+	}
+	r, err := newBinaryRows(out, s.loc)
+	if err == nil {
+		return r, nil
+	}
+	if !errors.Is(err, errUnsupportedType) {
+		return nil, err
+	}
+	out, err = s.do(ctx, s.db, query, "JSONCompactEachRowWithNamesAndTypes")
 	if err != nil {
 		return nil, err
 	}

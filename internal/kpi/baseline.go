@@ -50,11 +50,14 @@ func CreateBaseline(ctx context.Context, w *warehouse.Warehouse, cfg Config, pro
 		return 0, fmt.Errorf("kpi: baseline %q of %s: %w; create a new one under another name", name, scope, ErrBaselineExists)
 	}
 	now := time.Now().UTC()
-	q := `INSERT INTO kpi_baselines (scope, name, baseline_at, source, issue_id, key, estimate_seconds, due_date, created_at, _version)
-SELECT ` + sqlStr(scope) + `, ` + sqlStr(name) + `, ` + sqlTime(at) + `, source, issue_id, key, ifNull(original_estimate_seconds, toInt64(0)), due_date, ` +
-		sqlTime(now) + `, toUInt64(` + fmt.Sprint(now.UnixNano()) + `)
-FROM (` + lifecycleSQL(g.s, at) + `)
-WHERE concat(source, '/', project_key) = ` + sqlStr(scope) + ` AND ` + pFlow + ` AND NOT is_done`
+	c := &computation{w: w, s: g.s, asOf: at}
+	sel, err := c.model("baseline_rows", map[string]any{
+		"scope": scope, "baseline": name, "baseline_at": at, "created_at": now, "version": uint64(now.UnixNano()),
+	})
+	if err != nil {
+		return 0, fmt.Errorf("kpi: creating baseline %q of %s: %w", name, scope, err)
+	}
+	q := "INSERT INTO kpi_baselines (scope, name, baseline_at, source, issue_id, key, estimate_seconds, due_date, created_at, _version) " + sel
 	if err := w.Exec(ctx, q); err != nil {
 		return 0, fmt.Errorf("kpi: creating baseline %q of %s: %w", name, scope, err)
 	}
@@ -80,20 +83,10 @@ WHERE concat(source, '/', project_key) = ` + sqlStr(scope) + ` AND ` + pFlow + `
 func (c *computation) effortEVM(ctx context.Context, scope string, e EVM) (evmValues, error) {
 	eDay := lastCompleteDay(c.asOf, c.s.loc)
 	end := time.Date(eDay.Year(), eDay.Month(), eDay.Day()+1, 0, 0, 0, 0, c.s.loc) // ld(started) ≤ E
-	base := `SELECT source, issue_id, estimate_seconds, due_date FROM kpi_baselines FINAL WHERE scope = ` + sqlStr(scope) + ` AND name = ` + sqlStr(e.Baseline)
-	ids := `SELECT source, issue_id FROM kpi_baselines FINAL WHERE scope = ` + sqlStr(scope) + ` AND name = ` + sqlStr(e.Baseline)
-	q := `SELECT n, bac, pv, ev, ac FROM (
-    SELECT 1 AS k, count() AS n, sum(toFloat64(estimate_seconds)) / 3600 AS bac,
-        sumIf(toFloat64(estimate_seconds), due_date IS NOT NULL AND toInt32(assumeNotNull(due_date)) <= ` + fmt.Sprint(eDay.Unix()/86400) + `) / 3600 AS pv,
-        sumIf(toFloat64(estimate_seconds), earned = 1) / 3600 AS ev
-    FROM (` + base + `) AS b ANY LEFT JOIN (
-        SELECT source, issue_id, toUInt8(is_done AND NOT discarded) AS earned FROM (` + c.lc + `)
-    ) AS l USING (source, issue_id)
-) AS x ANY LEFT JOIN (
-    SELECT 1 AS k, toFloat64(sum(seconds)) / 3600 AS ac FROM v_worklogs
-    WHERE started < ` + sqlTime(end) + ` AND ((source, issue_id) IN (` + ids + `)
-        OR (source, issue_id) IN (SELECT source, id FROM v_issues WHERE type_class = 'subtask' AND (source, parent_id) IN (` + ids + `)))
-) AS y USING (k)`
+	q, err := c.model("effort_evm", map[string]any{"scope": scope, "baseline": e.Baseline, "e_day": eDay.Unix() / 86400, "end": end})
+	if err != nil {
+		return evmValues{}, err
+	}
 	rows, err := c.w.Query(ctx, q)
 	if err != nil {
 		return evmValues{}, fmt.Errorf("kpi: computing earned value of %s (baseline %q): %w", scope, e.Baseline, err)

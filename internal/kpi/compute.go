@@ -121,8 +121,11 @@ func Compute(ctx context.Context, w *warehouse.Warehouse, cfg Config, asOf time.
 
 // scopeGroups lists the scopes present at as_of and groups them by settings.
 func scopeGroups(ctx context.Context, w *warehouse.Warehouse, cfg Config, asOf time.Time, f ScopeFilter) ([]group, error) {
-	q := "SELECT DISTINCT source, project_key, program FROM (" + issueScopeSQL(asOf) + ") ORDER BY source, project_key"
-	rows, err := w.Query(ctx, q)
+	is, err := issueScopeSQL(asOf)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := w.Query(ctx, "SELECT DISTINCT source, project_key, program FROM ("+is+") ORDER BY source, project_key")
 	if err != nil {
 		return nil, fmt.Errorf("kpi: listing scopes: %w", err)
 	}
@@ -287,10 +290,17 @@ func qLabel(q float64) string { return strconv.FormatFloat(q, 'f', -1, 64) }
 func qName(q float64) string  { return strconv.Itoa(int(q*100 + 0.5)) }
 
 func (c *computation) run(ctx context.Context) error {
-	lc, drop := c.materialize(ctx, lifecycleSQL(c.s, c.asOf))
+	lcq, err := lifecycleSQL(c.s, c.asOf)
+	if err != nil {
+		return err
+	}
+	lc, drop := c.materialize(ctx, lcq)
 	defer drop()
 	c.lc = lc
-	from := scopedSQL(lc, c.keep)
+	from, err := scopedSQL(lc, c.keep)
+	if err != nil {
+		return err
+	}
 	// The SLE baseline (kpis.md F5/F6): NR percentile of the trailing
 	// 12-week day-count cycle time per scope.
 	base := trailingWeeks(c.asOf, 12, c.s.loc)
@@ -310,7 +320,11 @@ func (c *computation) run(ctx context.Context) error {
 		return err
 	}
 	// The planning source scans the changelog once for P1, P3 and K2.
-	plan, dropPlan := c.materialize(ctx, planningSourceSQL(c.lc, c.asOf))
+	pq, err := c.model("planning_source", nil)
+	if err != nil {
+		return err
+	}
+	plan, dropPlan := c.materialize(ctx, pq)
 	defer dropPlan()
 	c.plan = plan
 	// The rest in order, each step timed for the debug log (make bench

@@ -36,7 +36,7 @@
 // exact, because local midnights and window bounds are whole seconds and
 // truncation never crosses one (TestMillisecondInstants; docs/kpis.md
 // "Instants" states the bound and how changes of one second are ordered:
-// changeOrder, TestSameSecondChanges).
+// the history order of models.go, TestSameSecondChanges).
 //
 // min_sample defaults to 5 (kpis.md C7: percentiles with n < 5 are NULL);
 // the worked examples of kpis.md §4 have n = 3 and publish percentiles, so
@@ -47,7 +47,15 @@
 // The migrations 100–103 add v_kpi_status_history (each issue's status
 // transitions as sorted arrays, derived once, independent of as_of), the
 // kpi_values history with its deduplicating view v_kpi_values, and
-// kpi_baselines (frozen earned-value baselines, CreateBaseline). For one
+// kpi_baselines (frozen earned-value baselines, CreateBaseline).
+//
+// The engine's SQL lives in model files, models/*.sql (models.go): the
+// shared building blocks (the lifecycle at as_of, the replayed field and
+// link history, the sprint issues, the WIP intervals, the scope expansion)
+// and the queries of scope growth, releases, effort and baselines, each a
+// "-- model NAME" SELECT with {param} values bound as literals and
+// {{model}} references to the others; the KPI populations are the sets and
+// values of models/populations.sql. `pmo kpi sql` prints what runs. For one
 // computation the lifecycle of every issue at as_of (kpis.md C4: started,
 // done, skipped, discarded, reopen and done-entry instants, active time,
 // local day numbers) is derived once in SQL into a temporary Memory table

@@ -31,7 +31,8 @@ type Explanation struct {
 	// rag, for portfolio_rag, the combined result.
 	stat   *flowStat
 	rag    *ragResult
-	growth bool // scope_growth: Recompute reads the items' versions
+	growth bool        // scope_growth: Recompute reads the items' versions
+	effort *effortStat // logged_hours, utilization, work_distribution
 }
 
 // ExplainItem is one issue and the role it played.
@@ -50,7 +51,8 @@ type ExplainItem struct {
 	Sets     []string           `json:"sets,omitempty"`
 	Values   map[string]float64 `json:"values,omitempty"`
 	Priority string             `json:"priority,omitempty"`
-	Assignee string             `json:"assignee,omitempty"` // wip: people in progress
+	Assignee string             `json:"assignee,omitempty"` // wip: people in progress; effort: the worklog's author
+	Type     string             `json:"type,omitempty"`     // effort: the issue type
 	Version  string             `json:"version,omitempty"`  // scope_growth: the release
 }
 
@@ -153,6 +155,9 @@ func (x *Explainer) Explain(ctx context.Context, kpi, scope, window string) (Exp
 	case "scope_growth":
 		err := x.explainScopeGrowth(ctx, &e, fg, ref)
 		return e, err
+	case "logged_hours", "utilization", "work_distribution":
+		err := explainEffort(ctx, fg.c, &e, ref)
+		return e, err
 	case "due_date_adherence", "estimation_accuracy", "blocked_ratio", "overdue_ratio":
 		if kpi == "blocked_ratio" || kpi == "overdue_ratio" {
 			e.Window = "snapshot"
@@ -171,8 +176,14 @@ func (x *Explainer) Explain(ctx context.Context, kpi, scope, window string) (Exp
 // daily throughput history (flow items done in the mc_history_days local
 // days ending at E) and the open backlog it forecasts.
 func explainForecast(ctx context.Context, w *warehouse.Warehouse, s settings, e *Explanation, ref scopeRef, lc string) error {
-	q := `SELECT key, is_done, start_s, done_s, toInt64(done_day), cat_now FROM (` + scopedSQL(lc, []string{ref.key()}) + `)
-WHERE is_flow AND NOT discarded ORDER BY key`
+	sc, err := scopedSQL(lc, []string{ref.key()})
+	if err != nil {
+		return err
+	}
+	q, err := modelSQL("explain_forecast", map[string]string{"scoped": "(" + sc + ")"}, nil)
+	if err != nil {
+		return err
+	}
 	rows, err := w.Query(ctx, q)
 	if err != nil {
 		return fmt.Errorf("kpi: explaining %s for %s: %w", e.KPI, ref.key(), err)
@@ -303,8 +314,14 @@ func WriteExplanation(w io.Writer, e Explanation, format string) error {
 // 30 days, or no update for 14 days; amber: high severity older than 60
 // days).
 func explainRisks(ctx context.Context, w *warehouse.Warehouse, s settings, e *Explanation, ref scopeRef, lc string) error {
-	q := `SELECT key, priority, toInt64(created_day), toInt64(updated) FROM (` + scopedSQL(lc, []string{ref.key()}) + `)
-WHERE has(` + sqlStrs(s.RiskTypes) + `, type) AND NOT is_done ORDER BY key`
+	sc, err := scopedSQL(lc, []string{ref.key()})
+	if err != nil {
+		return err
+	}
+	q, err := modelSQL("explain_risks", map[string]string{"scoped": "(" + sc + ")"}, map[string]any{"risk_types": s.RiskTypes})
+	if err != nil {
+		return err
+	}
 	rows, err := w.Query(ctx, q)
 	if err != nil {
 		return fmt.Errorf("kpi: explaining risk_exposure for %s: %w", ref.key(), err)
@@ -344,7 +361,11 @@ WHERE has(` + sqlStrs(s.RiskTypes) + `, type) AND NOT is_done ORDER BY key`
 // release vs the fallback of C12), its baseline and slip (day_count), or
 // why it does not count.
 func explainReleases(ctx context.Context, w *warehouse.Warehouse, s settings, e *Explanation, ref scopeRef) error {
-	c := &computation{w: w, s: s, asOf: e.AsOf, lc: lifecycleSQL(s, e.AsOf)}
+	lc, err := lifecycleSQL(s, e.AsOf)
+	if err != nil {
+		return err
+	}
+	c := &computation{w: w, s: s, asOf: e.AsOf, lc: lc}
 	versions, win, err := c.releaseVersions(ctx)
 	if err != nil {
 		return err
@@ -425,7 +446,8 @@ func Explained() []string {
 		switch {
 		case flow, d.Group == "Sprint":
 		case d.ID == "monte_carlo_forecast", d.ID == "risk_exposure", d.ID == "release_schedule_adherence", d.ID == "portfolio_rag", d.ID == "scope_growth",
-			d.ID == "due_date_adherence", d.ID == "estimation_accuracy", d.ID == "blocked_ratio", d.ID == "overdue_ratio":
+			d.ID == "due_date_adherence", d.ID == "estimation_accuracy", d.ID == "blocked_ratio", d.ID == "overdue_ratio",
+			d.ID == "logged_hours", d.ID == "utilization", d.ID == "work_distribution":
 		default:
 			continue
 		}

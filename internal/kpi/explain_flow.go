@@ -35,10 +35,18 @@ func (x *Explainer) flowGroup(ctx context.Context, s settings) (*flowGroup, erro
 		return g, nil
 	}
 	c := &computation{w: x.w, s: s, asOf: x.asOf}
-	lc, drop := c.materialize(ctx, lifecycleSQL(s, x.asOf))
+	lcq, err := lifecycleSQL(s, x.asOf)
+	if err != nil {
+		return nil, err
+	}
+	lc, drop := c.materialize(ctx, lcq)
 	x.drops = append(x.drops, drop)
 	c.lc = lc
-	sle, err := c.sleBaseline(ctx, scopedSQL(lc, nil), trailingWeeks(x.asOf, 12, s.loc))
+	all, err := scopedSQL(lc, nil)
+	if err != nil {
+		return nil, err
+	}
+	sle, err := c.sleBaseline(ctx, all, trailingWeeks(x.asOf, 12, s.loc))
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +61,10 @@ func (x *Explainer) flowGroup(ctx context.Context, s settings) (*flowGroup, erro
 func (g *flowGroup) explain(ctx context.Context, e *Explanation, ref scopeRef, win window) error {
 	fk := flowKPIs[e.KPI]
 	c, sle, w := g.c, g.sle, g.c.w
-	from := scopedSQL(c.lc, []string{ref.key()})
+	from, err := scopedSQL(c.lc, []string{ref.key()})
+	if err != nil {
+		return err
+	}
 	e.stat = &flowStat{days: float64(len(win.DayEnds)), minSample: c.minSample(), composite: c.s.CompletenessCompositeFields,
 		sleDays: sle.att[ref.key()], sleHist: sle.hist[ref.key()]}
 	p, err := c.population(win, sle)
@@ -199,8 +210,16 @@ func SQL(ctx context.Context, w *warehouse.Warehouse, cfg Config, kpi, scope, wi
 	if err != nil {
 		return "", err
 	}
-	c := &computation{w: w, s: g.s, asOf: x.asOf, lc: lifecycleSQL(g.s, x.asOf)}
-	sle, err := c.sleBaseline(ctx, scopedSQL(c.lc, []string{ref.key()}), trailingWeeks(x.asOf, 12, g.s.loc))
+	lc, err := lifecycleSQL(g.s, x.asOf)
+	if err != nil {
+		return "", err
+	}
+	c := &computation{w: w, s: g.s, asOf: x.asOf, lc: lc}
+	from, err := scopedSQL(c.lc, []string{ref.key()})
+	if err != nil {
+		return "", err
+	}
+	sle, err := c.sleBaseline(ctx, from, trailingWeeks(x.asOf, 12, g.s.loc))
 	if err != nil {
 		return "", err
 	}
@@ -214,7 +233,7 @@ func SQL(ctx context.Context, w *warehouse.Warehouse, cfg Config, kpi, scope, wi
 	}
 	head := fmt.Sprintf("-- pmo kpi sql %s: the rows of %s for %s, window %s, as of %s (tz %s); sets and values: internal/kpi/models/populations.sql\n",
 		kpi, strings.Join(fk.sets, ", "), ref.key(), wname, x.asOf.Format(time.RFC3339), g.s.TZ)
-	return head + populationQuery(kpi, p, scopedSQL(c.lc, []string{ref.key()})), nil
+	return head + populationQuery(kpi, p, from), nil
 }
 
 // ExplainedValue is a value recomputed from an explanation's items.
@@ -235,6 +254,9 @@ func (e Explanation) Recompute(labels Labels) (v *float64, n uint64, ok bool) {
 	}
 	if e.KPI == "scope_growth" && e.growth {
 		return e.recomputeScopeGrowth(labels)
+	}
+	if e.effort != nil {
+		return e.recomputeEffort(labels)
 	}
 	st := e.stat
 	if st == nil {

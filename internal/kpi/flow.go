@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -286,39 +285,14 @@ func (c *computation) wip(ctx context.Context, wins []window) error {
 	}
 	slices.Sort(inst)
 	idx := make(map[int64]int, len(inst))
-	parts := make([]string, len(inst))
 	for i, t := range inst {
 		idx[t] = i
-		parts[i] = "toInt64(" + strconv.FormatInt(t, 10) + ")"
 	}
-	samples := "[" + strings.Join(parts, ", ") + "]"
-	// Each In Progress interval (a, b] of an item (entered at a, left at b,
-	// or still there at as_of) makes the item WIP at every sample t with
-	// a < t ≤ b (cat(i, t) uses the transitions before t). The query turns
-	// each interval into +1 at its first covered sample and −1 after its
-	// last, per project; Go takes the running sum and rolls projects up to
-	// programs, sources and the portfolio (WIP counts are additive). This
-	// is linear in the number of intervals instead of items × samples.
-	as := strconv.FormatInt(c.asOf.Unix(), 10)
-	q := `SELECT source, project_key, program, idx, sum(delta) AS d FROM (
-    SELECT source, project_key, program, [i0, i1 + 1] AS idxs, [toInt64(1), toInt64(-1)] AS deltas FROM (
-        -- "+ 0 * col": ClickHouse 18.16 prunes subquery columns that are
-        -- referenced only inside a lambda; the plain reference keeps them.
-        SELECT source, project_key, program,
-            arrayCount(x_t -> x_t <= iv_from, ` + samples + `) + 1 + 0 * iv_from AS i0,
-            arrayCount(x_t -> x_t <= iv_to, ` + samples + `) + 0 * iv_to AS i1
-        FROM (
-            SELECT source, project_key, program, iv_from, iv_to, iv_cat
-            FROM (SELECT * FROM (` + c.lc + `) WHERE ` + pFlow + ` AND NOT (is_done AND done_s < ` + strconv.FormatInt(earliest, 10) + `))
-            ARRAY JOIN
-                arrayConcat([toInt64(created)], arrayMap(x_a -> toInt64(x_a), ats)) AS iv_from,
-                arrayPushBack(arrayMap(x_a -> toInt64(x_a), ats), toInt64(` + as + `)) AS iv_to,
-                arrayConcat([init_cat], tcs) AS iv_cat
-            WHERE iv_cat = 'indeterminate'
-        )
-    ) WHERE i0 <= i1
-) ARRAY JOIN idxs AS idx, deltas AS delta
-GROUP BY source, project_key, program, idx`
+	// The WIP deltas per project and sample (models/wip.sql).
+	q, err := c.model("wip_deltas", map[string]any{"samples": inst, "earliest": earliest})
+	if err != nil {
+		return err
+	}
 	defer func(t time.Time) { slog.Debug("kpi: query", "what", "wip", "took", time.Since(t)) }(time.Now())
 	rows, err := c.w.Query(ctx, q)
 	if err != nil {

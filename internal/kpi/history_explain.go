@@ -14,10 +14,14 @@ import (
 // the estimate at start with the sub-task roll-up, the blocked state and
 // the due date at as_of).
 func explainHistory(ctx context.Context, w *warehouse.Warehouse, s settings, e *Explanation, ref scopeRef, win window, src string) error {
-	q := `SELECT key, is_flow, discarded, is_done, started, cat_now, start_s, done_s, toInt64(done_day),
-    toInt64(due_done), toInt64(due_base), toInt64(due_changes), toInt64(est_start), toInt64(sub_est), toInt64(ifNull(spent_s, 0)), toInt64(sub_spent_s),
-    toInt64(bk_blocked), toInt64(countEqual(bk_projs, project_key) < length(bk_projs)), toInt64(bk_since), toInt64(bk_unknown), toInt64(due_asof)
-FROM (` + scopedSQL(src, []string{ref.key()}) + `) ORDER BY key`
+	sc, err := scopedSQL(src, []string{ref.key()})
+	if err != nil {
+		return err
+	}
+	q, err := modelSQL("explain_history", map[string]string{"scoped": "(" + sc + ")"}, nil)
+	if err != nil {
+		return err
+	}
 	rows, err := w.Query(ctx, q)
 	if err != nil {
 		return fmt.Errorf("kpi: explaining %s for %s: %w", e.KPI, ref.key(), err)
@@ -124,7 +128,10 @@ func (x *Explainer) planningSource(ctx context.Context, g *flowGroup) (string, e
 	if err != nil {
 		return "", err
 	}
-	src := "SELECT * FROM (" + planningSourceSQL(g.c.lc, g.c.asOf) + ") AS p ANY LEFT JOIN (" + g.c.blockedItemsSQL(in, out) + ") AS bk USING (source, issue_id)"
+	src, err := g.c.model("planning_blocked", map[string]any{"in_texts": in, "out_texts": out})
+	if err != nil {
+		return "", err
+	}
 	plan, drop := g.c.materialize(ctx, src)
 	x.drops = append(x.drops, drop)
 	g.plan = plan

@@ -30,7 +30,12 @@ func TestLinkedBugsSharedBug(t *testing.T) {
 	}
 	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
 		kpitest.PutRecords(t, w, recs)
-		rows, err := w.Query(context.Background(), "SELECT issue_id, toInt64(linked_bugs) FROM ("+linkedBugsSQL(settings{Knobs: DefaultConfig().Knobs})+") ORDER BY issue_id")
+		s := settings{TZ: "UTC", Knobs: DefaultConfig().Knobs}
+		lb, err := modelSQL("linked_bugs", nil, s.modelParams(at))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := w.Query(context.Background(), "SELECT issue_id, toInt64(linked_bugs) FROM ("+lb+") ORDER BY issue_id")
 		if err != nil {
 			t.Fatal(err)
 		}

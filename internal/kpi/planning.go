@@ -19,7 +19,10 @@ import (
 // planningSourceSQL). The from argument is unused: the planning source
 // joins the field history to the lifecycle.
 func (c *computation) planning(ctx context.Context, _ string, wins []window) error {
-	from := scopedSQL(c.plan, c.keep)
+	from, err := scopedSQL(c.plan, c.keep)
+	if err != nil {
+		return err
+	}
 	for _, w := range wins {
 		dw := pFlow + " AND is_done AND " + inW("done_s", w)
 		due := dw + " AND due_done != 0"
@@ -114,7 +117,14 @@ func (c *computation) risks(ctx context.Context, _ string) error {
 	// K2 reads the due date in force at as_of (due_asof of the planning
 	// source, replayed from the due-date changelog like P1), so a
 	// backfilled snapshot sees the past plan.
-	from := scopedSQL("SELECT * FROM ("+c.plan+") AS l ANY LEFT JOIN ("+c.blockedItemsSQL(in, out)+") AS bk USING (source, issue_id)", c.keep)
+	pb, err := c.model("planning_blocked", map[string]any{"in_texts": in, "out_texts": out})
+	if err != nil {
+		return err
+	}
+	from, err := scopedSQL(pb, c.keep)
+	if err != nil {
+		return err
+	}
 	eDay := fmt.Sprint(lastCompleteDay(c.asOf, c.s.loc).Unix() / 86400)
 	open := pFlow + " AND NOT is_done"
 	od := open + " AND due_asof != 0"
@@ -222,16 +232,10 @@ func monthWindow(asOf time.Time, loc *time.Location) (w window, first, last time
 // the local day of their start (kpis.md C10).
 func (c *computation) effort(ctx context.Context) error {
 	w, first, last := monthWindow(c.asOf, c.s.loc)
-	q := `SELECT scope_kind, scope, author_id, type, toFloat64(sum(seconds)) / 3600 AS h FROM (
-    SELECT * FROM (
-        SELECT source, issue_id, author_id, seconds FROM v_worklogs
-        WHERE started >= ` + sqlTime(w.From) + ` AND started < ` + sqlTime(w.To) + `
-    ) AS wl ALL INNER JOIN (SELECT source, issue_id, type, scope_kinds, scope_names FROM (` + c.lc + `)) AS l USING (source, issue_id)
-) ARRAY JOIN scope_kinds AS scope_kind, scope_names AS scope WHERE scope != ''`
-	if c.keep != nil {
-		q += ` AND concat(scope_kind, ':', scope) IN (` + strings.Join(quoteAll(c.keep), ", ") + `)`
+	q, err := c.model("effort_hours", withParams(c.keepParams(), map[string]any{"w_from": w.From, "w_to": w.To}))
+	if err != nil {
+		return err
 	}
-	q += "\nGROUP BY scope_kind, scope, author_id, type ORDER BY scope_kind, scope, author_id, type"
 	rows, err := c.w.Query(ctx, q)
 	if err != nil {
 		return fmt.Errorf("kpi: computing effort KPIs: %w", err)

@@ -3,6 +3,7 @@ package kpi
 import (
 	_ "embed"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -82,19 +83,23 @@ const (
 //go:embed models/populations.sql
 var populationsModel string
 
-// sqlModel is a parsed model file: its sets and values by name, in file order.
+// sqlModel is a parsed model file: its sets, values and relation models by
+// name, in file order.
 type sqlModel struct {
-	sets, values map[string]string
-	order        []string
+	sets, values, models map[string]string
+	order                []string
 }
 
 var parsedPopulations = sync.OnceValues(func() (sqlModel, error) { return parseModel(populationsModel) })
 
-// parseModel reads "-- set NAME: text" and "-- value NAME: text" entries:
-// each is the SQL on the lines after its marker up to the next marker;
-// other comment lines and blank lines are skipped.
+// modelMarker starts an entry of a model file: "-- set NAME: what it is".
+var modelMarker = regexp.MustCompile(`^-- (set|value|model) ([a-z_0-9]+)(:|$)`)
+
+// parseModel reads "-- set NAME: text", "-- value NAME: text" and "-- model
+// NAME: text" entries: each is the SQL on the lines after its marker up to
+// the next marker; other comment lines and blank lines are skipped.
 func parseModel(text string) (sqlModel, error) {
-	m := sqlModel{sets: map[string]string{}, values: map[string]string{}}
+	m := sqlModel{sets: map[string]string{}, values: map[string]string{}, models: map[string]string{}}
 	var cur *strings.Builder
 	var kind, name string
 	flush := func() error {
@@ -106,8 +111,11 @@ func parseModel(text string) (sqlModel, error) {
 			return fmt.Errorf("kpi model: %s %s has no SQL", kind, name)
 		}
 		target := m.sets
-		if kind == "value" {
+		switch kind {
+		case "value":
 			target = m.values
+		case "model":
+			target = m.models
 		}
 		if _, dup := target[name]; dup {
 			return fmt.Errorf("kpi model: %s %s is defined twice", kind, name)
@@ -118,18 +126,11 @@ func parseModel(text string) (sqlModel, error) {
 	}
 	for _, line := range strings.Split(text, "\n") {
 		t := strings.TrimSpace(line)
-		if rest, ok := strings.CutPrefix(t, "-- set "); ok {
+		if mk := modelMarker.FindStringSubmatch(t); mk != nil {
 			if err := flush(); err != nil {
 				return m, err
 			}
-			kind, name, cur = "set", strings.TrimSpace(strings.SplitN(rest, ":", 2)[0]), &strings.Builder{}
-			continue
-		}
-		if rest, ok := strings.CutPrefix(t, "-- value "); ok {
-			if err := flush(); err != nil {
-				return m, err
-			}
-			kind, name, cur = "value", strings.TrimSpace(strings.SplitN(rest, ":", 2)[0]), &strings.Builder{}
+			kind, name, cur = mk[1], mk[2], &strings.Builder{}
 			continue
 		}
 		if t == "" || strings.HasPrefix(t, "--") || cur == nil {
@@ -163,6 +164,8 @@ func (c *computation) population(w window, sle sleDays) (population, error) {
 			keys = append(keys, k)
 		}
 	}
+	// "" matches no scope key: transform() needs a non-empty list.
+	keys = append(keys, "")
 	slices.Sort(keys)
 	att, hist := make([]float64, len(keys)), make([]float64, len(keys))
 	for i, k := range keys {

@@ -27,7 +27,8 @@ func checkRecompute(t *testing.T, w *warehouse.Warehouse, cfg Config, snap Snaps
 	checked, bad := 0, 0
 	for _, v := range snap.Values {
 		fk, ok := flowKPIs[v.KPI]
-		if !ok || slices.Contains(fk.derived, v.Labels["measure"]) {
+		effort := v.KPI == "logged_hours" || v.KPI == "utilization" || v.KPI == "work_distribution"
+		if (!ok && !effort) || slices.Contains(fk.derived, v.Labels["measure"]) {
 			continue
 		}
 		key := v.KPI + "|" + v.ScopeKind + ":" + v.Scope + "|" + v.Window

@@ -55,9 +55,10 @@ func (c *computation) releaseVersions(ctx context.Context) ([]releaseVersion, wi
 	w := trailingWeeks(c.asOf, 26, c.s.loc)
 	type delivery struct{ lastDone, done, open int64 }
 	fallback := map[string]delivery{}
-	q := `SELECT source, fv, toInt64(maxIf(done_day, is_done = 1)), toInt64(countIf(is_done = 1)), toInt64(countIf(is_done = 0)) FROM (
-    SELECT source, done_day, is_done, arrayJoin(fix_version_ids) AS fv FROM (` + c.lc + `) WHERE discarded = 0
-) GROUP BY source, fv`
+	q, err := c.model("release_delivery", nil)
+	if err != nil {
+		return nil, w, err
+	}
 	rows, err := c.w.Query(ctx, q)
 	if err != nil {
 		return nil, w, fmt.Errorf("%s: reading delivery days of the versions' issues: %w", what, err)
@@ -82,18 +83,10 @@ func (c *computation) releaseVersions(ctx context.Context) ([]releaseVersion, wi
 	day := func(t time.Time) string { return t.Format(time.DateOnly) }
 	// seen_unreleased: the first observation precedes the first one with
 	// released = true, so pmo saw the release happen.
-	q = `SELECT source, id, name, project_key, program, toInt64(released),
-    ifNull(toString(baseline_release_date), ''), ifNull(toString(released_on), ''), ifNull(toString(start_date), ''),
-    toString(first_seen), toInt64(seen_unreleased)
-FROM (
-    SELECT * FROM (SELECT source, id, name, project_id, start_date, baseline_release_date, released, released_on FROM v_versions) AS v
-    ANY LEFT JOIN (
-        SELECT source, id, toDate(min(observed_at), 'UTC') AS first_seen,
-            toUInt8(min(observed_at) < minIf(observed_at, released = 1)) AS seen_unreleased
-        FROM versions GROUP BY source, id
-    ) AS o USING (source, id)
-) AS vo ANY LEFT JOIN (SELECT source, id AS project_id, key AS project_key, category AS program FROM v_projects) AS p USING (source, project_id)
-ORDER BY source, project_key, name, id`
+	q, err = c.model("release_versions", nil)
+	if err != nil {
+		return nil, w, err
+	}
 	rows, err = c.w.Query(ctx, q)
 	if err != nil {
 		return nil, w, fmt.Errorf("%s: reading versions: %w", what, err)
@@ -287,13 +280,10 @@ func (c *computation) releaseForecast(ctx context.Context) error {
 		planned           *time.Time
 	}
 	var versions []version
-	// ANY LEFT JOIN: ANY INNER JOIN of newer ClickHouse matches a project
-	// row once only.
-	q := `SELECT source, id, name, concat(source, '/', project_key), ifNull(toString(release_date), '')
-FROM (SELECT source, id, name, project_id, release_date FROM v_versions WHERE released = 0 AND archived = 0) AS v
-ANY LEFT JOIN (SELECT source, id AS project_id, key AS project_key FROM v_projects) AS p USING (source, project_id)
-WHERE project_key != ''
-ORDER BY source, project_key, name, id`
+	q, err := c.model("open_versions", nil)
+	if err != nil {
+		return err
+	}
 	rows, err := c.w.Query(ctx, q)
 	if err != nil {
 		return fmt.Errorf("%s: reading versions: %w", what, err)
@@ -326,9 +316,10 @@ ORDER BY source, project_key, name, id`
 		return nil
 	}
 	remaining := map[string]int{}
-	q = `SELECT source, fv, toInt64(count()) FROM (
-    SELECT source, arrayJoin(fix_version_ids) AS fv FROM (` + c.lc + `) WHERE ` + pFlow + ` AND NOT is_done
-) GROUP BY source, fv`
+	q, err = c.model("version_remaining", nil)
+	if err != nil {
+		return err
+	}
 	rows, err = c.w.Query(ctx, q)
 	if err != nil {
 		return fmt.Errorf("%s: counting remaining items: %w", what, err)

@@ -32,7 +32,18 @@ func (c *computation) scopeGrowth(ctx context.Context) error {
 		tb   int64 // t_b, Unix seconds
 	}
 	versions := map[string]version{} // source \x00 id, started on or before as_of
-	rows, err := c.w.Query(ctx, "SELECT source, id, name, toString(assumeNotNull(start_date)) FROM v_versions WHERE start_date IS NOT NULL")
+	replayAll := 0
+	if c.sgTrace != nil {
+		replayAll = 1
+	}
+	sql := func(model string, extra map[string]any) (string, error) {
+		return c.model(model, withParams(map[string]any{"replay_all": replayAll}, extra))
+	}
+	q, err := sql("sg_versions", nil)
+	if err != nil {
+		return err
+	}
+	rows, err := c.w.Query(ctx, q)
 	if err != nil {
 		return fmt.Errorf("%s: reading versions: %w", what, err)
 	}
@@ -64,13 +75,12 @@ func (c *computation) scopeGrowth(ctx context.Context) error {
 	}
 	// readChanges reads the changes of the candidate issues to the given
 	// fields, ordered, into key → changes.
-	candidates := "type_class != 'subtask' AND NOT discarded"
 	readChanges := func(kind model.ChangeKind, name string) (map[string][]change, error) {
 		out := map[string][]change{}
-		q := `SELECT source, issue_id, toInt64(at), ` + changeFrom + `, ` + changeTo + `
-FROM v_changes WHERE ` + kindIs(kind) + `
-    AND (source, issue_id) IN (SELECT source, issue_id FROM (` + c.lc + `) WHERE ` + candidates + `)
-ORDER BY source, issue_id, ` + changeOrder
+		q, err := sql("sg_changes", map[string]any{"kind": string(kind)})
+		if err != nil {
+			return nil, err
+		}
 		rows, err := c.w.Query(ctx, q)
 		if err != nil {
 			return nil, fmt.Errorf("%s: reading %s changes: %w", what, name, err)
@@ -157,24 +167,17 @@ ORDER BY source, issue_id, ` + changeOrder
 	// Issues without estimate or fix-version changes (most of them): their
 	// membership and points are the current ones at both instants, so
 	// ClickHouse sums them per scope and version (t_b passed per version).
-	var ids, tbs []string
+	var ids []string
+	var tbs []int64
 	for k, v := range versions {
 		src, id, _ := strings.Cut(k, "\x00")
-		ids = append(ids, sqlStr(strconv.Itoa(len(src))+":"+src+id)) // unambiguous (source, id) key
-		tbs = append(tbs, strconv.FormatInt(v.tb, 10))
+		ids = append(ids, strconv.Itoa(len(src))+":"+src+id) // unambiguous (source, id) key
+		tbs = append(tbs, v.tb)
 	}
-	withHistory := "SELECT source, issue_id FROM v_changes WHERE " + kindIs(model.ChangeFixVersion) + " OR " + kindIs(model.ChangeStoryPoints)
-	if c.sgTrace != nil {
-		// Explaining: every issue goes through the replay below, which
-		// gives the same sums issue by issue.
-		withHistory = "SELECT source, issue_id FROM (" + c.lc + ")"
+	q, err = sql("sg_static", map[string]any{"version_keys": ids, "version_tbs": tbs})
+	if err != nil {
+		return err
 	}
-	q := `SELECT scope_kind, scope, source, fv, toInt64(count()), toFloat64(sum(pts)), toInt64(countIf(created_s < tb)), toFloat64(sumIf(pts, created_s < tb)) FROM (
-    SELECT scope_kind, scope, source, fv, pts, created_s, transform(concat(toString(length(source)), ':', source, fv), [` + strings.Join(ids, ", ") + `], [` + strings.Join(tbs, ", ") + `], toInt64(-1)) AS tb FROM (
-        SELECT scope_kinds, scope_names, source, toInt64(created) AS created_s, toFloat64(ifNull(story_points, 0)) AS pts, arrayJoin(fix_version_ids) AS fv
-        FROM (` + c.lc + `) WHERE ` + candidates + ` AND notEmpty(fix_version_ids) AND (source, issue_id) NOT IN (` + withHistory + `)
-    ) ARRAY JOIN scope_kinds AS scope_kind, scope_names AS scope
-) WHERE tb >= 0 GROUP BY scope_kind, scope, source, fv`
 	rows, err = c.w.Query(ctx, q)
 	if err != nil {
 		return fmt.Errorf("%s: summing issues without history: %w", what, err)
@@ -203,8 +206,10 @@ ORDER BY source, issue_id, ` + changeOrder
 
 	// Issues with history: replayed here.
 	asOf := c.asOf.Unix()
-	q = "SELECT scope_kinds, scope_names, source, issue_id, key, toInt64(created), story_points, fix_version_ids FROM (" + c.lc + ") WHERE " + candidates +
-		" AND (source, issue_id) IN (" + withHistory + ")"
+	q, err = sql("sg_replayed", nil)
+	if err != nil {
+		return err
+	}
 	rows, err = c.w.Query(ctx, q)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)

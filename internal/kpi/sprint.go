@@ -291,12 +291,10 @@ func SprintReports(ctx context.Context, w *warehouse.Warehouse, cfg Config, asOf
 }
 
 func loadSprints(ctx context.Context, w *warehouse.Warehouse, asOf time.Time, cfg Config, f ScopeFilter) ([]sprintRow, error) {
-	q := `SELECT source, id, board_id, board, name, state, start, activated, ` + "`end`" + `, complete, project_key, program FROM (
-    SELECT * FROM (
-        SELECT * FROM (SELECT source, id, board_id, name, state, start, activated, ` + "`end`" + `, complete FROM v_sprints WHERE state IN ('active', 'closed')) AS s
-        ANY LEFT JOIN (SELECT source, id AS board_id, name AS board, project_id FROM v_boards) AS b USING (source, board_id)
-    ) AS sb ANY LEFT JOIN (SELECT source, id AS project_id, key AS project_key, category AS program FROM v_projects) AS p USING (source, project_id)
-) ORDER BY source, board_id, id`
+	q, err := modelSQL("sprints", nil, nil)
+	if err != nil {
+		return nil, err
+	}
 	rows, err := w.Query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("kpi: loading sprints: %w", err)
@@ -322,31 +320,10 @@ func loadSprints(ctx context.Context, w *warehouse.Warehouse, asOf time.Time, cf
 // created straight into a sprint has no sprint change) — with its status,
 // sprint and story-point changes folded into one row of arrays.
 func loadSprintIssues(ctx context.Context, w *warehouse.Warehouse, asOf time.Time) ([]*sprintIssue, error) {
-	as := sqlTime(asOf)
-	kinds := sqlStrs([]string{string(model.ChangeStatus), string(model.ChangeSprint), string(model.ChangeStoryPoints)})
-	q := `SELECT source, issue_id, key, toInt64(created), story_points, sprint_ids, status_id, status_category, e_at, e_cid, e_item, e_kind, e_from, e_to, e_fc, e_tc FROM (
-    SELECT * FROM (
-        SELECT source, id AS issue_id, key, created, story_points, sprint_ids, status_id, status_category
-        FROM v_issues WHERE type_class != 'subtask' AND created < ` + as + `
-    ) AS i ANY LEFT JOIN (
-        SELECT source, issue_id,
-            groupArray(at_s) AS e_at,
-            groupArray(cid) AS e_cid,
-            groupArray(item) AS e_item,
-            groupArray(change_kind) AS e_kind,
-            groupArray(fv) AS e_from,
-            groupArray(tv) AS e_to,
-            groupArray(from_category) AS e_fc,
-            groupArray(to_category) AS e_tc
-        FROM (
-            SELECT source, issue_id, toInt64(at) AS at_s, toInt64(toUInt64OrZero(change_id)) AS cid, toInt64(item) AS item, change_kind,
-                ` + changeFrom + ` AS fv, ` + changeTo + ` AS tv, from_category, to_category
-            FROM v_changes
-            WHERE at < ` + as + ` AND has(` + kinds + `, change_kind)
-        )
-        GROUP BY source, issue_id
-    ) AS c USING (source, issue_id)
-) WHERE notEmpty(sprint_ids) OR has(e_kind, ` + sqlStr(string(model.ChangeSprint)) + `)`
+	q, err := modelSQL("sprint_issues", nil, map[string]any{"as_of": asOf.UTC()})
+	if err != nil {
+		return nil, err
+	}
 	rows, err := w.Query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("kpi: loading sprint issues: %w", err)
@@ -360,7 +337,7 @@ func loadSprintIssues(ctx context.Context, w *warehouse.Warehouse, asOf time.Tim
 		if err := rows.Scan(&is.source, &is.id, &is.key, &is.created, &is.points, &is.sprintIDs, &is.statusID, &is.statCat, &at, &cid, &item, &kind, &from, &to, &fc, &tc); err != nil {
 			return nil, fmt.Errorf("kpi: loading sprint issues: %w", err)
 		}
-		// Sorted here into history order (changeOrder: instant, change id,
+		// Sorted here into history order (models.go: instant, change id,
 		// item) rather than by arraySorts in SQL.
 		type ordered struct {
 			e         evt

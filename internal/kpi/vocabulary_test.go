@@ -61,7 +61,7 @@ func TestHistoryFromCreation(t *testing.T) {
 // then Done (id 100000) within one second; ordered by id as text ("100000"
 // < "99999"), it was left In Progress: counted as WIP, not as done. The
 // status history, the sprint replay and the field replays all read
-// changeOrder.
+// the same history order (models.go).
 func TestSameSecondChanges(t *testing.T) {
 	f := loadFixture(t, "vocabulary.yaml")
 	at := time.Date(2025, 3, 12, 9, 0, 0, 0, time.UTC)

@@ -14,7 +14,7 @@
 --   {e_day}                 E, the last complete local day (days since 1970-01-01)
 --   {include_skipped}       1 when items that skipped In Progress count in cycle time
 --   {estimated_by}          kpi.estimated_by: either, story_points or original_estimate
---   {sle_keys}              scope keys ("project:jira/PAY") with an SLE, and per key
+--   {sle_keys}              scope keys ("project:jira/PAY") with an SLE (never empty: a key "" matches no scope), and per key
 --   {sle_att} {sle_hist}    the SLE day count for attainment (F6) and for work item age (F5)
 --   {stale_todo_s} {stale_progress_s}  kpi.stale_days_todo / stale_days_in_progress in seconds
 --
@@ -37,8 +37,7 @@ is_flow AND NOT discarded AND is_done AND done_s >= {w_from} AND done_s < {w_to}
 -- set sle_met: cycle items whose day count is within the scope's SLE
 is_flow AND NOT discarded AND is_done AND done_s >= {w_from} AND done_s < {w_to} AND started
     AND ({include_skipped} = 1 OR NOT skipped)
-    AND (done_day - start_day + 1) <= if(indexOf({sle_keys}, concat(scope_kind, ':', scope)) = 0, toFloat64(-1),
-        arrayElement({sle_att}, indexOf({sle_keys}, concat(scope_kind, ':', scope))))
+    AND (done_day - start_day + 1) <= transform(concat(scope_kind, ':', scope), {sle_keys}, {sle_att}, toFloat64(-1))
 
 -- set arrived: flow items started in the window
 is_flow AND NOT discarded AND started AND start_s >= {w_from} AND start_s < {w_to}
@@ -123,8 +122,7 @@ is_flow AND NOT discarded AND cat_now = 'indeterminate'
 
 -- set at_risk: … older (in day counts) than the scope's SLE
 is_flow AND NOT discarded AND cat_now = 'indeterminate'
-    AND ({e_day} - start_day + 1) > if(indexOf({sle_keys}, concat(scope_kind, ':', scope)) = 0, toFloat64(1e18),
-        arrayElement({sle_hist}, indexOf({sle_keys}, concat(scope_kind, ':', scope))))
+    AND ({e_day} - start_day + 1) > transform(concat(scope_kind, ':', scope), {sle_keys}, {sle_hist}, toFloat64(1e18))
 
 -- set backlog: flow items in a To Do status
 is_flow AND NOT discarded AND cat_now = 'new'

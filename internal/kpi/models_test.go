@@ -1,0 +1,103 @@
+package kpi
+
+import (
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pmo-oss/pmo/internal/model"
+)
+
+// modelExtras are the parameters of the relation models beyond the
+// settings' (modelParams), with sample values.
+var modelExtras = map[string]any{
+	"in_texts": []string{"is blocked by"}, "out_texts": []string{"blocks"}, "kind": string(model.ChangeFixVersion),
+	"version_keys": []string{"4:jira10"}, "version_tbs": []int64{0}, "replay_all": 0,
+	"samples": []int64{1, 2}, "earliest": int64(0), "keep_all": 0, "keep": []string{"project:jira/A"},
+	"w_from": time.Unix(0, 0), "w_to": time.Unix(86400, 0),
+	"scope": "jira/A", "baseline": "v1", "baseline_at": time.Unix(0, 0), "created_at": time.Unix(0, 0), "version": uint64(1),
+	"e_day": int64(20000), "end": time.Unix(86400, 0), "risk_types": []string{"Risk"},
+}
+
+// callerRelations are the relations some models leave to their caller (a
+// model's rows cut to a scope, and the rows to cut).
+var callerRelations = map[string]string{"rows": "(SELECT 1)", "scoped": "(SELECT 1)"}
+
+// TestRelationModels: every model of models/*.sql renders with the
+// settings' parameters and the extras above — no placeholder, reference or
+// parameter left over — and the change kinds the models name are the
+// vocabulary's (model.ChangeKind), so a typo cannot silently select nothing.
+func TestRelationModels(t *testing.T) {
+	ms, err := relationModels()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) < 10 {
+		t.Fatalf("only %d relation models found", len(ms))
+	}
+	s := settings{TZ: "UTC", Knobs: DefaultConfig().Knobs}
+	params := withParams(s.modelParams(time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)), modelExtras)
+	used := map[string]bool{}
+	kindLit := regexp.MustCompile(`change_kind (?:= ('[^']*')|IN \(([^)]*)\))`)
+	known := map[string]bool{}
+	for _, k := range model.ChangeKinds {
+		known[string(k)] = true
+	}
+	for _, name := range slices.Sorted(maps.Keys(ms)) {
+		q, err := modelSQL(name, callerRelations, params)
+		if err != nil {
+			t.Errorf("model %s: %v", name, err)
+			continue
+		}
+		if strings.Contains(q, "{{") || regexp.MustCompile(`\{[a-z_0-9]+\}`).MatchString(q) {
+			t.Errorf("model %s: a placeholder is left after rendering:\n%s", name, q)
+		}
+		for p := range params {
+			if strings.Contains(ms[name].sql, "{"+p+"}") {
+				used[p] = true
+			}
+		}
+		for _, m := range kindLit.FindAllStringSubmatch(ms[name].sql, -1) {
+			for _, lit := range strings.Split(m[1]+m[2], ",") {
+				k := strings.Trim(strings.TrimSpace(lit), "'")
+				if !known[k] {
+					t.Errorf("model %s selects change_kind %q, which is not a model.ChangeKind", name, k)
+				}
+			}
+		}
+	}
+	for p := range modelExtras {
+		if !used[p] {
+			t.Errorf("parameter %s is in modelExtras but no model reads it", p)
+		}
+	}
+}
+
+// TestModelRefs: a reference to a missing model or a cycle is an error, a
+// relation the caller materialized replaces the model's SELECT.
+func TestModelRefs(t *testing.T) {
+	ms := map[string]modelSource{
+		"a": {file: "x.sql", sql: "SELECT * FROM {{b}}"},
+		"b": {file: "x.sql", sql: "SELECT 1 FROM {{a}}"},
+		"c": {file: "x.sql", sql: "SELECT * FROM {{nope}}"},
+		"d": {file: "x.sql", sql: "SELECT * FROM {{e}} AS e"},
+		"e": {file: "x.sql", sql: "SELECT {v} AS v"},
+	}
+	if _, err := expandModel(ms, "a", nil, nil); err == nil || !strings.Contains(err.Error(), "refers to itself") {
+		t.Errorf("cycle: err = %v", err)
+	}
+	if _, err := expandModel(ms, "c", nil, nil); err == nil || !strings.Contains(err.Error(), `no model "nope"`) {
+		t.Errorf("missing model: err = %v", err)
+	}
+	got, err := expandModel(ms, "d", nil, nil)
+	if err != nil || got != "SELECT * FROM (SELECT {v} AS v) AS e" {
+		t.Errorf("inline: %q, %v", got, err)
+	}
+	got, err = expandModel(ms, "d", map[string]string{"e": "tmp_e"}, nil)
+	if err != nil || got != "SELECT * FROM tmp_e AS e" {
+		t.Errorf("materialized: %q, %v", got, err)
+	}
+}

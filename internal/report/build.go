@@ -163,6 +163,14 @@ func Build(ctx context.Context, w *warehouse.Warehouse, o Options) (*Model, erro
 		}
 		mine := issuesOf(issues, s)
 		s.Series = series(mine, snap.AsOf, loc, o.HistoryWeeks, sle)
+		if err := engineSeries(ctx, explain, snap, s, byKey); err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			if o.Logger != nil {
+				o.Logger.Warn("report: charts of the engine's cycle time and WIP unavailable", "scope", s.Kind+":"+s.Name, "error", err.Error())
+			}
+		}
 		s.Risks = risks(s.Series.Aging, sle)
 		s.Explain = map[string][]Item{}
 		for _, r := range sprints {
@@ -325,6 +333,12 @@ func readIssues(ctx context.Context, w *warehouse.Warehouse, asOf time.Time, cfg
 	}
 	defer rows.Close()
 	cut := asOf.Unix()
+	// The charts count flow items only, like the KPIs they stand beside
+	// (kpi.flow_item_types; the engine's default when unset).
+	flow := cfg.FlowItemTypes
+	if flow == nil {
+		flow = kpi.DefaultConfig().FlowItemTypes
+	}
 	var out []*issue
 	for rows.Next() {
 		var src, pkey, cat, res string
@@ -335,6 +349,9 @@ func readIssues(ctx context.Context, w *warehouse.Warehouse, asOf time.Time, cfg
 		if err := rows.Scan(&src, &is.Key, &pkey, &is.program, &is.Summary, &is.Type, &is.Status, &cat, &is.Assignee, &is.URL, &res,
 			&created, &at, &fc, &tc); err != nil {
 			return nil, fmt.Errorf("report: reading issues for the charts: %w", err)
+		}
+		if !slices.Contains(flow, is.Type) {
+			continue
 		}
 		is.scope = src + "/" + pkey
 		is.created = time.Unix(created, 0).UTC()
@@ -491,6 +508,39 @@ func series(is []*issue, asOf time.Time, loc *time.Location, weeks int, sle floa
 	return s
 }
 
+// engineSeries replaces the cycle-time scatter and its percentile lines,
+// and the aging WIP chart, by the engine's populations: the items
+// cycle_time counts in its 12-week window with their day counts and the
+// 12-week NR percentiles it computed, and the items wip counts at as_of
+// with their ages. A chart then shows the numbers of the KPI table, the
+// card and `pmo kpi explain`, never a re-derivation of its own.
+func engineSeries(ctx context.Context, explain func(ctx context.Context, kind, scope, id, window string) ([]Item, error), snap kpi.Snapshot, s *Scope, byKey map[string]*issue) error {
+	cts, err := explain(ctx, s.Kind, s.Name, "cycle_time", "12w")
+	if err != nil {
+		return fmt.Errorf("explaining cycle_time (12w): %w", err)
+	}
+	aging, err := explain(ctx, s.Kind, s.Name, "wip", "snapshot")
+	if err != nil {
+		return fmt.Errorf("explaining wip: %w", err)
+	}
+	se := &s.Series
+	se.CycleTimes = se.CycleTimes[:0]
+	for _, it := range cts {
+		se.CycleTimes = append(se.CycleTimes, CyclePoint{Key: it.Key, Done: it.Done, Days: it.AgeDays})
+	}
+	sort.SliceStable(se.CycleTimes, func(i, j int) bool { return se.CycleTimes[i].Done.Before(se.CycleTimes[j].Done) })
+	pct := func(q string) float64 {
+		if v, ok := snap.Find(s.Kind, s.Name, "cycle_time", "12w", "method=nr,quantile="+q+",unit=dc"); ok && v.Value != nil {
+			return *v.Value
+		}
+		return 0
+	}
+	se.P50, se.P85, se.P95 = pct("0.5"), pct("0.85"), pct("0.95")
+	se.Aging = enrich(aging, byKey)
+	sort.SliceStable(se.Aging, func(i, j int) bool { return se.Aging[i].AgeDays > se.Aging[j].AgeDays })
+	return nil
+}
+
 // nearestRank is the nearest-rank percentile of sorted xs (0 when empty).
 func nearestRank(xs []float64, p float64) float64 {
 	if len(xs) == 0 {
@@ -533,6 +583,7 @@ func kpiExplainer(x *kpi.Explainer, loc *time.Location) func(ctx context.Context
 				item.AgeDays = *it.Days
 			}
 			if it.Done != nil {
+				item.Done = *it.Done
 				item.Note += " · done " + it.Done.In(loc).Format("2 Jan")
 			}
 			if it.Sprint != "" {

@@ -135,6 +135,7 @@ type Item struct {
 	URL                                           string
 	AgeDays                                       float64 // cycle or age in days
 	Note                                          string
+	Done                                          time.Time // when it was done (zero: not done)
 }
 
 // Series are the chart series of one scope.
@@ -144,10 +145,14 @@ type Series struct {
 	Throughput, Created, Resolved []int
 	// Cumulative flow per week end: items in each category.
 	CFDNew, CFDProgress, CFDDone []int
-	// CycleTimes are the items done in the trailing 12 weeks.
-	CycleTimes          []CyclePoint
-	P50, P85, P95       float64
-	Aging               []Item // in-flight items with their age in days
+	// CycleTimes are the items cycle_time counts in its 12-week window,
+	// P50/P85/P95 its nearest-rank day-count percentiles there (the
+	// engine's values: the same as `pmo kpi explain cycle_time --window 12w`).
+	CycleTimes    []CyclePoint
+	P50, P85, P95 float64
+	// Aging are the items wip counts at as_of with their age in day counts
+	// (the engine's explanation of wip).
+	Aging               []Item
 	SLEDays             float64
 	CreatedTotal, Total int
 	// Burn-up at each week's end (as_of for the current week): cumulative

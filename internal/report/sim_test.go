@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -47,6 +48,7 @@ func TestSimulatorReportRendersInBrowser(t *testing.T) {
 		if !m.AsOf.Equal(asOf) || len(m.Projects) < 2 {
 			t.Fatalf("report as of %s with %d projects; want the latest stored snapshot %s and several projects", m.AsOf, len(m.Projects), asOf)
 		}
+		checkOneNumber(t, ctx, w, m)
 		out := t.TempDir()
 		files, err := Write(ctx, m, WriteOptions{Out: out, EChartsJS: js})
 		if err != nil {
@@ -72,4 +74,51 @@ func TestSimulatorReportRendersInBrowser(t *testing.T) {
 			}
 		}
 	})
+}
+
+// checkOneNumber: on every page, the charts beside a KPI show the engine's
+// number and items — the cycle-time scatter is the cycle_time 12-week
+// population with its percentiles, the aging chart and the cumulative flow's
+// last In Progress column are the WIP the card shows, with the card's items.
+func checkOneNumber(t *testing.T, ctx context.Context, w *warehouse.Warehouse, m *Model) {
+	t.Helper()
+	snap, err := kpi.Latest(ctx, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range m.All() {
+		name := s.Kind + ":" + s.Name
+		val := func(id, window, labels string) (float64, uint64) {
+			v, ok := snap.Find(s.Kind, s.Name, id, window, labels)
+			if !ok || v.Value == nil {
+				return 0, 0
+			}
+			return *v.Value, v.N
+		}
+		se := s.Series
+		p85, n := val("cycle_time", "12w", "method=nr,quantile=0.85,unit=dc")
+		if se.P85 != p85 || uint64(len(se.CycleTimes)) != n {
+			t.Errorf("%s: cycle-time chart P85 %.1f over %d items; cycle_time 12w is %.1f over %d", name, se.P85, len(se.CycleTimes), p85, n)
+		}
+		wip, _ := val("wip", "snapshot", "measure=count")
+		if float64(len(se.Aging)) != wip || len(se.CFDProgress) == 0 || float64(se.CFDProgress[len(se.CFDProgress)-1]) != wip {
+			last := -1
+			if len(se.CFDProgress) > 0 {
+				last = se.CFDProgress[len(se.CFDProgress)-1]
+			}
+			t.Errorf("%s: WIP card %.0f, aging chart %d items, cumulative flow in progress %d: one page, three WIP figures", name, wip, len(se.Aging), last)
+		}
+		var card, chart []string
+		for _, it := range s.Explain["wip"] {
+			card = append(card, it.Key)
+		}
+		for _, it := range se.Aging {
+			chart = append(chart, it.Key)
+		}
+		slices.Sort(card)
+		slices.Sort(chart)
+		if !slices.Equal(card, chart) {
+			t.Errorf("%s: the WIP card lists %d items, the aging chart %d other ones", name, len(card), len(chart))
+		}
+	}
 }

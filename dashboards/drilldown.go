@@ -39,7 +39,7 @@ import (
 var sentinelAsOf = time.Date(2031, 3, 17, 0, 0, 0, 0, time.UTC)
 
 // scopeFilter is the scope predicate kpi.SQL writes for the portfolio.
-const scopeFilter = "concat(scope_kind, ':', scope) IN ('portfolio:all')"
+const scopeFilter = "(0 = 1 OR has(['portfolio:all'], concat(scope_kind, ':', scope)))"
 
 // variableFilter narrows the portfolio population to the dashboard's
 // source, program and project variables (All selected: no filter).

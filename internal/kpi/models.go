@@ -140,7 +140,15 @@ func (s settings) modelParams(asOf time.Time) map[string]any {
 // and planning source it derived stand for {{lifecycle}} and
 // {{planning_source}}; the parameters are the settings' at as_of and extra.
 func (c *computation) model(name string, extra map[string]any) (string, error) {
-	rels := map[string]string{}
+	return c.modelWith(name, nil, extra)
+}
+
+// modelWith is model with more relations given by the caller.
+func (c *computation) modelWith(name string, given map[string]string, extra map[string]any) (string, error) {
+	rels := maps.Clone(given)
+	if rels == nil {
+		rels = map[string]string{}
+	}
 	if c.lc != "" {
 		rels["lifecycle"] = "(" + c.lc + ")"
 	}

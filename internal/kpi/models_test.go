@@ -15,7 +15,7 @@ import (
 // settings' (modelParams), with sample values.
 var modelExtras = map[string]any{
 	"in_texts": []string{"is blocked by"}, "out_texts": []string{"blocks"}, "kind": string(model.ChangeFixVersion),
-	"version_keys": []string{"4:jira10"}, "version_tbs": []int64{0}, "replay_all": 0,
+	"version_keys": []string{"4:jira10"}, "version_tbs": []int64{0},
 	"samples": []int64{1, 2}, "earliest": int64(0), "keep_all": 0, "keep": []string{"project:jira/A"},
 	"w_from": time.Unix(0, 0), "w_to": time.Unix(86400, 0),
 	"scope": "jira/A", "baseline": "v1", "baseline_at": time.Unix(0, 0), "created_at": time.Unix(0, 0), "version": uint64(1),

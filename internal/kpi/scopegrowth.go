@@ -32,13 +32,17 @@ func (c *computation) scopeGrowth(ctx context.Context) error {
 		tb   int64 // t_b, Unix seconds
 	}
 	versions := map[string]version{} // source \x00 id, started on or before as_of
-	replayAll := 0
+	// Explaining: every issue goes through the replay below, which gives
+	// the same sums issue by issue.
+	var rels map[string]string
 	if c.sgTrace != nil {
-		replayAll = 1
+		all, err := c.model("sg_all_issues", nil)
+		if err != nil {
+			return err
+		}
+		rels = map[string]string{"sg_with_history": "(" + all + ")"}
 	}
-	sql := func(model string, extra map[string]any) (string, error) {
-		return c.model(model, withParams(map[string]any{"replay_all": replayAll}, extra))
-	}
+	sql := func(model string, extra map[string]any) (string, error) { return c.modelWith(model, rels, extra) }
 	q, err := sql("sg_versions", nil)
 	if err != nil {
 		return err

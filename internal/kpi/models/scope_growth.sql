@@ -12,7 +12,9 @@
 --   {kind}          a change kind (sg_changes)
 --   {version_keys}  the versions started by as_of, keyed "<len(source)>:<source><version id>", and
 --   {version_tbs}   their t_b in Unix seconds
---   {replay_all}    1 when explaining: every issue goes through the replay, which gives the same sums issue by issue
+--
+-- When explaining, every issue goes through the replay (which gives the
+-- same sums issue by issue): sg_all_issues then stands for sg_with_history.
 
 -- model sg_versions: the versions with a start date
 SELECT source, id, name, toString(assumeNotNull(start_date)) AS start FROM v_versions WHERE start_date IS NOT NULL
@@ -25,10 +27,11 @@ SELECT source, issue_id, toInt64(at) AS at_s, if(`from` != '', `from`, from_stri
 FROM v_changes WHERE change_kind = {kind} AND (source, issue_id) IN {{sg_candidates}}
 ORDER BY source, issue_id, toInt64(at), toInt64(toUInt64OrZero(change_id)), toInt64(item)
 
--- model sg_with_history: the issues whose fix versions or story points changed (all issues with replay_all)
-SELECT source, issue_id FROM v_changes WHERE {replay_all} = 0 AND change_kind IN ('fix_version', 'story_points')
-UNION ALL
-SELECT source, issue_id FROM {{lifecycle}} WHERE {replay_all} = 1
+-- model sg_with_history: the issues whose fix versions or story points changed
+SELECT source, issue_id FROM v_changes WHERE change_kind IN ('fix_version', 'story_points')
+
+-- model sg_all_issues: every issue (explaining: all go through the replay)
+SELECT source, issue_id FROM {{lifecycle}}
 
 -- model sg_static: per scope and version, the count and points now and at t_b of the candidates without history
 SELECT scope_kind, scope, source, fv, toInt64(count()) AS now_n, toFloat64(sum(pts)) AS now_pts,

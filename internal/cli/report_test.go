@@ -86,11 +86,11 @@ func TestReportAndEmail(t *testing.T) {
 				t.Fatalf("report: exit %d\n%s", r.code, r.stderr)
 			}
 			for _, f := range []string{"index.html", "index-explain.html", filepath.Join("assets", "echarts.min.js")} {
-				if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+				if _, err := os.Stat(filepath.Join(out, "current", f)); err != nil {
 					t.Errorf("report did not write %s: %v\n%s", f, err, r.stdout)
 				}
 			}
-			if !strings.Contains(r.stdout, "open "+out+"/index.html") {
+			if !strings.Contains(r.stdout, "open "+filepath.Join(out, "current", "index.html")) {
 				t.Errorf("report output does not say where to look:\n%s", r.stdout)
 			}
 			r = run(t, nil, "-c", cfgPath, "email", "--report", "board", "--as-of", "2025-07-01")

@@ -48,6 +48,10 @@ a second pmo serve on the same host from starting.`,
 			if err != nil {
 				return err
 			}
+			// report.out must be pmo's (or new, or empty) before serving.
+			if err := cfg.CheckReportOut("", ""); err != nil {
+				return withCode(ExitUsage, err)
+			}
 			sc := cfg.Serve.WithDefaults()
 			if listen != "" {
 				sc.Listen = listen
@@ -100,7 +104,7 @@ a second pmo serve on the same host from starting.`,
 // and sends each email.reports entry with a schedule on it, through the
 // same code as pmo email.
 func (a *App) serveReports(cfg *pipeline.Config, p *pipeline.Pipeline, srv *pipeline.Server) {
-	pub := &pipeline.Reports{Pipeline: p, Config: cfg.Report, Scrub: cfg.Scrub}
+	pub := &pipeline.Reports{Pipeline: p, Config: cfg.Report, Reserved: cfg.ReservedFolders(), Scrub: cfg.Scrub}
 	pub.Serve(srv)
 	for _, er := range cfg.Email.Reports {
 		if er.Schedule == "" {

@@ -36,7 +36,8 @@ Two runs of the same source never overlap: a tick that finds the previous
 run still going is skipped and counted (pmo_scheduler_skipped_runs_total).
 On SIGTERM or SIGINT the schedules stop, a running collection gets
 serve.shutdown_grace to finish and is then abandoned: what it stored stays,
-and the next run resumes from the last stored cursor. serve.lock_file keeps
+and the next run resumes from the last stored cursor. A clean shutdown exits
+0 (stopping is how a daemon ends), a failed one 1. serve.lock_file keeps
 a second pmo serve on the same host from starting.`,
 		Example: `  pmo serve
   pmo serve --listen 127.0.0.1:9477 --run-now

@@ -58,14 +58,21 @@ func (a *App) buildReport(ctx context.Context, cfg *pipeline.Config, w *warehous
 		return nil, err
 	}
 	if w == nil {
-		if w, err = a.openWarehouse(ctx, cfg); err != nil {
+		if w, err = a.openMigrated(ctx, cfg); err != nil {
 			return nil, err
 		}
 		defer closeWarehouse(w, &err)
 	}
+	if o.Scope, err = a.resolveScope(ctx, w, cfg, f.scope, o.AsOf); err != nil {
+		return nil, err
+	}
 	m, err = report.Build(ctx, w, o)
 	if err != nil {
 		return nil, fmt.Errorf("building the report: %w", err)
+	}
+	// A scope of the warehouse may be missing from the snapshot reported.
+	if o.Scope.Kind != "" && o.Scope.Kind != kpi.ScopePortfolio && len(m.Programs)+len(m.Projects) == 0 {
+		return nil, withCode(ExitUsage, kpi.NoScopeError(o.Scope.String(), m.Scopes, m.AsOf))
 	}
 	return m, nil
 }

@@ -175,6 +175,9 @@ func (c Config) Validate() []error {
 				bad(p+".schedule", "%q is not a cron schedule (e.g. \"0 7 * * MON\"): %v", r.Schedule, err)
 			}
 		}
+		if len(secret.URLSecrets(r.ReportURL)) > 0 {
+			bad(p+".report_url", "%q holds credentials, which every recipient would read; link a URL without them", secret.RedactURL(r.ReportURL))
+		}
 		switch r.Attach {
 		case "", AttachZip, AttachNone:
 		case AttachLink:

@@ -44,3 +44,28 @@ func TestPlaintextLoginRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestReportURLWithoutCredentials: a linked report URL reaches every
+// recipient, so one with a password is refused (and not repeated).
+func TestReportURLWithoutCredentials(t *testing.T) {
+	for _, tt := range []struct {
+		url  string
+		want string
+	}{
+		{"https://pmo.example.com/reports/", ""},
+		{"https://viewer@pmo.example.com/reports/", ""},
+		{"https://viewer:pa55word@pmo.example.com/reports/", `email.reports[0].report_url: "https://viewer:<secret>@pmo.example.com/reports/" holds credentials`},
+		{"https://pmo.example.com/reports/?token=pa55word", "holds credentials"},
+	} {
+		c := mail.Config{Host: "smtp.example.com", From: "pmo@example.com",
+			Reports: []mail.ReportConfig{{Name: "r", To: []string{"a@example.com"}, Attach: mail.AttachLink, ReportURL: tt.url}}}
+		var msgs []string
+		for _, e := range c.Validate() {
+			msgs = append(msgs, e.Error())
+		}
+		got := strings.Join(msgs, "\n")
+		if tt.want == "" && got != "" || tt.want != "" && !strings.Contains(got, tt.want) || strings.Contains(got, "pa55word") {
+			t.Errorf("%s: Validate() = %q, want %q", tt.url, got, tt.want)
+		}
+	}
+}

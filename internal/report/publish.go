@@ -139,8 +139,14 @@ func owned(dir string) (bool, error) {
 		}
 		names = append(names, e.Name())
 	}
+	hint := ""
+	if _, err := os.Stat(filepath.Join(dir, "index.html")); err == nil {
+		if _, err := os.Stat(filepath.Join(dir, AssetsDir, "echarts.min.js")); err == nil {
+			hint = " (it looks like a report set an earlier pmo wrote without marking the folder: remove the folder once and pmo will own it)"
+		}
+	}
 	return false, fmt.Errorf("%w: %s holds files pmo did not write (%s) and pmo never replaces or deletes those; "+
-		"choose a new or empty folder, or move them out", ErrNotOwned, dir, strings.Join(names, ", "))
+		"choose a new or empty folder, or move them out%s", ErrNotOwned, dir, strings.Join(names, ", "), hint)
 }
 
 // Published is the result of Publish.

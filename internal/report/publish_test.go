@@ -77,6 +77,10 @@ func TestPublishOwnership(t *testing.T) {
 			writeFiles(t, base, foreign)
 			return base, nil
 		}, report.ErrNotOwned, foreign},
+		{"a report set of an earlier pmo", func(t *testing.T, base string) (string, report.Reserved) {
+			writeFiles(t, base, map[string]string{"index.html": "<html>", "assets/echarts.min.js": "//"})
+			return base, nil
+		}, report.ErrNotOwned, map[string]string{"index.html": "<html>", "assets/echarts.min.js": "//"}},
 		{"a file, not a folder", func(t *testing.T, base string) (string, report.Reserved) {
 			writeFiles(t, base, map[string]string{"out": "x"})
 			return filepath.Join(base, "out"), nil

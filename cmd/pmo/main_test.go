@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -151,4 +153,76 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestServeSignals: pmo serve is a daemon, and a signal is how it ends:
+// SIGTERM (systemd, Kubernetes) or SIGINT stops it cleanly with exit code
+// 0, as the README's exit codes say.
+func TestServeSignals(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var row string
+	for _, l := range strings.Split(string(readme), "\n") {
+		if strings.HasPrefix(l, "| 130 |") {
+			row = l
+		}
+	}
+	if !strings.Contains(row, "`pmo serve`") || !strings.Contains(row, "exits 0") {
+		t.Errorf("README's exit code table does not say that pmo serve exits 0 after a signal: %q", row)
+	}
+	bin := buildPmo(t)
+	lib := chdbLibrary(t)
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			addr := ln.Addr().String()
+			ln.Close()
+			cfg := filepath.Join(dir, "pmo.yaml")
+			body := fmt.Sprintf("warehouse:\n  dsn: chdb://%s\n  chdb_library: %s\nserve:\n  listen: %q\n  shutdown_grace: 1s\nreport:\n  out: %s\n",
+				filepath.Join(dir, "wh"), lib, addr, filepath.Join(dir, "reports"))
+			if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, bin, "serve", "-c", cfg, "--log-format", "text")
+			stderr := &syncBuffer{}
+			cmd.Stderr = stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(time.Minute)
+			for {
+				resp, err := http.Get("http://" + addr + "/healthz")
+				if err == nil {
+					resp.Body.Close()
+					if resp.StatusCode == http.StatusOK {
+						break
+					}
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("/healthz did not answer within a minute:\n%s", lastLines(stderr.String(), 10))
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			err = cmd.Wait()
+			code := cmd.ProcessState.ExitCode()
+			t.Logf("exit %d (%v); stderr tail:\n%s", code, err, lastLines(stderr.String(), 4))
+			if code != 0 {
+				t.Errorf("exit code %d after %s, want 0 (README: a clean shutdown of pmo serve exits 0)", code, sig)
+			}
+			if !strings.Contains(stderr.String(), "stopped") {
+				t.Errorf("no clean shutdown in the log:\n%s", lastLines(stderr.String(), 6))
+			}
+		})
+	}
 }

@@ -35,7 +35,8 @@ const exitCodesHelp = `Exit codes:
   2    usage error: bad flags or arguments, or an invalid configuration file
   3    the warehouse cannot be opened: server unreachable, wrong credentials,
        missing chDB library
-  130  interrupted by SIGINT or SIGTERM`
+  130  interrupted by SIGINT or SIGTERM before the command finished
+       (pmo serve exits 0 after a clean shutdown on SIGTERM or SIGINT)`
 
 // BuildInfo identifies the binary (set with -ldflags -X in cmd/pmo).
 type BuildInfo struct {
@@ -188,7 +189,6 @@ in ./.pmo/warehouse.
 			return nil
 		},
 	}
-	root.CompletionOptions.HiddenDefaultCmd = true
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return withCode(ExitUsage, fmt.Errorf("%w (see %s --help)", err, cmd.CommandPath()))
 	})
@@ -209,6 +209,13 @@ in ./.pmo/warehouse.
 		a.reportCommand(), a.emailCommand(),
 		a.baselineCommand(),
 	)
+	// pmo completion bash|zsh|fish|powershell, listed in --help; values
+	// complete too (complete.go).
+	// The completion commands take their output at creation.
+	root.SetOut(a.Stdout)
+	root.SetErr(a.Stderr)
+	root.InitDefaultCompletionCmd()
+	a.registerCompletions(root)
 	return root
 }
 

@@ -232,18 +232,27 @@ sources:
     url: https://jira.example.com
     auth: {personal_access_token_file: %s}
     projects: [DEF]
+serve:
+  pushgateway: https://push:push-password@gw.example.com:9091?token=push-token
 `, filepath.Join(dir, "pat")))
 	r := run(t, map[string]string{"JIRA_TOKEN": "token-from-env"}, "config", "check", "--print", "-c", cfg)
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	for _, s := range []string{"dsn-password", "token-from-env", "pat-from-file"} {
+	for _, s := range []string{"dsn-password", "token-from-env", "pat-from-file", "push-password", "push-token"} {
 		if strings.Contains(r.stdout+r.stderr, s) {
 			t.Errorf("--print shows secret %q:\n%s", s, r.stdout)
 		}
 	}
-	if strings.Count(r.stdout, "<secret>") < 3 {
-		t.Errorf("want at least three <secret> in:\n%s", r.stdout)
+	if strings.Count(r.stdout, "<secret>") < 5 {
+		t.Errorf("want at least five <secret> in:\n%s", r.stdout)
+	}
+	// The effective serve and report defaults, not empty strings.
+	for _, want := range []string{"listen: 127.0.0.1:9477", "default_schedule: '@hourly'", "time_zone: UTC", "shutdown_grace: 20s",
+		"out: ./.pmo/reports", "history_weeks: 26", "https://push:<secret>@gw.example.com:9091?token=<secret>"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("--print lacks %q:\n%s", want, r.stdout)
+		}
 	}
 }
 

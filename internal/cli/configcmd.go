@@ -25,7 +25,8 @@ func (a *App) configCommand() *cobra.Command {
 		Long: `Check reads the configuration file strictly (unknown keys are errors), expands
 ${ENV} references, reads *_file secrets and reports every problem at once, each
 with its line and key path. It does not connect to the warehouse or the
-trackers. With --print it shows the effective configuration, defaults filled in
+trackers; it checks that report.out is a folder pmo may publish into (new,
+empty or pmo's own). With --print it shows the effective configuration, defaults filled in
 and secrets shown as <secret>.`,
 		Example: `  pmo config check
   pmo config check --print
@@ -35,6 +36,11 @@ and secrets shown as <secret>.`,
 			cfg, err := a.loadConfig(true)
 			if err != nil {
 				return err
+			}
+			// What validation cannot see in the file: whether report.out
+			// is a folder pmo may publish into.
+			if err := cfg.CheckReportOut("", ""); err != nil {
+				return withCode(ExitUsage, fmt.Errorf("%s: %w", cfgName(cfg), err))
 			}
 			if print {
 				return cfg.Print(a.Stdout)

@@ -172,7 +172,7 @@ change nothing. The sources of your configuration are not touched.`,
 			}
 
 			// Reports.
-			pub := &pipeline.Reports{Pipeline: p, Config: cfg.Report, Scrub: cfg.Scrub}
+			pub := &pipeline.Reports{Pipeline: p, Config: cfg.Report, Reserved: cfg.ReservedFolders(), Scrub: cfg.Scrub}
 			reportsOK := true
 			if err := pub.Generate(ctx); err != nil {
 				if ctx.Err() != nil {
@@ -181,7 +181,7 @@ change nothing. The sources of your configuration are not touched.`,
 				reportsOK = false
 				fmt.Fprintf(a.Stdout, "\nno HTML reports: %v\n", cfg.Scrub(err.Error()))
 			} else {
-				fmt.Fprintf(a.Stdout, "\nreports written to %s\n  open %s\n", out, fileURL(filepath.Join(out, "index.html")))
+				fmt.Fprintf(a.Stdout, "\nreports written to %s\n  open %s\n", out, fileURL(filepath.Join(out, report.CurrentLink, "index.html")))
 			}
 			if !serve {
 				fmt.Fprintf(a.Stdout, "\nNext: pmo kpi explain cycle_time --scope portfolio, pmo serve, or copy pmo.example.yaml to pmo.yaml and point a source at your Jira.\n")

@@ -33,7 +33,7 @@ func TestDemoWholePipeline(t *testing.T) {
 			t.Errorf("demo output does not match %q", want)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(out, "index.html")); err != nil {
+	if _, err := os.Stat(filepath.Join(out, "current", "index.html")); err != nil {
 		t.Errorf("no report: %v", err)
 	}
 	w := openEngine(t, "chdb", dsn, db)

@@ -81,7 +81,7 @@ backoff and, if it still fails, reported with a non-zero exit.`,
 	fl.StringSliceVar(&to, "to", nil, "recipient address (repeat or comma-separate)")
 	fl.StringSliceVar(&cc, "cc", nil, "copy address")
 	fl.StringVar(&name, "report", "", "send the report configured under email.reports with this name")
-	fl.StringVar(&subject, "subject", "", "subject template over {{.Title}} {{.Scope}} {{.Status}} {{.AsOf}} (default "+strings.ReplaceAll(mail.DefaultSubject, "{{", "{ {")+")")
+	fl.StringVar(&subject, "subject", "", "subject line, a Go template over the fields .Title .Scope .Status .AsOf, each in double braces (default: TITLE: SCOPE is STATUS — as of DATE)")
 	fl.StringVar(&attach, "attach", "", "zip (attach the HTML report, default), link (needs --report-url) or none")
 	fl.StringVar(&reportURL, "report-url", "", "URL of the published report, linked from the email")
 	fl.StringVar(&dryRun, "dry-run", "", "write the MIME message to this file instead of sending it")
@@ -117,7 +117,7 @@ func (a *App) emailReport(ctx context.Context, cfg *pipeline.Config, w *warehous
 	}
 	s := pickScope(m, f.scope)
 	if s == nil {
-		return withCode(ExitUsage, fmt.Errorf("--scope %q: no such program or project in the KPI snapshot as of %s", f.scope, m.AsOf.Format(time.DateOnly)))
+		return withCode(ExitUsage, fmt.Errorf("--scope: %w", kpi.NoScopeError(f.scope, m.Scopes, m.AsOf)))
 	}
 	eo := report.EmailOptions{}
 	if base := cfg.Report.BaseURL; base != "" && rc.Attach != mail.AttachLink {

@@ -154,8 +154,7 @@ serve.pushgateway) the run's metrics are pushed to a Prometheus Pushgateway.`,
 			if err := checkPushFlag(f.push); err != nil {
 				return err
 			}
-			sf, err := parseScope(f.scope)
-			if err != nil {
+			if _, err := parseScope(f.scope); err != nil {
 				return err
 			}
 			backfill := f.from != "" || f.to != ""
@@ -212,6 +211,18 @@ serve.pushgateway) the run's metrics are pushed to a Prometheus Pushgateway.`,
 				return err
 			}
 			defer closeWarehouse(w, &err)
+			// Dates given on the command line must have data before them.
+			var checkAt time.Time
+			switch {
+			case backfill:
+				checkAt = to
+			case f.asOf != "":
+				checkAt = asOf
+			}
+			sf, err := a.resolveScope(ctx, w, cfg, f.scope, checkAt)
+			if err != nil {
+				return err
+			}
 			p := a.newPipeline(cfg, w, nil)
 			if backfill {
 				return a.backfillKPIs(ctx, p, cfg, sf, from, to, step)
@@ -221,9 +232,6 @@ serve.pushgateway) the run's metrics are pushed to a Prometheus Pushgateway.`,
 				return err
 			}
 			if len(snap.Values) == 0 {
-				if sf.Name != "" {
-					return withCode(ExitUsage, fmt.Errorf("--scope %s: no such scope with issues before %s in the warehouse; list the scopes with pmo kpi", f.scope, asOf.Format(time.DateOnly)))
-				}
 				a.logger.Warn("no KPI values: the warehouse holds no issues yet; run pmo collect first")
 			}
 			if err := kpi.Write(a.Stdout, snap, f.format); err != nil {
@@ -394,7 +402,11 @@ func (a *App) onScope(cmd *cobra.Command, f *kpiFlags, id string, format bool, f
 		case errors.Is(err, kpi.ErrUnknownKPI), errors.Is(err, kpi.ErrNoWindow):
 			return withCode(ExitUsage, err)
 		case errors.Is(err, kpi.ErrNoScope):
-			return withCode(ExitUsage, fmt.Errorf("--scope %s: no such scope with issues before %s in the warehouse", f.scope, asOf.Format(time.DateOnly)))
+			known, kerr := kpi.Scopes(ctx, w, asOf)
+			if kerr != nil {
+				return kerr
+			}
+			return withCode(ExitUsage, fmt.Errorf("--scope: %w", kpi.NoScopeError(f.scope, known, asOf)))
 		}
 		return fmt.Errorf("%s for %s: %w", id, f.scope, err)
 	}

@@ -204,9 +204,9 @@ func TestKPICommand(t *testing.T) {
 			r = run(t, nil, "-c", cfgPath, "kpi", "explain", "evm_spi", "--scope", "project:"+proj, "--as-of", "2025-07-01")
 			checkOneLineError(t, r, ExitFailure, []string{"evm_spi", "no issue-level explanation yet", "cycle_time"}, nil)
 			r = run(t, nil, "-c", cfgPath, "kpi", "explain", "cycle_time", "--scope", "project:NOPE", "--as-of", "2025-07-01")
-			checkOneLineError(t, r, ExitUsage, []string{"--scope project:NOPE", "no such scope"}, nil)
+			checkOneLineError(t, r, ExitUsage, []string{`--scope: no scope "project:NOPE"`, "known scopes: portfolio"}, nil)
 			r = run(t, nil, "-c", cfgPath, "kpi", "--scope", "project:NOPE", "--as-of", "2025-07-01")
-			checkOneLineError(t, r, ExitUsage, []string{"--scope project:NOPE", "no such scope"}, nil)
+			checkOneLineError(t, r, ExitUsage, []string{`--scope: no scope "project:NOPE"`, "known scopes: portfolio"}, nil)
 
 			// Backfill: 2025-06-03 .. 2025-07-01 weekly = 5 snapshots.
 			before := countRows(t, w, "SELECT count() FROM v_kpi_values")

@@ -2,8 +2,10 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -56,14 +58,21 @@ func (a *App) buildReport(ctx context.Context, cfg *pipeline.Config, w *warehous
 		return nil, err
 	}
 	if w == nil {
-		if w, err = a.openWarehouse(ctx, cfg); err != nil {
+		if w, err = a.openMigrated(ctx, cfg); err != nil {
 			return nil, err
 		}
 		defer closeWarehouse(w, &err)
 	}
+	if o.Scope, err = a.resolveScope(ctx, w, cfg, f.scope, o.AsOf); err != nil {
+		return nil, err
+	}
 	m, err = report.Build(ctx, w, o)
 	if err != nil {
 		return nil, fmt.Errorf("building the report: %w", err)
+	}
+	// A scope of the warehouse may be missing from the snapshot reported.
+	if o.Scope.Kind != "" && o.Scope.Kind != kpi.ScopePortfolio && len(m.Programs)+len(m.Projects) == 0 {
+		return nil, withCode(ExitUsage, kpi.NoScopeError(o.Scope.String(), m.Scopes, m.AsOf))
 	}
 	return m, nil
 }
@@ -80,6 +89,12 @@ project, a page per program and project with run charts, cycle time,
 cumulative flow, aging work in progress, velocity, risks and data hygiene, and
 for each page the issues behind its KPIs.
 
+The folder (--out, else report.out) is pmo's own: a new or empty folder is
+marked as pmo's, a folder with other files is refused, and each run writes a
+new version of the set and points OUT/current at it — open
+OUT/current/index.html. pmo never replaces or removes a file it did not
+write.
+
 The pages work offline: the ECharts script is copied into the report folder
 (fetch it once with scripts/fetch-echarts.sh). Without stored KPI values the
 snapshot is computed on the fly.`,
@@ -92,8 +107,13 @@ snapshot is computed on the fly.`,
 			if err != nil {
 				return err
 			}
+			key := "--out"
 			if out == "" {
-				out = cfg.Report.WithDefaults().Out
+				out, key = cfg.Report.WithDefaults().Out, "report.out"
+			}
+			// Refuse a folder pmo may not publish into before any work.
+			if err := cfg.CheckReportOut(out, key); err != nil {
+				return withCode(ExitUsage, err)
 			}
 			js, err := report.FindECharts()
 			if err != nil {
@@ -103,12 +123,16 @@ snapshot is computed on the fly.`,
 			if err != nil {
 				return err
 			}
-			files, err := report.Write(ctx, m, report.WriteOptions{Out: out, EChartsJS: js})
+			pub, err := report.Publish(ctx, m, out, key, cfg.ReservedFolders(), report.WriteOptions{EChartsJS: js})
+			if errors.Is(err, report.ErrNotOwned) || errors.Is(err, report.ErrReservedFolder) {
+				return withCode(ExitUsage, err)
+			}
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(a.Stdout, "wrote %d files for %d programs and %d projects (as of %s) to %s\nopen %s/index.html\n",
-				len(files), len(m.Programs), len(m.Projects), m.AsOf.Format(time.DateOnly), out, out)
+			dir := filepath.Join(out, report.CurrentLink)
+			fmt.Fprintf(a.Stdout, "wrote %d files for %d programs and %d projects (as of %s) to %s\nopen %s\n",
+				len(pub.Files), len(m.Programs), len(m.Projects), m.AsOf.Format(time.DateOnly), dir, filepath.Join(dir, "index.html"))
 			return nil
 		},
 	}

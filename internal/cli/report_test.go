@@ -6,6 +6,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -86,13 +88,14 @@ func TestReportAndEmail(t *testing.T) {
 				t.Fatalf("report: exit %d\n%s", r.code, r.stderr)
 			}
 			for _, f := range []string{"index.html", "index-explain.html", filepath.Join("assets", "echarts.min.js")} {
-				if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+				if _, err := os.Stat(filepath.Join(out, "current", f)); err != nil {
 					t.Errorf("report did not write %s: %v\n%s", f, err, r.stdout)
 				}
 			}
-			if !strings.Contains(r.stdout, "open "+out+"/index.html") {
+			if !strings.Contains(r.stdout, "open "+filepath.Join(out, "current", "index.html")) {
 				t.Errorf("report output does not say where to look:\n%s", r.stdout)
 			}
+			checkScopesAndDates(t, cfgPath)
 			r = run(t, nil, "-c", cfgPath, "email", "--report", "board", "--as-of", "2025-07-01")
 			if r.code != 0 {
 				t.Fatalf("email: exit %d\n%s", r.code, r.stderr)
@@ -165,5 +168,76 @@ func TestReportAsOfInKPITimeZone(t *testing.T) {
 	f.asOf = "1 July"
 	if _, err := f.options(cfg, slog.Default()); err == nil || !strings.Contains(err.Error(), "YYYY-MM-DD") {
 		t.Errorf("a bad --as-of: %v, want an error naming the format", err)
+	}
+}
+
+// checkScopesAndDates: report, email and kpi resolve --scope and --as-of
+// alike (one resolver): an unknown scope is exit 2 naming it and listing
+// the known ones, an as-of before the first issue is exit 2 saying there
+// is no data before that day, and a program report links only to pages it
+// wrote.
+func checkScopesAndDates(t *testing.T, cfgPath string) {
+	t.Helper()
+	var known []string
+	for _, args := range [][]string{
+		{"report", "--scope", "project:NOPE", "--out", t.TempDir()},
+		{"email", "--report", "board", "--scope", "project:NOPE"},
+		{"kpi", "--scope", "project:NOPE"},
+		{"kpi", "explain", "wip", "--scope", "project:NOPE"},
+	} {
+		r := run(t, nil, append([]string{"-c", cfgPath}, args...)...)
+		checkOneLineError(t, r, ExitUsage, []string{`--scope: no scope "project:NOPE"`, "known scopes: portfolio, source:"}, nil)
+		if _, list, ok := strings.Cut(strings.TrimSpace(r.stderr), "known scopes: "); ok && known == nil {
+			known = strings.Split(list, ", ")
+		}
+	}
+	for _, args := range [][]string{
+		{"report", "--as-of", "1990-01-01", "--out", t.TempDir()},
+		{"email", "--report", "board", "--as-of", "1990-01-01"},
+		{"kpi", "--as-of", "1990-01-01"},
+	} {
+		r := run(t, nil, append([]string{"-c", cfgPath}, args...)...)
+		checkOneLineError(t, r, ExitUsage, []string{"no data before ", "as of 1990-01-01 there is nothing to report; use a date after "}, nil)
+	}
+	// --scope completes from the warehouse: its projects as source/KEY.
+	r := run(t, nil, "-c", cfgPath, "__complete", "report", "--scope", "project:")
+	if !strings.Contains(r.stdout, "project:") || !slices.ContainsFunc(known, func(k string) bool {
+		return strings.HasPrefix(k, "project:") && strings.Contains(r.stdout, k+"\n")
+	}) {
+		t.Errorf("--scope completion does not offer the warehouse's projects %q:\n%s", known, r.stdout)
+	}
+	var program string
+	for _, k := range known {
+		if strings.HasPrefix(k, "program:") {
+			program = k
+			break
+		}
+	}
+	if program == "" {
+		t.Fatalf("no program among the known scopes %q", known)
+	}
+	out := t.TempDir()
+	if r := run(t, nil, "-c", cfgPath, "report", "--scope", program, "--out", out); r.code != 0 {
+		t.Fatalf("report --scope %s: exit %d\n%s", program, r.code, r.stderr)
+	}
+	dir := filepath.Join(out, "current")
+	pages, _ := filepath.Glob(filepath.Join(dir, "*.html"))
+	projects := 0
+	for _, p := range pages {
+		if strings.HasPrefix(filepath.Base(p), "project-") && !strings.HasSuffix(p, "-explain.html") {
+			projects++
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range regexp.MustCompile(`href="([^"#:]+\.html)`).FindAllStringSubmatch(string(b), -1) {
+			if _, err := os.Stat(filepath.Join(dir, l[1])); err != nil {
+				t.Errorf("report --scope %s: %s links to %s, which it did not write", program, filepath.Base(p), l[1])
+			}
+		}
+	}
+	if projects == 0 {
+		t.Errorf("report --scope %s wrote no page for the program's projects: %v", program, pages)
 	}
 }

@@ -36,7 +36,8 @@ Two runs of the same source never overlap: a tick that finds the previous
 run still going is skipped and counted (pmo_scheduler_skipped_runs_total).
 On SIGTERM or SIGINT the schedules stop, a running collection gets
 serve.shutdown_grace to finish and is then abandoned: what it stored stays,
-and the next run resumes from the last stored cursor. serve.lock_file keeps
+and the next run resumes from the last stored cursor. A clean shutdown exits
+0 (stopping is how a daemon ends), a failed one 1. serve.lock_file keeps
 a second pmo serve on the same host from starting.`,
 		Example: `  pmo serve
   pmo serve --listen 127.0.0.1:9477 --run-now
@@ -47,6 +48,10 @@ a second pmo serve on the same host from starting.`,
 			cfg, err := a.loadConfig(false)
 			if err != nil {
 				return err
+			}
+			// report.out must be pmo's (or new, or empty) before serving.
+			if err := cfg.CheckReportOut("", ""); err != nil {
+				return withCode(ExitUsage, err)
 			}
 			sc := cfg.Serve.WithDefaults()
 			if listen != "" {
@@ -100,7 +105,7 @@ a second pmo serve on the same host from starting.`,
 // and sends each email.reports entry with a schedule on it, through the
 // same code as pmo email.
 func (a *App) serveReports(cfg *pipeline.Config, p *pipeline.Pipeline, srv *pipeline.Server) {
-	pub := &pipeline.Reports{Pipeline: p, Config: cfg.Report, Scrub: cfg.Scrub}
+	pub := &pipeline.Reports{Pipeline: p, Config: cfg.Report, Reserved: cfg.ReservedFolders(), Scrub: cfg.Scrub}
 	pub.Serve(srv)
 	for _, er := range cfg.Email.Reports {
 		if er.Schedule == "" {

@@ -59,8 +59,41 @@ func TestServeReports(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	if _, err := os.Stat(filepath.Join(out, "index.html")); err != nil {
+	if _, err := os.Stat(filepath.Join(out, "current", "index.html")); err != nil {
 		t.Errorf("report.out: %v", err)
+	}
+	// Files someone puts into report.out are never replaced, removed or
+	// served: two publications later (the first may have begun before
+	// they were put there) they are still there.
+	foreign := map[string]string{"keep.txt": "keep me", filepath.Join("sub", "notes.md"): "mine"}
+	for name, body := range foreign {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(out, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(out, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	written := strings.Count(stderr.String(), `"msg":"reports written"`)
+	deadline = time.Now().Add(6 * time.Minute) // a publication takes a while under -race on a busy machine
+	for strings.Count(stderr.String(), `"msg":"reports written"`) < written+2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no two more publications within 6 minutes; log:\n%s", tail(stderr.String(), 30))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for name, body := range foreign {
+		if b, err := os.ReadFile(filepath.Join(out, name)); err != nil || string(b) != body {
+			t.Errorf("report.out/%s after publishing: %q, %v; want it kept", name, b, err)
+		}
+	}
+	for _, path := range []string{"/reports/keep.txt", "/reports/sub/notes.md", "/reports/sub/", "/reports/assets/", "/reports/.pmo-files", "/reports/../keep.txt"} {
+		if resp, err := http.Get("http://" + addr + path); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusNotFound {
+				t.Errorf("GET %s: %d, want 404 (only the reports pmo wrote are served, no listings)", path, resp.StatusCode)
+			}
+		}
 	}
 	resp, err := http.Get("http://" + addr + "/")
 	if err == nil {

@@ -215,7 +215,7 @@ func TestRedact(t *testing.T) {
 		{"clickhouse://u:p@h:9000/db", "clickhouse://u:<secret>@h:9000/db"},
 		{"clickhouse://u@h:9000/db", "clickhouse://u@h:9000/db"},
 		{"clickhouse://h:9000/db?password=x&secure=true", "clickhouse://h:9000/db?password=<secret>&secure=true"},
-		{"clickhouse://u:p%zz@h", "<secret>"},
+		{"clickhouse://u:p%zz@h", "clickhouse://u:<secret>@h"},
 	}
 	for _, tt := range tests {
 		if got := Redact(tt.in); got != tt.want {

@@ -38,42 +38,9 @@ func (d DSN) MarshalYAML() (any, error) { return d.String(), nil }
 // MarshalText prints the redacted DSN (JSON, slog).
 func (d DSN) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
-// secretParams are query parameters that carry credentials.
-var secretParams = []string{"password", "pass", "pwd", "secret", "token", "access_token", "api_key", "key"}
-
 // Redact returns a URL-like string with its userinfo password and
-// credential query parameters replaced by <secret>. A string that does not
-// parse as a URL is redacted whole unless it has no '@' and no '?'.
-func Redact(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		if strings.ContainsAny(s, "@?") {
-			return secret.Redacted
-		}
-		return s
-	}
-	out := s
-	if u.User != nil {
-		if _, has := u.User.Password(); has {
-			u.User = url.UserPassword(u.User.Username(), "__PMO_REDACTED__")
-		}
-	}
-	q := u.Query()
-	changed := false
-	for k := range q {
-		for _, p := range secretParams {
-			if strings.EqualFold(k, p) {
-				q.Set(k, "__PMO_REDACTED__")
-				changed = true
-			}
-		}
-	}
-	if changed {
-		u.RawQuery = q.Encode()
-	}
-	out = u.String()
-	return strings.ReplaceAll(out, "__PMO_REDACTED__", secret.Redacted)
-}
+// credential query parameters replaced by <secret> (secret.RedactURL).
+func Redact(s string) string { return secret.RedactURL(s) }
 
 // WithPassword returns the DSN with its password replaced by pw (for a
 // clickhouse:// DSN). The user defaults to "default" as in ClickHouse.

@@ -1,9 +1,10 @@
 package config
 
 import (
-	"net/url"
 	"reflect"
 	"strings"
+
+	"github.com/pmo-oss/pmo/internal/secret"
 )
 
 // Secrets returns every secret value in doc (a configuration document or
@@ -37,7 +38,9 @@ func Secrets(doc any) []string {
 			switch {
 			case v.Type() == secretType && v.Len() > 0:
 				out = append(out, v.String())
-			case v.Type() == dsnType:
+			case v.Type() == dsnType || strings.Contains(v.String(), "://"):
+				// A DSN, and any URL (a Pushgateway, a tracker): the
+				// password of its userinfo and credential parameters.
 				out = append(out, dsnSecrets(v.String())...)
 			}
 		}
@@ -50,26 +53,7 @@ var dsnType = reflect.TypeOf(DSN(""))
 
 // dsnSecrets returns the password of a DSN and its password-like query
 // parameters.
-func dsnSecrets(dsn string) []string {
-	var out []string
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return nil
-	}
-	if u.User != nil {
-		if pw, ok := u.User.Password(); ok && pw != "" {
-			out = append(out, pw, url.QueryEscape(pw))
-		}
-	}
-	for k, vals := range u.Query() {
-		for _, p := range secretParams {
-			if strings.EqualFold(k, p) {
-				out = append(out, vals...)
-			}
-		}
-	}
-	return out
-}
+func dsnSecrets(dsn string) []string { return secret.URLSecrets(dsn) }
 
 // Scrub replaces every secret of doc in s with <secret>.
 func Scrub(doc any, s string) string {

@@ -125,6 +125,11 @@ func (c Config) Validate() []error {
 	default:
 		bad("tls", "%q is not a TLS mode; use starttls, tls or none", c.TLS)
 	}
+	if c.TLS == TLSNone && (c.Username != "" || c.Password.IsSet()) {
+		bad("tls", "is none but email.username/password are set: the login would cross the network in plain text, and the SMTP "+
+			"client refuses to send it; use tls: starttls (port 587) or tls: tls (port 465), or remove email.username and "+
+			"email.password for a relay that accepts mail without a login")
+	}
 	if c.Password.IsSet() && c.Username == "" {
 		bad("username", "missing: a password is set but no username to authenticate with")
 	}
@@ -169,6 +174,9 @@ func (c Config) Validate() []error {
 			if _, err := cron.ParseStandard(r.Schedule); err != nil {
 				bad(p+".schedule", "%q is not a cron schedule (e.g. \"0 7 * * MON\"): %v", r.Schedule, err)
 			}
+		}
+		if len(secret.URLSecrets(r.ReportURL)) > 0 {
+			bad(p+".report_url", "%q holds credentials, which every recipient would read; link a URL without them", secret.RedactURL(r.ReportURL))
 		}
 		switch r.Attach {
 		case "", AttachZip, AttachNone:

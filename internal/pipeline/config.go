@@ -10,13 +10,24 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/robfig/cron/v3"
+
+	"github.com/pmo-oss/pmo/internal/secret"
 )
 
 // ServeConfig is the `serve:` section of pmo.yaml.
 type ServeConfig struct {
-	// Listen is the address of /metrics, /healthz and /readyz.
+	// Listen is the address of /metrics, /healthz, /readyz and /reports/
+	// (default 127.0.0.1:9477: this host only; set ":9477" or a host
+	// address to be scraped from elsewhere, ideally with WebConfigFile).
 	Listen string `yaml:"listen"`
+	// WebConfigFile, when set, is a web configuration file in the format of
+	// Prometheus and node_exporter (github.com/prometheus/exporter-toolkit:
+	// tls_server_config, basic_auth_users with bcrypt hashes,
+	// http_server_config): TLS and basic auth for every endpoint. It is
+	// re-read on each connection, so certificates can be rotated.
+	WebConfigFile string `yaml:"web_config_file,omitempty"`
 	// DefaultSchedule is the cron expression of sources without their own
 	// schedule: five fields, or @hourly, @daily, @every 30m, ...
 	DefaultSchedule string `yaml:"default_schedule"`
@@ -41,7 +52,7 @@ type ServeConfig struct {
 
 // Defaults of ServeConfig.
 const (
-	DefaultListen        = ":9477"
+	DefaultListen        = "127.0.0.1:9477"
 	DefaultSchedule      = "@hourly"
 	DefaultShutdownGrace = 20 * time.Second
 )
@@ -116,6 +127,12 @@ func (c ServeConfig) Validate() []error {
 			add("pushgateway", "%v", err)
 		}
 	}
+	if c.WebConfigFile != "" {
+		if err := web.Validate(c.WebConfigFile); err != nil {
+			add("web_config_file", "%s: %v; it takes the web configuration format of Prometheus and node_exporter "+
+				"(tls_server_config: {cert_file, key_file}, basic_auth_users: {NAME: BCRYPT_HASH}), see docs/configuration.md", c.WebConfigFile, err)
+		}
+	}
 	return errs
 }
 
@@ -129,12 +146,5 @@ func checkPushURL(raw string) error {
 	return nil
 }
 
-// redactURL hides the password of a URL (and the whole text when it does
-// not parse, if it might hold one).
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "<unparsable URL>"
-	}
-	return u.Redacted()
-}
+// redactURL hides the credentials of a URL (secret.RedactURL).
+func redactURL(raw string) string { return secret.RedactURL(raw) }

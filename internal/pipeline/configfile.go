@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"io"
+	"path/filepath"
+	"strings"
 
 	"github.com/pmo-oss/pmo/collectors"
 	"github.com/pmo-oss/pmo/internal/config"
@@ -33,6 +35,9 @@ func (c *Config) Validate() []error {
 	errs := c.Config.Validate()
 	errs = append(errs, c.Serve.Validate()...)
 	errs = append(errs, c.Report.Validate()...)
+	if err := report.CheckReserved(c.Report.WithDefaults().Out, "report.out", c.ReservedFolders()); err != nil {
+		errs = append(errs, err)
+	}
 	errs = append(errs, c.Email.Validate()...)
 	errs = append(errs, c.KPI.Validate()...)
 	return errs
@@ -66,9 +71,43 @@ func withTypes(opts config.Options) config.Options {
 	return opts
 }
 
-// Print writes the effective configuration as YAML, defaults filled in and
-// every secret shown as <secret>.
-func (c *Config) Print(w io.Writer) error { return config.Print(w, c) }
+// ReservedFolders are the folders report.out (and pmo report --out) must
+// not be: the configuration file's folder and the embedded warehouse's.
+func (c *Config) ReservedFolders() report.Reserved {
+	r := report.Reserved{}
+	if c.File != "" {
+		r[filepath.Dir(c.File)] = "the folder of the configuration file " + c.File
+	}
+	if c.Warehouse.DSN.Scheme() == "chdb" {
+		_, rest, _ := strings.Cut(c.Warehouse.DSN.Reveal(), "://")
+		if dir, _, _ := strings.Cut(rest, "?"); dir != "" {
+			r[dir] = "the warehouse folder (warehouse.dsn)"
+		}
+	}
+	return r
+}
+
+// CheckReportOut checks the folder reports are published into (report.out,
+// or --out when key says so): not reserved, and new, empty or pmo's.
+func (c *Config) CheckReportOut(out, key string) error {
+	if out == "" {
+		out, key = c.Report.WithDefaults().Out, "report.out"
+	}
+	return report.CheckOut(out, key, c.ReservedFolders())
+}
+
+// Print writes the effective configuration as YAML: the defaults of serve,
+// report and email filled in (what pmo serve, report and email use), every
+// secret shown as <secret> and the password of every URL redacted.
+func (c *Config) Print(w io.Writer) error {
+	eff := *c
+	eff.Serve = c.Serve.WithDefaults()
+	eff.Report = c.Report.WithDefaults()
+	if c.Email.Configured() {
+		eff.Email = c.Email.WithDefaults()
+	}
+	return config.Print(w, &eff)
+}
 
 // Secrets returns every secret value of the configuration.
 func (c *Config) Secrets() []string { return config.Secrets(c) }

@@ -8,9 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -67,29 +65,7 @@ func TestRealPrometheusScrapesServe(t *testing.T) {
 	}
 
 	// A real Prometheus on a free loopback port, scraping every second.
-	promPort := freePort(t)
-	dir := t.TempDir()
-	cfg := fmt.Sprintf("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: pmo\n    static_configs:\n      - targets: [%q]\n", target)
-	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	pctx, pstop := context.WithCancel(context.Background())
-	prom := exec.CommandContext(pctx, promBin, "--config.file="+filepath.Join(dir, "prometheus.yml"),
-		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address=127.0.0.1:"+promPort, "--log.level=warn")
-	logf, _ := os.Create(filepath.Join(dir, "prometheus.log"))
-	prom.Stdout, prom.Stderr = logf, logf
-	if err := prom.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		pstop()
-		_ = prom.Wait()
-		if t.Failed() {
-			b, _ := os.ReadFile(filepath.Join(dir, "prometheus.log"))
-			t.Logf("prometheus log:\n%s", b)
-		}
-	})
-	api := "http://127.0.0.1:" + promPort
+	api := startPrometheus(t, promBin, fmt.Sprintf("  - job_name: pmo\n    static_configs:\n      - targets: [%q]\n", target))
 	for _, q := range []struct{ query, what string }{
 		{`up{job="pmo"}`, "the scrape"},
 		{`pmo_throughput_items{scope="portfolio",measure="count",window="4w"}`, "a KPI series"},

@@ -57,7 +57,7 @@ func (b *Batch) Push(ctx context.Context) error {
 		p = p.BasicAuth(user.Username(), pw)
 	}
 	if err := p.PushContext(ctx); err != nil {
-		return fmt.Errorf("pushing run metrics to the Pushgateway %s: %w", u.Redacted(), err)
+		return fmt.Errorf("pushing run metrics to the Pushgateway %s: %w", redactURL(u.String()), err)
 	}
 	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -92,16 +94,23 @@ func TestBatchPushErrorsHideCredentials(t *testing.T) {
 }
 
 func TestServeConfigValidate(t *testing.T) {
-	c := pipeline.ServeConfig{Listen: "9477", DefaultSchedule: "hourly", TimeZone: "Mars/Base", ShutdownGrace: -time.Second, Pushgateway: "gw:9091"}
+	badWeb := filepath.Join(t.TempDir(), "web.yml")
+	if err := os.WriteFile(badWeb, []byte("basic_auth_users:\n  prom: not-a-bcrypt-hash\ntls_server_config:\n  cert_file: /nonexistent/cert.pem\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := pipeline.ServeConfig{Listen: "9477", DefaultSchedule: "hourly", TimeZone: "Mars/Base", ShutdownGrace: -time.Second, Pushgateway: "gw:9091", WebConfigFile: badWeb}
 	var msgs []string
 	for _, e := range c.Validate() {
 		msgs = append(msgs, e.Error())
 	}
 	got := strings.Join(msgs, "\n")
-	for _, want := range []string{"serve.listen:", "serve.default_schedule:", "serve.time_zone:", "serve.shutdown_grace:", "serve.pushgateway:"} {
+	for _, want := range []string{"serve.listen:", "serve.default_schedule:", "serve.time_zone:", "serve.shutdown_grace:", "serve.pushgateway:", "serve.web_config_file: " + badWeb} {
 		if !strings.Contains(got, want) {
 			t.Errorf("Validate() lacks %s:\n%s", want, got)
 		}
+	}
+	if d := pipeline.DefaultServeConfig(); d.Listen != "127.0.0.1:9477" {
+		t.Errorf("serve.listen defaults to %q, want this host only (127.0.0.1:9477)", d.Listen)
 	}
 	if errs := pipeline.DefaultServeConfig().Validate(); len(errs) > 0 {
 		t.Errorf("defaults invalid: %v", errs)

@@ -2,13 +2,8 @@ package pipeline
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -16,14 +11,17 @@ import (
 	"github.com/pmo-oss/pmo/internal/report"
 )
 
-// Reports writes the HTML report set of the warehouse's stored KPIs to Out
-// (pmo demo, and pmo serve after each KPI refresh). A new set is written
-// beside Out and swapped in, so a served folder never shows a half-written
-// set.
+// Reports publishes the HTML report set of the warehouse's stored KPIs to
+// Out (pmo demo, and pmo serve after each KPI refresh) with
+// report.Publish: a new version of the set is written into pmo's own tree
+// in Out and swapped in, so a served folder never shows a half-written set,
+// and no file pmo did not write is ever replaced, removed or served.
 type Reports struct {
 	Pipeline *Pipeline
 	Config   report.Config // Out, Title, HistoryWeeks (defaults filled in)
-	Logger   *slog.Logger  // default the pipeline's
+	// Reserved are folders Out must not be (Config.ReservedFolders).
+	Reserved report.Reserved
+	Logger   *slog.Logger // default the pipeline's
 	// Scrub removes secrets from an error text before it is logged.
 	Scrub func(string) string
 
@@ -41,41 +39,28 @@ func (r *Reports) Generate(ctx context.Context) error {
 	}
 	start := time.Now()
 	rc := r.Config.WithDefaults()
-	out := filepath.Clean(rc.Out)
-	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-		return fmt.Errorf("report.out %s: %w", out, err)
-	}
-	tmp, err := os.MkdirTemp(filepath.Dir(out), "."+filepath.Base(out)+".new-")
-	if err != nil {
-		return fmt.Errorf("report.out %s: %w", out, err)
-	}
-	defer os.RemoveAll(tmp)
-	m, files, err := report.Generate(ctx, r.Pipeline.Warehouse,
-		report.Options{KPI: *r.Pipeline.KPI, Title: rc.Title, HistoryWeeks: rc.HistoryWeeks, Logger: log},
-		report.WriteOptions{Out: tmp})
+	m, err := report.Build(ctx, r.Pipeline.Warehouse,
+		report.Options{KPI: *r.Pipeline.KPI, Title: rc.Title, HistoryWeeks: rc.HistoryWeeks, Logger: log})
 	if err != nil {
 		return err
 	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
+	pub, err := report.Publish(ctx, m, rc.Out, "report.out", r.Reserved, report.WriteOptions{})
+	if err != nil {
 		return err
 	}
-	old := tmp + ".old"
-	if err := os.Rename(out, old); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("replacing the reports in %s: %w", out, err)
+	for _, k := range pub.Kept {
+		log.Warn("an old report set was not removed: it holds files pmo did not write", "folder", k)
 	}
-	if err := os.Rename(tmp, out); err != nil {
-		return fmt.Errorf("replacing the reports in %s: %w", out, err)
-	}
-	_ = os.RemoveAll(old)
-	log.Info("reports written", "out", out, "files", len(files), "as_of", m.AsOf.Format(time.DateOnly),
+	log.Info("reports written", "out", pub.Dir, "files", len(pub.Files), "as_of", m.AsOf.Format(time.DateOnly),
 		"duration", time.Since(start).Round(time.Millisecond).String())
 	return nil
 }
 
 // Serve joins the reports to srv: the set is rewritten after each KPI
-// refresh and on Config.Schedule, and served under /reports/. A report
-// that cannot be written is logged; it does not make the KPI refresh (and
-// so readiness) fail.
+// refresh and on Config.Schedule, and its files (only those) are served
+// under /reports/, without directory listings. A report that cannot be
+// written is logged; it does not make the KPI refresh (and so readiness)
+// fail.
 func (r *Reports) Serve(srv *Server) {
 	rc := r.Config.WithDefaults()
 	p := r.Pipeline
@@ -99,7 +84,7 @@ func (r *Reports) Serve(srv *Server) {
 	if srv.Handlers == nil {
 		srv.Handlers = map[string]http.Handler{}
 	}
-	srv.Handlers["/reports/"] = http.StripPrefix("/reports/", http.FileServer(http.Dir(rc.Out)))
+	srv.Handlers["/reports/"] = http.StripPrefix("/reports/", report.Handler(rc.Out))
 	if rc.Schedule != "" {
 		srv.Jobs = append(srv.Jobs, Job{Name: "report", Schedule: rc.Schedule, Run: r.Generate})
 	}

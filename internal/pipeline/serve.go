@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"log/slog"
 	"net"
 	"net/http"
 	"slices"
@@ -15,11 +16,21 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/robfig/cron/v3"
 
 	"github.com/pmo-oss/pmo/internal/exporter"
 	"github.com/pmo-oss/pmo/internal/kpi"
 	"github.com/pmo-oss/pmo/internal/warehouse"
+)
+
+// Timeouts of pmo serve's HTTP server: a slow or stalled client cannot hold
+// a connection (or the reports it downloads) open for ever.
+const (
+	ReadHeaderTimeout = 10 * time.Second
+	ReadTimeout       = 30 * time.Second
+	WriteTimeout      = 2 * time.Minute
+	IdleTimeout       = 2 * time.Minute
 )
 
 // Server is `pmo serve`: the schedules plus /metrics, /healthz and /readyz.
@@ -143,10 +154,15 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 	}
 	s.addr <- ln.Addr().String()
-	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: ReadHeaderTimeout, ReadTimeout: ReadTimeout,
+		WriteTimeout: WriteTimeout, IdleTimeout: IdleTimeout, ErrorLog: slog.NewLogLogger(p.Logger.Handler(), slog.LevelDebug)}
+	webFile := s.Config.WebConfigFile
 	httpErr := make(chan error, 1)
 	go func() {
-		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		// TLS and basic auth from serve.web_config_file (exporter-toolkit,
+		// the file format of Prometheus and node_exporter); plain HTTP
+		// without one.
+		if err := web.Serve(ln, hs, &web.FlagConfig{WebConfigFile: &webFile}, p.Logger); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			httpErr <- err
 		}
 		close(httpErr)

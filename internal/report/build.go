@@ -126,10 +126,11 @@ func Build(ctx context.Context, w *warehouse.Warehouse, o Options) (*Model, erro
 			pg.Children = append(pg.Children, p)
 		}
 	}
-	if o.Scope.Kind != "" || o.Scope.Name != "" {
-		m.Programs = filterScopes(m.Programs, o.Scope)
-		m.Projects = filterScopes(m.Projects, o.Scope)
+	unfiltered := append(append([]*Scope{}, m.Programs...), m.Projects...)
+	for _, s := range unfiltered {
+		m.Scopes = append(m.Scopes, kpi.ScopeName(s.Kind, s.Name))
 	}
+	selectPages(m, o.Scope)
 
 	byKey := make(map[string]*issue, len(issues))
 	for _, is := range issues {
@@ -146,6 +147,16 @@ func Build(ctx context.Context, w *warehouse.Warehouse, o Options) (*Model, erro
 		x := kpi.NewExplainer(w, o.KPI, snap.AsOf)
 		defer x.Close(ctx)
 		explain = kpiExplainer(x, loc)
+	}
+	// Scopes without a page still show their status and cards in the
+	// tables of the pages that list them.
+	for _, s := range unfiltered {
+		if !s.Page {
+			s.KPIs = rows(headlines, s, snap, hist, o.KPI.Evaluator(s.Kind, s.Name, s.Program, ""))
+			if s.Overall, s.Health = health(s, snap); !s.Health.FromEngine {
+				s.Overall = overall(s.KPIs)
+			}
+		}
 	}
 	for _, s := range m.All() {
 		if err := ctx.Err(); err != nil {
@@ -241,18 +252,37 @@ func snapshot(ctx context.Context, w *warehouse.Warehouse, o Options) (kpi.Snaps
 	return s, nil
 }
 
-func filterScopes(ss []*Scope, f kpi.ScopeFilter) []*Scope {
-	var out []*Scope
-	for _, s := range ss {
-		if f.Kind != "" && f.Kind != s.Kind {
-			continue
-		}
-		if f.Name != "" && s.Name != f.Name && !(s.Kind == kpi.ScopeProject && strings.HasSuffix(s.Name, "/"+f.Name)) {
-			continue
-		}
-		out = append(out, s)
+// selectPages keeps the programs and projects of m the filter selects
+// (filterScopes) and marks them, and the portfolio, as having a page.
+func selectPages(m *Model, f kpi.ScopeFilter) {
+	if f.Kind != "" || f.Name != "" {
+		m.Programs, m.Projects = filterScopes(m.Programs, m.Projects, f)
 	}
-	return out
+	for _, s := range m.All() {
+		s.Page = true
+	}
+}
+
+// filterScopes keeps the programs and projects a scope filter selects: a
+// program brings its projects, a source its projects, a kind all of that
+// kind. Every page of the set then exists for each link between them.
+func filterScopes(programs, projects []*Scope, f kpi.ScopeFilter) (keptPrograms, keptProjects []*Scope) {
+	picked := map[string]bool{}
+	for _, p := range programs {
+		if f.Kind == kpi.ScopeProgram && f.Match(p.Kind, p.Name) {
+			keptPrograms = append(keptPrograms, p)
+			picked[p.Name] = true
+		}
+	}
+	for _, p := range projects {
+		switch {
+		case f.Kind == kpi.ScopeProject && f.Match(p.Kind, p.Name),
+			f.Kind == kpi.ScopeProgram && picked[p.Program],
+			f.Kind == kpi.ScopeSource && (f.Name == "" || strings.HasPrefix(p.Name, f.Name+"/")):
+			keptProjects = append(keptProjects, p)
+		}
+	}
+	return keptPrograms, keptProjects
 }
 
 var unsafeSlug = regexp.MustCompile(`[^a-z0-9]+`)

@@ -5,6 +5,8 @@ import (
 	"net/url"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/pmo-oss/pmo/internal/secret"
 )
 
 // DefaultOut is where `pmo report` writes without --out or report.out.
@@ -52,7 +54,9 @@ func (c Config) Validate() []error {
 	}
 	if c.BaseURL != "" {
 		if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("report.base_url: %q is not an http(s) URL, e.g. https://pmo.example.com/reports/", c.BaseURL))
+			errs = append(errs, fmt.Errorf("report.base_url: %q is not an http(s) URL, e.g. https://pmo.example.com/reports/", secret.RedactURL(c.BaseURL)))
+		} else if len(secret.URLSecrets(c.BaseURL)) > 0 {
+			errs = append(errs, fmt.Errorf("report.base_url: %q holds credentials, which every email recipient would read; give the URL without them", secret.RedactURL(c.BaseURL)))
 		}
 	}
 	return errs

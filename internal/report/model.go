@@ -30,6 +30,9 @@ type Model struct {
 	Projects  []*Scope
 	// Checks are the snapshot's failed consistency checks.
 	Checks []string
+	// Scopes are every program and project scope of the snapshot
+	// (kpi.ScopeName), also those Options.Scope left without a page.
+	Scopes []string
 }
 
 // Scope is one page of the report: portfolio, program or project.
@@ -41,6 +44,10 @@ type Scope struct {
 	Slug    string // file name without .html
 	// Children are the programs of the portfolio, the projects of a program.
 	Children []*Scope
+	// Page is set when the report set has a page for the scope (the
+	// portfolio and the scopes --scope selected): pages link only to
+	// scopes with a page.
+	Page bool
 
 	KPIs []KPIRow
 	// Overall is the scope's portfolio_rag (kpis.md X1: worst of the

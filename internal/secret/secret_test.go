@@ -41,3 +41,30 @@ func TestSecretNeverPrints(t *testing.T) {
 		t.Error("an unset secret should print empty")
 	}
 }
+
+// TestRedactURL: the one URL redaction (config check --print, errors,
+// logs): the userinfo password and credential parameters go, the rest of
+// the URL stays readable.
+func TestRedactURL(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"http://gw:9091", "http://gw:9091"},
+		{"https://pmo:s3cret@gw.example.com:9091/prefix", "https://pmo:<secret>@gw.example.com:9091/prefix"},
+		{"https://pmo@gw.example.com", "https://pmo@gw.example.com"},
+		{"https://gw?token=abc&x=1", "https://gw?token=<secret>&x=1"},
+		{"https://gw?API_KEY=abc", "https://gw?API_KEY=<secret>"},
+		{"clickhouse://u:p%zz@h:9000/db", "clickhouse://u:<secret>@h:9000/db"}, // unparsable password
+		{"clickhouse://u:pw1@h/db?password=pw2", "clickhouse://u:<secret>@h/db?password=<secret>"},
+		{"chdb:///var/lib/pmo", "chdb:///var/lib/pmo"},
+		{"%zz@host", Redacted},
+		{"plain text", "plain text"},
+	} {
+		if got := RedactURL(tt.in); got != tt.want {
+			t.Errorf("RedactURL(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		for _, s := range URLSecrets(tt.in) {
+			if strings.Contains(RedactURL(tt.in), s) {
+				t.Errorf("RedactURL(%q) still holds the secret %q", tt.in, s)
+			}
+		}
+	}
+}

@@ -3,8 +3,9 @@ package warehouse
 import (
 	"fmt"
 	"net/url"
-	"regexp"
 	"strings"
+
+	"github.com/pmo-oss/pmo/internal/secret"
 )
 
 // dsnInfo is a parsed warehouse DSN.
@@ -15,28 +16,10 @@ type dsnInfo struct {
 	url      *url.URL
 }
 
-var userinfoRE = regexp.MustCompile(`(://[^:/@\s]*):[^@\s]*@`)
-
 // RedactDSN hides the password of a DSN: "clickhouse://u:pass@h" becomes
-// "clickhouse://u:<secret>@h". Use it whenever a DSN reaches a log or error.
-func RedactDSN(dsn string) string {
-	s := userinfoRE.ReplaceAllString(dsn, "$1:<secret>@")
-	if u, err := url.Parse(s); err == nil && u.RawQuery != "" {
-		q := u.Query()
-		changed := false
-		for k := range q {
-			if strings.EqualFold(k, "password") {
-				q.Set(k, "<secret>")
-				changed = true
-			}
-		}
-		if changed {
-			u.RawQuery = q.Encode()
-			s = u.String()
-		}
-	}
-	return s
-}
+// "clickhouse://u:<secret>@h" (secret.RedactURL). Use it whenever a DSN
+// reaches a log or error.
+func RedactDSN(dsn string) string { return secret.RedactURL(dsn) }
 
 // parseDSN parses and checks a warehouse DSN. Its errors never contain the
 // password.

@@ -126,7 +126,7 @@ func TestRedactDSN(t *testing.T) {
 	for in, want := range map[string]string{
 		"clickhouse://pmo:s3cr%40t@h:9000/db?secure=true": "clickhouse://pmo:<secret>@h:9000/db?secure=true",
 		"clickhouse://pmo@h:9000/db":                      "clickhouse://pmo@h:9000/db",
-		"clickhouse://h:9000/db?password=abc&x=1":         "clickhouse://h:9000/db?password=%3Csecret%3E&x=1",
+		"clickhouse://h:9000/db?password=abc&x=1":         "clickhouse://h:9000/db?password=<secret>&x=1",
 		"chdb:///var/lib/pmo":                             "chdb:///var/lib/pmo",
 	} {
 		if got := warehouse.RedactDSN(in); got != want {

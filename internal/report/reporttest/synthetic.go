@@ -67,7 +67,7 @@ var ids = []struct {
 }
 
 func scope(r *rand.Rand, asOf time.Time, kind, name, label, program, slug string) *report.Scope {
-	s := &report.Scope{Kind: kind, Name: name, Label: label, Program: program, Slug: slug, Explain: map[string][]report.Item{}}
+	s := &report.Scope{Kind: kind, Name: name, Label: label, Program: program, Slug: slug, Page: true, Explain: map[string][]report.Item{}}
 	rags := []report.RAG{report.Green, report.Green, report.Green, report.Amber, report.Red, report.Unrated}
 	for _, d := range ids {
 		v := d.lo + r.Float64()*(d.hi-d.lo)

@@ -1,0 +1,51 @@
+package kpi
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestCheckScope: the one scope check of kpi, report and email matches a
+// project by its key or source/KEY, a program or source by name, and names
+// an unknown scope with the known ones (at most 15, then how many).
+func TestCheckScope(t *testing.T) {
+	known := []string{"portfolio", "source:jira", "program:Core", "project:jira/ALPHA", "project:jira/BETA"}
+	asOf := time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		scope string
+		want  string // "" = found
+	}{
+		{"", ""},
+		{"portfolio", ""},
+		{"project", ""},
+		{"project:ALPHA", ""},
+		{"project:jira/BETA", ""},
+		{"program:Core", ""},
+		{"source:jira", ""},
+		{"project:NOPE", `no scope "project:NOPE" with issues created before 2025-07-01; known scopes: portfolio, source:jira, program:Core, project:jira/ALPHA, project:jira/BETA`},
+		{"program:core", `no scope "program:core"`},
+		{"source:gitlab", `no scope "source:gitlab"`},
+		{"project:ALPHA/x", `no scope "project:ALPHA/x"`},
+	} {
+		f, err := ParseScopeFilter(tt.scope)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = CheckScope(f, known, asOf)
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%q: %v, want found", tt.scope, err)
+		case tt.want != "" && (err == nil || !errors.Is(err, ErrNoScope) || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("%q: %v, want ErrNoScope with %q", tt.scope, err, tt.want)
+		}
+	}
+	var many []string
+	for i := range 40 {
+		many = append(many, "project:jira/P"+string(rune('A'+i%26))+string(rune('A'+i/26)))
+	}
+	if err := NoScopeError("project:X", many, time.Time{}); !strings.Contains(err.Error(), "project:jira/PAA, ") || !strings.HasSuffix(err.Error(), "… (40 in all)") {
+		t.Errorf("long list: %v", err)
+	}
+}

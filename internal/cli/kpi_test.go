@@ -234,6 +234,9 @@ func TestKPIUsageErrors(t *testing.T) {
 	}{
 		{[]string{"kpi", "--as-of", "2025-13-01"}, []string{"--as-of", "2025-13-01", "YYYY-MM-DD"}},
 		{[]string{"kpi", "--from", "yesterday"}, []string{"--from", "yesterday"}},
+		// Issue 12 defect 2: a stray future as-of is refused, saying how to ask for it.
+		{[]string{"kpi", "--as-of", "2099-01-01", "--scope", "project:X"}, []string{"--as-of", "2099-01-01", "in the future", "--allow-future-as-of"}},
+		{[]string{"kpi", "--from", "2025-01-01", "--to", "2099-01-01"}, []string{"--to", "2099-01-01", "--allow-future-as-of"}},
 		{[]string{"kpi", "--to", "2025-01-01"}, []string{"--to needs --from"}},
 		{[]string{"kpi", "--from", "2025-02-01", "--to", "2025-01-01"}, []string{"--from 2025-02-01 is after --to 2025-01-01"}},
 		{[]string{"kpi", "--from", "2025-01-01", "--step", "3h"}, []string{"--step", "3h"}},

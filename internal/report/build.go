@@ -201,7 +201,7 @@ func Build(ctx context.Context, w *warehouse.Warehouse, o Options) (*Model, erro
 // snapshot returns the stored snapshot to report, or computes one.
 func snapshot(ctx context.Context, w *warehouse.Warehouse, o Options) (kpi.Snapshot, error) {
 	if o.AsOf.IsZero() {
-		s, err := kpi.Latest(ctx, w)
+		s, err := kpi.LatestComplete(ctx, w) // never a scoped or stray run
 		if err == nil {
 			return s, nil
 		}

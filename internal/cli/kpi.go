@@ -254,7 +254,7 @@ serve.pushgateway) the run's metrics are pushed to a Prometheus Pushgateway.`,
 	fl.StringVar(&f.step, "step", "", "backfill step: Nd or Nw (default 7d)")
 	fl.BoolVar(&f.allowFuture, "allow-future-as-of", false, "accept an --as-of or --to after today (refused otherwise: such values are not a complete day)")
 	addPushgatewayFlag(cmd, &f.push)
-	cmd.AddCommand(a.kpiExplainCommand(), a.kpiSQLCommand(), a.kpiListCommand())
+	cmd.AddCommand(a.kpiExplainCommand(), a.kpiSQLCommand(), a.kpiListCommand(), a.kpiCalibrationCommand())
 	return cmd
 }
 

@@ -221,6 +221,11 @@ func TestKPICommand(t *testing.T) {
 			if after := countRows(t, w, "SELECT count() FROM v_kpi_values"); after <= before {
 				t.Errorf("the backfill stored nothing new: %d values before, %d after", before, after)
 			}
+			// Calibration of the stored release forecasts: runs, prints its header.
+			r = run(t, nil, "-c", cfgPath, "kpi", "calibration", "--as-of", "2025-07-01", "--format", "csv")
+			if r.code != 0 || !strings.HasPrefix(r.stdout, "scope_kind,scope,release,horizon_weeks,percentile,n,hits,hit_rate,mae_days,as_of\n") {
+				t.Errorf("kpi calibration: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+			}
 		})
 	}
 }

@@ -284,7 +284,14 @@ func (p *Pipeline) publish(ctx context.Context, snap kpi.Snapshot) {
 	if err != nil {
 		p.Logger.Warn("reading the programs of the projects; project series get no program label", "err", err.Error())
 	}
-	p.KPIs.Update(snap, exporter.SnapshotMeta{Programs: programs})
+	meta := exporter.SnapshotMeta{Programs: programs}
+	// The forecast calibration as of the snapshot (pmo_forecast_calibration_*).
+	if cal, err := kpi.Calibrate(ctx, p.Warehouse, *p.KPI, snap.AsOf); err != nil {
+		p.Logger.Warn("scoring the stored release forecasts failed; no calibration metrics", "err", err.Error())
+	} else {
+		meta.Calibration = &cal
+	}
+	p.KPIs.Update(snap, meta)
 }
 
 // LoadSnapshot serves the latest complete stored KPI snapshot

@@ -285,14 +285,14 @@ func localDate(t time.Time, loc *time.Location) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
-// Sentence says how far a scope's forecasts can be trusted, e.g. "our P85
+// Sentence says how far a scope's forecasts can be trusted, e.g. "Our P85
 // forecasts made 4 weeks ahead were right 75 % of the time (n=4, mean
 // error 3.8 days)"; "" without scored forecasts.
 func (r CalibrationRow) Sentence() string {
 	if r.HitRate == nil {
 		return ""
 	}
-	return fmt.Sprintf("our P%s forecasts made %d weeks ahead were right %.0f %% of the time (n=%d, mean error %.1f days)",
+	return fmt.Sprintf("Our P%s forecasts made %d weeks ahead were right %.0f %% of the time (n=%d, mean error %.1f days)",
 		qName(r.Percentile), r.Horizon, *r.HitRate*100, r.N, *r.MAEDays)
 }
 

@@ -128,7 +128,7 @@ func TestCalibrationExactHitRate(t *testing.T) {
 		}
 		check(ScopeProject, "jira/R", "R1", []want{{4, 0.85, 1, 1, 1, 3}, {4, 0.5, 1, 0, 0, 5}, {8, 0.85, 0, 0, math.NaN(), math.NaN()}})
 		check(ScopeProject, "jira/R", "R9", []want{{8, 0.85, 1, 0, 0, 7}})
-		if r, _ := c.Find(ScopeProject, "jira/R", "", 4, 0.85); r.Sentence() != "our P85 forecasts made 4 weeks ahead were right 75 % of the time (n=4, mean error 3.8 days)" {
+		if r, _ := c.Find(ScopeProject, "jira/R", "", 4, 0.85); r.Sentence() != "Our P85 forecasts made 4 weeks ahead were right 75 % of the time (n=4, mean error 3.8 days)" {
 			t.Errorf("sentence: %q", r.Sentence())
 		}
 		// The nearest forecast at or before the horizon was scored, not the distractors.

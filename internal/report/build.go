@@ -195,6 +195,7 @@ func Build(ctx context.Context, w *warehouse.Warehouse, o Options) (*Model, erro
 			return nil, fmt.Errorf("report: EVM of %s:%s: %w", s.Kind, s.Name, err)
 		}
 	}
+	m.History = readHistory(ctx, w, o, snap) // what changed; forecast calibration (digest.go)
 	return m, nil
 }
 

@@ -30,6 +30,9 @@ type Model struct {
 	Projects  []*Scope
 	// Checks are the snapshot's failed consistency checks.
 	Checks []string
+	// History is what changed since the previous complete refresh and the
+	// forecast calibration (digest.go); nil: not read.
+	History *History
 }
 
 // Scope is one page of the report: portfolio, program or project.

@@ -271,14 +271,26 @@ func (d Digest) For(kind, scope string) Digest {
 
 // PreviousComplete returns the as-of of the latest complete refresh before
 // asOf (ErrNoValues when there is none).
+//
+// The first refreshes after migration 107 have no recorded predecessor: the
+// values stored before it are then searched as LatestRefresh does.
 func PreviousComplete(ctx context.Context, w *warehouse.Warehouse, asOf time.Time) (time.Time, error) {
-	ts, err := CompleteAsOfs(ctx, w, 0)
+	ts, fromRecords, err := completeAsOfs(ctx, w, 0)
 	if err != nil {
 		return time.Time{}, err
 	}
 	for _, t := range ts {
 		if t.Before(asOf) {
 			return t, nil
+		}
+	}
+	if fromRecords {
+		ts, err := completeAsOfsWithoutRecords(ctx, w, 1, asOf)
+		if err != nil {
+			return time.Time{}, err
+		}
+		if len(ts) > 0 {
+			return ts[0], nil
 		}
 	}
 	return time.Time{}, ErrNoValues

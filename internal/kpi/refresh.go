@@ -179,13 +179,14 @@ func completeAsOfs(ctx context.Context, w *warehouse.Warehouse, limit int) ([]ti
 	if len(out) > 0 {
 		return out, true, nil
 	}
-	out, err = completeAsOfsWithoutRecords(ctx, w, limit)
+	out, err = completeAsOfsWithoutRecords(ctx, w, limit, time.Time{})
 	return out, false, err
 }
 
-// completeAsOfsWithoutRecords finds, newest first, the stored as-ofs whose
-// values cover every scope that existed at that as-of.
-func completeAsOfsWithoutRecords(ctx context.Context, w *warehouse.Warehouse, limit int) ([]time.Time, error) {
+// completeAsOfsWithoutRecords finds, newest first, the stored as-ofs (before
+// before, unless it is zero) whose values cover every scope that existed
+// at that as-of.
+func completeAsOfsWithoutRecords(ctx context.Context, w *warehouse.Warehouse, limit int, before time.Time) ([]time.Time, error) {
 	const what = "kpi: finding the latest complete snapshot (no refresh records: a warehouse filled before migration 107)"
 	rows, err := w.Query(ctx, `SELECT as_of, groupUniqArray(concat(scope_kind, ':', scope)) FROM v_kpi_values
 GROUP BY as_of HAVING has(groupUniqArray(scope_kind), 'portfolio') ORDER BY as_of DESC`)
@@ -211,6 +212,9 @@ GROUP BY as_of HAVING has(groupUniqArray(scope_kind), 'portfolio') ORDER BY as_o
 	}
 	var out []time.Time
 	for _, c := range cands {
+		if !before.IsZero() && !c.asOf.Before(before) {
+			continue
+		}
 		want, err := scopeKeysAt(ctx, w, c.asOf)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", what, err)

@@ -91,22 +91,28 @@ func (m *Model) DigestFor(s *Scope) *DigestView {
 		}
 		v.Lines = append(v.Lines, DigestLine{Tone: tone(ragRankOf(t.To) - ragRankOf(t.From)), Text: text, Href: href(t.ScopeKind, t.Scope, "portfolio_rag")})
 	}
+	// The same move of an aggregate scope as of one of its parts (a
+	// portfolio of one program, a program of one project) is said once, by
+	// the most specific scope.
+	rank := map[string]int{kpi.ScopePortfolio: 0, kpi.ScopeSource: 1, kpi.ScopeProgram: 2, kpi.ScopeProject: 3}
+	moveKey := func(mv kpi.Mover) string {
+		return fmt.Sprintf("%s|%s|%s|%g|%g", mv.KPI, mv.Window, mv.Labels.String(), mv.From, mv.To)
+	}
+	specific := map[string]int{}
 	for _, mv := range d.Movers {
-		name := mv.KPI
-		if def, ok := kpi.Lookup(mv.KPI); ok {
-			name = def.Name
+		specific[moveKey(mv)] = max(specific[moveKey(mv)], rank[mv.ScopeKind])
+	}
+	for _, mv := range d.Movers {
+		if rank[mv.ScopeKind] < specific[moveKey(mv)] {
+			continue
 		}
-		if l := labelText(mv.Labels); l != "" {
-			name += " (" + l + ", " + mv.Window + ")"
-		} else {
-			name += " (" + mv.Window + ")"
-		}
+		name, unit := moverName(mv)
 		t := "neutral"
 		if mv.Verdict == "better" || mv.Verdict == "worse" {
 			t = mv.Verdict
 		}
 		v.Lines = append(v.Lines, DigestLine{Tone: t, Href: href(mv.ScopeKind, mv.Scope, mv.KPI),
-			Text: fmt.Sprintf("%s · %s: %s → %s, %s", label(mv.ScopeKind, mv.Scope), name, digestNum(mv.KPI, mv.Labels, mv.From), digestNum(mv.KPI, mv.Labels, mv.To), mv.Verdict)})
+			Text: fmt.Sprintf("%s · %s: %s → %s, %s", label(mv.ScopeKind, mv.Scope), name, formatUnit(mv.From, unit), formatUnit(mv.To, unit), mv.Verdict)})
 	}
 	for _, k := range []struct {
 		what, kpiID string
@@ -183,21 +189,34 @@ func labelText(l kpi.Labels) string {
 	return strings.Join(out, ", ")
 }
 
-// digestNum formats a value: shares as percent, others with up to two decimals.
-func digestNum(kpiID string, l kpi.Labels, v float64) string {
-	m := l["measure"]
-	if m == "ratio" || strings.HasSuffix(m, "_ratio") || strings.HasSuffix(m, "_share") || l["class"] != "" ||
-		kpiID == "sle_attainment" || kpiID == "due_date_adherence" || kpiID == "field_completeness" {
-		return fmt.Sprintf("%.0f %%", v*100)
+// moverName names a mover as the cards do (the headline or hygiene row of
+// the same KPI and labels, whatever its window), else by the catalog name
+// and its labels; the window is always said. unit is the card's unit
+// (formatUnit), else a share's "%" or a duration's "d".
+func moverName(mv kpi.Mover) (name, unit string) {
+	labels := mv.Labels.String()
+	for _, h := range append(append([]headline(nil), headlines...), hygieneRows...) {
+		if h.id == mv.KPI && h.labels == labels {
+			return h.name + " (" + mv.Window + ")", h.unit
+		}
 	}
-	return strconv.FormatFloat(float64(int64(v*100+0.5*sign(v)))/100, 'f', -1, 64)
-}
-
-func sign(v float64) float64 {
-	if v < 0 {
-		return -1
+	name = mv.KPI
+	if def, ok := kpi.Lookup(mv.KPI); ok {
+		name = def.Name
 	}
-	return 1
+	if l := labelText(mv.Labels); l != "" {
+		name += " (" + l + ", " + mv.Window + ")"
+	} else {
+		name += " (" + mv.Window + ")"
+	}
+	m := mv.Labels["measure"]
+	switch {
+	case mv.Labels["quantile"] != "" || strings.HasSuffix(m, "_days"):
+		unit = "d"
+	case strings.HasSuffix(m, "ratio") || strings.HasSuffix(m, "_share") || m == "ratio_of_sums" || mv.Labels["class"] != "" || mv.Labels["field"] != "":
+		unit = "%"
+	}
+	return name, unit
 }
 
 // CalibrationLine is one pooled calibration row of a scope, for people.

@@ -30,6 +30,18 @@ func digestModel(t *testing.T) *report.Model {
 	if err := json.Unmarshal([]byte(s), &d); err != nil {
 		t.Fatal(err)
 	}
+	// The same move seen by the project's program and the portfolio: said
+	// once, by the project.
+	for _, mv := range d.Movers {
+		if mv.KPI == "cycle_time" {
+			for _, agg := range [][2]string{{kpi.ScopeProgram, "Program A"}, {kpi.ScopePortfolio, "all"}} {
+				dup := mv
+				dup.ScopeKind, dup.Scope = agg[0], agg[1]
+				d.Movers = append(d.Movers, dup)
+			}
+			break
+		}
+	}
 	d.NewOverdue = []kpi.DigestItem{{Key: "P001-7", Role: "overdue (due 2026-11-20 at as-of)"}, {Key: "P002-3", Role: "overdue (due 2026-11-21 at as-of)"}}
 	f := func(x float64) *float64 { return &x }
 	cal := kpi.Calibration{AsOf: m.AsOf, Rows: []kpi.CalibrationRow{

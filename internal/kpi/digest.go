@@ -315,39 +315,47 @@ func DigestSince(ctx context.Context, w *warehouse.Warehouse, cfg Config, cur Sn
 	}
 	prev.AsOf = prevAt
 	d := Diff(cur, prev)
-	for _, k := range []struct {
-		kpi, role string
-		out       *[]DigestItem
-	}{{"overdue_ratio", "overdue", &d.NewOverdue}, {"blocked_ratio", "open (", &d.NewBlocked}} {
-		match := func(role string) bool {
-			if k.kpi == "blocked_ratio" {
-				return strings.Contains(role, "), blocked")
+	// One Explainer per as-of: both KPIs read the same derived lifecycle.
+	for _, at := range []struct {
+		asOf time.Time
+		now  bool
+	}{{cur.AsOf, true}, {prevAt, false}} {
+		x := NewExplainer(w, cfg, at.asOf)
+		overdue, err := flagged(ctx, x, "overdue_ratio", func(role string) bool { return strings.HasPrefix(role, "overdue") })
+		if err == nil {
+			var blocked []DigestItem
+			blocked, err = flagged(ctx, x, "blocked_ratio", func(role string) bool { return strings.Contains(role, "), blocked") })
+			if at.now {
+				d.NewOverdue, d.NewBlocked = overdue, blocked
+			} else {
+				d.NewOverdue, d.NewBlocked = minus(d.NewOverdue, overdue), minus(d.NewBlocked, blocked)
 			}
-			return strings.HasPrefix(role, k.role)
 		}
-		now, err := flagged(ctx, w, cfg, k.kpi, cur.AsOf, match)
+		x.Close(ctx)
 		if err != nil {
 			return Digest{}, err
-		}
-		then, err := flagged(ctx, w, cfg, k.kpi, prevAt, match)
-		if err != nil {
-			return Digest{}, err
-		}
-		for _, it := range now {
-			if !slices.ContainsFunc(then, func(x DigestItem) bool { return x.Key == it.Key }) {
-				*k.out = append(*k.out, it)
-			}
 		}
 	}
 	return d, nil
 }
 
-// flagged lists the portfolio's items whose explanation role of kpi at
-// asOf matches.
-func flagged(ctx context.Context, w *warehouse.Warehouse, cfg Config, kpiID string, asOf time.Time, match func(string) bool) ([]DigestItem, error) {
-	e, err := Explain(ctx, w, cfg, kpiID, ScopePortfolio, asOf)
+// minus returns the items of a whose key is not in b.
+func minus(a, b []DigestItem) []DigestItem {
+	var out []DigestItem
+	for _, it := range a {
+		if !slices.ContainsFunc(b, func(x DigestItem) bool { return x.Key == it.Key }) {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// flagged lists the portfolio's items whose explanation role of kpiID
+// matches, by key.
+func flagged(ctx context.Context, x *Explainer, kpiID string, match func(string) bool) ([]DigestItem, error) {
+	e, err := x.Explain(ctx, kpiID, ScopePortfolio, "")
 	if err != nil {
-		return nil, fmt.Errorf("kpi: what changed: the items of %s as of %s: %w", kpiID, asOf.Format(time.DateOnly), err)
+		return nil, fmt.Errorf("kpi: what changed: the items of %s as of %s: %w", kpiID, x.asOf.Format(time.DateOnly), err)
 	}
 	var out []DigestItem
 	for _, it := range e.Items {

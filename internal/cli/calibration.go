@@ -25,8 +25,9 @@ its issues). For each horizon (2, 4, 8 weeks) the forecast scored is the one
 stored at the latest as-of on or before actual finish − horizon (at most 7 days
 earlier); it is a hit when the release finished on or before the forecast
 date. Per scope (and per release of a project): forecasts scored (n), hits, hit
-rate and mean absolute error in days. History comes from pmo kpi runs and
-backfills (pmo kpi --from D --step 1w).`,
+rate and mean absolute error in days. The history comes from the refreshes
+of pmo kpi and pmo serve made while the releases were open; a backfill does
+not make it (release forecasts are computed for the versions unreleased now).`,
 		Example: `  pmo kpi calibration
   pmo kpi calibration --scope project:ALPHA --format csv
   pmo kpi calibration --scope portfolio --format json`,

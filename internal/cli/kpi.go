@@ -25,6 +25,7 @@ type kpiFlags struct {
 	from, to, step      string
 	push                string
 	window              string
+	allowFuture         bool
 }
 
 // kpiLocation is the organisation's reporting time zone (kpi.tz).
@@ -125,7 +126,10 @@ kpi_values history and prints them.
 The as-of date is the midnight (in kpi.tz) that ends the last complete day:
 --as-of 2025-02-01 computes the values of the days up to 31 January.
 Computing the same as-of again replaces its stored values, never duplicates
-them.
+them. An as-of after today is refused unless --allow-future-as-of is given.
+Each run stores a refresh record (kpi_refreshes); reports, the exporter and
+email read the latest complete one, so a run with --scope is stored but never
+becomes the latest portfolio.
 
 --from and --to backfill the history of trend charts: a snapshot every
 --step (default 7d) from --from up to --to (default: today's as-of),
@@ -199,6 +203,13 @@ serve.pushgateway) the run's metrics are pushed to a Prometheus Pushgateway.`,
 			} else if asOf, err = defaultAsOf(cfg, time.Now()); err != nil {
 				return err
 			}
+			// A stray future as-of would be stored as the newest values;
+			// refuse it unless asked for (issue 12 defect 2).
+			for flag, t := range map[string]time.Time{"as-of": asOf, "to": to} {
+				if err := kpi.CheckFutureAsOf(t, time.Now(), f.allowFuture); err != nil {
+					return withCode(ExitUsage, fmt.Errorf("--%s: %w", flag, err))
+				}
+			}
 
 			start := time.Now()
 			defer func() {
@@ -249,8 +260,9 @@ serve.pushgateway) the run's metrics are pushed to a Prometheus Pushgateway.`,
 	fl.StringVar(&f.from, "from", "", "backfill history from this date (YYYY-MM-DD)")
 	fl.StringVar(&f.to, "to", "", "backfill history up to this date (YYYY-MM-DD; default today)")
 	fl.StringVar(&f.step, "step", "", "backfill step: Nd or Nw (default 7d)")
+	fl.BoolVar(&f.allowFuture, "allow-future-as-of", false, "accept an --as-of or --to after today (refused otherwise: such values are not a complete day)")
 	addPushgatewayFlag(cmd, &f.push)
-	cmd.AddCommand(a.kpiExplainCommand(), a.kpiSQLCommand(), a.kpiListCommand())
+	cmd.AddCommand(a.kpiExplainCommand(), a.kpiSQLCommand(), a.kpiListCommand(), a.kpiCalibrationCommand())
 	return cmd
 }
 

@@ -221,6 +221,11 @@ func TestKPICommand(t *testing.T) {
 			if after := countRows(t, w, "SELECT count() FROM v_kpi_values"); after <= before {
 				t.Errorf("the backfill stored nothing new: %d values before, %d after", before, after)
 			}
+			// Calibration of the stored release forecasts: runs, prints its header.
+			r = run(t, nil, "-c", cfgPath, "kpi", "calibration", "--as-of", "2025-07-01", "--format", "csv")
+			if r.code != 0 || !strings.HasPrefix(r.stdout, "scope_kind,scope,release,horizon_weeks,percentile,n,hits,hit_rate,mae_days,as_of\n") {
+				t.Errorf("kpi calibration: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+			}
 		})
 	}
 }
@@ -234,6 +239,9 @@ func TestKPIUsageErrors(t *testing.T) {
 	}{
 		{[]string{"kpi", "--as-of", "2025-13-01"}, []string{"--as-of", "2025-13-01", "YYYY-MM-DD"}},
 		{[]string{"kpi", "--from", "yesterday"}, []string{"--from", "yesterday"}},
+		// Issue 12 defect 2: a stray future as-of is refused, saying how to ask for it.
+		{[]string{"kpi", "--as-of", "2099-01-01", "--scope", "project:X"}, []string{"--as-of", "2099-01-01", "in the future", "--allow-future-as-of"}},
+		{[]string{"kpi", "--from", "2025-01-01", "--to", "2099-01-01"}, []string{"--to", "2099-01-01", "--allow-future-as-of"}},
 		{[]string{"kpi", "--to", "2025-01-01"}, []string{"--to needs --from"}},
 		{[]string{"kpi", "--from", "2025-02-01", "--to", "2025-01-01"}, []string{"--from 2025-02-01 is after --to 2025-01-01"}},
 		{[]string{"kpi", "--from", "2025-01-01", "--step", "3h"}, []string{"--step", "3h"}},

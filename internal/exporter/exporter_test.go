@@ -233,7 +233,8 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 	m.Requests.WithLabelValues("jira", "2xx").Add(3)
 	m.WarehouseWrite.WithLabelValues("flush").Observe(0.02)
 	all := NewKPICollector(nil)
-	all.Update(kpi.Snapshot{Values: catalogValues(t)}, SnapshotMeta{})
+	cal := sampleCalibration()
+	all.Update(kpi.Snapshot{Values: catalogValues(t)}, SnapshotMeta{Calibration: &cal})
 	regAll := prometheus.NewPedanticRegistry()
 	regAll.MustRegister(all)
 	for name, r := range map[string]*prometheus.Registry{"fixed": reg, "catalog": regAll} {

@@ -55,6 +55,9 @@ type SnapshotMeta struct {
 	// Programs maps a project scope ("source/KEY") to its program, for the
 	// program label of project series. Optional.
 	Programs map[string]string
+	// Calibration is the scoring of the stored release forecasts
+	// (kpi.Calibrate), exported as pmo_forecast_calibration_*; nil: none.
+	Calibration *kpi.Calibration
 }
 
 // Loaded reports whether a snapshot has been loaded (for /readyz).
@@ -195,6 +198,7 @@ func (c *KPICollector) Update(s kpi.Snapshot, meta SnapshotMeta) {
 			b.metrics = append(b.metrics, prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, fv.value, lv...))
 		}
 	}
+	b.metrics = append(b.metrics, calibrationMetrics(meta.Calibration, meta.Programs)...)
 	b.series = len(b.metrics)
 	if !s.AsOf.IsZero() {
 		b.metrics = append(b.metrics, prometheus.MustNewConstMetric(descSnapshotAsOf, prometheus.GaugeValue, float64(s.AsOf.Unix())))

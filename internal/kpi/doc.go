@@ -5,8 +5,8 @@
 // # API
 //
 //	snap, err := kpi.Compute(ctx, w, cfg, asOf, kpi.ScopeFilter{})  // every KPI, every scope
-//	err = kpi.Store(ctx, w, snap)                                    // kpi_values; same as_of replaces
-//	snap, err = kpi.Latest(ctx, w)                                   // or History(from, to)
+//	err = kpi.StoreRefresh(ctx, w, snap, kpi.RefreshOf(snap, f, run, version)) // kpi_values + kpi_refreshes
+//	snap, err = kpi.LatestComplete(ctx, w)                           // or History(from, to)
 //	n, err := kpi.Backfill(ctx, w, cfg, from, to, 24*time.Hour, f)   // trend history
 //	e, err := kpi.Explain(ctx, w, cfg, "cycle_time", "project:ALPHA", asOf)
 //	kpi.Write(os.Stdout, snap, "table"|"json"|"csv"); kpi.WriteExplanation(...)

@@ -35,29 +35,9 @@ func Store(ctx context.Context, w *warehouse.Warehouse, s Snapshot) error {
 	return nil
 }
 
-// ErrNoValues is returned by Latest when kpi_values is empty.
-var ErrNoValues = errors.New("kpi: no KPI values stored yet; run `pmo kpi` first")
-
-// Latest returns the stored values of the most recent as_of.
-func Latest(ctx context.Context, w *warehouse.Warehouse) (Snapshot, error) {
-	rows, err := w.Query(ctx, "SELECT max(as_of), count() FROM v_kpi_values")
-	if err != nil {
-		return Snapshot{}, fmt.Errorf("kpi: reading the latest snapshot: %w", err)
-	}
-	var asOf time.Time
-	var n uint64
-	for rows.Next() {
-		if err := rows.Scan(&asOf, &n); err != nil {
-			rows.Close()
-			return Snapshot{}, fmt.Errorf("kpi: reading the latest snapshot: %w", err)
-		}
-	}
-	rows.Close()
-	if n == 0 {
-		return Snapshot{}, ErrNoValues
-	}
-	return History(ctx, w, asOf, asOf)
-}
+// ErrNoValues is returned by LatestComplete when no complete computation
+// is stored.
+var ErrNoValues = errors.New("kpi: no KPI values of a complete computation stored yet; run `pmo kpi` (without --scope) first")
 
 // History returns the stored values with as_of in [from, to], deduplicated
 // (latest computation of each value), ordered by scope, kpi, labels, as_of.
@@ -93,8 +73,17 @@ WHERE as_of >= ? AND as_of <= ? ORDER BY scope_kind, scope, kpi, window, labels,
 // `to` (inclusive) in steps of step, for trend history. Past values are
 // restated from the current changelog (kpis.md C2); snapshot KPIs that
 // depend on current field values (stale_ratio's updated, hygiene fields)
-// use today's values.
+// use today's values. Each as-of gets a refresh record of one new run.
 func Backfill(ctx context.Context, w *warehouse.Warehouse, cfg Config, from, to time.Time, step time.Duration, f ScopeFilter) (int, error) {
+	return BackfillRun(ctx, w, cfg, from, to, step, f, Run{ID: NewRunID()})
+}
+
+// Run identifies the run that stores computations in their refresh
+// records: its id and the pmo version.
+type Run struct{ ID, Version string }
+
+// BackfillRun is Backfill with the refresh records naming run.
+func BackfillRun(ctx context.Context, w *warehouse.Warehouse, cfg Config, from, to time.Time, step time.Duration, f ScopeFilter, run Run) (int, error) {
 	if step <= 0 {
 		return 0, fmt.Errorf("kpi: backfill step %s must be positive", step)
 	}
@@ -121,7 +110,7 @@ func Backfill(ctx context.Context, w *warehouse.Warehouse, cfg Config, from, to 
 		if err != nil {
 			return n, fmt.Errorf("kpi: backfill as of %s: %w", t.Format(time.RFC3339), err)
 		}
-		if err := Store(ctx, w, s); err != nil {
+		if err := StoreRefresh(ctx, w, s, RefreshOf(s, f, run.ID, run.Version)); err != nil {
 			return n, err
 		}
 		n++

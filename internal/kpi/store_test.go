@@ -14,8 +14,8 @@ func TestStoreReplacesAndLatest(t *testing.T) {
 	f := loadFixture(t, "example_a.yaml")
 	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
 		ctx := context.Background()
-		if _, err := Latest(ctx, w); !errors.Is(err, ErrNoValues) {
-			t.Fatalf("Latest on an empty history: %v, want ErrNoValues", err)
+		if _, err := LatestComplete(ctx, w); !errors.Is(err, ErrNoValues) {
+			t.Fatalf("LatestComplete on an empty history: %v, want ErrNoValues", err)
 		}
 		f.Load(t, w)
 		cfg := exampleAConfig()
@@ -36,7 +36,7 @@ func TestStoreReplacesAndLatest(t *testing.T) {
 		if err := Store(ctx, w, s2); err != nil {
 			t.Fatal(err)
 		}
-		got, err := Latest(ctx, w)
+		got, err := History(ctx, w, f.AsOf, f.AsOf)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -89,7 +89,7 @@ func TestStoreRecomputeToNull(t *testing.T) {
 		if err := Store(ctx, w, Snapshot{AsOf: asOf, ComputedAt: v.ComputedAt, Values: []Value{v}}); err != nil {
 			t.Fatal(err)
 		}
-		got, err := Latest(ctx, w)
+		got, err := History(ctx, w, asOf, asOf)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -52,6 +52,8 @@ type Pipeline struct {
 	FlushTimeout time.Duration
 	// OnCollectStart is a test hook called when a collection starts.
 	OnCollectStart func(source string)
+	// Version is the pmo version written to the refresh records.
+	Version string
 	// Progress, when set, gives the progress display of a collection of
 	// source (a terminal's progress bar) and a func called when it ends.
 	// Default: progress in the log every 30 seconds.
@@ -282,14 +284,22 @@ func (p *Pipeline) publish(ctx context.Context, snap kpi.Snapshot) {
 	if err != nil {
 		p.Logger.Warn("reading the programs of the projects; project series get no program label", "err", err.Error())
 	}
-	p.KPIs.Update(snap, exporter.SnapshotMeta{Programs: programs})
+	meta := exporter.SnapshotMeta{Programs: programs}
+	// The forecast calibration as of the snapshot (pmo_forecast_calibration_*).
+	if cal, err := kpi.Calibrate(ctx, p.Warehouse, *p.KPI, snap.AsOf); err != nil {
+		p.Logger.Warn("scoring the stored release forecasts failed; no calibration metrics", "err", err.Error())
+	} else {
+		meta.Calibration = &cal
+	}
+	p.KPIs.Update(snap, meta)
 }
 
-// LoadSnapshot serves the latest stored KPI snapshot. It returns
-// kpi.ErrNoValues when none is stored yet.
+// LoadSnapshot serves the latest complete stored KPI snapshot
+// (kpi.LatestComplete: a scoped computation never becomes the latest). It
+// returns kpi.ErrNoValues when none is stored yet.
 func (p *Pipeline) LoadSnapshot(ctx context.Context) error {
 	p.init()
-	snap, err := kpi.Latest(ctx, p.Warehouse)
+	snap, err := kpi.LatestComplete(ctx, p.Warehouse)
 	if err != nil {
 		return err
 	}

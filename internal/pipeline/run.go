@@ -40,21 +40,26 @@ func NewSources(sources []config.Source) ([]Source, error) {
 }
 
 // ComputeKPIs computes the KPIs of the scopes sf selects as of asOf, stores
-// them in kpi_values and hands them to the exporter (when there is one).
-// It is what `pmo kpi`, `pmo demo` and every refresh of `pmo serve` run.
+// them in kpi_values with their refresh record (kpi_refreshes) and, when
+// they cover the whole portfolio, hands them to the exporter (when there
+// is one): a scoped computation never replaces the latest portfolio. It is
+// what `pmo kpi`, `pmo demo` and every refresh of `pmo serve` run.
 func (p *Pipeline) ComputeKPIs(ctx context.Context, asOf time.Time, sf kpi.ScopeFilter) (kpi.Snapshot, error) {
 	p.init()
 	snap, err := kpi.Compute(ctx, p.Warehouse, *p.KPI, asOf, sf)
 	if err != nil {
 		return kpi.Snapshot{}, fmt.Errorf("computing the KPIs as of %s: %w", asOf.Format(time.RFC3339), err)
 	}
-	if err := kpi.Store(ctx, p.Warehouse, snap); err != nil {
+	r := kpi.RefreshOf(snap, sf, kpi.NewRunID(), p.Version)
+	if err := kpi.StoreRefresh(ctx, p.Warehouse, snap, r); err != nil {
 		return kpi.Snapshot{}, err
 	}
 	for _, c := range snap.Checks {
 		p.Logger.Warn("KPI consistency check failed", "check", c)
 	}
-	p.publish(ctx, snap)
+	if r.Complete {
+		p.publish(ctx, snap)
+	}
 	return snap, nil
 }
 
@@ -63,10 +68,11 @@ func (p *Pipeline) ComputeKPIs(ctx context.Context, asOf time.Time, sf kpi.Scope
 // and says how many were stored.
 func (p *Pipeline) BackfillKPIs(ctx context.Context, dates []time.Time, sf kpi.ScopeFilter, stored func(i int, asOf time.Time)) error {
 	p.init()
+	run := kpi.Run{ID: kpi.NewRunID(), Version: p.Version}
 	for i, t := range dates {
 		// One point per call: Backfill computes and stores it the same way
 		// as a range, and the caller can show progress.
-		if _, err := kpi.Backfill(ctx, p.Warehouse, *p.KPI, t, t, 24*time.Hour, sf); err != nil {
+		if _, err := kpi.BackfillRun(ctx, p.Warehouse, *p.KPI, t, t, 24*time.Hour, sf, run); err != nil {
 			return fmt.Errorf("backfilling KPI history (%d of %d snapshots stored): %w", i, len(dates), err)
 		}
 		if stored != nil {

@@ -214,13 +214,14 @@ func Build(ctx context.Context, w *warehouse.Warehouse, o Options) (*Model, erro
 			return nil, fmt.Errorf("report: EVM of %s:%s: %w", s.Kind, s.Name, err)
 		}
 	}
+	m.History = readHistory(ctx, w, o, snap) // what changed; forecast calibration (digest.go)
 	return m, nil
 }
 
 // snapshot returns the stored snapshot to report, or computes one.
 func snapshot(ctx context.Context, w *warehouse.Warehouse, o Options) (kpi.Snapshot, error) {
 	if o.AsOf.IsZero() {
-		s, err := kpi.Latest(ctx, w)
+		s, err := kpi.LatestComplete(ctx, w) // never a scoped or stray run
 		if err == nil {
 			return s, nil
 		}

@@ -44,7 +44,7 @@ var emailTmpl = template.Must(template.New("email").Funcs(template.FuncMap{
 	"rag":  func(r RAG) template.CSS { return template.CSS(ragInline[r]) },
 	"date": func(t interface{ Format(string) string }) string { return t.Format("2 Jan 2006") },
 	"days": func(f float64) string { return fmt.Sprintf("%.0f", f) },
-}).ParseFS(templateFS, "templates/email.html"))
+}).ParseFS(templateFS, "templates/email.html", "templates/digest.html"))
 
 type emailData struct {
 	M        *Model
@@ -91,6 +91,7 @@ func EmailBody(m *Model, s *Scope, o EmailOptions) (*Email, error) {
 func emailText(d emailData) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s — %s\nAs of %s · overall status: %s\n\n", d.M.Title, d.S.Label, d.M.AsOfLocal().Format("2 Jan 2006"), strings.ToUpper(d.S.Overall.String()))
+	writeDigestText(&b, d.M, d.S)
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "KPI\tVALUE\tSTATUS\tTREND")
 	for _, k := range d.S.KPIs {

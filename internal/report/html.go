@@ -43,7 +43,7 @@ var pageTmpl = template.Must(template.New("").Funcs(template.FuncMap{
 	},
 	"lower":     strings.ToLower,
 	"confLabel": confLabel,
-}).ParseFS(templateFS, "templates/page.html"))
+}).ParseFS(templateFS, "templates/page.html", "templates/digest.html"))
 
 // WriteOptions say where and how to write a report set.
 type WriteOptions struct {

@@ -33,6 +33,9 @@ type Model struct {
 	// Scopes are every program and project scope of the snapshot
 	// (kpi.ScopeName), also those Options.Scope left without a page.
 	Scopes []string
+	// History is what changed since the previous complete refresh and the
+	// forecast calibration (digest.go); nil: not read.
+	History *History
 }
 
 // Scope is one page of the report: portfolio, program or project.

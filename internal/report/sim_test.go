@@ -82,7 +82,7 @@ func TestSimulatorReportRendersInBrowser(t *testing.T) {
 // last In Progress column are the WIP the card shows, with the card's items.
 func checkOneNumber(t *testing.T, ctx context.Context, w *warehouse.Warehouse, m *Model) {
 	t.Helper()
-	snap, err := kpi.Latest(ctx, w)
+	snap, err := kpi.LatestComplete(ctx, w)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -156,7 +156,7 @@ func scopeCharts(s *Scope, m *Model) []Chart {
 		charts.WithMarkLineNameTypeItemOpts(opts.MarkLineNameTypeItem{Name: "Median", Type: "median"}),
 		charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Symbol: []string{"none", "none"}, LineStyle: &opts.LineStyle{Color: colSlate, Type: "dashed"},
 			Label: markLabel("median {c}")}))
-	out = append(out, snippet(id("throughput"), "Throughput", "items finished per week",
+	out = append(out, snippet(id("throughput"), "Throughput", fmt.Sprintf("flow items finished per week · last %d weeks", len(se.Weeks)),
 		"Bars: non-discarded items reaching done each week (Monday to Sunday, team time zone). Dashed line: the median week. Look for runs above or below the median rather than single weeks.", tp))
 
 	// Cycle-time scatter with percentile lines.
@@ -178,7 +178,7 @@ func scopeCharts(s *Scope, m *Model) []Chart {
 		charts.WithMarkLineNameYAxisItemOpts(lines...),
 		charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Symbol: []string{"none", "none"}, LineStyle: &opts.LineStyle{Color: colAmber, Type: "dashed"},
 			Label: markLabel("{b} {c} d")}))
-	out = append(out, snippet(id("cycle"), "Cycle time", fmt.Sprintf("items finished in the last 12 weeks · P85 %.0f days", se.P85),
+	out = append(out, snippet(id("cycle"), "Cycle time", fmt.Sprintf("cycle_time, 12-week window: %d items · P85 %.0f days", len(se.CycleTimes), se.P85),
 		"Each dot is a finished item: when it finished and how many calendar days (both ends counted) it took from start to done. Dashed lines: 50th, 85th and 95th percentiles — P85 is a fair promise for a single item.", sc))
 
 	// Cumulative flow.
@@ -195,7 +195,7 @@ func scopeCharts(s *Scope, m *Model) []Chart {
 			charts.WithLineStyleOpts(opts.LineStyle{Color: band.color, Width: 1}),
 			charts.WithItemStyleOpts(opts.ItemStyle{Color: band.color}))
 	}
-	out = append(out, snippet(id("cfd"), "Cumulative flow", "items per status category at each week's end",
+	out = append(out, snippet(id("cfd"), "Cumulative flow", fmt.Sprintf("flow items per status category at each week's end · last %d weeks", len(se.Weeks)),
 		"Bands stack the items in To Do, In Progress and Done at the end of each week. A widening In Progress band means work starts faster than it finishes.", cfd))
 
 	// Created vs resolved.
@@ -204,7 +204,7 @@ func scopeCharts(s *Scope, m *Model) []Chart {
 	cr.SetXAxis(weeks).
 		AddSeries("Created", barData(se.Created), charts.WithItemStyleOpts(opts.ItemStyle{Color: colSky, BorderRadius: "3"})).
 		AddSeries("Resolved", barData(se.Resolved), charts.WithItemStyleOpts(opts.ItemStyle{Color: colBlue, BorderRadius: "3"}))
-	out = append(out, snippet(id("created"), "Created vs resolved", "flow items per week",
+	out = append(out, snippet(id("created"), "Created vs resolved", fmt.Sprintf("flow items per week · last %d weeks", len(se.Weeks)),
 		"Created: new items per week. Resolved: items reaching done (discarded included). More created than resolved week after week grows the backlog.", cr))
 
 	// Aging work in progress: one series per colour band, so the legend
@@ -235,7 +235,7 @@ func scopeCharts(s *Scope, m *Model) []Chart {
 		first = false
 		ag.AddSeries(band.name, band.bars, so...)
 	}
-	sub := fmt.Sprintf("%d items in progress", len(se.Aging))
+	sub := fmt.Sprintf("wip now: %d items in progress", len(se.Aging))
 	if len(se.Aging) > len(aging) {
 		sub += fmt.Sprintf(" · oldest %d shown", len(aging))
 	}

@@ -16,6 +16,11 @@ import (
 	"time"
 )
 
+// demoDay is the clock of the tests that run the demo and then ask for its
+// data at a fixed date (--as-of 2025-07-01): the organisation's history
+// ends at the start of 30 June 2025.
+var demoDay = time.Date(2025, 6, 30, 12, 0, 0, 0, time.UTC)
+
 // runAt is run with the App's clock at now.
 func runAt(t *testing.T, now time.Time, args ...string) result {
 	t.Helper()

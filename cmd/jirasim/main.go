@@ -37,6 +37,8 @@ func run() int {
 	fs.StringVar(&mode, "mode", "cloud", "deployment to behave like: cloud or datacenter")
 	fs.IntVar(&cfg.Issues, "issues", 10000, "number of issues (100..1000000)")
 	fs.Int64Var(&cfg.Seed, "seed", 1, "organisation seed")
+	fs.IntVar(&cfg.Projects, "projects", 0, "number of projects (0: max(3, issues/3000))")
+	fs.IntVar(&cfg.Days, "days", 0, "days of history before now (0: 730)")
 	fs.StringVar(&addr, "addr", "127.0.0.1:8089", "listen address")
 	fs.IntVar(&cfg.MaxResults, "max-results", 100, "page size cap")
 	fs.StringVar(&cfg.Email, "email", "sim@example.com", "accepted e-mail (Basic auth user)")

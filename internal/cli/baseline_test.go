@@ -17,7 +17,7 @@ func TestBaselineCommand(t *testing.T) {
 	for _, engine := range []string{"chdb", "server"} {
 		t.Run(engine, func(t *testing.T) {
 			cfgPath, dsn, db := engineConfig(t, engine)
-			if r := run(t, nil, "-c", cfgPath, "demo", "--issues", "200", "--no-serve", "--history-weeks", "0", "--out", t.TempDir()); r.code != 0 {
+			if r := runAt(t, demoDay, "-c", cfgPath, "demo", "--issues", "200", "--no-serve", "--history-weeks", "0", "--out", t.TempDir()); r.code != 0 {
 				t.Fatalf("demo: exit %d\n%s", r.code, r.stderr)
 			}
 			r := run(t, nil, "-c", cfgPath, "baseline", "list")

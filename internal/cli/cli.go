@@ -12,6 +12,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -56,6 +57,9 @@ type App struct {
 	// IsTerminal reports whether w is a terminal; default: a *os.File that
 	// is a TTY.
 	IsTerminal func(w io.Writer) bool
+	// Now is the clock of default as-of dates and of pmo demo's simulated
+	// organisation; default time.Now.
+	Now func() time.Time
 
 	// flags
 	configPath string
@@ -101,6 +105,9 @@ func (a *App) Run(ctx context.Context, args []string) int {
 	}
 	if a.IsTerminal == nil {
 		a.IsTerminal = isTerminal
+	}
+	if a.Now == nil {
+		a.Now = time.Now
 	}
 	root := a.rootCommand()
 	root.SetArgs(args)

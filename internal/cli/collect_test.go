@@ -149,7 +149,7 @@ func tail(s string, n int) string {
 // incremental run that finds nothing new.
 func TestDemo(t *testing.T) {
 	cfg, _, _ := engineConfig(t, "chdb")
-	r := run(t, nil, "demo", "--issues", "200", "--no-serve", "--history-weeks", "0", "--out", t.TempDir(), "-c", cfg)
+	r := runAt(t, demoDay, "demo", "--issues", "200", "--no-serve", "--history-weeks", "0", "--out", t.TempDir(), "-c", cfg)
 	if r.code != 0 {
 		t.Fatalf("demo: exit %d\n%s", r.code, tail(r.stderr, 20))
 	}
@@ -164,7 +164,7 @@ func TestDemo(t *testing.T) {
 	if !regexp.MustCompile(`\n  issues\s+` + m[1] + `\n`).MatchString(r.stdout) {
 		t.Errorf("demo status does not show %s issues:\n%s", m[1], r.stdout)
 	}
-	r = run(t, nil, "demo", "--issues", "200", "--no-serve", "--history-weeks", "0", "--out", t.TempDir(), "-c", cfg)
+	r = runAt(t, demoDay, "demo", "--issues", "200", "--no-serve", "--history-weeks", "0", "--out", t.TempDir(), "-c", cfg)
 	if r.code != 0 || !strings.Contains(r.stdout, "schema is up to date") {
 		t.Fatalf("second demo: exit %d\n%s\n%s", r.code, r.stdout, tail(r.stderr, 20))
 	}

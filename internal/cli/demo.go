@@ -20,6 +20,7 @@ import (
 	"github.com/pmo-oss/pmo/internal/kpi"
 	"github.com/pmo-oss/pmo/internal/pipeline"
 	"github.com/pmo-oss/pmo/internal/report"
+	"github.com/pmo-oss/pmo/internal/warehouse"
 )
 
 // demoSourceName is the name the demo's simulated Jira is stored under:
@@ -33,10 +34,40 @@ func demoSourceName(m jirasim.Mode, issues int, seed int64) string {
 	return name
 }
 
-// demoNow is the simulated organisation's "now" (jirasim's default): the
-// demo's KPIs, history and served refreshes are computed on its clock, so
-// the numbers describe a living organisation whatever today's date is.
-var demoNow = time.Date(2025, 6, 30, 12, 0, 0, 0, time.UTC)
+// demoAnchor is the simulated organisation's "now": the start of today
+// (UTC). Its year of history ends there, so the KPIs of today's date — the
+// demo's, and those of pmo kpi, report and kpi explain run after it — read
+// the whole of it.
+func demoAnchor(now time.Time) time.Time { return now.UTC().Truncate(24 * time.Hour) }
+
+// demoCollectFull says whether the demo collects its source in full: when
+// the warehouse holds the organisation generated on another day (its
+// updates end more than a day away from the anchor), an incremental
+// collection would leave that day's timestamps on most issues. The
+// organisation of each day is the same one shifted in time, with the same
+// ids, so a full collection replaces it record by record.
+func demoCollectFull(ctx context.Context, w *warehouse.Warehouse, source string, anchor time.Time) (bool, error) {
+	rows, err := w.Query(ctx, "SELECT count(), toInt64(max(toUInt32(updated))) FROM v_issues WHERE source = ?", source)
+	if err != nil {
+		return false, fmt.Errorf("reading when the demo's organisation in the warehouse was last updated: %w", err)
+	}
+	defer rows.Close()
+	var n uint64
+	var last int64
+	for rows.Next() {
+		if err := rows.Scan(&n, &last); err != nil {
+			return false, fmt.Errorf("reading when the demo's organisation in the warehouse was last updated: %w", err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return false, fmt.Errorf("reading when the demo's organisation in the warehouse was last updated: %w", err)
+	}
+	if n == 0 {
+		return false, nil
+	}
+	d := anchor.Sub(time.Unix(last, 0))
+	return d > 24*time.Hour || d < -24*time.Hour, nil
+}
 
 // DemoListen is where pmo demo serves /metrics and /reports/ by default.
 const DemoListen = "127.0.0.1:9477"
@@ -70,9 +101,15 @@ loopback port and then:
      Prometheus, the reports under /reports/, and hourly collections of the
      simulator, which keeps running in this process. Stop it with Ctrl-C.
 
-The demo's clock is the simulated organisation's (30 June 2025), so its KPIs
-describe a busy organisation. Run it again to see an incremental collection
-change nothing. The sources of your configuration are not touched.`,
+The simulated organisation's year of history ends at the start of today
+(UTC), so pmo kpi, pmo report and pmo kpi explain run after the demo see the
+same numbers. Its projects tell a story: most are healthy (green); some are
+at risk (amber: a release that keeps growing, sprints that slip, due dates
+missed); one is in trouble (red: work blocked on other work, sprints and
+due dates missed, bugs found in production, a critical risk left open).
+Run it again the same day to see an incremental collection change nothing;
+on a later day it collects the organisation of that day in full. The
+sources of your configuration are not touched.`,
 		Example: `  make demo                                  # set-up, build, pmo demo
   pmo demo
   pmo demo --issues 20000 --mode datacenter --listen 127.0.0.1:9999
@@ -109,11 +146,12 @@ change nothing. The sources of your configuration are not touched.`,
 			if errs := cfg.KPI.Validate(); len(errs) > 0 {
 				return withCode(ExitUsage, errors.Join(errs...))
 			}
-			asOf, err := defaultAsOf(cfg, demoNow)
+			asOf, err := defaultAsOf(cfg, a.Now())
 			if err != nil {
 				return err
 			}
-			sim, err := jirasim.New(jirasim.Config{Mode: m, Issues: issues, Seed: seed, Now: demoNow})
+			anchor := demoAnchor(a.Now())
+			sim, err := jirasim.New(jirasim.Demo(m, issues, seed, anchor))
 			if err != nil {
 				return fmt.Errorf("starting the Jira simulator: %w", err)
 			}
@@ -124,7 +162,8 @@ change nothing. The sources of your configuration are not touched.`,
 			defer sim.Close()
 			fmt.Fprintf(a.Stdout, "Jira simulator (%s, %d issues) at %s\n", m, issues, base)
 
-			src, err := demoSourceConfig(ctx, base, m, demoSourceName(m, issues, seed))
+			srcName := demoSourceName(m, issues, seed)
+			src, err := demoSourceConfig(ctx, base, m, srcName)
 			if err != nil {
 				return err
 			}
@@ -140,11 +179,15 @@ change nothing. The sources of your configuration are not touched.`,
 			if err := a.migrate(ctx, w, cfg); err != nil {
 				return err
 			}
-			// One pipeline for the whole demo, on the organisation's clock:
-			// collection, KPIs, history, reports and serve.
+			full, err := demoCollectFull(ctx, w, srcName, anchor)
+			if err != nil {
+				return err
+			}
+			// One pipeline for the whole demo: collection, KPIs, history,
+			// reports and serve.
 			p := a.newPipeline(cfg, w, []pipeline.Source{demoSrc})
-			p.Now = func() time.Time { return demoNow }
-			if err := a.runCollection(ctx, p, false, ""); err != nil {
+			p.Now = a.Now
+			if err := a.runCollection(ctx, p, full, ""); err != nil {
 				return err
 			}
 			truth := sim.Truth()
@@ -155,8 +198,7 @@ change nothing. The sources of your configuration are not touched.`,
 				return err
 			}
 
-			// KPIs: today's snapshot on the organisation's clock, then the
-			// weekly history before it.
+			// KPIs: today's snapshot, then the weekly history before it.
 			start := time.Now()
 			snap, err := p.ComputeKPIs(ctx, asOf, kpi.ScopeFilter{})
 			if err != nil {
@@ -203,8 +245,7 @@ change nothing. The sources of your configuration are not touched.`,
 }
 
 // demoServe runs pmo serve on the demo: the simulator stays up in this
-// process for the scheduled collections, and the clock is the
-// organisation's.
+// process for the scheduled collections.
 func (a *App) demoServe(ctx context.Context, cfg *pipeline.Config, p *pipeline.Pipeline, sc pipeline.ServeConfig, out string, reportsOK bool) error {
 	p.Progress = nil // scheduled collections report progress in the log, as pmo serve's do
 	srv := pipeline.NewServer(p, sc)

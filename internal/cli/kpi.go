@@ -183,7 +183,7 @@ serve.pushgateway) the run's metrics are pushed to a Prometheus Pushgateway.`,
 				if f.to != "" {
 					to, err = parseKPIDate(cfg, "to", f.to)
 				} else {
-					to, err = defaultAsOf(cfg, time.Now())
+					to, err = defaultAsOf(cfg, a.Now())
 				}
 				if err != nil {
 					return err
@@ -200,7 +200,7 @@ serve.pushgateway) the run's metrics are pushed to a Prometheus Pushgateway.`,
 				if asOf, err = parseKPIDate(cfg, "as-of", f.asOf); err != nil {
 					return err
 				}
-			} else if asOf, err = defaultAsOf(cfg, time.Now()); err != nil {
+			} else if asOf, err = defaultAsOf(cfg, a.Now()); err != nil {
 				return err
 			}
 			// A stray future as-of would be stored as the newest values;
@@ -396,7 +396,7 @@ func (a *App) onScope(cmd *cobra.Command, f *kpiFlags, id string, format bool, f
 	if f.asOf != "" {
 		asOf, err = parseKPIDate(cfg, "as-of", f.asOf)
 	} else {
-		asOf, err = defaultAsOf(cfg, time.Now())
+		asOf, err = defaultAsOf(cfg, a.Now())
 	}
 	if err != nil {
 		return err

@@ -79,7 +79,7 @@ func TestReportAndEmail(t *testing.T) {
 			if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			if r := run(t, nil, "-c", cfgPath, "demo", "--issues", "300", "--no-serve", "--history-weeks", "0", "--out", t.TempDir()); r.code != 0 {
+			if r := runAt(t, demoDay, "-c", cfgPath, "demo", "--issues", "300", "--no-serve", "--history-weeks", "0", "--out", t.TempDir()); r.code != 0 {
 				t.Fatalf("demo: exit %d\n%s", r.code, r.stderr)
 			}
 			out := t.TempDir()

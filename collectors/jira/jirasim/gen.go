@@ -75,14 +75,16 @@ type overlay struct {
 }
 
 type gen struct {
-	o     *org
-	d     *issue
-	r     rng
-	t     int64
-	stop  bool
-	carry int
-	team  [6]int
-	cur   int // index of the open history in d.hist, -1 none
+	o       *org
+	h       *health
+	d       *issue
+	r       rng
+	t       int64
+	stop    bool
+	carry   int
+	team    [6]int
+	cur     int // index of the open history in d.hist, -1 none
+	planned int // sprint the issue was planned into at creation, -1 none
 }
 
 func isDone(st int) bool { return statuses[st].category == "done" }
@@ -90,9 +92,9 @@ func isDone(st int) bool { return statuses[st].category == "done" }
 // generate fills d with issue i (plus its overlay, if any).
 func (o *org) generate(i int, d *issue, ov *overlay) {
 	d.reset()
-	g := gen{o: o, d: d, r: newRNG(o.cfg.Seed, i), cur: -1}
-	r := &g.r
 	P := len(o.projects)
+	g := gen{o: o, h: o.projects[i%P].health, d: d, r: newRNG(o.cfg.Seed, i), cur: -1, planned: -1}
+	r, h := &g.r, g.h
 	d.idx, d.proj, d.num = i, i%P, i/P+1
 	nU := len(o.users)
 	for k := range g.team {
@@ -123,13 +125,16 @@ func (o *org) generate(i int, d *issue, ov *overlay) {
 		d.epic = o.index(d.proj, (d.num-1)/50*50+1)
 	}
 	if d.typ == tyRisk {
-		d.prio = int(r.intn(3))
+		d.prio = 1 + int(r.intn(2)) // High or Medium
+		if r.pct() < h.criticalRisks {
+			d.prio = 0 // Highest
+		}
 	} else {
 		d.prio = []int{0, 1, 1, 2, 2, 2, 2, 2, 3, 4}[r.intn(10)]
 	}
 	d.reporter = g.team[r.intn(len(g.team))]
-	if d.typ == tyBug && r.pct() < 30 {
-		d.labels |= 1
+	if d.typ == tyBug && r.pct() < h.prodBugs {
+		d.labels |= 1 // found in production
 	}
 	if r.pct() < 8 {
 		d.labels |= 2
@@ -138,8 +143,8 @@ func (o *org) generate(i int, d *issue, ov *overlay) {
 		d.labels |= 4
 	}
 	d.comps = uint8(r.intn(8))
-	if r.pct() < 30 {
-		d.due = dayStart(d.created + (7+r.intn(50))*dayMs)
+	if r.pct() < h.due {
+		d.due = dayStart(d.created + (h.dueDays[0]+r.intn(int(h.dueDays[1])))*dayMs)
 	}
 	if d.typ == tyBug && r.pct() < 50 {
 		d.env = int(r.intn(4))
@@ -147,9 +152,14 @@ func (o *org) generate(i int, d *issue, ov *overlay) {
 	}
 	if d.typ == tyStory && r.pct() < 30 {
 		// Planned into a release at creation (no changelog item, as Jira
-		// records none for fields set on create): the release due four
-		// weeks out or later.
-		d.fix = o.versionAt(d.proj, d.created+28*dayMs, true)
+		// records none for fields set on create): the release under way
+		// (its scope grows) or the next one, which has not started yet
+		// (versions start eight weeks before their release).
+		if r.pct() < h.growth {
+			d.fix = o.versionAt(d.proj, d.created+7*dayMs, true)
+		} else {
+			d.fix = o.versionAt(d.proj, d.created+57*dayMs, true)
+		}
 	}
 	d.sw1, d.sw2 = int(r.intn(len(summaryWords))), int(r.intn(len(summaryWords)))
 	d.status = stToDo
@@ -229,6 +239,26 @@ func (g *gen) adv(mean int64) bool {
 	return true
 }
 
+// work is adv for a step of the work: its mean scaled by the project's pace.
+func (g *gen) work(mean int64) bool { return g.adv(mean * g.h.pace / 100) }
+
+// until moves the clock to t (if later); it stops the story when t is not
+// before the organisation's now.
+func (g *gen) until(t int64) bool {
+	if g.stop {
+		return false
+	}
+	if t <= g.t {
+		return true
+	}
+	if t >= g.o.nowMs-minMs {
+		g.stop = true
+		return false
+	}
+	g.t = t
+	return true
+}
+
 // open starts a history at the current time.
 func (g *gen) open(author int) {
 	g.tick()
@@ -300,7 +330,7 @@ func (g *gen) move(to int, res int) {
 	if !isDone(from) && isDone(to) {
 		g.add(item{kind: kResolution, a: -1, b: int32(res)})
 		d.res, d.resolved = res, g.t
-		if res == resDone && d.fix < 0 && g.r.pct() < 70 {
+		if res == resDone && d.fix < 0 && g.r.pct() < g.h.fixOnDone {
 			if v := g.o.versionAt(d.proj, g.t, true); v >= 0 {
 				g.add(item{kind: kFixVersion, a: -1, b: int32(v)})
 				d.fix = v
@@ -318,8 +348,8 @@ func (g *gen) move(to int, res int) {
 
 func (g *gen) scrum() int {
 	d := g.d
-	if d.typ == tyEpic || d.typ == tySubtask {
-		return -1
+	if d.typ == tyEpic || d.typ == tySubtask || d.typ == tyRisk {
+		return -1 // sprints hold stories, tasks and bugs
 	}
 	return g.o.projects[d.proj].scrum
 }
@@ -362,8 +392,34 @@ func (g *gen) done(res int) {
 
 var spValues = []int32{10, 20, 30, 50, 80, 130, 5}
 
+// Flow shapes of a story, bug or task (see history).
+const (
+	flowNormal    = iota
+	flowSkipped   // To Do → Done
+	flowDiscarded // Won't Do, Duplicate, Cannot Reproduce
+	flowBackToDo  // back to To Do (and out of the sprint), then again
+	flowReopened  // done, reopened, done again
+	flowBlocked   // blocked for a while
+	flowStuck     // no move for weeks, then on
+)
+
+// flowShape picks the shape of an issue's flow from a percentage draw and
+// the project's health.
+func (h *health) flowShape(x int) int {
+	for _, b := range []struct{ shape, pct int }{
+		{flowSkipped, 7}, {flowDiscarded, 7}, {flowBackToDo, 6},
+		{flowReopened, h.reopened}, {flowBlocked, h.blocked}, {flowStuck, h.stuck},
+	} {
+		if x < b.pct {
+			return b.shape
+		}
+		x -= b.pct
+	}
+	return flowNormal
+}
+
 func (g *gen) history(i int) {
-	d, r := g.d, &g.r
+	d, r, h := g.d, &g.r, g.h
 	// Link items at creation (only on the outward issue).
 	for t := range 2 {
 		if j := g.o.outLink(i, t); j >= 0 && g.adv(2*minMs) {
@@ -375,14 +431,15 @@ func (g *gen) history(i int) {
 		g.open(d.reporter)
 		g.add(item{kind: kWorkflow})
 	}
-	if b := g.scrum(); b >= 0 && r.pct() < 55 && g.adv(10*minMs) {
+	if b := g.scrum(); b >= 0 && r.pct() < h.planned && g.adv(10*minMs) {
 		// planned into the next sprint
 		if s := g.o.sprintAt(b, g.t); s >= 0 && s+1 < g.o.boards[b].sprFrom+g.o.boards[b].sprN {
 			g.open(d.reporter)
 			g.setSprints(append(d.sprints, int32(s+1)))
+			g.planned = s + 1
 		}
 	}
-	if (d.typ == tyStory || d.typ == tyBug || d.typ == tyTask && r.pct() < 50) && r.pct() < 80 && g.adv(20*minMs) {
+	if (d.typ == tyStory || d.typ == tyBug || d.typ == tyTask) && r.pct() < h.estimated && g.adv(20*minMs) {
 		g.open(d.reporter)
 		v := spValues[r.intn(len(spValues))]
 		g.add(item{kind: kStoryPts, a: -1, b: v})
@@ -400,15 +457,38 @@ func (g *gen) history(i int) {
 		}
 		return
 	}
-	long := i == 7 || i%293 == 7
-	sc := r.pct()
-	if !long && sc >= 65 && sc < 72 { // skipped steps: To Do → Done
+	if d.typ == tyRisk && d.prio == 0 {
+		// A critical risk (a dependency another team has not delivered):
+		// taken on, then left without review for weeks.
 		if g.adv(3 * dayMs) {
-			g.done(resDone)
+			g.startWork()
+			if g.adv(90 * dayMs) {
+				g.done(resDone)
+			}
 		}
 		return
 	}
-	if !long && sc >= 87 && sc < 94 { // discarded
+	long := i == 7 || i%293 == 7
+	shape := h.flowShape(r.pct())
+	if long {
+		shape = flowNormal
+	}
+	switch shape {
+	case flowSkipped:
+		if g.adv(3 * dayMs) {
+			if d.assignee < 0 && r.pct() < h.assigned {
+				g.open(d.reporter)
+				u := g.team[r.intn(len(g.team))]
+				g.add(item{kind: kAssignee, a: -1, b: int32(u)})
+				d.assignee = u
+				if !g.adv(30 * minMs) {
+					return
+				}
+			}
+			g.done(resDone)
+		}
+		return
+	case flowDiscarded:
 		if g.adv(4 * dayMs) {
 			res := resWontDo
 			if r.pct() < 40 {
@@ -420,11 +500,22 @@ func (g *gen) history(i int) {
 		}
 		return
 	}
-	if !g.adv(3 * dayMs) {
+	// Work starts early in the sprint it was planned into, else a few
+	// days after creation.
+	if g.planned >= 0 {
+		st := g.o.sprints[g.planned].start
+		if st == 0 {
+			g.stop = true // a future sprint without dates
+			return
+		}
+		if !g.until(st + r.intn(int(h.spreadDays*dayMs)) + hourMs) {
+			return
+		}
+	} else if !g.work(3 * dayMs) {
 		return
 	}
 	g.startWork()
-	if d.sp >= 0 && r.pct() < 20 && g.adv(dayMs) { // re-estimate
+	if d.sp >= 0 && r.pct() < 20 && g.work(dayMs) { // re-estimate
 		g.open(g.actor())
 		v := spValues[r.intn(len(spValues))]
 		if v == d.sp {
@@ -433,11 +524,12 @@ func (g *gen) history(i int) {
 		g.add(item{kind: kStoryPts, a: d.sp, b: v})
 		d.sp = v
 	}
-	if d.typ == tyRisk && r.pct() < 50 && g.adv(dayMs) {
+	if d.typ == tyRisk && r.pct() < 50 && g.work(dayMs) {
+		// reassessed: Medium raised to High, High lowered to Medium
 		g.open(g.actor())
-		to := max(d.prio-1, 0)
-		if to == d.prio {
-			to = 1
+		to := 1
+		if d.prio == 1 {
+			to = 2
 		}
 		g.add(item{kind: kPriority, a: int32(d.prio), b: int32(to)})
 		d.prio = to
@@ -455,8 +547,8 @@ func (g *gen) history(i int) {
 			}
 			g.move(stInProgress, -1)
 		}
-	case sc >= 72 && sc < 80: // back to To Do (and out of the sprint), then again
-		if g.adv(2 * dayMs) {
+	case shape == flowBackToDo:
+		if g.work(2 * dayMs) {
 			g.move(stToDo, -1)
 			if len(d.sprints) > 0 && r.pct() < 50 {
 				s := d.sprints[len(d.sprints)-1]
@@ -465,39 +557,38 @@ func (g *gen) history(i int) {
 				}
 			}
 		}
-		if g.adv(4 * dayMs) {
+		if g.work(2 * dayMs) {
 			g.startWork()
 		}
-	case sc >= 80 && sc < 87: // blocked for a while
-		if g.adv(dayMs) {
+	case shape == flowBlocked:
+		if g.work(dayMs) {
 			g.move(stBlocked, -1)
 		}
-		if g.adv(3 * dayMs) {
+		if g.adv(h.blockedDays * dayMs) {
 			g.move(stInProgress, -1)
 		}
-	case sc >= 94: // still open
-		if r.pct() < 50 && g.adv(2*dayMs) {
-			g.move(stReview, -1)
+	case shape == flowStuck:
+		if !g.adv(h.stuckDays * dayMs) {
+			return
 		}
-		return
 	}
-	if g.adv(3 * dayMs) {
+	if g.work(3 * dayMs) {
 		g.move(stReview, -1)
 	}
-	if r.pct() < 40 && g.adv(dayMs) {
+	if r.pct() < 40 && g.work(dayMs) {
 		g.move(stTesting, -1)
 	}
-	if g.adv(2 * dayMs) {
+	if g.work(2 * dayMs) {
 		g.done(resDone)
 	}
-	if sc >= 55 && sc < 65 { // reopened
-		if g.adv(5 * dayMs) {
+	if shape == flowReopened {
+		if g.work(5 * dayMs) {
 			g.move(stInProgress, -1)
 		}
-		if g.adv(2 * dayMs) {
+		if g.work(2 * dayMs) {
 			g.move(stReview, -1)
 		}
-		if g.adv(dayMs) {
+		if g.work(dayMs) {
 			g.done(resDone)
 		}
 	}

@@ -59,9 +59,18 @@ type Config struct {
 	Mode   Mode  // default Cloud
 	Issues int   // 100..1_000_000; default 1000
 	Seed   int64 // organisation seed
-	// Now is the organisation's "now": every generated instant is before it.
-	// Default 2025-06-30T12:00:00Z.
+	// Projects is the number of projects, at most Issues/20; default
+	// max(3, Issues/3000). Projects are dealt a health in turn (healthy, at
+	// risk, in trouble, healthy, healthy, at risk, healthy, in trouble, …;
+	// see Server.Health).
+	Projects int
+	// Now is the organisation's "now": every generated instant is before
+	// it, and its history ends there. Default 2025-06-30T12:00:00Z; pmo
+	// demo passes the start of today.
 	Now time.Time
+	// Days is how far the history reaches back before Now: issues are
+	// created evenly over it. 30..3650; default 730 (two years).
+	Days int
 	// Credentials the simulator accepts. Cloud: Basic Email:APIToken. Data
 	// Center: Bearer PAT, or Basic with user name (Email, or its part before
 	// "@") and APIToken as password. Defaults "sim@example.com", "sim-token",
@@ -124,6 +133,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Issues < 100 || cfg.Issues > 1_000_000 {
 		return nil, fmt.Errorf("jirasim: issues %d: want 100..1000000", cfg.Issues)
+	}
+	if cfg.Projects < 0 || cfg.Projects > cfg.Issues/20 {
+		return nil, fmt.Errorf("jirasim: projects %d: want 1..%d (at least 20 issues each) or 0 for the default", cfg.Projects, cfg.Issues/20)
+	}
+	if cfg.Days != 0 && (cfg.Days < 30 || cfg.Days > 3650) {
+		return nil, fmt.Errorf("jirasim: days %d: want 30..3650 or 0 for the default (730)", cfg.Days)
 	}
 	if cfg.Now.IsZero() {
 		cfg.Now = time.Date(2025, 6, 30, 12, 0, 0, 0, time.UTC)

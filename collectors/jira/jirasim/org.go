@@ -135,6 +135,7 @@ type project struct {
 	key     string
 	name    string
 	cat     int // index in programs, -1 for none
+	health  *health
 	lead    int
 	scrum   int // board index of the scrum board, -1 for none
 	boards  []int
@@ -194,11 +195,21 @@ type org struct {
 func newOrg(cfg Config) *org {
 	o := &org{cfg: cfg, cloud: cfg.Mode == Cloud, n: cfg.Issues, byKey: map[string]int{}}
 	o.nowMs = cfg.Now.UnixMilli()
-	o.startMs = o.nowMs - 730*dayMs
-	o.stepMs = (728 * dayMs) / int64(o.n)
+	days := int64(cfg.Days)
+	if days == 0 {
+		days = 730
+	}
+	o.startMs = o.nowMs - days*dayMs
+	o.stepMs = ((days - 2) * dayMs) / int64(o.n)
 	r := newRNG(cfg.Seed, -1)
 
-	nUsers := min(max(o.n/200, 20), 2000)
+	nProj := cfg.Projects
+	if nProj == 0 {
+		nProj = max(3, o.n/3000)
+	}
+	// A team of six per project (neighbouring teams share a person), at
+	// least one user per 200 issues.
+	nUsers := min(max(o.n/200, 20, 5*nProj+1), 2000)
 	for u := range nUsers {
 		fn := firstNames[(u+int(r.intn(3)))%len(firstNames)]
 		ln := lastNames[(u/len(firstNames)+u)%len(lastNames)]
@@ -217,8 +228,7 @@ func newOrg(cfg Config) *org {
 		})
 	}
 
-	nProj := max(3, o.n/3000)
-	nProg := min(max(2, nProj/4), len(programNames))
+	nProg := min(max(2, nProj/2), len(programNames))
 	for p := range nProj {
 		w := projectWords[p%len(projectWords)]
 		key := upper(w[:min(3, len(w))])
@@ -233,16 +243,18 @@ func newOrg(cfg Config) *org {
 		}
 		o.byKey[key] = p
 		o.projects = append(o.projects, project{id: 10200 + p, key: key, name: name + " Platform", cat: cat,
-			lead: p % nUsers, scrum: -1})
+			health: healthOf(p), lead: p % nUsers, scrum: -1})
 	}
 	// Boards and their sprints: scrum boards share a two-week cadence with a
-	// per-board offset; the sprint containing now is active, two are future.
+	// per-board offset; the sprint containing now is active (3 to 11 days
+	// in, so no board is caught between two sprints), two are future.
 	for p := range o.projects {
 		pr := &o.projects[p]
 		if p%4 != 3 {
 			b := len(o.boards)
+			into := int64(3+2*(p%5)) * dayMs
 			o.boards = append(o.boards, board{id: 300 + b, name: pr.key + " Scrum", typ: "scrum", proj: p,
-				offsetMs: int64(p%5) * dayMs})
+				offsetMs: ((o.nowMs-o.startMs-into)%sprintLenMs + sprintLenMs) % sprintLenMs})
 			pr.scrum = b
 			pr.boards = append(pr.boards, b)
 		}
@@ -305,7 +317,7 @@ func newOrg(cfg Config) *org {
 				v.desc = "Release 1." + strconv.Itoa(k) + ", with fixes"
 			}
 			v.released = rel < o.nowMs
-			v.archived = v.released && rel < o.nowMs-365*dayMs && k%2 == 0
+			v.archived = v.released && rel < o.nowMs-(o.nowMs-o.startMs)/2 && k%2 == 0
 			last := rel > o.nowMs+56*dayMs
 			if last {
 				v.release = 0 // not yet scheduled
@@ -386,13 +398,15 @@ func (o *org) sprintAt(b int, t int64) int {
 	return s
 }
 
-// links of issue i (closed form, so both ends know them): i blocks i-P when
-// i%7==3, i relates to i-2P when i%11==5 (P = number of projects).
+// links of issue i (closed form, so both ends know them): i blocks i-P
+// (the previous issue of its project) when i%B==3, where B is its project's
+// health's blockEvery (31 healthy, 11 at risk, 5 in trouble), i relates to
+// i-2P when i%11==5 (P = number of projects).
 func (o *org) outLink(i, t int) int {
 	P := len(o.projects)
 	switch t {
 	case 0:
-		if i%7 == 3 && i >= P {
+		if i%o.projects[i%P].health.blockEvery == 3 && i >= P {
 			return i - P
 		}
 	case 1:
@@ -407,7 +421,7 @@ func (o *org) inLink(j, t int) int {
 	P := len(o.projects)
 	switch t {
 	case 0:
-		if i := j + P; i < o.n && i%7 == 3 {
+		if i := j + P; i < o.n && i%o.projects[i%P].health.blockEvery == 3 {
 			return i
 		}
 	case 1:

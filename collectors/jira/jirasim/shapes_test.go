@@ -131,7 +131,7 @@ func TestGolden(t *testing.T) {
 		body               any
 	}{
 		{"cloud_search_jql", "POST", "/rest/api/3/search/jql", map[string]any{"jql": `project = "APO" AND updated >= 0 ORDER BY updated ASC, id ASC`, "fields": []string{"*all"}, "expand": "changelog", "maxResults": 3}},
-		{"cloud_changelog", "GET", "/rest/api/3/issue/APO-3/changelog?startAt=0&maxResults=5", nil},
+		{"cloud_changelog", "GET", "/rest/api/3/issue/APO-3/changelog?startAt=0&maxResults=3", nil},
 		{"cloud_fields", "GET", "/rest/api/2/field", nil},
 		{"dc_search", "GET", "/rest/api/2/search?jql=project%3DBOR%20ORDER%20BY%20id%20ASC&maxResults=2&expand=changelog", nil},
 		{"dc_sprints", "GET", "/rest/agile/1.0/board/300/sprint?startAt=40&maxResults=5", nil},

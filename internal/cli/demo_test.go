@@ -141,7 +141,7 @@ func TestDemoWholePipeline(t *testing.T) {
 	if rep.code != 0 {
 		t.Fatalf("report: exit %d\n%s", rep.code, tail(rep.stderr, 20))
 	}
-	if b, err := os.ReadFile(filepath.Join(out2, "index.html")); err != nil || !strings.Contains(string(b), "16 Mar 2026") {
+	if b, err := os.ReadFile(filepath.Join(out2, "current", "index.html")); err != nil || !strings.Contains(string(b), "16 Mar 2026") {
 		t.Errorf("report index.html is not as of 16 Mar 2026 (%v)", err)
 	}
 

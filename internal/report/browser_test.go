@@ -48,6 +48,12 @@ type pageCheck struct {
 // writes a full-page screenshot to shots/<page>.png.
 func loadInBrowser(t *testing.T, dir string, pages []string, shots string) map[string]pageCheck {
 	t.Helper()
+	return loadInBrowserAt(t, dir, pages, shots, 1400)
+}
+
+// loadInBrowserAt is loadInBrowser with a window width in CSS pixels.
+func loadInBrowserAt(t *testing.T, dir string, pages []string, shots string, width int) map[string]pageCheck {
+	t.Helper()
 	bin := chromium(t)
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(bin),
@@ -57,7 +63,7 @@ func loadInBrowser(t *testing.T, dir string, pages []string, shots string) map[s
 		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
 		chromedp.Flag("disable-sync", true),
 		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1400, 1000),
+		chromedp.WindowSize(width, 1000),
 		// No network at all: every request but file:// fails.
 		chromedp.Flag("proxy-server", "127.0.0.1:9"),
 		chromedp.Flag("proxy-bypass-list", "<-loopback>"),

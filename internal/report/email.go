@@ -41,9 +41,10 @@ var ragInline = map[RAG]string{
 }
 
 var emailTmpl = template.Must(template.New("email").Funcs(template.FuncMap{
-	"rag":  func(r RAG) template.CSS { return template.CSS(ragInline[r]) },
-	"date": func(t interface{ Format(string) string }) string { return t.Format("2 Jan 2006") },
-	"days": func(f float64) string { return fmt.Sprintf("%.0f", f) },
+	"rag":    func(r RAG) template.CSS { return template.CSS(ragInline[r]) },
+	"date":   func(t interface{ Format(string) string }) string { return t.Format("2 Jan 2006") },
+	"days":   func(f float64) string { return fmt.Sprintf("%.0f", f) },
+	"window": windowLabel,
 }).ParseFS(templateFS, "templates/email.html", "templates/digest.html"))
 
 type emailData struct {

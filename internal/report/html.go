@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,8 +21,9 @@ import (
 var templateFS embed.FS
 
 var pageTmpl = template.Must(template.New("").Funcs(template.FuncMap{
-	"days": func(f float64) string { return fmt.Sprintf("%.0f", f) },
-	"pts":  func(f float64) string { return formatUnit(f, "") },
+	"days":   func(f float64) string { return fmt.Sprintf("%.0f", f) },
+	"window": windowLabel,
+	"pts":    func(f float64) string { return formatUnit(f, "") },
 	"pct": func(a, b float64) string {
 		if b == 0 {
 			return "—"
@@ -211,4 +213,25 @@ func Generate(ctx context.Context, w *warehouse.Warehouse, o Options, wo WriteOp
 	}
 	files, err := Write(ctx, m, wo)
 	return m, files, err
+}
+
+// windowLabel says which window a card's value covers, on the card: a page
+// that shows a KPI for two windows (a 4-week card, a 12-week chart) labels
+// both visibly.
+func windowLabel(w string) string {
+	switch {
+	case w == "snapshot":
+		return "now"
+	case w == "month":
+		return "month"
+	case strings.HasSuffix(w, "w"):
+		if n, err := strconv.Atoi(strings.TrimSuffix(w, "w")); err == nil {
+			return fmt.Sprintf("%d wk", n)
+		}
+	case strings.HasPrefix(w, "last"):
+		if n, err := strconv.Atoi(strings.TrimPrefix(w, "last")); err == nil {
+			return fmt.Sprintf("%d sprints", n)
+		}
+	}
+	return w
 }

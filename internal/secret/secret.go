@@ -62,6 +62,11 @@ func RedactURL(s string) string {
 		if r := userinfoPassword.ReplaceAllString(s, "$1:"+mark+"@"); r != s {
 			if u, err = url.Parse(r); err == nil {
 				changed = true
+			} else if !strings.Contains(r, "?") {
+				// Still not a URL (a bad port, say) but its password is
+				// out and it has no query: show the rest, which says
+				// what to fix.
+				return strings.ReplaceAll(r, mark, Redacted)
 			}
 		}
 		if err != nil {

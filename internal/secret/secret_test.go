@@ -54,6 +54,8 @@ func TestRedactURL(t *testing.T) {
 		{"https://gw?API_KEY=abc", "https://gw?API_KEY=<secret>"},
 		{"clickhouse://u:p%zz@h:9000/db", "clickhouse://u:<secret>@h:9000/db"}, // unparsable password
 		{"clickhouse://u:pw1@h/db?password=pw2", "clickhouse://u:<secret>@h/db?password=<secret>"},
+		{"clickhouse://u:hunter2@db:port/pmo", "clickhouse://u:<secret>@db:port/pmo"}, // a bad port: the rest says what to fix
+		{"clickhouse://u:hunter2@db:port/pmo?x=1", Redacted},                          // … but not with a query
 		{"chdb:///var/lib/pmo", "chdb:///var/lib/pmo"},
 		{"%zz@host", Redacted},
 		{"plain text", "plain text"},

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -134,11 +135,17 @@ func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
+// simSize is the simulated organisation's size: 3,000 issues (30 search
+// pages a project walk, changelog and worklog paging on both modes), 1,000
+// with -short; PMO_SIM_ISSUES sets another (e.g. 10000 for a long soak).
 func simSize() int {
+	if n, err := strconv.Atoi(os.Getenv("PMO_SIM_ISSUES")); err == nil && n > 0 {
+		return n
+	}
 	if testing.Short() {
 		return 1000
 	}
-	return 10_000
+	return 3000
 }
 
 func searchRequests(m map[string]int64) int64 {

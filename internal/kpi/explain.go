@@ -147,7 +147,7 @@ func (x *Explainer) Explain(ctx context.Context, kpi, scope, window string) (Exp
 		err := explainRisks(ctx, w, s, &e, ref, lc)
 		return e, err
 	case "release_schedule_adherence":
-		err := explainReleases(ctx, w, s, &e, ref)
+		err := explainReleases(ctx, fg, &e, ref)
 		return e, err
 	case "portfolio_rag":
 		err := x.explainRAG(ctx, &e, g, ref)
@@ -360,13 +360,9 @@ func explainRisks(ctx context.Context, w *warehouse.Warehouse, s settings, e *Ex
 // (P2) in the scope: each with the released date used and why (observed
 // release vs the fallback of C12), its baseline and slip (day_count), or
 // why it does not count.
-func explainReleases(ctx context.Context, w *warehouse.Warehouse, s settings, e *Explanation, ref scopeRef) error {
-	lc, err := lifecycleSQL(s, e.AsOf)
-	if err != nil {
-		return err
-	}
-	c := &computation{w: w, s: s, asOf: e.AsOf, lc: lc}
-	versions, win, err := c.releaseVersions(ctx)
+func explainReleases(ctx context.Context, fg *flowGroup, e *Explanation, ref scopeRef) error {
+	s := fg.c.s
+	versions, win, err := fg.releaseVersions(ctx)
 	if err != nil {
 		return err
 	}

@@ -28,6 +28,24 @@ type flowGroup struct {
 	c    *computation
 	sle  sleDays
 	plan string // the planning source (planningSource), once derived
+
+	// The group's versions at as-of (releaseVersions), read once for
+	// every scope's release_schedule_adherence explanation.
+	releases    []releaseVersion
+	releaseWin  window
+	releaseRead bool
+}
+
+// releaseVersions is c.releaseVersions of the group, read once.
+func (g *flowGroup) releaseVersions(ctx context.Context) ([]releaseVersion, window, error) {
+	if !g.releaseRead {
+		v, w, err := g.c.releaseVersions(ctx)
+		if err != nil {
+			return nil, w, err
+		}
+		g.releases, g.releaseWin, g.releaseRead = v, w, true
+	}
+	return g.releases, g.releaseWin, nil
 }
 
 func (x *Explainer) flowGroup(ctx context.Context, s settings) (*flowGroup, error) {

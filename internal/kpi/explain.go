@@ -82,6 +82,16 @@ type Explainer struct {
 	groups []group // nil until listed
 	flow   map[string]*flowGroup
 	drops  []func()
+	batch  bool
+}
+
+// Batch makes the Explainer read each population once for every scope —
+// one query per KPI and window instead of one per scope — and answer the
+// scopes from memory: for callers that explain many scopes, such as the
+// report. The items are the same either way.
+func (x *Explainer) Batch() *Explainer {
+	x.batch = true
+	return x
 }
 
 // NewExplainer returns an Explainer for as_of (truncated to the second).

@@ -31,6 +31,11 @@ type flowGroup struct {
 
 	// The group's versions at as-of (releaseVersions), read once for
 	// every scope's release_schedule_adherence explanation.
+	// batch: read each population once for every scope (pops, by KPI and
+	// window, then scope key) rather than once per scope.
+	batch bool
+	pops  map[string]map[string][]ExplainItem
+
 	releases    []releaseVersion
 	releaseWin  window
 	releaseRead bool
@@ -68,7 +73,7 @@ func (x *Explainer) flowGroup(ctx context.Context, s settings) (*flowGroup, erro
 	if err != nil {
 		return nil, err
 	}
-	g := &flowGroup{c: c, sle: sle}
+	g := &flowGroup{c: c, sle: sle, batch: x.batch}
 	x.flow[s.key()] = g
 	return g, nil
 }
@@ -77,35 +82,81 @@ func (x *Explainer) flowGroup(ctx context.Context, s settings) (*flowGroup, erro
 // and window: the same predicates the compute query aggregates, with the
 // values each row contributes.
 func (g *flowGroup) explain(ctx context.Context, e *Explanation, ref scopeRef, win window) error {
-	fk := flowKPIs[e.KPI]
-	c, sle, w := g.c, g.sle, g.c.w
-	from, err := scopedSQL(c.lc, []string{ref.key()})
-	if err != nil {
-		return err
-	}
+	c, sle := g.c, g.sle
 	e.stat = &flowStat{days: float64(len(win.DayEnds)), minSample: c.minSample(), composite: c.s.CompletenessCompositeFields,
 		sleDays: sle.att[ref.key()], sleHist: sle.hist[ref.key()]}
-	p, err := c.population(win, sle)
-	if err != nil {
-		return err
-	}
-	if fk.snapshot {
+	if flowKPIs[e.KPI].snapshot {
 		e.Window = "snapshot"
 	}
-	est := e.KPI == "field_completeness"
-	q := populationQuery(e.KPI, p, from)
-	rows, err := w.Query(ctx, q)
+	items, err := g.items(ctx, e.KPI, ref, win)
 	if err != nil {
 		return fmt.Errorf("kpi: explaining %s for %s: %w", e.KPI, ref.key(), err)
 	}
+	e.Items = append(e.Items, items...)
+	for _, l := range summaryLabels[e.KPI] {
+		if v, n, ok := e.Recompute(l); ok {
+			e.Values = append(e.Values, ExplainedValue{Labels: l, Value: v, N: n})
+		}
+	}
+	return nil
+}
+
+// items are the population rows of kpi in one scope and window. Batched,
+// one query reads every scope's rows (the same query with the scope filter
+// left out and the scope key added) and later scopes come from memory.
+func (g *flowGroup) items(ctx context.Context, kpi string, ref scopeRef, win window) ([]ExplainItem, error) {
+	p, err := g.c.population(win, g.sle)
+	if err != nil {
+		return nil, err
+	}
+	if !g.batch {
+		from, err := scopedSQL(g.c.lc, []string{ref.key()})
+		if err != nil {
+			return nil, err
+		}
+		byScope, err := g.readPopulation(ctx, kpi, populationQuery(kpi, p, from), false)
+		return byScope[""], err
+	}
+	ck := kpi + "\x00" + win.Name
+	byScope, ok := g.pops[ck]
+	if !ok {
+		from, err := scopedSQL(g.c.lc, nil)
+		if err != nil {
+			return nil, err
+		}
+		if byScope, err = g.readPopulation(ctx, kpi, populationQueryByScope(kpi, p, from), true); err != nil {
+			return nil, err
+		}
+		if g.pops == nil {
+			g.pops = map[string]map[string][]ExplainItem{}
+		}
+		g.pops[ck] = byScope
+	}
+	return slices.Clone(byScope[ref.key()]), nil
+}
+
+// readPopulation runs a population query and returns its rows as explain
+// items by scope key ("" when the query has no scope_key column).
+func (g *flowGroup) readPopulation(ctx context.Context, kpi, q string, byScope bool) (map[string][]ExplainItem, error) {
+	fk := flowKPIs[kpi]
+	est := kpi == "field_completeness"
+	rows, err := g.c.w.Query(ctx, q)
+	if err != nil {
+		return nil, err
+	}
 	defer rows.Close()
+	out := map[string][]ExplainItem{}
 	for rows.Next() {
-		var key, prio, assignee string
+		var scopeKey, key, prio, assignee string
 		var started, done uint64
 		var startS, doneS int64
 		flags := make([]uint64, len(fk.sets))
 		vals := make([]float64, len(fk.values))
-		dest := []any{&key, &started, &done, &startS, &doneS, &prio, &assignee}
+		var dest []any
+		if byScope {
+			dest = append(dest, &scopeKey)
+		}
+		dest = append(dest, &key, &started, &done, &startS, &doneS, &prio, &assignee)
 		for i := range flags {
 			dest = append(dest, &flags[i])
 		}
@@ -119,7 +170,7 @@ func (g *flowGroup) explain(ctx context.Context, e *Explanation, ref scopeRef, w
 			dest = append(dest, &hasSP, &sp, &hasOE, &oe)
 		}
 		if err := rows.Scan(dest...); err != nil {
-			return fmt.Errorf("kpi: explaining %s for %s: %w", e.KPI, ref.key(), err)
+			return nil, err
 		}
 		it := ExplainItem{Key: key}
 		if started == 1 {
@@ -139,10 +190,10 @@ func (g *flowGroup) explain(ctx context.Context, e *Explanation, ref scopeRef, w
 				it.Values[fk.values[i]] = v
 			}
 		}
-		if e.KPI == "bug_mttr" {
+		if kpi == "bug_mttr" {
 			it.Priority = cmp.Or(prio, "none")
 		}
-		if e.KPI == "wip" {
+		if kpi == "wip" {
 			it.Assignee = assignee
 		}
 		// The day count and exact days a reader sees first.
@@ -164,28 +215,37 @@ func (g *flowGroup) explain(ctx context.Context, e *Explanation, ref scopeRef, w
 			if hasOE == 1 {
 				oep = &oe
 			}
-			_, why := estimatedBy(c.s.EstimatedBy, spp, oep)
+			_, why := estimatedBy(g.c.s.EstimatedBy, spp, oep)
 			it.Role += "; " + why
 		}
-		e.Items = append(e.Items, it)
+		out[scopeKey] = append(out[scopeKey], it)
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("kpi: explaining %s for %s: %w", e.KPI, ref.key(), err)
-	}
-	for _, l := range summaryLabels[e.KPI] {
-		if v, n, ok := e.Recompute(l); ok {
-			e.Values = append(e.Values, ExplainedValue{Labels: l, Value: v, N: n})
-		}
-	}
-	return nil
+	return out, rows.Err()
 }
 
 // populationQuery is the query listing the rows of a KPI's sets in from
 // (the lifecycle rows of one scope): key, instants, the set flags (in_*)
 // and the values (v_*) — what explain reads and `pmo kpi sql` prints.
 func populationQuery(kpi string, p population, from string) string {
+	return populationSelect(kpi, p, from, false)
+}
+
+// populationQueryByScope is populationQuery over the rows of every scope,
+// each row led by its scope key ("project:jira/R"): the batch the report
+// reads once per KPI and window instead of once per scope.
+func populationQueryByScope(kpi string, p population, from string) string {
+	return populationSelect(kpi, p, from, true)
+}
+
+func populationSelect(kpi string, p population, from string, byScope bool) string {
 	fk := flowKPIs[kpi]
-	cols := []string{"key", "started", "is_done", "start_s", "done_s", "priority_done", "assignee_id"}
+	var cols []string
+	order := "key"
+	if byScope {
+		cols = append(cols, "concat(scope_kind, ':', scope) AS scope_key")
+		order = "scope_key, key"
+	}
+	cols = append(cols, "key", "started", "is_done", "start_s", "done_s", "priority_done", "assignee_id")
 	var anySet []string
 	for _, set := range fk.sets {
 		cols = append(cols, "toUInt8"+p.sets[set]+" AS in_"+set)
@@ -200,7 +260,7 @@ func populationQuery(kpi string, p population, from string) string {
 			"toUInt8(original_estimate_seconds IS NOT NULL) AS has_original_estimate",
 			"toInt64(ifNull(original_estimate_seconds, 0)) AS v_original_estimate_seconds")
 	}
-	return "SELECT " + strings.Join(cols, ",\n    ") + "\nFROM (" + from + ")\nWHERE " + strings.Join(anySet, "\n    OR ") + "\nORDER BY key"
+	return "SELECT " + strings.Join(cols, ",\n    ") + "\nFROM (" + from + ")\nWHERE " + strings.Join(anySet, "\n    OR ") + "\nORDER BY " + order
 }
 
 // SQL returns the exact query `pmo kpi explain` runs for a population-

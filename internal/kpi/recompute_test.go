@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"math"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -21,8 +22,13 @@ import (
 func checkRecompute(t *testing.T, w *warehouse.Warehouse, cfg Config, snap Snapshot) int {
 	t.Helper()
 	ctx := context.Background()
-	x := NewExplainer(w, cfg, snap.AsOf)
+	// The report's batched Explainer; a per-scope one checks that batching
+	// changes nothing on the portfolio and the first project.
+	x := NewExplainer(w, cfg, snap.AsOf).Batch()
 	defer x.Close(ctx)
+	single := NewExplainer(w, cfg, snap.AsOf)
+	defer single.Close(ctx)
+	firstProject := ""
 	cache := map[string]Explanation{}
 	checked, bad := 0, 0
 	for _, v := range snap.Values {
@@ -40,6 +46,18 @@ func checkRecompute(t *testing.T, w *warehouse.Warehouse, cfg Config, snap Snaps
 				t.Fatalf("explaining %s: %v", key, err)
 			}
 			cache[key] = e
+			if firstProject == "" && v.ScopeKind == ScopeProject {
+				firstProject = v.Scope
+			}
+			if v.ScopeKind == ScopePortfolio || (v.ScopeKind == ScopeProject && v.Scope == firstProject) {
+				one, err := single.Explain(ctx, v.KPI, v.ScopeKind+":"+v.Scope, v.Window)
+				if err != nil {
+					t.Fatalf("explaining %s one scope at a time: %v", key, err)
+				}
+				if !reflect.DeepEqual(one.Items, e.Items) {
+					t.Errorf("%s: the batched explanation lists %d items, the one-scope explanation %d, or they differ", key, len(e.Items), len(one.Items))
+				}
+			}
 		}
 		got, n, ok := e.Recompute(v.Labels)
 		checked++

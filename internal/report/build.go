@@ -144,7 +144,7 @@ func Build(ctx context.Context, w *warehouse.Warehouse, o Options) (*Model, erro
 	}
 	explain := o.Explain
 	if explain == nil {
-		x := kpi.NewExplainer(w, o.KPI, snap.AsOf)
+		x := kpi.NewExplainer(w, o.KPI, snap.AsOf).Batch()
 		defer x.Close(ctx)
 		explain = kpiExplainer(x, loc)
 	}

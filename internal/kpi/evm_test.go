@@ -2,7 +2,9 @@ package kpi
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/pmo-oss/pmo/internal/warehouse"
@@ -48,6 +50,21 @@ func TestAgileEVMWarehouse(t *testing.T) {
 			{"evm_spi", "to_date", "variant=agile", 26000.0 / 80000, 1},
 			{"evm_cpi", "to_date", "variant=agile", 26000.0 / 90000, 1},
 		})
+		// Explain lists the done points (and the inputs) the values recompute from.
+		checkRecompute(t, w, cfg, snap)
+		e, err := Explain(context.Background(), w, cfg, "evm_spi", "project:jira/B", f.AsOf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var done []string
+		for _, it := range e.Items {
+			if inSet(it, evmDonePoints) {
+				done = append(done, fmt.Sprintf("%s %g", it.Key, *it.Points))
+			}
+		}
+		if got := strings.Join(done, ", "); got != "B-1 5, B-2 5, B-4 2, B-6 1, B-8 0" {
+			t.Errorf("evm_spi of B lists done points %q, want B-1 5, B-2 5, B-4 2, B-6 1, B-8 0 (done, unestimated: 0)", got)
+		}
 		if v, ok := snap.Find(ScopePortfolio, "all", "evm_spi", "to_date", "variant=agile"); !ok || v.Value != nil {
 			t.Errorf("the portfolio has no EVM inputs: want a NULL SPI, got %v %v", ok, v.Value)
 		}

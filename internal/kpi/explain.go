@@ -29,10 +29,12 @@ type Explanation struct {
 	Values []ExplainedValue `json:"values,omitempty"`
 	// stat, for the flow KPIs, is what Recompute needs besides the items;
 	// rag, for portfolio_rag, the combined result.
-	stat   *flowStat
-	rag    *ragResult
-	growth bool        // scope_growth: Recompute reads the items' versions
-	effort *effortStat // logged_hours, utilization, work_distribution
+	stat    *flowStat
+	rag     *ragResult
+	growth  bool         // scope_growth: Recompute reads the items' versions
+	effort  *effortStat  // logged_hours, utilization, work_distribution
+	evm     *evmStat     // evm_spi, evm_cpi, evm_eac
+	backlog *backlogStat // backlog_readiness
 }
 
 // ExplainItem is one issue and the role it played.
@@ -167,6 +169,12 @@ func (x *Explainer) Explain(ctx context.Context, kpi, scope, window string) (Exp
 		return e, err
 	case "logged_hours", "utilization", "work_distribution":
 		err := explainEffort(ctx, fg.c, &e, ref)
+		return e, err
+	case "backlog_readiness":
+		err := x.explainBacklog(ctx, &e, fg, ref)
+		return e, err
+	case "evm_spi", "evm_cpi", "evm_eac":
+		err := explainEVM(ctx, fg, &e, ref, cfg.Scopes)
 		return e, err
 	case "due_date_adherence", "estimation_accuracy", "blocked_ratio", "overdue_ratio":
 		if kpi == "blocked_ratio" || kpi == "overdue_ratio" {
@@ -453,7 +461,8 @@ func Explained() []string {
 		case flow, d.Group == "Sprint":
 		case d.ID == "monte_carlo_forecast", d.ID == "risk_exposure", d.ID == "release_schedule_adherence", d.ID == "portfolio_rag", d.ID == "scope_growth",
 			d.ID == "due_date_adherence", d.ID == "estimation_accuracy", d.ID == "blocked_ratio", d.ID == "overdue_ratio",
-			d.ID == "logged_hours", d.ID == "utilization", d.ID == "work_distribution":
+			d.ID == "logged_hours", d.ID == "utilization", d.ID == "work_distribution", d.ID == "evm_spi", d.ID == "evm_cpi", d.ID == "evm_eac",
+			d.ID == "backlog_readiness":
 		default:
 			continue
 		}

@@ -336,6 +336,12 @@ func (e Explanation) Recompute(labels Labels) (v *float64, n uint64, ok bool) {
 	if e.effort != nil {
 		return e.recomputeEffort(labels)
 	}
+	if e.evm != nil {
+		return e.recomputeEVM(labels)
+	}
+	if e.backlog != nil {
+		return e.recomputeBacklog(labels)
+	}
 	st := e.stat
 	if st == nil {
 		return nil, 0, false

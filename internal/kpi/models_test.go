@@ -24,7 +24,7 @@ var modelExtras = map[string]any{
 
 // callerRelations are the relations some models leave to their caller (a
 // model's rows cut to a scope, and the rows to cut).
-var callerRelations = map[string]string{"rows": "(SELECT 1)", "scoped": "(SELECT 1)"}
+var callerRelations = map[string]string{"rows": "(SELECT 1)", "scoped": "(SELECT 1)", "ready": "(1)"}
 
 // TestRelationModels: every model of models/*.sql renders with the
 // settings' parameters and the extras above — no placeholder, reference or

@@ -148,9 +148,13 @@ func (c *computation) risks(ctx context.Context, _ string) error {
 	blocked := open + " AND bk_blocked = 1"
 	age := "(" + eDay + " - created_day + 1)"
 	stale := "(" + as + " - toInt64(updated)) >= " + fmt.Sprint(riskStaleDays*86400)
-	// B4: ready = status in ready_status_ids, estimated (story points > 0)
-	// and not blocked; open non-discarded flow items.
-	ready := open + " AND has(" + sqlStrs(c.s.ReadyStatusIDs) + ", status_now) AND ifNull(story_points, 0) > 0 AND bk_blocked = 0"
+	// B4: ready = the set ready of models/populations.sql (open flow items
+	// in a ready status, estimated, not blocked).
+	pop, err := c.population(window{From: c.asOf, To: c.asOf}, sleDays{})
+	if err != nil {
+		return err
+	}
+	ready := pop.sets[setReady]
 	inner := []col{
 		{"od_pop", "countIf(" + od + ")"},
 		{"od_n", "countIf(" + over + ")"},
@@ -315,23 +319,47 @@ func keysOf(m map[string]float64) []string {
 // KPIs exist for the project of the board only, so other scopes get NULL;
 // NULL also without ready statuses or a velocity.
 func backlogReadinessValues(snap *Snapshot) {
-	vel := map[string][]float64{}
-	for _, v := range snap.Values {
-		if v.KPI == "sprint_velocity" && v.Labels["board"] != "" && v.Labels["variant"] == "points" && strings.HasPrefix(v.Window, "last") && v.Value != nil {
-			k := v.ScopeKind + "\x00" + v.Scope
-			vel[k] = append(vel[k], *v.Value)
-		}
-	}
+	vel := boardVelocities(snap.Values)
 	n := len(snap.Values)
 	for i := 0; i < n; i++ {
 		v := snap.Values[i]
 		if v.KPI != "backlog_readiness" || v.Labels["measure"] != "ready_points" {
 			continue
 		}
-		var out *float64
-		if vs := vel[v.ScopeKind+"\x00"+v.Scope]; v.Value != nil && len(vs) > 0 {
-			out = ratio(v.Value, fptr(mean(vs)))
-		}
-		snap.Values = append(snap.Values, Value{ScopeKind: v.ScopeKind, Scope: v.Scope, KPI: "backlog_readiness", Window: v.Window, Labels: Labels{}, Value: out, N: v.N})
+		snap.Values = append(snap.Values, Value{ScopeKind: v.ScopeKind, Scope: v.Scope, KPI: "backlog_readiness", Window: v.Window, Labels: Labels{},
+			Value: readinessOf(v.Value, vel[v.ScopeKind+"\x00"+v.Scope]), N: v.N})
 	}
+}
+
+// boardVelocity is one board's mean velocity over its last
+// velocity_window_sprints closed sprints (sprint_velocity, variant points).
+type boardVelocity struct {
+	board  string
+	window string
+	points float64
+}
+
+// boardVelocities are the boards' mean velocities by scope ("kind\x00name").
+func boardVelocities(vs []Value) map[string][]boardVelocity {
+	out := map[string][]boardVelocity{}
+	for _, v := range vs {
+		if v.KPI == "sprint_velocity" && v.Labels["board"] != "" && v.Labels["variant"] == "points" && strings.HasPrefix(v.Window, "last") && v.Value != nil {
+			k := v.ScopeKind + "\x00" + v.Scope
+			out[k] = append(out[k], boardVelocity{board: v.Labels["board"], window: v.Window, points: *v.Value})
+		}
+	}
+	return out
+}
+
+// readinessOf is ready points / the mean of the boards' velocities, NULL
+// without ready points or a velocity.
+func readinessOf(readyPoints *float64, vel []boardVelocity) *float64 {
+	if readyPoints == nil || len(vel) == 0 {
+		return nil
+	}
+	xs := make([]float64, len(vel))
+	for i, b := range vel {
+		xs[i] = b.points
+	}
+	return ratio(readyPoints, fptr(mean(xs)))
 }

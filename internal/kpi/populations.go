@@ -42,6 +42,7 @@ const (
 	setAsgPop        = "assignee_pop"       // in-progress flow items and those done in the window
 	setAsgOK         = "assignee_set"       // … with an assignee
 	setOpen          = "open"               // open flow items
+	setReady         = "ready"              // ready backlog: open, in a ready status, estimated, not blocked (planning rows)
 	setDueOK         = "due_date_set"       // open flow items with a due date
 	setParOK         = "parent_epic_set"    // open flow items with a parent or epic
 	setCmpOK         = "component_set"      // open flow items with a component
@@ -186,6 +187,7 @@ func (c *computation) population(w window, sle sleDays) (population, error) {
 		"e_day": lastCompleteDay(c.asOf, c.s.loc).Unix() / 86400, "include_skipped": skipped,
 		"estimated_by": c.s.EstimatedBy, "sle_keys": keys, "sle_att": att, "sle_hist": hist,
 		"stale_todo_s": *c.s.StaleDaysToDo * 86400, "stale_progress_s": *c.s.StaleDaysInProgress * 86400,
+		"ready_status_ids": nonNil(c.s.ReadyStatusIDs),
 	}
 	p := population{sets: map[string]string{}, values: map[string]string{}}
 	for _, part := range []struct{ from, to map[string]string }{{m.sets, p.sets}, {m.values, p.values}} {
@@ -293,4 +295,12 @@ var summaryLabels = map[string][]Labels{
 var durationSummary = []Labels{
 	{"method": "nr", "quantile": "0.5", "unit": "dc"}, {"method": "nr", "quantile": "0.85", "unit": "dc"},
 	{"method": "nr", "quantile": "0.95", "unit": "dc"}, {"method": "mean", "unit": "days"},
+}
+
+// nonNil is xs, or an empty list for nil (a bound list is never NULL).
+func nonNil(xs []string) []string {
+	if xs == nil {
+		return []string{}
+	}
+	return xs
 }

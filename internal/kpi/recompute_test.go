@@ -33,7 +33,8 @@ func checkRecompute(t *testing.T, w *warehouse.Warehouse, cfg Config, snap Snaps
 	checked, bad := 0, 0
 	for _, v := range snap.Values {
 		fk, ok := flowKPIs[v.KPI]
-		effort := v.KPI == "logged_hours" || v.KPI == "utilization" || v.KPI == "work_distribution"
+		effort := v.KPI == "logged_hours" || v.KPI == "utilization" || v.KPI == "work_distribution" ||
+			v.KPI == "evm_spi" || v.KPI == "evm_cpi" || v.KPI == "evm_eac" || v.KPI == "backlog_readiness"
 		if (!ok && !effort) || slices.Contains(fk.derived, v.Labels["measure"]) {
 			continue
 		}

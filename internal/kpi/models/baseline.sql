@@ -31,3 +31,22 @@ SELECT n, bac, pv, ev, ac FROM (
     WHERE started < {end} AND ((source, issue_id) IN {{baseline_issues}}
         OR (source, issue_id) IN (SELECT source, id FROM v_issues WHERE type_class = 'subtask' AND (source, parent_id) IN {{baseline_issues}}))
 ) AS y USING (k)
+
+-- model effort_evm_items: what effort_evm sums, one row per baseline issue: its estimate (BAC), whether it is due on or before E (PV), whether it is done and not discarded at as_of (EV), and the seconds logged on it and on its sub-tasks before the end of E (AC; a sub-task's time counts for its parent unless the sub-task is itself in the baseline)
+SELECT key, estimate_seconds, planned, earned, ifNull(logged, toInt64(0)) AS logged_seconds FROM (
+    SELECT source, issue_id, key, estimate_seconds, planned, earned FROM (
+        SELECT source, issue_id, key, estimate_seconds,
+            toUInt8(due_date IS NOT NULL AND toInt32(assumeNotNull(due_date)) <= {e_day}) AS planned
+        FROM kpi_baselines FINAL WHERE scope = {scope} AND name = {baseline}
+    ) AS b ANY LEFT JOIN (
+        SELECT source, issue_id, toUInt8(is_done AND NOT discarded) AS earned FROM {{lifecycle}}
+    ) AS l USING (source, issue_id)
+) AS x ANY LEFT JOIN (
+    SELECT source, owner AS issue_id, toInt64(sum(seconds)) AS logged FROM (
+        SELECT source, multiIf((source, issue_id) IN {{baseline_issues}}, issue_id,
+            type_class = 'subtask' AND (source, parent_id) IN {{baseline_issues}}, parent_id, '') AS owner, seconds
+        FROM (SELECT source, issue_id, seconds FROM v_worklogs WHERE started < {end}) AS wl
+        ANY LEFT JOIN (SELECT source, id AS issue_id, parent_id, type_class FROM v_issues) AS i USING (source, issue_id)
+    ) WHERE owner != '' GROUP BY source, owner
+) AS y USING (source, issue_id)
+ORDER BY key

@@ -20,3 +20,13 @@ SELECT key, is_flow, discarded, is_done, started, cat_now, start_s, done_s, toIn
     toInt64(bk_blocked) AS blocked_n, toInt64(countEqual(bk_projs, project_key) < length(bk_projs)) AS cross_project_n,
     toInt64(bk_since) AS blocked_since_s, toInt64(bk_unknown) AS blocked_unknown_n, toInt64(due_asof) AS due_asof_n
 FROM {{scoped}} ORDER BY key
+
+-- model explain_evm_agile: evm_spi, evm_cpi, evm_eac in mode agile (AgileEVM): the done flow items whose story points are the done points (EV), and the issues whose logged time makes the actual cost when evm.hourly_rate prices it (AC)
+SELECT key, toUInt8(is_flow AND NOT discarded AND is_done) AS done_flow, toFloat64(ifNull(story_points, 0)) AS points,
+    toInt64(ifNull(spent_s, 0)) AS spent_n
+FROM {{scoped}}
+WHERE (is_flow AND NOT discarded AND is_done) OR ifNull(spent_s, 0) > 0 ORDER BY key
+
+-- model explain_backlog_ready: backlog_readiness (B4): the ready items of {{scoped}} (the planning source with the blocked state, cut to the scope explained) — the rows of the set {{ready}} of models/populations.sql — with their story points
+SELECT key, toFloat64(ifNull(story_points, 0)) AS points FROM {{scoped}}
+WHERE {{ready}} ORDER BY key

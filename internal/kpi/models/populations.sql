@@ -17,6 +17,7 @@
 --   {sle_keys}              scope keys ("project:jira/PAY") with an SLE (never empty: a key "" matches no scope), and per key
 --   {sle_att} {sle_hist}    the SLE day count for attainment (F6) and for work item age (F5)
 --   {stale_todo_s} {stale_progress_s}  kpi.stale_days_todo / stale_days_in_progress in seconds
+--   {ready_status_ids}      kpi.ready_status_ids
 --
 -- Lifecycle columns used: is_flow, discarded, is_done, started, skipped,
 -- restarted, has_unknown, is_bug, is_escaped_type, escaped, cat_now,
@@ -123,6 +124,9 @@ is_flow AND NOT discarded AND cat_now = 'indeterminate'
 -- set at_risk: … older (in day counts) than the scope's SLE
 is_flow AND NOT discarded AND cat_now = 'indeterminate'
     AND ({e_day} - start_day + 1) > transform(concat(scope_kind, ':', scope), {sle_keys}, {sle_hist}, toFloat64(1e18))
+
+-- set ready: ready backlog (backlog_readiness): open flow items in one of kpi.ready_status_ids, estimated (story points > 0), with no open blocker (bk_blocked: read over the planning source with the blocked state at as_of)
+is_flow AND NOT discarded AND NOT is_done AND has({ready_status_ids}, status_now) AND ifNull(story_points, 0) > 0 AND bk_blocked = 0
 
 -- set backlog: flow items in a To Do status
 is_flow AND NOT discarded AND cat_now = 'new'

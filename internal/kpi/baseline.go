@@ -57,8 +57,8 @@ func CreateBaseline(ctx context.Context, w *warehouse.Warehouse, cfg Config, pro
 	if err != nil {
 		return 0, fmt.Errorf("kpi: creating baseline %q of %s: %w", name, scope, err)
 	}
-	q := "INSERT INTO kpi_baselines (scope, name, baseline_at, source, issue_id, key, estimate_seconds, due_date, created_at, _version) " + sel
-	if err := w.Exec(ctx, q); err != nil {
+	cols := []string{"scope", "name", "baseline_at", "source", "issue_id", "key", "estimate_seconds", "due_date", "created_at", "_version"}
+	if err := w.InsertSelect(ctx, "kpi_baselines", cols, sel); err != nil {
 		return 0, fmt.Errorf("kpi: creating baseline %q of %s: %w", name, scope, err)
 	}
 	rows, err = w.Query(ctx, "SELECT count() FROM kpi_baselines WHERE scope = ? AND name = ?", scope, name)

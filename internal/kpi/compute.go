@@ -121,11 +121,11 @@ func Compute(ctx context.Context, w *warehouse.Warehouse, cfg Config, asOf time.
 
 // scopeGroups lists the scopes present at as_of and groups them by settings.
 func scopeGroups(ctx context.Context, w *warehouse.Warehouse, cfg Config, asOf time.Time, f ScopeFilter) ([]group, error) {
-	is, err := issueScopeSQL(asOf)
+	q, err := scopeProjectsSQL(asOf)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := w.Query(ctx, "SELECT DISTINCT source, project_key, program FROM ("+is+") ORDER BY source, project_key")
+	rows, err := w.Query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("kpi: listing scopes: %w", err)
 	}
@@ -205,50 +205,6 @@ type computation struct {
 	// sgTrace, when set (explaining scope_growth), sees every issue's part
 	// in every version's scope growth.
 	sgTrace func(sgItem)
-}
-
-// result is one output row of an aggregate query: scope and named values.
-type result struct {
-	kind, scope string
-	v           map[string]*float64
-}
-
-func (r result) f(name string) *float64 { return r.v[name] }
-
-func (r result) n(name string) uint64 {
-	if p := r.v[name]; p != nil && *p > 0 {
-		return uint64(*p)
-	}
-	return 0
-}
-
-func (c *computation) query(ctx context.Context, what, q string, cols []col) ([]result, error) {
-	defer func(t time.Time) { slog.Debug("kpi: query", "what", what, "took", time.Since(t)) }(time.Now())
-	rows, err := c.w.Query(ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("kpi: computing %s: %w", what, err)
-	}
-	defer rows.Close()
-	var out []result
-	for rows.Next() {
-		r := result{v: make(map[string]*float64, len(cols))}
-		vals := make([]*float64, len(cols))
-		dest := []any{&r.kind, &r.scope}
-		for i := range vals {
-			dest = append(dest, &vals[i])
-		}
-		if err := rows.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("kpi: computing %s: reading row: %w", what, err)
-		}
-		for i, c := range cols {
-			r.v[c.name] = vals[i]
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("kpi: computing %s: %w", what, err)
-	}
-	return out, nil
 }
 
 func (c *computation) emit(r result, kpi, win string, labels Labels, v *float64, n uint64) {
@@ -362,13 +318,13 @@ func (c *computation) materialize(ctx context.Context, lc string) (string, func(
 	c.dropStale(ctx)
 	name := fmt.Sprintf("%s%d_%d", tmpPrefix, time.Now().UnixNano(), rand.Uint32())
 	t0 := time.Now()
-	if err := c.w.Exec(ctx, "CREATE TABLE "+name+" ENGINE = Memory AS "+lc); err != nil {
+	if err := c.w.CreateMemoryTableAs(ctx, name, lc); err != nil {
 		slog.Debug("kpi: lifecycle not materialized; inlining it", "err", err)
 		return lc, func() {}
 	}
 	slog.Debug("kpi: lifecycle materialized", "table", name, "took", time.Since(t0))
-	return "SELECT * FROM " + name, func() {
-		if err := c.w.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+name); err != nil {
+	return warehouse.SelectAll(name), func() {
+		if err := c.w.DropTable(context.WithoutCancel(ctx), name); err != nil {
 			slog.Warn("kpi: dropping a temporary lifecycle table", "table", name, "err", err)
 		}
 	}
@@ -396,31 +352,10 @@ func (c *computation) dropStale(ctx context.Context) {
 	}
 	rows.Close()
 	for _, name := range stale {
-		if err := c.w.Exec(ctx, "DROP TABLE IF EXISTS "+name); err == nil {
+		if err := c.w.DropTable(ctx, name); err == nil {
 			slog.Info("kpi: dropped a stale temporary lifecycle table", "table", name)
 		}
 	}
-}
-
-// Population predicates over the lifecycle columns.
-const (
-	pFlow = "(is_flow AND NOT discarded)"
-	ctDC  = "(done_day - start_day + 1)"
-	ctEx  = "((done_s - start_s) / 86400)"
-	ltDC  = "(done_day - created_day + 1)"
-	ltEx  = "((done_s - toInt64(created)) / 86400)"
-)
-
-func inW(expr string, w window) string {
-	return fmt.Sprintf("(%s >= %s AND %s < %s)", expr, sqlSecs(w.From), expr, sqlSecs(w.To))
-}
-
-func (c *computation) ctPop(w window) string {
-	p := pFlow + " AND is_done AND " + inW("done_s", w) + " AND started"
-	if !*c.s.IncludeSkippedInCycle {
-		p += " AND NOT skipped"
-	}
-	return p
 }
 
 // sleBaseline returns per scope key the SLE days for F5 (history NR P of
@@ -429,23 +364,22 @@ func (c *computation) ctPop(w window) string {
 type sleDays struct{ hist, att map[string]float64 }
 
 func (c *computation) sleBaseline(ctx context.Context, from string, w window) (sleDays, error) {
-	p := c.s.SLE.Percentile
-	cols := []col{{"n", "n"}, {"nr", sqlNR("xs", "n", p)}}
-	q := aggQuery(from, []col{
-		{"xs", "arraySort(groupArrayIf(toFloat64" + ctDC + ", " + c.ctPop(w) + "))"},
-		{"n", "length(xs)"},
-	}, cols)
-	res, err := c.query(ctx, "the SLE baseline", q, cols)
+	p, err := c.population(w, sleDays{})
 	if err != nil {
 		return sleDays{}, err
 	}
+	res, err := c.aggregate(ctx, "the SLE baseline", "sle_history", from, p, nil)
+	if err != nil {
+		return sleDays{}, err
+	}
+	q := c.s.SLE.Percentile
 	out := sleDays{hist: map[string]float64{}, att: map[string]float64{}}
 	conf := c.s.SLE.Days
 	for _, r := range res {
 		k := r.kind + ":" + r.scope
 		h := conf
-		if r.n("n") >= c.minSample() && r.f("nr") != nil {
-			h = *r.f("nr")
+		if nr := r.pct("xs", "nr", q); r.n("n") >= c.minSample() && nr != nil {
+			h = *nr
 		}
 		if h > 0 {
 			out.hist[k] = h
@@ -459,28 +393,4 @@ func (c *computation) sleBaseline(ctx context.Context, from string, w window) (s
 		}
 	}
 	return out, nil
-}
-
-func transformSQL(m map[string]float64, def string) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	if len(keys) == 0 {
-		return def
-	}
-	vals := make([]string, len(keys))
-	for i, k := range keys {
-		vals[i] = sqlFloat(m[k])
-	}
-	return "transform(concat(scope_kind, ':', scope), " + sqlStrs(keys) + ", [" + strings.Join(toFloatLits(vals), ", ") + "], " + def + ")"
-}
-
-func toFloatLits(v []string) []string {
-	out := make([]string, len(v))
-	for i, s := range v {
-		out[i] = "toFloat64(" + s + ")"
-	}
-	return out
 }

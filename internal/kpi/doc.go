@@ -51,22 +51,25 @@
 //
 // The engine's SQL lives in model files, models/*.sql (models.go): the
 // shared building blocks (the lifecycle at as_of, the replayed field and
-// link history, the sprint issues, the WIP intervals, the scope expansion)
-// and the queries of scope growth, releases, effort and baselines, each a
-// "-- model NAME" SELECT with {param} values bound as literals and
-// {{model}} references to the others; the KPI populations are the sets and
-// values of models/populations.sql. `pmo kpi sql` prints what runs. For one
-// computation the lifecycle of every issue at as_of (kpis.md C4: started,
-// done, skipped, discarded, reopen and done-entry instants, active time,
-// local day numbers) is derived once in SQL into a temporary Memory table
-// (inlined when the table cannot be created); the KPI queries aggregate it
-// per scope (ARRAY JOIN of the issue's scope keys): one query for the flow,
-// quality, backlog and hygiene KPIs of all windows, one for WIP samples
-// (interval difference arrays, rolled up in Go because counts are additive),
-// one for the snapshot KPIs and one per window for bug_mttr by priority.
-// Percentiles are computed from sorted arrays in SQL (nearest rank:
-// x[⌈p·n⌉]; R7 by interpolation) because ClickHouse 18.16 lacks
-// quantileExactInclusive.
+// link history, the sprint issues, the WIP intervals, the scope expansion),
+// the populations (populations.sql: sets and values), the aggregates per
+// scope (flow.sql, planning.sql) and what explain lists
+// (explain_populations.sql, explain.sql), each a "-- model NAME" SELECT with
+// {param} values bound as literals and {{model}} references to the others;
+// an aggregate reads the populations as {{set_NAME}} and {{value_NAME}}.
+// No KPI SQL is assembled in Go (TestNoSQLAssembledInGo). `pmo kpi sql`
+// prints what runs. For one computation the lifecycle of every issue at
+// as_of (kpis.md C4: started, done, skipped, discarded, reopen and
+// done-entry instants, active time, local day numbers) is derived once in
+// SQL into a temporary Memory table (inlined when the table cannot be
+// created); the aggregate models read it per scope (ARRAY JOIN of the
+// issue's scope keys): one query per window for the flow, quality, backlog
+// and hygiene KPIs and for bug_mttr by priority, one for WIP samples
+// (interval difference arrays, rolled up in Go because counts are
+// additive), one for the snapshot KPIs. Percentiles (nearest rank:
+// x[⌈p·n⌉]; R7 by interpolation) are formed in Go from the sorted samples
+// the aggregates return, by the functions Recompute uses on an
+// explanation (ClickHouse 18.16 lacks quantileExactInclusive).
 //
 // Sprint KPIs (kpis.md C8) replay each sprint issue's Sprint-field, estimate
 // and status changes in Go: ClickHouse selects the sprint issues and folds

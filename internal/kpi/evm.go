@@ -119,12 +119,7 @@ func (c *computation) evmFor(kind, scope string) *EVM {
 // EVM inputs (NULL for the others): done points = story points of the non-discarded flow items
 // done at as_of.
 func (c *computation) evm(ctx context.Context, from string) error {
-	inner := []col{
-		{"pts", "sumIf(toFloat64(ifNull(story_points, 0)), " + pFlow + " AND is_done)"},
-		{"hrs", "sum(toFloat64(spent_s)) / 3600"},
-	}
-	outer := []col{{"pts", "pts"}, {"hrs", "hrs"}}
-	res, err := c.query(ctx, "earned value", aggQuery(from, inner, outer), outer)
+	res, err := c.aggregate(ctx, "earned value", "evm_agile", from, population{}, nil)
 	if err != nil {
 		return err
 	}

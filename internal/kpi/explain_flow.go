@@ -101,100 +101,116 @@ func (g *flowGroup) explain(ctx context.Context, e *Explanation, ref scopeRef, w
 	return nil
 }
 
-// items are the population rows of kpi in one scope and window. Batched,
-// one query reads every scope's rows (the same query with the scope filter
-// left out and the scope key added) and later scopes come from memory.
+// items are the population rows of kpi in one scope and window
+// (models/explain_populations.sql). Batched, one query reads every scope's
+// rows and later scopes come from memory.
 func (g *flowGroup) items(ctx context.Context, kpi string, ref scopeRef, win window) ([]ExplainItem, error) {
 	p, err := g.c.population(win, g.sle)
 	if err != nil {
 		return nil, err
 	}
-	if !g.batch {
-		from, err := scopedSQL(g.c.lc, []string{ref.key()})
-		if err != nil {
-			return nil, err
-		}
-		byScope, err := g.readPopulation(ctx, kpi, populationQuery(kpi, p, from), false)
-		return byScope[""], err
-	}
+	keep := []string{ref.key()}
 	ck := kpi + "\x00" + win.Name
-	byScope, ok := g.pops[ck]
-	if !ok {
-		from, err := scopedSQL(g.c.lc, nil)
-		if err != nil {
-			return nil, err
+	if g.batch {
+		if byScope, ok := g.pops[ck]; ok {
+			return slices.Clone(byScope[ref.key()]), nil
 		}
-		if byScope, err = g.readPopulation(ctx, kpi, populationQueryByScope(kpi, p, from), true); err != nil {
-			return nil, err
-		}
+		keep = nil
+	}
+	from, err := scopedSQL(g.c.lc, keep)
+	if err != nil {
+		return nil, err
+	}
+	q, err := populationQuery(g.c, kpi, p, from)
+	if err != nil {
+		return nil, err
+	}
+	byScope, err := g.readPopulation(ctx, kpi, q)
+	if err != nil {
+		return nil, err
+	}
+	if g.batch {
 		if g.pops == nil {
 			g.pops = map[string]map[string][]ExplainItem{}
 		}
 		g.pops[ck] = byScope
+		return slices.Clone(byScope[ref.key()]), nil
 	}
-	return slices.Clone(byScope[ref.key()]), nil
+	return byScope[ref.key()], nil
 }
 
-// readPopulation runs a population query and returns its rows as explain
-// items by scope key ("" when the query has no scope_key column).
-func (g *flowGroup) readPopulation(ctx context.Context, kpi, q string, byScope bool) (map[string][]ExplainItem, error) {
+// readPopulation runs a population model and returns its rows as explain
+// items by scope key, reading the columns by name: in_NAME flags the sets
+// an item is in, v_NAME the values it contributes.
+func (g *flowGroup) readPopulation(ctx context.Context, kpi, q string) (map[string][]ExplainItem, error) {
 	fk := flowKPIs[kpi]
-	est := kpi == "field_completeness"
 	rows, err := g.c.w.Query(ctx, q)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
+	cols := rows.Columns()
+	vals := make([]any, len(cols))
+	dest := make([]any, len(cols))
+	for i := range vals {
+		dest[i] = &vals[i]
+	}
 	out := map[string][]ExplainItem{}
 	for rows.Next() {
-		var scopeKey, key, prio, assignee string
-		var started, done uint64
-		var startS, doneS int64
-		flags := make([]uint64, len(fk.sets))
-		vals := make([]float64, len(fk.values))
-		var dest []any
-		if byScope {
-			dest = append(dest, &scopeKey)
-		}
-		dest = append(dest, &key, &started, &done, &startS, &doneS, &prio, &assignee)
-		for i := range flags {
-			dest = append(dest, &flags[i])
-		}
-		for i := range vals {
-			dest = append(dest, &vals[i])
-		}
-		var hasSP, hasOE uint64
-		var sp float64
-		var oe int64
-		if est {
-			dest = append(dest, &hasSP, &sp, &hasOE, &oe)
-		}
 		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
-		it := ExplainItem{Key: key}
-		if started == 1 {
+		var scopeKey string
+		var started, done bool
+		var startS, doneS int64
+		has := map[string]bool{}
+		it := ExplainItem{}
+		for i, col := range cols {
+			v := vals[i]
+			f, isNum := number(v)
+			switch {
+			case col == "scope_key":
+				scopeKey, _ = v.(string)
+			case col == "key":
+				it.Key, _ = v.(string)
+			case col == "started":
+				started = isNum && f == 1
+			case col == "is_done":
+				done = isNum && f == 1
+			case col == "start_s":
+				startS = int64(f)
+			case col == "done_s":
+				doneS = int64(f)
+			case col == "priority_done":
+				if kpi == "bug_mttr" {
+					s, _ := v.(string)
+					it.Priority = cmp.Or(s, "none")
+				}
+			case col == "assignee_id":
+				if kpi == "wip" {
+					it.Assignee, _ = v.(string)
+				}
+			case strings.HasPrefix(col, "in_"):
+				if isNum && f == 1 {
+					it.Sets = append(it.Sets, col[len("in_"):])
+				}
+			case strings.HasPrefix(col, "has_"):
+				has[col[len("has_"):]] = isNum && f == 1
+			case strings.HasPrefix(col, "v_"):
+				if !isNum {
+					return nil, fmt.Errorf("column %s holds %T, want a number", col, v)
+				}
+				if it.Values == nil {
+					it.Values = map[string]float64{}
+				}
+				it.Values[col[len("v_"):]] = f
+			}
+		}
+		if started {
 			it.Start = tptr(time.Unix(startS, 0).UTC())
 		}
-		if done == 1 {
+		if done {
 			it.Done = tptr(time.Unix(doneS, 0).UTC())
-		}
-		for i, f := range flags {
-			if f == 1 {
-				it.Sets = append(it.Sets, fk.sets[i])
-			}
-		}
-		if len(vals) > 0 {
-			it.Values = map[string]float64{}
-			for i, v := range vals {
-				it.Values[fk.values[i]] = v
-			}
-		}
-		if kpi == "bug_mttr" {
-			it.Priority = cmp.Or(prio, "none")
-		}
-		if kpi == "wip" {
-			it.Assignee = assignee
 		}
 		// The day count and exact days a reader sees first.
 		for _, pair := range [][2]string{{valCtDC, valCtDays}, {valLtDC, valLtDays}, {valAgeDC, valAgeDays}, {valBacklogDC, valUnresolved}} {
@@ -205,15 +221,22 @@ func (g *flowGroup) readPopulation(ctx context.Context, kpi, q string, byScope b
 				break
 			}
 		}
-		it.Role = roleOf(it.Sets)
-		if est && inSet(it, setEstPop) {
+		it.Role = roleOf(orderSets(it.Sets, fk.sets))
+		if kpi == "field_completeness" && inSet(it, setEstPop) {
+			// Which estimate made the item count (kpi.estimated_by).
 			var spp *float64
 			var oep *int64
-			if hasSP == 1 {
-				spp = &sp
+			if has["story_points"] {
+				spp = fptr(it.Values["story_points"])
 			}
-			if hasOE == 1 {
+			if has["original_estimate"] {
+				oe := int64(it.Values["original_estimate_seconds"])
 				oep = &oe
+			}
+			delete(it.Values, "story_points")
+			delete(it.Values, "original_estimate_seconds")
+			if len(it.Values) == 0 {
+				it.Values = nil
 			}
 			_, why := estimatedBy(g.c.s.EstimatedBy, spp, oep)
 			it.Role += "; " + why
@@ -223,44 +246,27 @@ func (g *flowGroup) readPopulation(ctx context.Context, kpi, q string, byScope b
 	return out, rows.Err()
 }
 
-// populationQuery is the query listing the rows of a KPI's sets in from
-// (the lifecycle rows of one scope): key, instants, the set flags (in_*)
-// and the values (v_*) — what explain reads and `pmo kpi sql` prints.
-func populationQuery(kpi string, p population, from string) string {
-	return populationSelect(kpi, p, from, false)
+// orderSets puts sets in the KPI's order (the order roles are named in).
+func orderSets(sets, order []string) []string {
+	out := make([]string, 0, len(sets))
+	for _, s := range order {
+		if slices.Contains(sets, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
-// populationQueryByScope is populationQuery over the rows of every scope,
-// each row led by its scope key ("project:jira/R"): the batch the report
-// reads once per KPI and window instead of once per scope.
-func populationQueryByScope(kpi string, p population, from string) string {
-	return populationSelect(kpi, p, from, true)
-}
-
-func populationSelect(kpi string, p population, from string, byScope bool) string {
-	fk := flowKPIs[kpi]
-	var cols []string
-	order := "key"
-	if byScope {
-		cols = append(cols, "concat(scope_kind, ':', scope) AS scope_key")
-		order = "scope_key, key"
+// populationQuery renders the population model of kpi
+// (models/explain_populations.sql) over from, the lifecycle rows cut to
+// the scopes explained: what explain reads and `pmo kpi sql` prints.
+func populationQuery(c *computation, kpi string, p population, from string) (string, error) {
+	rels, err := popRelations()
+	if err != nil {
+		return "", err
 	}
-	cols = append(cols, "key", "started", "is_done", "start_s", "done_s", "priority_done", "assignee_id")
-	var anySet []string
-	for _, set := range fk.sets {
-		cols = append(cols, "toUInt8"+p.sets[set]+" AS in_"+set)
-		anySet = append(anySet, p.sets[set])
-	}
-	for _, v := range fk.values {
-		cols = append(cols, p.values[v]+" AS v_"+v)
-	}
-	// field_completeness says which estimate made an item count (estimated_by).
-	if kpi == "field_completeness" {
-		cols = append(cols, "toUInt8(story_points IS NOT NULL) AS has_story_points", "toFloat64(ifNull(story_points, 0)) AS v_story_points",
-			"toUInt8(original_estimate_seconds IS NOT NULL) AS has_original_estimate",
-			"toInt64(ifNull(original_estimate_seconds, 0)) AS v_original_estimate_seconds")
-	}
-	return "SELECT " + strings.Join(cols, ",\n    ") + "\nFROM (" + from + ")\nWHERE " + strings.Join(anySet, "\n    OR ") + "\nORDER BY " + order
+	rels["rows"] = "(" + from + ")"
+	return modelSQL("population_"+kpi, rels, withParams(c.s.modelParams(c.asOf), p.params))
 }
 
 // SQL returns the exact query `pmo kpi explain` runs for a population-
@@ -309,9 +315,13 @@ func SQL(ctx context.Context, w *warehouse.Warehouse, cfg Config, kpi, scope, wi
 	if fk.snapshot {
 		wname = "snapshot"
 	}
-	head := fmt.Sprintf("-- pmo kpi sql %s: the rows of %s for %s, window %s, as of %s (tz %s); sets and values: internal/kpi/models/populations.sql\n",
-		kpi, strings.Join(fk.sets, ", "), ref.key(), wname, x.asOf.Format(time.RFC3339), g.s.TZ)
-	return head + populationQuery(kpi, p, from), nil
+	head := fmt.Sprintf("-- pmo kpi sql %s: the rows of %s for %s, window %s, as of %s (tz %s); model population_%s of internal/kpi/models/explain_populations.sql, sets and values of internal/kpi/models/populations.sql\n",
+		kpi, strings.Join(fk.sets, ", "), ref.key(), wname, x.asOf.Format(time.RFC3339), g.s.TZ, kpi)
+	q, err := populationQuery(c, kpi, p, from)
+	if err != nil {
+		return "", err
+	}
+	return head + q, nil
 }
 
 // ExplainedValue is a value recomputed from an explanation's items.

@@ -4,44 +4,25 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 )
 
-// flow computes the windowed flow, quality, backlog-flow and hygiene KPIs of
-// one window in one query per scope group.
+// flow computes the windowed flow, quality, backlog-flow and hygiene KPIs,
+// one query per window (models/flow.sql flow_window) over the lifecycle
+// rows of the scope group.
 func (c *computation) flow(ctx context.Context, from string, wins []window, sle sleDays) error {
-	var inner, outer []col
-	var names []string
 	for _, w := range wins {
-		sets, err := c.population(w, sle)
+		p, err := c.population(w, sle)
 		if err != nil {
 			return err
 		}
-		in, out := c.flowCols(sets, sle)
-		p := "w" + w.Name + "_"
-		inner = append(inner, prefixCols(in, in, p)...)
-		outer = append(outer, prefixCols(out, in, p)...)
-		names = append(names, w.Name)
-	}
-	res, err := c.query(ctx, "flow KPIs ("+strings.Join(names, ", ")+")", aggQuery(from, inner, outer), outer)
-	if err != nil {
-		return err
-	}
-	for _, w := range wins {
-		p := "w" + w.Name + "_"
-		sub := make([]result, len(res))
-		for i, r := range res {
-			sub[i] = result{kind: r.kind, scope: r.scope, v: map[string]*float64{}}
-			for k, v := range r.v {
-				if name, ok := strings.CutPrefix(k, p); ok {
-					sub[i].v[name] = v
-				}
-			}
+		res, err := c.aggregate(ctx, "flow KPIs ("+w.Name+")", "flow_window", from, p, nil)
+		if err != nil {
+			return err
 		}
-		if err := c.emitFlow(sub, w); err != nil {
+		if err := c.emitFlow(res, w); err != nil {
 			return err
 		}
 	}
@@ -51,24 +32,16 @@ func (c *computation) flow(ctx context.Context, from string, wins []window, sle 
 const prioSep = "\x1f"
 
 // bugsByPriority computes bug_mttr per priority (Q4): NR/R7 P50/P85 in
-// day-counts and exact days, and the mean, for bugs done in each window.
+// day-counts and exact days, and the mean, for bugs done in each window,
+// grouped by the priority in force when the bug was done
+// (models/flow.sql bug_mttr_priority).
 func (c *computation) bugsByPriority(ctx context.Context, from string, wins []window) error {
 	for _, w := range wins {
-		bd := "is_bug AND NOT discarded AND is_done AND " + inW("done_s", w)
-		inner := []col{
-			{"dc_xs", "arraySort(groupArray(toFloat64" + ltDC + "))"},
-			{"ex_xs", "arraySort(groupArray(toFloat64" + ltEx + "))"},
-			{"n", "length(dc_xs)"},
-			{"ex_sum", "sum(toFloat64" + ltEx + ")"},
+		p, err := c.population(w, sleDays{})
+		if err != nil {
+			return err
 		}
-		outer := []col{{"n", "n"}, {"ex_sum", "ex_sum"}}
-		outer = append(outer, percentileCols("dc", "dc_xs", "n", []float64{0.5, 0.85})...)
-		outer = append(outer, percentileCols("ex", "ex_xs", "n", []float64{0.5, 0.85})...)
-		// The priority rides in the scope column: "<scope>\x1f<priority>".
-		// Grouped by the priority in force when the bug was done (kpis.md Q4).
-		src := "SELECT scope_kind, concat(x_scope, " + sqlStr(prioSep) + ", priority_done) AS scope, created, done_s, done_day, created_day FROM (" +
-			"SELECT scope_kind, scope AS x_scope, priority_done, created, done_s, done_day, created_day FROM (" + from + ") WHERE " + bd + ")"
-		res, err := c.query(ctx, "bug_mttr by priority ("+w.Name+")", aggQuery(src, inner, outer), outer)
+		res, err := c.aggregate(ctx, "bug_mttr by priority ("+w.Name+")", "bug_mttr_priority", from, p, map[string]any{"prio_sep": prioSep})
 		if err != nil {
 			return err
 		}
@@ -81,92 +54,14 @@ func (c *computation) bugsByPriority(ctx context.Context, from string, wins []wi
 			n := r.n("n")
 			for _, q := range []float64{0.5, 0.85} {
 				for _, m := range []string{"nr", "r7"} {
-					c.emit(r, "bug_mttr", w.Name, Labels{"priority": prio, "quantile": qLabel(q), "method": m, "unit": "dc"}, c.gate(r.f("dc_"+m+"_"+qName(q)), n), n)
-					c.emit(r, "bug_mttr", w.Name, Labels{"priority": prio, "quantile": qLabel(q), "method": m, "unit": "days"}, c.gate(r.f("ex_"+m+"_"+qName(q)), n), n)
+					c.emit(r, "bug_mttr", w.Name, Labels{"priority": prio, "quantile": qLabel(q), "method": m, "unit": "dc"}, c.gate(r.pct("dc_xs", m, q), n), n)
+					c.emit(r, "bug_mttr", w.Name, Labels{"priority": prio, "quantile": qLabel(q), "method": m, "unit": "days"}, c.gate(r.pct("ex_xs", m, q), n), n)
 				}
 			}
 			c.emit(r, "bug_mttr", w.Name, Labels{"priority": prio, "method": "mean", "unit": "days"}, ratio(r.f("ex_sum"), r.f("n")), n)
 		}
 	}
 	return nil
-}
-
-// prefixCols renames cols with prefix p, and every reference in their
-// expressions to one of the aliases in refs.
-func prefixCols(cols, refs []col, p string) []col {
-	names := make([]string, len(refs))
-	for i, r := range refs {
-		names[i] = regexp.QuoteMeta(r.name)
-	}
-	re := regexp.MustCompile(`\b(` + strings.Join(names, "|") + `)\b`)
-	out := make([]col, len(cols))
-	for i, c := range cols {
-		out[i] = col{name: p + c.name, expr: re.ReplaceAllString(c.expr, p+"$1")}
-	}
-	return out
-}
-
-func (c *computation) flowCols(sets population, sle sleDays) (inner, outer []col) {
-	// Every count, sample and sum reads a set of models/populations.sql,
-	// the sets `pmo kpi explain` lists.
-	n := func(set string) string { return countIf(sets, set) }
-	inner = []col{
-		{"tp", n(setDone)},
-		{"ct_dc_xs", sortedSample(sets, setCycle, valCtDC)},
-		{"ct_ex_xs", sortedSample(sets, setCycle, valCtDays)},
-		{"ct_n", "length(ct_dc_xs)"},
-		{"ct_ex_sum", sumIf(sets, setCycle, valCtDays)},
-		{"lt_dc_xs", sortedSample(sets, setDone, valLtDC)},
-		{"lt_ex_xs", sortedSample(sets, setDone, valLtDays)},
-		{"lt_n", "length(lt_dc_xs)"},
-		{"lt_ex_sum", sumIf(sets, setDone, valLtDays)},
-		{"sle_ok", n(setSLEMet)},
-		{"sle_days", "any(" + transformSQL(sle.att, "toFloat64(-1)") + ")"},
-		{"fe_active", sumIf(sets, setCycle, valActiveDays)},
-		{"fe_total", sumIf(sets, setCycle, valTotalDays)},
-		{"fe_item", "avgIf(active_s / (done_s - start_s), " + sets.sets[setCycle] + " AND done_s > start_s)"},
-		{"fe_item_n", "countIf(" + sets.sets[setCycle] + " AND done_s > start_s)"},
-		{"arrivals", n(setArrived)},
-		{"reopen_num", n(setReopened)},
-		{"reopen_den", n(setEnteredDone)},
-		{"created_n", n(setCreated)},
-		{"resolved_n", n(setResolved)},
-		{"esc_den", n(setBugCreated)},
-		{"esc_num", n(setEscaped)},
-		{"ttr_dc_xs", sortedSample(sets, setBugDone, valLtDC)},
-		{"ttr_ex_xs", sortedSample(sets, setBugDone, valLtDays)},
-		{"ttr_n", "length(ttr_dc_xs)"},
-		{"ttr_ex_sum", sumIf(sets, setBugDone, valLtDays)},
-		{"est_pop", n(setEstPop)},
-		{"est_ok", n(setEstOK)},
-		{"asg_pop", n(setAsgPop)},
-		{"asg_ok", n(setAsgOK)},
-		{"due_pop", n(setOpen)},
-		{"due_ok", n(setDueOK)},
-		{"par_ok", n(setParOK)},
-		{"cmp_ok", n(setCmpOK)},
-		{"fv_ok", n(setFvOK)},
-		{"cc_sum", sumIf(sets, setCycle, valCCDays)},
-		{"wc_skipped", n(setSkipped)},
-		{"wc_nores", n(setNoResolution)},
-		{"wc_restart", n(setRestarted)},
-		{"wc_unknown", n(setUnknownStatus)},
-		{"wc_worklog", n(setWorklogAfter)},
-		{"open_n", n(setOpen)},
-		{"wc_resopen", n(setOpenResolved)},
-		{"stories", n(setStoryDone)},
-		{"linked", sumIf(sets, setStoryDone, valLinkedBugs)},
-	}
-	for _, name := range []string{"tp", "ct_n", "ct_ex_sum", "lt_n", "lt_ex_sum", "sle_ok", "sle_days", "fe_active", "fe_total", "fe_item", "fe_item_n",
-		"arrivals", "reopen_num", "reopen_den", "created_n", "resolved_n", "esc_den", "esc_num", "ttr_n", "ttr_ex_sum",
-		"est_pop", "est_ok", "asg_pop", "asg_ok", "due_pop", "due_ok", "par_ok", "cmp_ok", "fv_ok", "cc_sum", "wc_skipped", "wc_nores", "wc_restart", "wc_unknown", "wc_worklog", "open_n", "wc_resopen", "stories", "linked"} {
-		outer = append(outer, col{name, name})
-	}
-	for _, p := range []string{"ct_dc", "ct_ex", "lt_dc", "lt_ex", "ttr_dc", "ttr_ex"} {
-		n := p[:strings.IndexByte(p, '_')] + "_n"
-		outer = append(outer, percentileCols(p, p+"_xs", n, quantiles)...)
-	}
-	return inner, outer
 }
 
 func (c *computation) emitFlow(res []result, w window) error {
@@ -214,8 +109,8 @@ func (c *computation) emitFlow(res []result, w window) error {
 		// kpis.md G1: parent/epic, component and fixVersion coverage over
 		// open flow items; the composite averages the configured fields.
 		var fields []*float64
-		for _, fc := range []struct{ name, ok, pop string }{{"estimate", "est_ok", "est_pop"}, {"assignee", "asg_ok", "asg_pop"}, {"due_date", "due_ok", "due_pop"},
-			{"parent_epic", "par_ok", "due_pop"}, {"component", "cmp_ok", "due_pop"}, {"fix_version", "fv_ok", "due_pop"}} {
+		for _, fc := range []struct{ name, ok, pop string }{{"estimate", "est_ok", "est_pop"}, {"assignee", "asg_ok", "asg_pop"}, {"due_date", "due_ok", "open_n"},
+			{"parent_epic", "par_ok", "open_n"}, {"component", "cmp_ok", "open_n"}, {"fix_version", "fv_ok", "open_n"}} {
 			v := ratio(r.f(fc.ok), r.f(fc.pop))
 			c.emit(r, "field_completeness", w.Name, Labels{"field": fc.name}, v, r.n(fc.pop))
 			if v != nil && slices.Contains(c.s.CompletenessCompositeFields, fc.name) {
@@ -248,8 +143,8 @@ func (c *computation) percentiles(r result, kpi, win, prefix, nName, sumName str
 	n := r.n(nName)
 	for _, q := range quantiles {
 		for _, m := range []string{"nr", "r7"} {
-			c.emit(r, kpi, win, Labels{"quantile": qLabel(q), "method": m, "unit": "dc"}, c.gate(r.f(prefix+"_dc_"+m+"_"+qName(q)), n), n)
-			c.emit(r, kpi, win, Labels{"quantile": qLabel(q), "method": m, "unit": "days"}, c.gate(r.f(prefix+"_ex_"+m+"_"+qName(q)), n), n)
+			c.emit(r, kpi, win, Labels{"quantile": qLabel(q), "method": m, "unit": "dc"}, c.gate(r.pct(prefix+"_dc_xs", m, q), n), n)
+			c.emit(r, kpi, win, Labels{"quantile": qLabel(q), "method": m, "unit": "days"}, c.gate(r.pct(prefix+"_ex_xs", m, q), n), n)
 		}
 	}
 	c.emit(r, kpi, win, Labels{"method": "mean", "unit": "days"}, ratio(r.f(sumName), r.f(nName)), n)
@@ -387,35 +282,13 @@ func (c *computation) emitWIP(w window, got map[string][]float64, idx map[int64]
 }
 
 // snapshotKPIs computes the KPIs evaluated at as_of: wip, work_item_age,
-// backlog_age, stale_ratio.
+// backlog_age, stale_ratio (models/flow.sql snapshot_now).
 func (c *computation) snapshotKPIs(ctx context.Context, from string, sle sleDays) error {
-	// The sets and values of populations.go, the ones explain lists.
-	sets, err := c.population(window{}, sle)
+	p, err := c.population(window{}, sle)
 	if err != nil {
 		return err
 	}
-	n := func(set string) string { return countIf(sets, set) }
-	inner := []col{
-		{"wip", n(setInProgress)},
-		{"wip_people", "uniqExactIf(assignee_id, " + sets.sets[setInProgress] + " AND assignee_id != '')"},
-		{"age_dc_mean", avgIf(sets, setInProgress, valAgeDC)},
-		{"age_ex_mean", avgIf(sets, setInProgress, valAgeDays)},
-		{"age_dc_max", "maxIf(" + sets.values[valAgeDC] + ", " + sets.sets[setInProgress] + ")"},
-		{"at_risk", n(setAtRisk)},
-		{"sle_days", "any(" + transformSQL(sle.hist, "toFloat64(-1)") + ")"},
-		{"bl_xs", sortedSample(sets, setBacklog, valBacklogDC)},
-		{"bl_n", "length(bl_xs)"},
-		{"bl_180", n(setBacklogOld)},
-		{"unres_age", avgIf(sets, setOpen, valUnresolved)},
-		{"open_n", n(setOpen)},
-		{"stale_n", n(setStale)},
-	}
-	var outer []col
-	for _, n := range []string{"wip", "wip_people", "age_dc_mean", "age_ex_mean", "age_dc_max", "at_risk", "sle_days", "bl_n", "bl_180", "unres_age", "open_n", "stale_n"} {
-		outer = append(outer, col{n, n})
-	}
-	outer = append(outer, percentileCols("bl", "bl_xs", "bl_n", []float64{0.5, 0.85})...)
-	res, err := c.query(ctx, "snapshot KPIs", aggQuery(from, inner, outer), outer)
+	res, err := c.aggregate(ctx, "snapshot KPIs", "snapshot_now", from, p, nil)
 	if err != nil {
 		return err
 	}
@@ -441,7 +314,7 @@ func (c *computation) snapshotKPIs(ctx context.Context, from string, sle sleDays
 		bn := r.n("bl_n")
 		for _, q := range []float64{0.5, 0.85} {
 			for _, m := range []string{"nr", "r7"} {
-				c.emit(r, "backlog_age", snap, Labels{"quantile": qLabel(q), "method": m, "unit": "dc"}, c.gate(r.f("bl_"+m+"_"+qName(q)), bn), bn)
+				c.emit(r, "backlog_age", snap, Labels{"quantile": qLabel(q), "method": m, "unit": "dc"}, c.gate(r.pct("bl_xs", m, q), bn), bn)
 			}
 		}
 		c.emit(r, "backlog_age", snap, Labels{"measure": "share_over_180d"}, ratio(r.f("bl_180"), r.f("bl_n")), bn)

@@ -18,14 +18,6 @@ import (
 // t, the `from` of the first change after t; if the field never changed,
 // the issue's current value.
 
-// Effort of a flow item for P3: its own worklogs plus its sub-tasks'; its
-// original estimate at started_at, else (none on the parent) the sum of
-// its sub-tasks' estimates.
-const (
-	p3Spent = "(toInt64(ifNull(spent_s, 0)) + sub_spent_s)"
-	p3Est   = "toFloat64(if(est_start > 0, est_start, sub_est))"
-)
-
 // blockingTexts returns the inward ("is blocked by") and outward ("blocks")
 // texts of the blocking link types, from the links in the warehouse and,
 // when the default type Blocks is configured, its default texts. Link

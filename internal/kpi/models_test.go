@@ -20,6 +20,8 @@ var modelExtras = map[string]any{
 	"w_from": time.Unix(0, 0), "w_to": time.Unix(86400, 0),
 	"scope": "jira/A", "baseline": "v1", "baseline_at": time.Unix(0, 0), "created_at": time.Unix(0, 0), "version": uint64(1),
 	"e_day": int64(20000), "end": time.Unix(86400, 0), "risk_types": []string{"Risk"},
+	"h_lo": int64(19900), "prio_sep": prioSep, "severity_names": []string{"", "High"}, "severity_weights": []float64{0, 3},
+	"high_w": 3.0, "top_w": 5.0, "stale_s": int64(14 * 86400),
 }
 
 // callerRelations are the relations some models leave to their caller (a
@@ -38,8 +40,23 @@ func TestRelationModels(t *testing.T) {
 	if len(ms) < 10 {
 		t.Fatalf("only %d relation models found", len(ms))
 	}
-	s := settings{TZ: "UTC", Knobs: DefaultConfig().Knobs}
-	params := withParams(s.modelParams(time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)), modelExtras)
+	asOf := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	s, err := DefaultConfig().resolve(ScopePortfolio, "all", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The aggregate models read the populations' sets and values, bound
+	// with the populations' parameters.
+	pop, err := (&computation{s: s, asOf: asOf}).population(trailingWeeks(asOf, 4, s.loc), sleDays{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rels, err := popRelations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	maps.Copy(rels, callerRelations)
+	params := withParams(withParams(s.modelParams(asOf), pop.params), modelExtras)
 	used := map[string]bool{}
 	kindLit := regexp.MustCompile(`change_kind (?:= ('[^']*')|IN \(([^)]*)\))`)
 	known := map[string]bool{}
@@ -47,7 +64,7 @@ func TestRelationModels(t *testing.T) {
 		known[string(k)] = true
 	}
 	for _, name := range slices.Sorted(maps.Keys(ms)) {
-		q, err := modelSQL(name, callerRelations, params)
+		q, err := modelSQL(name, rels, params)
 		if err != nil {
 			t.Errorf("model %s: %v", name, err)
 			continue

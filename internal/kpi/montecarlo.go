@@ -32,9 +32,10 @@ func (c *computation) forecast(ctx context.Context, from string) error {
 	l := *c.s.MCHistoryDays
 	eDay := lastCompleteDay(c.asOf, c.s.loc).Unix() / 86400
 	lo := eDay - int64(l) // history = (lo, eDay]
-	cond := fmt.Sprintf("%s AND is_done AND done_day > %d AND done_day <= %d", pFlow, lo, eDay)
-	q := "SELECT scope_kind, scope, groupArrayIf(toInt64(done_day), " + cond + ") AS days, countIf(" + pFlow + " AND NOT is_done) AS backlog FROM (" +
-		from + ") GROUP BY scope_kind, scope ORDER BY scope_kind, scope"
+	q, err := c.modelWith("forecast_history", map[string]string{"rows": "(" + from + ")"}, map[string]any{"h_lo": lo, "e_day": eDay})
+	if err != nil {
+		return err
+	}
 	rows, err := c.w.Query(ctx, q)
 	if err != nil {
 		return fmt.Errorf("kpi: computing monte_carlo_forecast history: %w", err)

@@ -24,37 +24,8 @@ func (c *computation) planning(ctx context.Context, _ string, wins []window) err
 		return err
 	}
 	for _, w := range wins {
-		dw := pFlow + " AND is_done AND " + inW("done_s", w)
-		due := dw + " AND due_done != 0"
-		late := due + " AND done_day > due_done"
-		bdue := dw + " AND due_base != 0"
-		blate := bdue + " AND done_day > due_base"
-		ea := dw + " AND " + p3Spent + " > 0 AND " + p3Est + " > 0"
-		r := "(toFloat64(" + p3Spent + ") / " + p3Est + ")"
-		inner := []col{
-			{"dd_pop", "countIf(" + due + ")"},
-			{"dd_ok", "countIf(" + due + " AND done_day <= due_done)"},
-			{"late_xs", "arraySort(groupArrayIf(toFloat64(done_day - due_done), " + late + "))"},
-			{"late_n", "length(late_xs)"},
-			{"bd_pop", "countIf(" + bdue + ")"},
-			{"bd_ok", "countIf(" + bdue + " AND done_day <= due_base)"},
-			{"bd_chg", "sumIf(due_changes, " + bdue + ")"},
-			{"blate_xs", "arraySort(groupArrayIf(toFloat64(done_day - due_base), " + blate + "))"},
-			{"blate_n", "length(blate_xs)"},
-			{"ea_xs", "arraySort(groupArrayIf(" + r + ", " + ea + "))"},
-			{"ea_n", "length(ea_xs)"},
-			{"ea_spent", "sumIf(toFloat64(" + p3Spent + "), " + ea + ")"},
-			{"ea_est", "sumIf(" + p3Est + ", " + ea + ")"},
-			{"ea_band", "countIf(" + ea + " AND " + r + " >= 0.8 AND " + r + " <= 1.25)"},
-		}
-		outer := []col{}
-		for _, n := range []string{"dd_pop", "dd_ok", "late_n", "bd_pop", "bd_ok", "bd_chg", "blate_n", "ea_n", "ea_spent", "ea_est", "ea_band"} {
-			outer = append(outer, col{n, n})
-		}
-		outer = append(outer, col{"ea_med", sqlR7("ea_xs", "ea_n", 0.5)})
-		outer = append(outer, percentileCols("late", "late_xs", "late_n", []float64{0.5, 0.85})...)
-		outer = append(outer, percentileCols("blate", "blate_xs", "blate_n", []float64{0.5, 0.85})...)
-		res, err := c.query(ctx, "planning KPIs ("+w.Name+")", aggQuery(from, inner, outer), outer)
+		p := population{params: map[string]any{"w_from": w.From.Unix(), "w_to": w.To.Unix()}}
+		res, err := c.aggregate(ctx, "planning KPIs ("+w.Name+")", "planning_window", from, p, nil)
 		if err != nil {
 			return err
 		}
@@ -63,7 +34,7 @@ func (c *computation) planning(ctx context.Context, _ string, wins []window) err
 			c.emit(r, "due_date_adherence", w.Name, Labels{"measure": "late"}, fptr(float64(r.n("late_n"))), r.n("dd_pop"))
 			ln := r.n("late_n")
 			for _, q := range []float64{0.5, 0.85} {
-				c.emit(r, "due_date_adherence", w.Name, Labels{"measure": "lateness", "method": "nr", "quantile": qLabel(q), "unit": "dc"}, c.gate(r.f("late_nr_"+qName(q)), ln), ln)
+				c.emit(r, "due_date_adherence", w.Name, Labels{"measure": "lateness", "method": "nr", "quantile": qLabel(q), "unit": "dc"}, c.gate(r.pct("late_xs", "nr", q), ln), ln)
 			}
 			// The baseline_due variant (kpis.md P1): against the first
 			// due date, with the number of due-date changes.
@@ -74,12 +45,12 @@ func (c *computation) planning(ctx context.Context, _ string, wins []window) err
 			c.emit(r, "due_date_adherence", w.Name, Labels{"measure": "due_date_changes", "variant": bv}, fptr(float64(r.n("bd_chg"))), bn)
 			bln := r.n("blate_n")
 			for _, q := range []float64{0.5, 0.85} {
-				c.emit(r, "due_date_adherence", w.Name, Labels{"measure": "lateness", "method": "nr", "quantile": qLabel(q), "unit": "dc", "variant": bv}, c.gate(r.f("blate_nr_"+qName(q)), bln), bln)
+				c.emit(r, "due_date_adherence", w.Name, Labels{"measure": "lateness", "method": "nr", "quantile": qLabel(q), "unit": "dc", "variant": bv}, c.gate(r.pct("blate_xs", "nr", q), bln), bln)
 			}
 			en := r.n("ea_n")
 			var med *float64
 			if en > 0 {
-				med = r.f("ea_med")
+				med = r.pct("ea_xs", "r7", 0.5)
 			}
 			c.emit(r, "estimation_accuracy", w.Name, Labels{"measure": "median"}, med, en)
 			c.emit(r, "estimation_accuracy", w.Name, Labels{"measure": "ratio_of_sums"}, ratio(r.f("ea_spent"), r.f("ea_est")), en)
@@ -113,7 +84,6 @@ func (c *computation) risks(ctx context.Context, _ string) error {
 	if err != nil {
 		return err
 	}
-	as := sqlSecs(c.asOf)
 	// K2 reads the due date in force at as_of (due_asof of the planning
 	// source, replayed from the due-date changelog like P1), so a
 	// backfilled snapshot sees the past plan.
@@ -125,64 +95,28 @@ func (c *computation) risks(ctx context.Context, _ string) error {
 	if err != nil {
 		return err
 	}
-	eDay := fmt.Sprint(lastCompleteDay(c.asOf, c.s.loc).Unix() / 86400)
-	open := pFlow + " AND NOT is_done"
-	od := open + " AND due_asof != 0"
-	over := od + " AND due_asof <= " + eDay
-
-	names := make([]string, 0, len(c.s.RiskSeverityWeights))
-	for n := range c.s.RiskSeverityWeights {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	weights := make([]string, len(names))
-	for i, n := range names {
-		weights[i] = "toFloat64(" + sqlFloat(c.s.RiskSeverityWeights[n]) + ")"
-	}
-	highW, maxW := riskLevels(c.s.RiskSeverityWeights)
-	sev := "toFloat64(0)"
-	if len(names) > 0 {
-		sev = "transform(priority, " + sqlStrs(names) + ", [" + strings.Join(weights, ", ") + "], toFloat64(0))"
-	}
-	risk := "has(" + sqlStrs(c.s.RiskTypes) + ", type) AND NOT is_done"
-	blocked := open + " AND bk_blocked = 1"
-	age := "(" + eDay + " - created_day + 1)"
-	stale := "(" + as + " - toInt64(updated)) >= " + fmt.Sprint(riskStaleDays*86400)
-	// B4: ready = the set ready of models/populations.sql (open flow items
-	// in a ready status, estimated, not blocked).
+	// B4's ready items are the set ready of models/populations.sql.
 	pop, err := c.population(window{From: c.asOf, To: c.asOf}, sleDays{})
 	if err != nil {
 		return err
 	}
-	ready := pop.sets[setReady]
-	inner := []col{
-		{"od_pop", "countIf(" + od + ")"},
-		{"od_n", "countIf(" + over + ")"},
-		{"od_xs", "arraySort(groupArrayIf(toFloat64(" + eDay + " - due_asof), " + over + "))"},
-		{"od_len", "length(od_xs)"},
-		{"open_n", "countIf(" + open + ")"},
-		{"blocked_n", "countIf(" + blocked + ")"},
-		{"blocked_x", "countIf(" + blocked + " AND countEqual(bk_projs, project_key) < length(bk_projs))"},
-		{"blocked_wip", "countIf(" + open + " AND cat_now = 'indeterminate')"},
-		{"blocked_wip_n", "countIf(" + blocked + " AND cat_now = 'indeterminate')"},
-		{"bd_xs", "arraySort(groupArrayIf(toFloat64(" + as + " - bk_since) / 86400, " + blocked + " AND bk_unknown = 0 AND bk_since > 0))"},
-		{"bd_n", "length(bd_xs)"},
-		{"ready_pts", "sumIf(ifNull(story_points, 0), " + ready + ")"},
-		{"ready_n", "countIf(" + ready + ")"},
-		{"rk_n", "countIf(" + risk + ")"},
-		{"rk_exp", "sumIf(" + sev + ", " + risk + ")"},
-		{"rk_high_aged", "countIf(" + risk + " AND " + sev + " >= " + sqlFloat(highW) + " AND " + age + " > 30)"},
-		{"rk_top_aged", "countIf(" + risk + " AND " + sev + " >= " + sqlFloat(maxW) + " AND " + age + " > 30)"},
-		{"rk_high_60", "countIf(" + risk + " AND " + sev + " >= " + sqlFloat(highW) + " AND " + age + " > 60)"},
-		{"rk_stale", "countIf(" + risk + " AND " + stale + ")"},
+	// Severity by priority name; "" (weight 0) keeps the lists non-empty.
+	names := []string{""}
+	for n := range c.s.RiskSeverityWeights {
+		if n != "" {
+			names = append(names, n)
+		}
 	}
-	outer := []col{}
-	for _, n := range []string{"od_pop", "od_n", "open_n", "blocked_n", "blocked_x", "blocked_wip", "blocked_wip_n", "bd_n", "ready_pts", "ready_n", "rk_n", "rk_exp", "rk_high_aged", "rk_top_aged", "rk_high_60", "rk_stale"} {
-		outer = append(outer, col{n, n})
+	slices.Sort(names)
+	weights := make([]float64, len(names))
+	for i, n := range names {
+		weights[i] = c.s.RiskSeverityWeights[n]
 	}
-	outer = append(outer, percentileCols("od", "od_xs", "od_len", []float64{0.5, 0.85})...)
-	outer = append(outer, percentileCols("bd", "bd_xs", "bd_n", []float64{0.5, 0.85})...)
-	res, err := c.query(ctx, "risk and dependency KPIs", aggQuery(from, inner, outer), outer)
+	highW, maxW := riskLevels(c.s.RiskSeverityWeights)
+	res, err := c.aggregate(ctx, "risk and dependency KPIs", "risks_now", from, pop, map[string]any{
+		"risk_types": nonNil(c.s.RiskTypes), "severity_names": names, "severity_weights": weights,
+		"high_w": highW, "top_w": maxW, "stale_s": int64(riskStaleDays * 86400), "e_day": lastCompleteDay(c.asOf, c.s.loc).Unix() / 86400,
+	})
 	if err != nil {
 		return err
 	}
@@ -191,7 +125,7 @@ func (c *computation) risks(ctx context.Context, _ string) error {
 		c.emit(r, "overdue_ratio", snap, Labels{"measure": "ratio"}, ratio(r.f("od_n"), r.f("od_pop")), r.n("od_pop"))
 		on := r.n("od_n")
 		for _, q := range []float64{0.5, 0.85} {
-			c.emit(r, "overdue_ratio", snap, Labels{"measure": "overdue_days", "method": "nr", "quantile": qLabel(q), "unit": "dc"}, c.gate(r.f("od_nr_"+qName(q)), on), on)
+			c.emit(r, "overdue_ratio", snap, Labels{"measure": "overdue_days", "method": "nr", "quantile": qLabel(q), "unit": "dc"}, c.gate(r.pct("od_xs", "nr", q), on), on)
 		}
 		c.emit(r, "blocked_ratio", snap, Labels{"measure": "ratio"}, ratio(r.f("blocked_n"), r.f("open_n")), r.n("open_n"))
 		bn := r.n("blocked_n")
@@ -199,7 +133,7 @@ func (c *computation) risks(ctx context.Context, _ string) error {
 		c.emit(r, "blocked_ratio", snap, Labels{"measure": "cross_project_share"}, ratio(r.f("blocked_x"), r.f("blocked_n")), bn)
 		bdn := r.n("bd_n")
 		for _, q := range []float64{0.5, 0.85} {
-			c.emit(r, "blocked_ratio", snap, Labels{"measure": "blocked_days", "method": "nr", "quantile": qLabel(q), "unit": "days"}, c.gate(r.f("bd_nr_"+qName(q)), bdn), bdn)
+			c.emit(r, "blocked_ratio", snap, Labels{"measure": "blocked_days", "method": "nr", "quantile": qLabel(q), "unit": "days"}, c.gate(r.pct("bd_xs", "nr", q), bdn), bdn)
 		}
 		// backlog_readiness needs the velocity of the sprint replay; the
 		// ratio is completed by backlogReadinessValues.

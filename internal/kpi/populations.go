@@ -147,6 +147,9 @@ func parseModel(text string) (sqlModel, error) {
 // window and SLE: SQL over the lifecycle rows.
 type population struct {
 	sets, values map[string]string
+	// params are the parameters the sets and values were bound with, which
+	// the aggregate models that read them bind too.
+	params map[string]any
 }
 
 // population binds the model's sets and values for window w (snapshot sets
@@ -168,14 +171,14 @@ func (c *computation) population(w window, sle sleDays) (population, error) {
 	// "" matches no scope key: transform() needs a non-empty list.
 	keys = append(keys, "")
 	slices.Sort(keys)
-	att, hist := make([]float64, len(keys)), make([]float64, len(keys))
+	att, hist, histDays := make([]float64, len(keys)), make([]float64, len(keys)), make([]float64, len(keys))
 	for i, k := range keys {
-		att[i], hist[i] = -1, 1e18
+		att[i], hist[i], histDays[i] = -1, 1e18, -1
 		if v, ok := sle.att[k]; ok {
 			att[i] = v
 		}
 		if v, ok := sle.hist[k]; ok {
-			hist[i] = v
+			hist[i], histDays[i] = v, v
 		}
 	}
 	skipped := 0
@@ -187,9 +190,9 @@ func (c *computation) population(w window, sle sleDays) (population, error) {
 		"e_day": lastCompleteDay(c.asOf, c.s.loc).Unix() / 86400, "include_skipped": skipped,
 		"estimated_by": c.s.EstimatedBy, "sle_keys": keys, "sle_att": att, "sle_hist": hist,
 		"stale_todo_s": *c.s.StaleDaysToDo * 86400, "stale_progress_s": *c.s.StaleDaysInProgress * 86400,
-		"ready_status_ids": nonNil(c.s.ReadyStatusIDs),
+		"ready_status_ids": nonNil(c.s.ReadyStatusIDs), "sle_hist_days": histDays,
 	}
-	p := population{sets: map[string]string{}, values: map[string]string{}}
+	p := population{sets: map[string]string{}, values: map[string]string{}, params: params}
 	for _, part := range []struct{ from, to map[string]string }{{m.sets, p.sets}, {m.values, p.values}} {
 		for name, expr := range part.from {
 			q, err := warehouse.BindNamed(expr, params)
@@ -237,24 +240,6 @@ var flowKPIs = map[string]flowKPI{
 	"stale_ratio":   {sets: []string{setOpen, setStale}, values: []string{valUnresolved}, snapshot: true},
 	"workflow_consistency": {sets: []string{setDone, setSkipped, setNoResolution, setRestarted, setUnknownStatus, setWorklogAfter,
 		setOpen, setOpenResolved}},
-}
-
-// countIf is the SQL count of the rows of set name.
-func countIf(p population, name string) string { return "countIf(" + p.sets[name] + ")" }
-
-// sortedSample is the SQL sorted array of value v over the rows of set name.
-func sortedSample(p population, name, v string) string {
-	return "arraySort(groupArrayIf(" + p.values[v] + ", " + p.sets[name] + "))"
-}
-
-// sumIf is the SQL sum of value v over the rows of set name.
-func sumIf(p population, name, v string) string {
-	return "sumIf(" + p.values[v] + ", " + p.sets[name] + ")"
-}
-
-// avgIf is the SQL mean of value v over the rows of set name.
-func avgIf(p population, name, v string) string {
-	return "avgIf(" + p.values[v] + ", " + p.sets[name] + ")"
 }
 
 // roleOf names an item's role from the sets it is in, in the KPI's order.

@@ -40,11 +40,11 @@ func ScopeName(kind, name string) string {
 // Scopes lists every scope with issues created before asOf, as ScopeName
 // writes them: the portfolio, then sources, programs and projects.
 func Scopes(ctx context.Context, w *warehouse.Warehouse, asOf time.Time) ([]string, error) {
-	is, err := issueScopeSQL(asOf)
+	q, err := scopeProjectsSQL(asOf)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := w.Query(ctx, "SELECT DISTINCT source, project_key, program FROM ("+is+") ORDER BY source, project_key")
+	rows, err := w.Query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("kpi: listing scopes: %w", err)
 	}

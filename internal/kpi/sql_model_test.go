@@ -78,8 +78,12 @@ func TestKPISQL(t *testing.T) {
 			var got []string
 			for rows.Next() {
 				var key string
-				dest := []any{&key}
-				for range len(rows.Columns()) - 1 {
+				var dest []any
+				for _, c := range rows.Columns() {
+					if c == "key" {
+						dest = append(dest, &key)
+						continue
+					}
 					var skip any
 					dest = append(dest, &skip)
 				}

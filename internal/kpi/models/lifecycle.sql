@@ -127,3 +127,6 @@ FROM (
 -- model scoped: the rows of {{rows}} (lifecycle rows), one per scope each rolls up to (scope_kind, scope), for the scopes computed: every scope with {keep_all} = 1, else those in {keep} ("kind:name")
 SELECT *, scope_kind, scope FROM {{rows}} ARRAY JOIN scope_kinds AS scope_kind, scope_names AS scope
 WHERE scope != '' AND ({keep_all} = 1 OR has({keep}, concat(scope_kind, ':', scope)))
+
+-- model scope_projects: the projects with issues created before {as_of}, with their source and program: the scopes there are
+SELECT DISTINCT source, project_key, program FROM {{issue_scope}} ORDER BY source, project_key

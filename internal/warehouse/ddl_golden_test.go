@@ -80,4 +80,3 @@ func firstDiff(want, got string) string {
 	}
 	return "(none)"
 }
-

@@ -1,10 +1,13 @@
 -- bootstrap
 CREATE DATABASE IF NOT EXISTS `pmo` ON CLUSTER `prod`;
 
-CREATE TABLE IF NOT EXISTS `pmo`.schema_migrations ON CLUSTER `prod` (`version` UInt32, `name` String, `applied` DateTime('UTC')) ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/pmo/schema_migrations', '{replica}') ORDER BY version;
+CREATE TABLE IF NOT EXISTS `pmo`.schema_migrations_local ON CLUSTER `prod` (`version` UInt32, `name` String, `applied` DateTime('UTC')) ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/pmo/schema_migrations', '{replica}') ORDER BY version;
+
+CREATE TABLE IF NOT EXISTS `pmo`.schema_migrations ON CLUSTER `prod` AS `pmo`.schema_migrations_local
+ENGINE = Distributed(`prod`, `pmo`, schema_migrations_local, cityHash64(version));
 
 -- 001_tables
-CREATE TABLE IF NOT EXISTS `pmo`.projects ON CLUSTER `prod`
+CREATE TABLE IF NOT EXISTS `pmo`.projects_local ON CLUSTER `prod`
 (
     `source`                     String,
     `id`                         String,
@@ -20,7 +23,10 @@ CREATE TABLE IF NOT EXISTS `pmo`.projects ON CLUSTER `prod`
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/pmo/projects', '{replica}', _version)
 ORDER BY (source, id);
 
-CREATE TABLE IF NOT EXISTS `pmo`.statuses ON CLUSTER `prod`
+CREATE TABLE IF NOT EXISTS `pmo`.projects ON CLUSTER `prod` AS `pmo`.projects_local
+ENGINE = Distributed(`prod`, `pmo`, projects_local, cityHash64(source, id));
+
+CREATE TABLE IF NOT EXISTS `pmo`.statuses_local ON CLUSTER `prod`
 (
     `source`                     String,
     `id`                         String,
@@ -31,7 +37,10 @@ CREATE TABLE IF NOT EXISTS `pmo`.statuses ON CLUSTER `prod`
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/pmo/statuses', '{replica}', _version)
 ORDER BY (source, id);
 
-CREATE TABLE IF NOT EXISTS `pmo`.boards ON CLUSTER `prod`
+CREATE TABLE IF NOT EXISTS `pmo`.statuses ON CLUSTER `prod` AS `pmo`.statuses_local
+ENGINE = Distributed(`prod`, `pmo`, statuses_local, cityHash64(source, id));
+
+CREATE TABLE IF NOT EXISTS `pmo`.boards_local ON CLUSTER `prod`
 (
     `source`                     String,
     `id`                         String,
@@ -43,7 +52,10 @@ CREATE TABLE IF NOT EXISTS `pmo`.boards ON CLUSTER `prod`
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/pmo/boards', '{replica}', _version)
 ORDER BY (source, id);
 
-CREATE TABLE IF NOT EXISTS `pmo`.sprints ON CLUSTER `prod`
+CREATE TABLE IF NOT EXISTS `pmo`.boards ON CLUSTER `prod` AS `pmo`.boards_local
+ENGINE = Distributed(`prod`, `pmo`, boards_local, cityHash64(source, id));
+
+CREATE TABLE IF NOT EXISTS `pmo`.sprints_local ON CLUSTER `prod`
 (
     `source`                     String,
     `id`                         String,
@@ -60,7 +72,10 @@ CREATE TABLE IF NOT EXISTS `pmo`.sprints ON CLUSTER `prod`
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/pmo/sprints', '{replica}', _version)
 ORDER BY (source, id);
 
-CREATE TABLE IF NOT EXISTS `pmo`.versions ON CLUSTER `prod`
+CREATE TABLE IF NOT EXISTS `pmo`.sprints ON CLUSTER `prod` AS `pmo`.sprints_local
+ENGINE = Distributed(`prod`, `pmo`, sprints_local, cityHash64(source, id));
+
+CREATE TABLE IF NOT EXISTS `pmo`.versions_local ON CLUSTER `prod`
 (
     `source`                     String,
     `id`                         String,
@@ -77,7 +92,10 @@ CREATE TABLE IF NOT EXISTS `pmo`.versions ON CLUSTER `prod`
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/pmo/versions', '{replica}', _version)
 ORDER BY (source, id, toDate(observed_at));
 
-CREATE TABLE IF NOT EXISTS `pmo`.issues ON CLUSTER `prod`
+CREATE TABLE IF NOT EXISTS `pmo`.versions ON CLUSTER `prod` AS `pmo`.versions_local
+ENGINE = Distributed(`prod`, `pmo`, versions_local, cityHash64(source, id));
+
+CREATE TABLE IF NOT EXISTS `pmo`.issues_local ON CLUSTER `prod`
 (
     `source`                     String,
     `id`                         String,
@@ -123,7 +141,10 @@ CREATE TABLE IF NOT EXISTS `pmo`.issues ON CLUSTER `prod`
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/pmo/issues', '{replica}', _version)
 ORDER BY (source, id);
 
-CREATE TABLE IF NOT EXISTS `pmo`.changes ON CLUSTER `prod`
+CREATE TABLE IF NOT EXISTS `pmo`.issues ON CLUSTER `prod` AS `pmo`.issues_local
+ENGINE = Distributed(`prod`, `pmo`, issues_local, cityHash64(source, id));
+
+CREATE TABLE IF NOT EXISTS `pmo`.changes_local ON CLUSTER `prod`
 (
     `source`                     String,
     `issue_id`                   String,
@@ -145,7 +166,10 @@ CREATE TABLE IF NOT EXISTS `pmo`.changes ON CLUSTER `prod`
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/pmo/changes', '{replica}', _version)
 ORDER BY (source, issue_id, change_id, item);
 
-CREATE TABLE IF NOT EXISTS `pmo`.worklogs ON CLUSTER `prod`
+CREATE TABLE IF NOT EXISTS `pmo`.changes ON CLUSTER `prod` AS `pmo`.changes_local
+ENGINE = Distributed(`prod`, `pmo`, changes_local, cityHash64(source, issue_id));
+
+CREATE TABLE IF NOT EXISTS `pmo`.worklogs_local ON CLUSTER `prod`
 (
     `source`                     String,
     `id`                         String,
@@ -162,7 +186,10 @@ CREATE TABLE IF NOT EXISTS `pmo`.worklogs ON CLUSTER `prod`
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/pmo/worklogs', '{replica}', _version)
 ORDER BY (source, id);
 
-CREATE TABLE IF NOT EXISTS `pmo`.issue_links ON CLUSTER `prod`
+CREATE TABLE IF NOT EXISTS `pmo`.worklogs ON CLUSTER `prod` AS `pmo`.worklogs_local
+ENGINE = Distributed(`prod`, `pmo`, worklogs_local, cityHash64(source, id));
+
+CREATE TABLE IF NOT EXISTS `pmo`.issue_links_local ON CLUSTER `prod`
 (
     `source`                     String,
     `id`                         String,
@@ -178,7 +205,10 @@ CREATE TABLE IF NOT EXISTS `pmo`.issue_links ON CLUSTER `prod`
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/pmo/issue_links', '{replica}', _version)
 ORDER BY (source, id);
 
-CREATE TABLE IF NOT EXISTS `pmo`.issue_deletions ON CLUSTER `prod`
+CREATE TABLE IF NOT EXISTS `pmo`.issue_links ON CLUSTER `prod` AS `pmo`.issue_links_local
+ENGINE = Distributed(`prod`, `pmo`, issue_links_local, cityHash64(source, id));
+
+CREATE TABLE IF NOT EXISTS `pmo`.issue_deletions_local ON CLUSTER `prod`
 (
     `source`                     String,
     `issue_id`                   String,
@@ -190,7 +220,10 @@ CREATE TABLE IF NOT EXISTS `pmo`.issue_deletions ON CLUSTER `prod`
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/pmo/issue_deletions', '{replica}', _version)
 ORDER BY (source, issue_id);
 
-CREATE TABLE IF NOT EXISTS `pmo`.cursors ON CLUSTER `prod`
+CREATE TABLE IF NOT EXISTS `pmo`.issue_deletions ON CLUSTER `prod` AS `pmo`.issue_deletions_local
+ENGINE = Distributed(`prod`, `pmo`, issue_deletions_local, cityHash64(source, issue_id));
+
+CREATE TABLE IF NOT EXISTS `pmo`.cursors_local ON CLUSTER `prod`
 (
     `source`                     String,
     `name`                       String,
@@ -200,6 +233,9 @@ CREATE TABLE IF NOT EXISTS `pmo`.cursors ON CLUSTER `prod`
 )
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/pmo/cursors', '{replica}', _version)
 ORDER BY (source, name);
+
+CREATE TABLE IF NOT EXISTS `pmo`.cursors ON CLUSTER `prod` AS `pmo`.cursors_local
+ENGINE = Distributed(`prod`, `pmo`, cursors_local, cityHash64(source, name));
 
 -- 002_views
 CREATE VIEW IF NOT EXISTS `pmo`.v_issue_deletions ON CLUSTER `prod` AS
@@ -219,20 +255,20 @@ SELECT * FROM `pmo`.sprints FINAL;
 
 CREATE VIEW IF NOT EXISTS `pmo`.v_issues ON CLUSTER `prod` AS
 SELECT * FROM `pmo`.issues FINAL
-WHERE (source, id) NOT IN (SELECT source, issue_id FROM `pmo`.issue_deletions FINAL);
+WHERE (source, id) GLOBAL NOT IN (SELECT source, issue_id FROM `pmo`.issue_deletions FINAL);
 
 CREATE VIEW IF NOT EXISTS `pmo`.v_changes ON CLUSTER `prod` AS
 SELECT * FROM `pmo`.changes FINAL
-WHERE (source, issue_id) NOT IN (SELECT source, issue_id FROM `pmo`.issue_deletions FINAL);
+WHERE (source, issue_id) GLOBAL NOT IN (SELECT source, issue_id FROM `pmo`.issue_deletions FINAL);
 
 CREATE VIEW IF NOT EXISTS `pmo`.v_worklogs ON CLUSTER `prod` AS
 SELECT * FROM `pmo`.worklogs FINAL
-WHERE (source, issue_id) NOT IN (SELECT source, issue_id FROM `pmo`.issue_deletions FINAL);
+WHERE (source, issue_id) GLOBAL NOT IN (SELECT source, issue_id FROM `pmo`.issue_deletions FINAL);
 
 CREATE VIEW IF NOT EXISTS `pmo`.v_issue_links ON CLUSTER `prod` AS
 SELECT * FROM `pmo`.issue_links FINAL
-WHERE (source, from_issue_id) NOT IN (SELECT source, issue_id FROM `pmo`.issue_deletions FINAL)
-  AND (source, to_issue_id) NOT IN (SELECT source, issue_id FROM `pmo`.issue_deletions FINAL);
+WHERE (source, from_issue_id) GLOBAL NOT IN (SELECT source, issue_id FROM `pmo`.issue_deletions FINAL)
+  AND (source, to_issue_id) GLOBAL NOT IN (SELECT source, issue_id FROM `pmo`.issue_deletions FINAL);
 
 CREATE VIEW IF NOT EXISTS `pmo`.v_versions ON CLUSTER `prod` AS
 SELECT
@@ -291,7 +327,7 @@ FROM
 GROUP BY source, issue_id;
 
 -- 101_kpi_values
-CREATE TABLE IF NOT EXISTS `pmo`.kpi_values ON CLUSTER `prod`
+CREATE TABLE IF NOT EXISTS `pmo`.kpi_values_local ON CLUSTER `prod`
 (
     `scope_kind`  String,
     `scope`       String,
@@ -307,6 +343,9 @@ CREATE TABLE IF NOT EXISTS `pmo`.kpi_values ON CLUSTER `prod`
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/pmo/kpi_values', '{replica}', _version)
 PARTITION BY toYYYYMM(as_of)
 ORDER BY (scope_kind, scope, kpi, window, labels, as_of);
+
+CREATE TABLE IF NOT EXISTS `pmo`.kpi_values ON CLUSTER `prod` AS `pmo`.kpi_values_local
+ENGINE = Distributed(`prod`, `pmo`, kpi_values_local, cityHash64(scope_kind, scope, kpi));
 
 -- 102_kpi_values_view
 CREATE VIEW IF NOT EXISTS `pmo`.v_kpi_values ON CLUSTER `prod` AS
@@ -324,7 +363,7 @@ FROM (SELECT scope_kind, scope, kpi, window, labels, as_of, value, n, computed_a
 GROUP BY scope_kind, scope, kpi, window, labels, as_of;
 
 -- 103_kpi_baselines
-CREATE TABLE IF NOT EXISTS `pmo`.kpi_baselines ON CLUSTER `prod`
+CREATE TABLE IF NOT EXISTS `pmo`.kpi_baselines_local ON CLUSTER `prod`
 (
     `scope`            String,
     `name`             String,
@@ -340,8 +379,16 @@ CREATE TABLE IF NOT EXISTS `pmo`.kpi_baselines ON CLUSTER `prod`
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/pmo/kpi_baselines', '{replica}', _version)
 ORDER BY (scope, name, source, issue_id);
 
+CREATE TABLE IF NOT EXISTS `pmo`.kpi_baselines ON CLUSTER `prod` AS `pmo`.kpi_baselines_local
+ENGINE = Distributed(`prod`, `pmo`, kpi_baselines_local, cityHash64(scope, name));
+
 -- 104_kpi_values_rag
-ALTER TABLE `pmo`.kpi_values ON CLUSTER `prod` ADD COLUMN `rag` Nullable(Int64);
+ALTER TABLE `pmo`.kpi_values_local ON CLUSTER `prod` ADD COLUMN `rag` Nullable(Int64);
+
+DROP TABLE IF EXISTS `pmo`.kpi_values ON CLUSTER `prod`;
+
+CREATE TABLE IF NOT EXISTS `pmo`.kpi_values ON CLUSTER `prod` AS `pmo`.kpi_values_local
+ENGINE = Distributed(`prod`, `pmo`, kpi_values_local, cityHash64(scope_kind, scope, kpi));
 
 DROP TABLE IF EXISTS `pmo`.v_kpi_values ON CLUSTER `prod`;
 
@@ -383,7 +430,7 @@ FROM
 );
 
 -- 106_change_kind
-ALTER TABLE `pmo`.changes ON CLUSTER `prod` ADD COLUMN `change_kind` String DEFAULT multiIf(
+ALTER TABLE `pmo`.changes_local ON CLUSTER `prod` ADD COLUMN `change_kind` String DEFAULT multiIf(
     field_id = 'status' OR (field_id = '' AND lower(field) = 'status'), 'status',
     lower(field) = 'sprint', 'sprint',
     field IN ('Story Points', 'Story point estimate'), 'story_points',
@@ -398,11 +445,16 @@ ALTER TABLE `pmo`.changes ON CLUSTER `prod` ADD COLUMN `change_kind` String DEFA
     lower(field) IN ('parent', 'epic link', 'parent link', 'ihierarchy'), 'parent',
     'other') AFTER author_id;
 
+DROP TABLE IF EXISTS `pmo`.changes ON CLUSTER `prod`;
+
+CREATE TABLE IF NOT EXISTS `pmo`.changes ON CLUSTER `prod` AS `pmo`.changes_local
+ENGINE = Distributed(`prod`, `pmo`, changes_local, cityHash64(source, issue_id));
+
 DROP TABLE IF EXISTS `pmo`.v_changes ON CLUSTER `prod`;
 
 CREATE VIEW IF NOT EXISTS `pmo`.v_changes ON CLUSTER `prod` AS
 SELECT * FROM `pmo`.changes FINAL
-WHERE (source, issue_id) NOT IN (SELECT source, issue_id FROM `pmo`.issue_deletions FINAL);
+WHERE (source, issue_id) GLOBAL NOT IN (SELECT source, issue_id FROM `pmo`.issue_deletions FINAL);
 
 DROP TABLE IF EXISTS `pmo`.v_kpi_status_history ON CLUSTER `prod`;
 
@@ -434,7 +486,7 @@ FROM
 GROUP BY source, issue_id;
 
 -- 107_kpi_refreshes
-CREATE TABLE IF NOT EXISTS `pmo`.kpi_refreshes ON CLUSTER `prod`
+CREATE TABLE IF NOT EXISTS `pmo`.kpi_refreshes_local ON CLUSTER `prod`
 (
     `run_id`       String,
     `as_of`        DateTime('UTC'),
@@ -448,4 +500,7 @@ CREATE TABLE IF NOT EXISTS `pmo`.kpi_refreshes ON CLUSTER `prod`
 )
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/pmo/kpi_refreshes', '{replica}', _version)
 ORDER BY (as_of, run_id);
+
+CREATE TABLE IF NOT EXISTS `pmo`.kpi_refreshes ON CLUSTER `prod` AS `pmo`.kpi_refreshes_local
+ENGINE = Distributed(`prod`, `pmo`, kpi_refreshes_local, cityHash64(run_id));
 

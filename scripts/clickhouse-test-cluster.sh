@@ -53,18 +53,6 @@ ports() {
 
 alive() { [[ -f $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
-stop_pid() {
-	local f=$1 pid
-	[[ -f $f ]] || return 0
-	pid=$(cat "$f")
-	if kill -0 "$pid" 2>/dev/null; then
-		kill "$pid" 2>/dev/null || true
-		for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$pid" 2>/dev/null || true
-	fi
-	rm -f "$f"
-}
-
 client() { # client N query
 	clickhouse-client --host 127.0.0.1 --port "$(cat "$state/node$1/tcp_port")" --user pmo \
 		--password "$(cat "$state/password")" --query "$2"
@@ -250,12 +238,23 @@ node_arg() {
 	[[ ${1:-} =~ ^[0-9]+$ && $1 -ge 1 && $1 -le $shards && -d $state/node$1 ]] || die "no node ${1:-}: nodes are 1..$shards"
 }
 
+# stop: SIGTERM to every process at once, SIGKILL to those still running
+# after 5 s (the data is thrown away).
 stop() {
-	local d
-	for d in "$state"/node*; do
-		[[ -d $d ]] && stop_pid "$d/pid"
+	local f pid pids=()
+	for f in "$state"/node*/pid "$state/zk/pid"; do
+		[[ -f $f ]] || continue
+		pid=$(cat "$f")
+		kill -0 "$pid" 2>/dev/null && kill "$pid" 2>/dev/null && pids+=("$pid")
 	done
-	stop_pid "$state/zk/pid"
+	for _ in $(seq 1 50); do
+		local left=()
+		for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && left+=("$pid"); done
+		((${#left[@]})) || break
+		pids=("${left[@]}")
+		sleep 0.1
+	done
+	for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
 	rm -rf "$state"
 }
 
@@ -267,6 +266,9 @@ env)
 	echo "export PMO_TEST_CLUSTER_DSN='$(dsn 1)'"
 	echo "export PMO_TEST_CLUSTER_NAME=$cluster"
 	echo "export PMO_TEST_CLUSTER_SHARDS=$shards"
+	nodes=()
+	for n in $(seq 1 "$shards"); do nodes+=("$(dsn "$n")"); done
+	echo "export PMO_TEST_CLUSTER_NODES='${nodes[*]}'"
 	;;
 kill)
 	running || die "not running: run $0 start"

@@ -17,7 +17,8 @@ import (
 // is made of the local table's ORDER BY columns (every version of a row on
 // one shard, so ReplacingMergeTree still dedups); an ALTER of a local table
 // is followed by creating its Distributed table again; IN subqueries are
-// GLOBAL. A single node's DDL mentions none of it (testdata/ddl_single.sql
+// GLOBAL; a view that aggregates reads its Distributed tables through a
+// subquery (aggregated once, not merged from shards). A single node's DDL mentions none of it (testdata/ddl_single.sql
 // holds it byte for byte).
 func TestClusterDDL(t *testing.T) {
 	ms, err := loadMigrations(migrationFS)
@@ -41,6 +42,7 @@ func TestClusterDDL(t *testing.T) {
 		orderBy     = regexp.MustCompile(`(?m)(?:^| )ORDER BY (.*)$`)
 		createDist  = regexp.MustCompile("^CREATE TABLE IF NOT EXISTS `pmo`\\.(\\w+) ON CLUSTER `prod` AS `pmo`\\.(\\w+)\nENGINE = Distributed\\(`prod`, `pmo`, (\\w+), cityHash64\\(([^)]*)\\)\\)$")
 		alter       = regexp.MustCompile("^ALTER TABLE `pmo`\\.(\\w+) ON CLUSTER `prod` ")
+		fromTable   = regexp.MustCompile("FROM `pmo`\\.(\\w+)")
 		inSubquery  = regexp.MustCompile(`(\w+ )(NOT )?IN \(SELECT`)
 	)
 	orderCols := map[string][]string{} // local tables by name without _local
@@ -91,6 +93,13 @@ func TestClusterDDL(t *testing.T) {
 				t.Errorf("ALTER of %s, which is neither a local nor a Distributed table", name)
 			}
 		}
+		if strings.Contains(s, "GROUP BY") {
+			for _, m := range fromTable.FindAllStringSubmatchIndex(s, -1) {
+				if name := s[m[2]:m[3]]; distributed[name] && !gathered(s[:m[0]]) {
+					t.Errorf("a view aggregates the Distributed table %s on the shards (use {{gather}}): %s", name, s)
+				}
+			}
+		}
 		for _, m := range inSubquery.FindAllStringSubmatch(s, -1) {
 			if m[1] != "GLOBAL " {
 				t.Errorf("IN subquery without GLOBAL on a cluster (%q): %s", m[0], s)
@@ -113,6 +122,20 @@ func TestClusterDDL(t *testing.T) {
 			}
 		}
 	}
+}
+
+var subquery = regexp.MustCompile(`\(\s*SELECT\b`)
+
+// gathered tells whether the FROM that follows prefix is that of a subquery
+// that only selects columns (no function, so no aggregate): the rows are
+// gathered from the shards and aggregated by the query around it.
+func gathered(prefix string) bool {
+	all := subquery.FindAllStringIndex(prefix, -1)
+	if len(all) == 0 {
+		return false
+	}
+	inner := prefix[all[len(all)-1][1]:]
+	return !strings.Contains(inner, "(")
 }
 
 // splitTop splits an ORDER BY or key expression list at its top-level

@@ -75,9 +75,11 @@ func loadMigrations(fsys fs.FS) ([]migration, error) {
 //	ALTER TABLE {{table "t"}}{{.OnCluster}} ADD COLUMN c String;
 //	{{redistribute "t"}}
 //	... x {{.Global}}NOT IN (SELECT ... FROM {{.DB}}.t) ...
+//	SELECT a, argMax(...) FROM {{gather "t FINAL"}} GROUP BY a
 //
 // On a single node {{table "t"}} is {{.DB}}.t, {{distributed}} and
-// {{redistribute}} render nothing and {{.Global}} is empty, so the
+// {{redistribute}} render nothing, {{.Global}} is empty and {{gather "t"}} is
+// {{.DB}}.t, so the
 // statements are exactly those of a server without a cluster.
 type ddl struct {
 	DB        string // the quoted database name
@@ -167,6 +169,19 @@ func (d ddl) redistribute(name string) (string, error) {
 	return "DROP TABLE IF EXISTS " + d.DB + "." + name + d.OnCluster + ";\n" + create, nil
 }
 
+// gather is the FROM of a view that aggregates a table: on a cluster a
+// subquery that gathers the rows from every shard, so that the view
+// aggregates them once, on the node that runs it. Aggregated on the shards
+// and merged, ClickHouse 18.16 returns Nullable values inside tuples
+// (argMax(tuple(...))) as garbage: NULL dates came back as 0000-00-00 or
+// random dates.
+func (d ddl) gather(from string) string {
+	if d.cluster == "" {
+		return d.DB + "." + from
+	}
+	return "(SELECT * FROM " + d.DB + "." + from + ")"
+}
+
 // engineClause returns the table engine, Replicated* on a cluster (its
 // ZooKeeper path per shard and table, the replica from the server's macros).
 func (d ddl) engineClause(engine, table, params string) string {
@@ -189,6 +204,7 @@ func (d ddl) statements(m migration) ([]string, error) {
 		"table":        d.table,
 		"distributed":  d.distributed,
 		"redistribute": d.redistribute,
+		"gather":       d.gather,
 	}).Parse(m.text)
 	if err != nil {
 		return nil, fmt.Errorf("parsing migration %s: %w", m.name, err)

@@ -60,6 +60,6 @@ FROM
         argMinIf(release_date, observed_at, isNotNull(release_date)) AS baseline_release_date,
         minIf(toDate(observed_at, 'UTC'), released = 1) AS first_released,
         countIf(released = 1) AS times_released
-    FROM {{.DB}}.versions FINAL
+    FROM {{gather "versions FINAL"}}
     GROUP BY source, id
 );

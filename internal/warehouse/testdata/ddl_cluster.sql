@@ -294,7 +294,7 @@ FROM
         argMinIf(release_date, observed_at, isNotNull(release_date)) AS baseline_release_date,
         minIf(toDate(observed_at, 'UTC'), released = 1) AS first_released,
         countIf(released = 1) AS times_released
-    FROM `pmo`.versions FINAL
+    FROM (SELECT * FROM `pmo`.versions FINAL)
     GROUP BY source, id
 );
 
@@ -425,7 +425,7 @@ SELECT
 FROM
 (
     SELECT scope_kind, scope, kpi, window, labels, as_of, argMax(tuple(value, n, computed_at, rag), _version) AS last
-    FROM `pmo`.kpi_values
+    FROM (SELECT * FROM `pmo`.kpi_values)
     GROUP BY scope_kind, scope, kpi, window, labels, as_of
 );
 

@@ -49,7 +49,7 @@ func (c *cluster) run(args ...string) (string, error) {
 }
 
 // repoRoot is the folder with go.mod above the working directory.
-func repoRoot(t *testing.T) string {
+func repoRoot(t testing.TB) string {
 	t.Helper()
 	dir, err := os.Getwd()
 	if err != nil {
@@ -70,7 +70,7 @@ func repoRoot(t *testing.T) string {
 // startCluster starts ZooKeeper and two clickhouse-server shards on
 // loopback, stopped when the test ends. Without the programs the test skips
 // (fails under CI=true).
-func startCluster(t *testing.T) *cluster {
+func startCluster(t testing.TB) *cluster {
 	t.Helper()
 	for _, p := range []string{"clickhouse-client", "java"} {
 		whtest.Tool(t, p)
@@ -111,7 +111,7 @@ func startCluster(t *testing.T) *cluster {
 }
 
 // pmo runs the pmo command line in-process.
-func pmo(t *testing.T, args ...string) (code int, stdout, stderr string) {
+func pmo(t testing.TB, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	a := &cli.App{
@@ -126,7 +126,7 @@ func pmo(t *testing.T, args ...string) (code int, stdout, stderr string) {
 
 // writeConfig writes a pmo config for database db on the cluster's node 1,
 // ON CLUSTER when onCluster, with the simulator as source "sim".
-func writeConfig(t *testing.T, c *cluster, db string, onCluster bool, simURL string, projects []string) string {
+func writeConfig(t testing.TB, c *cluster, db string, onCluster bool, simURL string, projects []string) string {
 	t.Helper()
 	var b strings.Builder
 	fmt.Fprintf(&b, "warehouse:\n  dsn: %q\n  database: %s\n  batch_size: 40\n  flush_interval: 100ms\n", c.dsn, db)

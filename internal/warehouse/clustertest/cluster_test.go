@@ -48,6 +48,20 @@ func (c *cluster) run(args ...string) (string, error) {
 	return out.String(), nil
 }
 
+// logTails logs the end of every server's and ZooKeeper's logs.
+func (c *cluster) logTails(t testing.TB) {
+	logs, _ := filepath.Glob(filepath.Join(c.state, "node*", "log", "*.log"))
+	zk, _ := filepath.Glob(filepath.Join(c.state, "zk", "*.log"))
+	for _, f := range append(logs, zk...) {
+		b, err := os.ReadFile(f)
+		if err != nil || len(b) == 0 {
+			continue
+		}
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		t.Logf("%s (last lines):\n%s", strings.TrimPrefix(f, c.state+"/"), strings.Join(lines[max(0, len(lines)-15):], "\n"))
+	}
+}
+
 // repoRoot is the folder with go.mod above the working directory.
 func repoRoot(t testing.TB) string {
 	t.Helper()
@@ -88,9 +102,14 @@ func startCluster(t testing.TB) *cluster {
 		state:  filepath.Join(t.TempDir(), "cluster"),
 	}
 	t.Cleanup(func() {
+		if t.Failed() {
+			c.logTails(t)
+		}
+		t0 := time.Now()
 		if _, err := c.run("stop"); err != nil {
 			t.Errorf("stopping the cluster: %v", err)
 		}
+		t.Logf("cluster stopped in %v", time.Since(t0).Round(time.Millisecond))
 	})
 	if _, err := c.run("start"); err != nil {
 		t.Fatalf("starting the cluster: %v", err)
@@ -129,7 +148,7 @@ func pmo(t testing.TB, args ...string) (code int, stdout, stderr string) {
 func writeConfig(t testing.TB, c *cluster, db string, onCluster bool, simURL string, projects []string) string {
 	t.Helper()
 	var b strings.Builder
-	fmt.Fprintf(&b, "warehouse:\n  dsn: %q\n  database: %s\n  batch_size: 40\n  flush_interval: 100ms\n", c.dsn, db)
+	fmt.Fprintf(&b, "warehouse:\n  dsn: %q\n  database: %s\n  batch_size: 100\n", c.dsn, db)
 	if onCluster {
 		fmt.Fprintf(&b, "  cluster: %s\n", c.name)
 	}
@@ -275,7 +294,8 @@ func sameValue(a, b kpiValue) bool {
 // TestCluster runs pmo on a real cluster (ZooKeeper, two clickhouse-server
 // shards on loopback): pmo migrate twice (the second does nothing), a
 // collection of the Jira simulator during which one server is killed
-// (SIGKILL), the server restarted and the collection rerun; then what
+// (SIGKILL), the server restarted and the collection rerun, then run again
+// in full (a second version of every record); then what
 // readers see equals the simulator's truth with no duplicate, each record
 // is on exactly one shard, pmo status works, and pmo kpi computes on the
 // cluster exactly the values it computes on a single server from the same
@@ -307,13 +327,15 @@ func TestCluster(t *testing.T) {
 		n := requests.Add(1)
 		if armed.Load() {
 			killMu.Lock()
-			if stored, err := tryCount(node2, "SELECT count() FROM issues_local"); err != nil {
-				killErr = fmt.Errorf("counting the issues on node 2: %w", err)
-				armed.Store(false)
-			} else if stored > 0 {
-				_, killErr = c.run("kill", "2")
-				killedAt = n
-				armed.Store(false)
+			if armed.Load() { // still: a concurrent request may have killed it meanwhile
+				if stored, err := tryCount(node2, "SELECT count() FROM issues_local"); err != nil {
+					killErr = fmt.Errorf("counting the issues on node 2: %w", err)
+					armed.Store(false)
+				} else if stored > 0 {
+					_, killErr = c.run("kill", "2")
+					killedAt = n
+					armed.Store(false)
+				}
 			}
 			killMu.Unlock()
 		}
@@ -373,6 +395,11 @@ func TestCluster(t *testing.T) {
 	if code, out, errs := pmo(t, "collect", "-c", cfg); code != 0 {
 		t.Fatalf("collect after the restart: exit %d\n%s%s", code, out, errs)
 	}
+	// Everything once more: every record gets a second version, which must
+	// land on the shard of the first to be collapsed.
+	if code, out, errs := pmo(t, "collect", "-c", cfg, "--full"); code != 0 {
+		t.Fatalf("collect --full: exit %d\n%s%s", code, out, errs)
+	}
 	w := open(t, c.dsn, "pmo")
 	checkTruth(t, w, truth)
 	t.Logf("rows stored (before deduplication): %d issues, %d changes; the simulator has %d and %d",
@@ -398,7 +425,7 @@ func TestCluster(t *testing.T) {
 	if code != 0 || !regexp.MustCompile(`\n  issues\s+`+strconv.Itoa(truth.Issues)+`\n`).MatchString(out) {
 		t.Errorf("status on the cluster: exit %d, want %d issues\n%s%s", code, truth.Issues, out, errs)
 	}
-	t.Logf("cluster loaded and checked at %v", time.Since(t0).Round(time.Millisecond))
+	t.Logf("cluster loaded (again with --full) and checked at %v", time.Since(t0).Round(time.Millisecond))
 
 	// The same KPI snapshot on both.
 	day := time.Now().UTC().Truncate(24 * time.Hour)

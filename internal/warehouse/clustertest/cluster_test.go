@@ -24,6 +24,7 @@ import (
 	_ "github.com/pmo-oss/pmo/collectors/all" // the jira collector, as in the pmo binary
 	"github.com/pmo-oss/pmo/collectors/jira/jirasim"
 	"github.com/pmo-oss/pmo/internal/cli"
+	"github.com/pmo-oss/pmo/internal/kpi"
 	"github.com/pmo-oss/pmo/internal/model"
 	"github.com/pmo-oss/pmo/internal/warehouse"
 	"github.com/pmo-oss/pmo/internal/warehouse/whtest"
@@ -162,10 +163,11 @@ func writeConfig(t testing.TB, c *cluster, db string, onCluster bool, simURL str
 	return p
 }
 
-// open opens database db on a node, without ON CLUSTER (reads only).
-func open(t *testing.T, dsn, db string) *warehouse.Warehouse {
+// open opens database db on a node as a member of cluster (pmo's settings
+// for a cluster), or as a single server when cluster is "".
+func open(t *testing.T, dsn, db, cluster string) *warehouse.Warehouse {
 	t.Helper()
-	w, err := warehouse.Open(context.Background(), warehouse.Options{DSN: dsn, Database: db, Logger: slog.New(slog.DiscardHandler)})
+	w, err := warehouse.Open(context.Background(), warehouse.Options{DSN: dsn, Database: db, Cluster: cluster, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,7 +301,8 @@ func sameValue(a, b kpiValue) bool {
 // readers see equals the simulator's truth with no duplicate, each record
 // is on exactly one shard, pmo status works, and pmo kpi computes on the
 // cluster exactly the values it computes on a single server from the same
-// data (every KPI, scope, window and label).
+// data (every KPI, scope, window and label), which are also what the latest
+// complete refresh (reports, exporter, email) reads.
 func TestCluster(t *testing.T) {
 	t0 := time.Now()
 	c := startCluster(t)
@@ -352,7 +355,7 @@ func TestCluster(t *testing.T) {
 		t.Fatalf("collect (single): exit %d\n%s%s", code, out, errs)
 	}
 	full := requests.Load()
-	checkTruth(t, open(t, c.dsn, "pmo_single"), truth)
+	checkTruth(t, open(t, c.dsn, "pmo_single", ""), truth)
 	t.Logf("single server loaded in %v (%d simulator requests)", time.Since(t0).Round(time.Millisecond), full)
 
 	// The cluster: migrate twice.
@@ -368,7 +371,7 @@ func TestCluster(t *testing.T) {
 	t.Logf("cluster migrated twice at %v", time.Since(t0).Round(time.Millisecond))
 
 	// Collect; node 2 dies half-way.
-	node2 = open(t, c.nodes[1], "pmo")
+	node2 = open(t, c.nodes[1], "pmo", "")
 	requests.Store(0)
 	armed.Store(true)
 	code, out, errs = pmo(t, "collect", "-c", cfg)
@@ -386,8 +389,8 @@ func TestCluster(t *testing.T) {
 	}
 	t.Logf("collect with node 2 killed at request %d of %d: exit %d (%s); node 1 then held %d issues and %d changes",
 		killedAt, full, code, lastLine(errs),
-		count(t, open(t, c.nodes[0], "pmo"), "SELECT count() FROM issues_local"),
-		count(t, open(t, c.nodes[0], "pmo"), "SELECT count() FROM changes_local"))
+		count(t, open(t, c.nodes[0], "pmo", ""), "SELECT count() FROM issues_local"),
+		count(t, open(t, c.nodes[0], "pmo", ""), "SELECT count() FROM changes_local"))
 	if _, err := c.run("restart", "2"); err != nil {
 		t.Fatalf("restarting node 2: %v", err)
 	}
@@ -400,7 +403,7 @@ func TestCluster(t *testing.T) {
 	if code, out, errs := pmo(t, "collect", "-c", cfg, "--full"); code != 0 {
 		t.Fatalf("collect --full: exit %d\n%s%s", code, out, errs)
 	}
-	w := open(t, c.dsn, "pmo")
+	w := open(t, c.dsn, "pmo", c.name)
 	checkTruth(t, w, truth)
 	t.Logf("rows stored (before deduplication): %d issues, %d changes; the simulator has %d and %d",
 		count(t, w, "SELECT count() FROM issues"), count(t, w, "SELECT count() FROM changes"), truth.Issues, truth.Changes)
@@ -411,7 +414,7 @@ func TestCluster(t *testing.T) {
 	}{{"issues", truth.Issues}, {"changes", truth.Changes}} {
 		var sum int64
 		for i, dsn := range c.nodes {
-			n := count(t, open(t, dsn, "pmo"), "SELECT count() FROM "+tc.table+"_local FINAL")
+			n := count(t, open(t, dsn, "pmo", ""), "SELECT count() FROM "+tc.table+"_local FINAL")
 			if n == 0 {
 				t.Errorf("shard %d holds no %s", i+1, tc.table)
 			}
@@ -435,7 +438,7 @@ func TestCluster(t *testing.T) {
 			t.Fatalf("kpi --as-of %s (%s): exit %d\n%s%s", asOf, filepath.Base(cf), code, out, errs)
 		}
 	}
-	want := kpiSnapshot(t, open(t, c.dsn, "pmo_single"), day)
+	want := kpiSnapshot(t, open(t, c.dsn, "pmo_single", ""), day)
 	got := kpiSnapshot(t, w, day)
 	if len(want) == 0 {
 		t.Fatal("the single server stored no KPI values")
@@ -472,6 +475,12 @@ func TestCluster(t *testing.T) {
 			sort.Strings(diffs)
 			t.Errorf("%s: %d of %d values differ:\n  %s", kpi, len(diffs), len(want[kpi]), strings.Join(diffs[:min(len(diffs), 5)], "\n  "))
 		}
+	}
+	// What reports, the exporter and email read: the latest complete
+	// refresh (kpi_refreshes FINAL, then the values of its as-of).
+	snap, err := kpi.LatestComplete(context.Background(), w)
+	if err != nil || !snap.AsOf.Equal(day) || len(snap.Values) != values {
+		t.Errorf("latest complete refresh on the cluster: as-of %v with %d values (%v), want %v with %d", snap.AsOf, len(snap.Values), err, day, values)
 	}
 	t.Logf("%d KPIs, %d values compared; done in %v", len(kpis), values, time.Since(t0).Round(time.Millisecond))
 }

@@ -266,6 +266,9 @@ func (w *Warehouse) migrate(ctx context.Context, ms []migration) (MigrateResult,
 	d := newDDL(w.db, w.cluster)
 	for _, s := range d.bootstrap() {
 		if err := w.eng.exec(ctx, s); err != nil {
+			if w.cluster != "" {
+				return MigrateResult{}, fmt.Errorf("migrating warehouse database %s: creating it ON CLUSTER %s (warehouse.cluster: a cluster of the servers' remote_servers, whose servers have <zookeeper> and <distributed_ddl> configured and are all up): %w", w.db, w.cluster, err)
+			}
 			return MigrateResult{}, fmt.Errorf("migrating warehouse database %s: creating it: %w", w.db, err)
 		}
 	}

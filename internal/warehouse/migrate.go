@@ -77,10 +77,10 @@ func loadMigrations(fsys fs.FS) ([]migration, error) {
 //	... x {{.Global}}NOT IN (SELECT ... FROM {{.DB}}.t) ...
 //	SELECT a, argMax(...) FROM {{gather "t FINAL"}} GROUP BY a
 //
-// On a single node {{table "t"}} is {{.DB}}.t, {{distributed}} and
-// {{redistribute}} render nothing, {{.Global}} is empty and {{gather "t"}} is
-// {{.DB}}.t, so the
-// statements are exactly those of a server without a cluster.
+// On a single node {{table "t"}} and {{gather "t"}} are {{.DB}}.t,
+// {{distributed}} and {{redistribute}} render nothing and {{.Global}} is
+// empty, so the statements are exactly those of a server without a cluster
+// (testdata/ddl_single.sql).
 type ddl struct {
 	DB        string // the quoted database name
 	OnCluster string // " ON CLUSTER `name`" or ""

@@ -254,7 +254,7 @@ node_arg() {
 stop() {
 	local f
 	for f in "$state"/node*/pid "$state/zk/pid"; do
-		[[ -f $f ]] && kill -9 "$(cat "$f")" 2>/dev/null
+		[[ -f $f ]] && { kill -9 "$(cat "$f")" 2>/dev/null || true; }
 	done
 	rm -rf "$state"
 }

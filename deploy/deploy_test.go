@@ -136,7 +136,7 @@ func TestKubernetes(t *testing.T) {
 
 func loadConfig(t *testing.T, name string, b []byte) {
 	t.Helper()
-	env := map[string]string{"JIRA_TOKEN": "t0ken", "CLICKHOUSE_PASSWORD": "pw"}
+	env := map[string]string{"JIRA_TOKEN": "t0ken", "JIRA_DC_TOKEN": "t0ken", "CLICKHOUSE_PASSWORD": "pw"}
 	_, err := pipeline.ParseConfig(b, name, config.Options{LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }})
 	if err != nil {
 		t.Errorf("%s does not load: %v", name, err)

@@ -5,7 +5,9 @@
 #     server the tests run against), prometheus (the real Prometheus and
 #     promtool the exporter and alert-rule tests use), chromium (the headless
 #     browser the report tests render in), npm (to fetch chDB and ECharts) —
-#     installed with apt-get when missing (sudo when not root).
+#     zookeeper (the coordination service of the cluster test,
+#     scripts/clickhouse-test-cluster.sh) — installed with apt-get when
+#     missing (sudo when not root).
 #   - ECharts, the chart script shipped inside every HTML report:
 #     scripts/fetch-echarts.sh into .deps/echarts/.
 #   - chDB, the embedded ClickHouse engine: `npm pack @chdb/lib-linux-x64-gnu`
@@ -37,6 +39,7 @@ have_cmd clickhouse-client || need+=(clickhouse-client)
 have_cmd prometheus || need+=(prometheus)
 have_cmd chromium || need+=(chromium)
 have_cmd npm || need+=(npm)
+[[ -f /usr/share/java/zookeeper.jar ]] || need+=(zookeeper)
 if ((${#need[@]})); then
 	if [[ ${PMO_SETUP_SKIP_APT:-} == 1 ]]; then
 		say "missing Debian packages ${need[*]} (PMO_SETUP_SKIP_APT=1: not installing)"
@@ -46,7 +49,7 @@ if ((${#need[@]})); then
 		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}"
 	fi
 else
-	say "Debian packages present: clickhouse-server clickhouse-client prometheus chromium npm"
+	say "Debian packages present: clickhouse-server clickhouse-client prometheus chromium npm zookeeper"
 fi
 
 # --- ECharts (for the HTML reports) ----------------------------------------

@@ -62,22 +62,128 @@ func loadMigrations(fsys fs.FS) ([]migration, error) {
 }
 
 // ddl holds what migration templates may use.
+//
+// On a cluster (warehouse.cluster) every table of a migration is two: the
+// data lives in a Replicated* table named <table>_local on each shard, and
+// a Distributed table under the table's own name spreads writes over the
+// shards by its shard key and reads from all of them, so that the sink, the
+// views and the KPI queries name the same tables as on a single node. The
+// templates say which parts differ:
+//
+//	CREATE TABLE IF NOT EXISTS {{table "t"}}{{.OnCluster}} (...) ENGINE = {{replacing "t"}} ORDER BY (a, b);
+//	{{distributed "t"}}
+//	ALTER TABLE {{table "t"}}{{.OnCluster}} ADD COLUMN c String;
+//	{{redistribute "t"}}
+//	... x {{.Global}}NOT IN (SELECT ... FROM {{.DB}}.t) ...
+//	SELECT a, argMax(...) FROM {{gather "t FINAL"}} GROUP BY a
+//
+// On a single node {{table "t"}} and {{gather "t"}} are {{.DB}}.t,
+// {{distributed}} and {{redistribute}} render nothing and {{.Global}} is
+// empty, so the statements are exactly those of a server without a cluster
+// (testdata/ddl_single.sql).
 type ddl struct {
 	DB        string // the quoted database name
 	OnCluster string // " ON CLUSTER `name`" or ""
-	db        string
-	cluster   string
+	// Global is "GLOBAL " on a cluster: an IN subquery over a Distributed
+	// table inside a query over another one runs once, on the initiator,
+	// instead of being refused (distributed_product_mode = deny).
+	Global  string
+	db      string
+	cluster string
 }
+
+// localSuffix names a Distributed table's shard-local table on a cluster.
+const localSuffix = "_local"
 
 func newDDL(db, cluster string) ddl {
 	d := ddl{DB: quoteIdent(db), db: db, cluster: cluster}
 	if cluster != "" {
 		d.OnCluster = " ON CLUSTER " + quoteIdent(cluster)
+		d.Global = "GLOBAL "
 	}
 	return d
 }
 
-// engineClause returns the table engine, Replicated* on a cluster.
+// table is the qualified name of the table that holds the data: the table
+// itself on a single node, its shard-local table on a cluster.
+func (d ddl) table(name string) string {
+	if d.cluster == "" {
+		return d.DB + "." + name
+	}
+	return d.DB + "." + name + localSuffix
+}
+
+// shardKeys are the columns each Distributed table hashes (cityHash64) to
+// pick a row's shard. A key is made of the table's ORDER BY columns, so that
+// every version of a row lands on the same shard and ReplacingMergeTree
+// (FINAL, merges) still collapses them: FINAL and argMax over a Distributed
+// table dedup within each shard only. Issue-keyed tables hash (source,
+// issue) so that an issue's changes stay together (TestClusterDDL checks
+// every key against its table's ORDER BY).
+var shardKeys = map[string]string{
+	"schema_migrations": "version",
+	"projects":          "source, id",
+	"statuses":          "source, id",
+	"boards":            "source, id",
+	"sprints":           "source, id",
+	"versions":          "source, id", // ORDER BY (source, id, toDate(observed_at)): a version's observations together
+	"issues":            "source, id",
+	"changes":           "source, issue_id",
+	"worklogs":          "source, id", // deduplicated by (source, id); an issue's worklogs may be on several shards
+	"issue_links":       "source, id",
+	"issue_deletions":   "source, issue_id",
+	"cursors":           "source, name",
+	"kpi_values":        "scope_kind, scope, kpi",
+	"kpi_baselines":     "scope, name",
+	"kpi_refreshes":     "run_id",
+}
+
+// distributed returns the statement that creates the Distributed table over
+// a table's shard-local tables (sharded by shardKeys), or "" on a single
+// node.
+func (d ddl) distributed(name string) (string, error) {
+	if d.cluster == "" {
+		return "", nil
+	}
+	key, ok := shardKeys[name]
+	if !ok {
+		return "", fmt.Errorf("table %s has no shard key: add it to shardKeys (internal/warehouse/migrate.go)", name)
+	}
+	return "CREATE TABLE IF NOT EXISTS " + d.DB + "." + name + d.OnCluster + " AS " + d.table(name) +
+		"\nENGINE = Distributed(" + quoteIdent(d.cluster) + ", " + d.DB + ", " + name + localSuffix + ", cityHash64(" + key + "));", nil
+}
+
+// redistribute returns, on a cluster, the statements that drop a table's
+// Distributed table and create it again over its shard-local tables, after
+// an ALTER TABLE of those changed their columns: ClickHouse refuses ALTER
+// ON CLUSTER of a Distributed table when the cluster's shards replicate
+// internally, and a Distributed table holds no data. "" on a single node.
+func (d ddl) redistribute(name string) (string, error) {
+	if d.cluster == "" {
+		return "", nil
+	}
+	create, err := d.distributed(name)
+	if err != nil {
+		return "", err
+	}
+	return "DROP TABLE IF EXISTS " + d.DB + "." + name + d.OnCluster + ";\n" + create, nil
+}
+
+// gather is the FROM of a view that aggregates a table: on a cluster a
+// subquery that gathers the rows from every shard, so that the view
+// aggregates them once, on the node that runs it. Aggregated on the shards
+// and merged, ClickHouse 18.16 returns Nullable values inside tuples
+// (argMax(tuple(...))) as garbage: NULL dates came back as 0000-00-00 or
+// random dates.
+func (d ddl) gather(from string) string {
+	if d.cluster == "" {
+		return d.DB + "." + from
+	}
+	return "(SELECT * FROM " + d.DB + "." + from + ")"
+}
+
+// engineClause returns the table engine, Replicated* on a cluster (its
+// ZooKeeper path per shard and table, the replica from the server's macros).
 func (d ddl) engineClause(engine, table, params string) string {
 	if d.cluster == "" {
 		return engine + "(" + params + ")"
@@ -93,8 +199,12 @@ func (d ddl) engineClause(engine, table, params string) string {
 // (each ends with ";" at the end of a line).
 func (d ddl) statements(m migration) ([]string, error) {
 	t, err := template.New(m.name).Option("missingkey=error").Funcs(template.FuncMap{
-		"replacing": func(table string) string { return d.engineClause("ReplacingMergeTree", table, "_version") },
-		"mergeTree": func(table string) string { return d.engineClause("MergeTree", table, "") },
+		"replacing":    func(table string) string { return d.engineClause("ReplacingMergeTree", table, "_version") },
+		"mergeTree":    func(table string) string { return d.engineClause("MergeTree", table, "") },
+		"table":        d.table,
+		"distributed":  d.distributed,
+		"redistribute": d.redistribute,
+		"gather":       d.gather,
 	}).Parse(m.text)
 	if err != nil {
 		return nil, fmt.Errorf("parsing migration %s: %w", m.name, err)
@@ -127,14 +237,19 @@ func (d ddl) statements(m migration) ([]string, error) {
 }
 
 // bootstrap returns the statements that create the database and the
-// schema_migrations table.
+// schema_migrations table (on a cluster a Distributed one over each shard's,
+// so that every node reads the same schema version).
 func (d ddl) bootstrap() []string {
-	return []string{
+	out := []string{
 		"CREATE DATABASE IF NOT EXISTS " + d.DB + d.OnCluster,
-		"CREATE TABLE IF NOT EXISTS " + d.DB + ".schema_migrations" + d.OnCluster +
+		"CREATE TABLE IF NOT EXISTS " + d.table("schema_migrations") + d.OnCluster +
 			" (`version` UInt32, `name` String, `applied` DateTime('UTC')) ENGINE = " +
 			d.engineClause("MergeTree", "schema_migrations", "") + " ORDER BY version",
 	}
+	if s, _ := d.distributed("schema_migrations"); s != "" {
+		out = append(out, strings.TrimSuffix(s, ";"))
+	}
+	return out
 }
 
 // Migrate applies the embedded migrations the database lacks. It is
@@ -151,6 +266,9 @@ func (w *Warehouse) migrate(ctx context.Context, ms []migration) (MigrateResult,
 	d := newDDL(w.db, w.cluster)
 	for _, s := range d.bootstrap() {
 		if err := w.eng.exec(ctx, s); err != nil {
+			if w.cluster != "" {
+				return MigrateResult{}, fmt.Errorf("migrating warehouse database %s: creating it ON CLUSTER %s (warehouse.cluster: a cluster of the servers' remote_servers, whose servers have <zookeeper> and <distributed_ddl> configured and are all up): %w", w.db, w.cluster, err)
+			}
 			return MigrateResult{}, fmt.Errorf("migrating warehouse database %s: creating it: %w", w.db, err)
 		}
 	}

@@ -35,7 +35,23 @@ const (
 	codeAuthenticationFailed = 516
 )
 
-func openServer(ctx context.Context, d dsnInfo, rawDSN, db string) (*serverEngine, error) {
+// clusterSettings are sent with every query to a cluster (warehouse.cluster)
+// unless the DSN sets them: an insert into a Distributed table returns once
+// every shard has its rows, so a cursor never runs ahead of its data, a
+// read right after a write sees it, and a shard that is down fails the
+// insert (the collection then resumes from the last cursor) instead of
+// queueing rows on the initiator's disk. The local shard is read like the
+// others, over the network (prefer_localhost_replica=0): ClickHouse 18.16
+// reading a Distributed table FINAL on the local shard loses the sorting key
+// and version columns the query does not name ("Cannot find column
+// _version in source stream"). Only integer settings: over the native
+// protocol of servers before 19.x clickhouse-go sends no others.
+var clusterSettings = map[string]any{
+	"insert_distributed_sync":  1,
+	"prefer_localhost_replica": 0,
+}
+
+func openServer(ctx context.Context, d dsnInfo, rawDSN, db string, cluster bool) (*serverEngine, error) {
 	red := RedactDSN(rawDSN)
 	u := *d.url
 	u.Scheme = "clickhouse"
@@ -47,6 +63,16 @@ func openServer(ctx context.Context, d dsnInfo, rawDSN, db string) (*serverEngin
 		opts.DialTimeout = 10 * time.Second
 	}
 	opts.Auth.Database = db
+	if cluster {
+		if opts.Settings == nil {
+			opts.Settings = clickhouse.Settings{}
+		}
+		for k, v := range clusterSettings {
+			if _, set := opts.Settings[k]; !set {
+				opts.Settings[k] = v
+			}
+		}
+	}
 	e := &serverEngine{addr: d.url.Host, dsn: red, db: db, opts: opts}
 	conn, err := clickhouse.Open(opts)
 	if err != nil {

@@ -20,8 +20,10 @@ type Options struct {
 	DSN string
 	// Database overrides the DSN's database; default "pmo".
 	Database string
-	// Cluster, when set, makes DDL run ON CLUSTER <name> with Replicated*
-	// table engines.
+	// Cluster, when set, makes DDL run ON CLUSTER <name>: Replicated* tables
+	// on each shard (<table>_local) under Distributed tables that keep the
+	// tables' names, sharded by each table's key. Queries to the cluster
+	// carry clusterSettings. Only for a ClickHouse server.
 	Cluster string
 	// ChDBLibrary is the path of libchdb.so. When empty: $CHDB_LIB_PATH, else
 	// .deps/chdb/libchdb.so found upward from the working directory and next
@@ -107,6 +109,9 @@ func Open(ctx context.Context, opts Options) (*Warehouse, error) {
 	w := &Warehouse{db: db, cluster: opts.Cluster, opts: opts, log: opts.Logger}
 	switch d.scheme {
 	case "chdb":
+		if opts.Cluster != "" {
+			return nil, fmt.Errorf("warehouse.cluster %q needs a ClickHouse server: the embedded engine (warehouse.dsn chdb://...) is one node; remove warehouse.cluster or point warehouse.dsn at a node of the cluster (clickhouse://...)", opts.Cluster)
+		}
 		e, err := openChDB(d.path, opts.ChDBLibrary)
 		if err != nil {
 			return nil, err
@@ -119,7 +124,7 @@ func Open(ctx context.Context, opts Options) (*Warehouse, error) {
 		}
 		w.eng = s
 	case "clickhouse":
-		e, err := openServer(ctx, d, opts.DSN, db)
+		e, err := openServer(ctx, d, opts.DSN, db, opts.Cluster != "")
 		if err != nil {
 			return nil, err
 		}

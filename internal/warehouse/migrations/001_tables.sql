@@ -4,7 +4,7 @@
 -- Template: {{.DB}} database, {{.OnCluster}} " ON CLUSTER x" or "",
 -- {{replacing "t"}} / {{mergeTree "t"}} the (Replicated) table engine.
 
-CREATE TABLE IF NOT EXISTS {{.DB}}.projects{{.OnCluster}}
+CREATE TABLE IF NOT EXISTS {{table "projects"}}{{.OnCluster}}
 (
     `source`                     String,
     `id`                         String,
@@ -19,8 +19,9 @@ CREATE TABLE IF NOT EXISTS {{.DB}}.projects{{.OnCluster}}
 )
 ENGINE = {{replacing "projects"}}
 ORDER BY (source, id);
+{{distributed "projects"}}
 
-CREATE TABLE IF NOT EXISTS {{.DB}}.statuses{{.OnCluster}}
+CREATE TABLE IF NOT EXISTS {{table "statuses"}}{{.OnCluster}}
 (
     `source`                     String,
     `id`                         String,
@@ -30,8 +31,9 @@ CREATE TABLE IF NOT EXISTS {{.DB}}.statuses{{.OnCluster}}
 )
 ENGINE = {{replacing "statuses"}}
 ORDER BY (source, id);
+{{distributed "statuses"}}
 
-CREATE TABLE IF NOT EXISTS {{.DB}}.boards{{.OnCluster}}
+CREATE TABLE IF NOT EXISTS {{table "boards"}}{{.OnCluster}}
 (
     `source`                     String,
     `id`                         String,
@@ -42,8 +44,9 @@ CREATE TABLE IF NOT EXISTS {{.DB}}.boards{{.OnCluster}}
 )
 ENGINE = {{replacing "boards"}}
 ORDER BY (source, id);
+{{distributed "boards"}}
 
-CREATE TABLE IF NOT EXISTS {{.DB}}.sprints{{.OnCluster}}
+CREATE TABLE IF NOT EXISTS {{table "sprints"}}{{.OnCluster}}
 (
     `source`                     String,
     `id`                         String,
@@ -59,8 +62,9 @@ CREATE TABLE IF NOT EXISTS {{.DB}}.sprints{{.OnCluster}}
 )
 ENGINE = {{replacing "sprints"}}
 ORDER BY (source, id);
+{{distributed "sprints"}}
 
-CREATE TABLE IF NOT EXISTS {{.DB}}.versions{{.OnCluster}}
+CREATE TABLE IF NOT EXISTS {{table "versions"}}{{.OnCluster}}
 (
     `source`                     String,
     `id`                         String,
@@ -76,8 +80,9 @@ CREATE TABLE IF NOT EXISTS {{.DB}}.versions{{.OnCluster}}
 )
 ENGINE = {{replacing "versions"}}
 ORDER BY (source, id, toDate(observed_at));
+{{distributed "versions"}}
 
-CREATE TABLE IF NOT EXISTS {{.DB}}.issues{{.OnCluster}}
+CREATE TABLE IF NOT EXISTS {{table "issues"}}{{.OnCluster}}
 (
     `source`                     String,
     `id`                         String,
@@ -122,8 +127,9 @@ CREATE TABLE IF NOT EXISTS {{.DB}}.issues{{.OnCluster}}
 )
 ENGINE = {{replacing "issues"}}
 ORDER BY (source, id);
+{{distributed "issues"}}
 
-CREATE TABLE IF NOT EXISTS {{.DB}}.changes{{.OnCluster}}
+CREATE TABLE IF NOT EXISTS {{table "changes"}}{{.OnCluster}}
 (
     `source`                     String,
     `issue_id`                   String,
@@ -144,8 +150,9 @@ CREATE TABLE IF NOT EXISTS {{.DB}}.changes{{.OnCluster}}
 )
 ENGINE = {{replacing "changes"}}
 ORDER BY (source, issue_id, change_id, item);
+{{distributed "changes"}}
 
-CREATE TABLE IF NOT EXISTS {{.DB}}.worklogs{{.OnCluster}}
+CREATE TABLE IF NOT EXISTS {{table "worklogs"}}{{.OnCluster}}
 (
     `source`                     String,
     `id`                         String,
@@ -161,8 +168,9 @@ CREATE TABLE IF NOT EXISTS {{.DB}}.worklogs{{.OnCluster}}
 )
 ENGINE = {{replacing "worklogs"}}
 ORDER BY (source, id);
+{{distributed "worklogs"}}
 
-CREATE TABLE IF NOT EXISTS {{.DB}}.issue_links{{.OnCluster}}
+CREATE TABLE IF NOT EXISTS {{table "issue_links"}}{{.OnCluster}}
 (
     `source`                     String,
     `id`                         String,
@@ -177,8 +185,9 @@ CREATE TABLE IF NOT EXISTS {{.DB}}.issue_links{{.OnCluster}}
 )
 ENGINE = {{replacing "issue_links"}}
 ORDER BY (source, id);
+{{distributed "issue_links"}}
 
-CREATE TABLE IF NOT EXISTS {{.DB}}.issue_deletions{{.OnCluster}}
+CREATE TABLE IF NOT EXISTS {{table "issue_deletions"}}{{.OnCluster}}
 (
     `source`                     String,
     `issue_id`                   String,
@@ -189,9 +198,10 @@ CREATE TABLE IF NOT EXISTS {{.DB}}.issue_deletions{{.OnCluster}}
 )
 ENGINE = {{replacing "issue_deletions"}}
 ORDER BY (source, issue_id);
+{{distributed "issue_deletions"}}
 
 -- Per-source sync cursors; SetCursor writes a row, readers take the latest.
-CREATE TABLE IF NOT EXISTS {{.DB}}.cursors{{.OnCluster}}
+CREATE TABLE IF NOT EXISTS {{table "cursors"}}{{.OnCluster}}
 (
     `source`                     String,
     `name`                       String,
@@ -201,3 +211,4 @@ CREATE TABLE IF NOT EXISTS {{.DB}}.cursors{{.OnCluster}}
 )
 ENGINE = {{replacing "cursors"}}
 ORDER BY (source, name);
+{{distributed "cursors"}}

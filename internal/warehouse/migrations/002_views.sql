@@ -19,20 +19,20 @@ SELECT * FROM {{.DB}}.sprints FINAL;
 
 CREATE VIEW IF NOT EXISTS {{.DB}}.v_issues{{.OnCluster}} AS
 SELECT * FROM {{.DB}}.issues FINAL
-WHERE (source, id) NOT IN (SELECT source, issue_id FROM {{.DB}}.issue_deletions FINAL);
+WHERE (source, id) {{.Global}}NOT IN (SELECT source, issue_id FROM {{.DB}}.issue_deletions FINAL);
 
 CREATE VIEW IF NOT EXISTS {{.DB}}.v_changes{{.OnCluster}} AS
 SELECT * FROM {{.DB}}.changes FINAL
-WHERE (source, issue_id) NOT IN (SELECT source, issue_id FROM {{.DB}}.issue_deletions FINAL);
+WHERE (source, issue_id) {{.Global}}NOT IN (SELECT source, issue_id FROM {{.DB}}.issue_deletions FINAL);
 
 CREATE VIEW IF NOT EXISTS {{.DB}}.v_worklogs{{.OnCluster}} AS
 SELECT * FROM {{.DB}}.worklogs FINAL
-WHERE (source, issue_id) NOT IN (SELECT source, issue_id FROM {{.DB}}.issue_deletions FINAL);
+WHERE (source, issue_id) {{.Global}}NOT IN (SELECT source, issue_id FROM {{.DB}}.issue_deletions FINAL);
 
 CREATE VIEW IF NOT EXISTS {{.DB}}.v_issue_links{{.OnCluster}} AS
 SELECT * FROM {{.DB}}.issue_links FINAL
-WHERE (source, from_issue_id) NOT IN (SELECT source, issue_id FROM {{.DB}}.issue_deletions FINAL)
-  AND (source, to_issue_id) NOT IN (SELECT source, issue_id FROM {{.DB}}.issue_deletions FINAL);
+WHERE (source, from_issue_id) {{.Global}}NOT IN (SELECT source, issue_id FROM {{.DB}}.issue_deletions FINAL)
+  AND (source, to_issue_id) {{.Global}}NOT IN (SELECT source, issue_id FROM {{.DB}}.issue_deletions FINAL);
 
 -- One row per version: its latest observation, the first release date ever
 -- observed (the baseline, kpis.md C12) and the first day it was seen released.
@@ -60,6 +60,6 @@ FROM
         argMinIf(release_date, observed_at, isNotNull(release_date)) AS baseline_release_date,
         minIf(toDate(observed_at, 'UTC'), released = 1) AS first_released,
         countIf(released = 1) AS times_released
-    FROM {{.DB}}.versions FINAL
+    FROM {{gather "versions FINAL"}}
     GROUP BY source, id
 );

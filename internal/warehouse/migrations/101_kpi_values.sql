@@ -2,7 +2,7 @@
 -- earlier row (ReplacingMergeTree on _version = computed_at in ns); readers
 -- use v_kpi_values. labels are sorted key=value pairs joined by commas
 -- ("method=nr,quantile=0.85").
-CREATE TABLE IF NOT EXISTS {{.DB}}.kpi_values{{.OnCluster}}
+CREATE TABLE IF NOT EXISTS {{table "kpi_values"}}{{.OnCluster}}
 (
     `scope_kind`  String,
     `scope`       String,
@@ -18,3 +18,4 @@ CREATE TABLE IF NOT EXISTS {{.DB}}.kpi_values{{.OnCluster}}
 ENGINE = {{replacing "kpi_values"}}
 PARTITION BY toYYYYMM(as_of)
 ORDER BY (scope_kind, scope, kpi, window, labels, as_of);
+{{distributed "kpi_values"}}

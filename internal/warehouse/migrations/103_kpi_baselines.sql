@@ -2,7 +2,7 @@
 -- per baseline issue: its original estimate and due date when the baseline
 -- was created. Baselines are frozen: kpi.CreateBaseline refuses an existing
 -- (scope, name).
-CREATE TABLE IF NOT EXISTS {{.DB}}.kpi_baselines{{.OnCluster}}
+CREATE TABLE IF NOT EXISTS {{table "kpi_baselines"}}{{.OnCluster}}
 (
     `scope`            String,
     `name`             String,
@@ -17,3 +17,4 @@ CREATE TABLE IF NOT EXISTS {{.DB}}.kpi_baselines{{.OnCluster}}
 )
 ENGINE = {{replacing "kpi_baselines"}}
 ORDER BY (scope, name, source, issue_id);
+{{distributed "kpi_baselines"}}

@@ -5,7 +5,8 @@
 -- runs once (schema_migrations), and the column comes first so that a
 -- failure leaves nothing half done before it. The view lists its columns,
 -- so it is recreated with rag.
-ALTER TABLE {{.DB}}.kpi_values{{.OnCluster}} ADD COLUMN `rag` Nullable(Int64);
+ALTER TABLE {{table "kpi_values"}}{{.OnCluster}} ADD COLUMN `rag` Nullable(Int64);
+{{redistribute "kpi_values"}}
 DROP TABLE IF EXISTS {{.DB}}.v_kpi_values{{.OnCluster}};
 CREATE VIEW IF NOT EXISTS {{.DB}}.v_kpi_values{{.OnCluster}} AS
 SELECT

@@ -18,6 +18,6 @@ SELECT
 FROM
 (
     SELECT scope_kind, scope, kpi, window, labels, as_of, argMax(tuple(value, n, computed_at, rag), _version) AS last
-    FROM {{.DB}}.kpi_values
+    FROM {{gather "kpi_values"}}
     GROUP BY scope_kind, scope, kpi, window, labels, as_of
 );

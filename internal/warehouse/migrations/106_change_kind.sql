@@ -10,7 +10,7 @@
 -- orders the changes of one second by change id (as a number) and item,
 -- not by the order rows happen to come in (changeOrder in
 -- internal/kpi/vocabulary.go).
-ALTER TABLE {{.DB}}.changes{{.OnCluster}} ADD COLUMN `change_kind` String DEFAULT multiIf(
+ALTER TABLE {{table "changes"}}{{.OnCluster}} ADD COLUMN `change_kind` String DEFAULT multiIf(
     field_id = 'status' OR (field_id = '' AND lower(field) = 'status'), 'status',
     lower(field) = 'sprint', 'sprint',
     field IN ('Story Points', 'Story point estimate'), 'story_points',
@@ -24,10 +24,11 @@ ALTER TABLE {{.DB}}.changes{{.OnCluster}} ADD COLUMN `change_kind` String DEFAUL
     field_id = 'issuetype' OR (field_id = '' AND lower(field) = 'issuetype'), 'type',
     lower(field) IN ('parent', 'epic link', 'parent link', 'ihierarchy'), 'parent',
     'other') AFTER author_id;
+{{redistribute "changes"}}
 DROP TABLE IF EXISTS {{.DB}}.v_changes{{.OnCluster}};
 CREATE VIEW IF NOT EXISTS {{.DB}}.v_changes{{.OnCluster}} AS
 SELECT * FROM {{.DB}}.changes FINAL
-WHERE (source, issue_id) NOT IN (SELECT source, issue_id FROM {{.DB}}.issue_deletions FINAL);
+WHERE (source, issue_id) {{.Global}}NOT IN (SELECT source, issue_id FROM {{.DB}}.issue_deletions FINAL);
 DROP TABLE IF EXISTS {{.DB}}.v_kpi_status_history{{.OnCluster}};
 CREATE VIEW IF NOT EXISTS {{.DB}}.v_kpi_status_history{{.OnCluster}} AS
 SELECT

@@ -6,7 +6,7 @@
 -- latest complete refresh (kpi.LatestComplete), so a scoped or stray
 -- computation stays queryable but never becomes "the latest portfolio".
 -- Rows are only ever added.
-CREATE TABLE IF NOT EXISTS {{.DB}}.kpi_refreshes{{.OnCluster}}
+CREATE TABLE IF NOT EXISTS {{table "kpi_refreshes"}}{{.OnCluster}}
 (
     `run_id`       String,
     `as_of`        DateTime('UTC'),
@@ -20,3 +20,4 @@ CREATE TABLE IF NOT EXISTS {{.DB}}.kpi_refreshes{{.OnCluster}}
 )
 ENGINE = {{replacing "kpi_refreshes"}}
 ORDER BY (as_of, run_id);
+{{distributed "kpi_refreshes"}}

@@ -469,7 +469,7 @@ func (r *run) issuePage(ctx context.Context, p project, ws []wIssue) error {
 	ctx2, cancel := context.WithCancel(ctx)
 	defer cancel()
 	for i := range ws {
-		if ws[i].MovedToID != nil && *ws[i].MovedToID != 0 {
+		if moved(&ws[i]) {
 			continue
 		}
 		select {
@@ -504,25 +504,9 @@ func (r *run) issuePage(ctx context.Context, p project, ws []wIssue) error {
 		}
 	}
 	for i := range ws {
-		w := &ws[i]
-		if w.MovedToID != nil && *w.MovedToID != 0 {
-			// Moved to another project: the issue lives on there under a new
-			// id; this one is marked deleted so it is not counted twice.
-			at := w.UpdatedAt.UTC()
-			if err := r.put(ctx, model.IssueDeleted{Source: r.c.source, IssueID: strconv.FormatInt(w.ID, 10),
-				IssueKey: p.rec.Key + "#" + strconv.FormatInt(w.IID, 10), ProjectID: p.rec.ID, At: at}); err != nil {
-				return err
-			}
-			continue
-		}
-		is, changes, err := r.m.issue(w, p.rec, evs[i])
+		recs, err := r.m.records(&ws[i], p.rec, evs[i])
 		if err != nil {
 			return fmt.Errorf("project %s: %w", p.rec.Key, err)
-		}
-		recs := make([]model.Record, 0, 1+len(changes))
-		recs = append(recs, is)
-		for _, c := range changes {
-			recs = append(recs, c)
 		}
 		if err := r.put(ctx, recs...); err != nil {
 			return err

@@ -229,6 +229,29 @@ func formatWeight(w *float64) string {
 	return strconv.FormatFloat(*w, 'f', -1, 64)
 }
 
+// moved reports whether the issue was moved to another project.
+func moved(w *wIssue) bool { return w.MovedToID != nil && *w.MovedToID != 0 }
+
+// records maps one listed issue: an issue moved to another project lives on
+// there under a new id, so this one is marked deleted (never counted twice);
+// any other gives the issue and its history.
+func (m *mapper) records(w *wIssue, p model.Project, ev *events) ([]model.Record, error) {
+	if moved(w) {
+		return []model.Record{model.IssueDeleted{Source: m.source, IssueID: strconv.FormatInt(w.ID, 10),
+			IssueKey: p.Key + "#" + strconv.FormatInt(w.IID, 10), ProjectID: p.ID, At: w.UpdatedAt.UTC()}}, nil
+	}
+	is, changes, err := m.issue(w, p, ev)
+	if err != nil {
+		return nil, err
+	}
+	recs := make([]model.Record, 0, 1+len(changes))
+	recs = append(recs, is)
+	for _, c := range changes {
+		recs = append(recs, c)
+	}
+	return recs, nil
+}
+
 // issue maps an issue and its resource events to the issue record and its
 // history.
 func (m *mapper) issue(w *wIssue, p model.Project, ev *events) (model.Issue, []model.Change, error) {
@@ -436,7 +459,9 @@ func (m *mapper) milestones(ev *events, add func(model.Change)) {
 }
 
 // iterations replays the iteration events: an issue is in at most one
-// iteration, so each change carries the one before and the one after.
+// iteration, so each change carries the one before and the one after; a
+// move from one iteration to the next (a remove and an add in one instant)
+// is one change.
 func (m *mapper) iterations(ev *events, add func(model.Change)) {
 	es := append([]wIterationEvent(nil), ev.Iteration...)
 	sort.SliceStable(es, func(i, j int) bool {
@@ -446,27 +471,40 @@ func (m *mapper) iterations(ev *events, add func(model.Change)) {
 		return es[i].ID < es[j].ID
 	})
 	cur, curName := "", ""
-	for _, e := range es {
-		if e.Iteration == nil || e.Iteration.ID == 0 {
-			continue
+	for i := 0; i < len(es); {
+		j := i
+		for j < len(es) && es[j].CreatedAt.Equal(es[i].CreatedAt) {
+			j++
 		}
-		id := strconv.FormatInt(e.Iteration.ID, 10)
-		c := model.Change{ChangeID: changeID(e.ID, evIteration), At: e.CreatedAt, AuthorID: userID(e.User),
-			ChangeKind: model.ChangeSprint, Field: "iteration", FieldID: "iteration"}
-		if e.Action == "remove" {
-			if cur != "" && cur != id {
-				continue // removing an iteration the issue was no longer in
-			}
-			c.From, c.FromString = id, e.Iteration.Title
-			cur, curName = "", ""
-		} else {
-			if id == cur {
+		from, fromName := cur, curName
+		var last *wIterationEvent
+		for k := i; k < j; k++ {
+			e := &es[k]
+			if e.Iteration == nil || e.Iteration.ID == 0 {
 				continue
 			}
-			c.From, c.FromString, c.To, c.ToString = cur, curName, id, e.Iteration.Title
-			cur, curName = id, e.Iteration.Title
+			id := strconv.FormatInt(e.Iteration.ID, 10)
+			if e.Action == "remove" {
+				if cur == "" && from == "" && k == i {
+					// Removed from an iteration the history never added
+					// it to: it was in it from the start.
+					from, fromName = id, e.Iteration.Title
+				} else if cur != id {
+					continue
+				}
+				cur, curName = "", ""
+			} else {
+				cur, curName = id, e.Iteration.Title
+			}
+			last = e
 		}
-		add(c)
+		i = j
+		if last == nil || cur == from {
+			continue
+		}
+		add(model.Change{ChangeID: changeID(last.ID, evIteration), At: last.CreatedAt, AuthorID: userID(last.User),
+			ChangeKind: model.ChangeSprint, Field: "iteration", FieldID: "iteration", From: from, FromString: fromName,
+			To: cur, ToString: curName})
 	}
 }
 

@@ -29,17 +29,17 @@ type FaultKind string
 
 // Fault kinds.
 const (
-	Fault429         FaultKind = "429"          // with Retry-After: 0
-	Fault429Reset    FaultKind = "429-reset"    // with RateLimit-Reset (now)
-	Fault429Bare     FaultKind = "429-bare"     // no header at all
-	Fault500         FaultKind = "500"          // internal server error
-	Fault502         FaultKind = "502"          // bad gateway (HTML body)
-	FaultTimeout     FaultKind = "timeout"      // no answer until the client gives up
-	FaultTruncate    FaultKind = "truncate"     // a 200 whose body is cut short
-	maxOffsetTotals            = 10_000         // GitLab leaves out X-Total past this many rows
-	groupID                    = 100            // the simulated group
-	groupPath                  = "acme"         // its path
-	defaultToken               = "glpat-simtok" // the accepted PRIVATE-TOKEN
+	Fault429        FaultKind = "429"          // with Retry-After: 0
+	Fault429Reset   FaultKind = "429-reset"    // with RateLimit-Reset (now)
+	Fault429Bare    FaultKind = "429-bare"     // no header at all
+	Fault500        FaultKind = "500"          // internal server error
+	Fault502        FaultKind = "502"          // bad gateway (HTML body)
+	FaultTimeout    FaultKind = "timeout"      // no answer until the client gives up
+	FaultTruncate   FaultKind = "truncate"     // a 200 whose body is cut short
+	maxOffsetTotals           = 10_000         // GitLab leaves out X-Total past this many rows
+	groupID                   = 100            // the simulated group
+	groupPath                 = "acme"         // its path
+	defaultToken              = "glpat-simtok" // the accepted PRIVATE-TOKEN
 )
 
 // Faults configures injected failures.
@@ -52,8 +52,8 @@ type Faults struct {
 
 // Config describes the simulated instance.
 type Config struct {
-	Projects int   // projects in the group (default 3)
-	Issues   int   // issues in all (default 300)
+	Projects int    // projects in the group (default 3)
+	Issues   int    // issues in all (default 300)
 	Seed     uint64 // data seed
 	Token    string
 	// Premium serves iterations and iteration/weight events; without it
@@ -238,9 +238,17 @@ func (s *Server) Truth() Truth {
 // default mapping (an independent count of what the simulator did).
 func (s *Server) changesOf(is *issue) int {
 	n := 0
+	var lastIt time.Time
 	for _, e := range is.Events {
 		switch e.Kind {
-		case "iteration", "weight":
+		case "iteration":
+			// A move to another iteration (remove and add in one
+			// instant) is one change.
+			if s.cfg.Premium && !e.At.Equal(lastIt) {
+				n++
+			}
+			lastIt = e.At
+		case "weight":
 			if s.cfg.Premium {
 				n++
 			}
@@ -937,7 +945,7 @@ func (s *Server) issueJSON(p *project, is *issue) map[string]any {
 		"assignees": []any{userJSON(is.Assignee)}, "assignee": userJSON(is.Assignee), "due_date": nil,
 		"time_stats": map[string]any{"time_estimate": is.Estimate, "total_time_spent": is.Spent},
 		"issue_type": "issue", "type": "ISSUE", "web_url": fmt.Sprintf("https://gitlab.example.com/%s/-/issues/%d", p.Path, is.IID),
-		"references": map[string]any{"short": fmt.Sprintf("#%d", is.IID), "full": fmt.Sprintf("%s#%d", p.Path, is.IID)},
+		"references":  map[string]any{"short": fmt.Sprintf("#%d", is.IID), "full": fmt.Sprintf("%s#%d", p.Path, is.IID)},
 		"moved_to_id": nil}
 	if is.Closed != nil {
 		out["closed_at"] = is.Closed.Format(time.RFC3339Nano)

@@ -42,6 +42,10 @@ const (
 	defaultToken              = "glpat-simtok" // the accepted PRIVATE-TOKEN
 )
 
+// DefaultToken is the PRIVATE-TOKEN the simulator accepts unless
+// Config.Token says otherwise.
+const DefaultToken = "glpat-simtok"
+
 // Faults configures injected failures.
 type Faults struct {
 	Rate    float64 // share of requests that fail (0..1)
@@ -158,7 +162,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Issues = 300
 	}
 	if cfg.Token == "" {
-		cfg.Token = defaultToken
+		cfg.Token = DefaultToken
 	}
 	if cfg.MaxPerPage <= 0 {
 		cfg.MaxPerPage = 100

@@ -276,29 +276,23 @@ func (r *run) premiumOn(endpoint string) bool {
 	return r.premium[endpoint]
 }
 
-// iterations reads the iterations (Premium) the projects see and files them
-// as sprints of one board per group.
+// iterations reads the iterations (Premium) each project sees (its
+// groups' cadences) and files them as the sprints of the project's board.
 func (r *run) iterations(ctx context.Context, projects []project) error {
-	seen := map[int64]bool{}
-	boards := map[int64]bool{}
 	for _, p := range projects {
 		if !r.premiumOn("iterations") {
 			return nil
 		}
+		boardPut := false
 		q := url.Values{"include_ancestors": {"true"}}
 		err := listAll(ctx, r, "projects/"+p.path+"/iterations", q, func(ws []wIteration) error {
 			var recs []model.Record
+			if !boardPut && len(ws) > 0 {
+				boardPut = true
+				recs = append(recs, r.m.board(p.rec))
+			}
 			for _, w := range ws {
-				if seen[w.ID] {
-					continue
-				}
-				seen[w.ID] = true
-				if !boards[w.GroupID] {
-					boards[w.GroupID] = true
-					recs = append(recs, model.Board{Source: r.c.source, ID: boardID(w.GroupID),
-						Name: "Iterations of group " + strconv.FormatInt(w.GroupID, 10), Type: "scrum", ProjectID: p.rec.ID})
-				}
-				s, err := r.m.sprint(w)
+				s, err := r.m.sprint(w, p.rec.ID)
 				if err != nil {
 					return fmt.Errorf("project %s: %w", p.rec.Key, err)
 				}

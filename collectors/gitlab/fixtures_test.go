@@ -260,7 +260,7 @@ func TestFixturesEventPayloads(t *testing.T) {
 	readJSON(t, filepath.Join(dir, "issues__TestGetIssueMilestone_26.json"), &issue)
 	issue.CreatedAt = time.Date(2018, 8, 20, 13, 0, 0, 0, time.UTC)
 	m := testMapper()
-	sp, err := m.sprint(*it[0].Iteration)
+	sp, err := m.sprint(*it[0].Iteration, "1")
 	if err != nil {
 		t.Fatal(err)
 	}

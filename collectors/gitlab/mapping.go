@@ -162,12 +162,23 @@ func (m *mapper) version(w wMilestone, projectID string, observed time.Time) (mo
 	return v, nil
 }
 
-// boardID is the board of the iterations of a group: GitLab iterations
-// belong to a group's cadence, not to a board.
-func boardID(groupID int64) string { return "group-" + strconv.FormatInt(groupID, 10) }
+// GitLab iterations belong to a group's cadence and are shared by the
+// group's projects; pmo's sprints belong to a board of one project. Each
+// project gets a board of its own ("iterations-<project id>") and each
+// iteration it sees becomes a sprint of that board ("<project id>-<iteration
+// id>"), so the sprint KPIs of a project count its own issues only.
+func boardID(projectID string) string { return "iterations-" + projectID }
 
-func (m *mapper) sprint(w wIteration) (model.Sprint, error) {
-	s := model.Sprint{Source: m.source, ID: strconv.FormatInt(w.ID, 10), BoardID: boardID(w.GroupID), Name: w.Title}
+func sprintID(projectID string, iterationID int64) string {
+	return projectID + "-" + strconv.FormatInt(iterationID, 10)
+}
+
+func (m *mapper) board(p model.Project) model.Board {
+	return model.Board{Source: m.source, ID: boardID(p.ID), Name: p.Key + " iterations", Type: "scrum", ProjectID: p.ID}
+}
+
+func (m *mapper) sprint(w wIteration, projectID string) (model.Sprint, error) {
+	s := model.Sprint{Source: m.source, ID: sprintID(projectID, w.ID), BoardID: boardID(projectID), Name: w.Title}
 	if s.Name == "" {
 		s.Name = "Iteration " + strconv.FormatInt(w.IID, 10)
 	}
@@ -299,7 +310,7 @@ func (m *mapper) issue(w *wIssue, p model.Project, ev *events) (model.Issue, []m
 		is.FixVersionIDs = []string{strconv.FormatInt(w.Milestone.ID, 10)}
 	}
 	if w.Iteration != nil && w.Iteration.ID != 0 {
-		is.SprintIDs = []string{strconv.FormatInt(w.Iteration.ID, 10)}
+		is.SprintIDs = []string{sprintID(p.ID, w.Iteration.ID)}
 	}
 	if ev == nil {
 		ev = &events{}
@@ -312,7 +323,7 @@ func (m *mapper) issue(w *wIssue, p model.Project, ev *events) (model.Issue, []m
 	}
 	m.workflow(w, labels, ev, add)
 	m.milestones(ev, add)
-	m.iterations(ev, add)
+	m.iterations(p.ID, ev, add)
 	m.weights(ev, add)
 	return is, ch, nil
 }
@@ -462,7 +473,7 @@ func (m *mapper) milestones(ev *events, add func(model.Change)) {
 // iteration, so each change carries the one before and the one after; a
 // move from one iteration to the next (a remove and an add in one instant)
 // is one change.
-func (m *mapper) iterations(ev *events, add func(model.Change)) {
+func (m *mapper) iterations(projectID string, ev *events, add func(model.Change)) {
 	es := append([]wIterationEvent(nil), ev.Iteration...)
 	sort.SliceStable(es, func(i, j int) bool {
 		if !es[i].CreatedAt.Equal(es[j].CreatedAt) {
@@ -483,7 +494,7 @@ func (m *mapper) iterations(ev *events, add func(model.Change)) {
 			if e.Iteration == nil || e.Iteration.ID == 0 {
 				continue
 			}
-			id := strconv.FormatInt(e.Iteration.ID, 10)
+			id := sprintID(projectID, e.Iteration.ID)
 			if e.Action == "remove" {
 				if cur == "" && from == "" && k == i {
 					// Removed from an iteration the history never added

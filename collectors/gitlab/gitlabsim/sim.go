@@ -222,8 +222,9 @@ func (s *Server) Truth() Truth {
 	}
 	t.Versions = len(seenMS)
 	if s.cfg.Premium {
-		t.Sprints = len(s.iterations)
-		t.Boards = 1
+		// Each project's board holds the group's iterations as its sprints.
+		t.Sprints = len(s.iterations) * len(s.projects)
+		t.Boards = len(s.projects)
 	}
 	for _, p := range s.projects {
 		for _, is := range p.Issues {

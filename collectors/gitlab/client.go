@@ -200,6 +200,23 @@ type page struct {
 // get requests path (relative to /api/v4, already escaped) with query and
 // decodes the JSON answer into v, retrying transient failures.
 func (c *client) get(ctx context.Context, path string, query url.Values, v any) (page, error) {
+	return c.do(ctx, http.MethodGet, path, query, nil, v)
+}
+
+// graphQL posts a GraphQL query to /api/graphql and decodes the answer
+// into v, with the same retries.
+func (c *client) graphQL(ctx context.Context, query string, vars map[string]any, v any) error {
+	_, err := c.do(ctx, http.MethodPost, graphQLPath, nil, map[string]any{"query": query, "variables": vars}, v)
+	return err
+}
+
+// graphQLPath marks a request for /api/graphql (client-go builds every
+// request under /api/v4).
+const graphQLPath = "\x00graphql"
+
+// do requests method path (relative to /api/v4, already escaped) with query
+// and body and decodes the JSON answer into v, retrying transient failures.
+func (c *client) do(ctx context.Context, method, path string, query url.Values, body, v any) (page, error) {
 	eb := backoff.NewExponentialBackOff()
 	eb.InitialInterval = c.retry.InitialBackoff
 	eb.MaxInterval = c.retry.MaxBackoff
@@ -213,7 +230,7 @@ func (c *client) get(ctx context.Context, path string, query url.Values, v any) 
 		if left := c.retry.MaxElapsed - c.clock.Now().Sub(start); left < timeout {
 			timeout = max(left, time.Millisecond)
 		}
-		pg, err := c.once(ctx, path, query, v, timeout)
+		pg, err := c.once(ctx, method, path, query, body, v, timeout)
 		if err == nil {
 			return pg, nil
 		}
@@ -256,7 +273,7 @@ func (c *client) get(ctx context.Context, path string, query url.Values, v any) 
 	}
 }
 
-func (c *client) once(ctx context.Context, path string, query url.Values, v any, timeout time.Duration) (page, error) {
+func (c *client) once(ctx context.Context, method, path string, query url.Values, body, v any, timeout time.Duration) (page, error) {
 	obs := collectors.ObserverFrom(ctx)
 	waitStart := time.Now()
 	if err := c.limiter.Wait(ctx); err != nil {
@@ -267,12 +284,21 @@ func (c *client) once(ctx context.Context, path string, query url.Values, v any,
 	}
 	actx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := c.gl.NewRequest(http.MethodGet, path, nil, []gl.RequestOptionFunc{
-		gl.WithContext(actx),
-		func(r *retryablehttp.Request) error { r.URL.RawQuery = query.Encode(); return nil },
-	})
+	opts := []gl.RequestOptionFunc{gl.WithContext(actx)}
+	if query != nil {
+		opts = append(opts, func(r *retryablehttp.Request) error { r.URL.RawQuery = query.Encode(); return nil })
+	}
+	reqPath := path
+	if path == graphQLPath {
+		reqPath = ""
+	}
+	req, err := c.gl.NewRequest(method, reqPath, body, opts)
 	if err != nil {
 		return page{}, fmt.Errorf("building request for %s: %w", path, err)
+	}
+	if path == graphQLPath {
+		req.URL.Path = strings.TrimSuffix(strings.TrimSuffix(req.URL.Path, "/"), "/api/v4") + "/api/graphql"
+		req.URL.RawPath = ""
 	}
 	where := redact(req.URL)
 	c.requests.Add(1)
@@ -290,7 +316,7 @@ func (c *client) once(ctx context.Context, path string, query url.Values, v any,
 		return page{}, context.Cause(ctx)
 	}
 	if resp != nil && resp.Response != nil && (resp.StatusCode < 200 || resp.StatusCode > 299) {
-		return page{}, c.httpError(where, resp.Response, err)
+		return page{}, c.httpError(method, where, resp.Response, err)
 	}
 	// No (complete) answer: a network error, the attempt's timeout, or a
 	// body cut short. Drop *url.Error's URL so only the redacted one shows.
@@ -303,16 +329,16 @@ func (c *client) once(ctx context.Context, path string, query url.Values, v any,
 	switch {
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &se) && strings.Contains(se.Error(), "unexpected end"):
 		status = 0
-		return page{}, &transientError{what: "answer of GET " + where + " was cut short", err: err}
+		return page{}, &transientError{what: "answer of " + method + " " + where + " was cut short", err: err}
 	case errors.As(err, &se) || errors.As(err, &te):
-		return page{}, &badResponseError{fmt.Errorf("malformed JSON from GET %s (is url the GitLab base URL?): %w", where, err)}
+		return page{}, &badResponseError{fmt.Errorf("malformed JSON from %s %s (is url the GitLab base URL?): %w", method, where, err)}
 	}
 	status = 0
-	return page{}, &transientError{what: "GET " + where, err: err}
+	return page{}, &transientError{what: method + " " + where, err: err}
 }
 
-func (c *client) httpError(where string, resp *http.Response, err error) error {
-	e := &HTTPError{Source: c.source, Method: http.MethodGet, URL: where, Status: resp.StatusCode}
+func (c *client) httpError(method, where string, resp *http.Response, err error) error {
+	e := &HTTPError{Source: c.source, Method: method, URL: where, Status: resp.StatusCode}
 	var er *gl.ErrorResponse
 	if errors.As(err, &er) && er.Message != "" {
 		e.Message = er.Message

@@ -64,11 +64,12 @@ type run struct {
 	m     *mapper
 	start time.Time
 
-	mu      sync.Mutex // guards the fields below
-	stats   collectors.Stats
-	issues  int64
-	premium map[string]bool // iteration/weight events: false once GitLab said 404/403
-	keyset  bool            // issue lists use keyset pagination
+	mu         sync.Mutex // guards the fields below
+	stats      collectors.Stats
+	issues     int64
+	premium    map[string]bool // iteration/weight events: false once GitLab said 404/403
+	noTimelogs bool            // GitLab's GraphQL has no timelogs (warned once)
+	keyset     bool            // issue lists use keyset pagination
 }
 
 // Collect implements collectors.Collector.
@@ -146,7 +147,10 @@ func (r *run) collect(ctx context.Context) error {
 		return fmt.Errorf("storing projects, statuses, milestones and iterations: %w", err)
 	}
 	for i, p := range projects {
-		if err := r.issuesOf(ctx, p); err != nil {
+		if _, err := r.issuesOf(ctx, p); err != nil {
+			return err
+		}
+		if err := r.timelogs(ctx, p); err != nil {
 			return err
 		}
 		r.progress("projects", int64(i+1), int64(len(projects)))
@@ -307,12 +311,13 @@ func (r *run) iterations(ctx context.Context, projects []project) error {
 	return nil
 }
 
-// issuesOf collects the issues of one project updated since its cursor.
-func (r *run) issuesOf(ctx context.Context, p project) error {
+// issuesOf collects the issues of one project updated since its cursor. It
+// reports whether the project had a cursor (a previous run).
+func (r *run) issuesOf(ctx context.Context, p project) (bool, error) {
 	name := cursorName(p.rec.ID)
 	val, had, err := r.sink.Cursor(ctx, r.c.source, name)
 	if err != nil {
-		return fmt.Errorf("reading cursor %s: %w", name, err)
+		return false, fmt.Errorf("reading cursor %s: %w", name, err)
 	}
 	var stored, since time.Time
 	if had {
@@ -372,7 +377,7 @@ func (r *run) issuesOf(ctx context.Context, p project) error {
 			return nil
 		})
 		if err != nil {
-			return fmt.Errorf("listing the issues of project %s: %w", p.rec.Key, err)
+			return had, fmt.Errorf("listing the issues of project %s: %w", p.rec.Key, err)
 		}
 		if !offset || !touched {
 			break
@@ -383,10 +388,7 @@ func (r *run) issuesOf(ctx context.Context, p project) error {
 		maxUpdated = time.Unix(0, 0)
 		stored = time.Time{}
 	}
-	if err := checkpoint(); err != nil {
-		return err
-	}
-	return nil
+	return had, checkpoint()
 }
 
 // walkIssues lists a project's issues updated since (all when zero), oldest
@@ -553,4 +555,75 @@ func (r *run) events(ctx context.Context, p project, w *wIssue) (*events, error)
 		}
 	}
 	return ev, nil
+}
+
+// timelogQuery pages through a project's timelogs spent since a time.
+const timelogQuery = `query($fullPath: ID!, $after: String, $startTime: Time) {
+  project(fullPath: $fullPath) {
+    timelogs(first: 100, after: $after, startTime: $startTime) {
+      nodes { id spentAt timeSpent user { id name username } issue { id } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}`
+
+// timelogs reads the time logged on a project's issues as worklogs. The
+// REST API lists no timelogs, so this is GitLab's GraphQL API. Timelogs have
+// no update time: an incremental run re-reads those spent within
+// timelog_window.
+func (r *run) timelogs(ctx context.Context, p project) error {
+	if !r.c.cfg.Timelogs {
+		return nil
+	}
+	r.mu.Lock()
+	off := r.noTimelogs
+	r.mu.Unlock()
+	if off {
+		return nil
+	}
+	vars := map[string]any{"fullPath": p.rec.Key}
+	name := "timelogs_read:" + p.rec.ID
+	val, had, err := r.sink.Cursor(ctx, r.c.source, name)
+	if err != nil {
+		return fmt.Errorf("reading cursor %s: %w", name, err)
+	}
+	if last, perr := time.Parse(time.RFC3339, val); had && perr == nil && !r.opts.Full && r.c.cfg.TimelogWindow > 0 {
+		vars["startTime"] = last.Add(-r.c.cfg.TimelogWindow).Format(time.RFC3339)
+	}
+	for {
+		var pg gTimelogPage
+		if err := r.cl.graphQL(ctx, timelogQuery, vars, &pg); err != nil {
+			return fmt.Errorf("reading the timelogs of project %s: %w", p.rec.Key, err)
+		}
+		if len(pg.Errors) > 0 || pg.Data == nil || pg.Data.Project == nil {
+			msg := "no project in the answer"
+			if len(pg.Errors) > 0 {
+				msg = pg.Errors[0].Message
+			}
+			r.mu.Lock()
+			r.noTimelogs = true
+			r.mu.Unlock()
+			r.log.Warn("GitLab's GraphQL API gave no timelogs: worklogs not collected", "project", p.rec.Key, "error", msg)
+			return nil
+		}
+		tl := pg.Data.Project.Timelogs
+		var recs []model.Record
+		for _, g := range tl.Nodes {
+			if w, ok := r.m.worklog(g); ok {
+				recs = append(recs, w)
+			}
+		}
+		if err := r.put(ctx, recs...); err != nil {
+			return err
+		}
+		if !tl.PageInfo.HasNextPage || tl.PageInfo.EndCursor == "" || len(tl.Nodes) == 0 {
+			// Read to the end: the next run may re-read from this run's
+			// start less the window.
+			if err := r.sink.SetCursor(ctx, r.c.source, name, r.start.Format(time.RFC3339)); err != nil {
+				return fmt.Errorf("storing cursor %s: %w", name, err)
+			}
+			return nil
+		}
+		vars["after"] = tl.PageInfo.EndCursor
+	}
 }

@@ -29,6 +29,13 @@ type Config struct {
 	// Types names the issue type of each issue (kpi.flow_item_types and
 	// kpi.bug_types read these names).
 	Types TypeConfig `yaml:"types"`
+	// Timelogs collects the time logged on issues (GraphQL, the REST API has
+	// no list of timelogs) as worklogs (default true).
+	Timelogs bool `yaml:"timelogs"`
+	// TimelogWindow is how far back an incremental run re-reads timelogs by
+	// their spent date (time can be logged for past days; default 2160h =
+	// 90 days). A full run reads them all.
+	TimelogWindow time.Duration `yaml:"timelog_window"`
 	// Pagination of the issue lists: auto (keyset where the server offers it,
 	// else offset), keyset or offset.
 	Pagination string `yaml:"pagination"`
@@ -116,6 +123,8 @@ func NewConfig() *Config {
 		Types: TypeConfig{Default: "Story", Labels: map[string]string{
 			"bug": "Bug", "type::bug": "Bug", "defect": "Bug", "feature": "Story", "type::feature": "Story",
 			"type::maintenance": "Task"}},
+		Timelogs:          true,
+		TimelogWindow:     90 * 24 * time.Hour,
 		Pagination:        PaginationAuto,
 		Concurrency:       4,
 		RequestsPerSecond: 10,
@@ -203,6 +212,9 @@ func (c *Config) Validate() []error {
 	}
 	if c.PageSize < 1 || c.PageSize > 100 {
 		add("page_size: %d must be between 1 and 100 (GitLab's per_page limit)", c.PageSize)
+	}
+	if c.TimelogWindow < 0 {
+		add("timelog_window: %s must not be negative", c.TimelogWindow)
 	}
 	if c.Overlap < 0 {
 		add("overlap: %s must not be negative", c.Overlap)

@@ -538,3 +538,29 @@ func (m *mapper) weights(ev *events, add func(model.Change)) {
 		prev = to
 	}
 }
+
+// gidNumber returns the number at the end of a GraphQL global id
+// ("gid://gitlab/Issue/5000" -> "5000"), the id the REST API uses.
+func gidNumber(gid string) string {
+	if i := strings.LastIndexByte(gid, '/'); i >= 0 {
+		return gid[i+1:]
+	}
+	return gid
+}
+
+// worklog maps a timelog of an issue; ok is false for timelogs of merge
+// requests.
+func (m *mapper) worklog(g gTimelog) (model.Worklog, bool) {
+	if g.Issue == nil || g.Issue.ID == "" || g.ID == "" {
+		return model.Worklog{}, false
+	}
+	w := model.Worklog{Source: m.source, ID: gidNumber(g.ID), IssueID: gidNumber(g.Issue.ID), Started: g.SpentAt.UTC(),
+		StartedOffset: g.SpentAt.Format("-0700"), Seconds: g.TimeSpent, Created: g.SpentAt.UTC(), Updated: g.SpentAt.UTC()}
+	if g.User != nil {
+		w.AuthorID, w.Author = gidNumber(g.User.ID), g.User.Name
+		if w.Author == "" {
+			w.Author = g.User.Username
+		}
+	}
+	return w, true
+}

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -75,7 +76,7 @@ func truthCounts(tr gitlabsim.Truth) map[model.Kind]int {
 	return map[model.Kind]int{
 		model.KindProject: tr.Projects, model.KindStatus: tr.Statuses, model.KindBoard: tr.Boards,
 		model.KindSprint: tr.Sprints, model.KindVersion: tr.Versions, model.KindIssue: tr.Issues,
-		model.KindChange: tr.Changes, model.KindWorklog: 0, model.KindLink: 0, model.KindIssueDeleted: tr.Moved,
+		model.KindChange: tr.Changes, model.KindWorklog: tr.Worklogs, model.KindLink: 0, model.KindIssueDeleted: tr.Moved,
 	}
 }
 
@@ -267,11 +268,11 @@ func TestSimConformance(t *testing.T) {
 		New:   func(t *testing.T) collectors.Collector { return newCollector(t, cfg) },
 		Truth: func(t *testing.T) map[model.Kind]int { return truthCounts(sim.Truth()) },
 		RerunRequests: func(t *testing.T, st collectors.Stats) {
-			// The group's project list, milestones, iterations and one
-			// issue page per project, and the five event lists of the one
-			// issue per project the overlap reads again.
-			if st.Requests > 1+3*3+3*5 {
-				t.Errorf("an immediate re-run made %d requests, want at most 25", st.Requests)
+			// The group's project list; milestones, iterations, one issue
+			// page and one timelog page per project; and the five event
+			// lists of the one issue per project the overlap reads again.
+			if st.Requests > 1+3*4+3*5 {
+				t.Errorf("an immediate re-run made %d requests, want at most 28", st.Requests)
 			}
 		},
 		ChangeKinds: []model.ChangeKind{model.ChangeStatus, model.ChangeResolution, model.ChangeSprint, model.ChangeStoryPoints,
@@ -323,5 +324,51 @@ func TestSimProjectsByPath(t *testing.T) {
 	_, err := newCollector(t, cfg).Collect(context.Background(), collectortest.NewMemorySink(), collectors.Options{Logger: testLogger(t)})
 	if err == nil || !strings.Contains(err.Error(), `"acme/missing" (projects[0])`) || collectors.ErrorKind(err) != collectors.KindNotFound {
 		t.Errorf("missing project: got %v (kind %s)", err, collectors.ErrorKind(err))
+	}
+}
+
+// syncBuffer is a log destination safe for the collector's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestSimDegrades: on GitLab Free (no iterations, no iteration or weight
+// events: 404) and without GraphQL timelogs the collection succeeds without
+// sprints, sprint and story-point history and worklogs, and says so once
+// per missing part.
+func TestSimDegrades(t *testing.T) {
+	sim, base := startSim(t, gitlabsim.Config{Issues: 60, Seed: 4, NoTimelogs: true})
+	cfg := simConfig(t, sim, base)
+	var logs syncBuffer
+	sink := collectortest.NewMemorySink()
+	_, err := newCollector(t, cfg).Collect(context.Background(), sink,
+		collectors.Options{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	collectortest.CheckCounts(t, sink.Counts(), truthCounts(sim.Truth()))
+	for _, want := range []string{"no iterations endpoint", "no resource_iteration_events endpoint",
+		"no resource_weight_events endpoint", "gave no timelogs"} {
+		if n := strings.Count(logs.String(), want); n != 1 {
+			t.Errorf("%d warnings %q, want 1:\n%s", n, want, logs.String())
+		}
+	}
+	for _, r := range sink.Records(model.KindChange) {
+		if k := r.(model.Change).ChangeKind; k == model.ChangeSprint || k == model.ChangeStoryPoints {
+			t.Fatalf("a %s change without the Premium events", k)
+		}
 	}
 }

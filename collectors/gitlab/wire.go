@@ -147,3 +147,35 @@ type events struct {
 	Iteration []wIterationEvent
 	Weight    []wWeightEvent
 }
+
+// GraphQL: a page of a project's timelogs.
+type gTimelogPage struct {
+	Data *struct {
+		Project *struct {
+			Timelogs struct {
+				Nodes    []gTimelog `json:"nodes"`
+				PageInfo struct {
+					HasNextPage bool   `json:"hasNextPage"`
+					EndCursor   string `json:"endCursor"`
+				} `json:"pageInfo"`
+			} `json:"timelogs"`
+		} `json:"project"`
+	} `json:"data"`
+	Errors []struct {
+		Message string `json:"message"`
+	} `json:"errors"`
+}
+
+type gTimelog struct {
+	ID        string    `json:"id"` // gid://gitlab/Timelog/123
+	SpentAt   time.Time `json:"spentAt"`
+	TimeSpent int64     `json:"timeSpent"` // seconds
+	User      *struct {
+		ID       string `json:"id"` // gid://gitlab/User/1
+		Name     string `json:"name"`
+		Username string `json:"username"`
+	} `json:"user"`
+	Issue *struct {
+		ID string `json:"id"` // gid://gitlab/Issue/5000; null for merge requests
+	} `json:"issue"`
+}

@@ -66,6 +66,9 @@ type Config struct {
 	// Keyset serves keyset pagination of project issues (GitLab 18.x);
 	// without it pagination=keyset is ignored and offsets are used.
 	Keyset bool
+	// NoTimelogs answers GraphQL timelog queries with the error of a GitLab
+	// whose GraphQL schema has no Project.timelogs.
+	NoTimelogs bool
 	// MaxPerPage caps per_page (GitLab: 100).
 	MaxPerPage int
 	// Now is the simulated present (default: the real clock at New).
@@ -75,7 +78,14 @@ type Config struct {
 
 // Truth is what a complete collection must produce.
 type Truth struct {
-	Projects, Statuses, Boards, Sprints, Versions, Issues, Changes, Moved int
+	Projects, Statuses, Boards, Sprints, Versions, Issues, Changes, Worklogs, Moved int
+}
+
+type timelog struct {
+	ID      int64
+	SpentAt time.Time
+	Seconds int64
+	User    user
 }
 
 type user struct {
@@ -124,6 +134,7 @@ type issue struct {
 	Estimate, Spent    int64
 	MovedTo            int64
 	Events             []event
+	Timelogs           []timelog
 }
 
 type project struct {
@@ -141,6 +152,7 @@ type Server struct {
 	iterations []*iteration
 	users      []user
 	nextEvent  int64
+	nextLog    int64
 	nextIssue  int64
 	rng        *rand.Rand
 	faultRNG   *rand.Rand
@@ -234,6 +246,9 @@ func (s *Server) Truth() Truth {
 			}
 			t.Issues++
 			t.Changes += s.changesOf(is)
+			if !s.cfg.NoTimelogs {
+				t.Worklogs += len(is.Timelogs)
+			}
 		}
 	}
 	return t
@@ -542,7 +557,13 @@ func (s *Server) story(is *issue, pr *project) {
 	t = step()
 	emit(event{At: t, User: who(), Kind: "label", Label: "workflow::in review", Action: "remove"})
 	emit(event{At: t, User: who(), Kind: "state", State: "closed"})
-	is.Spent = int64(1+r.IntN(8)) * 1800
+	// Time logged while it was worked on, in one or two timelogs.
+	for n := 1 + r.IntN(2); n > 0; n-- {
+		secs := int64(1+r.IntN(8)) * 1800
+		s.nextLog++
+		is.Timelogs = append(is.Timelogs, timelog{ID: s.nextLog, SpentAt: t.Add(-time.Duration(n) * time.Hour), Seconds: secs, User: who()})
+		is.Spent += secs
+	}
 	if r.IntN(8) == 0 {
 		emit(event{At: step(), User: who(), Kind: "state", State: "reopened"})
 		emit(event{At: step(), User: who(), Kind: "state", State: "closed"})
@@ -663,6 +684,10 @@ func (s *Server) count(name string) {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost && r.URL.Path == "/api/graphql" {
+		s.graphQL(w, r)
+		return
+	}
 	if r.Method != http.MethodGet {
 		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "405 Method Not Allowed"})
 		return
@@ -1002,4 +1027,74 @@ func eventJSON(is *issue, e event) map[string]any {
 		}
 	}
 	return out
+}
+
+// graphQL answers the one GraphQL query pmo sends: a project's timelogs
+// (first, after, startTime), paged by an opaque cursor.
+func (s *Server) graphQL(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("PRIVATE-TOKEN") != s.cfg.Token {
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "401 Unauthorized"})
+		return
+	}
+	var req struct {
+		Query     string `json:"query"`
+		Variables struct {
+			FullPath  string `json:"fullPath"`
+			After     string `json:"after"`
+			StartTime string `json:"startTime"`
+		} `json:"variables"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || !strings.Contains(req.Query, "timelogs") {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid GraphQL request"})
+		return
+	}
+	s.count("graphql_timelogs")
+	var answer any
+	func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.cfg.NoTimelogs {
+			answer = map[string]any{"errors": []any{map[string]any{"message": "Field 'timelogs' doesn't exist on type 'Project'"}}}
+			return
+		}
+		p := s.findProject(req.Variables.FullPath)
+		if p == nil {
+			answer = map[string]any{"data": map[string]any{"project": nil}}
+			return
+		}
+		var since time.Time
+		if req.Variables.StartTime != "" {
+			since, _ = time.Parse(time.RFC3339, req.Variables.StartTime)
+		}
+		var nodes []any
+		for _, is := range p.Issues {
+			for _, tl := range is.Timelogs {
+				if !since.IsZero() && tl.SpentAt.Before(since) {
+					continue
+				}
+				nodes = append(nodes, map[string]any{"id": fmt.Sprintf("gid://gitlab/Timelog/%d", tl.ID),
+					"spentAt": tl.SpentAt.Format(time.RFC3339), "timeSpent": tl.Seconds,
+					"user":  map[string]any{"id": fmt.Sprintf("gid://gitlab/User/%d", tl.User.ID), "name": tl.User.Name, "username": tl.User.Username},
+					"issue": map[string]any{"id": fmt.Sprintf("gid://gitlab/Issue/%d", is.ID)}})
+			}
+		}
+		from := 0
+		if c, ok := strings.CutPrefix(req.Variables.After, "tl:"); ok {
+			from, _ = strconv.Atoi(c)
+		}
+		from = min(max(from, 0), len(nodes))
+		to := min(from+100, len(nodes))
+		out := nodes[from:to]
+		if out == nil {
+			out = []any{}
+		}
+		answer = map[string]any{"data": map[string]any{"project": map[string]any{"timelogs": map[string]any{"nodes": out,
+			"pageInfo": map[string]any{"hasNextPage": to < len(nodes), "endCursor": "tl:" + strconv.Itoa(to)}}}}}
+	}()
+	body, _ := json.Marshal(answer)
+	if s.fault(w, r, body) {
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(body)
 }

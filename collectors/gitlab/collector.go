@@ -500,6 +500,14 @@ func (r *run) issuePage(ctx context.Context, p project, ws []wIssue) error {
 		}
 	}
 	for i := range ws {
+		if evs[i] == gone {
+			// Deleted between the list and its events (404).
+			if err := r.put(ctx, model.IssueDeleted{Source: r.c.source, IssueID: strconv.FormatInt(ws[i].ID, 10),
+				IssueKey: p.rec.Key + "#" + strconv.FormatInt(ws[i].IID, 10), ProjectID: p.rec.ID, At: r.start}); err != nil {
+				return err
+			}
+			continue
+		}
 		recs, err := r.m.records(&ws[i], p.rec, evs[i])
 		if err != nil {
 			return fmt.Errorf("project %s: %w", p.rec.Key, err)
@@ -511,7 +519,11 @@ func (r *run) issuePage(ctx context.Context, p project, ws []wIssue) error {
 	return nil
 }
 
-// events reads the resource events of one issue.
+// gone stands for the events of an issue deleted while the run read it.
+var gone = &events{}
+
+// events reads the resource events of one issue, or returns gone when the
+// issue is no longer there.
 func (r *run) events(ctx context.Context, p project, w *wIssue) (*events, error) {
 	base := "projects/" + p.path + "/issues/" + strconv.FormatInt(w.IID, 10) + "/"
 	ev := &events{}
@@ -528,6 +540,10 @@ func (r *run) events(ctx context.Context, p project, w *wIssue) (*events, error)
 	if err := collect("resource_state_events", func(ctx context.Context) error {
 		return listAll(ctx, r, base+"resource_state_events", url.Values{}, func(es []wStateEvent) error { ev.State = append(ev.State, es...); return nil })
 	}); err != nil {
+		if collectors.ErrorKind(err) == collectors.KindNotFound {
+			r.log.Warn("issue deleted while its events were read; marked deleted", "issue", key)
+			return gone, nil
+		}
 		return nil, err
 	}
 	if err := collect("resource_label_events", func(ctx context.Context) error {

@@ -372,3 +372,34 @@ func TestSimDegrades(t *testing.T) {
 		}
 	}
 }
+
+// TestSimIssueDeletedMidRun: an issue listed but gone when its events are
+// read (404) is marked deleted, and the run goes on.
+func TestSimIssueDeletedMidRun(t *testing.T) {
+	sim, base := startSimWith(t, gitlabsim.Config{Issues: 30, Seed: 6}, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.Contains(r.URL.EscapedPath(), "/projects/1/issues/2/") {
+				w.WriteHeader(http.StatusNotFound)
+				_, _ = w.Write([]byte(`{"message":"404 Issue Not Found"}`))
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	cfg := simConfig(t, sim, base)
+	sink := collectortest.NewMemorySink()
+	if _, err := newCollector(t, cfg).Collect(context.Background(), sink, collectors.Options{Logger: testLogger(t)}); err != nil {
+		t.Fatal(err)
+	}
+	tr := sim.Truth()
+	got := sink.Counts()
+	if got[model.KindIssue] != tr.Issues-1 || got[model.KindIssueDeleted] != tr.Moved+1 {
+		t.Errorf("issues %d, deletions %d; want %d and %d", got[model.KindIssue], got[model.KindIssueDeleted], tr.Issues-1, tr.Moved+1)
+	}
+	for _, r := range sink.Records(model.KindIssueDeleted) {
+		if d := r.(model.IssueDeleted); d.IssueKey == "acme/proj-1#2" {
+			return
+		}
+	}
+	t.Error("acme/proj-1#2 is not marked deleted")
+}

@@ -134,6 +134,12 @@ sources:
 			}
 		}
 		t.Logf("KPIs with values for gl/%s: %v", gsim.ProjectPaths()[0], keys(got["gl/"+gsim.ProjectPaths()[0]]))
+		// Explain lists the GitLab issues behind a value.
+		p := gsim.ProjectPaths()[0]
+		code, out, errs = pmo(env, "kpi", "explain", "throughput", "-c", cfg, "--scope", "project:gl/"+p, "--window", "12w")
+		if code != 0 || !strings.Contains(out, p+"#") {
+			t.Errorf("pmo kpi explain throughput --scope project:gl/%s --window 12w: exit %d\n%s%s", p, code, out[:min(len(out), 1500)], errs)
+		}
 	})
 }
 

@@ -146,19 +146,87 @@ func (r *run) collect(ctx context.Context) error {
 	if err := r.sink.Flush(ctx); err != nil {
 		return fmt.Errorf("storing projects, statuses, milestones and iterations: %w", err)
 	}
+	reconcile, err := r.reconcileDue(ctx)
+	if err != nil {
+		return err
+	}
 	for i, p := range projects {
-		if _, err := r.issuesOf(ctx, p); err != nil {
+		had, err := r.issuesOf(ctx, p)
+		if err != nil {
 			return err
 		}
 		if err := r.timelogs(ctx, p); err != nil {
 			return err
+		}
+		if reconcile && had {
+			if err := r.reconcileProject(ctx, p); err != nil {
+				return err
+			}
 		}
 		r.progress("projects", int64(i+1), int64(len(projects)))
 	}
 	if err := r.sink.Flush(ctx); err != nil {
 		return fmt.Errorf("storing issues: %w", err)
 	}
+	if reconcile {
+		if err := r.sink.SetCursor(ctx, r.c.source, cursorReconciled, r.start.Format(time.RFC3339)); err != nil {
+			return fmt.Errorf("storing cursor %s: %w", cursorReconciled, err)
+		}
+	}
 	return nil
+}
+
+const cursorReconciled = "reconciled_at"
+
+// reconcileDue reports whether this run looks for deleted issues: every
+// reconcile_every (0: never).
+func (r *run) reconcileDue(ctx context.Context) (bool, error) {
+	if r.c.cfg.ReconcileEvery <= 0 {
+		return false, nil
+	}
+	val, had, err := r.sink.Cursor(ctx, r.c.source, cursorReconciled)
+	if err != nil {
+		return false, fmt.Errorf("reading cursor %s: %w", cursorReconciled, err)
+	}
+	last, perr := time.Parse(time.RFC3339, val)
+	return !had || perr != nil || r.start.Sub(last) >= r.c.cfg.ReconcileEvery, nil
+}
+
+// reconcileProject marks deleted the stored issues of a project that GitLab
+// no longer lists (GitLab keeps no trace of a deleted issue). The ids are
+// listed oldest created first; with offset pagination a deletion during the
+// listing could shift an issue past a page boundary, so the list is read
+// twice and only an issue missing from both is marked.
+func (r *run) reconcileProject(ctx context.Context, p project) error {
+	live := map[string]bool{}
+	for pass := 0; pass < 2; pass++ {
+		offset, err := r.walkIssues(ctx, p, time.Time{}, "created_at", func(ws []wIssue) error {
+			for _, w := range ws {
+				live[strconv.FormatInt(w.ID, 10)] = true
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("listing the issue ids of project %s to find deleted issues: %w", p.rec.Key, err)
+		}
+		if !offset {
+			break
+		}
+	}
+	stored, err := r.sink.IssueIDs(ctx, r.c.source, p.rec.ID)
+	if err != nil {
+		return fmt.Errorf("reading the stored issue ids of project %s: %w", p.rec.Key, err)
+	}
+	var recs []model.Record
+	for _, id := range stored {
+		if !live[id] {
+			recs = append(recs, model.IssueDeleted{Source: r.c.source, IssueID: id, ProjectID: p.rec.ID, At: r.start})
+		}
+	}
+	if len(recs) > 0 {
+		r.log.Info("issues deleted in GitLab", "project", p.rec.Key, "count", len(recs))
+	}
+	return r.put(ctx, recs...)
 }
 
 type project struct {
@@ -350,7 +418,7 @@ func (r *run) issuesOf(ctx context.Context, p project) (bool, error) {
 		walkStart := r.c.now()
 		seenIDs := map[int64]bool{}
 		touched := false
-		offset, err := r.walkIssues(ctx, p, since, func(ws []wIssue) error {
+		offset, err := r.walkIssues(ctx, p, since, "updated_at", func(ws []wIssue) error {
 			for i := range ws {
 				if seenIDs[ws[i].ID] || !ws[i].UpdatedAt.Before(walkStart) {
 					touched = true
@@ -391,11 +459,12 @@ func (r *run) issuesOf(ctx context.Context, p project) (bool, error) {
 	return had, checkpoint()
 }
 
-// walkIssues lists a project's issues updated since (all when zero), oldest
-// update first, and reports whether offset pagination was used.
-func (r *run) walkIssues(ctx context.Context, p project, since time.Time, each func([]wIssue) error) (bool, error) {
+// walkIssues lists a project's issues updated since (all when zero) in
+// orderBy order (updated_at or created_at), oldest first, and reports
+// whether offset pagination was used.
+func (r *run) walkIssues(ctx context.Context, p project, since time.Time, orderBy string, each func([]wIssue) error) (bool, error) {
 	path := "projects/" + p.path + "/issues"
-	q := url.Values{"scope": {"all"}, "order_by": {"updated_at"}, "sort": {"asc"}, "per_page": {strconv.Itoa(r.c.cfg.PageSize)}}
+	q := url.Values{"scope": {"all"}, "order_by": {orderBy}, "sort": {"asc"}, "per_page": {strconv.Itoa(r.c.cfg.PageSize)}}
 	if !since.IsZero() {
 		q.Set("updated_after", since.UTC().Format(time.RFC3339))
 	}

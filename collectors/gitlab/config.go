@@ -36,6 +36,9 @@ type Config struct {
 	// their spent date (time can be logged for past days; default 2160h =
 	// 90 days). A full run reads them all.
 	TimelogWindow time.Duration `yaml:"timelog_window"`
+	// ReconcileEvery is how often the issue ids of each project are listed
+	// to find issues deleted in GitLab (default 24h; 0 disables).
+	ReconcileEvery time.Duration `yaml:"reconcile_every"`
 	// Pagination of the issue lists: auto (keyset where the server offers it,
 	// else offset), keyset or offset.
 	Pagination string `yaml:"pagination"`
@@ -124,6 +127,7 @@ func NewConfig() *Config {
 			"bug": "Bug", "type::bug": "Bug", "defect": "Bug", "feature": "Story", "type::feature": "Story",
 			"type::maintenance": "Task"}},
 		Timelogs:          true,
+		ReconcileEvery:    24 * time.Hour,
 		TimelogWindow:     90 * 24 * time.Hour,
 		Pagination:        PaginationAuto,
 		Concurrency:       4,
@@ -212,6 +216,9 @@ func (c *Config) Validate() []error {
 	}
 	if c.PageSize < 1 || c.PageSize > 100 {
 		add("page_size: %d must be between 1 and 100 (GitLab's per_page limit)", c.PageSize)
+	}
+	if c.ReconcileEvery < 0 {
+		add("reconcile_every: %s must not be negative (0 disables deletion detection)", c.ReconcileEvery)
 	}
 	if c.TimelogWindow < 0 {
 		add("timelog_window: %s must not be negative", c.TimelogWindow)

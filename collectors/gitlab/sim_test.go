@@ -215,8 +215,9 @@ func TestSimResume(t *testing.T) {
 	t.Logf("cancelled with %d issues stored; resumed to %d", partial, mem.Counts()[model.KindIssue])
 }
 
-// TestSimIncremental updates issues in the simulator; the next run reads
-// only those (by updated_after), in both pagination modes.
+// TestSimIncremental updates and deletes issues in the simulator; the next
+// run reads only the updated ones (by updated_after) and marks the deleted
+// ones, in both pagination modes.
 func TestSimIncremental(t *testing.T) {
 	for _, keyset := range []bool{true, false} {
 		t.Run(map[bool]string{true: "keyset", false: "offset"}[keyset], func(t *testing.T) {
@@ -227,26 +228,31 @@ func TestSimIncremental(t *testing.T) {
 			if !keyset {
 				cfg.Pagination = gitlab.PaginationOffset
 			}
+			cfg.ReconcileEvery = time.Nanosecond // every run
 			sink := collectortest.NewMemorySink()
 			opts := collectors.Options{Logger: testLogger(t)}
 			if _, err := newCollector(t, cfg).Collect(context.Background(), sink, opts); err != nil {
 				t.Fatal(err)
 			}
 			touched := sim.Touch(12)
+			sim.Delete(touched[:3]...)
 			sim.ResetRequests()
 			st, err := newCollector(t, cfg).Collect(context.Background(), sink, opts)
 			if err != nil {
 				t.Fatal(err)
 			}
-			collectortest.CheckCounts(t, sink.Counts(), truthCounts(sim.Truth()))
+			tr := sim.Truth()
+			want := truthCounts(tr)
+			want[model.KindIssueDeleted] = tr.Moved + 3
+			collectortest.CheckCounts(t, sink.Counts(), want)
 			// The overlap re-reads the issue at each project's cursor: 3 more.
-			want := int64(len(touched) + 3)
-			if got := st.Records[model.KindIssue]; got != want {
-				t.Errorf("incremental run read %d issues for %d updated, want %d", got, len(touched), want)
+			reread := int64(len(touched) - 3 + 3)
+			if got := st.Records[model.KindIssue]; got != reread {
+				t.Errorf("incremental run read %d issues for %d updated and 3 deleted, want %d", got, len(touched), reread)
 			}
 			reqs := sim.Requests()
-			if reqs["resource_state_events"] != want {
-				t.Errorf("incremental run read the state events of %d issues, want %d (%v)", reqs["resource_state_events"], want, reqs)
+			if reqs["resource_state_events"] != reread {
+				t.Errorf("incremental run read the state events of %d issues, want %d (%v)", reqs["resource_state_events"], reread, reqs)
 			}
 			labelled := 0
 			for _, r := range sink.Records(model.KindIssue) {
@@ -256,8 +262,8 @@ func TestSimIncremental(t *testing.T) {
 					}
 				}
 			}
-			if labelled != len(touched) {
-				t.Errorf("%d stored issues carry the new label, want %d", labelled, len(touched))
+			if labelled != len(touched)-3 {
+				t.Errorf("%d stored issues carry the new label, want %d", labelled, len(touched)-3)
 			}
 			t.Logf("incremental: %d issues, %d requests %v", st.Records[model.KindIssue], st.Requests, reqs)
 		})

@@ -583,6 +583,25 @@ func (s *Server) iterationAt(t time.Time) *iteration {
 	return nil
 }
 
+// Delete removes issues (by id) as GitLab does: without a trace.
+func (s *Server) Delete(ids ...int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	del := map[int64]bool{}
+	for _, id := range ids {
+		del[id] = true
+	}
+	for _, p := range s.projects {
+		kept := p.Issues[:0]
+		for _, is := range p.Issues {
+			if !del[is.ID] {
+				kept = append(kept, is)
+			}
+		}
+		p.Issues = kept
+	}
+}
+
 // Touch adds a label to n issues (the oldest-updated first) now, as a user
 // would, and returns their ids.
 func (s *Server) Touch(n int) []int64 {

@@ -70,6 +70,10 @@ type run struct {
 	premium    map[string]bool // iteration/weight events: false once GitLab said 404/403
 	noTimelogs bool            // GitLab's GraphQL has no timelogs (warned once)
 	keyset     bool            // issue lists use keyset pagination
+	// projectKeys are the collected projects' keys by id.
+	projectKeys map[int64]string
+	// seenLinks are the links put in this run (each is listed by both issues).
+	seenLinks map[string]bool
 }
 
 // Collect implements collectors.Collector.
@@ -86,7 +90,7 @@ func (c *Collector) Collect(ctx context.Context, sink collectors.Sink, opts coll
 	r := &run{c: c, cl: cl, sink: sink, opts: opts, log: log, m: newMapper(c.source, &c.cfg), start: c.now().UTC(),
 		stats:   collectors.Stats{Source: c.source, Records: map[model.Kind]int64{}},
 		premium: map[string]bool{"resource_iteration_events": true, "resource_weight_events": true, "iterations": true},
-		keyset:  c.cfg.Pagination != PaginationOffset}
+		keyset:  c.cfg.Pagination != PaginationOffset, projectKeys: map[int64]string{}, seenLinks: map[string]bool{}}
 	err = r.collect(ctx)
 	r.mu.Lock()
 	st := r.stats
@@ -105,11 +109,23 @@ func (r *run) put(ctx context.Context, recs ...model.Record) error {
 		return nil
 	}
 	r.mu.Lock()
+	kept := recs[:0:0]
 	for _, rec := range recs {
+		if l, ok := rec.(model.Link); ok {
+			// Both issues of a link list it: put it once per run.
+			if r.seenLinks[l.ID] {
+				continue
+			}
+			r.seenLinks[l.ID] = true
+		}
 		r.stats.Records[rec.Kind()]++
+		kept = append(kept, rec)
 	}
 	r.mu.Unlock()
-	return r.sink.Put(ctx, recs...)
+	if len(kept) == 0 {
+		return nil
+	}
+	return r.sink.Put(ctx, kept...)
 }
 
 func (r *run) progress(phase string, done, total int64) {
@@ -268,6 +284,7 @@ func (r *run) projects(ctx context.Context) ([]project, error) {
 		}
 		seen[w.ID] = true
 		out = append(out, project{rec: r.m.project(w), path: strconv.FormatInt(w.ID, 10)})
+		r.projectKeys[w.ID] = w.PathWithNamespace
 	}
 	for i, ref := range r.c.cfg.Projects {
 		var w wProject
@@ -577,7 +594,7 @@ func (r *run) issuePage(ctx context.Context, p project, ws []wIssue) error {
 			}
 			continue
 		}
-		recs, err := r.m.records(&ws[i], p.rec, evs[i])
+		recs, err := r.m.recordsWith(&ws[i], p.rec, evs[i], r.projectKeys)
 		if err != nil {
 			return fmt.Errorf("project %s: %w", p.rec.Key, err)
 		}
@@ -622,6 +639,11 @@ func (r *run) events(ctx context.Context, p project, w *wIssue) (*events, error)
 	}
 	if err := collect("resource_milestone_events", func(ctx context.Context) error {
 		return listAll(ctx, r, base+"resource_milestone_events", url.Values{}, func(es []wMilestoneEvent) error { ev.Milestone = append(ev.Milestone, es...); return nil })
+	}); err != nil {
+		return nil, err
+	}
+	if err := collect("links", func(ctx context.Context) error {
+		return listAll(ctx, r, base+"links", url.Values{}, func(ls []wLinkedIssue) error { ev.Links = append(ev.Links, ls...); return nil })
 	}); err != nil {
 		return nil, err
 	}

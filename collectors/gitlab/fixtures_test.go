@@ -286,6 +286,7 @@ func TestHistoryReplay(t *testing.T) {
 			Milestone []wMilestoneEvent `json:"milestone"`
 			Iteration []wIterationEvent `json:"iteration"`
 			Weight    []wWeightEvent    `json:"weight"`
+			Links     []wLinkedIssue    `json:"links"`
 		} `json:"events"`
 	}
 	readJSON(t, filepath.Join("testdata", "history.json"), &cases)
@@ -302,7 +303,7 @@ func TestHistoryReplay(t *testing.T) {
 			is := recs[0].(model.Issue)
 			last := ""
 			for _, r := range recs[1:] {
-				if c := r.(model.Change); c.ChangeKind == model.ChangeStatus {
+				if c, ok := r.(model.Change); ok && c.ChangeKind == model.ChangeStatus {
 					last = c.To
 				}
 			}

@@ -34,6 +34,7 @@ const (
 	evIteration = 4
 	evWeight    = 5
 	evSynthetic = 6 // a close GitLab recorded no state event for
+	evLink      = 7 // an issue link (its issue_link_id)
 )
 
 func changeID(id int64, kind int) string { return strconv.FormatInt(id*8+int64(kind), 10) }
@@ -247,6 +248,12 @@ func moved(w *wIssue) bool { return w.MovedToID != nil && *w.MovedToID != 0 }
 // there under a new id, so this one is marked deleted (never counted twice);
 // any other gives the issue and its history.
 func (m *mapper) records(w *wIssue, p model.Project, ev *events) ([]model.Record, error) {
+	return m.recordsWith(w, p, ev, nil)
+}
+
+// recordsWith is records with the keys of the collected projects by id, for
+// the other issue of a link that GitLab gives without its reference.
+func (m *mapper) recordsWith(w *wIssue, p model.Project, ev *events, projectKeys map[int64]string) ([]model.Record, error) {
 	if moved(w) {
 		return []model.Record{model.IssueDeleted{Source: m.source, IssueID: strconv.FormatInt(w.ID, 10),
 			IssueKey: p.Key + "#" + strconv.FormatInt(w.IID, 10), ProjectID: p.ID, At: w.UpdatedAt.UTC()}}, nil
@@ -260,7 +267,63 @@ func (m *mapper) records(w *wIssue, p model.Project, ev *events) ([]model.Record
 	for _, c := range changes {
 		recs = append(recs, c)
 	}
+	if ev != nil {
+		recs = append(recs, m.links(w, is, ev.Links, projectKeys)...)
+	}
 	return recs, nil
+}
+
+// links maps an issue's links: "blocks" and "is_blocked_by" to the Blocks
+// link type normalised to "From blocks To", "relates_to" to Relates (From the
+// lower id). Each gives a link change on this issue at the link's creation
+// (GitLab records no removals; a removed link is simply gone from the list).
+func (m *mapper) links(w *wIssue, is model.Issue, ls []wLinkedIssue, projectKeys map[int64]string) []model.Record {
+	var out []model.Record
+	for _, l := range ls {
+		if l.IssueLinkID == 0 || l.ID == 0 {
+			continue
+		}
+		other := strconv.FormatInt(l.ID, 10)
+		otherKey := ""
+		switch {
+		case l.References != nil && l.References.Full != "":
+			otherKey = l.References.Full
+		case projectKeys[l.ProjectID] != "":
+			otherKey = projectKeys[l.ProjectID] + "#" + strconv.FormatInt(l.IID, 10)
+		default:
+			otherKey = strconv.FormatInt(l.ProjectID, 10) + "#" + strconv.FormatInt(l.IID, 10)
+		}
+		// Observed at the link's creation: both issues list the link, and
+		// either may be the one read, so the record must not depend on it.
+		lk := model.Link{Source: m.source, ID: strconv.FormatInt(l.IssueLinkID, 10), ObservedAt: w.UpdatedAt.UTC()}
+		if l.LinkCreatedAt != nil {
+			lk.ObservedAt = l.LinkCreatedAt.UTC()
+		}
+		relation := "relates to"
+		switch l.LinkType {
+		case "blocks":
+			lk.TypeID, lk.Type, lk.Outward, lk.Inward = "blocks", "Blocks", "blocks", "is blocked by"
+			lk.FromIssueID, lk.ToIssueID = is.ID, other
+			relation = "blocks"
+		case "is_blocked_by":
+			lk.TypeID, lk.Type, lk.Outward, lk.Inward = "blocks", "Blocks", "blocks", "is blocked by"
+			lk.FromIssueID, lk.ToIssueID = other, is.ID
+			relation = "is blocked by"
+		default:
+			lk.TypeID, lk.Type, lk.Outward, lk.Inward = "relates_to", "Relates", "relates to", "relates to"
+			lk.FromIssueID, lk.ToIssueID = is.ID, other
+			if w.ID > l.ID {
+				lk.FromIssueID, lk.ToIssueID = other, is.ID
+			}
+		}
+		out = append(out, lk)
+		if l.LinkCreatedAt != nil {
+			out = append(out, model.Change{Source: m.source, IssueID: is.ID, ChangeID: changeID(l.IssueLinkID, evLink),
+				At: l.LinkCreatedAt.UTC(), ChangeKind: model.ChangeLink, Field: "Link", FieldID: "links",
+				To: otherKey, ToString: "This issue " + relation + " " + otherKey})
+		}
+	}
+	return out
 }
 
 // issue maps an issue and its resource events to the issue record and its

@@ -76,7 +76,7 @@ func truthCounts(tr gitlabsim.Truth) map[model.Kind]int {
 	return map[model.Kind]int{
 		model.KindProject: tr.Projects, model.KindStatus: tr.Statuses, model.KindBoard: tr.Boards,
 		model.KindSprint: tr.Sprints, model.KindVersion: tr.Versions, model.KindIssue: tr.Issues,
-		model.KindChange: tr.Changes, model.KindWorklog: tr.Worklogs, model.KindLink: 0, model.KindIssueDeleted: tr.Moved,
+		model.KindChange: tr.Changes, model.KindWorklog: tr.Worklogs, model.KindLink: tr.Links, model.KindIssueDeleted: tr.Moved,
 	}
 }
 
@@ -280,13 +280,14 @@ func TestSimConformance(t *testing.T) {
 		RerunRequests: func(t *testing.T, st collectors.Stats) {
 			// The group's project list; milestones, iterations, one issue
 			// page and one timelog page per project; and the five event
-			// lists of the one issue per project the overlap reads again.
-			if st.Requests > 1+3*4+3*5 {
-				t.Errorf("an immediate re-run made %d requests, want at most 28", st.Requests)
+			// lists and the links of the one issue per project the overlap
+			// reads again.
+			if st.Requests > 1+3*4+3*6 {
+				t.Errorf("an immediate re-run made %d requests, want at most 31", st.Requests)
 			}
 		},
 		ChangeKinds: []model.ChangeKind{model.ChangeStatus, model.ChangeResolution, model.ChangeSprint, model.ChangeStoryPoints,
-			model.ChangeFixVersion, model.ChangeOther},
+			model.ChangeFixVersion, model.ChangeLink, model.ChangeOther},
 	})
 }
 

@@ -139,13 +139,26 @@ type wWeightEvent struct {
 	Weight    *float64  `json:"weight"`
 }
 
-// events are the resource events of one issue.
+// wLinkedIssue is an entry of an issue's links (GET …/issues/:iid/links):
+// the other issue and the link.
+type wLinkedIssue struct {
+	ID            int64        `json:"id"`
+	IID           int64        `json:"iid"`
+	ProjectID     int64        `json:"project_id"`
+	References    *wReferences `json:"references"`
+	IssueLinkID   int64        `json:"issue_link_id"`
+	LinkType      string       `json:"link_type"` // relates_to, blocks, is_blocked_by
+	LinkCreatedAt *time.Time   `json:"link_created_at"`
+}
+
+// events are the resource events and links of one issue.
 type events struct {
 	State     []wStateEvent
 	Label     []wLabelEvent
 	Milestone []wMilestoneEvent
 	Iteration []wIterationEvent
 	Weight    []wWeightEvent
+	Links     []wLinkedIssue
 }
 
 // GraphQL: a page of a project's timelogs.

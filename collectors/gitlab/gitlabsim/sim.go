@@ -78,7 +78,14 @@ type Config struct {
 
 // Truth is what a complete collection must produce.
 type Truth struct {
-	Projects, Statuses, Boards, Sprints, Versions, Issues, Changes, Worklogs, Moved int
+	Projects, Statuses, Boards, Sprints, Versions, Issues, Changes, Worklogs, Links, Moved int
+}
+
+type link struct {
+	ID       int64
+	From, To *issue
+	Type     string // blocks (From blocks To) or relates_to
+	At       time.Time
 }
 
 type timelog struct {
@@ -150,6 +157,7 @@ type Server struct {
 	projects   []*project
 	milestones []*milestone
 	iterations []*iteration
+	links      []*link
 	users      []user
 	nextEvent  int64
 	nextLog    int64
@@ -251,6 +259,9 @@ func (s *Server) Truth() Truth {
 			}
 		}
 	}
+	// Each link is stored once and gives a link change on both issues.
+	t.Links = len(s.links)
+	t.Changes += 2 * len(s.links)
 	return t
 }
 
@@ -422,6 +433,34 @@ func (s *Server) generate() {
 		s.nextIssue++
 		pr.Issues = append(pr.Issues, is)
 		s.story(is, pr)
+	}
+	// Links between issues of a project (never moved ones): an older
+	// issue blocks a newer one, or they relate.
+	for _, pr := range s.projects {
+		var live []*issue
+		for _, is := range pr.Issues {
+			if is.MovedTo == 0 {
+				live = append(live, is)
+			}
+		}
+		for i := 1; i < len(live); i++ {
+			if r.IntN(6) != 0 {
+				continue
+			}
+			a, b := live[r.IntN(i)], live[i]
+			at := a.Created
+			if b.Created.After(at) {
+				at = b.Created
+			}
+			at = at.Add(time.Hour)
+			l := &link{ID: int64(7000 + len(s.links)), From: a, To: b, Type: []string{"blocks", "relates_to"}[r.IntN(2)], At: at}
+			s.links = append(s.links, l)
+			for _, is := range []*issue{a, b} {
+				if at.After(is.Updated) {
+					is.Updated = at
+				}
+			}
+		}
 	}
 }
 
@@ -600,6 +639,14 @@ func (s *Server) Delete(ids ...int64) {
 		}
 		p.Issues = kept
 	}
+	// Their links go with them.
+	kept := s.links[:0]
+	for _, l := range s.links {
+		if !del[l.From.ID] && !del[l.To.ID] {
+			kept = append(kept, l)
+		}
+	}
+	s.links = kept
 }
 
 // Touch adds a label to n issues (the oldest-updated first) now, as a user
@@ -807,6 +854,18 @@ func (s *Server) route(parts []string, q url.Values) (string, int, any, http.Hea
 			}
 			if is == nil {
 				return nf("Issue")
+			}
+			if parts[4] == "links" {
+				var out []any
+				for _, l := range s.links {
+					switch is {
+					case l.From:
+						out = append(out, s.linkJSON(l, l.To, l.Type))
+					case l.To:
+						out = append(out, s.linkJSON(l, l.From, map[string]string{"blocks": "is_blocked_by"}[l.Type]+map[string]string{"relates_to": "relates_to"}[l.Type]))
+					}
+				}
+				return page("links", out, q, s.cfg.MaxPerPage)
 			}
 			kind, ok := map[string]string{"resource_state_events": "state", "resource_label_events": "label",
 				"resource_milestone_events": "milestone", "resource_iteration_events": "iteration",
@@ -1116,4 +1175,19 @@ func (s *Server) graphQL(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(body)
+}
+
+// linkJSON is an entry of an issue's links: the other issue and the link.
+func (s *Server) linkJSON(l *link, other *issue, linkType string) map[string]any {
+	path := ""
+	for _, p := range s.projects {
+		if p.ID == other.ProjectID {
+			path = p.Path
+		}
+	}
+	return map[string]any{"id": other.ID, "iid": other.IID, "project_id": other.ProjectID, "title": other.Title,
+		"state": other.State, "references": map[string]any{"full": fmt.Sprintf("%s#%d", path, other.IID)},
+		"web_url":       fmt.Sprintf("https://gitlab.example.com/%s/-/issues/%d", path, other.IID),
+		"issue_link_id": l.ID, "link_type": linkType, "link_created_at": l.At.Format(time.RFC3339Nano),
+		"link_updated_at": l.At.Format(time.RFC3339Nano)}
 }

@@ -66,6 +66,9 @@ type Config struct {
 	// Keyset serves keyset pagination of project issues (GitLab 18.x);
 	// without it pagination=keyset is ignored and offsets are used.
 	Keyset bool
+	// KeysetRefused answers pagination=keyset on issues with 405, as GitLab
+	// does for a request it cannot page by keyset.
+	KeysetRefused bool
 	// NoTimelogs answers GraphQL timelog queries with the error of a GitLab
 	// whose GraphQL schema has no Project.timelogs.
 	NoTimelogs bool
@@ -971,6 +974,9 @@ func (s *Server) issues(p *project, q url.Values) (string, int, any, http.Header
 		}
 		return (list[i].ID < list[j].ID) != desc
 	})
+	if s.cfg.KeysetRefused && q.Get("pagination") == "keyset" {
+		return "issues", http.StatusMethodNotAllowed, map[string]string{"error": "Keyset pagination is not yet available for this type of request"}, http.Header{}
+	}
 	if s.cfg.Keyset && q.Get("pagination") == "keyset" {
 		if orderBy != "updated_at" && orderBy != "created_at" {
 			return "issues", http.StatusMethodNotAllowed, map[string]string{"error": "Keyset pagination is not yet available for this type of request"}, http.Header{}

@@ -665,9 +665,9 @@ func (r *run) events(ctx context.Context, p project, w *wIssue) (*events, error)
 }
 
 // timelogQuery pages through a project's timelogs spent since a time.
-const timelogQuery = `query($fullPath: ID!, $after: String, $startTime: Time) {
+const timelogQuery = `query($fullPath: ID!, $after: String, $startTime: Time, $endTime: Time) {
   project(fullPath: $fullPath) {
-    timelogs(first: 100, after: $after, startTime: $startTime) {
+    timelogs(first: 100, after: $after, startTime: $startTime, endTime: $endTime) {
       nodes { id spentAt timeSpent user { id name username } issue { id } }
       pageInfo { hasNextPage endCursor }
     }
@@ -696,6 +696,8 @@ func (r *run) timelogs(ctx context.Context, p project) error {
 	}
 	if last, perr := time.Parse(time.RFC3339, val); had && perr == nil && !r.opts.Full && r.c.cfg.TimelogWindow > 0 {
 		vars["startTime"] = last.Add(-r.c.cfg.TimelogWindow).Format(time.RFC3339)
+		// Some GitLab versions want both ends of a time range.
+		vars["endTime"] = r.start.Add(48 * time.Hour).Format(time.RFC3339)
 	}
 	for {
 		var pg gTimelogPage

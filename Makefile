@@ -62,6 +62,7 @@ test-go:
 	echo "== chDB tests that the race detector cannot host (chDB hangs under -race), run without it" >>.pmo/test.log; \
 	$(GO) test -count=1 -v -run 'TestRoundTrip' ./internal/warehouse/ >>.pmo/test.log 2>&1 || status=$$?; \
 	$(GO) test -count=1 -v -run 'TestSimWarehouse|TestSimKilled' ./collectors/jira/ >>.pmo/test.log 2>&1 || status=$$?; \
+	$(GO) test -count=1 -v -run 'TestSimKilled|TestPmoCollectAndKPI' ./collectors/gitlab/ >>.pmo/test.log 2>&1 || status=$$?; \
 	grep -E '^(ok|FAIL|panic:)|^\s*--- (FAIL|SKIP)|/(chdb|server) \(' .pmo/test.log || true; \
 	if [[ $$status -ne 0 ]]; then echo "== tests FAILED (full log: .pmo/test.log)"; grep -E -B2 -A20 '^\s*--- FAIL' .pmo/test.log | head -200; exit $$status; fi; \
 	echo "== all tests passed (full log: .pmo/test.log)"

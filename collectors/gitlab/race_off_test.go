@@ -1,0 +1,5 @@
+//go:build !race
+
+package gitlab_test
+
+const raceEnabled = false

@@ -13,6 +13,11 @@ BENCH_PKGS  ?= ./...
 BENCH_FLAGS ?= -benchtime=3x
 TEST_PKGS   ?= ./...
 TEST_FLAGS  ?= -race -count=1 -timeout=20m
+# The chDB tests the race detector cannot host (chDB hangs under -race; they
+# skip there), run once more without it, in one go test run: each
+# collector's warehouse tests (kill + rerun, pmo collect end to end).
+NORACE_RUN  ?= TestRoundTrip|TestSimWarehouse|TestSimKilled|TestPmoCollectAndKPI
+NORACE_PKGS ?= ./internal/warehouse/ ./collectors/jira/ ./collectors/gitlab/
 
 # Starts a throwaway clickhouse-server for one recipe and always stops it.
 # Usage inside a recipe: $(with_server) <commands using PMO_TEST_CLICKHOUSE_DSN>
@@ -60,9 +65,7 @@ test-go:
 	status=0; \
 	$(GO) test $(TEST_FLAGS) -v $(TEST_PKGS) >.pmo/test.log 2>&1 || status=$$?; \
 	echo "== chDB tests that the race detector cannot host (chDB hangs under -race), run without it" >>.pmo/test.log; \
-	$(GO) test -count=1 -v -run 'TestRoundTrip' ./internal/warehouse/ >>.pmo/test.log 2>&1 || status=$$?; \
-	$(GO) test -count=1 -v -run 'TestSimWarehouse|TestSimKilled' ./collectors/jira/ >>.pmo/test.log 2>&1 || status=$$?; \
-	$(GO) test -count=1 -v -run 'TestSimKilled|TestPmoCollectAndKPI' ./collectors/gitlab/ >>.pmo/test.log 2>&1 || status=$$?; \
+	$(GO) test -count=1 -v -run '$(NORACE_RUN)' $(NORACE_PKGS) >>.pmo/test.log 2>&1 || status=$$?; \
 	grep -E '^(ok|FAIL|panic:)|^\s*--- (FAIL|SKIP)|/(chdb|server) \(' .pmo/test.log || true; \
 	if [[ $$status -ne 0 ]]; then echo "== tests FAILED (full log: .pmo/test.log)"; grep -E -B2 -A20 '^\s*--- FAIL' .pmo/test.log | head -200; exit $$status; fi; \
 	echo "== all tests passed (full log: .pmo/test.log)"

@@ -235,6 +235,9 @@ func (m *mapper) issue(w *wIssue, keys func(string) string) (issueParts, error) 
 	}
 	ip := issueParts{Issue: is, Changes: changes}
 	for _, r := range w.Relations {
+		if r.IssueID != w.ID {
+			continue // stored from the issue_from side, so that every run stores the same row
+		}
 		rel, ok := relations[r.RelationType]
 		if !ok {
 			rel = relation{r.RelationType, r.RelationType, r.RelationType}

@@ -90,7 +90,7 @@ func TestLiveCollect(t *testing.T) {
 	}
 	id := func(n int64) string { return strconv.FormatInt(n, 10) }
 	done := issues[id(w.closed)]
-	if done.StatusCategory != model.CategoryDone || done.Resolved == nil || done.Resolution != "" ||
+	if done.StatusCategory != model.CategoryDone || done.Resolved == nil || done.Resolution != "Closed" ||
 		done.StoryPoints == nil || *done.StoryPoints != 5 || done.OriginalEstimateSeconds == nil || *done.OriginalEstimateSeconds != 6*3600 ||
 		done.AssigneeID != id(w.dev2) || done.Priority != "High" || len(done.FixVersionIDs) != 1 || done.DueDate == nil ||
 		done.Key != w.projects[0]+"-"+id(w.closed) || done.TimeSpentSeconds == nil || *done.TimeSpentSeconds != 4*3600 {

@@ -198,8 +198,14 @@ func (m *mapper) issue(w *wIssue, keys func(string) string) (issueParts, error) 
 		ParentID: w.Parent.idString(), URL: m.baseURL + "issues/" + iid,
 	}
 	is.StatusCategory = m.category(is.StatusID)
-	if m.discarded[is.StatusID] {
+	// Redmine has no resolution field: a done issue's resolution is the name
+	// of its status, or discarded_resolution for a discarded status (so that
+	// kpi.discard_resolutions tells it), and an open issue has none.
+	switch {
+	case m.discarded[is.StatusID]:
 		is.Resolution = m.cfg.DiscardedResolution
+	case is.StatusCategory == model.CategoryDone:
+		is.Resolution = is.Status
 	}
 	if w.EstimatedHours != nil {
 		s := hoursToSeconds(*w.EstimatedHours)

@@ -189,7 +189,7 @@ type world struct {
 	statusNew, statusInProgress    int64
 	statusClosed, statusRejected   int64
 	statusResolved                 int64
-	closed, rejected, blocker, sub int64 // notable issues of the first project
+	closed, rejected, blocker, sub int64   // notable issues of the first project
 	blockers                       []int64 // the blocker of each project
 	storyPointsField               int64
 	dev1, dev2                     int64

@@ -4,16 +4,21 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/pmo-oss/pmo/collectors"
 	_ "github.com/pmo-oss/pmo/collectors/jira" // the simulated Jira source beside Redmine
 	"github.com/pmo-oss/pmo/collectors/jira/jirasim"
+	"github.com/pmo-oss/pmo/collectors/redmine"
 	"github.com/pmo-oss/pmo/internal/cli"
 	"github.com/pmo-oss/pmo/internal/kpi"
 	"github.com/pmo-oss/pmo/internal/warehouse"
@@ -55,6 +60,7 @@ type cliResult struct {
 
 func pmo(t *testing.T, env map[string]string, args ...string) cliResult {
 	t.Helper()
+	defer func(start time.Time) { t.Logf("pmo %s: %s", args[0], time.Since(start).Round(time.Millisecond)) }(time.Now())
 	var out, errb bytes.Buffer
 	a := &cli.App{Stdout: &out, Stderr: &errb,
 		LookupEnv:  func(k string) (string, bool) { v, ok := env[k]; return v, ok },
@@ -102,7 +108,11 @@ kpi:
 		t.Fatal(err)
 	}
 	env := map[string]string{"RM_KEY": w.key, "SIM_TOKEN": "sim-token"}
-	for _, args := range [][]string{{"migrate"}, {"collect"}} {
+	if r := pmo(t, env, "migrate", "-c", path); r.code != 0 {
+		t.Fatalf("pmo migrate: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	partial := abortedCollect(t, url, w, dsn, db)
+	for _, args := range [][]string{{"collect"}} {
 		r := pmo(t, env, append(args, "-c", path)...)
 		if r.code != 0 {
 			t.Fatalf("pmo %s: exit %d\n%s%s", args[0], r.code, r.stdout, r.stderr)
@@ -114,6 +124,7 @@ kpi:
 			}
 		}
 	}
+	checkWarehouse(t, dsn, db, w, partial)
 	// The seeded history happened today: compute the as-of that ends today.
 	tomorrow := time.Now().UTC().AddDate(0, 0, 1).Format(time.DateOnly)
 	r := pmo(t, env, "kpi", "-c", path, "--format", "json", "--as-of", tomorrow, "--allow-future-as-of")
@@ -137,7 +148,7 @@ kpi:
 	}
 	project := "redmine/" + w.projects[0]
 	for _, v := range snap.Values {
-		if v.Scope == project && v.Value != nil && v.Window != "12w" {
+		if v.Scope == project && v.Value != nil && slices.Contains([]string{"wip", "throughput", "cycle_time", "blocked_ratio"}, v.KPI) {
 			t.Logf("%s %s %s %v = %g (n=%d)", v.Scope, v.KPI, v.Window, v.Labels, *v.Value, v.N)
 		}
 		// The seed blocks one open item of two in progress or to do per
@@ -158,4 +169,90 @@ kpi:
 			t.Errorf("no %s value for scope %q (scopes with values: %v)", want.kpi, want.scope, scopes)
 		}
 	}
+}
+
+// abortedCollect collects the Redmine source into the warehouse and stops
+// abruptly a third of the way: the context is cancelled and the sink is
+// dropped without a flush, so whatever it still buffered is lost, as in a
+// killed process. It returns the issues readers see afterwards.
+func abortedCollect(t *testing.T, url string, w *world, dsn, db string) uint64 {
+	t.Helper()
+	ctx := context.Background()
+	wh, err := warehouse.Open(ctx, warehouse.Options{DSN: dsn, Database: db, BatchSize: 5, FlushInterval: time.Hour,
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wh.Close()
+	cfg := w.config(url)
+	cfg.Concurrency = 1
+	c, err := redmine.New("redmine", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	_, err = c.Collect(cctx, wh.Sink(), collectors.Options{Progress: func(p collectors.Progress) {
+		if p.IssuesSeen >= int64(w.issues/3) {
+			cancel()
+		}
+	}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("the aborted collection returned %v, want it cancelled", err)
+	}
+	return countIssues(t, wh)
+}
+
+func countIssues(t *testing.T, wh *warehouse.Warehouse) uint64 {
+	t.Helper()
+	var n uint64
+	rows, err := wh.Query(context.Background(), "SELECT count() FROM v_issues WHERE source = 'redmine'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return n
+}
+
+// checkWarehouse: after the aborted run and a complete one, readers see
+// every seeded record once.
+func checkWarehouse(t *testing.T, dsn, db string, w *world, partial uint64) {
+	t.Helper()
+	ctx := context.Background()
+	wh, err := warehouse.Open(ctx, warehouse.Options{DSN: dsn, Database: db, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wh.Close()
+	if partial == 0 || partial >= uint64(w.issues) {
+		t.Errorf("the aborted run left %d of %d issues; want some, not all", partial, w.issues)
+	}
+	for q, want := range map[string]uint64{
+		"SELECT count() FROM v_issues WHERE source = 'redmine'":                                                                                uint64(w.issues),
+		"SELECT count() FROM v_worklogs WHERE source = 'redmine'":                                                                              uint64(w.worklogs),
+		"SELECT count() FROM v_issue_links WHERE source = 'redmine'":                                                                           uint64(w.links),
+		"SELECT count() FROM (SELECT id FROM v_issues WHERE source = 'redmine' GROUP BY id HAVING count() > 1)":                                0,
+		"SELECT count() FROM (SELECT change_id FROM v_changes WHERE source = 'redmine' GROUP BY issue_id, change_id, item HAVING count() > 1)": 0,
+	} {
+		rows, err := wh.Query(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n uint64
+		for rows.Next() {
+			if err := rows.Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rows.Close()
+		if n != want {
+			t.Errorf("%s = %d, want %d", q, n, want)
+		}
+	}
+	t.Logf("aborted run left %d of %d issues; after pmo collect readers see each record once", partial, w.issues)
 }

@@ -40,7 +40,7 @@ func sharedWorld(t *testing.T) (string, *world) {
 	url, key := redmineServer(t)
 	shared.once.Do(func() {
 		start := time.Now()
-		shared.w = seed(t, url, key)
+		shared.w = seed(t, url, key, "alpha", "beta")
 		t.Logf("seeded %d issues in %s", shared.w.issues, time.Since(start).Round(time.Millisecond))
 	})
 	if shared.w == nil {
@@ -305,7 +305,7 @@ func TestLiveFaults(t *testing.T) {
 // cursor), finds the deleted issue, and leaves no duplicate.
 func TestLiveIncremental(t *testing.T) {
 	url, key := redmineServer(t)
-	w := seed(t, url, key)
+	w := seed(t, url, key, "gamma")
 	p := newProxy(t, url, 0)
 	cfg := w.config(p.URL)
 	cfg.Overlap = 0                      // the tie only: the default 10m would re-read everything just seeded

@@ -200,11 +200,11 @@ var seedCount struct {
 	n  int
 }
 
-// seed creates a program (a parent project) with two projects holding
-// versions, issues with a history of status, assignee, estimate, version,
-// priority, due date, story points, tracker and parent changes, relations
-// and time entries, all through the REST API.
-func seed(t testing.TB, url, key string) *world {
+// seed creates a program (a parent project) with the named projects, each
+// holding versions, issues with a history of status, assignee, estimate,
+// version, priority, due date, story points, tracker and parent changes,
+// relations and time entries, all through the REST API.
+func seed(t testing.TB, url, key string, names ...string) *world {
 	t.Helper()
 	seedCount.mu.Lock()
 	seedCount.n++
@@ -234,7 +234,7 @@ func seed(t testing.TB, url, key string) *world {
 	sp := func(v string) []map[string]any { return []map[string]any{{"id": w.storyPointsField, "value": v}} }
 	day := func(d int) string { return time.Now().UTC().AddDate(0, 0, d).Format(time.DateOnly) }
 
-	for pi, name := range []string{"alpha", "beta"} {
+	for pi, name := range names {
 		ident := w.prefix + "-" + name
 		w.projects = append(w.projects, ident)
 		pid := a.create("projects.json", "project", map[string]any{"name": name + " " + w.prefix, "identifier": ident,

@@ -4,7 +4,9 @@
 #   - Debian packages: clickhouse-server clickhouse-client (the legacy 18.16
 #     server the tests run against), prometheus (the real Prometheus and
 #     promtool the exporter and alert-rule tests use), chromium (the headless
-#     browser the report tests render in), npm (to fetch chDB and ECharts) —
+#     browser the report tests render in), npm (to fetch chDB and ECharts),
+#     redmine, redmine-sqlite and puma (the real Redmine 5.0 the Redmine
+#     collector's tests run against, scripts/redmine-test-server.sh) —
 #     installed with apt-get when missing (sudo when not root).
 #   - ECharts, the chart script shipped inside every HTML report:
 #     scripts/fetch-echarts.sh into .deps/echarts/.
@@ -37,6 +39,9 @@ have_cmd clickhouse-client || need+=(clickhouse-client)
 have_cmd prometheus || need+=(prometheus)
 have_cmd chromium || need+=(chromium)
 have_cmd npm || need+=(npm)
+[[ -f /usr/share/redmine/config.ru ]] || need+=(redmine)
+dpkg-query -W -f '${Status}' redmine-sqlite 2>/dev/null | grep -q 'ok installed' || need+=(redmine-sqlite)
+have_cmd puma || need+=(puma)
 if ((${#need[@]})); then
 	if [[ ${PMO_SETUP_SKIP_APT:-} == 1 ]]; then
 		say "missing Debian packages ${need[*]} (PMO_SETUP_SKIP_APT=1: not installing)"
@@ -46,7 +51,7 @@ if ((${#need[@]})); then
 		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}"
 	fi
 else
-	say "Debian packages present: clickhouse-server clickhouse-client prometheus chromium npm"
+	say "Debian packages present: clickhouse-server clickhouse-client prometheus chromium npm redmine redmine-sqlite puma"
 fi
 
 # --- ECharts (for the HTML reports) ----------------------------------------

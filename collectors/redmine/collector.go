@@ -507,6 +507,10 @@ func (r *run) detailsGone(ctx context.Context, ids []int64) ([]int64, error) {
 				got[i] = &one.Issue
 			case errors.As(err, &he) && he.Status == 404:
 				gone[i] = true
+			case errors.As(err, &he) && he.Status == 403:
+				// Made private or moved out of the account's sight since it
+				// was listed: neither readable nor deleted; left as stored.
+				r.log.Warn("issue no longer visible to the account; left as stored", "issue", n)
 			default:
 				once.Do(func() { firstErr = fmt.Errorf("reading issue #%d (issues/%d.json): %w", n, n, err); cancel() })
 			}

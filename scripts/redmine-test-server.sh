@@ -9,7 +9,8 @@
 #   scripts/redmine-test-server.sh stop    stop it and remove its dir
 #
 # State lives in $PMO_REDMINE_STATE (default .pmo/redmine-test under the
-# repo). The migrated database with Redmine's default data (statuses,
+# repo). With PMO_REDMINE_OWNER_PID set, the server also stops by itself once
+# that process is gone (a test binary that panicked or timed out). The migrated database with Redmine's default data (statuses,
 # trackers, priorities, roles), the REST API enabled, e-mail off and a
 # "Story points" custom field is built once per Redmine package version into
 # a template ($PMO_REDMINE_TEMPLATE_DIR, default ~/.cache/pmo/redmine-template,
@@ -128,6 +129,7 @@ start() {
 			die "Redmine exited during startup (log above, dir $state)"
 		fi
 		if curl -fsS -o /dev/null -H "X-Redmine-API-Key: $key" "http://127.0.0.1:$port/users/current.json" 2>/dev/null; then
+			watch_owner
 			cat "$state/url"
 			return
 		fi
@@ -135,6 +137,17 @@ start() {
 	done
 	stop
 	die "Redmine did not answer on 127.0.0.1:$port within 60s"
+}
+
+# watch_owner stops the server once the process $PMO_REDMINE_OWNER_PID (the
+# test binary that started it) is gone, even if it died without stopping it.
+watch_owner() {
+	local owner=${PMO_REDMINE_OWNER_PID:-}
+	[[ -n $owner ]] || return 0
+	(
+		while kill -0 "$owner" 2>/dev/null && running; do sleep 2; done
+		running && stop
+	) </dev/null >/dev/null 2>&1 &
 }
 
 stop() {

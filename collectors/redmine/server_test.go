@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -76,7 +77,7 @@ func redmineServer(t testing.TB) (string, string) {
 			return
 		}
 		server.state = state
-		env := append(os.Environ(), "PMO_REDMINE_STATE="+state)
+		env := append(os.Environ(), "PMO_REDMINE_STATE="+state, "PMO_REDMINE_OWNER_PID="+strconv.Itoa(os.Getpid()))
 		start := time.Now()
 		cmd := exec.Command(scriptPath(), "start")
 		cmd.Env = env

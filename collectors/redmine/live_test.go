@@ -370,6 +370,14 @@ func TestLiveIncremental(t *testing.T) {
 		w.update(b, map[string]any{"status_id": w.statusInProgress})
 	}
 	w.do(http.MethodDelete, fmt.Sprintf("issues/%d.json", w.sub), nil, nil)
+	// Time: one entry spent yesterday (inside the re-read window), one
+	// backdated 60 days (outside it: seen at the next full re-read).
+	logTime := func(daysAgo int) {
+		w.create("time_entries.json", "time_entry", map[string]any{"issue_id": w.closed, "hours": 0.5,
+			"spent_on": time.Now().UTC().AddDate(0, 0, -daysAgo).Format(time.DateOnly), "activity_id": w.activity})
+	}
+	logTime(1)
+	logTime(60)
 	before := sink.Counts()
 	second, tie2, past, st2 := run()
 	allowed := maps.Clone(tie)
@@ -385,6 +393,9 @@ func TestLiveIncremental(t *testing.T) {
 	maps.Copy(allowed, changed)
 	check("run 2", second, allowed, w.blockers...)
 	after := sink.Counts()
+	if after[model.KindWorklog] != before[model.KindWorklog]+1 {
+		t.Errorf("run 2 has %d worklogs, want %d: the entry spent yesterday, not the one 60 days back", after[model.KindWorklog], before[model.KindWorklog]+1)
+	}
 	if after[model.KindIssue] != before[model.KindIssue]-1 || after[model.KindIssueDeleted] != 1 {
 		t.Errorf("after deleting one issue: issues %d → %d, deletions %d", before[model.KindIssue], after[model.KindIssue], after[model.KindIssueDeleted])
 	}
@@ -401,8 +412,12 @@ func TestLiveIncremental(t *testing.T) {
 
 	// Run 3: one more change; the tie is now the issues changed for run 2.
 	waitPast(past)
-	w.update(w.rejected, map[string]any{"notes": "looked at it again", "priority_id": 3})
+	w.update(w.rejected, map[string]any{"notes": "looked at it again", "priority_id": w.priorityHigh})
+	cfg.TimeEntries.FullEvery = time.Nanosecond // a full time entry re-read is due
 	third, _, _, st3 := run()
+	if got := sink.Counts()[model.KindWorklog]; got != after[model.KindWorklog]+1 {
+		t.Errorf("run 3 (full time entry re-read) has %d worklogs, want %d", got, after[model.KindWorklog]+1)
+	}
 	allowed = maps.Clone(tie2)
 	allowed[id(w.rejected)] = true
 	check("run 3", third, allowed, w.rejected)

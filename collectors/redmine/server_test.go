@@ -194,6 +194,8 @@ type world struct {
 	blockers                       []int64 // the blocker of each project
 	storyPointsField               int64
 	dev1, dev2                     int64
+	activity                       int64 // the time entry activity "Development"
+	priorityHigh                   int64
 }
 
 var seedCount struct {
@@ -225,6 +227,7 @@ func seed(t testing.TB, url, key string, names ...string) *world {
 	urgent := a.idByName("enumerations/issue_priorities.json", "issue_priorities", "Urgent")
 	developer := a.idByName("roles.json", "roles", "Developer")
 	activity := a.idByName("enumerations/time_entry_activities.json", "time_entry_activities", "Development")
+	w.activity, w.priorityHigh = activity, high
 
 	user := func(login string) int64 {
 		return a.create("users.json", "user", map[string]any{"login": w.prefix + login, "firstname": "Dev", "lastname": login,

@@ -124,6 +124,34 @@ func TestFixtureIssues(t *testing.T) {
 	}
 }
 
+// TestFixtureGrimoireLab maps the issues of GrimoireLab's Redmine test
+// items (perceval's answers wrapped as {"data": issue}).
+func TestFixtureGrimoireLab(t *testing.T) {
+	dir := fixtureDir(t)
+	m := fixtureMapper(t, dir)
+	var items []struct {
+		Data wIssue `json:"data"`
+	}
+	readJSON(t, filepath.Join(dir, "grimoirelab-elk", "redmine.json"), &items)
+	if len(items) == 0 {
+		t.Fatal("no items")
+	}
+	var out []issueParts
+	for i := range items {
+		ip, err := m.issue(&items[i].Data, func(s string) string { return "#" + s })
+		if err != nil {
+			t.Fatalf("item %d: %v", i, err)
+		}
+		for _, c := range ip.Changes {
+			if err := c.CheckValue(); err != nil {
+				t.Errorf("change %s: %v", c.Identity(), err)
+			}
+		}
+		out = append(out, ip)
+	}
+	golden(t, "grimoirelab_items", out)
+}
+
 // TestFixtureStatusChanges pins the facts the KPIs read from the 22-journal
 // issue: status changes with categories, notes-only journals dropped, the
 // resolved instant from the last change into a done status.

@@ -393,42 +393,65 @@ func (r *run) issuesOf(ctx context.Context, p wProject, reconcile bool) error {
 		}
 	}
 	incremental := had && !r.opts.Full
-	q := issueQuery(p)
-	q.Set("sort", "updated_on,id")
+	var lower time.Time // the updated_on filter; zero: none
 	if incremental {
-		// Redmine compares updated_on at second precision; ">=" in the
-		// filter value is percent-encoded by url.Values.
-		q.Set("updated_on", ">="+stored.Add(-r.c.cfg.Overlap).UTC().Format(timeLayout))
+		lower = stored.Add(-r.c.cfg.Overlap)
 	}
-	listed := map[string]bool{}
+	listed := map[string]time.Time{} // id → updated_on when read
 	maxUpdated := stored
 	pages := 0
-	var done int64
-	for offset := 0; ; {
+	var done, total int64
+	// The walk pages by keyset, not by offset: each page asks again for
+	// updated_on >= the last instant read, so an issue updated during the
+	// walk (which moves to the end of the order) cannot shift an unread one
+	// behind the offset. Redmine compares at second precision and matches
+	// from one second before the value: the issues read again are skipped.
+	// When a page brings nothing new (more issues in one second than a
+	// page), the walk goes on by offset within the same query.
+	offset := 0
+	for {
+		q := issueQuery(p)
+		q.Set("sort", "updated_on,id")
+		if !lower.IsZero() {
+			// ">=" is percent-encoded by url.Values.
+			q.Set("updated_on", ">="+lower.UTC().Format(timeLayout))
+		}
 		q.Set("limit", strconv.Itoa(r.c.cfg.PageSize))
 		q.Set("offset", strconv.Itoa(offset))
 		var pg wIssuePage
 		if err := r.cl.get(ctx, "issues.json?"+q.Encode(), &pg); err != nil {
 			return fmt.Errorf("listing issues of project %s (issues.json): %w", p.Identifier, err)
 		}
+		if total == 0 {
+			total = int64(pg.TotalCount) // the first query's: an estimate for progress
+		}
 		var ids []int64
+		var last time.Time // the latest updated_on on this page
 		for _, w := range pg.Issues {
-			if listed[id(w.ID)] {
-				continue // moved under the offset by an update during the walk
+			t, err := parseTime(w.UpdatedOn)
+			if err != nil {
+				return fmt.Errorf("listing issues of project %s: issue #%d: updated_on: %w", p.Identifier, w.ID, err)
 			}
-			listed[id(w.ID)] = true
+			if t.After(last) {
+				last = t
+			}
+			if at, ok := listed[id(w.ID)]; ok && !t.After(at) {
+				continue // read already, and not updated since
+			}
+			listed[id(w.ID)] = t
 			ids = append(ids, w.ID)
-			if t, err := parseTime(w.UpdatedOn); err == nil && t.After(maxUpdated) {
+			if t.After(maxUpdated) {
 				maxUpdated = t
 			}
+			r.mu.Lock()
 			r.keys[id(w.ID)] = r.m.issueKey(id(w.ID), w.Project.idString())
+			r.mu.Unlock()
 		}
 		if err := r.details(ctx, ids); err != nil {
 			return fmt.Errorf("project %s: %w", p.Identifier, err)
 		}
 		done += int64(len(ids))
-		r.progress("issues", done, int64(pg.TotalCount))
-		offset += len(pg.Issues)
+		r.progress("issues", done, max(total, done))
 		pages++
 		// Checkpoint now and then: the issues are read oldest update first,
 		// so every issue updated before maxUpdated is stored. Never past the
@@ -438,8 +461,13 @@ func (r *run) issuesOf(ctx context.Context, p wProject, reconcile bool) error {
 				return err
 			}
 		}
-		if len(pg.Issues) == 0 || offset >= pg.TotalCount {
+		if len(pg.Issues) == 0 || offset+len(pg.Issues) >= pg.TotalCount {
 			break
+		}
+		if len(ids) > 0 && last.After(lower) {
+			lower, offset = last, 0
+		} else {
+			offset += len(pg.Issues)
 		}
 	}
 	if !maxUpdated.IsZero() || !had {
@@ -449,8 +477,11 @@ func (r *run) issuesOf(ctx context.Context, p wProject, reconcile bool) error {
 	}
 	if reconcile && had {
 		var all map[string]bool
-		if !incremental {
-			all = listed // a full listing just ran
+		if !incremental { // a full listing just ran
+			all = make(map[string]bool, len(listed))
+			for k := range listed {
+				all[k] = true
+			}
 		}
 		if err := r.reconcile(ctx, p, all); err != nil {
 			return err

@@ -3,7 +3,10 @@ package redmine_test
 import (
 	"cmp"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"net"
 	"net/http"
@@ -205,6 +208,8 @@ type proxy struct {
 	details []string // issue ids read with issues/{id}.json
 	every   int      // every n-th request is answered with a fault (0: none)
 	n       int
+	lists   int            // issue list requests of a project seen
+	onList  func(list int) // called before the list-th one is answered
 	faults  atomic.Int64
 }
 
@@ -222,12 +227,22 @@ func newProxy(t *testing.T, target string, every int) *proxy {
 		if p.every > 0 && p.n%p.every == 0 {
 			fault = (p.n / p.every) % 5 // the five faults in turn
 		}
+		var hook func()
 		if fault < 0 {
 			if rest, ok := strings.CutPrefix(r.URL.Path, "/issues/"); ok {
 				p.details = append(p.details, strings.TrimSuffix(rest, ".json"))
 			}
+			if r.URL.Path == "/issues.json" && r.URL.Query().Get("project_id") != "" {
+				p.lists++
+				if on, n := p.onList, p.lists; on != nil {
+					hook = func() { on(n) }
+				}
+			}
 		}
 		p.mu.Unlock()
+		if hook != nil {
+			hook()
+		}
 		if fault >= 0 {
 			p.faults.Add(1)
 		}
@@ -359,9 +374,21 @@ func TestLiveIncremental(t *testing.T) {
 		}
 	}
 
+	// Run 1 pages two issues at a time, and before its second page the
+	// issue read first is updated: it moves to the end of the order. Paged
+	// by offset, the walk would then skip an issue.
+	cfg.PageSize = 2
+	p.onList = func(n int) {
+		if n == 2 {
+			if err := touchOldest(url, key, w.projects[0]); err != nil {
+				t.Errorf("updating an issue during the walk: %v", err)
+			}
+		}
+	}
 	first, tie, past, _ := run()
-	if len(first) != w.issues {
-		t.Errorf("first run read %d issues, want %d", len(first), w.issues)
+	p.onList = nil
+	if len(first) != w.issues || sink.Counts()[model.KindIssue] != w.issues {
+		t.Errorf("first run read %d issues and stored %d, want %d", len(first), sink.Counts()[model.KindIssue], w.issues)
 	}
 	waitPast(past)
 	// Run 2: a status change in each project, a deleted sub-task (which
@@ -429,6 +456,42 @@ func TestLiveIncremental(t *testing.T) {
 	}
 	t.Logf("run 2: %d requests, %d issues read again; run 3: %d requests, %d issues read again (%v)",
 		st2.Requests, len(second), st3.Requests, len(third), third)
+}
+
+// touchOldest adds a note to the least recently updated issue of a project.
+func touchOldest(base, key, project string) error {
+	do := func(method, path string, body io.Reader, out any) error {
+		req, err := http.NewRequestWithContext(context.Background(), method, base+"/"+path, body)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("X-Redmine-API-Key", key)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode >= 300 {
+			return fmt.Errorf("%s %s: HTTP %d", method, path, resp.StatusCode)
+		}
+		if out != nil {
+			return json.NewDecoder(resp.Body).Decode(out)
+		}
+		return nil
+	}
+	var pg struct {
+		Issues []struct {
+			ID int64 `json:"id"`
+		} `json:"issues"`
+	}
+	if err := do(http.MethodGet, "issues.json?status_id=*&sort=updated_on,id&limit=1&project_id="+project, nil, &pg); err != nil {
+		return err
+	}
+	if len(pg.Issues) == 0 {
+		return errors.New("no issue")
+	}
+	return do(http.MethodPut, fmt.Sprintf("issues/%d.json", pg.Issues[0].ID), strings.NewReader(`{"issue":{"notes":"touched during the walk"}}`), nil)
 }
 
 func mustInt(s string) int64 {

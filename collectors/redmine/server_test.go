@@ -191,6 +191,7 @@ type world struct {
 	statusClosed, statusRejected   int64
 	statusResolved                 int64
 	closed, rejected, blocker, sub int64   // notable issues of the first project
+	blocked                        int64   // the first project's blocked issue, the sub-task's parent
 	blockers                       []int64 // the blocker of each project
 	storyPointsField               int64
 	dev1, dev2                     int64
@@ -284,7 +285,7 @@ func seed(t testing.TB, url, key string, names ...string) *world {
 		}
 		w.blockers = append(w.blockers, blocker)
 		if pi == 0 {
-			w.closed, w.rejected, w.blocker, w.sub = done, rej, blocker, sub
+			w.closed, w.rejected, w.blocker, w.sub, w.blocked = done, rej, blocker, sub, blocked
 		}
 	}
 	return w

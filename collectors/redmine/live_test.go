@@ -167,8 +167,8 @@ func TestLiveCollect(t *testing.T) {
 			blocks++
 		}
 	}
-	if blocks != len(w.projects) {
-		t.Errorf("%d Blocks links, want %d", blocks, len(w.projects))
+	if blocks != 1 {
+		t.Errorf("%d Blocks links, want 1", blocks)
 	}
 }
 
@@ -298,7 +298,7 @@ func TestLiveFaults(t *testing.T) {
 
 	p.every = 5 // 20 %
 	cfg := w.config(p.URL)
-	cfg.Timeout = 300 * time.Millisecond
+	cfg.Timeout = 2 * time.Second // what a timeout fault costs; a loaded machine's Redmine answers well within it
 	cfg.Retry.MaxAttempts = 20
 	faulty := collectortest.NewMemorySink()
 	st := collect(t, cfg, faulty, "rm-faults")
@@ -379,9 +379,7 @@ func TestLiveIncremental(t *testing.T) {
 	}
 	// Run 2: a status change in each project, a deleted sub-task (which
 	// also updates its parent).
-	for _, b := range w.blockers {
-		w.update(b, map[string]any{"status_id": w.statusInProgress})
-	}
+	w.update(w.blocker, map[string]any{"status_id": w.statusInProgress})
 	w.do(http.MethodDelete, fmt.Sprintf("issues/%d.json", w.sub), nil, nil)
 	// Time: one entry spent yesterday (inside the re-read window), one
 	// backdated 60 days (outside it: seen at the next full re-read).
@@ -394,11 +392,9 @@ func TestLiveIncremental(t *testing.T) {
 	before := sink.Counts()
 	second, tie2, st2 := run()
 	allowed := maps.Clone(tie)
-	for _, b := range w.blockers {
-		allowed[id(b)] = true
-	}
+	allowed[id(w.blocker)] = true
 	allowed[id(w.blocked)] = true // the deleted sub-task's parent, updated by the deletion
-	check("run 2", second, allowed, w.blockers...)
+	check("run 2", second, allowed, w.blocker)
 	after := sink.Counts()
 	if after[model.KindWorklog] != before[model.KindWorklog]+1 {
 		t.Errorf("run 2 has %d worklogs, want %d: the entry spent yesterday, not the one 60 days back", after[model.KindWorklog], before[model.KindWorklog]+1)
@@ -412,7 +408,7 @@ func TestLiveIncremental(t *testing.T) {
 		}
 	}
 	for _, r := range sink.Records(model.KindIssue) {
-		if is := r.(model.Issue); slices.Contains(w.blockers, mustInt(is.ID)) && is.StatusID != id(w.statusInProgress) {
+		if is := r.(model.Issue); is.ID == id(w.blocker) && is.StatusID != id(w.statusInProgress) {
 			t.Errorf("changed issue %s has status %s, want %d", is.ID, is.StatusID, w.statusInProgress)
 		}
 	}
@@ -427,7 +423,7 @@ func TestLiveIncremental(t *testing.T) {
 	allowed = maps.Clone(tie2)
 	allowed[id(w.rejected)] = true
 	check("run 3", third, allowed, w.rejected)
-	if len(third) > len(w.blockers)+2 {
+	if len(third) > 3 {
 		t.Errorf("run 3 read %d issues %v, want the changed one and the few in the tie", len(third), third)
 	}
 	if dups := sink.Counts()[model.KindIssue]; dups != w.issues-1 {
@@ -471,11 +467,6 @@ func touchOldest(base, key, project string) error {
 		return errors.New("no issue")
 	}
 	return do(http.MethodPut, fmt.Sprintf("issues/%d.json", pg.Issues[0].ID), strings.NewReader(`{"issue":{"notes":"touched during the walk"}}`), nil)
-}
-
-func mustInt(s string) int64 {
-	n, _ := strconv.ParseInt(s, 10, 64)
-	return n
 }
 
 // TestLiveBadKey: a wrong key is refused with an auth error naming the key

@@ -190,9 +190,8 @@ type world struct {
 	statusNew, statusInProgress    int64
 	statusClosed, statusRejected   int64
 	statusResolved                 int64
-	closed, rejected, blocker, sub int64   // notable issues of the first project
-	blocked                        int64   // the first project's blocked issue, the sub-task's parent
-	blockers                       []int64 // the blocker of each project
+	closed, rejected, blocker, sub int64 // notable issues of the first project
+	blocked                        int64 // the first project's blocked issue, the sub-task's parent
 	storyPointsField               int64
 	dev1, dev2                     int64
 	activity                       int64 // the time entry activity "Development"
@@ -204,10 +203,11 @@ var seedCount struct {
 	n  int
 }
 
-// seed creates a program (a parent project) with the named projects, each
-// holding versions, issues with a history of status, assignee, estimate,
-// version, priority, due date, story points, tracker and parent changes,
-// relations and time entries, all through the REST API.
+// seed creates a program (a parent project) with the named projects, all
+// through the REST API. The first holds versions, issues with a history of
+// status, assignee, estimate, version, priority, due date, story points,
+// tracker and parent changes, relations and time entries; the others a
+// started issue, an untouched one and some time.
 func seed(t testing.TB, url, key string, names ...string) *world {
 	t.Helper()
 	seedCount.mu.Lock()
@@ -258,6 +258,17 @@ func seed(t testing.TB, url, key string, names ...string) *world {
 			w.issues++
 			return a.create("issues.json", "issue", f)
 		}
+		if pi > 0 {
+			// The other projects are small: an issue started and one not,
+			// and some time logged (seeding through the API takes a while).
+			started := issue("started", map[string]any{"fixed_version_id": v1, "custom_fields": sp("1")})
+			a.update(started, map[string]any{"status_id": w.statusInProgress, "assigned_to_id": w.dev2})
+			issue("untouched", map[string]any{"fixed_version_id": v2})
+			a.create("time_entries.json", "time_entry", map[string]any{"issue_id": started, "hours": 2, "spent_on": day(-1),
+				"activity_id": activity, "comments": "work"})
+			w.worklogs++
+			continue
+		}
 		// A feature that goes the whole way: every kind of history.
 		done := issue("feature done", map[string]any{"estimated_hours": 4, "fixed_version_id": v1, "custom_fields": sp("3"), "due_date": day(5)})
 		a.update(done, map[string]any{"status_id": w.statusInProgress, "assigned_to_id": w.dev1})
@@ -283,10 +294,7 @@ func seed(t testing.TB, url, key string, names ...string) *world {
 				"activity_id": activity, "comments": "work"})
 			w.worklogs++
 		}
-		w.blockers = append(w.blockers, blocker)
-		if pi == 0 {
-			w.closed, w.rejected, w.blocker, w.sub, w.blocked = done, rej, blocker, sub, blocked
-		}
+		w.closed, w.rejected, w.blocker, w.sub, w.blocked = done, rej, blocker, sub, blocked
 	}
 	return w
 }

@@ -423,9 +423,6 @@ func TestLiveIncremental(t *testing.T) {
 	allowed = maps.Clone(tie2)
 	allowed[id(w.rejected)] = true
 	check("run 3", third, allowed, w.rejected)
-	if len(third) > 3 {
-		t.Errorf("run 3 read %d issues %v, want the changed one and the few in the tie", len(third), third)
-	}
 	if dups := sink.Counts()[model.KindIssue]; dups != w.issues-1 {
 		t.Errorf("%d issues after three runs, want %d", dups, w.issues-1)
 	}

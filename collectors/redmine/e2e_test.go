@@ -157,6 +157,18 @@ kpi:
 			t.Errorf("blocked_ratio of %s = %v, want > 0 (one open item is blocked by an open blocker)", project, v.Value)
 		}
 	}
+	// explain works on Redmine data: the blocked item, by its key, is the
+	// one explained as blocked (the link history read from the journals).
+	r = pmo(t, env, "kpi", "explain", "blocked_ratio", "-c", path, "--scope", "project:"+project, "--as-of", tomorrow, "--format", "csv")
+	var blockedRows []string
+	for _, line := range strings.Split(r.stdout, "\n") {
+		if strings.Contains(line, ", blocked\"") {
+			blockedRows = append(blockedRows, strings.SplitN(line, ",", 2)[0])
+		}
+	}
+	if want := fmt.Sprintf("%s-%d", w.projects[0], w.blocked); r.code != 0 || !slices.Equal(blockedRows, []string{want}) {
+		t.Errorf("pmo kpi explain blocked_ratio --scope project:%s: exit %d, blocked %v, want [%s]\n%s%s", project, r.code, blockedRows, want, r.stdout, r.stderr)
+	}
 	for _, want := range []struct{ scope, kpi string }{
 		{project, "wip"}, {project, "throughput"}, {project, "cycle_time"}, {project, "blocked_ratio"},
 		{"Program " + w.prefix, "wip"},

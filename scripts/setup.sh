@@ -4,10 +4,12 @@
 #   - Debian packages: clickhouse-server clickhouse-client (the legacy 18.16
 #     server the tests run against), prometheus (the real Prometheus and
 #     promtool the exporter and alert-rule tests use), chromium (the headless
-#     browser the report tests render in), npm (to fetch chDB and ECharts) —
+#     browser the report tests render in), npm (to fetch chDB and ECharts),
 #     zookeeper (the coordination service of the cluster test,
-#     scripts/clickhouse-test-cluster.sh) — installed with apt-get when
-#     missing (sudo when not root).
+#     scripts/clickhouse-test-cluster.sh), redmine, redmine-sqlite and puma
+#     (the real Redmine 5.0 the Redmine collector's tests run against,
+#     scripts/redmine-test-server.sh) — installed with apt-get when missing
+#     (sudo when not root).
 #   - ECharts, the chart script shipped inside every HTML report:
 #     scripts/fetch-echarts.sh into .deps/echarts/.
 #   - chDB, the embedded ClickHouse engine: `npm pack @chdb/lib-linux-x64-gnu`
@@ -40,6 +42,9 @@ have_cmd prometheus || need+=(prometheus)
 have_cmd chromium || need+=(chromium)
 have_cmd npm || need+=(npm)
 [[ -f /usr/share/java/zookeeper.jar ]] || need+=(zookeeper)
+[[ -f /usr/share/redmine/config.ru ]] || need+=(redmine)
+dpkg-query -W -f '${Status}' redmine-sqlite 2>/dev/null | grep -q 'ok installed' || need+=(redmine-sqlite)
+have_cmd puma || need+=(puma)
 if ((${#need[@]})); then
 	if [[ ${PMO_SETUP_SKIP_APT:-} == 1 ]]; then
 		say "missing Debian packages ${need[*]} (PMO_SETUP_SKIP_APT=1: not installing)"
@@ -49,7 +54,7 @@ if ((${#need[@]})); then
 		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}"
 	fi
 else
-	say "Debian packages present: clickhouse-server clickhouse-client prometheus chromium npm zookeeper"
+	say "Debian packages present: clickhouse-server clickhouse-client prometheus chromium npm zookeeper redmine redmine-sqlite puma"
 fi
 
 # --- ECharts (for the HTML reports) ----------------------------------------

@@ -1,0 +1,5 @@
+//go:build !race
+
+package redmine_test
+
+const raceEnabled = false

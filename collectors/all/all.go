@@ -3,5 +3,6 @@
 package all
 
 import (
-	_ "github.com/pmo-oss/pmo/collectors/jira" // type "jira"
+	_ "github.com/pmo-oss/pmo/collectors/github" // type "github"
+	_ "github.com/pmo-oss/pmo/collectors/jira"   // type "jira"
 )

@@ -1,0 +1,176 @@
+package github_test
+
+import (
+	"context"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/pmo-oss/pmo/collectors"
+	"github.com/pmo-oss/pmo/collectors/collectortest"
+	"github.com/pmo-oss/pmo/collectors/github"
+	"github.com/pmo-oss/pmo/collectors/github/githubsim"
+	"github.com/pmo-oss/pmo/internal/model"
+	"github.com/pmo-oss/pmo/internal/secret"
+)
+
+func startSim(t testing.TB, cfg githubsim.Config) (*githubsim.Sim, string) {
+	t.Helper()
+	sim := githubsim.New(cfg)
+	srv := httptest.NewServer(sim.Handler())
+	t.Cleanup(srv.Close)
+	return sim, srv.URL
+}
+
+func simConfig(base string, repos ...string) *github.Config {
+	cfg := github.NewConfig()
+	cfg.URL = base + "/api/v3"
+	cfg.Token = secret.Secret("sim-token")
+	cfg.Repositories = repos
+	cfg.PageSize = 10
+	cfg.Timeout = 5 * time.Second
+	return cfg
+}
+
+func newCollector(t testing.TB, source string, cfg *github.Config) *github.Collector {
+	t.Helper()
+	c, err := github.New(source, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func testLogger(t testing.TB) *slog.Logger {
+	if testing.Verbose() && os.Getenv("PMO_TEST_DEBUG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func truthCounts(tr githubsim.Truth) map[model.Kind]int {
+	return map[model.Kind]int{model.KindProject: tr.Projects, model.KindStatus: 3, model.KindVersion: tr.Versions,
+		model.KindIssue: tr.Issues}
+}
+
+var repos2 = []string{"octo-org/api", "octo-org/web"}
+
+func TestConformance(t *testing.T) {
+	sim, base := startSim(t, githubsim.Config{Repos: repos2, Issues: 40, Seed: 3})
+	cfg := simConfig(base, repos2...)
+	collectortest.Run(t, collectortest.Suite{
+		New:   func(t *testing.T) collectors.Collector { return newCollector(t, "gh", cfg) },
+		Truth: func(t *testing.T) map[model.Kind]int { return truthCounts(sim.Truth()) },
+		RerunRequests: func(t *testing.T, st collectors.Stats) {
+			// Per repository: the repository, its milestones, one issue
+			// page of the overlap window, and the events of the issues in
+			// it (answered 304).
+			if st.Requests > int64(3*len(repos2)+4) {
+				t.Errorf("an immediate re-run made %d requests, want at most %d", st.Requests, 3*len(repos2)+4)
+			}
+		},
+		ChangeKinds: []model.ChangeKind{model.ChangeStatus, model.ChangeResolution, model.ChangeAssignee,
+			model.ChangeFixVersion, model.ChangeOther},
+		Logger: testLogger(t),
+	})
+	if st := sim.Stats(); st.MissingVersion != 0 {
+		t.Errorf("%d requests without X-GitHub-Api-Version", st.MissingVersion)
+	}
+}
+
+func changeKinds(sink *collectortest.MemorySink) map[model.ChangeKind]int {
+	out := map[model.ChangeKind]int{}
+	for _, r := range sink.Records(model.KindChange) {
+		out[r.(model.Change).ChangeKind]++
+	}
+	return out
+}
+
+// TestIncremental counts the requests of re-runs: an unchanged re-run is
+// answered with 304s, and a change to two issues re-reads the events of
+// those two only.
+func TestIncremental(t *testing.T) {
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	sim, base := startSim(t, githubsim.Config{Repos: repos2, Issues: 40, Seed: 5, Now: now})
+	cfg := simConfig(base, repos2...)
+	sink := collectortest.NewMemorySink()
+	ctx := context.Background()
+	collect := func() collectors.Stats {
+		t.Helper()
+		st, err := newCollector(t, "gh", cfg).Collect(ctx, sink, collectors.Options{Logger: testLogger(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	first := collect()
+	full := sim.Stats()
+	t.Logf("first run: %d requests (%d for events), records %v, changes %v", first.Requests, full.Events, first.Records, changeKinds(sink))
+	collectortest.CheckCounts(t, sink.Counts(), truthCounts(sim.Truth()))
+
+	for i, tc := range []struct {
+		name        string
+		change      func()
+		maxRequests int64
+		min304      int64
+		eventReads  int64
+	}{
+		// The second run lists the overlap window (a new URL, 200) and
+		// gets 304 for the events of the issues in it.
+		{"unchanged", func() {}, 3*2 + 2, 0, 0},
+		// The third run asks for the same listing: 304.
+		{"unchanged again", func() {}, 3 * 2, 2, 0},
+		{"two issues changed", func() {
+			todo := sim.Find("octo-org/api", func(is githubsim.Issue) bool { return is.State == "open" && !slices.Contains(is.Labels, "in progress") })
+			open := sim.Find("octo-org/web", func(is githubsim.Issue) bool { return is.State == "open" })
+			if todo == 0 || open == 0 {
+				t.Fatal("the simulator has no open issue to change")
+			}
+			sim.AddLabel("octo-org/api", todo, "in progress", now.Add(time.Hour))
+			sim.Close("octo-org/web", open, "not_planned", now.Add(2*time.Hour))
+		}, 3*2 + 4, 2, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.change()
+			sim.ResetStats()
+			before := sink.DigestByKind()
+			st := collect()
+			ss := sim.Stats()
+			t.Logf("run %d: %d requests, %d answered 304, %d event reads", i+2, st.Requests, ss.NotModified, ss.Events)
+			if st.Requests != ss.Requests {
+				t.Errorf("Stats.Requests %d, the simulator served %d", st.Requests, ss.Requests)
+			}
+			if st.Requests > tc.maxRequests {
+				t.Errorf("%d requests, want at most %d", st.Requests, tc.maxRequests)
+			}
+			if ss.NotModified < tc.min304 {
+				t.Errorf("%d answers were 304, want at least %d", ss.NotModified, tc.min304)
+			}
+			if full := ss.Events - ss.EventsNotModified; tc.eventReads >= 0 && full != tc.eventReads {
+				t.Errorf("%d event lists read in full (%d answered 304), want %d", full, ss.EventsNotModified, tc.eventReads)
+			}
+			after := sink.DigestByKind()
+			changed := before[model.KindIssue] != after[model.KindIssue] || before[model.KindChange] != after[model.KindChange]
+			if changed != (tc.eventReads > 0) {
+				t.Errorf("issues or changes changed: %v, want %v", changed, tc.eventReads > 0)
+			}
+		})
+	}
+	// The changes of the last step are stored with the right meaning.
+	var sawStart, sawDiscard bool
+	for _, r := range sink.Records(model.KindChange) {
+		c := r.(model.Change)
+		if c.At.Equal(now.Add(time.Hour)) && c.ChangeKind == model.ChangeStatus && c.To == "label:in progress" {
+			sawStart = true
+		}
+		if c.At.Equal(now.Add(2*time.Hour)) && c.ChangeKind == model.ChangeResolution && c.ToString == "Won't Do" {
+			sawDiscard = true
+		}
+	}
+	if !sawStart || !sawDiscard {
+		t.Errorf("status change to in progress stored: %v; resolution Won't Do stored: %v", sawStart, sawDiscard)
+	}
+}

@@ -216,8 +216,8 @@ func (c *client) get(ctx context.Context, path, etag string, v any) (page, error
 			}
 		}
 		if limited && he != nil && he.wait > c.retry.MaxBackoff {
-			// A primary limit: waiting less than until the reset only
-			// burns attempts (and GitHub may block a client that does).
+			// Waiting less than GitHub asked only burns attempts (and
+			// GitHub may block an integration that keeps trying).
 			if he.wait > c.retry.MaxRateLimitWait {
 				return page{}, fmt.Errorf("the rate limit resets in %s, more than retry.max_rate_limit_wait %s; the next run resumes from the stored cursors: %w",
 					he.wait.Round(time.Second), c.retry.MaxRateLimitWait, err)
@@ -285,7 +285,7 @@ func (c *client) classify(err error, where string, resp *gh.Response) (page, err
 	)
 	switch {
 	case errors.As(err, &rle):
-		wait := time.Until(rle.Rate.Reset.Time) + time.Second
+		var wait time.Duration // no reset given: the backoff decides
 		if !rle.Rate.Reset.IsZero() {
 			wait = rle.Rate.Reset.Sub(now) + time.Second
 		}

@@ -302,6 +302,11 @@ func (r *run) repository(ctx context.Context, rp *gh.Repository, reconcile bool)
 		for i, is := range issues {
 			res := results[i]
 			if res.gone != nil {
+				if res.gone.Status == http.StatusMovedPermanently {
+					r.log.Info("issue transferred to another repository; marked deleted here", "issue", issueKey(rp, is.GetNumber()), "location", res.gone.Location)
+				} else {
+					r.log.Info("issue deleted", "issue", issueKey(rp, is.GetNumber()), "status", res.gone.Status)
+				}
 				if err := r.put(ctx, r.m.deleted(rp, is, r.start)); err != nil {
 					return err
 				}

@@ -81,12 +81,13 @@ type RetryConfig struct {
 	MaxAttempts int `yaml:"max_attempts"`
 	// InitialBackoff is the first wait after a 5xx or timeout (default 1s).
 	InitialBackoff time.Duration `yaml:"initial_backoff"`
-	// MaxBackoff caps one wait after a 5xx, a timeout or a secondary rate
-	// limit, Retry-After included (default 2m).
+	// MaxBackoff caps the exponential backoff after a 5xx or a timeout
+	// (default 2m).
 	MaxBackoff time.Duration `yaml:"max_backoff"`
-	// MaxRateLimitWait is the longest wait for an exhausted primary rate
-	// limit to reset; a later reset fails the run (the next run resumes
-	// from the cursors) (default 15m).
+	// MaxRateLimitWait is the longest wait GitHub may impose: until an
+	// exhausted primary limit resets, or a secondary limit's Retry-After.
+	// A longer one fails the run at once (the next run resumes from the
+	// cursors) (default 15m).
 	MaxRateLimitWait time.Duration `yaml:"max_rate_limit_wait"`
 }
 

@@ -3,9 +3,12 @@ package github_test
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -172,5 +175,93 @@ func TestIncremental(t *testing.T) {
 	}
 	if !sawStart || !sawDiscard {
 		t.Errorf("status change to in progress stored: %v; resolution Won't Do stored: %v", sawStart, sawDiscard)
+	}
+}
+
+// TestDeletedAndTransferred deletes one issue and transfers another to the
+// second repository between runs: the reconciling run marks both gone
+// from the first repository, and the transferred one appears in the
+// second.
+func TestDeletedAndTransferred(t *testing.T) {
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	sim, base := startSim(t, githubsim.Config{Repos: repos2, Issues: 12, Seed: 9, Now: now})
+	cfg := simConfig(base, repos2...)
+	sink := collectortest.NewMemorySink()
+	ctx := context.Background()
+	collect := func(opts collectors.Options) {
+		t.Helper()
+		opts.Logger = testLogger(t)
+		if _, err := newCollector(t, "gh", cfg).Collect(ctx, sink, opts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	collect(collectors.Options{})
+	issueID := func(key string) string {
+		for _, r := range sink.Records(model.KindIssue) {
+			if is := r.(model.Issue); is.Key == key {
+				return is.ID
+			}
+		}
+		t.Fatalf("no issue %s stored", key)
+		return ""
+	}
+	delID, movID := issueID("octo-org/api#3"), issueID("octo-org/api#4")
+	sim.Delete("octo-org/api", 3)
+	sim.Transfer("octo-org/api", 4, "octo-org/web", now.Add(time.Hour))
+
+	// A deletion leaves no trace in an incremental listing; the transfer
+	// shows as a new issue in the target repository.
+	collect(collectors.Options{})
+	if got := len(sink.Records(model.KindIssueDeleted)); got != 0 {
+		t.Fatalf("%d deletions before reconciling", got)
+	}
+	collect(collectors.Options{Full: true}) // a full run reconciles
+	deleted := map[string]bool{}
+	for _, r := range sink.Records(model.KindIssueDeleted) {
+		d := r.(model.IssueDeleted)
+		deleted[d.IssueID] = true
+		if d.ProjectID != "500" || d.At.IsZero() {
+			t.Errorf("deletion %+v: want project 500 and a detection time", d)
+		}
+	}
+	if len(deleted) != 2 || !deleted[delID] || !deleted[movID] {
+		t.Errorf("deleted %v, want %s and %s", deleted, delID, movID)
+	}
+	collectortest.CheckCounts(t, sink.Counts(), truthCounts(sim.Truth()))
+	if id := issueID("octo-org/web#13"); id == movID {
+		t.Errorf("the transferred issue kept its id")
+	}
+}
+
+// TestMovedWhileCollecting: an issue listed but transferred or deleted
+// before its events are read (301, 410) is marked deleted.
+func TestMovedWhileCollecting(t *testing.T) {
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	sim, base := startSim(t, githubsim.Config{Repos: repos2, Issues: 6, Seed: 9, Now: now})
+	// A proxy that applies the change right after the first issue listing.
+	var once sync.Once
+	h := sim.Handler()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r)
+		if strings.HasSuffix(r.URL.Path, "/repos/octo-org/api/issues") {
+			once.Do(func() {
+				sim.Delete("octo-org/api", 1)
+				sim.Transfer("octo-org/api", 2, "octo-org/web", now)
+			})
+		}
+	}))
+	defer srv.Close()
+	_ = base
+	sink := collectortest.NewMemorySink()
+	if _, err := newCollector(t, "gh", simConfig(srv.URL, repos2...)).Collect(context.Background(), sink, collectors.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, r := range sink.Records(model.KindIssueDeleted) {
+		keys = append(keys, r.(model.IssueDeleted).IssueKey)
+	}
+	slices.Sort(keys)
+	if want := []string{"octo-org/api#1", "octo-org/api#2"}; !slices.Equal(keys, want) {
+		t.Errorf("deleted %v, want %v", keys, want)
 	}
 }

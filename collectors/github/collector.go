@@ -290,7 +290,7 @@ func (r *run) repository(ctx context.Context, rp *gh.Repository, reconcile bool)
 		etag = ""
 		var issues []*gh.Issue
 		for _, is := range list {
-			if is.IsPullRequest() {
+			if isPullRequest(is) {
 				continue
 			}
 			issues = append(issues, is)
@@ -312,7 +312,11 @@ func (r *run) repository(ctx context.Context, rp *gh.Repository, reconcile bool)
 				}
 				continue
 			}
-			recs := []model.Record{r.m.issue(rp, is)}
+			rec := r.m.issue(rp, is)
+			if rec.StatusCategory == model.CategoryDone && rec.Resolved == nil {
+				rec.Resolved = closedAt(res.events)
+			}
+			recs := []model.Record{rec}
 			if !res.notModified {
 				for _, ch := range r.m.changes(is, res.events, milestones) {
 					recs = append(recs, ch)
@@ -535,13 +539,22 @@ func (r *run) listIDs(ctx context.Context, base string) (map[string]bool, error)
 			return nil, err
 		}
 		for _, is := range list {
-			if !is.IsPullRequest() {
+			if !isPullRequest(is) {
 				out[strconv.FormatInt(is.GetID(), 10)] = true
 			}
 		}
 		next = p.next
 	}
 	return out, nil
+}
+
+// isPullRequest reports whether an entry of an issue list is a pull
+// request. Answers of 2012 carry "pull_request" with every URL null on
+// plain issues (PyGithub's recordings show it), so the object alone is not
+// proof.
+func isPullRequest(is *gh.Issue) bool {
+	p := is.PullRequestLinks
+	return p != nil && (p.GetURL() != "" || p.GetHTMLURL() != "" || p.GetDiffURL() != "" || p.GetPatchURL() != "")
 }
 
 // wEvent is an issue event as the REST API sends it; go-github's type

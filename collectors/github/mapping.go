@@ -230,6 +230,20 @@ func userOf(u *gh.User) person {
 	return person{id64(u.GetID()), u.GetLogin()}
 }
 
+// closedAt is the instant of the last closed event, for an issue whose
+// closed_at is missing (old answers).
+func closedAt(events []wEvent) *time.Time {
+	var out *time.Time
+	for _, e := range events {
+		if e.GetEvent() == "closed" {
+			if t := e.GetCreatedAt().UTC(); out == nil || t.After(*out) {
+				out = &t
+			}
+		}
+	}
+	return out
+}
+
 // changes maps the events of an issue onto changes. The state at creation
 // is the current state with every event undone (GitHub records no
 // "created with" values), so the first change's from values are right.
@@ -309,6 +323,9 @@ func (m *mapper) changes(is *gh.Issue, events []wEvent, milestones map[string]st
 				reason = is.GetStateReason()
 			}
 			id, name := m.resolution(reason)
+			if id == resID {
+				break // a repeated close (GitHub records some twice)
+			}
 			emit(model.Change{ChangeKind: model.ChangeResolution, Field: "resolution", FieldID: "state_reason",
 				From: resID, FromString: resName, To: id, ToString: name})
 			resID, resName = id, name

@@ -26,7 +26,9 @@ func TestChanges(t *testing.T) {
 	}
 	label := func(l string) func(*wEvent) { return func(e *wEvent) { e.Label = &gh.Label{Name: gh.Ptr(l)} } }
 	user := func(u *gh.User) func(*wEvent) { return func(e *wEvent) { e.Assignee = u } }
-	ms := func(title string) func(*wEvent) { return func(e *wEvent) { e.Milestone = &gh.Milestone{Title: gh.Ptr(title)} } }
+	ms := func(title string) func(*wEvent) {
+		return func(e *wEvent) { e.Milestone = &gh.Milestone{Title: gh.Ptr(title)} }
+	}
 	reason := func(r string) func(*wEvent) { return func(e *wEvent) { e.StateReason = gh.Ptr(r) } }
 	issue := func(state, stateReason string, labels []string, assignees []*gh.User, milestone string) *gh.Issue {
 		is := &gh.Issue{ID: gh.Ptr(int64(7)), Number: gh.Ptr(1), State: gh.Ptr(state), Assignees: assignees}

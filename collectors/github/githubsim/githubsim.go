@@ -44,6 +44,8 @@ type Config struct {
 	// client gives up (HangFor at most).
 	FaultRate float64
 	HangFor   time.Duration
+	// Latency delays every answer (to give a test time to act mid-run).
+	Latency time.Duration
 }
 
 // Milestone, Issue and Event are the simulator's state.
@@ -402,6 +404,13 @@ func (s *Sim) rateHeaders(w http.ResponseWriter, remaining int64) {
 
 func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
+	if s.cfg.Latency > 0 {
+		select {
+		case <-time.After(s.cfg.Latency):
+		case <-r.Context().Done():
+			return
+		}
+	}
 	path := strings.TrimPrefix(r.URL.Path, "/api/v3")
 	if r.Method != http.MethodGet {
 		writeJSON(w, http.StatusNotFound, apiError{Message: "Not Found"})

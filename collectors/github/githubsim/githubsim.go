@@ -172,10 +172,10 @@ func (s *Sim) genRepo(r *Repo) {
 	for n := 1; n <= s.cfg.Issues; n++ {
 		is := &Issue{ID: r.ID*100000 + int64(n), Number: n, Title: fmt.Sprintf("Issue %d of %s", n, r.Name), State: "open",
 			User: users[s.rng.IntN(len(users))], PR: n%5 == 0}
-		t := now.Add(-time.Duration(60+s.rng.IntN(120)) * 24 * time.Hour).Add(time.Duration(n) * time.Minute).Truncate(time.Second)
+		t := now.Add(-time.Duration(20+s.rng.IntN(120)) * 24 * time.Hour).Add(time.Duration(n) * time.Minute).Truncate(time.Second)
 		is.Created = t
 		step := func() time.Time {
-			t = t.Add(time.Duration(1+s.rng.IntN(72)) * time.Hour)
+			t = t.Add(time.Duration(1+s.rng.IntN(48)) * time.Hour) // at most 9 events: 18 days
 			return t
 		}
 		add := func(e Event) {
@@ -240,9 +240,11 @@ func (s *Sim) genRepo(r *Repo) {
 				is.Title += " (renamed)"
 				add(Event{Event: "renamed", RenameFrom: old, RenameTo: is.Title})
 			}
-			add(Event{Event: "unlabeled", Label: "in progress"})
-			is.Labels = without(is.Labels, "in progress")
 			s.close(is, add, "completed")
+			if s.rng.IntN(2) == 0 { // the label is often left on a closed issue
+				add(Event{Event: "unlabeled", Label: "in progress"})
+				is.Labels = without(is.Labels, "in progress")
+			}
 		}
 		is.Updated = t.Add(time.Duration(s.rng.IntN(3600)) * time.Second)
 		if is.Updated.After(now) {

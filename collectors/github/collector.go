@@ -256,11 +256,31 @@ func (r *run) repository(ctx context.Context, rp *gh.Repository, reconcile bool)
 			}
 		}
 	}
-	q := url.Values{"state": {"all"}, "sort": {"updated"}, "direction": {"asc"}, "per_page": {strconv.Itoa(r.c.cfg.PageSize)}}
-	if had && !r.opts.Full {
-		q.Set("since", stored.Add(-r.c.cfg.Overlap).UTC().Format(time.RFC3339))
+	// Keyset paging: each full page is followed by a new query from the
+	// updated_at of the last issue read (since is inclusive, to the
+	// second), dropping the issues already read at that second. An issue
+	// updated during the walk moves to the end of the order; with page
+	// offsets the issues behind it would shift back and one would be
+	// skipped. Link's next page is followed only when a full page brought
+	// nothing new (more than page_size issues updated in one second).
+	listURL := func(since time.Time) string {
+		q := url.Values{"state": {"all"}, "sort": {"updated"}, "direction": {"asc"}, "per_page": {strconv.Itoa(r.c.cfg.PageSize)}}
+		if !since.IsZero() {
+			q.Set("since", since.UTC().Format(time.RFC3339))
+		}
+		return base + "/issues?" + q.Encode()
 	}
-	first := base + "/issues?" + q.Encode()
+	var from time.Time
+	if had && !r.opts.Full {
+		from = stored.Add(-r.c.cfg.Overlap)
+	}
+	first := listURL(from)
+	var markAt time.Time // the latest updated_at read, to the second
+	type seen struct {
+		id      int64
+		updated time.Time
+	}
+	read := map[seen]bool{} // every entry read in this walk, in the state read
 	next, etag := first, ""
 	if old.ListURL == first {
 		etag = old.ListETag
@@ -288,13 +308,22 @@ func (r *run) repository(ctx context.Context, rp *gh.Repository, reconcile bool)
 			state.ListURL, state.ListETag = first, p.etag
 		}
 		etag = ""
-		var issues []*gh.Issue
+		var issues, fresh []*gh.Issue
 		for _, is := range list {
-			if isPullRequest(is) {
-				continue
+			k := seen{is.GetID(), is.GetUpdatedAt().Time}
+			if read[k] {
+				continue // read on an earlier page
 			}
-			issues = append(issues, is)
+			read[k] = true
+			if u := is.GetUpdatedAt().Truncate(time.Second); u.After(markAt) {
+				markAt = u
+			}
+			fresh = append(fresh, is)
+			if !isPullRequest(is) {
+				issues = append(issues, is)
+			}
 		}
+		list = fresh
 		results, err := r.eventsOf(ctx, base, issues, old.Events)
 		if err != nil {
 			return err
@@ -345,7 +374,14 @@ func (r *run) repository(ctx context.Context, rp *gh.Repository, reconcile bool)
 			}
 		}
 		r.progress("issues", r.seen, 0)
-		next = p.next
+		switch {
+		case p.next == "":
+			next = "" // the last page
+		case len(fresh) > 0:
+			next = listURL(markAt)
+		default:
+			next = p.next
+		}
 	}
 	// Keep the event validators of the issues the next run lists again.
 	horizon := cur.Add(-r.c.cfg.Overlap)

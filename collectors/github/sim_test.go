@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -263,5 +264,48 @@ func TestMovedWhileCollecting(t *testing.T) {
 	slices.Sort(keys)
 	if want := []string{"octo-org/api#1", "octo-org/api#2"}; !slices.Equal(keys, want) {
 		t.Errorf("deleted %v, want %v", keys, want)
+	}
+}
+
+// TestUpdatedDuringWalk updates an issue already read while the issue list
+// is walked: it moves to the end of the updated order. With page offsets
+// the issue behind it would shift onto the page already read and be
+// skipped; the keyset walk reads every issue, and the moved one in its
+// new state.
+func TestUpdatedDuringWalk(t *testing.T) {
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	sim, _ := startSim(t, githubsim.Config{Repos: []string{"octo-org/api"}, Issues: 30, Seed: 13, Now: now})
+	var (
+		once  sync.Once
+		moved int
+	)
+	h := sim.Handler()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r)
+		if strings.HasSuffix(r.URL.Path, "/issues") {
+			once.Do(func() {
+				// An entry of the first page (pull requests count there too).
+				for _, n := range sim.ByUpdated("octo-org/api")[:5] {
+					if n%5 != 0 {
+						moved = n
+						break
+					}
+				}
+				sim.AddLabel("octo-org/api", moved, "late", now.Add(time.Hour))
+			})
+		}
+	}))
+	defer srv.Close()
+	cfg := simConfig(srv.URL, "octo-org/api")
+	cfg.PageSize = 5
+	sink := collectortest.NewMemorySink()
+	if _, err := newCollector(t, "gh", cfg).Collect(context.Background(), sink, collectors.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	collectortest.CheckCounts(t, sink.Counts(), truthCounts(sim.Truth()))
+	for _, r := range sink.Records(model.KindIssue) {
+		if is := r.(model.Issue); is.Key == "octo-org/api#"+strconv.Itoa(moved) && !slices.Contains(is.Labels, "late") {
+			t.Errorf("the issue updated during the walk is stored in its old state: %v", is.Labels)
+		}
 	}
 }

@@ -776,3 +776,22 @@ func (s *Sim) Find(full string, ok func(Issue) bool) int {
 	}
 	return 0
 }
+
+// ByUpdated returns the numbers of a repository's listed entries (pull
+// requests included) from the least to the most recently updated.
+func (s *Sim) ByUpdated(full string) []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var sel []*Issue
+	for _, is := range s.repo(full).Issues {
+		if !is.Deleted && is.MovedTo == "" {
+			sel = append(sel, is)
+		}
+	}
+	sort.SliceStable(sel, func(i, j int) bool { return sel[i].Updated.Before(sel[j].Updated) })
+	out := make([]int, len(sel))
+	for i, is := range sel {
+		out[i] = is.Number
+	}
+	return out
+}

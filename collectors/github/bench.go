@@ -46,7 +46,7 @@ func FetchAndDecode(ctx context.Context, source string, cfg *Config) (int64, err
 					issues = append(issues, is)
 				}
 			}
-			if _, err := r.eventsOf(ctx, base, issues, nil); err != nil {
+			if _, err := r.eventsOf(ctx, base, issues, nil, nil); err != nil {
 				return n, err
 			}
 			n += int64(len(issues))

@@ -1,7 +1,7 @@
 // Package github collects GitHub Issues (github.com and GitHub Enterprise
 // Server) through the REST API: repositories as projects, milestones as
 // versions, issues (pull requests left out) and their history from issue
-// events. See README.md.
+// events, issue dependencies as links. See README.md.
 package github
 
 import (
@@ -293,11 +293,23 @@ func (r *run) repository(ctx context.Context, rp *gh.Repository, reconcile bool)
 	}
 	events := map[string]kept{}
 	pages := 0
+	blocked := map[int64]bool{} // issues whose summary counts blockers
+	deps, hadDeps, err := r.loadDeps(ctx, rp)
+	if err != nil {
+		return err
+	}
 	for next != "" {
-		var list []*gh.Issue
-		p, err := r.cl.get(ctx, next, etag, &list)
+		var wlist []*wIssue
+		p, err := r.cl.get(ctx, next, etag, &wlist)
 		if err != nil {
 			return fmt.Errorf("listing issues: %w", err)
+		}
+		list := make([]*gh.Issue, len(wlist))
+		for i, w := range wlist {
+			list[i] = &w.Issue
+			if w.Deps != nil && w.Deps.TotalBlockedBy > 0 {
+				blocked[w.GetID()] = true
+			}
 		}
 		if p.notModified {
 			r.log.Debug("issues unchanged since the last run", "repository", rp.GetFullName())
@@ -324,10 +336,11 @@ func (r *run) repository(ctx context.Context, rp *gh.Repository, reconcile bool)
 			}
 		}
 		list = fresh
-		results, err := r.eventsOf(ctx, base, issues, old.Events)
+		results, err := r.eventsOf(ctx, base, issues, old.Events, blocked)
 		if err != nil {
 			return err
 		}
+		var recs0 []model.Record
 		for i, is := range issues {
 			res := results[i]
 			if res.gone != nil {
@@ -339,13 +352,33 @@ func (r *run) repository(ctx context.Context, rp *gh.Repository, reconcile bool)
 				if err := r.put(ctx, r.m.deleted(rp, is, r.start)); err != nil {
 					return err
 				}
+				delete(deps, id64(is.GetID()))
 				continue
+			}
+			// Dependencies: the current blockers as links; against the
+			// blockers stored by earlier runs, additions and removals as
+			// link changes (GitHub keeps no history of them that the REST
+			// API shows), dated at the issue's update.
+			now := r.m.blockers(res.blockers)
+			for _, l := range r.m.links(is, now) {
+				recs0 = append(recs0, l)
+			}
+			if hadDeps {
+				for _, c := range r.m.linkChanges(is, deps[id64(is.GetID())], now) {
+					recs0 = append(recs0, c)
+				}
+			}
+			if len(now) > 0 {
+				deps[id64(is.GetID())] = now
+			} else {
+				delete(deps, id64(is.GetID()))
 			}
 			rec := r.m.issue(rp, is)
 			if rec.StatusCategory == model.CategoryDone && rec.Resolved == nil {
 				rec.Resolved = closedAt(res.events)
 			}
-			recs := []model.Record{rec}
+			recs := append([]model.Record{rec}, recs0...)
+			recs0 = recs0[:0]
 			if !res.notModified {
 				for _, ch := range r.m.changes(is, res.events, milestones) {
 					recs = append(recs, ch)
@@ -367,6 +400,9 @@ func (r *run) repository(ctx context.Context, rp *gh.Repository, reconcile bool)
 		r.mu.Lock()
 		r.seen += int64(len(issues))
 		r.mu.Unlock()
+		if err := r.storeDeps(ctx, rp, deps, hadDeps); err != nil {
+			return err
+		}
 		if !cur.IsZero() && (!had || cur.After(stored)) {
 			// The page's records are flushed before the cursor moves past them.
 			if err := r.sink.SetCursor(ctx, r.c.source, cname, cur.UTC().Format(time.RFC3339)); err != nil {
@@ -381,6 +417,11 @@ func (r *run) repository(ctx context.Context, rp *gh.Repository, reconcile bool)
 			next = listURL(markAt)
 		default:
 			next = p.next
+		}
+	}
+	if !hadDeps {
+		if err := r.storeDeps(ctx, rp, deps, true); err != nil {
+			return err
 		}
 	}
 	// Keep the event validators of the issues the next run lists again.
@@ -426,10 +467,78 @@ type eventResult struct {
 	etag        string // validator of a single-page list, "" otherwise
 	notModified bool
 	gone        *HTTPError // the issue moved (301) or was deleted (404, 410) meanwhile
+	blockers    []*gh.Issue
+}
+
+// blockedBy lists the issues an issue is blocked by.
+func (r *run) blockedBy(ctx context.Context, base string, number int) ([]*gh.Issue, error) {
+	var out []*gh.Issue
+	next := base + "/issues/" + strconv.Itoa(number) + "/dependencies/blocked_by?per_page=" + strconv.Itoa(r.c.cfg.PageSize)
+	for next != "" {
+		var list []*gh.Issue
+		p, err := r.cl.get(ctx, next, "", &list)
+		if err != nil {
+			var he *HTTPError
+			if errors.As(err, &he) && he.Status == http.StatusNotFound {
+				return nil, nil // a server without issue dependencies (older Enterprise Server)
+			}
+			return nil, err
+		}
+		out = append(out, list...)
+		next = p.next
+	}
+	return out, nil
+}
+
+// cursorDepsPfx names the cursor holding, per repository, the blockers of
+// its issues as last stored: "<stored at> <json issue id → blockers>".
+const cursorDepsPfx = "dependencies:"
+
+// depState is what the dependencies cursor holds. Complete says that a
+// walk of the repository's issues ended since the cursor was first
+// written: only then is a blocker missing from Issues a new one.
+type depState struct {
+	Complete bool             `json:"complete"`
+	Issues   map[string][]dep `json:"issues"` // issue id → its blockers
+}
+
+// loadDeps returns the stored blockers and whether changes against them
+// are known ones (a complete walk stored them).
+func (r *run) loadDeps(ctx context.Context, rp *gh.Repository) (map[string][]dep, bool, error) {
+	name := cursorDepsPfx + repoKey(rp)
+	v, ok, err := r.sink.Cursor(ctx, r.c.source, name)
+	if err != nil {
+		return nil, false, fmt.Errorf("reading cursor %s: %w", name, err)
+	}
+	var st depState
+	if ok {
+		if _, js, found := strings.Cut(v, " "); found {
+			if err := json.Unmarshal([]byte(js), &st); err != nil {
+				r.log.Warn("ignoring unreadable cursor; dependency changes until now are not detected", "cursor", name)
+				st = depState{}
+			}
+		}
+	}
+	if st.Issues == nil {
+		st.Issues = map[string][]dep{}
+	}
+	return st.Issues, st.Complete, nil
+}
+
+func (r *run) storeDeps(ctx context.Context, rp *gh.Repository, deps map[string][]dep, complete bool) error {
+	name := cursorDepsPfx + repoKey(rp)
+	js, err := json.Marshal(depState{Complete: complete, Issues: deps})
+	if err != nil {
+		return err
+	}
+	if err := r.sink.SetCursor(ctx, r.c.source, name, r.c.now().UTC().Format(etagStamp)+" "+string(js)); err != nil {
+		return fmt.Errorf("storing cursor %s: %w", name, err)
+	}
+	return nil
 }
 
 // eventsOf reads the events of the issues with bounded concurrency.
-func (r *run) eventsOf(ctx context.Context, base string, issues []*gh.Issue, etags map[string]string) ([]eventResult, error) {
+func (r *run) eventsOf(ctx context.Context, base string, issues []*gh.Issue, etags map[string]string, blocked map[int64]bool) ([]eventResult, error) {
 	out := make([]eventResult, len(issues))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -458,6 +567,17 @@ func (r *run) eventsOf(ctx context.Context, base string, issues []*gh.Issue, eta
 				}
 				mu.Unlock()
 				return
+			}
+			if res.gone == nil && blocked[is.GetID()] {
+				if res.blockers, err = r.blockedBy(ctx, base, is.GetNumber()); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = fmt.Errorf("reading the blockers of issue #%d: %w", is.GetNumber(), err)
+						cancel()
+					}
+					mu.Unlock()
+					return
+				}
 			}
 			out[i] = res
 		}()
@@ -591,6 +711,15 @@ func (r *run) listIDs(ctx context.Context, base string) (map[string]bool, error)
 func isPullRequest(is *gh.Issue) bool {
 	p := is.PullRequestLinks
 	return p != nil && (p.GetURL() != "" || p.GetHTMLURL() != "" || p.GetDiffURL() != "" || p.GetPatchURL() != "")
+}
+
+// wIssue is an entry of an issue list with the dependency summary
+// go-github's type lacks.
+type wIssue struct {
+	gh.Issue
+	Deps *struct {
+		TotalBlockedBy int `json:"total_blocked_by"`
+	} `json:"issue_dependencies_summary,omitempty"`
 }
 
 // wEvent is an issue event as the REST API sends it; go-github's type

@@ -381,3 +381,90 @@ func (m *mapper) changes(is *gh.Issue, events []wEvent, milestones map[string]st
 	}
 	return out
 }
+
+// dep is a blocker of an issue: its id and key.
+type dep struct {
+	ID  string `json:"id"`
+	Key string `json:"key"`
+}
+
+// keyOf is OWNER/NAME#N of an issue from its repository_url (or html_url).
+func keyOf(is *gh.Issue) string {
+	for _, u := range []string{is.GetRepositoryURL(), is.GetHTMLURL()} {
+		if i := strings.Index(u, "/repos/"); i >= 0 {
+			return u[i+len("/repos/"):] + "#" + strconv.Itoa(is.GetNumber())
+		}
+		if rest, ok := strings.CutPrefix(u, "https://github.com/"); ok {
+			if parts := strings.Split(rest, "/"); len(parts) >= 2 {
+				return parts[0] + "/" + parts[1] + "#" + strconv.Itoa(is.GetNumber())
+			}
+		}
+	}
+	return "#" + strconv.Itoa(is.GetNumber())
+}
+
+func (m *mapper) blockers(list []*gh.Issue) []dep {
+	out := make([]dep, 0, len(list))
+	for _, b := range list {
+		out = append(out, dep{id64(b.GetID()), keyOf(b)})
+	}
+	slices.SortFunc(out, func(a, b dep) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// The link type of GitHub issue dependencies, named as Jira's "Blocks" so
+// that kpi.blocking_link_types' default finds it.
+const (
+	linkTypeID = "blocked_by"
+	linkType   = "Blocks"
+	linkOut    = "blocks"
+	linkIn     = "is blocked by"
+)
+
+func (m *mapper) links(is *gh.Issue, blockers []dep) []model.Link {
+	out := make([]model.Link, 0, len(blockers))
+	for _, b := range blockers {
+		out = append(out, model.Link{Source: m.source, ID: b.ID + ">" + id64(is.GetID()), TypeID: linkTypeID, Type: linkType,
+			Outward: linkOut, Inward: linkIn, FromIssueID: b.ID, ToIssueID: id64(is.GetID()), ObservedAt: is.GetUpdatedAt().UTC()})
+	}
+	return out
+}
+
+// linkChanges compares an issue's blockers with those stored before and
+// returns the additions and removals as link changes at the issue's update.
+func (m *mapper) linkChanges(is *gh.Issue, before, now []dep) []model.Change {
+	at := is.GetUpdatedAt().UTC()
+	had := map[string]bool{}
+	for _, b := range before {
+		had[b.ID] = true
+	}
+	has := map[string]bool{}
+	for _, b := range now {
+		has[b.ID] = true
+	}
+	var out []model.Change
+	add := func(b dep, added bool) {
+		c := model.Change{Source: m.source, IssueID: id64(is.GetID()), At: at, ChangeKind: model.ChangeLink,
+			Field: "blocked_by", FieldID: "issue_dependencies"}
+		op := "removed"
+		if added {
+			op = "added"
+			c.To, c.ToString = b.Key, "This issue "+linkIn+" "+b.Key
+		} else {
+			c.From, c.FromString = b.Key, "This issue "+linkIn+" "+b.Key
+		}
+		c.ChangeID = "dep-" + op + ":" + b.ID + ":" + strconv.FormatInt(at.Unix(), 10)
+		out = append(out, c)
+	}
+	for _, b := range before {
+		if !has[b.ID] {
+			add(b, false)
+		}
+	}
+	for _, b := range now {
+		if !had[b.ID] {
+			add(b, true)
+		}
+	}
+	return out
+}

@@ -2,6 +2,7 @@ package github_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -57,7 +58,7 @@ func testLogger(t testing.TB) *slog.Logger {
 
 func truthCounts(tr githubsim.Truth) map[model.Kind]int {
 	return map[model.Kind]int{model.KindProject: tr.Projects, model.KindStatus: 3, model.KindVersion: tr.Versions,
-		model.KindIssue: tr.Issues}
+		model.KindIssue: tr.Issues, model.KindLink: tr.Links}
 }
 
 var repos2 = []string{"octo-org/api", "octo-org/web"}
@@ -307,5 +308,68 @@ func TestUpdatedDuringWalk(t *testing.T) {
 		if is := r.(model.Issue); is.Key == "octo-org/api#"+strconv.Itoa(moved) && !slices.Contains(is.Labels, "late") {
 			t.Errorf("the issue updated during the walk is stored in its old state: %v", is.Labels)
 		}
+	}
+}
+
+// TestDependencies: blocked-by dependencies are links (From = the
+// blocker); one removed and one added between runs become link changes
+// at the issue's update, in the form the KPI models read.
+func TestDependencies(t *testing.T) {
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	sim, base := startSim(t, githubsim.Config{Repos: repos2, Issues: 20, Seed: 2, Now: now})
+	cfg := simConfig(base, repos2...)
+	sink := collectortest.NewMemorySink()
+	collect := func() {
+		t.Helper()
+		if _, err := newCollector(t, "gh", cfg).Collect(context.Background(), sink, collectors.Options{Logger: testLogger(t)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	collect()
+	ids := map[string]string{}
+	for _, r := range sink.Records(model.KindIssue) {
+		is := r.(model.Issue)
+		ids[is.Key] = is.ID
+	}
+	links := sink.Records(model.KindLink)
+	if len(links) != sim.Truth().Links || len(links) == 0 {
+		t.Fatalf("%d links, want %d", len(links), sim.Truth().Links)
+	}
+	l := links[0].(model.Link)
+	if l.Type != "Blocks" || l.Outward != "blocks" || l.Inward != "is blocked by" || l.FromIssueID == "" || l.ToIssueID == "" {
+		t.Errorf("link %+v", l)
+	}
+	if got := len(sink.Records(model.KindChange)); got == 0 {
+		t.Fatal("no changes")
+	}
+	for _, r := range sink.Records(model.KindChange) {
+		if r.(model.Change).ChangeKind == model.ChangeLink {
+			t.Fatalf("a first run made link change %+v; it cannot know when a dependency was added", r)
+		}
+	}
+	// #7 of api is blocked by #6 (the generator's rule); remove that, and
+	// make #8 blocked by web#1.
+	sim.Unblock("octo-org/api", 7, now.Add(time.Hour))
+	sim.Block("octo-org/api", 8, "octo-org/web", 1, now.Add(2*time.Hour))
+	collect()
+	var got []string
+	for _, r := range sink.Records(model.KindChange) {
+		c := r.(model.Change)
+		if c.ChangeKind != model.ChangeLink {
+			continue
+		}
+		if err := c.CheckValue(); err != nil {
+			t.Error(err)
+		}
+		got = append(got, fmt.Sprintf("%s %s %s>%s %s", c.IssueID, c.At.Format(time.Kitchen), c.From, c.To, c.FromString+c.ToString))
+	}
+	slices.Sort(got)
+	want := []string{
+		ids["octo-org/api#7"] + " 1:00PM octo-org/api#6> This issue is blocked by octo-org/api#6",
+		ids["octo-org/api#8"] + " 2:00PM >octo-org/web#1 This issue is blocked by octo-org/web#1",
+	}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("link changes\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -74,7 +75,10 @@ type Issue struct {
 	PR          bool
 	Events      []Event
 	Deleted     bool
-	MovedTo     string // the API URL of the issue after a transfer
+	MovedTo     string   // the API URL of the issue after a transfer
+	BlockedBy   []*Issue // issue dependencies
+	Blocking    []*Issue
+	repo        *Repo
 }
 
 // User is an account.
@@ -171,7 +175,7 @@ func (s *Sim) genRepo(r *Repo) {
 	}
 	for n := 1; n <= s.cfg.Issues; n++ {
 		is := &Issue{ID: r.ID*100000 + int64(n), Number: n, Title: fmt.Sprintf("Issue %d of %s", n, r.Name), State: "open",
-			User: users[s.rng.IntN(len(users))], PR: n%5 == 0}
+			User: users[s.rng.IntN(len(users))], PR: n%5 == 0, repo: r}
 		t := now.Add(-time.Duration(20+s.rng.IntN(120)) * 24 * time.Hour).Add(time.Duration(n) * time.Minute).Truncate(time.Second)
 		is.Created = t
 		step := func() time.Time {
@@ -250,8 +254,37 @@ func (s *Sim) genRepo(r *Repo) {
 		if is.Updated.After(now) {
 			is.Updated = now
 		}
+		if n%7 == 0 { // blocked by an earlier issue
+			b := r.Issues[n-2]
+			if b.PR {
+				b = r.Issues[n-3]
+			}
+			is.BlockedBy, b.Blocking = append(is.BlockedBy, b), append(b.Blocking, is)
+		}
 		r.Issues = append(r.Issues, is)
 	}
+}
+
+// Block makes an issue blocked by another (of any repository of the
+// simulator) at instant at: the blocked issue's updated_at moves there.
+func (s *Sim) Block(full string, number int, blockerFull string, blocker int, at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	is, b := s.issue(full, number), s.issue(blockerFull, blocker)
+	is.BlockedBy, b.Blocking = append(is.BlockedBy, b), append(b.Blocking, is)
+	is.Updated = at
+}
+
+// Unblock removes every dependency of an issue at instant at.
+func (s *Sim) Unblock(full string, number int, at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	is := s.issue(full, number)
+	for _, b := range is.BlockedBy {
+		b.Blocking = slices.DeleteFunc(b.Blocking, func(x *Issue) bool { return x == is })
+	}
+	is.BlockedBy = nil
+	is.Updated = at
 }
 
 func (s *Sim) close(is *Issue, add func(Event), reason string) {
@@ -273,6 +306,7 @@ func without(ls []string, l string) []string {
 // Truth is what a complete collection must hold.
 type Truth struct {
 	Projects, Versions, Issues, PullRequests int
+	Links                                    int // blocked-by dependencies between listed issues
 }
 
 // Truth counts the repositories, milestones and issues (pull requests,
@@ -291,6 +325,11 @@ func (s *Sim) Truth() Truth {
 				t.PullRequests++
 			default:
 				t.Issues++
+				for _, b := range is.BlockedBy {
+					if !b.Deleted && b.MovedTo == "" {
+						t.Links++
+					}
+				}
 			}
 		}
 	}
@@ -375,6 +414,7 @@ func (s *Sim) Transfer(full string, number int, to string, at time.Time) {
 	moved.Events = append(append([]Event(nil), is.Events...), Event{ID: s.eventID(), Event: "transferred", At: at, Actor: users[0]})
 	moved.Updated = at
 	moved.Milestone = nil
+	moved.repo, moved.BlockedBy, moved.Blocking = dst, nil, nil // dependencies are not carried over here
 	dst.Issues = append(dst.Issues, &moved)
 	is.MovedTo = fmt.Sprintf("/repos/%s/issues/%d", dst.FullName(), moved.Number)
 }
@@ -574,6 +614,12 @@ func (s *Sim) route(r *http.Request, path string) (int, any, http.Header) {
 		switch {
 		case len(rest) == 2:
 			return http.StatusOK, issueJSON(repo, is), nil
+		case len(rest) == 4 && rest[2] == "dependencies" && rest[3] == "blocked_by":
+			list := make([]any, 0, len(is.BlockedBy))
+			for _, b := range is.BlockedBy {
+				list = append(list, issueJSON(b.repo, b))
+			}
+			return s.paged(r, list, fmt.Sprintf("/repositories/%d/issues/%d/dependencies/blocked_by", repo.ID, n))
 		case len(rest) == 3 && rest[2] == "events":
 			s.events.Add(1)
 			list := make([]any, 0, len(is.Events))
@@ -738,6 +784,21 @@ func issueJSON(r *Repo, is *Issue) map[string]any {
 	if is.StateReason != "" {
 		out["state_reason"] = is.StateReason
 	}
+	open := 0
+	for _, b := range is.BlockedBy {
+		if b.State == "open" {
+			open++
+		}
+	}
+	openBlocking := 0
+	for _, b := range is.Blocking {
+		if b.State == "open" {
+			openBlocking++
+		}
+	}
+	out["issue_dependencies_summary"] = map[string]any{"blocked_by": open, "total_blocked_by": len(is.BlockedBy),
+		"blocking": openBlocking, "total_blocking": len(is.Blocking)}
+	out["sub_issues_summary"] = map[string]any{"total": 0, "completed": 0, "percent_completed": 0}
 	if is.PR {
 		out["pull_request"] = map[string]any{"url": fmt.Sprintf("https://api.github.com/repos/%s/pulls/%d", r.FullName(), is.Number)}
 	}

@@ -312,6 +312,10 @@ func (c *client) classify(err error, where string, resp *gh.Response) (page, err
 		}
 		e := &HTTPError{Source: c.source, URL: where, Status: st, Message: trimMessage(ere.Message)}
 		switch {
+		case st == http.StatusForbidden && ere.Response.Header.Get("Retry-After") != "":
+			// A secondary limit whose body does not name it.
+			e.kind = ErrRateLimited
+			e.wait = retryAfter(ere.Response.Header, now)
 		case st == http.StatusUnauthorized || st == http.StatusForbidden:
 			e.kind, e.Message = ErrAuth, ""
 			e.hint = "check token (and that it may read the repository's issues and metadata)"

@@ -206,7 +206,6 @@ type person struct{ id, login string }
 // histState is what the replay of the events tracks.
 type histState struct {
 	open      bool
-	reason    string
 	labels    map[string]bool
 	assignees []person
 	milestone string // title

@@ -77,6 +77,8 @@ func TestRetries(t *testing.T) {
 		{"secondary limit without retry-after waits a minute", []answer{{429, nil,
 			`{"message":"secondary","documentation_url":"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"}`}, ok},
 			"", time.Minute, time.Minute, 2},
+		{"403 with retry-after is a secondary limit", []answer{{403, map[string]string{"Retry-After": "5"}, `{"message":"You have triggered an abuse detection mechanism."}`}, ok},
+			"", 5 * time.Second, 5 * time.Second, 2},
 		{"429 with retry-after", []answer{{429, map[string]string{"Retry-After": "3"}, `{"message":"slow down"}`}, ok}, "", 3 * time.Second, 3 * time.Second, 2},
 		{"5xx retried with backoff", []answer{{502, nil, `{"message":"Server Error"}`}, {500, nil, ""}, ok}, "", 500 * time.Millisecond, 1500 * time.Millisecond, 3},
 		{"5xx until the attempts run out", []answer{{500, nil, ""}, {500, nil, ""}, {500, nil, ""}, {500, nil, ""}}, collectors.KindTransient, 0, 2 * time.Second, 4},

@@ -17,14 +17,16 @@ import (
 	_ "github.com/pmo-oss/pmo/collectors/jira" // the jira source beside the github one
 	"github.com/pmo-oss/pmo/collectors/jira/jirasim"
 	"github.com/pmo-oss/pmo/internal/cli"
+	"github.com/pmo-oss/pmo/internal/model"
 	"github.com/pmo-oss/pmo/internal/warehouse"
 	"github.com/pmo-oss/pmo/internal/warehouse/whtest"
 )
 
 // TestPmoCollectAndKPI runs the pmo CLI in-process — migrate, collect and
-// kpi — with a GitHub simulator source beside a Jira simulator source:
-// both load, and the flow KPIs of the GitHub project and of the mixed
-// portfolio have values.
+// kpi — with a GitHub simulator source beside a Jira simulator source, on
+// both engines: the warehouse's views hold the GitHub simulator's truth,
+// an incremental re-run changes no count, and the flow KPIs of the GitHub
+// projects, their program and the mixed portfolio have values.
 func TestPmoCollectAndKPI(t *testing.T) {
 	for _, engine := range whtest.Engines {
 		t.Run(engine, func(t *testing.T) {
@@ -40,7 +42,7 @@ func TestPmoCollectAndKPI(t *testing.T) {
 				}
 			}
 			now := time.Now().UTC().Truncate(time.Hour)
-			_, ghBase := startSim(t, githubsim.Config{Repos: repos2, Issues: 60, Seed: 17, Now: now})
+			sim, ghBase := startSim(t, githubsim.Config{Repos: repos2, Issues: 60, Seed: 17, Now: now})
 			js, err := jirasim.New(jirasim.Config{Mode: jirasim.Cloud, Issues: 100, Seed: 7})
 			if err != nil {
 				t.Fatal(err)
@@ -90,6 +92,22 @@ sources:
 			out := pmo("collect")
 			if !strings.Contains(out, "gh ") || !strings.Contains(out, "jira ") {
 				t.Fatalf("collect summary lacks a source:\n%s", out)
+			}
+			// The warehouse's views hold the simulator's truth, and an
+			// incremental re-run changes no count.
+			ctx := context.Background()
+			first := viewCounts(t, ctx, w, "gh")
+			for k, n := range truthCounts(sim.Truth()) {
+				if first[k] != n {
+					t.Errorf("%s: warehouse has %d, truth %d", k, first[k], n)
+				}
+			}
+			if first[model.KindChange] == 0 {
+				t.Error("no changes stored")
+			}
+			pmo("collect", "--source", "gh")
+			if again := viewCounts(t, ctx, w, "gh"); fmt.Sprint(again) != fmt.Sprint(first) {
+				t.Errorf("re-run changed the counts: %v -> %v", first, again)
 			}
 			rows, err := csv.NewReader(strings.NewReader(pmo("kpi", "--format", "csv"))).ReadAll()
 			if err != nil {

@@ -1,6 +1,7 @@
 package github
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -150,6 +151,8 @@ func TestFaults(t *testing.T) {
 	cfg.PageSize = 7
 	cfg.Timeout = 150 * time.Millisecond
 	cfg.Retry.MaxAttempts = 12
+	var logs bytes.Buffer // every log line, debug included: no token may show
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	run := func() (*collectortest.MemorySink, collectors.Stats) {
 		c, err := New("gh", cfg)
 		if err != nil {
@@ -157,7 +160,7 @@ func TestFaults(t *testing.T) {
 		}
 		c.clock = &fakeClock{}
 		sink := collectortest.NewMemorySink()
-		st, err := c.Collect(context.Background(), sink, collectors.Options{Logger: testLog()})
+		st, err := c.Collect(context.Background(), sink, collectors.Options{Logger: log})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -180,6 +183,9 @@ func TestFaults(t *testing.T) {
 	}
 	if len(clean.Records(model.KindChange)) == 0 {
 		t.Fatal("no changes collected")
+	}
+	if !strings.Contains(logs.String(), "retrying GitHub request") || strings.Contains(logs.String(), "sim-token") {
+		t.Errorf("the debug log shows no retry, or shows the token (%d bytes)", logs.Len())
 	}
 }
 

@@ -373,3 +373,31 @@ func TestDependencies(t *testing.T) {
 		t.Errorf("link changes\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
 }
+
+// TestOrganization collects every repository of an organisation, without
+// a repository list.
+func TestOrganization(t *testing.T) {
+	sim, base := startSim(t, githubsim.Config{Repos: append([]string{"other/lib"}, repos2...), Issues: 10, Seed: 4})
+	cfg := simConfig(base)
+	cfg.Organization = "octo-org"
+	sink := collectortest.NewMemorySink()
+	if _, err := newCollector(t, "gh", cfg).Collect(context.Background(), sink, collectors.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, r := range sink.Records(model.KindProject) {
+		keys = append(keys, r.(model.Project).Key)
+	}
+	slices.Sort(keys)
+	if !slices.Equal(keys, repos2) {
+		t.Errorf("projects %v, want %v", keys, repos2)
+	}
+	if got, all := len(sink.Records(model.KindIssue)), sim.Truth().Issues; got != all*2/3 {
+		t.Errorf("%d issues, want the %d of octo-org's two repositories", got, all*2/3)
+	}
+	cfg.Organization = "nobody"
+	_, err := newCollector(t, "gh", cfg).Collect(context.Background(), collectortest.NewMemorySink(), collectors.Options{})
+	if err == nil || !strings.Contains(err.Error(), "organization nobody") || collectors.ErrorKind(err) != collectors.KindNotFound {
+		t.Errorf("unknown organisation: %v (kind %s)", err, collectors.ErrorKind(err))
+	}
+}

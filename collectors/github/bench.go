@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	gh "github.com/google/go-github/v84/github"
+	gh "github.com/google/go-github/v93/github"
 
 	"github.com/pmo-oss/pmo/collectors"
 )

@@ -15,8 +15,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/cenkalti/backoff/v5"
-	gh "github.com/google/go-github/v84/github"
+	gh "github.com/google/go-github/v93/github"
 
 	"github.com/pmo-oss/pmo/collectors"
 )
@@ -139,6 +140,7 @@ type client struct {
 	retry   RetryConfig
 	log     *slog.Logger
 	clock   clock
+	authKey string // the config keys to blame on 401/403
 
 	requests    atomic.Int64
 	retries     atomic.Int64
@@ -158,18 +160,32 @@ func newClient(source string, cfg *Config, log *slog.Logger) (*client, error) {
 		// see that rather than silently read the issue in its new place.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	g := gh.NewClient(hc).WithAuthToken(cfg.Token.Reveal())
-	if !strings.EqualFold(base.Host, "api.github.com") {
-		if g, err = g.WithEnterpriseURLs(base.String(), base.String()); err != nil {
-			return nil, fmt.Errorf("url: %w", err)
+	opts := []gh.ClientOptionsFunc{gh.WithUserAgent("pmo-collector"),
+		// Rate limits are handled here (waits the tests can fake, errors
+		// that name the source), not by go-github's pre-emptive check.
+		gh.WithDisableRateLimitCheck()}
+	authKey := "token"
+	if cfg.App.IsSet() {
+		itr, err := ghinstallation.New(tr, cfg.App.AppID, cfg.App.InstallationID, []byte(cfg.App.PrivateKey.Reveal()))
+		if err != nil {
+			return nil, fmt.Errorf("app.private_key: %w", err)
 		}
-		g.BaseURL = base // keep the path as given (WithEnterpriseURLs adds api/v3/ to a bare host only)
+		itr.BaseURL = strings.TrimSuffix(base.String(), "/")
+		hc.Transport = itr
+		authKey = "app.app_id, app.installation_id and app.private_key"
+	} else {
+		opts = append(opts, gh.WithAuthToken(cfg.Token.Reveal()))
 	}
-	// Rate limits are handled here (waits the tests can fake, errors that
-	// name the source), not by go-github's pre-emptive check.
-	g.DisableRateLimitCheck = true
-	g.UserAgent = "pmo-collector"
-	return &client{source: source, gh: g, timeout: cfg.Timeout, retry: cfg.Retry, log: log, clock: realClock{}}, nil
+	opts = append(opts, gh.WithHTTPClient(hc))
+	if !strings.EqualFold(base.Host, "api.github.com") {
+		b := base.String() // GitHub Enterprise Server, or any base given: used as is
+		opts = append(opts, gh.WithURLs(&b, &b))
+	}
+	g, err := gh.NewClient(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("url or token: %w", err)
+	}
+	return &client{source: source, gh: g, timeout: cfg.Timeout, retry: cfg.Retry, log: log, clock: realClock{}, authKey: authKey}, nil
 }
 
 // page is what one GET returned besides its body.
@@ -243,11 +259,10 @@ var linkNextRE = regexp.MustCompile(`<([^>]+)>;\s*rel="next"`)
 func (c *client) once(ctx context.Context, path, etag string, v any) (page, error) {
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	req, err := c.gh.NewRequest(http.MethodGet, path, nil)
+	req, err := c.gh.NewRequest(actx, http.MethodGet, path, nil, gh.WithVersion(APIVersion))
 	if err != nil {
 		return page{}, fmt.Errorf("building request for %s: %w", redactPath(path), err)
 	}
-	req.Header.Set("X-GitHub-Api-Version", APIVersion)
 	req.Header.Set("Accept", "application/vnd.github+json")
 	if etag != "" {
 		req.Header.Set("If-None-Match", etag)
@@ -257,7 +272,7 @@ func (c *client) once(ctx context.Context, path, etag string, v any) (page, erro
 	obs := collectors.ObserverFrom(ctx)
 	start, status := time.Now(), 0
 	defer func() { obs.Request(status, time.Since(start)) }()
-	resp, err := c.gh.Do(actx, req, v)
+	resp, err := c.gh.Do(req, v)
 	if resp != nil && resp.Response != nil {
 		status = resp.StatusCode
 	}
@@ -318,7 +333,7 @@ func (c *client) classify(err error, where string, resp *gh.Response) (page, err
 			e.wait = retryAfter(ere.Response.Header, now)
 		case st == http.StatusUnauthorized || st == http.StatusForbidden:
 			e.kind, e.Message = ErrAuth, ""
-			e.hint = "check token (and that it may read the repository's issues and metadata)"
+			e.hint = "check " + c.authKey + " (and that it may read the repository's issues and metadata)"
 		case st == http.StatusTooManyRequests:
 			e.kind = ErrRateLimited
 			e.wait = retryAfter(ere.Response.Header, now)
@@ -327,6 +342,20 @@ func (c *client) classify(err error, where string, resp *gh.Response) (page, err
 			e.wait = retryAfter(ere.Response.Header, now)
 		case st == http.StatusNotFound:
 			e.hint = "check url and the repository name, and that the token may see it"
+		}
+		return page{}, e
+	}
+	var ie *ghinstallation.HTTPError
+	if errors.As(err, &ie) {
+		// Exchanging the App's JWT for an installation token failed.
+		st := statusOf(ie.Response)
+		e := &HTTPError{Source: c.source, URL: where, Status: st, Message: "getting a GitHub App installation token"}
+		switch {
+		case st == 0 || st >= 500 || st == http.StatusTooManyRequests:
+			return page{}, &transientError{what: "getting a GitHub App installation token for GET " + where, err: err}
+		case st == http.StatusUnauthorized || st == http.StatusForbidden || st == http.StatusNotFound:
+			e.kind = ErrAuth
+			e.hint = "check " + c.authKey
 		}
 		return page{}, e
 	}

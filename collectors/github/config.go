@@ -1,6 +1,9 @@
 package github
 
 import (
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -20,6 +23,8 @@ type Config struct {
 	// Token is a personal access token (classic or fine-grained) or an
 	// installation token with read access to issues and metadata.
 	Token secret.Secret `yaml:"token"`
+	// App authenticates as a GitHub App installation instead of Token.
+	App AppAuth `yaml:"app"`
 	// Repositories lists owner/name of the repositories to collect.
 	Repositories []string `yaml:"repositories"`
 	// Organization collects every repository of an organisation (in
@@ -53,6 +58,18 @@ type Config struct {
 	Timeout time.Duration `yaml:"timeout"`
 	Retry   RetryConfig   `yaml:"retry"`
 }
+
+// AppAuth is a GitHub App installation: pmo signs a JWT with the App's
+// private key and exchanges it for installation tokens (renewed before they
+// expire, through github.com/bradleyfalzon/ghinstallation).
+type AppAuth struct {
+	AppID          int64         `yaml:"app_id"`
+	InstallationID int64         `yaml:"installation_id"`
+	PrivateKey     secret.Secret `yaml:"private_key"` // PEM; private_key_file reads it from a file
+}
+
+// IsSet reports whether any App setting is given.
+func (a AppAuth) IsSet() bool { return a.AppID != 0 || a.InstallationID != 0 || a.PrivateKey.IsSet() }
 
 // StatusConfig says which statuses issues are in.
 type StatusConfig struct {
@@ -127,8 +144,23 @@ func (c *Config) Validate() []error {
 	} else if u.RawQuery != "" || u.Fragment != "" {
 		add("url: must be the API base URL without query or fragment")
 	}
-	if !c.Token.IsSet() {
-		add("token: required (a GitHub token that may read the repositories' issues; e.g. token: ${GITHUB_TOKEN})")
+	switch {
+	case c.Token.IsSet() && c.App.IsSet():
+		add("token: set either token or app, not both")
+	case c.App.IsSet():
+		if c.App.AppID <= 0 {
+			add("app.app_id: required (the GitHub App's id, from its settings page)")
+		}
+		if c.App.InstallationID <= 0 {
+			add("app.installation_id: required (the id of the App's installation on the organisation)")
+		}
+		if !c.App.PrivateKey.IsSet() {
+			add("app.private_key: required (the App's PEM private key; app.private_key_file reads it from a file)")
+		} else if !isRSAKey(c.App.PrivateKey.Reveal()) {
+			add("app.private_key: not a PEM RSA private key (GitHub's \"BEGIN RSA PRIVATE KEY\" file)")
+		}
+	case !c.Token.IsSet():
+		add("token: required (a GitHub token that may read the repositories' issues; e.g. token: ${GITHUB_TOKEN}), or app for a GitHub App")
 	}
 	if len(c.Repositories) == 0 && c.Organization == "" {
 		add("repositories: list owner/name repositories (e.g. [octo-org/api]) or set organization")
@@ -220,4 +252,21 @@ func (c *Config) apiBase() (*url.URL, error) {
 	}
 	u.Path = strings.TrimRight(u.Path, "/") + "/"
 	return u, nil
+}
+
+// isRSAKey reports whether s is a PEM RSA private key (PKCS #1 or #8).
+func isRSAKey(s string) bool {
+	b, _ := pem.Decode([]byte(s))
+	if b == nil {
+		return false
+	}
+	if _, err := x509.ParsePKCS1PrivateKey(b.Bytes); err == nil {
+		return true
+	}
+	k, err := x509.ParsePKCS8PrivateKey(b.Bytes)
+	if err != nil {
+		return false
+	}
+	_, ok := k.(*rsa.PrivateKey)
+	return ok
 }

@@ -25,6 +25,12 @@ func TestConfigValidate(t *testing.T) {
 		{"relative url", func(c *Config) { c.URL = "github.example.com" }, []string{"url:"}},
 		{"credentials in url", func(c *Config) { c.URL = "https://me:pw@github.example.com" }, []string{"url: must not contain credentials"}},
 		{"no token", func(c *Config) { c.Token = "" }, []string{"token: required"}},
+		{"token and app", func(c *Config) { c.App.AppID = 1 }, []string{"token: set either token or app"}},
+		{"app incomplete", func(c *Config) { c.Token, c.App.AppID = "", 1 },
+			[]string{"app.installation_id: required", "app.private_key: required"}},
+		{"app key not PEM", func(c *Config) {
+			c.Token, c.App = "", AppAuth{AppID: 1, InstallationID: 2, PrivateKey: "SECRET-not-a-key"}
+		}, []string{"app.private_key: not a PEM RSA private key"}},
 		{"nothing to collect", func(c *Config) { c.Repositories = nil }, []string{"repositories: list"}},
 		{"bad repositories", func(c *Config) { c.Repositories = []string{"octo-org/api", "api", "Octo-Org/API"} },
 			[]string{"repositories[1]", "repositories[2]: \"Octo-Org/API\" is listed twice"}},

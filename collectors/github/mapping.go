@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	gh "github.com/google/go-github/v84/github"
+	gh "github.com/google/go-github/v93/github"
 
 	"github.com/pmo-oss/pmo/internal/model"
 )

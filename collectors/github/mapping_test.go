@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	gh "github.com/google/go-github/v84/github"
+	gh "github.com/google/go-github/v93/github"
 
 	"github.com/pmo-oss/pmo/internal/model"
 )
@@ -24,7 +24,7 @@ func TestChanges(t *testing.T) {
 		}
 		return e
 	}
-	label := func(l string) func(*wEvent) { return func(e *wEvent) { e.Label = &gh.Label{Name: gh.Ptr(l)} } }
+	label := func(l string) func(*wEvent) { return func(e *wEvent) { e.Label = &gh.Label{Name: l} } }
 	user := func(u *gh.User) func(*wEvent) { return func(e *wEvent) { e.Assignee = u } }
 	ms := func(title string) func(*wEvent) {
 		return func(e *wEvent) { e.Milestone = &gh.Milestone{Title: gh.Ptr(title)} }
@@ -36,7 +36,7 @@ func TestChanges(t *testing.T) {
 			is.StateReason = gh.Ptr(stateReason)
 		}
 		for _, l := range labels {
-			is.Labels = append(is.Labels, &gh.Label{Name: gh.Ptr(l)})
+			is.Labels = append(is.Labels, &gh.Label{Name: l})
 		}
 		if milestone != "" {
 			is.Milestone = &gh.Milestone{Title: gh.Ptr(milestone), ID: gh.Ptr(int64(55))}
@@ -125,7 +125,7 @@ func TestIssueMapping(t *testing.T) {
 	cfg.TypeLabels = map[string]string{"Bug": "Bug"}
 	m := newMapper("gh", cfg)
 	is := &gh.Issue{ID: gh.Ptr(int64(70)), Number: gh.Ptr(12), State: gh.Ptr("open"), Title: gh.Ptr("t"),
-		Labels:         []*gh.Label{{Name: gh.Ptr("bug")}, {Name: gh.Ptr("In Progress")}},
+		Labels:         []*gh.Label{{Name: "bug"}, {Name: "In Progress"}},
 		ParentIssueURL: gh.Ptr("https://api.github.com/repos/octo/api/issues/3")}
 	got := m.issue(rp, is)
 	if got.Key != "octo/api#12" || got.ProjectID != "9" || got.Type != "Bug" || got.StatusID != "label:in progress" ||

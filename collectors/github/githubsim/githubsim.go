@@ -10,7 +10,10 @@
 package githubsim
 
 import (
+	"crypto"
+	"crypto/rsa"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -47,6 +50,11 @@ type Config struct {
 	HangFor   time.Duration
 	// Latency delays every answer (to give a test time to act mid-run).
 	Latency time.Duration
+	// AppID and AppKey, when set, let a GitHub App authenticate: a JWT
+	// signed with the App's key (RS256, iss = AppID) buys an installation
+	// token at POST /app/installations/{id}/access_tokens.
+	AppID  int64
+	AppKey *rsa.PublicKey
 }
 
 // Milestone, Issue and Event are the simulator's state.
@@ -132,6 +140,8 @@ type Sim struct {
 	next  int64 // event ids
 
 	requests, notModified, faults, missingVersion, events, events304 atomic.Int64
+	installTokens                                                    sync.Map // issued installation tokens
+	tokensIssued                                                     atomic.Int64
 }
 
 var users = []User{{101, "alice"}, {102, "bob"}, {103, "carol"}, {104, "dave"}}
@@ -454,6 +464,10 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	path := strings.TrimPrefix(r.URL.Path, "/api/v3")
+	if r.Method == http.MethodPost && strings.HasPrefix(path, "/app/installations/") && strings.HasSuffix(path, "/access_tokens") {
+		s.installationToken(w, r)
+		return
+	}
 	if r.Method != http.MethodGet {
 		writeJSON(w, http.StatusNotFound, apiError{Message: "Not Found"})
 		return
@@ -467,7 +481,8 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	auth := r.Header.Get("Authorization")
-	if auth != "Bearer "+s.cfg.Token && auth != "token "+s.cfg.Token {
+	_, installed := s.installTokens.Load(strings.TrimPrefix(auth, "token "))
+	if auth != "Bearer "+s.cfg.Token && auth != "token "+s.cfg.Token && !installed {
 		writeJSON(w, http.StatusUnauthorized, apiError{Message: "Bad credentials", DocURL: "https://docs.github.com/rest"})
 		return
 	}
@@ -856,3 +871,38 @@ func (s *Sim) ByUpdated(full string) []int {
 	}
 	return out
 }
+
+// installationToken answers an App's JWT with an installation token, as
+// GitHub does (201, token and expires_at), after checking the JWT's RS256
+// signature against the App's key, its issuer and its expiry.
+func (s *Sim) installationToken(w http.ResponseWriter, r *http.Request) {
+	jwt, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	parts := strings.Split(jwt, ".")
+	if !ok || s.cfg.AppKey == nil || len(parts) != 3 {
+		writeJSON(w, http.StatusUnauthorized, apiError{Message: "A JSON web token could not be decoded"})
+		return
+	}
+	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
+	sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
+	if err != nil || rsa.VerifyPKCS1v15(s.cfg.AppKey, crypto.SHA256, sum[:], sig) != nil {
+		writeJSON(w, http.StatusUnauthorized, apiError{Message: "'Issuer' claim ('iss') must be an Integer"})
+		return
+	}
+	var claims struct {
+		Iss json.RawMessage `json:"iss"`
+		Exp int64           `json:"exp"`
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil || json.Unmarshal(payload, &claims) != nil || strings.Trim(string(claims.Iss), `"`) != strconv.FormatInt(s.cfg.AppID, 10) ||
+		time.Unix(claims.Exp, 0).Before(time.Now()) {
+		writeJSON(w, http.StatusUnauthorized, apiError{Message: "Integration not found"})
+		return
+	}
+	tok := fmt.Sprintf("ghs_sim%d", s.tokensIssued.Add(1))
+	s.installTokens.Store(tok, true)
+	writeJSON(w, http.StatusCreated, map[string]any{"token": tok, "expires_at": ts(time.Now().Add(time.Hour)),
+		"permissions": map[string]string{"issues": "read", "metadata": "read"}, "repository_selection": "all"})
+}
+
+// TokensIssued counts the installation tokens handed out.
+func (s *Sim) TokensIssued() int64 { return s.tokensIssued.Load() }

@@ -23,6 +23,7 @@ func BenchmarkCollect(b *testing.B) {
 			_, base := startSim(b, githubsim.Config{Repos: repos, Issues: n / 2 * 5 / 4, Seed: 3}) // a fifth are PRs
 			cfg := simConfig(base, repos...)
 			cfg.PageSize = 100
+			cfg.Concurrency = 4 // both sides alike; a real run is serial (the rate limit is the bound there)
 			ctx := context.Background()
 			start := time.Now()
 			fetched, err := github.FetchAndDecode(ctx, "bench", cfg)

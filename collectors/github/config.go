@@ -47,7 +47,9 @@ type Config struct {
 	DefaultType string            `yaml:"default_type"`
 	// PageSize is per_page (1–100, default 100).
 	PageSize int `yaml:"page_size"`
-	// Concurrency bounds the parallel per-issue event requests (default 4).
+	// Concurrency bounds the parallel per-issue requests (default 1:
+	// GitHub asks integrations to make their requests serially, and the
+	// primary limit of 5,000 requests an hour is reached serially anyway).
 	Concurrency int `yaml:"concurrency"`
 	// Overlap is subtracted from the cursor on incremental runs (default 10m).
 	Overlap time.Duration `yaml:"overlap"`
@@ -117,7 +119,7 @@ func NewConfig() *Config {
 		Resolutions:    map[string]string{"completed": "Done", "not_planned": "Won't Do", "duplicate": "Duplicate"},
 		DefaultType:    "Task",
 		PageSize:       100,
-		Concurrency:    4,
+		Concurrency:    1,
 		Overlap:        10 * time.Minute,
 		ReconcileEvery: 24 * time.Hour,
 		Timeout:        60 * time.Second,

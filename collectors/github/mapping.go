@@ -163,10 +163,8 @@ func (m *mapper) issue(rp *gh.Repository, is *gh.Issue) model.Issue {
 			out.Resolved = &t
 		}
 	}
-	if a := is.GetAssignee(); a != nil {
-		out.AssigneeID, out.Assignee = id64(a.GetID()), a.GetLogin()
-	} else if len(is.Assignees) > 0 {
-		out.AssigneeID, out.Assignee = id64(is.Assignees[0].GetID()), is.Assignees[0].GetLogin()
+	if as := assignees(is); len(as) > 0 {
+		out.AssigneeID, out.Assignee = id64(as[0].GetID()), as[0].GetLogin()
 	}
 	if u := is.GetUser(); u != nil {
 		out.ReporterID, out.Reporter = id64(u.GetID()), u.GetLogin()
@@ -250,11 +248,8 @@ func (m *mapper) changes(is *gh.Issue, events []wEvent, milestones map[string]st
 	evs := slices.Clone(events)
 	sortEvents(evs)
 	cur := histState{open: is.GetState() != "closed", labels: lowerLabels(is.Labels), milestone: is.GetMilestone().GetTitle()}
-	for _, a := range is.Assignees {
+	for _, a := range assignees(is) {
 		cur.assignees = append(cur.assignees, userOf(a))
-	}
-	if len(cur.assignees) == 0 && is.Assignee != nil {
-		cur.assignees = []person{userOf(is.Assignee)}
 	}
 	// Undo every event, newest first.
 	for i := len(evs) - 1; i >= 0; i-- {
@@ -466,4 +461,17 @@ func (m *mapper) linkChanges(is *gh.Issue, before, now []dep) []model.Change {
 		}
 	}
 	return out
+}
+
+// assignees are the issue's assignees, first first; answers older than
+// multiple assignees carry only the singular field.
+func assignees(is *gh.Issue) []*gh.User {
+	if len(is.Assignees) > 0 {
+		return is.Assignees
+	}
+	//lint:ignore SA1019 the pinned API version (2022-11-28) still sends assignee; servers before multiple assignees send only it
+	if a := is.Assignee; a != nil {
+		return []*gh.User{a}
+	}
+	return nil
 }

@@ -15,9 +15,9 @@ import (
 // compact form: "kind from>to" per change, in order.
 func TestChanges(t *testing.T) {
 	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	alice, bob := &gh.User{ID: gh.Ptr(int64(1)), Login: gh.Ptr("alice")}, &gh.User{ID: gh.Ptr(int64(2)), Login: gh.Ptr("bob")}
+	alice, bob := &gh.User{ID: new(int64(1)), Login: new("alice")}, &gh.User{ID: new(int64(2)), Login: new("bob")}
 	ev := func(i int, kind string, mod ...func(*wEvent)) wEvent {
-		e := wEvent{IssueEvent: gh.IssueEvent{ID: gh.Ptr(int64(100 + i)), Event: gh.Ptr(kind),
+		e := wEvent{IssueEvent: gh.IssueEvent{ID: new(int64(100 + i)), Event: new(kind),
 			CreatedAt: &gh.Timestamp{Time: t0.Add(time.Duration(i) * time.Hour)}, Actor: alice}}
 		for _, m := range mod {
 			m(&e)
@@ -27,19 +27,19 @@ func TestChanges(t *testing.T) {
 	label := func(l string) func(*wEvent) { return func(e *wEvent) { e.Label = &gh.Label{Name: l} } }
 	user := func(u *gh.User) func(*wEvent) { return func(e *wEvent) { e.Assignee = u } }
 	ms := func(title string) func(*wEvent) {
-		return func(e *wEvent) { e.Milestone = &gh.Milestone{Title: gh.Ptr(title)} }
+		return func(e *wEvent) { e.Milestone = &gh.Milestone{Title: new(title)} }
 	}
-	reason := func(r string) func(*wEvent) { return func(e *wEvent) { e.StateReason = gh.Ptr(r) } }
+	reason := func(r string) func(*wEvent) { return func(e *wEvent) { e.StateReason = new(r) } }
 	issue := func(state, stateReason string, labels []string, assignees []*gh.User, milestone string) *gh.Issue {
-		is := &gh.Issue{ID: gh.Ptr(int64(7)), Number: gh.Ptr(1), State: gh.Ptr(state), Assignees: assignees}
+		is := &gh.Issue{ID: new(int64(7)), Number: new(1), State: new(state), Assignees: assignees}
 		if stateReason != "" {
-			is.StateReason = gh.Ptr(stateReason)
+			is.StateReason = new(stateReason)
 		}
 		for _, l := range labels {
 			is.Labels = append(is.Labels, &gh.Label{Name: l})
 		}
 		if milestone != "" {
-			is.Milestone = &gh.Milestone{Title: gh.Ptr(milestone), ID: gh.Ptr(int64(55))}
+			is.Milestone = &gh.Milestone{Title: new(milestone), ID: new(int64(55))}
 		}
 		return is
 	}
@@ -120,19 +120,19 @@ func TestChanges(t *testing.T) {
 }
 
 func TestIssueMapping(t *testing.T) {
-	rp := &gh.Repository{ID: gh.Ptr(int64(9)), Name: gh.Ptr("api"), FullName: gh.Ptr("octo/api"), Owner: &gh.User{ID: gh.Ptr(int64(3)), Login: gh.Ptr("octo")}}
+	rp := &gh.Repository{ID: new(int64(9)), Name: new("api"), FullName: new("octo/api"), Owner: &gh.User{ID: new(int64(3)), Login: new("octo")}}
 	cfg := NewConfig()
 	cfg.TypeLabels = map[string]string{"Bug": "Bug"}
 	m := newMapper("gh", cfg)
-	is := &gh.Issue{ID: gh.Ptr(int64(70)), Number: gh.Ptr(12), State: gh.Ptr("open"), Title: gh.Ptr("t"),
+	is := &gh.Issue{ID: new(int64(70)), Number: new(12), State: new("open"), Title: new("t"),
 		Labels:         []*gh.Label{{Name: "bug"}, {Name: "In Progress"}},
-		ParentIssueURL: gh.Ptr("https://api.github.com/repos/octo/api/issues/3")}
+		ParentIssueURL: new("https://api.github.com/repos/octo/api/issues/3")}
 	got := m.issue(rp, is)
 	if got.Key != "octo/api#12" || got.ProjectID != "9" || got.Type != "Bug" || got.StatusID != "label:in progress" ||
 		got.StatusCategory != model.CategoryIndeterminate || got.ParentKey != "octo/api#3" {
 		t.Errorf("issue %+v", got)
 	}
-	is.Type = &gh.IssueType{Name: gh.Ptr("Feature")}
+	is.Type = &gh.IssueType{Name: new("Feature")}
 	if got := m.issue(rp, is); got.Type != "Feature" {
 		t.Errorf("an issue type must win over type labels, got %q", got.Type)
 	}
@@ -144,7 +144,7 @@ func TestIssueMapping(t *testing.T) {
 		t.Errorf("program: project %+v", p)
 	}
 	due := gh.Timestamp{Time: time.Date(2026, 5, 31, 7, 0, 0, 0, time.UTC)}
-	v := m.version(rp, &gh.Milestone{ID: gh.Ptr(int64(4)), Title: gh.Ptr("v1"), State: gh.Ptr("closed"), DueOn: &due}, time.Now())
+	v := m.version(rp, &gh.Milestone{ID: new(int64(4)), Title: new("v1"), State: new("closed"), DueOn: &due}, time.Now())
 	if v.ReleaseDate == nil || v.ReleaseDate.String() != "2026-05-31" || !v.Released || v.ProjectID != "9" {
 		t.Errorf("version %+v", v)
 	}

@@ -3,6 +3,7 @@
 package all
 
 import (
+	_ "github.com/pmo-oss/pmo/collectors/github"  // type "github"
 	_ "github.com/pmo-oss/pmo/collectors/gitlab"  // type "gitlab"
 	_ "github.com/pmo-oss/pmo/collectors/jira"    // type "jira"
 	_ "github.com/pmo-oss/pmo/collectors/redmine" // type "redmine"

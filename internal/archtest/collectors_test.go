@@ -74,8 +74,8 @@ func TestCollectorConventionsCatchDefects(t *testing.T) {
 		want    []string // substrings of the problems; none = no problem
 	}{
 		{"sound", []folder{{"jira", "# Jira", sample}, {"all", "", ""}, {"collectortest", "", ""}}, nil},
-		{"unregistered folder", []folder{{"jira", "# Jira", sample}, {"github", "# GitHub", strings.ReplaceAll(sample, "type: jira", "type: github")}},
-			[]string{`collectors/github: no collector type "github" is registered`, "collectors/github: sample.yaml does not load", `unknown source type "github"`}},
+		{"unregistered folder", []folder{{"jira", "# Jira", sample}, {"bugzilla", "# Bugzilla", strings.ReplaceAll(sample, "type: jira", "type: bugzilla")}},
+			[]string{`collectors/bugzilla: no collector type "bugzilla" is registered`, "collectors/bugzilla: sample.yaml does not load", `unknown source type "bugzilla"`}},
 		{"no README", []folder{{"jira", "", sample}}, []string{"collectors/jira: no README.md"}},
 		{"no sample", []folder{{"jira", "# Jira", ""}}, []string{"collectors/jira: no sample.yaml"}},
 		{"sample with an unknown key", []folder{{"jira", "# Jira", sample + "  projekts: [X]\n"}},

@@ -26,7 +26,7 @@ func TestNewSources(t *testing.T) {
 	}{
 		{"none", nil, nil, ""},
 		{"two in order", []config.Source{jira("b"), jira("a")}, []string{"b", "a"}, ""},
-		{"unknown type", []config.Source{jira("a"), {Name: "gh", Type: "github"}}, nil, `source gh: unknown source type "github"`},
+		{"unknown type", []config.Source{jira("a"), {Name: "bz", Type: "bugzilla"}}, nil, `source bz: unknown source type "bugzilla"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -17,7 +17,7 @@ TEST_FLAGS  ?= -race -count=1 -timeout=20m
 # skip there), run once more without it, in one go test run: each
 # collector's warehouse tests (kill + rerun, pmo collect end to end).
 NORACE_RUN  ?= TestRoundTrip|TestSimWarehouse|TestSimKilled|TestPmoCollectAndKPI
-NORACE_PKGS ?= ./internal/warehouse/ ./collectors/jira/ ./collectors/gitlab/
+NORACE_PKGS ?= ./internal/warehouse/ ./collectors/jira/ ./collectors/gitlab/ ./collectors/github/
 
 # Starts a throwaway clickhouse-server for one recipe and always stops it.
 # Usage inside a recipe: $(with_server) <commands using PMO_TEST_CLICKHOUSE_DSN>

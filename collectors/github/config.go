@@ -32,9 +32,6 @@ type Config struct {
 	Organization string `yaml:"organization"`
 	// IncludeArchived also collects the archived repositories of Organization.
 	IncludeArchived bool `yaml:"include_archived"`
-	// Program names the program of the collected repositories; empty means
-	// the repository owner (the organisation or user login).
-	Program string `yaml:"program"`
 	// Statuses maps issue state and labels onto workflow statuses.
 	Statuses StatusConfig `yaml:"statuses"`
 	// Resolutions maps close reasons (state_reason) onto resolution names;

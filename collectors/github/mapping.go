@@ -93,9 +93,9 @@ func id64(v int64) string { return strconv.FormatInt(v, 10) }
 func (m *mapper) project(rp *gh.Repository) model.Project {
 	p := model.Project{Source: m.source, ID: id64(rp.GetID()), Key: rp.GetFullName(), Name: rp.GetName(),
 		URL: rp.GetHTMLURL(), Archived: rp.GetArchived()}
-	if m.cfg.Program != "" {
-		p.CategoryID, p.Category = "program:"+strings.ToLower(m.cfg.Program), m.cfg.Program
-	} else if o := rp.GetOwner(); o != nil {
+	// The owner is the program (sources[].program, common to every
+	// source, puts all of them into another).
+	if o := rp.GetOwner(); o != nil {
 		p.CategoryID, p.Category = id64(o.GetID()), o.GetLogin()
 	}
 	return p

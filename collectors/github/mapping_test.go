@@ -139,10 +139,6 @@ func TestIssueMapping(t *testing.T) {
 	if p := m.project(rp); p.Category != "octo" || p.CategoryID != "3" || p.Key != "octo/api" {
 		t.Errorf("project %+v", p)
 	}
-	cfg.Program = "Payments"
-	if p := newMapper("gh", cfg).project(rp); p.Category != "Payments" {
-		t.Errorf("program: project %+v", p)
-	}
 	due := gh.Timestamp{Time: time.Date(2026, 5, 31, 7, 0, 0, 0, time.UTC)}
 	v := m.version(rp, &gh.Milestone{ID: new(int64(4)), Title: new("v1"), State: new("closed"), DueOn: &due}, time.Now())
 	if v.ReleaseDate == nil || v.ReleaseDate.String() != "2026-05-31" || !v.Released || v.ProjectID != "9" {

@@ -125,6 +125,11 @@ type Source struct {
 	// Schedule is a cron expression for `pmo serve` (five fields, or
 	// @hourly, @daily, @every 30m, ...).
 	Schedule string `yaml:"schedule,omitempty"`
+	// Program, when set, puts every project of the source into this one
+	// program (the PMO's own grouping), instead of the tracker's: Jira's
+	// project category, GitHub's repository owner, GitLab's group,
+	// Redmine's parent project.
+	Program string `yaml:"program,omitempty"`
 	// Settings holds the type-specific keys, decoded into the collector
 	// type's own config struct. Nil when the type is unknown.
 	Settings SourceSettings `yaml:"-"`
@@ -132,7 +137,7 @@ type Source struct {
 
 // commonSourceKeys are the keys every source has; everything else belongs to
 // the collector type.
-var commonSourceKeys = map[string]bool{"name": true, "type": true, "schedule": true}
+var commonSourceKeys = map[string]bool{"name": true, "type": true, "schedule": true, "program": true}
 
 // decodeNode decodes the common keys, then the rest strictly into the
 // collector type's config struct.
@@ -156,10 +161,11 @@ func (s *Source) decodeNode(d *decoder, n *yaml.Node, path string) {
 		Name     string `yaml:"name"`
 		Type     string `yaml:"type"`
 		Schedule string `yaml:"schedule"`
+		Program  string `yaml:"program"`
 	}
 	var p plain
 	d.decodeStruct(common, reflect.ValueOf(&p).Elem(), path)
-	s.Name, s.Type, s.Schedule = p.Name, p.Type, p.Schedule
+	s.Name, s.Type, s.Schedule, s.Program = p.Name, p.Type, p.Schedule, p.Program
 	if s.Type == "" {
 		return // reported by Validate
 	}
@@ -198,6 +204,9 @@ func (s Source) MarshalYAML() (any, error) {
 	add("type", s.Type)
 	if s.Schedule != "" {
 		add("schedule", s.Schedule)
+	}
+	if s.Program != "" {
+		add("program", s.Program)
 	}
 	if s.Settings != nil {
 		var sub yaml.Node

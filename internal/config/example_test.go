@@ -54,6 +54,9 @@ func TestExampleConfig(t *testing.T) {
 		if _, err := collectors.Lookup(s.Type); err != nil {
 			t.Error(err)
 		}
+		if s.Name == "jira-dc" && s.Program != "Core Banking" {
+			t.Errorf("source jira-dc: program %q, want Core Banking (sources[].program)", s.Program)
+		}
 	}
 	var buf bytes.Buffer
 	if err := cfg.Print(&buf); err != nil {

@@ -21,6 +21,7 @@ import (
 type Source struct {
 	Name      string
 	Schedule  string // cron expression; "" = ServeConfig.DefaultSchedule
+	Program   string // sources[].program: every project of the source in this program; "" = the tracker's
 	Collector collectors.Collector
 }
 
@@ -122,7 +123,10 @@ func (p *Pipeline) Collect(ctx context.Context, name string, full bool) (collect
 	log := p.Logger.With("source", name)
 	log.Info("collecting", "full", full)
 	start := time.Now()
-	sink := p.sink()
+	var sink collectors.Sink = p.sink()
+	if src.Program != "" {
+		sink = programSink{Sink: sink, program: src.Program}
+	}
 	var obs *exporter.Observer
 	if p.Metrics != nil {
 		obs = p.Metrics.NewObserver(name)

@@ -22,7 +22,7 @@ func NewSource(s config.Source) (Source, error) {
 	if err != nil {
 		return Source{}, fmt.Errorf("setting up source %s (%s): %w", s.Name, s.Type, err)
 	}
-	return Source{Name: s.Name, Schedule: s.Schedule, Collector: c}, nil
+	return Source{Name: s.Name, Schedule: s.Schedule, Program: s.Program, Collector: c}, nil
 }
 
 // NewSources builds the collector of every given source, in order. A

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/pmo-oss/pmo/collectors"
@@ -68,4 +70,32 @@ func warehouseErr(err error) error {
 		return err
 	}
 	return &warehouseError{err}
+}
+
+// programSink puts every project a collector emits into one program
+// (sources[].program): the PMO's grouping replaces the tracker's.
+type programSink struct {
+	collectors.Sink
+	program string
+}
+
+func (s programSink) Put(ctx context.Context, recs ...model.Record) error {
+	out, cloned := recs, false
+	for i, r := range recs {
+		var p model.Project
+		switch x := r.(type) {
+		case model.Project:
+			p = x
+		case *model.Project:
+			p = *x
+		default:
+			continue
+		}
+		if !cloned {
+			out, cloned = slices.Clone(recs), true // the collector's slice stays as it was
+		}
+		p.Category, p.CategoryID = s.program, "program:"+strings.ToLower(s.program)
+		out[i] = p
+	}
+	return s.Sink.Put(ctx, out...)
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,7 +17,9 @@ import (
 	"time"
 
 	"github.com/pmo-oss/pmo/collectors"
-	_ "github.com/pmo-oss/pmo/collectors/jira" // the simulated Jira source beside Redmine
+	_ "github.com/pmo-oss/pmo/collectors/all" // every tracker: the mixed portfolio beside Redmine
+	"github.com/pmo-oss/pmo/collectors/github/githubsim"
+	"github.com/pmo-oss/pmo/collectors/gitlab/gitlabsim"
 	"github.com/pmo-oss/pmo/collectors/jira/jirasim"
 	"github.com/pmo-oss/pmo/collectors/redmine"
 	"github.com/pmo-oss/pmo/internal/cli"
@@ -69,13 +72,17 @@ func pmo(t *testing.T, env map[string]string, args ...string) cliResult {
 	return cliResult{code, out.String(), errb.String()}
 }
 
-// TestEndToEnd runs pmo migrate, pmo collect and pmo kpi on a config with
-// the real Redmine beside a simulated Jira: the Redmine projects get KPI
-// values, and their program (the parent project) rolls them up.
+// TestEndToEnd runs pmo migrate, pmo collect and pmo kpi on one portfolio
+// across every built-in tracker: the real Redmine beside simulated Jira,
+// GitHub and GitLab, all in one program (Redmine's parent project; the
+// other sources name it with sources[].program). The Redmine projects get
+// KPI values; the program rolls up the projects of all four trackers (its
+// throughput is the sum of theirs) and explain lists issues of each.
 func TestEndToEnd(t *testing.T) {
 	url, w := sharedWorld(t)
 	dsn, db := warehouseForTest(t)
-	sim, err := jirasim.New(jirasim.Config{Mode: jirasim.Cloud, Issues: 100, Seed: 5})
+	now := time.Now().UTC().Add(-time.Hour).Truncate(time.Second) // every tracker's history ends now
+	sim, err := jirasim.New(jirasim.Config{Mode: jirasim.Cloud, Issues: 100, Seed: 5, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,6 +91,19 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(sim.Close)
+	gh := githubsim.New(githubsim.Config{Repos: []string{"octo-org/api"}, Issues: 40, Seed: 17, Now: now})
+	ghSrv := httptest.NewServer(gh.Handler())
+	t.Cleanup(ghSrv.Close)
+	gl, err := gitlabsim.New(gitlabsim.Config{Issues: 40, Seed: 3, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	glBase, err := gl.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(gl.Close)
+	program := "Program " + w.prefix // the Redmine parent project's name
 	cfg := fmt.Sprintf(`warehouse:
   dsn: %q
   database: %s
@@ -96,13 +116,28 @@ sources:
     requests_per_second: 0
   - name: jira
     type: jira
+    program: %q
     url: %s
     auth: {email: sim@example.com, api_token: "${SIM_TOKEN}"}
     projects: [%s]
     requests_per_second: 0
+  - name: gh
+    type: github
+    program: %q
+    url: %s/api/v3
+    token: sim-token
+    repositories: [octo-org/api]
+  - name: gl
+    type: gitlab
+    program: %q
+    url: %s
+    auth: {private_token: %q}
+    groups: [%s]
+    requests_per_second: 0
 kpi:
-  flow_item_types: [Story, Task, Bug, Feature, Support]
-`, dsn, db, url, strings.Join(w.projects, ", "), base, strings.Join(sim.ProjectKeys(), ", "))
+  flow_item_types: [Story, Task, Bug, Feature, Support, Issue]
+`, dsn, db, url, strings.Join(w.projects, ", "), program, base, strings.Join(sim.ProjectKeys(), ", "),
+		program, ghSrv.URL, program, glBase, gitlabsim.DefaultToken, gl.GroupPath())
 	path := filepath.Join(t.TempDir(), "pmo.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -169,9 +204,63 @@ kpi:
 	if want := fmt.Sprintf("%s-%d", w.projects[0], w.blocked); r.code != 0 || !slices.Equal(blockedRows, []string{want}) {
 		t.Errorf("pmo kpi explain blocked_ratio --scope project:%s: exit %d, blocked %v, want [%s]\n%s%s", project, r.code, blockedRows, want, r.stdout, r.stderr)
 	}
+	// One program across the trackers: its throughput is the sum of its
+	// projects' (every project of every source is in it), and explain lists
+	// issues of each tracker.
+	progTP, sumTP := -1.0, 0.0
+	bySource := map[string]float64{}
+	for _, v := range snap.Values {
+		if v.KPI != "throughput" || v.Window != "12w" || v.Labels["measure"] != "count" || v.Value == nil {
+			continue
+		}
+		switch v.ScopeKind {
+		case kpi.ScopeProgram:
+			if v.Scope == program {
+				progTP = *v.Value
+			}
+		case kpi.ScopeProject:
+			sumTP += *v.Value
+			src, _, _ := strings.Cut(v.Scope, "/")
+			bySource[src] += *v.Value
+		}
+	}
+	if progTP != sumTP || progTP <= 0 {
+		t.Errorf("throughput 12w of program %q = %g, its projects sum to %g (by source %v): want the same, > 0", program, progTP, sumTP, bySource)
+	}
+	for _, src := range []string{"redmine", "jira", "gh", "gl"} {
+		if bySource[src] <= 0 {
+			t.Errorf("no throughput in 12 weeks from the %s projects of program %q (by source %v)", src, program, bySource)
+		}
+	}
+	r = pmo(t, env, "kpi", "explain", "throughput", "-c", path, "--scope", "program:"+program, "--as-of", tomorrow, "--window", "12w", "--format", "json")
+	var ex kpi.Explanation
+	if err := json.Unmarshal([]byte(r.stdout), &ex); r.code != 0 || err != nil {
+		t.Fatalf("pmo kpi explain throughput --scope program:%s: exit %d, %v\n%s", program, r.code, err, r.stderr)
+	}
+	keyOf := map[string]func(string) bool{
+		"redmine": func(k string) bool { return strings.HasPrefix(k, w.prefix) },
+		"jira": func(k string) bool {
+			return slices.ContainsFunc(sim.ProjectKeys(), func(p string) bool { return strings.HasPrefix(k, p+"-") })
+		},
+		"gh": func(k string) bool { return strings.HasPrefix(k, "octo-org/api#") },
+		"gl": func(k string) bool { return strings.HasPrefix(k, gl.GroupPath()+"/") },
+	}
+	listed := map[string]int{}
+	for _, it := range ex.Items {
+		for src, is := range keyOf {
+			if is(it.Key) {
+				listed[src]++
+			}
+		}
+	}
+	for src := range keyOf {
+		if float64(listed[src]) != bySource[src] {
+			t.Errorf("explain throughput of program %q lists %d issues of %s, its projects' throughput is %g (listed %v)", program, listed[src], src, bySource[src], listed)
+		}
+	}
 	for _, want := range []struct{ scope, kpi string }{
 		{project, "wip"}, {project, "throughput"}, {project, "cycle_time"}, {project, "blocked_ratio"},
-		{"Program " + w.prefix, "wip"},
+		{program, "wip"},
 	} {
 		if !have[want.scope][want.kpi] {
 			var scopes []string

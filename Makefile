@@ -16,7 +16,7 @@ TEST_FLAGS  ?= -race -count=1 -timeout=20m
 # The chDB tests the race detector cannot host (chDB hangs under -race; they
 # skip there), run once more without it, in one go test run: each
 # collector's warehouse tests (kill + rerun, pmo collect end to end).
-NORACE_RUN  ?= TestRoundTrip|TestSimWarehouse|TestSimKilled|TestPmoCollectAndKPI
+NORACE_RUN  ?= TestRoundTrip|TestSimWarehouse|TestSimKilled|TestPmoCollectAndKPI|TestHandComputedKPIs
 NORACE_PKGS ?= ./internal/warehouse/ ./collectors/jira/ ./collectors/gitlab/ ./collectors/github/
 
 # Starts a throwaway clickhouse-server for one recipe and always stops it.

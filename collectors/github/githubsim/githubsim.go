@@ -275,6 +275,40 @@ func (s *Sim) genRepo(r *Repo) {
 	}
 }
 
+// SetIssues replaces the issues of repository full with the given ones
+// (numbered 1, 2, … in order), for a test that computes by hand what they
+// must give: their ids, event ids and actors are filled in, updated_at
+// defaults to the last event (else creation).
+func (s *Sim) SetIssues(full string, issues []*Issue) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.repo(full)
+	for i, is := range issues {
+		is.Number, is.ID, is.repo = i+1, r.ID*100000+int64(i+1), r
+		if is.User.Login == "" {
+			is.User = users[0]
+		}
+		if is.State == "" {
+			is.State = "open"
+		}
+		last := is.Created
+		for j := range is.Events {
+			e := &is.Events[j]
+			e.ID = s.eventID()
+			if e.Actor.Login == "" {
+				e.Actor = users[0]
+			}
+			if e.At.After(last) {
+				last = e.At
+			}
+		}
+		if is.Updated.IsZero() {
+			is.Updated = last
+		}
+	}
+	r.Issues = issues
+}
+
 // Block makes an issue blocked by another (of any repository of the
 // simulator) at instant at: the blocked issue's updated_at moves there.
 func (s *Sim) Block(full string, number int, blockerFull string, blocker int, at time.Time) {

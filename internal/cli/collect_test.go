@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -173,6 +175,50 @@ func TestDemo(t *testing.T) {
 	}
 	r = run(t, nil, "demo", "--mode", "onprem")
 	checkOneLineError(t, r, ExitUsage, []string{`--mode "onprem": expected cloud or datacenter`}, nil)
+	r = run(t, nil, "demo", "--trackers", "jira,redmine")
+	checkOneLineError(t, r, ExitUsage, []string{`--trackers: "redmine" is not a simulated tracker`}, nil)
+	r = run(t, nil, "demo", "--trackers", "github")
+	checkOneLineError(t, r, ExitUsage, []string{`jira is the demo's organisation`}, nil)
+}
+
+// TestDemoMixedTrackers: pmo demo --trackers jira,github,gitlab collects a
+// GitHub repository and a GitLab project beside the Jira organisation into
+// its programs (sources[].program): one portfolio across trackers, with a
+// report page per project and the program pages linking them.
+func TestDemoMixedTrackers(t *testing.T) {
+	cfg, _, _ := engineConfig(t, "chdb")
+	out := t.TempDir()
+	r := runAt(t, demoDay, "demo", "--trackers", "jira,github,gitlab", "--issues", "100", "--no-serve", "--history-weeks", "0", "--out", out, "-c", cfg)
+	if r.code != 0 {
+		t.Fatalf("demo: exit %d\n%s", r.code, tail(r.stderr, 20))
+	}
+	for _, src := range []string{"demo-github", "demo-gitlab"} {
+		if row := summaryRow(t, r.stdout, src); row["issues"] == 0 {
+			t.Errorf("demo collected no issues from %s: %v", src, row)
+		}
+	}
+	pages, err := filepath.Glob(filepath.Join(out, "current", "program-*.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	linked := map[string]bool{}
+	for _, p := range pages {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, page := range []string{"project-demo-github-acme-mobile-app.html", "project-demo-gitlab-acme-proj-1.html"} {
+			if strings.Contains(string(b), `href="`+page+`"`) {
+				linked[page] = true
+				if _, err := os.Stat(filepath.Join(out, "current", page)); err != nil {
+					t.Errorf("%s links %s, which was not written: %v", filepath.Base(p), page, err)
+				}
+			}
+		}
+	}
+	if len(linked) != 2 {
+		t.Errorf("the program pages link %v; want the GitHub and the GitLab project pages (pages %v)", linked, pages)
+	}
 }
 
 // TestCollectAuthFailure: a source whose token the tracker refuses fails

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -81,6 +82,7 @@ func (a *App) demoCommand() *cobra.Command {
 		noServe      bool
 		out          string
 		listen       string
+		trackers     []string
 		historyWeeks int
 	)
 	cmd := &cobra.Command{
@@ -113,13 +115,17 @@ sources of your configuration are not touched.`,
 		Example: `  make demo                                  # set-up, build, pmo demo
   pmo demo
   pmo demo --issues 20000 --mode datacenter --listen 127.0.0.1:9999
-  pmo demo --no-serve --out /tmp/pmo-reports`,
+  pmo demo --no-serve --out /tmp/pmo-reports
+  pmo demo --trackers jira,github,gitlab     # one portfolio across trackers`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			ctx := cmd.Context()
 			m := jirasim.Mode(mode)
 			if m != jirasim.Cloud && m != jirasim.DataCenter {
 				return withCode(ExitUsage, fmt.Errorf("--mode %q: expected cloud or datacenter", mode))
+			}
+			if err := checkDemoTrackers(trackers); err != nil {
+				return withCode(ExitUsage, err)
 			}
 			if issues < 100 || issues > 1_000_000 {
 				return withCode(ExitUsage, fmt.Errorf("--issues %d: expected 100 to 1000000", issues))
@@ -163,13 +169,29 @@ sources of your configuration are not touched.`,
 			fmt.Fprintf(a.Stdout, "Jira simulator (%s, %d issues) at %s\n", m, issues, base)
 
 			srcName := demoSourceName(m, issues, seed)
-			src, err := demoSourceConfig(ctx, base, m, srcName)
+			src, programs, err := demoSourceConfig(ctx, base, m, srcName)
 			if err != nil {
 				return err
 			}
 			demoSrc, err := pipeline.NewSource(*src)
 			if err != nil {
 				return fmt.Errorf("setting up the demo source: %w", err)
+			}
+			sources := []pipeline.Source{demoSrc}
+			more, lines, stopTrackers, err := demoTrackers(trackers, issues, seed, anchor, programs)
+			defer stopTrackers()
+			if err != nil {
+				return err
+			}
+			for _, l := range lines {
+				fmt.Fprintln(a.Stdout, l)
+			}
+			for _, s := range more {
+				ps, err := pipeline.NewSource(s)
+				if err != nil {
+					return fmt.Errorf("setting up the demo's %s source: %w", s.Type, err)
+				}
+				sources = append(sources, ps)
 			}
 			w, err := a.openWarehouse(ctx, cfg)
 			if err != nil {
@@ -185,7 +207,7 @@ sources of your configuration are not touched.`,
 			}
 			// One pipeline for the whole demo: collection, KPIs, history,
 			// reports and serve.
-			p := a.newPipeline(cfg, w, []pipeline.Source{demoSrc})
+			p := a.newPipeline(cfg, w, sources)
 			p.Now = a.Now
 			if err := a.runCollection(ctx, p, full, ""); err != nil {
 				return err
@@ -193,7 +215,7 @@ sources of your configuration are not touched.`,
 			truth := sim.Truth()
 			fmt.Fprintf(a.Stdout, "simulator ground truth: %d issues, %d changes, %d sprints, %d worklogs\n\n",
 				truth.Issues, truth.Changes, truth.Sprints, truth.Worklogs)
-			cfg.Sources = append(cfg.Sources, *src)
+			cfg.Sources = append(append(cfg.Sources, *src), more...)
 			if err := a.printStatus(ctx, w, cfg); err != nil {
 				return err
 			}
@@ -241,6 +263,7 @@ sources of your configuration are not touched.`,
 	fl.StringVarP(&out, "out", "o", "", "report folder (default report.out, else "+report.DefaultOut+")")
 	fl.StringVar(&listen, "listen", DemoListen, "address of /metrics and /reports/ with --serve (loopback; port 0 picks a free one)")
 	fl.IntVar(&historyWeeks, "history-weeks", 12, "weeks of weekly KPI history to backfill (0: none)")
+	fl.StringSliceVar(&trackers, "trackers", []string{"jira"}, "simulated trackers: jira, and github and gitlab to add a GitHub repository and a GitLab project to the programs (one portfolio across trackers)")
 	return cmd
 }
 
@@ -288,10 +311,10 @@ func fileURL(path string) string {
 
 // demoSourceConfig builds the demo source through the same strict
 // configuration path a user's pmo.yaml takes.
-func demoSourceConfig(ctx context.Context, base string, m jirasim.Mode, name string) (*config.Source, error) {
-	keys, err := simProjectKeys(ctx, base)
+func demoSourceConfig(ctx context.Context, base string, m jirasim.Mode, name string) (*config.Source, []string, error) {
+	keys, programs, err := simProjects(ctx, base)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	auth := "{email: sim@example.com, api_token: sim-token}"
 	if m == jirasim.DataCenter {
@@ -301,36 +324,43 @@ func demoSourceConfig(ctx context.Context, base string, m jirasim.Mode, name str
 		name, base, m, auth, strings.Join(keys, ", "))
 	cfg, err := pipeline.ParseConfig([]byte(yml), "(demo source)", config.Options{})
 	if err != nil {
-		return nil, fmt.Errorf("configuring the demo source: %w", err)
+		return nil, nil, fmt.Errorf("configuring the demo source: %w", err)
 	}
-	return &cfg.Sources[0], nil
+	return &cfg.Sources[0], programs, nil
 }
 
-// simProjectKeys asks the simulator for its projects, as a user would.
-func simProjectKeys(ctx context.Context, base string) ([]string, error) {
+// simProjects asks the simulator for its projects, as a user would: their
+// keys and the names of their programs (project categories), sorted.
+func simProjects(ctx context.Context, base string) (keys, programs []string, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/rest/api/2/project", nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	req.SetBasicAuth("sim@example.com", "sim-token")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("listing the simulator's projects: %w", err)
+		return nil, nil, fmt.Errorf("listing the simulator's projects: %w", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("listing the simulator's projects: %s", resp.Status)
+		return nil, nil, fmt.Errorf("listing the simulator's projects: %s", resp.Status)
 	}
-	var ps []struct{ Key string }
+	var ps []struct {
+		Key      string
+		Category *struct{ Name string } `json:"projectCategory"`
+	}
 	if err := json.NewDecoder(resp.Body).Decode(&ps); err != nil {
-		return nil, fmt.Errorf("decoding the simulator's projects from %s/rest/api/2/project: %w", base, err)
+		return nil, nil, fmt.Errorf("decoding the simulator's projects from %s/rest/api/2/project: %w", base, err)
 	}
-	keys := make([]string, 0, len(ps))
 	for _, p := range ps {
 		keys = append(keys, p.Key)
+		if p.Category != nil && p.Category.Name != "" && !slices.Contains(programs, p.Category.Name) {
+			programs = append(programs, p.Category.Name)
+		}
 	}
 	if len(keys) == 0 {
-		return nil, fmt.Errorf("the simulator at %s has no projects", base)
+		return nil, nil, fmt.Errorf("the simulator at %s has no projects", base)
 	}
-	return keys, nil
+	slices.Sort(programs)
+	return keys, programs, nil
 }

@@ -81,8 +81,9 @@ type Mover struct {
 
 // DigestItem is an item that became overdue or blocked.
 type DigestItem struct {
-	Key  string `json:"key"`
-	Role string `json:"role"` // the explanation's words, e.g. "overdue (due 2025-06-20 at as-of)"
+	Key     string `json:"key"`
+	Project string `json:"project"` // its project scope, "source/KEY"
+	Role    string `json:"role"`    // the explanation's words, e.g. "overdue (due 2025-06-20 at as-of)"
 }
 
 // ReleaseDrop is a release forecast whose on-time probability dropped.
@@ -249,14 +250,13 @@ func (d Digest) For(kind, scope string) Digest {
 		}
 	}
 	if kind == ScopeProject {
-		_, key, _ := strings.Cut(scope, "/")
 		for _, it := range d.NewOverdue {
-			if strings.HasPrefix(it.Key, key+"-") {
+			if it.Project == scope {
 				out.NewOverdue = append(out.NewOverdue, it)
 			}
 		}
 		for _, it := range d.NewBlocked {
-			if strings.HasPrefix(it.Key, key+"-") {
+			if it.Project == scope {
 				out.NewBlocked = append(out.NewBlocked, it)
 			}
 		}
@@ -358,10 +358,39 @@ func flagged(ctx context.Context, x *Explainer, kpiID string, match func(string)
 		return nil, fmt.Errorf("kpi: what changed: the items of %s as of %s: %w", kpiID, x.asOf.Format(time.DateOnly), err)
 	}
 	var out []DigestItem
+	var keys []string
 	for _, it := range e.Items {
 		if match(it.Role) {
 			out = append(out, DigestItem{Key: it.Key, Role: it.Role})
+			keys = append(keys, it.Key)
 		}
+	}
+	// Each item's project, whatever the tracker's key looks like (Jira
+	// PAY-1, GitHub owner/repo#1, Redmine ident-1).
+	q, err := modelSQL("issue_projects", nil, map[string]any{"keys": nonNil(keys)})
+	if err != nil {
+		return nil, err
+	}
+	rows, err := x.w.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("kpi: what changed: the projects of the items of %s: %w", kpiID, err)
+	}
+	defer rows.Close()
+	project := map[string]string{}
+	for rows.Next() {
+		var key, p string
+		if err := rows.Scan(&key, &p); err != nil {
+			return nil, fmt.Errorf("kpi: what changed: the projects of the items of %s: %w", kpiID, err)
+		}
+		if _, seen := project[key]; !seen {
+			project[key] = p
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("kpi: what changed: the projects of the items of %s: %w", kpiID, err)
+	}
+	for i := range out {
+		out[i].Project = project[out[i].Key]
 	}
 	slices.SortFunc(out, func(a, b DigestItem) int { return strings.Compare(a.Key, b.Key) })
 	return out, nil

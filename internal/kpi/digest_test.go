@@ -148,8 +148,18 @@ func TestDigestSince(t *testing.T) {
 		if len(d.Movers) != len(want.Movers) || len(d.RAG) != len(want.RAG) {
 			t.Errorf("DigestSince: %d movers, %d RAG changes; Diff of the stored snapshots: %d, %d", len(d.Movers), len(d.RAG), len(want.Movers), len(want.RAG))
 		}
-		if len(d.NewOverdue) != 1 || d.NewOverdue[0].Key != "C-3" || len(d.NewBlocked) != 0 {
-			t.Errorf("new overdue %+v, new blocked %+v; want C-3 and none", d.NewOverdue, d.NewBlocked)
+		if len(d.NewOverdue) != 1 || d.NewOverdue[0].Key != "C-3" || d.NewOverdue[0].Project != "jira/C" || len(d.NewBlocked) != 0 {
+			t.Errorf("new overdue %+v, new blocked %+v; want C-3 of project jira/C and none", d.NewOverdue, d.NewBlocked)
+		}
+		// A project page keeps its own items by project, whatever the key
+		// looks like: C-3 on jira/C, none on a project whose key prefixes it.
+		if got := d.For(ScopeProject, "jira/C").NewOverdue; len(got) != 1 {
+			t.Errorf("project jira/C keeps %d new overdue items, want C-3", len(got))
+		}
+		d2 := d
+		d2.NewOverdue = []DigestItem{{Key: "web-12", Project: "redmine/website", Role: "overdue"}}
+		if got := d2.For(ScopeProject, "redmine/web").NewOverdue; len(got) != 0 {
+			t.Errorf("project redmine/web keeps %v, an item of redmine/website", got)
 		}
 		b, err := json.MarshalIndent(d, "", "  ")
 		if err != nil {

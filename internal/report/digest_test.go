@@ -42,7 +42,7 @@ func digestModel(t *testing.T) *report.Model {
 			break
 		}
 	}
-	d.NewOverdue = []kpi.DigestItem{{Key: "P001-7", Role: "overdue (due 2026-11-20 at as-of)"}, {Key: "P002-3", Role: "overdue (due 2026-11-21 at as-of)"}}
+	d.NewOverdue = []kpi.DigestItem{{Key: "P001-7", Project: "jira/P001", Role: "overdue (due 2026-11-20 at as-of)"}, {Key: "P002-3", Project: "jira/P002", Role: "overdue (due 2026-11-21 at as-of)"}}
 	f := func(x float64) *float64 { return &x }
 	cal := kpi.Calibration{AsOf: m.AsOf, Rows: []kpi.CalibrationRow{
 		{ScopeKind: kpi.ScopePortfolio, Scope: "all", Horizon: 2, Percentile: 0.85, N: 2, Hits: 2, HitRate: f(1), MAEDays: f(1.5)},

@@ -130,3 +130,6 @@ WHERE scope != '' AND ({keep_all} = 1 OR has({keep}, concat(scope_kind, ':', sco
 
 -- model scope_projects: the projects with issues created before {as_of}, with their source and program: the scopes there are
 SELECT DISTINCT source, project_key, program FROM {{issue_scope}} ORDER BY source, project_key
+
+-- model issue_projects: the project scope ("source/KEY") of each issue whose key is in {keys}
+SELECT key, concat(source, '/', project_key) AS project FROM v_issues WHERE has({keys}, key) ORDER BY key, project

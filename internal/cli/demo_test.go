@@ -45,7 +45,7 @@ func TestDemoWholePipeline(t *testing.T) {
 	cfgPath, dsn, db := engineConfig(t, "chdb")
 	out := filepath.Join(t.TempDir(), "reports")
 	now := time.Date(2026, 3, 16, 9, 30, 0, 0, time.UTC)
-	r := runAt(t, now, "-c", cfgPath, "demo", "--issues", "1000", "--no-serve", "--history-weeks", "2", "--out", out)
+	r := runAt(t, now, "-c", cfgPath, "demo", "--issues", "500", "--no-serve", "--history-weeks", "2", "--out", out)
 	t.Logf("demo:\n%s", r.stdout)
 	if r.code != 0 {
 		t.Fatalf("demo: exit %d\n%s", r.code, tail(r.stderr, 20))
@@ -149,15 +149,15 @@ func TestDemoWholePipeline(t *testing.T) {
 	// in full: no issue keeps the first day's timestamps (its year began
 	// on 16 March 2025, the next day's on the 17th).
 	next := now.AddDate(0, 0, 1)
-	r2 := runAt(t, next, "-c", cfgPath, "demo", "--issues", "1000", "--no-serve", "--history-weeks", "0", "--out", out)
+	r2 := runAt(t, next, "-c", cfgPath, "demo", "--issues", "500", "--no-serve", "--history-weeks", "0", "--out", out)
 	if r2.code != 0 {
 		t.Fatalf("demo the next day: exit %d\n%s", r2.code, tail(r2.stderr, 20))
 	}
 	if n := countRows(t, w, "SELECT count() FROM v_issues WHERE created < toDateTime('2025-03-17 00:00:00', 'UTC')"); n != 0 {
 		t.Errorf("%d issues keep the first day's creation times after the next day's demo; want every issue collected again", n)
 	}
-	if n := countRows(t, w, "SELECT count() FROM v_issues"); n != 1000 {
-		t.Errorf("%d issues after the next day's demo, want the organisation's 1000", n)
+	if n := countRows(t, w, "SELECT count() FROM v_issues"); n != 500 {
+		t.Errorf("%d issues after the next day's demo, want the organisation's 500", n)
 	}
 }
 

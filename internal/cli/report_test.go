@@ -68,7 +68,9 @@ func echartsOrSkip(t *testing.T) {
 // engine.
 func TestReportAndEmail(t *testing.T) {
 	echartsOrSkip(t)
-	for _, engine := range []string{"chdb", "server"} {
+	// On the server (production's engine); the embedded default reports in
+	// TestDemoWholePipeline and TestServeReports.
+	for _, engine := range []string{"server"} {
 		t.Run(engine, func(t *testing.T) {
 			cfgPath, _, _ := engineConfig(t, engine)
 			in, addr := startInbox(t)

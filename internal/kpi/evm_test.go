@@ -51,7 +51,7 @@ func TestAgileEVMWarehouse(t *testing.T) {
 			{"evm_cpi", "to_date", "variant=agile", 26000.0 / 90000, 1},
 		})
 		// Explain lists the done points (and the inputs) the values recompute from.
-		checkRecompute(t, w, cfg, snap)
+		checkRecompute(t, w, cfg, snap, "evm_spi", "evm_cpi", "evm_eac")
 		e, err := Explain(context.Background(), w, cfg, "evm_spi", "project:jira/B", f.AsOf)
 		if err != nil {
 			t.Fatal(err)

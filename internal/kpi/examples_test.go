@@ -255,6 +255,6 @@ func TestBacklogReadiness(t *testing.T) {
 			{"backlog_readiness", "snapshot", "measure=ready_points", 13, 2},
 			{"backlog_readiness", "snapshot", "", 1.04, 2},
 		})
-		checkRecompute(t, w, cfg, snap) // ready items B-3, B-7 and the board's velocity
+		checkRecompute(t, w, cfg, snap, "backlog_readiness") // ready items B-3, B-7 and the board's velocity
 	})
 }

@@ -16,7 +16,7 @@ import (
 // cycle-time population is and A-8 (kpis.md §4.1; A-3 skipped In
 // Progress and A-4 discarded are not in it), each with its role.
 func TestExplainLists(t *testing.T) {
-	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
+	whtest.OnEngine(t, "server", func(t *testing.T, w *warehouse.Warehouse) { // TestSimulatorReportRendersInBrowser covers both engines
 		ctx := context.Background()
 		ex := examples[0]
 		f := loadFixture(t, kpiTestdata+ex.file)

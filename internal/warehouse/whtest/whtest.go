@@ -44,6 +44,15 @@ func ForEachEngine(t *testing.T, fn func(t *testing.T, w *warehouse.Warehouse)) 
 	}
 }
 
+// OnEngine runs fn as one subtest on the named engine, for tests whose
+// subject does not depend on the engine (a page, a command's flow) once
+// the numbers are held equal on both engines elsewhere (the KPI suite):
+// CI time goes to what can differ.
+func OnEngine(t *testing.T, engine string, fn func(t *testing.T, w *warehouse.Warehouse)) {
+	t.Helper()
+	t.Run(engine, func(t *testing.T) { fn(t, Open(t, engine)) })
+}
+
 var (
 	chdbOnce sync.Once
 	chdbDir  string

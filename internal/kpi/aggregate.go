@@ -96,6 +96,12 @@ func (c *computation) aggregate(ctx context.Context, what, name, rows string, p 
 			switch x := vals[i].(type) {
 			case nil:
 				r.v[cols[i]] = nil
+			case []float64:
+				r.xs[cols[i]] = x
+			case []int64:
+				r.xs[cols[i]] = floats(x)
+			case []uint64:
+				r.xs[cols[i]] = floats(x)
 			case []any:
 				s := make([]float64, len(x))
 				for j, e := range x {
@@ -138,4 +144,13 @@ func number(v any) (float64, bool) {
 		return 0, true
 	}
 	return 0, false
+}
+
+// floats converts integers to float64.
+func floats[T int64 | uint64](xs []T) []float64 {
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		out[i] = float64(x)
+	}
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -146,8 +147,8 @@ func (e Explanation) recomputeEVM(labels Labels) (*float64, uint64, bool) {
 	in := map[string]float64{}
 	var pts, logged, bac, pv, ev float64
 	for _, it := range e.Items {
-		if v, ok := it.Values["value"]; ok && len(it.Sets) == 0 && len(it.Key) > 4 && it.Key[:4] == "evm." {
-			in[it.Key[4:]] = v
+		if name, isInput := strings.CutPrefix(it.Key, "evm."); isInput && len(it.Sets) == 0 {
+			in[name] = it.Values["value"]
 			continue
 		}
 		for _, s := range it.Sets {

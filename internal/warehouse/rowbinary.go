@@ -257,6 +257,9 @@ func newBinDecoder(typ string, loc *time.Location) (binDecoder, error) {
 		if len(args) != 1 {
 			break
 		}
+		if d := typedArray(args[0]); d != nil {
+			return d, nil
+		}
 		in, err := newBinDecoder(args[0], loc)
 		if err != nil {
 			return nil, err
@@ -350,4 +353,105 @@ func enumNames(args []string) (map[int64]string, bool) {
 		out[v] = strings.NewReplacer(`\'`, `'`, `\\`, `\`).Replace(n[1 : len(n)-1])
 	}
 	return out, true
+}
+
+// typedArray decodes arrays of strings, integers and floats into typed
+// slices ([]string, []int64, []uint64, []float64) instead of []any: large
+// results of arrays (the sprint replay's histories, the KPI aggregates'
+// sorted samples) then cost one allocation per array, not one per element.
+// Scan converts them like []any; nil for other element types.
+func typedArray(elem string) binDecoder {
+	if name, args := typeArgs(elem); name == "LowCardinality" && len(args) == 1 {
+		elem = args[0]
+	}
+	le := binary.LittleEndian
+	count := func(data []byte, off, size int) (int, int, error) {
+		n, off, err := uvarint(data, off)
+		if err != nil {
+			return 0, off, err
+		}
+		if n > (len(data)-off)/max(size, 1) {
+			return 0, off, errShort
+		}
+		return n, off, nil
+	}
+	ints := func(size int, get func(b []byte) int64) binDecoder {
+		return func(data []byte, off int) (any, int, error) {
+			n, off, err := count(data, off, size)
+			if err != nil {
+				return nil, off, err
+			}
+			out := make([]int64, n)
+			for i := range out {
+				out[i] = get(data[off : off+size])
+				off += size
+			}
+			return out, off, nil
+		}
+	}
+	uints := func(size int, get func(b []byte) uint64) binDecoder {
+		return func(data []byte, off int) (any, int, error) {
+			n, off, err := count(data, off, size)
+			if err != nil {
+				return nil, off, err
+			}
+			out := make([]uint64, n)
+			for i := range out {
+				out[i] = get(data[off : off+size])
+				off += size
+			}
+			return out, off, nil
+		}
+	}
+	floats := func(size int, get func(b []byte) float64) binDecoder {
+		return func(data []byte, off int) (any, int, error) {
+			n, off, err := count(data, off, size)
+			if err != nil {
+				return nil, off, err
+			}
+			out := make([]float64, n)
+			for i := range out {
+				out[i] = get(data[off : off+size])
+				off += size
+			}
+			return out, off, nil
+		}
+	}
+	switch elem {
+	case "String":
+		return func(data []byte, off int) (any, int, error) {
+			n, off, err := count(data, off, 1)
+			if err != nil {
+				return nil, off, err
+			}
+			out := make([]string, n)
+			for i := range out {
+				if out[i], off, err = binString(data, off); err != nil {
+					return nil, off, err
+				}
+			}
+			return out, off, nil
+		}
+	case "Int8":
+		return ints(1, func(b []byte) int64 { return int64(int8(b[0])) })
+	case "Int16":
+		return ints(2, func(b []byte) int64 { return int64(int16(le.Uint16(b))) })
+	case "Int32":
+		return ints(4, func(b []byte) int64 { return int64(int32(le.Uint32(b))) })
+	case "Int64":
+		return ints(8, func(b []byte) int64 { return int64(le.Uint64(b)) })
+	case "UInt8":
+		return uints(1, func(b []byte) uint64 { return uint64(b[0]) })
+	case "UInt16":
+		return uints(2, func(b []byte) uint64 { return uint64(le.Uint16(b)) })
+	case "UInt32":
+		return uints(4, func(b []byte) uint64 { return uint64(le.Uint32(b)) })
+	case "UInt64":
+		return uints(8, le.Uint64)
+	case "Float32":
+		return floats(4, func(b []byte) float64 { return float64(math.Float32frombits(le.Uint32(b))) })
+	case "Float64":
+		return floats(8, func(b []byte) float64 { return math.Float64frombits(le.Uint64(b)) })
+	}
+	return nil
 }

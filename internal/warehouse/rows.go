@@ -8,13 +8,16 @@ import (
 	"io"
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 )
 
 // rowIter yields result rows as normalised values: nil, string, int64,
-// uint64, float64, bool, time.Time (UTC) or []any of those.
+// uint64, float64, bool, time.Time (UTC), []any of those, or — arrays of
+// plain strings and numbers from the embedded engine — []string, []int64,
+// []uint64 or []float64 (Scan converts either form).
 type rowIter interface {
 	columns() []string
 	next() ([]any, error) // io.EOF at the end
@@ -159,6 +162,10 @@ func assign(d any, v any) error {
 		}
 		return nil
 	case *[]string:
+		if x, ok := v.([]string); ok {
+			*p = x
+			return nil
+		}
 		a, err := toSlice(v)
 		if err != nil {
 			return err
@@ -172,6 +179,17 @@ func assign(d any, v any) error {
 		*p = out
 		return nil
 	case *[]float64:
+		switch x := v.(type) {
+		case []float64:
+			*p = x
+			return nil
+		case []int64:
+			*p = convert[int64, float64](x)
+			return nil
+		case []uint64:
+			*p = convert[uint64, float64](x)
+			return nil
+		}
 		a, err := toSlice(v)
 		if err != nil {
 			return err
@@ -185,6 +203,17 @@ func assign(d any, v any) error {
 		*p = out
 		return nil
 	case *[]int64:
+		switch x := v.(type) {
+		case []int64:
+			*p = x
+			return nil
+		case []uint64:
+			if slices.ContainsFunc(x, func(u uint64) bool { return u > math.MaxInt64 }) {
+				return fmt.Errorf("a value of %v overflows int64", x)
+			}
+			*p = convert[uint64, int64](x)
+			return nil
+		}
 		a, err := toSlice(v)
 		if err != nil {
 			return err
@@ -261,8 +290,34 @@ func toSlice(v any) ([]any, error) {
 		return x, nil
 	case nil:
 		return nil, nil
+	case []string:
+		return anys(x), nil
+	case []int64:
+		return anys(x), nil
+	case []uint64:
+		return anys(x), nil
+	case []float64:
+		return anys(x), nil
 	}
 	return nil, fmt.Errorf("cannot store %T as a slice", v)
+}
+
+// convert converts a slice of numbers element by element.
+func convert[F, T int64 | uint64 | float64](xs []F) []T {
+	out := make([]T, len(xs))
+	for i, x := range xs {
+		out[i] = T(x)
+	}
+	return out
+}
+
+// anys boxes a typed slice (the binary reader's arrays) element by element.
+func anys[T any](xs []T) []any {
+	out := make([]any, len(xs))
+	for i, x := range xs {
+		out[i] = x
+	}
+	return out
 }
 
 // normalize converts a value scanned by clickhouse-go to the normalised form.

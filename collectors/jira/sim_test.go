@@ -135,7 +135,7 @@ func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// simSize is the simulated organisation's size: 3,000 issues (30 search
+// simSize is the simulated organisation's size: 1,500 issues (15 search
 // pages a project walk, changelog and worklog paging on both modes), 1,000
 // with -short; PMO_SIM_ISSUES sets another (e.g. 10000 for a long soak).
 func simSize() int {
@@ -145,7 +145,7 @@ func simSize() int {
 	if testing.Short() {
 		return 1000
 	}
-	return 3000
+	return 1500
 }
 
 func searchRequests(m map[string]int64) int64 {

@@ -76,7 +76,7 @@ func buildExample(t *testing.T, w *warehouse.Warehouse, ex example) *Model {
 	}
 	withSummaries(f, summaries).Load(t, w)
 	cfg := ex.cfg()
-	if _, err := kpi.Backfill(ctx, w, cfg, f.AsOf.AddDate(0, 0, -21), f.AsOf, 7*24*time.Hour, kpi.ScopeFilter{}); err != nil {
+	if _, err := kpi.Backfill(ctx, w, cfg, f.AsOf.AddDate(0, 0, -7), f.AsOf, 7*24*time.Hour, kpi.ScopeFilter{}); err != nil {
 		t.Fatalf("backfilling KPI history: %v", err)
 	}
 	m, err := Build(ctx, w, Options{KPI: cfg, AsOf: f.AsOf, HistoryWeeks: 8})

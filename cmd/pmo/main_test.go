@@ -96,18 +96,18 @@ func TestSignals(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			// Wait until collection runs.
-			deadline := time.Now().Add(60 * time.Second)
-			for !strings.Contains(stderr.String(), "collecting") && time.Now().Before(deadline) {
-				time.Sleep(100 * time.Millisecond)
-			}
-			time.Sleep(500 * time.Millisecond)
+			// Interrupt the collection once it runs; a second signal is sent
+			// once pmo has taken the first (it says so), so the two are not
+			// merged into one delivery.
+			stderr.waitFor(t, time.Minute, "collecting")
 			start := time.Now()
-			for _, s := range tc.sigs {
+			for i, s := range tc.sigs {
 				if err := cmd.Process.Signal(s); err != nil {
 					t.Fatal(err)
 				}
-				time.Sleep(50 * time.Millisecond)
+				if i+1 < len(tc.sigs) {
+					stderr.waitFor(t, time.Minute, "received; stopping")
+				}
 			}
 			err := cmd.Wait()
 			took := time.Since(start)
@@ -139,14 +139,43 @@ func lastLines(s string, n int) string {
 
 // syncBuffer is a bytes.Buffer safe to read while a process writes to it.
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu      sync.Mutex
+	b       bytes.Buffer
+	changed chan struct{} // closed at the next write (waitFor)
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.changed != nil {
+		close(s.changed)
+		s.changed = nil
+	}
 	return s.b.Write(p)
+}
+
+// waitFor returns once the buffer holds want, woken by each write (never
+// by the clock); it fails the test after d.
+func (s *syncBuffer) waitFor(t *testing.T, d time.Duration, want string) {
+	t.Helper()
+	timeout := time.After(d)
+	for {
+		s.mu.Lock()
+		if strings.Contains(s.b.String(), want) {
+			s.mu.Unlock()
+			return
+		}
+		if s.changed == nil {
+			s.changed = make(chan struct{})
+		}
+		next := s.changed
+		s.mu.Unlock()
+		select {
+		case <-next:
+		case <-timeout:
+			t.Fatalf("waited %s for %q on stderr:\n%s", d, want, lastLines(s.String(), 10))
+		}
+	}
 }
 
 func (s *syncBuffer) String() string {
@@ -197,19 +226,15 @@ func TestServeSignals(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			deadline := time.Now().Add(time.Minute)
-			for {
-				resp, err := http.Get("http://" + addr + "/healthz")
-				if err == nil {
-					resp.Body.Close()
-					if resp.StatusCode == http.StatusOK {
-						break
-					}
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("/healthz did not answer within a minute:\n%s", lastLines(stderr.String(), 10))
-				}
-				time.Sleep(100 * time.Millisecond)
+			// The listener is bound before pmo logs "serving".
+			stderr.waitFor(t, time.Minute, "msg=serving")
+			resp, err := http.Get("http://" + addr + "/healthz")
+			if err != nil {
+				t.Fatalf("/healthz after serving: %v\n%s", err, lastLines(stderr.String(), 10))
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("/healthz: %d", resp.StatusCode)
 			}
 			if err := cmd.Process.Signal(sig); err != nil {
 				t.Fatal(err)

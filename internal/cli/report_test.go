@@ -22,8 +22,9 @@ import (
 
 // inbox is a real SMTP server (emersion/go-smtp) on loopback.
 type inbox struct {
-	mu   sync.Mutex
-	msgs []string
+	mu      sync.Mutex
+	msgs    []string
+	changes notifier // a delivered message wakes waitFor
 }
 
 type inboxSession struct{ in *inbox }
@@ -38,6 +39,7 @@ func (s inboxSession) Data(r io.Reader) error {
 	s.in.mu.Lock()
 	s.in.msgs = append(s.in.msgs, string(b))
 	s.in.mu.Unlock()
+	s.in.changes.changed()
 	return err
 }
 

@@ -133,14 +133,17 @@ func TestServeEndToEnd(t *testing.T) {
 }
 
 type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
+	mu      sync.Mutex
+	b       strings.Builder
+	changes notifier // a write wakes waitFor
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
+	n, err := s.b.Write(p)
+	s.mu.Unlock()
+	s.changes.changed()
+	return n, err
 }
 
 func (s *syncBuffer) String() string {

@@ -169,6 +169,23 @@ func synth(n int) []model.Record {
 	return out
 }
 
+// benchConfig is the KPI configuration of the snapshot benchmark at n
+// issues: defaults, a ready status, a capacity calendar and agile EVM for
+// every tenth project.
+func benchConfig(tb testing.TB, n int) Config {
+	cfg := DefaultConfig()
+	cfg.ReadyStatusIDs = []string{"1"}
+	cfg.Capacity = &Capacity{WorkingDays: []string{"Mon", "Tue", "Wed", "Thu", "Fri"}, HoursPerDay: 8, FTE: 1}
+	for p := 0; p < max(1, n/1000); p += 10 { // AgileEVM for every tenth project
+		cfg.Scopes = append(cfg.Scopes, ScopeConfig{Kind: ScopeProject, Name: fmt.Sprintf("P%d", p+1),
+			EVM: &EVM{Mode: "agile", BAC: 500000, PlannedReleasePoints: 1200, PlannedSprints: 26, SprintsCompleted: 20}})
+	}
+	if errs := cfg.Validate(); len(errs) > 0 {
+		tb.Fatal(errs)
+	}
+	return cfg
+}
+
 // BenchmarkSnapshot measures the full snapshot (every KPI, every scope) at
 // 100k issues (1M with KPI_BENCH_1M=1) on the embedded engine, and in the
 // same run one plain aggregate scan over the same tables as the floor; it
@@ -201,16 +218,7 @@ func BenchmarkSnapshot(b *testing.B) {
 					rows.Close()
 				}
 			}
-			cfg := DefaultConfig()
-			cfg.ReadyStatusIDs = []string{"1"}
-			cfg.Capacity = &Capacity{WorkingDays: []string{"Mon", "Tue", "Wed", "Thu", "Fri"}, HoursPerDay: 8, FTE: 1}
-			for p := 0; p < max(1, n/1000); p += 10 { // AgileEVM for every tenth project
-				cfg.Scopes = append(cfg.Scopes, ScopeConfig{Kind: ScopeProject, Name: fmt.Sprintf("P%d", p+1),
-					EVM: &EVM{Mode: "agile", BAC: 500000, PlannedReleasePoints: 1200, PlannedSprints: 26, SprintsCompleted: 20}})
-			}
-			if errs := cfg.Validate(); len(errs) > 0 {
-				b.Fatal(errs)
-			}
+			cfg := benchConfig(b, n)
 			var floorDur, snapDur time.Duration
 			var values int
 			for b.Loop() {

@@ -316,16 +316,24 @@ func (c *computation) run(ctx context.Context) error {
 // cannot be created (e.g. a read-only user) the queries inline the SQL.
 func (c *computation) materialize(ctx context.Context, lc string) (string, func()) {
 	c.dropStale(ctx)
+	return materialize(ctx, c.w, "lifecycle", lc)
+}
+
+// materialize stores the rows of query q into a temporary Memory table and
+// returns a query of them (a SELECT of the table) and a cleanup that drops
+// the table; what names the rows in the debug log. When the table cannot be
+// created (e.g. a read-only user) the query is q itself.
+func materialize(ctx context.Context, w *warehouse.Warehouse, what, q string) (string, func()) {
 	name := fmt.Sprintf("%s%d_%d", tmpPrefix, time.Now().UnixNano(), rand.Uint32())
 	t0 := time.Now()
-	if err := c.w.CreateMemoryTableAs(ctx, name, lc); err != nil {
-		slog.Debug("kpi: lifecycle not materialized; inlining it", "err", err)
-		return lc, func() {}
+	if err := w.CreateMemoryTableAs(ctx, name, q); err != nil {
+		slog.Debug("kpi: rows not materialized; inlining their query", "what", what, "err", err)
+		return q, func() {}
 	}
-	slog.Debug("kpi: lifecycle materialized", "table", name, "took", time.Since(t0))
+	slog.Debug("kpi: rows materialized", "what", what, "table", name, "took", time.Since(t0))
 	return warehouse.SelectAll(name), func() {
-		if err := c.w.DropTable(context.WithoutCancel(ctx), name); err != nil {
-			slog.Warn("kpi: dropping a temporary lifecycle table", "table", name, "err", err)
+		if err := w.DropTable(context.WithoutCancel(ctx), name); err != nil {
+			slog.Warn("kpi: dropping a temporary table", "what", what, "table", name, "err", err)
 		}
 	}
 }

@@ -71,8 +71,10 @@ type evt struct {
 	at       int64
 	kind     model.ChangeKind // status, sprint or story_points
 	from, to string
-	fromCat  string
-	toCat    string
+	// fromCat, toCat: the status categories of a status change; the replay
+	// only asks whether they are done (loadSprintIssues reads "done" or "").
+	fromCat string
+	toCat   string
 }
 
 type sprintIssue struct {
@@ -317,47 +319,102 @@ func loadSprints(ctx context.Context, w *warehouse.Warehouse, asOf time.Time, cf
 
 // loadSprintIssues reads every issue that was ever in a sprint before as_of
 // — it has sprint changes, or its current sprint field is set (an issue
-// created straight into a sprint has no sprint change) — with its status,
-// sprint and story-point changes folded into one row of arrays.
+// created straight into a sprint has no sprint change) — and its status,
+// sprint and story-point changes in history order. The issues are
+// materialized once; both queries come ordered by (source, issue_id) and are
+// merged here.
 func loadSprintIssues(ctx context.Context, w *warehouse.Warehouse, asOf time.Time) ([]*sprintIssue, error) {
-	q, err := modelSQL("sprint_issues", nil, map[string]any{"as_of": asOf.UTC()})
+	const what = "kpi: loading sprint issues"
+	params := map[string]any{"as_of": asOf.UTC()}
+	q, err := modelSQL("sprint_issues", nil, params)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := w.Query(ctx, q)
+	set, drop := materialize(ctx, w, "sprint issues", q)
+	defer drop()
+	rows, err := w.Query(ctx, set)
 	if err != nil {
-		return nil, fmt.Errorf("kpi: loading sprint issues: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	defer rows.Close()
 	var out []*sprintIssue
 	for rows.Next() {
 		var is sprintIssue
-		var at, cid, item []int64
-		var kind, from, to, fc, tc []string
-		if err := rows.Scan(&is.source, &is.id, &is.key, &is.created, &is.points, &is.sprintIDs, &is.statusID, &is.statCat, &at, &cid, &item, &kind, &from, &to, &fc, &tc); err != nil {
-			return nil, fmt.Errorf("kpi: loading sprint issues: %w", err)
+		if err := rows.Scan(&is.source, &is.id, &is.key, &is.created, &is.points, &is.sprintIDs, &is.statusID, &is.statCat); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
-		// Sorted here into history order (models.go: instant, change id,
-		// item) rather than by arraySorts in SQL.
-		type ordered struct {
-			e         evt
-			cid, item int64
-		}
-		evs := make([]ordered, len(at))
-		for i := range at {
-			evs[i] = ordered{evt{at: at[i], kind: model.ChangeKind(kind[i]), from: from[i], to: to[i], fromCat: fc[i], toCat: tc[i]}, cid[i], item[i]}
-		}
+		out = append(out, &is)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	q, err = modelSQL("sprint_issue_events", map[string]string{"sprint_issues": "(" + set + ")"}, params)
+	if err != nil {
+		return nil, err
+	}
+	rows, err = w.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading their history: %w", what, err)
+	}
+	defer rows.Close()
+	// Each issue's changes, sorted below into history order (models.go:
+	// instant, change id, item).
+	type ordered struct {
+		e         evt
+		cid, item int64
+	}
+	kinds := [...]model.ChangeKind{1: model.ChangeStatus, 2: model.ChangeSprint, 3: model.ChangeStoryPoints}
+	cats := [...]string{0: "", 1: "done"}
+	var evs []ordered
+	next := 0 // out[next] is the first issue not yet given its changes
+	flush := func() {
 		slices.SortStableFunc(evs, func(a, b ordered) int {
 			return cmp.Or(cmp.Compare(a.e.at, b.e.at), cmp.Compare(a.cid, b.cid), cmp.Compare(a.item, b.item))
 		})
+		is := out[next-1]
 		is.events = make([]evt, len(evs))
 		for i, o := range evs {
 			is.events[i] = o.e
 		}
-		is.addCreation()
-		out = append(out, &is)
+		evs = evs[:0]
 	}
-	return out, rows.Err()
+	var src, id string
+	for rows.Next() {
+		var o ordered
+		var kind, fromDone, toDone int64
+		if err := rows.Scan(&src, &id, &o.e.at, &o.cid, &o.item, &kind, &o.e.from, &o.e.to, &fromDone, &toDone); err != nil {
+			return nil, fmt.Errorf("%s: reading their history: %w", what, err)
+		}
+		if kind < 1 || kind >= int64(len(kinds)) || fromDone < 0 || fromDone > 1 || toDone < 0 || toDone > 1 {
+			return nil, fmt.Errorf("%s: reading their history: unexpected change code %d (%d, %d) of issue %s in %s", what, kind, fromDone, toDone, id, src)
+		}
+		o.e.kind, o.e.fromCat, o.e.toCat = kinds[kind], cats[fromDone], cats[toDone]
+		// Advance to this change's issue (both lists are in the same order).
+		if next == 0 || out[next-1].source != src || out[next-1].id != id {
+			if next > 0 {
+				flush()
+			}
+			for next < len(out) && cmp.Or(strings.Compare(out[next].source, src), strings.Compare(out[next].id, id)) < 0 {
+				next++
+			}
+			if next == len(out) || out[next].source != src || out[next].id != id {
+				return nil, fmt.Errorf("%s: reading their history: a change of issue %s in %s, which is not among them or out of order", what, id, src)
+			}
+			next++
+		}
+		evs = append(evs, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: reading their history: %w", what, err)
+	}
+	if next > 0 {
+		flush()
+	}
+	for _, is := range out {
+		is.addCreation()
+	}
+	return out, nil
 }
 
 // addCreation puts the issue's creation first among its events, as a change

@@ -1,6 +1,8 @@
 -- Sprint reports (kpis.md S1-S5): the sprints and, for the replay of sprint
 -- membership, estimates and done-ness at any instant, every issue that was
--- ever in a sprint with its history. The replay itself (membership at
+-- ever in a sprint and its history (read as two flat queries, the issues
+-- materialized once: folding the changes into arrays per issue in SQL cost
+-- twice the CPU at 1M issues). The replay itself (membership at
 -- sprint start and end, committed / added / removed / completed points)
 -- runs over these rows in internal/kpi/sprint.go (replaySprint), because
 -- it walks each issue's events in order once per sprint.
@@ -15,29 +17,19 @@ SELECT source, id, board_id, board, name, state, start, activated, `end`, comple
     ) AS sb ANY LEFT JOIN (SELECT source, id AS project_id, key AS project_key, category AS program FROM v_projects) AS p USING (source, project_id)
 ) ORDER BY source, board_id, id
 
--- model sprint_issues: each issue ever in a sprint before as_of (not sub-tasks) — it has a sprint change, or its current sprint field is set (an issue created straight into a sprint has no sprint change) — with its status, sprint and story-point changes before as_of folded into parallel arrays (unsorted: the replay sorts them in history order)
-SELECT source, issue_id, key, toInt64(created) AS created_s, story_points, sprint_ids, status_id, status_category,
-    e_at, e_cid, e_item, e_kind, e_from, e_to, e_fc, e_tc
-FROM (
-    SELECT * FROM (
-        SELECT source, id AS issue_id, key, created, story_points, sprint_ids, status_id, status_category
-        FROM v_issues WHERE type_class != 'subtask' AND created < {as_of}
-    ) AS i ANY LEFT JOIN (
-        SELECT source, issue_id,
-            groupArray(at_s) AS e_at,
-            groupArray(cid) AS e_cid,
-            groupArray(item_n) AS e_item,
-            groupArray(change_kind) AS e_kind,
-            groupArray(v_from) AS e_from,
-            groupArray(v_to) AS e_to,
-            groupArray(from_category) AS e_fc,
-            groupArray(to_category) AS e_tc
-        FROM (
-            SELECT source, issue_id, toInt64(at) AS at_s, toInt64(toUInt64OrZero(change_id)) AS cid, toInt64(item) AS item_n, change_kind,
-                if(`from` != '', `from`, from_string) AS v_from, if(`to` != '', `to`, to_string) AS v_to, from_category, to_category
-            FROM v_changes
-            WHERE at < {as_of} AND change_kind IN ('status', 'sprint', 'story_points')
-        )
-        GROUP BY source, issue_id
-    ) AS c USING (source, issue_id)
-) WHERE notEmpty(sprint_ids) OR has(e_kind, 'sprint')
+-- model sprint_issues: each issue ever in a sprint before as_of (not sub-tasks): it has a sprint change, or its current sprint field is set (an issue created straight into a sprint has no sprint change); ordered by (source, issue_id) like sprint_issue_events
+SELECT source, id AS issue_id, key, toInt64(created) AS created_s, story_points, sprint_ids, status_id, status_category
+FROM v_issues
+WHERE type_class != 'subtask' AND created < {as_of}
+    AND (notEmpty(sprint_ids) OR (source, id) IN (SELECT source, issue_id FROM v_changes WHERE change_kind = 'sprint' AND at < {as_of}))
+ORDER BY source, issue_id
+
+-- model sprint_issue_events: the status, sprint and story-point changes before as_of of the issues of {{sprint_issues}}, one row each, ordered by (source, issue_id) only (the replay sorts each issue's changes in history order: instant, change id, item); the kind as 1 status, 2 sprint, 3 story_points and the categories as done flags (all the replay reads of them), so that a million rows decode without a string each
+SELECT source, issue_id, toInt64(at) AS at_s, toInt64(toUInt64OrZero(change_id)) AS cid, toInt64(item) AS item_n,
+    toInt64(indexOf(['status', 'sprint', 'story_points'], change_kind)) AS kind_n,
+    if(`from` != '', `from`, from_string) AS v_from, if(`to` != '', `to`, to_string) AS v_to,
+    toInt64(from_category = 'done') AS from_done, toInt64(to_category = 'done') AS to_done
+FROM v_changes
+WHERE at < {as_of} AND change_kind IN ('status', 'sprint', 'story_points')
+    AND (source, issue_id) IN (SELECT source, issue_id FROM {{sprint_issues}})
+ORDER BY source, issue_id

@@ -103,8 +103,8 @@ func (s *Sim) genProject(pc ProjectConfig) {
 				pts := float64([]int{1, 2, 3, 5, 8}[n%5])
 				it.Points = &pts
 			}
-			for _, x := range p.Iterations {
-				if !is.Created.Before(x.Start) && is.Created.Before(x.Start.AddDate(0, 0, x.Duration)) {
+			for _, x := range p.Iterations { // planned into the first iteration after its creation
+				if it.Iteration == "" && is.Created.Before(x.Start) && (is.Closed == nil || !is.Closed.Before(x.Start)) {
 					it.Iteration = x.ID
 				}
 			}

@@ -80,7 +80,6 @@ func TestProjectMapping(t *testing.T) {
 	}
 }
 
-
 // TestProjectConfig: every problem of a project configuration names its key.
 func TestProjectConfig(t *testing.T) {
 	for _, tc := range []struct {

@@ -397,7 +397,7 @@ func (r *run) repository(ctx context.Context, rp *gh.Repository, reconcile bool)
 			}
 			if r.proj != nil {
 				r.proj.listed[rec.ID] = listedIssue{rp: rp, is: is}
-				r.proj.replayed[rec.ID] = !res.notModified
+				r.proj.replayed[rec.ID] = r.proj.replayed[rec.ID] || !res.notModified
 			}
 			if err := r.put(ctx, recs...); err != nil {
 				return err

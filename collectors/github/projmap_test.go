@@ -23,7 +23,7 @@ func TestProjectMapping(t *testing.T) {
 		StatusOptions:  StatusOptions{Todo: []string{"Todo", "Backlog"}, InProgress: []string{"In Progress"}, Done: []string{"Done"}},
 		IterationField: "Sprint", PointsField: "Estimate"}
 	m := newMapper("gh", cfg)
-	rp := &gh.Repository{ID: gh.Ptr(int64(500))}
+	rp := &gh.Repository{ID: new(int64(500))}
 	val := func(typ, field string, set func(*gqlValue)) gqlValue {
 		v := gqlValue{Typename: typ}
 		v.Single.Field.Common.Name, v.Iteration.Field.Common.Name, v.Number.Field.Common.Name = field, field, field

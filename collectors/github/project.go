@@ -396,8 +396,8 @@ func (r *run) project(ctx context.Context, repos []*gh.Repository) error {
 			if bad != "" {
 				unmapped[bad] = true
 			}
-			at := r.start
-			if u := it.UpdatedAt.UTC(); u.After(lastRun) {
+			at := r.start.Truncate(time.Second)
+			if u := it.UpdatedAt.UTC().Truncate(time.Second); u.After(lastRun) {
 				at = u
 			}
 			recs = append(recs, r.snapshot(pr, id, rp, it.Content.Issue.Number, at, status, points, sprint, title)...)
@@ -416,7 +416,7 @@ func (r *run) project(ctx context.Context, repos []*gh.Repository) error {
 		if rp == nil {
 			continue // a repository no longer configured
 		}
-		recs = append(recs, r.snapshot(pr, id, rp, s.Number, r.start, "", "", "", "")...)
+		recs = append(recs, r.snapshot(pr, id, rp, s.Number, r.start.Truncate(time.Second), "", "", "", "")...)
 	}
 	if len(unmapped) > 0 {
 		r.log.Warn("project status options not in project.status_options: those issues keep the label mapping",
@@ -463,7 +463,8 @@ func (r *run) snapshot(pr *projectRun, id string, rp *gh.Repository, number int,
 		s = old.clone()
 	}
 	s.Repo, s.Number = repoKey(rp), number
-	changed := old == nil
+	// A first snapshot matters to the issue record only with a value.
+	changed := old == nil && (status != "" || points != "" || sprint != "")
 	if s.status() != status {
 		t := at.Unix()
 		if last := s.lastMarkAt(); t <= last {

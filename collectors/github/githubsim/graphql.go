@@ -315,6 +315,11 @@ func (s *Sim) itemJSON(it *ProjectItem) map[string]any {
 		content = map[string]any{"__typename": "PullRequest"}
 	default:
 		is := s.issue(it.Repo, it.Number)
+		if is == nil || is.Deleted || is.MovedTo != "" {
+			// What the token cannot see (here: gone) comes as REDACTED.
+			return map[string]any{"id": it.ID, "type": "REDACTED", "isArchived": false, "updatedAt": ts(it.Updated),
+				"content": nil, "fieldValues": map[string]any{"nodes": []any{}}}
+		}
 		content = map[string]any{"__typename": "Issue", "databaseId": is.ID, "number": is.Number,
 			"repository": map[string]any{"nameWithOwner": is.repo.FullName()}}
 		values = append(values, map[string]any{"__typename": "ProjectV2ItemFieldRepositoryValue"})

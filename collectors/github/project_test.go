@@ -233,3 +233,42 @@ func sprintOf(iteration, repoID string) string {
 func itoa(n int) string { return strconv.Itoa(n) }
 
 func ftoa(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+
+// TestProjectConfigAgainstProject: a user's project is read like an
+// organisation's; a wrong owner, number or field fails the run with an
+// error that names the key to fix.
+func TestProjectConfigAgainstProject(t *testing.T) {
+	_, base := startSim(t, githubsim.Config{Repos: []string{"octo-cat/notes"}, Issues: 8, Seed: 2,
+		Project: &githubsim.ProjectConfig{Owner: "octo-cat", User: true, Number: 2}})
+	for _, tc := range []struct {
+		name string
+		set  func(*github.ProjectConfig)
+		kind string // error kind, "" for success
+		want string // in the error
+	}{
+		{"user project", func(p *github.ProjectConfig) {}, "", ""},
+		{"organisation instead of user", func(p *github.ProjectConfig) { p.User, p.Organization = "", "octo-cat" }, "not_found", "project.organization"},
+		{"wrong number", func(p *github.ProjectConfig) { p.Number = 3 }, "not_found", "project.number"},
+		{"no such field", func(p *github.ProjectConfig) { p.IterationField = "Cycle" }, "", "project.iteration_field: the project \"Roadmap\" has no field \"Cycle\""},
+		{"field of another type", func(p *github.ProjectConfig) { p.StatusField, p.PointsField = "-", "Status" }, "", "project.points_field: field \"Status\" is a SINGLE_SELECT field, want NUMBER"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := simConfig(base, "octo-cat/notes")
+			cfg.Project.User, cfg.Project.Number = "octo-cat", 2
+			cfg.Project.IterationField, cfg.Project.PointsField = "Sprint", "Estimate"
+			tc.set(&cfg.Project)
+			sink := collectortest.NewMemorySink()
+			_, err := newCollector(t, "gh", cfg).Collect(context.Background(), sink, collectors.Options{Logger: testLogger(t)})
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatal(err)
+			case tc.want == "":
+				if len(sink.Records(model.KindSprint)) == 0 {
+					t.Error("no sprints from the user's project")
+				}
+			case err == nil || !strings.Contains(err.Error(), tc.want) || (tc.kind != "" && collectors.ErrorKind(err) != tc.kind):
+				t.Errorf("error %v (kind %s), want one naming %q of kind %q", err, collectors.ErrorKind(err), tc.want, tc.kind)
+			}
+		})
+	}
+}

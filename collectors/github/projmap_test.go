@@ -208,3 +208,22 @@ func TestGraphQLErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestGraphQLURL(t *testing.T) {
+	for _, tc := range []struct{ url, want string }{
+		{"https://api.github.com", "https://api.github.com/graphql"},
+		{"https://ghe.example.com", "https://ghe.example.com/api/graphql"},
+		{"https://ghe.example.com/api/v3/", "https://ghe.example.com/api/graphql"},
+		{"http://127.0.0.1:8080/api/v3", "http://127.0.0.1:8080/api/graphql"},
+	} {
+		cfg := NewConfig()
+		cfg.URL = tc.url
+		base, err := cfg.apiBase()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := graphqlURL(base); got != tc.want {
+			t.Errorf("%s: GraphQL at %s, want %s", tc.url, got, tc.want)
+		}
+	}
+}

@@ -6,7 +6,8 @@
 // If-None-Match (304s do not count against the rate limit), rate-limit
 // headers, primary and secondary rate limits, pull requests inside the
 // issue list, transferred (301) and deleted (410) issues — and fault
-// injection.
+// injection; and, with Config.Project, a GitHub project (v2) through the
+// GraphQL API (graphql.go).
 package githubsim
 
 import (

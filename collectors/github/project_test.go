@@ -208,6 +208,45 @@ func TestProjectSnapshots(t *testing.T) {
 			t.Errorf("an unchanged re-run changed the stored %s", k)
 		}
 	}
+
+	// A label on the issue brings it into the REST listing: the replay of
+	// its events with the snapshots stores the same project status change
+	// (no second one), and the label does not change its status.
+	pv2 := func() map[string]model.Change {
+		out := map[string]model.Change{}
+		for _, r := range sink.Records(model.KindChange) {
+			if c := r.(model.Change); c.IssueID == is.ID && strings.HasPrefix(c.ChangeID, "pv2-status:") {
+				out[c.ChangeID] = c
+			}
+		}
+		return out
+	}
+	beforeLabel := pv2()
+	sim.AddLabel("octo-org/api", todo, "in review", now.Add(2*time.Hour))
+	collect()
+	if after := pv2(); len(after) != len(beforeLabel) {
+		t.Errorf("project status changes of %s: %d before its events were replayed, %d after", key, len(beforeLabel), len(after))
+	} else {
+		for id, c := range after {
+			if b := beforeLabel[id]; b.From != c.From || b.To != c.To || !b.At.Equal(c.At) {
+				t.Errorf("%s: the replay stored %s→%s at %s, the snapshot run %s→%s at %s", id, c.From, c.To, c.At, b.From, b.To, b.At)
+			}
+		}
+	}
+	if is := issueByKey(t, sink, key); is.StatusID != "project:in progress" {
+		t.Errorf("%s after a label: status %s, want the project's", key, is.StatusID)
+	}
+	checkStatusChains(t, sink)
+
+	// Removed from the project: its values are unset.
+	sim.RemoveItem("octo-org/api", todo)
+	before = len(sink.Records(model.KindChange))
+	collect()
+	is = issueByKey(t, sink, key)
+	if n := len(sink.Records(model.KindChange)) - before; n != 3 || is.StatusID != "open" || is.StoryPoints != nil || len(is.SprintIDs) != 0 {
+		t.Errorf("after its removal from the project: %d new changes (want 3), status %s, points %v, sprints %v", n, is.StatusID, is.StoryPoints, is.SprintIDs)
+	}
+	checkStatusChains(t, sink)
 }
 
 func ceilDiv(a, b int) int64 { return int64((a + b - 1) / b) }

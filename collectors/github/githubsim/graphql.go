@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -179,6 +180,14 @@ func (s *Sim) item(full string, number int) *ProjectItem {
 		}
 	}
 	return nil
+}
+
+// RemoveItem removes an issue's item from the project.
+func (s *Sim) RemoveItem(full string, number int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	it := s.item(full, number)
+	s.project.Items = slices.DeleteFunc(s.project.Items, func(x *ProjectItem) bool { return x == it })
 }
 
 // SetItemStatus sets an issue's Status option ("" clears it) at instant

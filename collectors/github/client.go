@@ -18,6 +18,7 @@ import (
 	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/cenkalti/backoff/v5"
 	gh "github.com/google/go-github/v93/github"
+	"github.com/shurcooL/githubv4"
 
 	"github.com/pmo-oss/pmo/collectors"
 )
@@ -53,6 +54,7 @@ type HTTPError struct {
 	Status   int
 	Message  string
 	Location string // the new place of a moved resource (301)
+	Method   string // "" is GET
 
 	kind error
 	wait time.Duration // what GitHub asked to wait (Retry-After, x-ratelimit-reset), 0 if nothing
@@ -61,10 +63,14 @@ type HTTPError struct {
 
 func (e *HTTPError) Error() string {
 	var b strings.Builder
+	method := e.Method
+	if method == "" {
+		method = http.MethodGet
+	}
 	if e.kind == ErrAuth {
-		fmt.Fprintf(&b, "authentication failed for source %s (HTTP %d from GET %s)", e.Source, e.Status, e.URL)
+		fmt.Fprintf(&b, "authentication failed for source %s (HTTP %d from %s %s)", e.Source, e.Status, method, e.URL)
 	} else {
-		fmt.Fprintf(&b, "HTTP %d from GET %s", e.Status, e.URL)
+		fmt.Fprintf(&b, "HTTP %d from %s %s", e.Status, method, e.URL)
 	}
 	if e.Message != "" {
 		b.WriteString(": " + e.Message)
@@ -141,6 +147,8 @@ type client struct {
 	log     *slog.Logger
 	clock   clock
 	authKey string // the config keys to blame on 401/403
+	gql     *githubv4.Client
+	gqlURL  string
 
 	requests    atomic.Int64
 	retries     atomic.Int64
@@ -185,7 +193,9 @@ func newClient(source string, cfg *Config, log *slog.Logger) (*client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("url or token: %w", err)
 	}
-	return &client{source: source, gh: g, timeout: cfg.Timeout, retry: cfg.Retry, log: log, clock: realClock{}, authKey: authKey}, nil
+	c := &client{source: source, gh: g, timeout: cfg.Timeout, retry: cfg.Retry, log: log, clock: realClock{}, authKey: authKey}
+	c.newGraphQL(base)
+	return c, nil
 }
 
 // page is what one GET returned besides its body.
@@ -200,27 +210,43 @@ type page struct {
 // If-None-Match and reports a 304 in page.notModified (v untouched).
 // Transient failures and rate limits are retried.
 func (c *client) get(ctx context.Context, path, etag string, v any) (page, error) {
+	var pg page
+	err := c.retrying(ctx, path, func() error {
+		var err error
+		pg, err = c.once(ctx, path, etag, v)
+		return err
+	})
+	if err != nil {
+		return page{}, err
+	}
+	return pg, nil
+}
+
+// retrying runs one attempt after another until one succeeds, fails for
+// good, or the retry budget is spent: transient failures back off
+// exponentially, rate limits wait what GitHub asked for.
+func (c *client) retrying(ctx context.Context, what string, attempt func() error) error {
 	eb := backoff.NewExponentialBackOff()
 	eb.InitialInterval = c.retry.InitialBackoff
 	eb.MaxInterval = c.retry.MaxBackoff
 	eb.Reset()
-	for attempt := 1; ; attempt++ {
-		if attempt > 1 {
+	for n := 1; ; n++ {
+		if n > 1 {
 			c.retries.Add(1)
 		}
-		pg, err := c.once(ctx, path, etag, v)
+		err := attempt()
 		if err == nil {
-			return pg, nil
+			return nil
 		}
 		if ctx.Err() != nil {
-			return page{}, context.Cause(ctx)
+			return context.Cause(ctx)
 		}
 		limited := errors.Is(err, ErrRateLimited)
 		if !errors.Is(err, ErrTransient) && !limited {
-			return page{}, err
+			return err
 		}
-		if attempt >= c.retry.MaxAttempts {
-			return page{}, fmt.Errorf("giving up after %d attempts: %w", attempt, err)
+		if n >= c.retry.MaxAttempts {
+			return fmt.Errorf("giving up after %d attempts: %w", n, err)
 		}
 		wait := eb.NextBackOff()
 		var he *HTTPError
@@ -235,7 +261,7 @@ func (c *client) get(ctx context.Context, path, etag string, v any) (page, error
 			// Waiting less than GitHub asked only burns attempts (and
 			// GitHub may block an integration that keeps trying).
 			if he.wait > c.retry.MaxRateLimitWait {
-				return page{}, fmt.Errorf("the rate limit resets in %s, more than retry.max_rate_limit_wait %s; the next run resumes from the stored cursors: %w",
+				return fmt.Errorf("the rate limit resets in %s, more than retry.max_rate_limit_wait %s; the next run resumes from the stored cursors: %w",
 					he.wait.Round(time.Second), c.retry.MaxRateLimitWait, err)
 			}
 		} else {
@@ -246,9 +272,9 @@ func (c *client) get(ctx context.Context, path, etag string, v any) (page, error
 		if limited {
 			obs.RateLimitWait(wait)
 		}
-		c.log.Debug("retrying GitHub request", "path", redactPath(path), "attempt", attempt, "wait", wait, "error", err.Error())
+		c.log.Debug("retrying GitHub request", "path", redactPath(what), "attempt", n, "wait", wait, "error", err.Error())
 		if err := c.clock.Sleep(ctx, wait); err != nil {
-			return page{}, err
+			return err
 		}
 	}
 }

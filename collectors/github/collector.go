@@ -89,6 +89,7 @@ type run struct {
 	mu    sync.Mutex
 	stats collectors.Stats
 	seen  int64
+	proj  *projectRun // nil without a project
 }
 
 // Collect implements collectors.Collector.
@@ -153,11 +154,21 @@ func (r *run) collect(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if r.c.cfg.Project.IsSet() {
+		if err := r.project(ctx, repos); err != nil {
+			return err
+		}
+	}
 	for i, rp := range repos {
 		if err := r.repository(ctx, rp, reconcile); err != nil {
 			return fmt.Errorf("repository %s: %w", rp.GetFullName(), err)
 		}
 		r.progress("repositories", int64(i+1), int64(len(repos)))
+	}
+	if r.proj != nil {
+		if err := r.finishProject(ctx, repos); err != nil {
+			return fmt.Errorf("project %s/%d: %w", r.c.cfg.Project.Owner(), r.c.cfg.Project.Number, err)
+		}
 	}
 	if err := r.sink.Flush(ctx); err != nil {
 		return fmt.Errorf("storing issues: %w", err)
@@ -383,6 +394,10 @@ func (r *run) repository(ctx context.Context, rp *gh.Repository, reconcile bool)
 				for _, ch := range r.m.changes(is, res.events, milestones) {
 					recs = append(recs, ch)
 				}
+			}
+			if r.proj != nil {
+				r.proj.listed[rec.ID] = listedIssue{rp: rp, is: is}
+				r.proj.replayed[rec.ID] = r.proj.replayed[rec.ID] || !res.notModified
 			}
 			if err := r.put(ctx, recs...); err != nil {
 				return err

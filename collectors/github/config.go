@@ -56,6 +56,51 @@ type Config struct {
 	// Timeout of one HTTP request (default 60s).
 	Timeout time.Duration `yaml:"timeout"`
 	Retry   RetryConfig   `yaml:"retry"`
+	// Project is an optional GitHub Projects (v2) project whose fields give
+	// the status, sprints and story points of the repositories' issues.
+	Project ProjectConfig `yaml:"project"`
+}
+
+// ProjectConfig names a GitHub Projects (v2) project and the fields read
+// from it (through the GraphQL API). Every field is optional.
+type ProjectConfig struct {
+	// Organization or User owns the project (exactly one with Number).
+	Organization string `yaml:"organization"`
+	User         string `yaml:"user"`
+	// Number is the project's number (…/projects/NUMBER in its URL).
+	Number int `yaml:"number"`
+	// StatusField is a single-select field whose option decides to-do vs
+	// in progress of an open issue (default "Status", the built-in field;
+	// "-" reads no status).
+	StatusField string `yaml:"status_field"`
+	// StatusOptions maps the field's option names onto to-do, in-progress
+	// and done (default: Todo / In Progress / Done).
+	StatusOptions StatusOptions `yaml:"status_options"`
+	// IterationField is an iteration field whose iterations become sprints.
+	IterationField string `yaml:"iteration_field"`
+	// PointsField is a number field read as story points.
+	PointsField string `yaml:"points_field"`
+}
+
+// StatusOptions lists the single-select options per meaning.
+type StatusOptions struct {
+	Todo       []string `yaml:"todo"`
+	InProgress []string `yaml:"in_progress"`
+	Done       []string `yaml:"done"`
+}
+
+// IsSet reports whether a project is configured.
+func (p ProjectConfig) IsSet() bool { return p.Organization != "" || p.User != "" || p.Number != 0 }
+
+// Owner is the project owner's login.
+func (p ProjectConfig) Owner() string { return p.Organization + p.User }
+
+// statusField is the status field's name, "" when none is read.
+func (p ProjectConfig) statusField() string {
+	if p.StatusField == "-" {
+		return ""
+	}
+	return p.StatusField
 }
 
 // AppAuth is a GitHub App installation: pmo signs a JWT with the App's
@@ -122,6 +167,8 @@ func NewConfig() *Config {
 		Timeout:        60 * time.Second,
 		Retry: RetryConfig{MaxAttempts: 8, InitialBackoff: time.Second, MaxBackoff: 2 * time.Minute,
 			MaxRateLimitWait: 15 * time.Minute},
+		Project: ProjectConfig{StatusField: "Status",
+			StatusOptions: StatusOptions{Todo: []string{"Todo"}, InProgress: []string{"In Progress"}, Done: []string{"Done"}}},
 	}
 }
 
@@ -235,6 +282,65 @@ func (c *Config) Validate() []error {
 	}
 	if r.MaxRateLimitWait < 0 {
 		add("retry.max_rate_limit_wait: %s must not be negative", r.MaxRateLimitWait)
+	}
+	errs = append(errs, c.Project.validate()...)
+	return errs
+}
+
+func (p ProjectConfig) validate() []error {
+	if !p.IsSet() {
+		return nil
+	}
+	var errs []error
+	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	switch {
+	case p.Organization != "" && p.User != "":
+		add("project.organization: set either project.organization or project.user, not both")
+	case p.Organization == "" && p.User == "":
+		add("project.organization: required (the login of the organisation owning the project), or project.user for a user's project")
+	case !loginRE.MatchString(p.Owner()):
+		key := "project.organization"
+		if p.User != "" {
+			key = "project.user"
+		}
+		add("%s: %q is not a GitHub login", key, p.Owner())
+	}
+	if p.Number <= 0 {
+		add("project.number: required, a positive project number (the N in …/projects/N)")
+	}
+	if p.statusField() != "" {
+		seen := map[string]string{}
+		n := 0
+		for _, g := range []struct {
+			key  string
+			opts []string
+		}{{"todo", p.StatusOptions.Todo}, {"in_progress", p.StatusOptions.InProgress}, {"done", p.StatusOptions.Done}} {
+			for i, o := range g.opts {
+				k := strings.ToLower(strings.TrimSpace(o))
+				switch {
+				case k == "":
+					add("project.status_options.%s[%d]: empty option name", g.key, i)
+				case seen[k] != "":
+					add("project.status_options.%s[%d]: option %q is already listed under %s", g.key, i, o, seen[k])
+				default:
+					seen[k] = g.key
+					n++
+				}
+			}
+		}
+		if n == 0 {
+			add("project.status_options: list the options of project.status_field %q under todo, in_progress and done (or set project.status_field: \"-\")", p.StatusField)
+		}
+	}
+	fields := map[string]string{}
+	for _, f := range []struct{ key, name string }{{"status_field", p.statusField()}, {"iteration_field", p.IterationField}, {"points_field", p.PointsField}} {
+		if f.name == "" {
+			continue
+		}
+		if prev, ok := fields[strings.ToLower(f.name)]; ok {
+			add("project.%s: field %q is already project.%s", f.key, f.name, prev)
+		}
+		fields[strings.ToLower(f.name)] = f.key
 	}
 	return errs
 }

@@ -42,7 +42,8 @@ func TestPmoCollectAndKPI(t *testing.T) {
 				}
 			}
 			now := time.Now().UTC().Truncate(time.Hour)
-			sim, ghBase := startSim(t, githubsim.Config{Repos: repos2, Issues: 60, Seed: 17, Now: now})
+			sim, ghBase := startSim(t, githubsim.Config{Repos: repos2, Issues: 60, Seed: 17, Now: now,
+				Project: &githubsim.ProjectConfig{Owner: "octo-org", Number: 7, Iterations: 6}})
 			js, err := jirasim.New(jirasim.Config{Mode: jirasim.Cloud, Issues: 100, Seed: 7})
 			if err != nil {
 				t.Fatal(err)
@@ -63,6 +64,7 @@ sources:
     token: ${GH_TOKEN}
     repositories: [octo-org/api, octo-org/web]
     program: Platform
+    project: {organization: octo-org, number: 7, iteration_field: Sprint, points_field: Estimate}
   - name: jira
     type: jira
     url: %s
@@ -97,7 +99,7 @@ sources:
 			// incremental re-run changes no count.
 			ctx := context.Background()
 			first := viewCounts(t, ctx, w, "gh")
-			for k, n := range truthCounts(sim.Truth()) {
+			for k, n := range projectTruth(sim.Truth()) {
 				if first[k] != n {
 					t.Errorf("%s: warehouse has %d, truth %d", k, first[k], n)
 				}
@@ -133,6 +135,7 @@ sources:
 			for _, want := range []string{
 				"project:gh/octo-org/api throughput", "project:gh/octo-org/api cycle_time", "project:gh/octo-org/api wip",
 				"project:gh/octo-org/web lead_time", "program:Platform throughput", "source:gh created_vs_resolved",
+				"project:gh/octo-org/api sprint_velocity", "project:gh/octo-org/web say_do_ratio",
 				"portfolio:all throughput", "source:jira wip",
 			} {
 				if !found[want] {

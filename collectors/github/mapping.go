@@ -33,6 +33,11 @@ type mapper struct {
 	labels    []statusDef // in configured order, id = label: + lower-case label
 	labelIdx  map[string]int
 	typeLabel map[string]string
+	// The project (v2) statuses, and the issues' project snapshots of
+	// this run (nil without a project).
+	projDefs  map[string]statusDef
+	projOrder []statusDef
+	proj      map[string]*itemSnap
 }
 
 func newMapper(source string, cfg *Config) *mapper {
@@ -56,6 +61,7 @@ func newMapper(source string, cfg *Config) *mapper {
 	for l, t := range cfg.TypeLabels {
 		m.typeLabel[strings.ToLower(l)] = t
 	}
+	m.projDefs, m.projOrder = projectDefs(cfg)
 	return m
 }
 
@@ -64,7 +70,7 @@ func (m *mapper) statuses() []model.Record {
 		model.Status{Source: m.source, ID: m.open.id, Name: m.open.name, Category: m.open.cat},
 		model.Status{Source: m.source, ID: m.closed.id, Name: m.closed.name, Category: m.closed.cat},
 	}
-	for _, l := range m.labels {
+	for _, l := range slices.Concat(m.labels, m.projOrder) {
 		out = append(out, model.Status{Source: m.source, ID: l.id, Name: l.name, Category: l.cat})
 	}
 	return out
@@ -148,7 +154,8 @@ func (m *mapper) issueType(is *gh.Issue) string {
 
 func (m *mapper) issue(rp *gh.Repository, is *gh.Issue) model.Issue {
 	open := is.GetState() != "closed"
-	st := m.status(open, lowerLabels(is.Labels))
+	snap := m.snapOf(id64(is.GetID()))
+	st := m.statusOf(open, lowerLabels(is.Labels), snap.status())
 	typ := m.issueType(is)
 	out := model.Issue{
 		Source: m.source, ID: id64(is.GetID()), Key: issueKey(rp, is.GetNumber()), ProjectID: id64(rp.GetID()),
@@ -177,6 +184,14 @@ func (m *mapper) issue(rp *gh.Repository, is *gh.Issue) model.Issue {
 	}
 	if p := is.GetParentIssueURL(); p != "" {
 		out.ParentKey = parentKey(p)
+	}
+	if snap != nil {
+		if v, err := strconv.ParseFloat(snap.Points, 64); err == nil {
+			out.StoryPoints = &v
+		}
+		if snap.Sprint != "" {
+			out.SprintIDs = []string{snap.Sprint}
+		}
 	}
 	return out
 }
@@ -283,7 +298,28 @@ func (m *mapper) changes(is *gh.Issue, events []wEvent, milestones map[string]st
 	}
 	var out []model.Change
 	resID, resName := "", ""
+	// The project status snapshots are replayed as events of their own.
+	var marks []statusMark
+	if snap := m.snapOf(issueID); snap != nil {
+		marks = snap.Status
+	}
+	proj, nextMark := "", 0
+	applyMarks := func(until int64, all bool) {
+		for ; nextMark < len(marks) && (all || marks[nextMark].At < until); nextMark++ {
+			mk := marks[nextMark]
+			before := m.statusOf(cur.open, cur.labels, proj)
+			prevAt := int64(0)
+			if nextMark > 0 {
+				prevAt = marks[nextMark-1].At
+			}
+			proj = mk.ID
+			if after := m.statusOf(cur.open, cur.labels, proj); after != before {
+				out = append(out, m.statusChange(issueID, prevAt, mk.At, before, after))
+			}
+		}
+	}
 	for i, e := range evs {
+		applyMarks(e.GetCreatedAt().Unix(), false)
 		item := 0
 		base := model.Change{Source: m.source, IssueID: issueID, ChangeID: id64(e.GetID()), At: e.GetCreatedAt().UTC(),
 			AuthorID: userOf(e.Actor).id}
@@ -293,7 +329,7 @@ func (m *mapper) changes(is *gh.Issue, events []wEvent, milestones map[string]st
 			item++
 			out = append(out, c)
 		}
-		before := m.status(cur.open, cur.labels)
+		before := m.statusOf(cur.open, cur.labels, proj)
 		prim := cur.primary()
 		switch e.GetEvent() {
 		case "labeled", "unlabeled":
@@ -363,7 +399,7 @@ func (m *mapper) changes(is *gh.Issue, events []wEvent, milestones map[string]st
 		default:
 			continue
 		}
-		if after := m.status(cur.open, cur.labels); after != before {
+		if after := m.statusOf(cur.open, cur.labels, proj); after != before {
 			emit(model.Change{ChangeKind: model.ChangeStatus, Field: "status", FieldID: "status",
 				From: before.id, FromString: before.name, FromCategory: before.cat,
 				To: after.id, ToString: after.name, ToCategory: after.cat})
@@ -373,6 +409,7 @@ func (m *mapper) changes(is *gh.Issue, events []wEvent, milestones map[string]st
 				From: prim.id, FromString: prim.login, To: p.id, ToString: p.login})
 		}
 	}
+	applyMarks(0, true)
 	return out
 }
 

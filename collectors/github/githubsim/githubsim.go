@@ -6,7 +6,8 @@
 // If-None-Match (304s do not count against the rate limit), rate-limit
 // headers, primary and secondary rate limits, pull requests inside the
 // issue list, transferred (301) and deleted (410) issues — and fault
-// injection.
+// injection; and, with Config.Project, a GitHub project (v2) through the
+// GraphQL API (graphql.go).
 package githubsim
 
 import (
@@ -55,6 +56,9 @@ type Config struct {
 	// token at POST /app/installations/{id}/access_tokens.
 	AppID  int64
 	AppKey *rsa.PublicKey
+	// Project, when set, adds a GitHub project (v2) over the issues of
+	// every repository, served through GraphQL.
+	Project *ProjectConfig
 }
 
 // Milestone, Issue and Event are the simulator's state.
@@ -129,6 +133,7 @@ type Stats struct {
 	MissingVersion    int64 // requests without X-GitHub-Api-Version
 	Events            int64 // requests for issue events
 	EventsNotModified int64 // of which answered 304
+	GraphQL           int64 // GraphQL requests (included in Requests)
 }
 
 // Sim is a running simulator; use Handler with httptest.
@@ -139,9 +144,11 @@ type Sim struct {
 	rng   *rand.Rand
 	next  int64 // event ids
 
-	requests, notModified, faults, missingVersion, events, events304 atomic.Int64
-	installTokens                                                    sync.Map // issued installation tokens
-	tokensIssued                                                     atomic.Int64
+	project *Project
+
+	requests, notModified, faults, missingVersion, events, events304, graphql atomic.Int64
+	installTokens                                                             sync.Map // issued installation tokens
+	tokensIssued                                                              atomic.Int64
 }
 
 var users = []User{{101, "alice"}, {102, "bob"}, {103, "carol"}, {104, "dave"}}
@@ -169,6 +176,9 @@ func New(cfg Config) *Sim {
 		r := &Repo{ID: int64(500 + i), Owner: User{int64(900 + i), owner}, Name: name}
 		s.genRepo(r)
 		s.repos = append(s.repos, r)
+	}
+	if cfg.Project != nil {
+		s.genProject(*cfg.Project)
 	}
 	return s
 }
@@ -351,6 +361,9 @@ func without(ls []string, l string) []string {
 type Truth struct {
 	Projects, Versions, Issues, PullRequests int
 	Links                                    int // blocked-by dependencies between listed issues
+	// With a project: one board per repository with issues in it, one
+	// sprint per iteration and board; project items by kind.
+	Boards, Sprints, ProjectIssues, ProjectDrafts, ProjectPullRequests int
 }
 
 // Truth counts the repositories, milestones and issues (pull requests,
@@ -377,13 +390,29 @@ func (s *Sim) Truth() Truth {
 			}
 		}
 	}
+	if s.project != nil {
+		boards := map[string]bool{}
+		for _, it := range s.project.Items {
+			switch it.Type {
+			case "ISSUE":
+				t.ProjectIssues++
+				boards[strings.ToLower(it.Repo)] = true
+			case "DRAFT_ISSUE":
+				t.ProjectDrafts++
+			case "PULL_REQUEST":
+				t.ProjectPullRequests++
+			}
+		}
+		t.Boards = len(boards)
+		t.Sprints = len(boards) * len(s.project.Iterations)
+	}
 	return t
 }
 
 // Stats returns the request counters.
 func (s *Sim) Stats() Stats {
 	return Stats{Requests: s.requests.Load(), NotModified: s.notModified.Load(), Faults: s.faults.Load(),
-		MissingVersion: s.missingVersion.Load(), Events: s.events.Load(), EventsNotModified: s.events304.Load()}
+		MissingVersion: s.missingVersion.Load(), Events: s.events.Load(), EventsNotModified: s.events304.Load(), GraphQL: s.graphql.Load()}
 }
 
 // ResetStats zeroes the request counters.
@@ -394,6 +423,7 @@ func (s *Sim) ResetStats() {
 	s.missingVersion.Store(0)
 	s.events.Store(0)
 	s.events304.Store(0)
+	s.graphql.Store(0)
 }
 
 // SetFaultRate changes the share of faulty answers.
@@ -496,6 +526,10 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return
 		}
+	}
+	if r.Method == http.MethodPost && (r.URL.Path == "/graphql" || r.URL.Path == "/api/graphql") {
+		s.serveGraphQL(w, r)
+		return
 	}
 	path := strings.TrimPrefix(r.URL.Path, "/api/v3")
 	if r.Method == http.MethodPost && strings.HasPrefix(path, "/app/installations/") && strings.HasSuffix(path, "/access_tokens") {

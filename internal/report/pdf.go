@@ -22,14 +22,18 @@ import (
 const EnvChromium = "PMO_CHROMIUM"
 
 // ErrNoChromium: no browser to print the PDFs with.
-var ErrNoChromium = errors.New("no Chromium to print PDFs with: install the Debian package chromium (apt-get install chromium) or set " + EnvChromium + " to the browser's executable")
+var ErrNoChromium = errors.New("no Chromium to print PDFs with")
+
+// chromiumFix says how to get a browser.
+const chromiumFix = "install the Debian package chromium (apt-get install chromium) or set " + EnvChromium + " to the browser's executable"
 
 // FindChromium locates the headless browser: $PMO_CHROMIUM, else chromium,
-// chromium-browser or google-chrome on PATH.
+// chromium-browser or google-chrome on PATH. Its error wraps ErrNoChromium
+// and says how to fix it.
 func FindChromium() (string, error) {
 	if p := os.Getenv(EnvChromium); p != "" {
 		if st, err := os.Stat(p); err != nil || st.IsDir() {
-			return "", fmt.Errorf("%s=%s is not an executable file: %w", EnvChromium, p, ErrNoChromium)
+			return "", fmt.Errorf("%w: %s=%s is not an executable file; %s", ErrNoChromium, EnvChromium, p, chromiumFix)
 		}
 		return p, nil
 	}
@@ -38,7 +42,7 @@ func FindChromium() (string, error) {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("none of chromium, chromium-browser, google-chrome is on PATH and %s is not set: %w", EnvChromium, ErrNoChromium)
+	return "", fmt.Errorf("%w: none of chromium, chromium-browser, google-chrome is on PATH and %s is not set; %s", ErrNoChromium, EnvChromium, chromiumFix)
 }
 
 // Paper is a sheet size for the PDFs: PaperA4 (the default) or PaperLetter.

@@ -51,9 +51,10 @@ func printModel(perProgram int) *Model {
 }
 
 // pdfPages is the text of each page of a PDF with all white space removed
-// (a PDF's text runs split words and lines at will), and the page size in
-// points.
-func pdfPages(t *testing.T, b []byte) (pages []string, width, height float64) {
+// (a PDF's text runs split words and lines at will), the page size in
+// points, and how many images the pages draw (a chart's canvas prints as
+// one).
+func pdfPages(t *testing.T, b []byte) (pages []string, width, height float64, images int) {
 	t.Helper()
 	r, err := pdf.NewReader(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
@@ -64,6 +65,12 @@ func pdfPages(t *testing.T, b []byte) (pages []string, width, height float64) {
 		if i == 1 {
 			box := p.V.Key("MediaBox") // Chromium puts it on each page
 			width, height = box.Index(2).Float64()-box.Index(0).Float64(), box.Index(3).Float64()-box.Index(1).Float64()
+		}
+		xo := p.Resources().Key("XObject")
+		for _, k := range xo.Keys() {
+			if xo.Key(k).Key("Subtype").Name() == "Image" {
+				images++
+			}
 		}
 		rows, err := p.GetTextByRow()
 		if err != nil {
@@ -77,7 +84,7 @@ func pdfPages(t *testing.T, b []byte) (pages []string, width, height float64) {
 		}
 		pages = append(pages, squash(sb.String()))
 	}
-	return pages, width, height
+	return pages, width, height, images
 }
 
 // squash drops white space and case (text-transform prints headings in
@@ -132,8 +139,21 @@ func TestPDF(t *testing.T) {
 	bin := chromium(t)
 	dir := t.TempDir()
 	m := printModel(25)
-	if _, err := Write(context.Background(), m, WriteOptions{Out: dir, EChartsJS: js}); err != nil {
+	// Only the two pages printed (Write renders all 106: 5 s under -race).
+	if err := os.MkdirAll(filepath.Join(dir, AssetsDir), 0o755); err != nil {
 		t.Fatal(err)
+	}
+	if err := copyFile(js, filepath.Join(dir, AssetsDir, "echarts.min.js")); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []*Scope{m.Portfolio, m.Projects[0]} {
+		var b bytes.Buffer
+		if err := RenderPage(&b, m, s, false); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, s.Slug+".html"), b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	ctx := t.Context()
 	p, err := NewPrinter(ctx, PDFOptions{Chromium: bin})
@@ -147,12 +167,13 @@ func TestPDF(t *testing.T) {
 	row := m.Projects[len(m.Projects)-1]
 	for _, tc := range []struct {
 		page, paper string
+		scope       *Scope
 		w, h        float64 // points
 		minPages    int
 		want        []string
 	}{
-		{"index.html", "a4", 595, 842, 2, []string{card.Name, card.Format(), strings.Fields(row.Label)[0], row.KPIs[len(row.KPIs)-1].Format(), "Program A"}},
-		{"project-0-0.html", "letter", 612, 792, 1, []string{"Cycle time P85", m.Projects[0].KPIs[1].Format(), "Data hygiene", "CAS Sprint 41"}},
+		{"index.html", "a4", m.Portfolio, 595, 842, 2, []string{card.Name, card.Format(), strings.Fields(row.Label)[0], row.KPIs[len(row.KPIs)-1].Format(), "Program A"}},
+		{"project-0-0.html", "letter", m.Projects[0], 612, 792, 1, []string{"Cycle time P85", m.Projects[0].KPIs[1].Format(), "Data hygiene", "CAS Sprint 41"}},
 	} {
 		t.Run(tc.page+"/"+tc.paper, func(t *testing.T) {
 			paper, err := ParsePaper(tc.paper)
@@ -176,7 +197,10 @@ func TestPDF(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(shots, tc.paper+"-"+wantFile), b, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			pages, w, h := pdfPages(t, b)
+			pages, w, h, images := pdfPages(t, b)
+			if charts := len(scopeCharts(tc.scope, m)); images != charts {
+				t.Errorf("%d images in the PDF, want one per chart: %d", images, charts)
+			}
 			if len(pages) < tc.minPages {
 				t.Errorf("%d pages, want at least %d", len(pages), tc.minPages)
 			}

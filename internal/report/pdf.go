@@ -177,10 +177,14 @@ const chartsDrawn = `Array.from(document.querySelectorAll('div.item')).every(d =
   return !a || typeof a.isFinished !== 'function' || a.isFinished();
 })`
 
+// chartScale is the device pixel ratio pages are drawn at for printing:
+// ECharts draws its canvases at twice the CSS size, 192 dpi on paper.
+const chartScale = 2
+
 // openForPrint opens the page file in a new tab laid out for print: print
-// media, the paper's printable width, every chart drawn. The tab closes
-// with the returned cancel.
-func (p *Printer) openForPrint(ctx context.Context, htmlPath string) (context.Context, context.CancelFunc, error) {
+// media, the paper's printable width, every chart drawn at scale device
+// pixels per CSS pixel. The tab closes with the returned cancel.
+func (p *Printer) openForPrint(ctx context.Context, htmlPath string, scale float64) (context.Context, context.CancelFunc, error) {
 	abs, err := filepath.Abs(htmlPath)
 	if err != nil {
 		return nil, nil, err
@@ -202,7 +206,7 @@ func (p *Printer) openForPrint(ctx context.Context, htmlPath string) (context.Co
 			}
 			return nil
 		}),
-		chromedp.EmulateViewport(p.o.Paper.contentWidth(), 1000, chromedp.EmulatePortrait),
+		chromedp.EmulateViewport(p.o.Paper.contentWidth(), 1000, chromedp.EmulatePortrait, chromedp.EmulateScale(scale)),
 		chromedp.Navigate("file://"+filepath.ToSlash(abs)),
 		chromedp.WaitReady("body"),
 	)
@@ -229,7 +233,7 @@ const footer = `<div style="font:8px sans-serif;color:#64748b;width:100%;padding
 
 // Print prints one report page (an HTML file of a written set) to PDF.
 func (p *Printer) Print(ctx context.Context, htmlPath string) ([]byte, error) {
-	tab, cancel, err := p.openForPrint(ctx, htmlPath)
+	tab, cancel, err := p.openForPrint(ctx, htmlPath, chartScale)
 	if err != nil {
 		return nil, fmt.Errorf("loading %s: %w", htmlPath, err)
 	}

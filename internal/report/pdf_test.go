@@ -246,7 +246,7 @@ func TestPDF(t *testing.T) {
 	// a screenshot to look at.
 	for _, paper := range []Paper{PaperLetter, PaperA4} {
 		p.o.Paper = paper
-		tab, cancel, err := p.openForPrint(ctx, filepath.Join(dir, "index.html"))
+		tab, cancel, err := p.openForPrint(ctx, filepath.Join(dir, "index.html"), 1)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -115,7 +115,7 @@ type Printer struct {
 	cancel  func()
 }
 
-// NewPrinter starts the browser. Close it when done.
+// NewPrinter starts the browser; it stops with ctx or Close.
 func NewPrinter(ctx context.Context, o PDFOptions) (*Printer, error) {
 	bin := o.Chromium
 	if bin == "" {
@@ -137,7 +137,7 @@ func NewPrinter(ctx context.Context, o PDFOptions) (*Printer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating a profile folder for Chromium: %w", err)
 	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.WithoutCancel(ctx),
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(bin),
 		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,

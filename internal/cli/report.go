@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -79,7 +80,8 @@ func (a *App) buildReport(ctx context.Context, cfg *pipeline.Config, w *warehous
 
 func (a *App) reportCommand() *cobra.Command {
 	var f reportFlags
-	var out string
+	var out, paper string
+	var pdf bool
 	cmd := &cobra.Command{
 		Use:   "report",
 		Short: "Write the HTML chart reports: portfolio, programs, projects",
@@ -97,12 +99,26 @@ write.
 
 The pages work offline: the ECharts script is copied into the report folder
 (fetch it once with scripts/fetch-echarts.sh). Without stored KPI values the
-snapshot is computed on the fly.`,
+snapshot is computed on the fly.
+
+The pages print cleanly from a browser. --pdf also prints each portfolio,
+program and project page to a PDF next to it (index.pdf beside index.html)
+with headless Chromium ($PMO_CHROMIUM, else chromium on PATH: apt-get install
+chromium), on A4 paper unless --pdf-paper letter. Without Chromium the HTML is
+still written and pmo exits 1 saying what is missing.`,
 		Example: `  pmo report --out ./reports
-  pmo report --scope program:Payments --as-of 2025-02-01 --out /srv/pmo/reports`,
+  pmo report --scope program:Payments --as-of 2025-02-01 --out /srv/pmo/reports
+  pmo report --pdf --pdf-paper letter`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			pdfPaper, err := report.ParsePaper(paper)
+			if err != nil {
+				return withCode(ExitUsage, fmt.Errorf("--pdf-paper: %w", err))
+			}
+			if cmd.Flags().Changed("pdf-paper") && !pdf {
+				return withCode(ExitUsage, errors.New("--pdf-paper: only with --pdf"))
+			}
 			cfg, err := a.loadConfig(false)
 			if err != nil {
 				return err
@@ -119,24 +135,67 @@ snapshot is computed on the fly.`,
 			if err != nil {
 				return withCode(ExitFailure, err)
 			}
+			wo := report.WriteOptions{EChartsJS: js}
+			// Without Chromium the HTML is still published, then the
+			// missing browser is the error.
+			var noChromium error
+			if pdf {
+				if bin, err := report.FindChromium(); err != nil {
+					noChromium = err
+				} else {
+					wo.PDF = &report.PDFOptions{Chromium: bin, Paper: pdfPaper, Logger: a.logger, Progress: a.pdfProgress}
+				}
+			}
 			m, err := a.buildReport(ctx, cfg, nil, &f)
 			if err != nil {
 				return err
 			}
-			pub, err := report.Publish(ctx, m, out, key, cfg.ReservedFolders(), report.WriteOptions{EChartsJS: js})
+			pub, err := report.Publish(ctx, m, out, key, cfg.ReservedFolders(), wo)
 			if errors.Is(err, report.ErrNotOwned) || errors.Is(err, report.ErrReservedFolder) {
 				return withCode(ExitUsage, err)
 			}
-			if err != nil {
+			var pdfErr *report.PDFError
+			if err != nil && !errors.As(err, &pdfErr) {
 				return err
 			}
 			dir := filepath.Join(out, report.CurrentLink)
 			fmt.Fprintf(a.Stdout, "wrote %d files for %d programs and %d projects (as of %s) to %s\nopen %s\n",
 				len(pub.Files), len(m.Programs), len(m.Projects), m.AsOf.Format(time.DateOnly), dir, filepath.Join(dir, "index.html"))
+			switch {
+			case pdfErr != nil:
+				return withCode(ExitFailure, fmt.Errorf("--pdf: %w; the HTML report was written to %s", pdfErr, dir))
+			case noChromium != nil:
+				return withCode(ExitFailure, fmt.Errorf("--pdf: %w; the HTML report was written to %s", noChromium, dir))
+			case wo.PDF != nil:
+				n := 0
+				for _, f := range pub.Files {
+					if strings.HasSuffix(f, ".pdf") {
+						n++
+					}
+				}
+				fmt.Fprintf(a.Stdout, "printed %d PDFs on %s paper next to their pages\n", n, paperName(pdfPaper))
+			}
 			return nil
 		},
 	}
 	f.register(cmd)
 	cmd.Flags().StringVarP(&out, "out", "o", "", "output folder (default report.out, else "+report.DefaultOut+")")
+	cmd.Flags().BoolVar(&pdf, "pdf", false, "also print each portfolio, program and project page to a PDF next to it (NAME.pdf) with headless Chromium ($PMO_CHROMIUM, else chromium on PATH)")
+	cmd.Flags().StringVar(&paper, "pdf-paper", string(report.PaperA4), "paper of the PDFs: a4 or letter (portrait)")
 	return cmd
+}
+
+// pdfProgress says on stderr which PDF is being printed, when there are
+// several.
+func (a *App) pdfProgress(i, n int, pdf string) {
+	if n > 1 {
+		fmt.Fprintf(a.Stderr, "printing PDF %d of %d: %s\n", i, n, filepath.Base(pdf))
+	}
+}
+
+func paperName(p report.Paper) string {
+	if p == report.PaperLetter {
+		return "Letter"
+	}
+	return "A4"
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -86,11 +87,15 @@ func TestReportAndEmail(t *testing.T) {
 			if r := runAt(t, demoDay, "-c", cfgPath, "demo", "--issues", "300", "--no-serve", "--history-weeks", "0", "--out", t.TempDir()); r.code != 0 {
 				t.Fatalf("demo: exit %d\n%s", r.code, r.stderr)
 			}
+			// --pdf without Chromium: the HTML set is written all the same,
+			// then exit 1 in one line naming the flag, what is missing and
+			// how to fix it.
+			chromium, _ := report.FindChromium()
+			t.Setenv(report.EnvChromium, filepath.Join(t.TempDir(), "no-chromium"))
 			out := t.TempDir()
-			r := run(t, nil, "-c", cfgPath, "report", "--as-of", "2025-07-01", "--out", out)
-			if r.code != 0 {
-				t.Fatalf("report: exit %d\n%s", r.code, r.stderr)
-			}
+			r := run(t, nil, "-c", cfgPath, "report", "--as-of", "2025-07-01", "--pdf", "--out", out)
+			checkOneLineError(t, r, ExitFailure, []string{"--pdf: no Chromium to print PDFs with", "apt-get install chromium", report.EnvChromium, "no-chromium",
+				"the HTML report was written to " + filepath.Join(out, "current")}, nil)
 			for _, f := range []string{"index.html", "index-explain.html", filepath.Join("assets", "echarts.min.js")} {
 				if _, err := os.Stat(filepath.Join(out, "current", f)); err != nil {
 					t.Errorf("report did not write %s: %v\n%s", f, err, r.stdout)
@@ -100,6 +105,8 @@ func TestReportAndEmail(t *testing.T) {
 				t.Errorf("report output does not say where to look:\n%s", r.stdout)
 			}
 			checkScopesAndDates(t, cfgPath)
+			t.Setenv(report.EnvChromium, chromium)
+			checkReportPDF(t, cfgPath)
 			r = run(t, nil, "-c", cfgPath, "email", "--report", "board", "--as-of", "2025-07-01")
 			if r.code != 0 {
 				t.Fatalf("email: exit %d\n%s", r.code, r.stderr)
@@ -116,6 +123,52 @@ func TestReportAndEmail(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// checkReportPDF: pmo report --pdf prints each scope page to a PDF next to
+// it on the paper asked for, saying which on stderr.
+func checkReportPDF(t *testing.T, cfgPath string) {
+	t.Helper()
+	if _, err := report.FindChromium(); err != nil {
+		needEngine(t, "report --pdf: %v", err)
+	}
+	out := t.TempDir()
+	r := run(t, nil, "-c", cfgPath, "report", "--as-of", "2025-07-01", "--scope", "project:APO", "--pdf", "--pdf-paper", "letter", "--out", out)
+	if r.code != 0 {
+		t.Fatalf("report --pdf: exit %d\n%s", r.code, r.stderr)
+	}
+	pages, _ := filepath.Glob(filepath.Join(out, "current", "*.html"))
+	pages = slices.DeleteFunc(pages, func(p string) bool { return strings.HasSuffix(p, "-explain.html") })
+	if len(pages) < 2 {
+		t.Fatalf("report --scope project:APO wrote the pages %v, want the portfolio's and the project's", pages)
+	}
+	for i, p := range pages {
+		b, err := os.ReadFile(strings.TrimSuffix(p, ".html") + ".pdf")
+		if err != nil || !strings.HasPrefix(string(b), "%PDF-") {
+			t.Errorf("no PDF next to %s: %v", filepath.Base(p), err)
+		}
+		if want := fmt.Sprintf("printing PDF %d of %d: ", i+1, len(pages)); !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if want := fmt.Sprintf("printed %d PDFs on Letter paper", len(pages)); !strings.Contains(r.stdout, want) {
+		t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+	}
+}
+
+// TestReportPDFUsage: a paper pmo does not know, or a paper without --pdf,
+// is a usage error before any work.
+func TestReportPDFUsage(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"report", "--pdf", "--pdf-paper", "a5"}, `--pdf-paper: paper "a5" is not one of a4, letter`},
+		{[]string{"report", "--pdf-paper", "letter"}, "--pdf-paper: only with --pdf"},
+	} {
+		r := run(t, nil, tc.args...)
+		checkOneLineError(t, r, ExitUsage, []string{tc.want}, nil)
 	}
 }
 

@@ -52,6 +52,9 @@ type WriteOptions struct {
 	Out string // output folder, created if missing
 	// EChartsJS is the echarts.min.js to ship; "" = FindECharts.
 	EChartsJS string
+	// PDF, when set, prints each scope page to a PDF next to it (pdf.go);
+	// a failure there is a *PDFError returned with the files written.
+	PDF *PDFOptions
 }
 
 // page is the template data of one page.
@@ -91,6 +94,7 @@ func Write(ctx context.Context, m *Model, o WriteOptions) ([]string, error) {
 		return nil, fmt.Errorf("report: copying the ECharts script %s: %w", js, err)
 	}
 	written := []string{filepath.Join(o.Out, AssetsDir, "echarts.min.js")}
+	var scopePages []string
 	for _, s := range m.All() {
 		if err := ctx.Err(); err != nil {
 			return written, err
@@ -113,6 +117,16 @@ func Write(ctx context.Context, m *Model, o WriteOptions) ([]string, error) {
 				return written, fmt.Errorf("report: writing %s: %w", p, err)
 			}
 			written = append(written, p)
+			if !explain {
+				scopePages = append(scopePages, name)
+			}
+		}
+	}
+	if o.PDF != nil {
+		pdfs, err := WritePDFs(ctx, o.Out, scopePages, *o.PDF)
+		written = append(written, pdfs...)
+		if err != nil {
+			return written, &PDFError{Err: err}
 		}
 	}
 	return written, nil

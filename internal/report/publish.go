@@ -164,6 +164,8 @@ type Published struct {
 // out is created and marked as pmo's when new or empty, refused when it is
 // not empty and not pmo's (ErrNotOwned) or Reserved (key names the setting
 // in errors). Nothing but pmo's own files is ever replaced or removed.
+// When only the PDFs (WriteOptions.PDF) fail, the set is published with
+// the PDFs printed so far and the *PDFError is returned with it.
 func Publish(ctx context.Context, m *Model, out, key string, reserved Reserved, o WriteOptions) (*Published, error) {
 	abs, err := filepath.Abs(out)
 	if err != nil {
@@ -207,7 +209,10 @@ func Publish(ctx context.Context, m *Model, out, key string, reserved Reserved, 
 			rel = append(rel, filepath.ToSlash(r))
 		}
 	}
-	if err != nil {
+	// The HTML set is complete when only its PDFs failed: publish it and
+	// return the PDF error with it.
+	var pdfErr *PDFError
+	if err != nil && !errors.As(err, &pdfErr) {
 		_, _ = removeListed(vdir, rel)
 		return nil, err
 	}
@@ -222,6 +227,9 @@ func Publish(ctx context.Context, m *Model, out, key string, reserved Reserved, 
 	}
 	p := &Published{Out: abs, Version: version, Dir: filepath.Join(abs, CurrentLink), Files: rel}
 	p.Kept = prune(versions, version)
+	if pdfErr != nil {
+		return p, pdfErr
+	}
 	return p, nil
 }
 

@@ -2,62 +2,14 @@ package raid
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"testing"
-	"time"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/pmo-oss/pmo/internal/kpi"
-	"github.com/pmo-oss/pmo/internal/kpi/kpitest"
-	"github.com/pmo-oss/pmo/internal/model"
+	"github.com/pmo-oss/pmo/internal/raid/raidtest"
 	"github.com/pmo-oss/pmo/internal/warehouse"
 	"github.com/pmo-oss/pmo/internal/warehouse/whtest"
 )
-
-// fixture is a worked-example fixture (package kpitest) with the changes
-// that format has no field for: link additions and due-date moves.
-type fixture struct {
-	kpitest.Fixture `yaml:",inline"`
-	Changes         []struct {
-		Key, Kind, From, To string
-		FromString          string `yaml:"from_string"`
-		ToString            string `yaml:"to_string"`
-		At                  time.Time
-	} `yaml:"changes"`
-}
-
-func readFixture(t testing.TB, path string) fixture {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var f fixture
-	if err := yaml.Unmarshal(b, &f); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return f
-}
-
-// load puts the fixture into w.
-func (f fixture) load(t testing.TB, w *warehouse.Warehouse) {
-	t.Helper()
-	recs, err := f.Records()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, c := range f.Changes {
-		ch := model.Change{Source: f.Source, IssueID: kpitest.IssueID(c.Key), ChangeID: fmt.Sprintf("x%d", i), At: c.At.UTC(),
-			ChangeKind: model.ChangeKind(c.Kind), Field: c.Kind, From: c.From, To: c.To, FromString: c.FromString, ToString: c.ToString}
-		if err := ch.CheckValue(); err != nil {
-			t.Fatalf("%s change %d: %v", c.Key, i, err)
-		}
-		recs = append(recs, ch)
-	}
-	kpitest.PutRecords(t, w, recs)
-}
 
 // The rows of a log as one line each, so expected rows read by hand.
 func riskRows(l Log) []string {
@@ -150,9 +102,9 @@ func pick(m map[string]string, keys ...string) []string {
 // TestBuild holds the four registers of the hand-made fixture to the rows
 // written by hand, per scope, on both engines (the SQL is the subject).
 func TestBuild(t *testing.T) {
-	f := readFixture(t, "testdata/raid.yaml")
+	f := raidtest.Read(t)
 	cases := []struct {
-		scope                      string
+		scope                       string
 		risks, entries, items, deps []string
 	}{
 		{scope: "portfolio",
@@ -177,7 +129,7 @@ func TestBuild(t *testing.T) {
 			deps:    pick(wantDeps, "BETA-20", "ALPHA-23")},
 	}
 	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
-		f.load(t, w)
+		f.Load(t, w)
 		all, err := Build(t.Context(), w, Options{KPI: kpi.DefaultConfig(), AsOf: f.AsOf})
 		if err != nil {
 			t.Fatal(err)

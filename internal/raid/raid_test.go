@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/pmo-oss/pmo/collectors/jira/jirasim"
+	"github.com/pmo-oss/pmo/collectors/jira/jiratest"
 	"github.com/pmo-oss/pmo/internal/kpi"
 	"github.com/pmo-oss/pmo/internal/raid/raidtest"
 	"github.com/pmo-oss/pmo/internal/warehouse"
@@ -149,6 +152,70 @@ func TestBuild(t *testing.T) {
 				sameRows(t, "issues", itemRows(l), c.items)
 				sameRows(t, "dependencies", depRows(l), c.deps)
 			})
+		}
+	})
+}
+
+// TestSimulatorRAID: the Jira simulator's demo organisation, collected by
+// the real collector, gives a full RAID log — open risks with each trend
+// the week allows, assumptions and decisions, blocked and overdue items,
+// dependencies across projects, stale entries — and each project's log is
+// the portfolio's rows of that project. On the embedded engine (the SQL is
+// held on both by TestBuild).
+func TestSimulatorRAID(t *testing.T) {
+	now := time.Date(2026, 3, 16, 0, 0, 0, 0, time.UTC)
+	whtest.OnEngine(t, "chdb", func(t *testing.T, w *warehouse.Warehouse) {
+		jiratest.Collect(t, w, jirasim.Demo(jirasim.Cloud, 600, 1, now))
+		l, err := Build(t.Context(), w, Options{KPI: kpi.DefaultConfig(), AsOf: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		count := map[string]int{}
+		for _, r := range l.Risks {
+			count["risk "+r.Status]++
+			count["risk trend "+r.Trend]++
+			if r.Stale {
+				count["stale risk"]++
+			}
+		}
+		for _, e := range l.Assumptions {
+			count[e.Kind+" "+e.Status]++
+		}
+		for _, i := range l.Issues {
+			if len(i.BlockedBy) > 0 {
+				count["blocked"]++
+			}
+			if i.Due != "" {
+				count["overdue"]++
+			}
+			if i.Stale {
+				count["stale issue"]++
+			}
+		}
+		for _, d := range l.Dependencies {
+			count["dependency"]++
+			if d.DaysOpen != nil {
+				count["dependency since known"]++
+			}
+		}
+		t.Logf("RAID log of the demo organisation (600 issues) as of %s: %v", now.Format(time.DateOnly), count)
+		for _, k := range []string{"risk open", "risk trend unchanged", "stale risk", "assumption open", "assumption closed",
+			"decision open", "decision closed", "blocked", "overdue", "dependency", "dependency since known"} {
+			if count[k] == 0 {
+				t.Errorf("no %q in the demo's RAID log", k)
+			}
+		}
+		// A project's log is the portfolio's rows of that project.
+		p := l.Risks[0].Project
+		pl := l.For(kpi.ScopeProject, p)
+		n := 0
+		for _, r := range l.Risks {
+			if r.Project == p {
+				n++
+			}
+		}
+		if len(pl.Risks) != n || n == 0 {
+			t.Errorf("project %s: %d risks in its log, %d of the portfolio's are its", p, len(pl.Risks), n)
 		}
 	})
 }

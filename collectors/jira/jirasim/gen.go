@@ -191,6 +191,16 @@ func (o *org) generate(i int, d *issue, ov *overlay) {
 			d.lastAt = max(d.lastAt, h.at)
 		}
 	}
+	if d.typ == tyTask && !isDone(d.status) {
+		// Open assumptions and decisions: labelled after the story is
+		// told, so it is the one the task had without the label.
+		switch d.num % 3 {
+		case 1:
+			d.labels |= 8
+		case 2:
+			d.labels |= 16
+		}
+	}
 	g.worklogs(i)
 	if ov != nil {
 		d.wl = append(d.wl, ov.wl...)

@@ -418,7 +418,7 @@ func slotType(t int) int {
 // health's blockEvery (31 healthy, 11 at risk, 5 in trouble), i relates to
 // i-2P when i%11==5 (P = number of projects), and i blocks i-1 (the last
 // issue of another project: a dependency across projects, for the RAID
-// log) when i%37==19.
+// log) as crossLink says.
 func (o *org) outLink(i, t int) int {
 	P := len(o.projects)
 	switch t {
@@ -431,11 +431,23 @@ func (o *org) outLink(i, t int) int {
 			return i - 2*P
 		}
 	case 2:
-		if i%37 == 19 && P > 1 {
+		if o.crossLink(i) {
 			return i - 1
 		}
 	}
 	return -1
+}
+
+// crossLink: issue i blocks i-1, an issue of another project, when
+// i%37==19; and among the latest 5 % of issues (work still open at now),
+// every other issue of a project in trouble waits on one of another project
+// (the story of a team in trouble: a blocked dependency).
+func (o *org) crossLink(i int) bool {
+	P := len(o.projects)
+	if P < 2 || i < 1 {
+		return false
+	}
+	return i%37 == 19 || i >= o.n-o.n/20 && i%2 == 0 && o.projects[(i-1)%P].health == inTrouble
 }
 
 func (o *org) inLink(j, t int) int {
@@ -450,7 +462,7 @@ func (o *org) inLink(j, t int) int {
 			return i
 		}
 	case 2:
-		if i := j + 1; i < o.n && i%37 == 19 && P > 1 {
+		if i := j + 1; i < o.n && o.crossLink(i) {
 			return i
 		}
 	}

@@ -14,8 +14,11 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"log/slog"
+	"math/rand/v2"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -192,17 +195,28 @@ func Build(ctx context.Context, w *warehouse.Warehouse, opts Options) (Log, erro
 		"stale_s": int64(rc.StaleDays) * 86400,
 	}
 	l := Log{Scope: scopeName(opts.Scope), AsOf: opts.AsOf.UTC(), Previous: prev.UTC(), StaleDays: rc.StaleDays}
+	// The issues' state and the blocking links are read by several
+	// registers: derived once into Memory tables.
+	rels := map[string]string{}
+	defer dropStale(ctx, w)
+	for _, name := range []string{"issue_state", "active_links"} {
+		table, drop := materialize(ctx, w, name, rels, params)
+		defer drop()
+		if table != "" {
+			rels[name] = table
+		}
+	}
 	var err error
-	if l.Risks, err = readRisks(ctx, w, params); err != nil {
+	if l.Risks, err = readRisks(ctx, w, rels, params); err != nil {
 		return Log{}, err
 	}
-	if l.Assumptions, err = readEntries(ctx, w, params); err != nil {
+	if l.Assumptions, err = readEntries(ctx, w, rels, params); err != nil {
 		return Log{}, err
 	}
-	if l.Issues, err = readItems(ctx, w, params); err != nil {
+	if l.Issues, err = readItems(ctx, w, rels, params); err != nil {
 		return Log{}, err
 	}
-	if l.Dependencies, err = readDependencies(ctx, w, params); err != nil {
+	if l.Dependencies, err = readDependencies(ctx, w, rels, params); err != nil {
 		return Log{}, err
 	}
 	if opts.Scope.Kind == "" || opts.Scope.Kind == kpi.ScopePortfolio {
@@ -266,8 +280,8 @@ func dayString(day int64) string {
 }
 
 // query runs relation model name and calls scan for each row.
-func query(ctx context.Context, w *warehouse.Warehouse, name, what string, params map[string]any, scan func(r *warehouse.Rows) error) error {
-	q, err := modelSQL(name, params)
+func query(ctx context.Context, w *warehouse.Warehouse, name, what string, rels map[string]string, params map[string]any, scan func(r *warehouse.Rows) error) error {
+	q, err := modelSQL(name, rels, params)
 	if err != nil {
 		return err
 	}
@@ -289,9 +303,9 @@ func query(ctx context.Context, w *warehouse.Warehouse, name, what string, param
 
 func project(source, key string) string { return source + "/" + key }
 
-func readRisks(ctx context.Context, w *warehouse.Warehouse, params map[string]any) ([]Risk, error) {
+func readRisks(ctx context.Context, w *warehouse.Warehouse, rels map[string]string, params map[string]any) ([]Risk, error) {
 	out := []Risk{}
-	err := query(ctx, w, "risks", "the risks", params, func(r *warehouse.Rows) error {
+	err := query(ctx, w, "risks", "the risks", rels, params, func(r *warehouse.Rows) error {
 		var x Risk
 		var source, pkey, cat string
 		var last int64
@@ -307,9 +321,9 @@ func readRisks(ctx context.Context, w *warehouse.Warehouse, params map[string]an
 	return out, err
 }
 
-func readEntries(ctx context.Context, w *warehouse.Warehouse, params map[string]any) ([]Entry, error) {
+func readEntries(ctx context.Context, w *warehouse.Warehouse, rels map[string]string, params map[string]any) ([]Entry, error) {
 	out := []Entry{}
-	err := query(ctx, w, "assumptions", "the assumptions and decisions", params, func(r *warehouse.Rows) error {
+	err := query(ctx, w, "assumptions", "the assumptions and decisions", rels, params, func(r *warehouse.Rows) error {
 		var x Entry
 		var source, pkey, cat string
 		var last int64
@@ -324,9 +338,9 @@ func readEntries(ctx context.Context, w *warehouse.Warehouse, params map[string]
 	return out, err
 }
 
-func readItems(ctx context.Context, w *warehouse.Warehouse, params map[string]any) ([]Item, error) {
+func readItems(ctx context.Context, w *warehouse.Warehouse, rels map[string]string, params map[string]any) ([]Item, error) {
 	out := []Item{}
-	err := query(ctx, w, "issues", "the blocked and overdue items", params, func(r *warehouse.Rows) error {
+	err := query(ctx, w, "issues", "the blocked and overdue items", rels, params, func(r *warehouse.Rows) error {
 		var x Item
 		var source, pkey, cat string
 		var last, daysBlocked, dueDay int64
@@ -351,9 +365,9 @@ func readItems(ctx context.Context, w *warehouse.Warehouse, params map[string]an
 	return out, err
 }
 
-func readDependencies(ctx context.Context, w *warehouse.Warehouse, params map[string]any) ([]Dependency, error) {
+func readDependencies(ctx context.Context, w *warehouse.Warehouse, rels map[string]string, params map[string]any) ([]Dependency, error) {
 	out := []Dependency{}
-	err := query(ctx, w, "dependencies", "the cross-project dependencies", params, func(r *warehouse.Rows) error {
+	err := query(ctx, w, "dependencies", "the cross-project dependencies", rels, params, func(r *warehouse.Rows) error {
 		var x Dependency
 		var source, bp, xp string
 		var known bool
@@ -426,14 +440,15 @@ func parseModels(text string) (map[string]string, error) {
 	return out, flush()
 }
 
-// modelSQL renders model name: each {{ref}} becomes the referenced model's
-// SELECT in parentheses, then the {param}s are bound as literals.
-func modelSQL(name string, params map[string]any) (string, error) {
+// modelSQL renders model name: each {{ref}} becomes rels[ref] when given
+// (a materialized table), else the referenced model's SELECT in
+// parentheses; then the {param}s are bound as literals.
+func modelSQL(name string, rels map[string]string, params map[string]any) (string, error) {
 	ms, err := relationModels()
 	if err != nil {
 		return "", err
 	}
-	text, err := expand(ms, name, nil)
+	text, err := expand(ms, name, rels, nil)
 	if err != nil {
 		return "", err
 	}
@@ -444,7 +459,7 @@ func modelSQL(name string, params map[string]any) (string, error) {
 	return q, nil
 }
 
-func expand(ms map[string]string, name string, stack []string) (string, error) {
+func expand(ms map[string]string, name string, rels map[string]string, stack []string) (string, error) {
 	if slices.Contains(stack, name) {
 		return "", fmt.Errorf("raid: model %s refers to itself through %s", name, strings.Join(stack, " → "))
 	}
@@ -454,11 +469,63 @@ func expand(ms map[string]string, name string, stack []string) (string, error) {
 	}
 	var err error
 	out := modelRef.ReplaceAllStringFunc(sql, func(ref string) string {
-		sub, e := expand(ms, ref[2:len(ref)-2], append(stack, name))
+		r := ref[2 : len(ref)-2]
+		if t, ok := rels[r]; ok {
+			return t
+		}
+		sub, e := expand(ms, r, rels, append(stack, name))
 		if e != nil && err == nil {
 			err = e
 		}
 		return "(" + sub + ")"
 	})
 	return out, err
+}
+
+// tmpPrefix names the Memory tables Build derives (with their creation
+// instant, so that dropStale finds those of a run that died).
+const tmpPrefix = "raid_tmp_"
+
+// materialize derives model name into a Memory table and returns the
+// relation that reads it and its cleanup; "" when the table cannot be
+// created (e.g. a read-only user): the queries then inline the model.
+func materialize(ctx context.Context, w *warehouse.Warehouse, name string, rels map[string]string, params map[string]any) (string, func()) {
+	q, err := modelSQL(name, rels, params)
+	if err != nil {
+		return "", func() {}
+	}
+	table := fmt.Sprintf("%s%d_%d_%s", tmpPrefix, time.Now().UnixNano(), rand.Uint32(), name)
+	if err := w.CreateMemoryTableAs(ctx, table, q); err != nil {
+		slog.Debug("raid: not materialized; inlining it", "model", name, "err", err)
+		return "", func() {}
+	}
+	return "(" + warehouse.SelectAll(table) + ")", func() {
+		if err := w.DropTable(context.WithoutCancel(ctx), table); err != nil {
+			slog.Warn("raid: dropping a temporary table", "table", table, "err", err)
+		}
+	}
+}
+
+// dropStale drops the temporary tables of runs that died more than an hour
+// ago.
+func dropStale(ctx context.Context, w *warehouse.Warehouse) {
+	rows, err := w.Query(ctx, "SELECT name FROM system.tables WHERE database = currentDatabase() AND startsWith(name, ?)", tmpPrefix)
+	if err != nil {
+		return
+	}
+	var stale []string
+	for rows.Next() {
+		var name string
+		if rows.Scan(&name) != nil {
+			continue
+		}
+		ns, _, _ := strings.Cut(strings.TrimPrefix(name, tmpPrefix), "_")
+		if n, err := strconv.ParseInt(ns, 10, 64); err == nil && time.Since(time.Unix(0, n)) > time.Hour {
+			stale = append(stale, name)
+		}
+	}
+	_ = rows.Close()
+	for _, name := range stale {
+		_ = w.DropTable(ctx, name)
+	}
 }

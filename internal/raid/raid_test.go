@@ -166,10 +166,12 @@ func TestSimulatorRAID(t *testing.T) {
 	now := time.Date(2026, 3, 16, 0, 0, 0, 0, time.UTC)
 	whtest.OnEngine(t, "chdb", func(t *testing.T, w *warehouse.Warehouse) {
 		jiratest.Collect(t, w, jirasim.Demo(jirasim.Cloud, 600, 1, now))
+		t0 := time.Now()
 		l, err := Build(t.Context(), w, Options{KPI: kpi.DefaultConfig(), AsOf: now})
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Logf("Build: %s", time.Since(t0).Round(time.Millisecond))
 		count := map[string]int{}
 		for _, r := range l.Risks {
 			count["risk "+r.Status]++

@@ -210,7 +210,7 @@ in ./.pmo/warehouse.
 		a.migrateCommand(),
 		a.statusCommand(),
 		a.collectCommand(),
-		a.kpiCommand(),
+		a.kpiCommand(), a.raidCommand(),
 		a.demoCommand(),
 		a.serveCommand(),
 		a.reportCommand(), a.emailCommand(),

@@ -31,6 +31,7 @@ type decoder struct {
 	types     SourceTypes
 	problems  []Problem
 	pos       map[string]position // key path -> where it is in the file
+	nested    map[string][]string // section path -> its nested keys (see nestedKeys)
 }
 
 type position struct{ line, col int }
@@ -357,6 +358,9 @@ func keyNames(t reflect.Type) []string {
 	keys, _ := structKeys(t)
 	var names []string
 	for k, f := range keys {
+		if strings.Contains(k, ".") {
+			continue // a key of a nested section (see nestedKeys)
+		}
 		names = append(names, k)
 		if f.secret {
 			names = append(names, k+"_file")
@@ -402,7 +406,10 @@ func (d *decoder) decodeMapping(n *yaml.Node, v reflect.Value, path string, skip
 		}
 		seen[name] = k
 		d.remember(kp, k)
-		if f, ok := keys[name]; ok {
+		if f, ok := keys[name]; ok && !strings.Contains(name, ".") {
+			if nested := nestedKeys(keys, name); len(nested) > 0 && val.Kind == yaml.MappingNode {
+				val = d.decodeNested(val, v, kp, nested)
+			}
 			d.decode(val, v.FieldByIndex(f.index), kp)
 			continue
 		}
@@ -422,6 +429,7 @@ func (d *decoder) decodeMapping(n *yaml.Node, v reflect.Value, path string, skip
 		for k := range skip {
 			known = append(known, k)
 		}
+		known = append(known, d.nested[path]...)
 		sort.Strings(known)
 		msg := "unknown key"
 		if s := suggest(name, known); s != "" {
@@ -463,6 +471,55 @@ func (d *decoder) decodeMapping(n *yaml.Node, v reflect.Value, path string, skip
 		m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column, Content: extra}
 		d.decode(m, v.FieldByIndex(inlineMap), path)
 	}
+}
+
+// nestedKeys are the keys a document adds inside section name: a field
+// tagged `yaml:"name.sub"` holds key sub of section name, so a part can add
+// a subsection to another part's section (kpi.raid is the RAID log's, kpi
+// the KPI engine's) without either type knowing the other. It maps sub to
+// the field.
+func nestedKeys(keys map[string]field, name string) map[string]field {
+	var out map[string]field
+	for k, f := range keys {
+		if sub, ok := strings.CutPrefix(k, name+"."); ok && sub != "" && !strings.Contains(sub, ".") {
+			if out == nil {
+				out = map[string]field{}
+			}
+			out[sub] = f
+		}
+	}
+	return out
+}
+
+// decodeNested decodes the nested keys of mapping n (section path) into
+// their fields of v and returns n without them, for the section's own type.
+func (d *decoder) decodeNested(n *yaml.Node, v reflect.Value, path string, nested map[string]field) *yaml.Node {
+	n = expandMerge(n)
+	rest := *n
+	rest.Content = nil
+	if d.nested == nil {
+		d.nested = map[string][]string{}
+	}
+	for sub := range nested {
+		d.nested[path] = append(d.nested[path], sub)
+	}
+	seen := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		if f, ok := nested[k.Value]; ok && k.Kind == yaml.ScalarNode {
+			kp := joinPath(path, k.Value)
+			if first, dup := seen[k.Value]; dup {
+				d.problem(k, kp, "key is set twice (first at line %d); keep one", first.Line)
+				continue
+			}
+			seen[k.Value] = k
+			d.remember(kp, k)
+			d.decode(val, v.FieldByIndex(f.index), kp)
+			continue
+		}
+		rest.Content = append(rest.Content, k, val)
+	}
+	return &rest
 }
 
 // expandMerge applies YAML merge keys ("<<: *defaults", "<<: [*a, *b]"):

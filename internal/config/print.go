@@ -18,6 +18,7 @@ func Print(w io.Writer, doc any) error {
 	if err := n.Encode(doc); err != nil {
 		return fmt.Errorf("printing the configuration: %w", err)
 	}
+	nestSections(&n)
 	redactURLs(&n)
 	enc := yaml.NewEncoder(w)
 	enc.SetIndent(2)
@@ -25,6 +26,37 @@ func Print(w io.Writer, doc any) error {
 		return fmt.Errorf("printing the configuration: %w", err)
 	}
 	return enc.Close()
+}
+
+// nestSections moves each top-level key "section.sub" (a field tagged
+// `yaml:"section.sub"`, see nestedKeys) into the mapping of section.
+func nestSections(n *yaml.Node) {
+	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	if n.Kind != yaml.MappingNode {
+		return
+	}
+	var kept []*yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		section, sub, ok := strings.Cut(k.Value, ".")
+		if !ok {
+			kept = append(kept, k, v)
+			continue
+		}
+		placed := false
+		for j := 0; j+1 < len(n.Content); j += 2 {
+			if p := n.Content[j+1]; n.Content[j].Value == section && p.Kind == yaml.MappingNode {
+				p.Content = append(p.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: sub}, v)
+				placed = true
+			}
+		}
+		if !placed {
+			kept = append(kept, k, v)
+		}
+	}
+	n.Content = kept
 }
 
 // redactURLs redacts every scalar of n that holds a URL.

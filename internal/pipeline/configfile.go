@@ -9,6 +9,7 @@ import (
 	"github.com/pmo-oss/pmo/internal/config"
 	"github.com/pmo-oss/pmo/internal/kpi"
 	"github.com/pmo-oss/pmo/internal/mail"
+	"github.com/pmo-oss/pmo/internal/raid"
 	"github.com/pmo-oss/pmo/internal/report"
 )
 
@@ -23,11 +24,14 @@ type Config struct {
 	Report report.Config `yaml:"report"` // static HTML reports (internal/report)
 	Email  mail.Config   `yaml:"email"`  // SMTP delivery of reports (internal/mail)
 	KPI    kpi.Config    `yaml:"kpi"`    // KPI knobs of kpis.md C13 (internal/kpi)
+	// RAID is kpi.raid, the RAID log's knobs (internal/raid): a key of the
+	// kpi section that internal/kpi does not read.
+	RAID raid.Config `yaml:"kpi.raid"`
 }
 
 // DefaultConfig returns the configuration used when there is no file.
 func DefaultConfig() *Config {
-	return &Config{Config: *config.Default(), KPI: kpi.DefaultConfig()}
+	return &Config{Config: *config.Default(), KPI: kpi.DefaultConfig(), RAID: raid.DefaultConfig()}
 }
 
 // Validate returns every problem of every section, each naming its key path.
@@ -40,6 +44,7 @@ func (c *Config) Validate() []error {
 	}
 	errs = append(errs, c.Email.Validate()...)
 	errs = append(errs, c.KPI.Validate()...)
+	errs = append(errs, c.RAID.Validate()...)
 	return errs
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pmo-oss/pmo/internal/kpi"
+	"github.com/pmo-oss/pmo/internal/raid"
 	"github.com/pmo-oss/pmo/internal/warehouse"
 )
 
@@ -38,6 +39,8 @@ type Options struct {
 	// date, and the evm_spi/evm_cpi history.
 	Forecast func(ctx context.Context, s *Scope) (*Forecast, error)
 	EVM      func(ctx context.Context, s *Scope) ([]EVMPoint, error)
+	// RAID is kpi.raid, the RAID log's knobs (zero: the defaults).
+	RAID raid.Config
 }
 
 // Build reads the report model from the warehouse.
@@ -214,7 +217,15 @@ func Build(ctx context.Context, w *warehouse.Warehouse, o Options) (*Model, erro
 			return nil, fmt.Errorf("report: EVM of %s:%s: %w", s.Kind, s.Name, err)
 		}
 	}
-	m.History = readHistory(ctx, w, o, snap) // what changed; forecast calibration (digest.go)
+	m.History = readHistory(ctx, w, o, snap)       // what changed; forecast calibration (digest.go)
+	if err := readRAID(ctx, w, o, m); err != nil { // the RAID log (raid.go)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if o.Logger != nil {
+			o.Logger.Warn("report: no RAID log", "error", err.Error())
+		}
+	}
 	return m, nil
 }
 

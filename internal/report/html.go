@@ -45,7 +45,17 @@ var pageTmpl = template.Must(template.New("").Funcs(template.FuncMap{
 	},
 	"lower":     strings.ToLower,
 	"confLabel": confLabel,
-}).ParseFS(templateFS, "templates/page.html", "templates/digest.html"))
+	// The RAID log section (templates/raid.html).
+	"raidRows": func() int { return raidRows },
+	"trendRAG": raidTrendRAG,
+	"local":    func(m *Model, t time.Time) time.Time { return t.In(cmpOrLoc(m.TZ)) },
+	"isoDate": func(s string) string { // YYYY-MM-DD as date shows dates
+		if d, err := time.Parse(time.DateOnly, s); err == nil {
+			return d.Format("2 Jan 2006")
+		}
+		return s
+	},
+}).ParseFS(templateFS, "templates/page.html", "templates/digest.html", "templates/raid.html"))
 
 // WriteOptions say where and how to write a report set.
 type WriteOptions struct {

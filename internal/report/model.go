@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pmo-oss/pmo/internal/kpi"
+	"github.com/pmo-oss/pmo/internal/raid"
 )
 
 // Model is everything a report set shows, read from the warehouse once.
@@ -69,6 +70,8 @@ type Scope struct {
 	// and CPI trend (KPI part 2), empty when the scope has no EVM values.
 	Forecast *Forecast
 	EVM      []EVMPoint
+	// RAID is the scope's RAID log (internal/raid); nil: not read.
+	RAID *raid.Log
 }
 
 // Health is the portfolio_rag of a scope (kpis.md X1): the status of each

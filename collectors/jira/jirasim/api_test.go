@@ -425,8 +425,10 @@ func TestOrganisationContents(t *testing.T) {
 		if d.due != 0 {
 			seen["due date"]++
 		}
-		if d.labels&1 != 0 {
-			seen["label production"]++
+		for b, l := range labelNames {
+			if d.labels&(1<<b) != 0 {
+				seen["label "+l]++
+			}
 		}
 		if d.comps != 0 {
 			seen["components"]++
@@ -474,6 +476,9 @@ func TestOrganisationContents(t *testing.T) {
 				}
 			case kLink:
 				seen["link "+linkTypes[it.b].name]++
+				if int(it.a)%len(o.projects) != d.proj {
+					seen["link across projects"]++
+				}
 			case kFlagged:
 				seen["flagged"]++
 			case kWorkflow:
@@ -485,7 +490,8 @@ func TestOrganisationContents(t *testing.T) {
 		"priority Highest", "priority Lowest", ">100 histories", ">20 worklogs", "due date", "label production",
 		"components", "fix version", "in epic", "sub-task parent", "reopen", "skipped steps", "back to To Do", "blocked",
 		"review", "resolution Won't Do", "resolution Duplicate", "sprint carry-over or add", "sprint removal",
-		"re-estimate", "link Blocks", "link Relates", "flagged", "item without fieldId"} {
+		"re-estimate", "link Blocks", "link Relates", "link across projects", "flagged", "item without fieldId",
+		"label assumption", "label decision"} {
 		if seen[k] == 0 {
 			t.Errorf("no %q in the organisation", k)
 		}

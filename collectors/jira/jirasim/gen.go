@@ -16,7 +16,9 @@ const (
 	kWorkflow              // a workflow migration item, without fieldId
 )
 
-var labelNames = []string{"production", "customer", "tech-debt"}
+// labelNames by bit of issue.labels; "assumption" and "decision" mark the
+// tasks that record the RAID log's assumptions and decisions.
+var labelNames = []string{"production", "customer", "tech-debt", "assumption", "decision"}
 
 type item struct {
 	kind           uint8
@@ -142,6 +144,16 @@ func (o *org) generate(i int, d *issue, ov *overlay) {
 	if d.typ == tyTask && r.pct() < 20 {
 		d.labels |= 4
 	}
+	// Assumptions and decisions, by number (no draw, so every other issue
+	// keeps the story it had before there were such labels).
+	if d.typ == tyTask {
+		switch d.num % 11 {
+		case 3:
+			d.labels |= 8
+		case 7:
+			d.labels |= 16
+		}
+	}
 	d.comps = uint8(r.intn(8))
 	if r.pct() < h.due {
 		d.due = dayStart(d.created + (h.dueDays[0]+r.intn(int(h.dueDays[1])))*dayMs)
@@ -177,6 +189,16 @@ func (o *org) generate(i int, d *issue, ov *overlay) {
 			d.items = append(d.items, item{kind: kRank})
 			d.hist = append(d.hist, h)
 			d.lastAt = max(d.lastAt, h.at)
+		}
+	}
+	if d.typ == tyTask && !isDone(d.status) {
+		// Open assumptions and decisions: labelled after the story is
+		// told, so it is the one the task had without the label.
+		switch d.num % 3 {
+		case 1:
+			d.labels |= 8
+		case 2:
+			d.labels |= 16
 		}
 	}
 	g.worklogs(i)
@@ -420,6 +442,13 @@ func (h *health) flowShape(x int) int {
 
 func (g *gen) history(i int) {
 	d, r, h := g.d, &g.r, g.h
+	// A dependency across projects, recorded on the outward issue at its
+	// creation (without moving the clock, so the rest of its story is the
+	// one it had before there were such links).
+	if j := g.o.outLink(i, 2); j >= 0 {
+		g.open(d.reporter)
+		g.add(item{kind: kLink, a: int32(j), b: int32(slotType(2))})
+	}
 	// Link items at creation (only on the outward issue).
 	for t := range 2 {
 		if j := g.o.outLink(i, t); j >= 0 && g.adv(2*minMs) {

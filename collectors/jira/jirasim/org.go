@@ -22,10 +22,13 @@ const (
 	historyIDBase = 5_000_000
 	worklogIDBase = 7_000_000
 	linkIDBase    = 400000
-	dayMs         = int64(24 * time.Hour / time.Millisecond)
-	hourMs        = int64(time.Hour / time.Millisecond)
-	minMs         = int64(time.Minute / time.Millisecond)
-	sprintLenMs   = 14 * dayMs
+	// crossLinkIDBase: the links across projects (slot 2), after the
+	// 2 per issue of the 1,000,000 issues at most.
+	crossLinkIDBase = linkIDBase + 2_000_000
+	dayMs           = int64(24 * time.Hour / time.Millisecond)
+	hourMs          = int64(time.Hour / time.Millisecond)
+	minMs           = int64(time.Minute / time.Millisecond)
+	sprintLenMs     = 14 * dayMs
 )
 
 type statusDef struct {
@@ -398,10 +401,24 @@ func (o *org) sprintAt(b int, t int64) int {
 	return s
 }
 
+// linkSlots are the links an issue may have outward, by slot t: 0 and 1
+// as below, 2 a dependency across projects (a Blocks link).
+const linkSlots = 3
+
+// slotType is the link type (index of linkTypes) of slot t.
+func slotType(t int) int {
+	if t == 2 {
+		return 0
+	}
+	return t
+}
+
 // links of issue i (closed form, so both ends know them): i blocks i-P
 // (the previous issue of its project) when i%B==3, where B is its project's
 // health's blockEvery (31 healthy, 11 at risk, 5 in trouble), i relates to
-// i-2P when i%11==5 (P = number of projects).
+// i-2P when i%11==5 (P = number of projects), and i blocks i-1 (the last
+// issue of another project: a dependency across projects, for the RAID
+// log) as crossLink says.
 func (o *org) outLink(i, t int) int {
 	P := len(o.projects)
 	switch t {
@@ -413,8 +430,24 @@ func (o *org) outLink(i, t int) int {
 		if i%11 == 5 && i >= 2*P {
 			return i - 2*P
 		}
+	case 2:
+		if o.crossLink(i) {
+			return i - 1
+		}
 	}
 	return -1
+}
+
+// crossLink: issue i blocks i-1, an issue of another project, when
+// i%37==19; and among the latest 5 % of issues (work still open at now),
+// every other issue of a project in trouble waits on one of another project
+// (the story of a team in trouble: a blocked dependency).
+func (o *org) crossLink(i int) bool {
+	P := len(o.projects)
+	if P < 2 || i < 1 {
+		return false
+	}
+	return i%37 == 19 || i >= o.n-o.n/20 && i%2 == 0 && o.projects[(i-1)%P].health == inTrouble
 }
 
 func (o *org) inLink(j, t int) int {
@@ -428,11 +461,21 @@ func (o *org) inLink(j, t int) int {
 		if i := j + 2*P; i < o.n && i%11 == 5 {
 			return i
 		}
+	case 2:
+		if i := j + 1; i < o.n && o.crossLink(i) {
+			return i
+		}
 	}
 	return -1
 }
 
-func linkID(i, t int) int { return linkIDBase + 2*i + t }
+// linkID of the link of slot t outward from issue i.
+func linkID(i, t int) int {
+	if t == 2 {
+		return crossLinkIDBase + i
+	}
+	return linkIDBase + 2*i + t
+}
 
 // rng is splitmix64: tiny, fast, and a pure function of its seed.
 type rng struct{ s uint64 }

@@ -444,13 +444,14 @@ func (c *rc) issue(i int, d *issue, fs fieldSel, withChangelog bool, changelogCa
 	if fs.has("issuelinks") {
 		w.key("issuelinks")
 		w.arr()
-		for lt := range 2 {
+		for slot := range linkSlots {
+			lt := slotType(slot)
 			for dir := range 2 {
 				var j int
 				if dir == 0 {
-					j = o.outLink(i, lt)
+					j = o.outLink(i, slot)
 				} else {
-					j = o.inLink(i, lt)
+					j = o.inLink(i, slot)
 				}
 				if j < 0 || st.deleted[j] {
 					continue
@@ -459,7 +460,7 @@ func (c *rc) issue(i int, d *issue, fs fieldSel, withChangelog bool, changelogCa
 				if dir == 1 {
 					src = j
 				}
-				lid := int64(linkID(src, lt))
+				lid := int64(linkID(src, slot))
 				w.obj()
 				w.kistr("id", lid)
 				c.selfID("/rest/api/"+c.api+"/issueLink/", lid)

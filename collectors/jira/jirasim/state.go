@@ -71,7 +71,7 @@ func newState(o *org) *state {
 	for i := range n {
 		t.Changes += int(st.changes[i])
 		t.Worklogs += int(st.wls[i])
-		for lt := range 2 {
+		for lt := range linkSlots {
 			if o.outLink(i, lt) >= 0 {
 				t.Links++
 			}
@@ -191,7 +191,7 @@ func (s *Server) Delete(keys ...string) {
 		if i < 0 || st.deleted[i] {
 			continue
 		}
-		for lt := range 2 {
+		for lt := range linkSlots {
 			if j := o.outLink(i, lt); j >= 0 && !st.deleted[j] {
 				st.truth.Links--
 			}

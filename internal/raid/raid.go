@@ -1,0 +1,531 @@
+// Package raid builds a PMO's RAID log — Risks, Assumptions (and decisions),
+// Issues, Dependencies — at an as-of instant for a scope (the portfolio, a
+// source, a program or a project, as the KPI engine's scopes).
+//
+// The registers are SQL models over the warehouse views the KPI engine
+// reads (models/raid.sql), in the tracker-neutral vocabulary of
+// internal/model: they never name a tracker's fields. The KPI knobs they
+// share with the engine (kpi.risk_types, kpi.risk_severity_weights,
+// kpi.blocking_link_types, kpi.flow_item_types, kpi.tz) come from
+// kpi.Config; the RAID log's own knobs from kpi.raid (Config).
+package raid
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pmo-oss/pmo/internal/kpi"
+	"github.com/pmo-oss/pmo/internal/warehouse"
+)
+
+// Sections are the registers, in the order they are shown.
+var Sections = []string{"risks", "assumptions", "issues", "dependencies"}
+
+// Risk is an open risk at as_of, or one closed since the previous report.
+type Risk struct {
+	Key     string `json:"key"`
+	Summary string `json:"summary"`
+	URL     string `json:"url,omitempty"`
+	Project string `json:"project"` // source/KEY
+	Program string `json:"program,omitempty"`
+	// Priority is the priority in force at as_of; Severity its weight
+	// (kpi.risk_severity_weights), PrevSeverity the weight at the previous
+	// report.
+	Priority        string    `json:"priority"`
+	Severity        float64   `json:"severity"`
+	PrevSeverity    float64   `json:"previous_severity"`
+	Owner           string    `json:"owner"`
+	Status          string    `json:"status"` // open, in progress, closed
+	AgeDays         int64     `json:"age_days"`
+	LastUpdate      time.Time `json:"last_update"`
+	DaysSinceUpdate int64     `json:"days_since_update"`
+	Stale           bool      `json:"stale"`
+	// Trend since the previous report: new, closed, up, down, unchanged.
+	Trend string `json:"trend"`
+}
+
+// Entry is an assumption or a decision.
+type Entry struct {
+	Kind            string    `json:"kind"` // assumption, decision
+	Key             string    `json:"key"`
+	Summary         string    `json:"summary"`
+	URL             string    `json:"url,omitempty"`
+	Project         string    `json:"project"`
+	Program         string    `json:"program,omitempty"`
+	Status          string    `json:"status"`
+	Owner           string    `json:"owner"`
+	AgeDays         int64     `json:"age_days"`
+	LastUpdate      time.Time `json:"last_update"`
+	DaysSinceUpdate int64     `json:"days_since_update"`
+	Stale           bool      `json:"stale"`
+}
+
+// Item is an open flow item that is blocked, overdue or both.
+type Item struct {
+	Key      string `json:"key"`
+	Summary  string `json:"summary"`
+	URL      string `json:"url,omitempty"`
+	Project  string `json:"project"`
+	Program  string `json:"program,omitempty"`
+	Priority string `json:"priority"`
+	Owner    string `json:"owner"`
+	Status   string `json:"status"`
+	// BlockedBy are the keys of its open blockers; DaysBlocked counts from
+	// the earliest blocking link (nil: a link's addition is not recorded).
+	BlockedBy   []string `json:"blocked_by,omitempty"`
+	DaysBlocked *int64   `json:"days_blocked,omitempty"`
+	// Due is the due date in force at as_of (YYYY-MM-DD) when it has passed.
+	Due             string    `json:"due,omitempty"`
+	DaysOverdue     int64     `json:"days_overdue,omitempty"`
+	LastUpdate      time.Time `json:"last_update"`
+	DaysSinceUpdate int64     `json:"days_since_update"`
+	Stale           bool      `json:"stale"`
+}
+
+// Dependency is an open blocking link between issues of different
+// projects: From blocks To.
+type Dependency struct {
+	FromKey     string `json:"from_key"`
+	FromSummary string `json:"from_summary"`
+	FromURL     string `json:"from_url,omitempty"`
+	FromProject string `json:"from_project"`
+	FromProgram string `json:"from_program,omitempty"`
+	ToKey       string `json:"to_key"`
+	ToSummary   string `json:"to_summary"`
+	ToURL       string `json:"to_url,omitempty"`
+	ToProject   string `json:"to_project"`
+	ToProgram   string `json:"to_program,omitempty"`
+	// DaysOpen counts from when the link was added (nil: not recorded).
+	DaysOpen *int64 `json:"days_open,omitempty"`
+}
+
+// Log is the RAID log of one scope at as_of.
+type Log struct {
+	Scope        string       `json:"scope"`
+	AsOf         time.Time    `json:"as_of"`
+	Previous     time.Time    `json:"previous"` // the previous report, for the risks' trend
+	StaleDays    int          `json:"stale_days"`
+	Risks        []Risk       `json:"risks"`
+	Assumptions  []Entry      `json:"assumptions"`
+	Issues       []Item       `json:"issues"`
+	Dependencies []Dependency `json:"dependencies"`
+}
+
+// For returns the part of the log that concerns one scope (kind, name as
+// the KPI engine writes them): a dependency concerns both its projects.
+func (l Log) For(kind, name string) Log {
+	f := kpi.ScopeFilter{Kind: kind, Name: name}
+	out := l
+	out.Scope = kpi.ScopeName(kind, name)
+	out.Risks = keep(l.Risks, func(r Risk) bool { return inScope(f, r.Project, r.Program) })
+	out.Assumptions = keep(l.Assumptions, func(e Entry) bool { return inScope(f, e.Project, e.Program) })
+	out.Issues = keep(l.Issues, func(i Item) bool { return inScope(f, i.Project, i.Program) })
+	out.Dependencies = keep(l.Dependencies, func(d Dependency) bool {
+		return inScope(f, d.FromProject, d.FromProgram) || inScope(f, d.ToProject, d.ToProgram)
+	})
+	return out
+}
+
+// Empty reports whether every register is empty.
+func (l Log) Empty() bool {
+	return len(l.Risks)+len(l.Assumptions)+len(l.Issues)+len(l.Dependencies) == 0
+}
+
+func keep[T any](xs []T, ok func(T) bool) []T {
+	out := []T{}
+	for _, x := range xs {
+		if ok(x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// inScope: project is "source/KEY"; the portfolio (or no kind) holds all.
+func inScope(f kpi.ScopeFilter, project, program string) bool {
+	source, _, _ := strings.Cut(project, "/")
+	switch f.Kind {
+	case "", kpi.ScopePortfolio:
+		return true
+	case kpi.ScopeSource:
+		return f.Name == "" || f.Name == source
+	case kpi.ScopeProgram:
+		return f.Name == "" || f.Name == program
+	case kpi.ScopeProject:
+		return f.Match(kpi.ScopeProject, project)
+	}
+	return false
+}
+
+// Options say what to build.
+type Options struct {
+	KPI  kpi.Config // the shared knobs: risk types and severities, blocking links, flow item types, tz
+	RAID Config     // kpi.raid
+	AsOf time.Time
+	// Scope selects the scope (zero: the portfolio).
+	Scope kpi.ScopeFilter
+}
+
+// Build reads the RAID log of opts.Scope at opts.AsOf from the warehouse.
+func Build(ctx context.Context, w *warehouse.Warehouse, opts Options) (Log, error) {
+	rc := opts.RAID.WithDefaults()
+	if errs := rc.Validate(); len(errs) > 0 {
+		return Log{}, fmt.Errorf("raid: %w", errs[0])
+	}
+	if _, err := time.LoadLocation(cmpOr(opts.KPI.TZ, "UTC")); err != nil {
+		return Log{}, fmt.Errorf("raid: kpi.tz: unknown time zone %q; use an IANA name such as \"Europe/Berlin\"", opts.KPI.TZ)
+	}
+	prev := opts.AsOf.AddDate(0, 0, -rc.PeriodDays)
+	names, weights := severities(opts.KPI.RiskSeverityWeights)
+	params := map[string]any{
+		"as_of": opts.AsOf.UTC(), "as_of_s": opts.AsOf.Unix(), "prev": prev.UTC(), "prev_s": prev.Unix(),
+		"tz": cmpOr(opts.KPI.TZ, "UTC"), "flow_types": nonNil(opts.KPI.FlowItemTypes), "risk_types": nonNil(opts.KPI.RiskTypes),
+		"severity_names": names, "severity_weights": weights, "blocking_types": nonNil(opts.KPI.BlockingLinkTypes),
+		"assumption_types": nonNil(rc.AssumptionTypes), "assumption_labels": nonNil(rc.AssumptionLabels),
+		"decision_types": nonNil(rc.DecisionTypes), "decision_labels": nonNil(rc.DecisionLabels),
+		"stale_s": int64(rc.StaleDays) * 86400,
+	}
+	l := Log{Scope: scopeName(opts.Scope), AsOf: opts.AsOf.UTC(), Previous: prev.UTC(), StaleDays: rc.StaleDays}
+	// The issues' state and the blocking links are read by several
+	// registers: derived once into Memory tables.
+	rels := map[string]string{}
+	defer dropStale(ctx, w)
+	for _, name := range []string{"issue_state", "active_links"} {
+		table, drop := materialize(ctx, w, name, rels, params)
+		defer drop()
+		if table != "" {
+			rels[name] = table
+		}
+	}
+	var err error
+	if l.Risks, err = readRisks(ctx, w, rels, params); err != nil {
+		return Log{}, err
+	}
+	if l.Assumptions, err = readEntries(ctx, w, rels, params); err != nil {
+		return Log{}, err
+	}
+	if l.Issues, err = readItems(ctx, w, rels, params); err != nil {
+		return Log{}, err
+	}
+	if l.Dependencies, err = readDependencies(ctx, w, rels, params); err != nil {
+		return Log{}, err
+	}
+	if opts.Scope.Kind == "" || opts.Scope.Kind == kpi.ScopePortfolio {
+		return l, nil
+	}
+	out := l.For(opts.Scope.Kind, opts.Scope.Name)
+	out.Scope = l.Scope
+	return out, nil
+}
+
+func scopeName(f kpi.ScopeFilter) string {
+	if f.Kind == "" || f.Kind == kpi.ScopePortfolio {
+		return kpi.ScopePortfolio
+	}
+	return f.String()
+}
+
+// severities lists the severity weights by priority name, sorted by name.
+func severities(m map[string]float64) ([]string, []float64) {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	weights := make([]float64, len(names))
+	for i, n := range names {
+		weights[i] = m[n]
+	}
+	return names, weights
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// status names a status category as the registers show it.
+func status(cat string) string {
+	switch cat {
+	case "new":
+		return "open"
+	case "done":
+		return "closed"
+	}
+	return "in progress"
+}
+
+func unix(s int64) time.Time { return time.Unix(s, 0).UTC() }
+
+func dayString(day int64) string {
+	return time.Unix(day*86400, 0).UTC().Format(time.DateOnly)
+}
+
+// query runs relation model name and calls scan for each row.
+func query(ctx context.Context, w *warehouse.Warehouse, name, what string, rels map[string]string, params map[string]any, scan func(r *warehouse.Rows) error) error {
+	q, err := modelSQL(name, rels, params)
+	if err != nil {
+		return err
+	}
+	rows, err := w.Query(ctx, q)
+	if err != nil {
+		return fmt.Errorf("raid: reading %s: %w", what, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return fmt.Errorf("raid: reading %s: %w", what, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("raid: reading %s: %w", what, err)
+	}
+	return nil
+}
+
+func project(source, key string) string { return source + "/" + key }
+
+func readRisks(ctx context.Context, w *warehouse.Warehouse, rels map[string]string, params map[string]any) ([]Risk, error) {
+	out := []Risk{}
+	err := query(ctx, w, "risks", "the risks", rels, params, func(r *warehouse.Rows) error {
+		var x Risk
+		var source, pkey, cat string
+		var last int64
+		var stale bool
+		if err := r.Scan(&source, &pkey, &x.Program, &x.Key, &x.Summary, &x.URL, &x.Priority, &x.Owner, &cat,
+			&x.AgeDays, &last, &x.DaysSinceUpdate, &stale, &x.Severity, &x.PrevSeverity, &x.Trend); err != nil {
+			return err
+		}
+		x.Project, x.Status, x.LastUpdate, x.Stale = project(source, pkey), status(cat), unix(last), stale
+		out = append(out, x)
+		return nil
+	})
+	return out, err
+}
+
+func readEntries(ctx context.Context, w *warehouse.Warehouse, rels map[string]string, params map[string]any) ([]Entry, error) {
+	out := []Entry{}
+	err := query(ctx, w, "assumptions", "the assumptions and decisions", rels, params, func(r *warehouse.Rows) error {
+		var x Entry
+		var source, pkey, cat string
+		var last int64
+		if err := r.Scan(&source, &pkey, &x.Program, &x.Key, &x.Summary, &x.URL, &x.Kind, &cat, &x.Owner,
+			&x.AgeDays, &last, &x.DaysSinceUpdate, &x.Stale); err != nil {
+			return err
+		}
+		x.Project, x.Status, x.LastUpdate = project(source, pkey), status(cat), unix(last)
+		out = append(out, x)
+		return nil
+	})
+	return out, err
+}
+
+func readItems(ctx context.Context, w *warehouse.Warehouse, rels map[string]string, params map[string]any) ([]Item, error) {
+	out := []Item{}
+	err := query(ctx, w, "issues", "the blocked and overdue items", rels, params, func(r *warehouse.Rows) error {
+		var x Item
+		var source, pkey, cat string
+		var last, daysBlocked, dueDay int64
+		var blocked, known, overdue bool
+		if err := r.Scan(&source, &pkey, &x.Program, &x.Key, &x.Summary, &x.URL, &x.Priority, &x.Owner, &cat,
+			&last, &x.DaysSinceUpdate, &blocked, &x.BlockedBy, &known, &daysBlocked, &overdue, &dueDay, &x.DaysOverdue, &x.Stale); err != nil {
+			return err
+		}
+		x.Project, x.Status, x.LastUpdate = project(source, pkey), status(cat), unix(last)
+		if !blocked {
+			x.BlockedBy = nil
+		}
+		if known {
+			x.DaysBlocked = &daysBlocked
+		}
+		if overdue {
+			x.Due = dayString(dueDay)
+		}
+		out = append(out, x)
+		return nil
+	})
+	return out, err
+}
+
+func readDependencies(ctx context.Context, w *warehouse.Warehouse, rels map[string]string, params map[string]any) ([]Dependency, error) {
+	out := []Dependency{}
+	err := query(ctx, w, "dependencies", "the cross-project dependencies", rels, params, func(r *warehouse.Rows) error {
+		var x Dependency
+		var source, bp, xp string
+		var known bool
+		var days int64
+		if err := r.Scan(&source, &bp, &x.FromProgram, &x.FromKey, &x.FromSummary, &x.FromURL, &xp, &x.ToProgram, &x.ToKey,
+			&x.ToSummary, &x.ToURL, &known, &days); err != nil {
+			return err
+		}
+		x.FromProject, x.ToProject = project(source, bp), project(source, xp)
+		if known {
+			x.DaysOpen = &days
+		}
+		out = append(out, x)
+		return nil
+	})
+	return out, err
+}
+
+// The relation models of models/raid.sql.
+
+//go:embed models/*.sql
+var modelFiles embed.FS
+
+var (
+	modelMarker = regexp.MustCompile(`^-- model ([a-z_0-9]+):`)
+	modelRef    = regexp.MustCompile(`\{\{([a-z_0-9]+)\}\}`)
+)
+
+var relationModels = sync.OnceValues(func() (map[string]string, error) {
+	b, err := modelFiles.ReadFile("models/raid.sql")
+	if err != nil {
+		return nil, err
+	}
+	return parseModels(string(b))
+})
+
+// parseModels splits a model file into its "-- model NAME: …" SELECTs
+// (other comment lines are dropped).
+func parseModels(text string) (map[string]string, error) {
+	out := map[string]string{}
+	var name string
+	var cur *strings.Builder
+	flush := func() error {
+		if cur == nil {
+			return nil
+		}
+		if _, dup := out[name]; dup {
+			return fmt.Errorf("raid: model %s is defined twice in models/raid.sql", name)
+		}
+		if out[name] = strings.TrimSpace(cur.String()); out[name] == "" {
+			return fmt.Errorf("raid: model %s in models/raid.sql has no SQL", name)
+		}
+		return nil
+	}
+	for _, line := range strings.Split(text, "\n") {
+		t := strings.TrimSpace(line)
+		if m := modelMarker.FindStringSubmatch(t); m != nil {
+			if err := flush(); err != nil {
+				return nil, err
+			}
+			name, cur = m[1], &strings.Builder{}
+			continue
+		}
+		if t == "" || strings.HasPrefix(t, "--") || cur == nil {
+			continue
+		}
+		cur.WriteString(line)
+		cur.WriteByte('\n')
+	}
+	return out, flush()
+}
+
+// modelSQL renders model name: each {{ref}} becomes rels[ref] when given
+// (a materialized table), else the referenced model's SELECT in
+// parentheses; then the {param}s are bound as literals.
+func modelSQL(name string, rels map[string]string, params map[string]any) (string, error) {
+	ms, err := relationModels()
+	if err != nil {
+		return "", err
+	}
+	text, err := expand(ms, name, rels, nil)
+	if err != nil {
+		return "", err
+	}
+	q, err := warehouse.BindNamed(text, params)
+	if err != nil {
+		return "", fmt.Errorf("raid: model %s: %w", name, err)
+	}
+	return q, nil
+}
+
+func expand(ms map[string]string, name string, rels map[string]string, stack []string) (string, error) {
+	if slices.Contains(stack, name) {
+		return "", fmt.Errorf("raid: model %s refers to itself through %s", name, strings.Join(stack, " → "))
+	}
+	sql, ok := ms[name]
+	if !ok {
+		return "", fmt.Errorf("raid: no model %q in models/raid.sql", name)
+	}
+	var err error
+	out := modelRef.ReplaceAllStringFunc(sql, func(ref string) string {
+		r := ref[2 : len(ref)-2]
+		if t, ok := rels[r]; ok {
+			return t
+		}
+		sub, e := expand(ms, r, rels, append(stack, name))
+		if e != nil && err == nil {
+			err = e
+		}
+		return "(" + sub + ")"
+	})
+	return out, err
+}
+
+// tmpPrefix names the Memory tables Build derives (with their creation
+// instant, so that dropStale finds those of a run that died).
+const tmpPrefix = "raid_tmp_"
+
+// materialize derives model name into a Memory table and returns the
+// relation that reads it and its cleanup; "" when the table cannot be
+// created (e.g. a read-only user): the queries then inline the model.
+func materialize(ctx context.Context, w *warehouse.Warehouse, name string, rels map[string]string, params map[string]any) (string, func()) {
+	q, err := modelSQL(name, rels, params)
+	if err != nil {
+		return "", func() {}
+	}
+	table := fmt.Sprintf("%s%d_%d_%s", tmpPrefix, time.Now().UnixNano(), rand.Uint32(), name)
+	if err := w.CreateMemoryTableAs(ctx, table, q); err != nil {
+		slog.Debug("raid: not materialized; inlining it", "model", name, "err", err)
+		return "", func() {}
+	}
+	return "(" + warehouse.SelectAll(table) + ")", func() {
+		if err := w.DropTable(context.WithoutCancel(ctx), table); err != nil {
+			slog.Warn("raid: dropping a temporary table", "table", table, "err", err)
+		}
+	}
+}
+
+// dropStale drops the temporary tables of runs that died more than an hour
+// ago.
+func dropStale(ctx context.Context, w *warehouse.Warehouse) {
+	rows, err := w.Query(ctx, "SELECT name FROM system.tables WHERE database = currentDatabase() AND startsWith(name, ?)", tmpPrefix)
+	if err != nil {
+		return
+	}
+	var stale []string
+	for rows.Next() {
+		var name string
+		if rows.Scan(&name) != nil {
+			continue
+		}
+		ns, _, _ := strings.Cut(strings.TrimPrefix(name, tmpPrefix), "_")
+		if n, err := strconv.ParseInt(ns, 10, 64); err == nil && time.Since(time.Unix(0, n)) > time.Hour {
+			stale = append(stale, name)
+		}
+	}
+	_ = rows.Close()
+	for _, name := range stale {
+		_ = w.DropTable(ctx, name)
+	}
+}

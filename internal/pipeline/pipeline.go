@@ -14,6 +14,7 @@ import (
 	"github.com/pmo-oss/pmo/internal/exporter"
 	"github.com/pmo-oss/pmo/internal/kpi"
 	"github.com/pmo-oss/pmo/internal/model"
+	"github.com/pmo-oss/pmo/internal/raid"
 	"github.com/pmo-oss/pmo/internal/warehouse"
 )
 
@@ -36,6 +37,9 @@ type Pipeline struct {
 	Sources   []Source
 	// KPI configures the KPI computation (default kpi.DefaultConfig()).
 	KPI *kpi.Config
+	// RAID is kpi.raid, the RAID log's knobs for the reports (nil: the
+	// defaults).
+	RAID *raid.Config
 	// Metrics receives the self-metrics (nil: not recorded).
 	Metrics *exporter.Metrics
 	// KPIs is the exporter's collector, updated after each refresh (nil:

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pmo-oss/pmo/internal/kpi"
+	"github.com/pmo-oss/pmo/internal/raid"
 	"github.com/pmo-oss/pmo/internal/report"
 )
 
@@ -40,7 +41,7 @@ func (r *Reports) Generate(ctx context.Context) error {
 	start := time.Now()
 	rc := r.Config.WithDefaults()
 	m, err := report.Build(ctx, r.Pipeline.Warehouse,
-		report.Options{KPI: *r.Pipeline.KPI, Title: rc.Title, HistoryWeeks: rc.HistoryWeeks, Logger: log})
+		report.Options{KPI: *r.Pipeline.KPI, RAID: r.Pipeline.raid(), Title: rc.Title, HistoryWeeks: rc.HistoryWeeks, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -88,4 +89,12 @@ func (r *Reports) Serve(srv *Server) {
 	if rc.Schedule != "" {
 		srv.Jobs = append(srv.Jobs, Job{Name: "report", Schedule: rc.Schedule, Run: r.Generate})
 	}
+}
+
+// raid is the pipeline's kpi.raid, or the defaults.
+func (p *Pipeline) raid() raid.Config {
+	if p.RAID == nil {
+		return raid.DefaultConfig()
+	}
+	return *p.RAID
 }

@@ -8,6 +8,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -187,7 +189,7 @@ func (f Fixture) Records() ([]model.Record, error) {
 		}
 		for i, c := range is.PriorityChanges {
 			out = append(out, model.Change{Source: f.Source, IssueID: id, ChangeID: fmt.Sprintf("pr%d", i), At: c.At.UTC(),
-				ChangeKind: model.ChangePriority, Field: "priority", FieldID: "priority", FieldType: "jira", From: c.From, To: c.To, FromString: c.From, ToString: c.To})
+				ChangeKind: model.ChangePriority, Field: "priority", FieldID: "priority", FieldType: "jira", From: priorityID(c.From), To: priorityID(c.To), FromString: c.From, ToString: c.To})
 		}
 		for i, c := range is.PointsChanges {
 			out = append(out, model.Change{Source: f.Source, IssueID: id, ChangeID: fmt.Sprintf("pt%d", i), At: c.At.UTC(),
@@ -195,7 +197,7 @@ func (f Fixture) Records() ([]model.Record, error) {
 		}
 		iss := model.Issue{Source: f.Source, ID: id, Key: is.Key, ProjectID: projByKey[pkey], ProjectKey: pkey, Summary: cmp.Or(is.Summary, is.Key), URL: "https://example.atlassian.net/browse/" + is.Key,
 			TypeID: is.Type, Type: is.Type, TypeClass: model.TypeStandard, StatusID: cur.ID, Status: cur.Name, StatusCategory: cur.Category,
-			Resolution: is.Resolution, ResolutionID: is.Resolution, Priority: is.Priority, PriorityID: is.Priority,
+			Resolution: is.Resolution, ResolutionID: is.Resolution, Priority: is.Priority, PriorityID: priorityID(is.Priority),
 			AssigneeID: is.Assignee, Assignee: is.Assignee,
 			Created: is.Created.UTC(), Updated: is.Updated.UTC(), StoryPoints: is.StoryPoints, SprintIDs: is.SprintIDs, Labels: is.Labels,
 			EpicKey: is.Epic, Components: is.Components, FixVersionIDs: is.FixVersions}
@@ -260,3 +262,14 @@ func PutRecords(t testing.TB, w *warehouse.Warehouse, recs []model.Record) {
 // IssueID derives a stable issue id from the key, so that fixtures loaded
 // into one warehouse never collide.
 func IssueID(key string) string { return "id-" + key }
+
+// priorityID is the id Jira gives a priority name (its five defaults are
+// 1-5; others keep the name): priority changes carry ids in From/To and the
+// names in FromString/ToString (model.ChangePriority), as the Jira
+// collector stores them, so a KPI that read the ids would show in a test.
+func priorityID(name string) string {
+	if i := slices.Index([]string{"Highest", "High", "Medium", "Low", "Lowest"}, name); i >= 0 {
+		return strconv.Itoa(i + 1)
+	}
+	return name
+}

@@ -45,14 +45,14 @@ SELECT source, issue_id, uniqExact(b) AS linked_bugs FROM (
 SELECT source, issue_id, max(toInt64(started)) AS last_worklog_s, sumIf(seconds, started < {as_of}) AS spent_s
 FROM v_worklogs GROUP BY source, issue_id
 
--- model priority_history: per issue, its priority changes before as_of in history order (pr_at, pr_from, pr_to)
+-- model priority_history: per issue, its priority changes before as_of in history order (pr_at, pr_from, pr_to): names, as the issue's priority is (a change's from/to hold ids, model.ChangePriority)
 SELECT source, issue_id,
     arraySort((x_v, x_k) -> x_k, groupArray(at_s), groupArray(sk)) AS pr_at,
     arraySort((x_v, x_k) -> x_k, groupArray(p_from), groupArray(sk)) AS pr_from,
     arraySort((x_v, x_k) -> x_k, groupArray(p_to), groupArray(sk)) AS pr_to
 FROM (
     SELECT source, issue_id, toInt64(at) AS at_s, (toInt64(at), toInt64(toUInt64OrZero(change_id)), toInt64(item)) AS sk,
-        if(`from` != '', `from`, from_string) AS p_from, if(`to` != '', `to`, to_string) AS p_to
+        if(from_string != '', from_string, `from`) AS p_from, if(to_string != '', to_string, `to`) AS p_to
     FROM v_changes WHERE change_kind = 'priority' AND at < {as_of}
 ) GROUP BY source, issue_id
 

@@ -14,7 +14,7 @@ import (
 // modelExtras are the parameters of the relation models beyond the
 // settings' (modelParams), with sample values.
 var modelExtras = map[string]any{
-	"in_texts": []string{"is blocked by"}, "out_texts": []string{"blocks"}, "kind": string(model.ChangeFixVersion),
+	"in_texts": []string{"is blocked by"}, "out_texts": []string{"blocks"},
 	"version_keys": []string{"4:jira10"}, "version_tbs": []int64{0},
 	"samples": []int64{1, 2}, "earliest": int64(0), "keep_all": 0, "keep": []string{"project:jira/A"},
 	"w_from": time.Unix(0, 0), "w_to": time.Unix(86400, 0),

@@ -77,39 +77,32 @@ func (c *computation) scopeGrowth(ctx context.Context) error {
 		at       int64
 		from, to string
 	}
-	// readChanges reads the changes of the candidate issues to the given
-	// fields, ordered, into key → changes.
-	readChanges := func(kind model.ChangeKind, name string) (map[string][]change, error) {
-		out := map[string][]change{}
-		q, err := sql("sg_changes", map[string]any{"kind": string(kind)})
-		if err != nil {
-			return nil, err
-		}
-		rows, err := c.w.Query(ctx, q)
-		if err != nil {
-			return nil, fmt.Errorf("%s: reading %s changes: %w", what, name, err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var src, id string
-			var ch change
-			if err := rows.Scan(&src, &id, &ch.at, &ch.from, &ch.to); err != nil {
-				return nil, fmt.Errorf("%s: reading %s changes: %w", what, name, err)
-			}
-			out[src+"\x00"+id] = append(out[src+"\x00"+id], ch)
-		}
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("%s: reading %s changes: %w", what, name, err)
-		}
-		return out, nil
-	}
-	points, err := readChanges(model.ChangeStoryPoints, "estimate")
+	// The estimate and fix-version changes, in order, by issue.
+	points, fixes := map[string][]change{}, map[string][]change{}
+	q, err = sql("sg_changes", nil)
 	if err != nil {
 		return err
 	}
-	fixes, err := readChanges(model.ChangeFixVersion, "fix version")
+	rows, err = c.w.Query(ctx, q)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: reading estimate and fix version changes: %w", what, err)
+	}
+	for rows.Next() {
+		var src, id, kind string
+		var ch change
+		if err := rows.Scan(&src, &id, &kind, &ch.at, &ch.from, &ch.to); err != nil {
+			rows.Close()
+			return fmt.Errorf("%s: reading estimate and fix version changes: %w", what, err)
+		}
+		m := points
+		if model.ChangeKind(kind) == model.ChangeFixVersion {
+			m = fixes
+		}
+		m[src+"\x00"+id] = append(m[src+"\x00"+id], ch)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("%s: reading estimate and fix version changes: %w", what, err)
 	}
 	// est is the story points at t (kpis.md C9: unestimated = 0).
 	est := func(key string, cur *float64, t int64) float64 {

@@ -332,7 +332,12 @@ func loadSprintIssues(ctx context.Context, w *warehouse.Warehouse, asOf time.Tim
 	}
 	set, drop := materialize(ctx, w, "sprint issues", q)
 	defer drop()
-	rows, err := w.Query(ctx, set)
+	rels := map[string]string{"sprint_issues": "(" + set + ")"}
+	q, err = modelSQL("sprint_issues_ordered", rels, params)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := w.Query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
@@ -349,7 +354,7 @@ func loadSprintIssues(ctx context.Context, w *warehouse.Warehouse, asOf time.Tim
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	q, err = modelSQL("sprint_issue_events", map[string]string{"sprint_issues": "(" + set + ")"}, params)
+	q, err = modelSQL("sprint_issue_events", rels, params)
 	if err != nil {
 		return nil, err
 	}

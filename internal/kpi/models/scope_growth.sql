@@ -9,7 +9,6 @@
 -- summed here, their current values holding at both instants.
 --
 -- Parameters:
---   {kind}          a change kind (sg_changes)
 --   {version_keys}  the versions started by as_of, keyed "<len(source)>:<source><version id>", and
 --   {version_tbs}   their t_b in Unix seconds
 --
@@ -19,12 +18,9 @@
 -- model sg_versions: the versions with a start date
 SELECT source, id, name, toString(assumeNotNull(start_date)) AS start FROM v_versions WHERE start_date IS NOT NULL
 
--- model sg_candidates: the issues scope growth counts (not sub-tasks, not discarded)
-SELECT source, issue_id FROM {{lifecycle}} WHERE type_class != 'subtask' AND NOT discarded
-
--- model sg_changes: the changes of kind {kind} of the candidate issues, in history order
-SELECT source, issue_id, toInt64(at) AS at_s, if(`from` != '', `from`, from_string) AS v_from, if(`to` != '', `to`, to_string) AS v_to
-FROM v_changes WHERE change_kind = {kind} AND (source, issue_id) IN {{sg_candidates}}
+-- model sg_changes: the story-point and fix-version changes, in history order per issue (all issues': the replay looks up only the candidates', and filtering here cost more than it saved)
+SELECT source, issue_id, change_kind, toInt64(at) AS at_s, if(`from` != '', `from`, from_string) AS v_from, if(`to` != '', `to`, to_string) AS v_to
+FROM v_changes WHERE change_kind IN ('story_points', 'fix_version')
 ORDER BY source, issue_id, toInt64(at), toInt64(toUInt64OrZero(change_id)), toInt64(item)
 
 -- model sg_with_history: the issues whose fix versions or story points changed

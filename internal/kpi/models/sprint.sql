@@ -17,12 +17,14 @@ SELECT source, id, board_id, board, name, state, start, activated, `end`, comple
     ) AS sb ANY LEFT JOIN (SELECT source, id AS project_id, key AS project_key, category AS program FROM v_projects) AS p USING (source, project_id)
 ) ORDER BY source, board_id, id
 
--- model sprint_issues: each issue ever in a sprint before as_of (not sub-tasks): it has a sprint change, or its current sprint field is set (an issue created straight into a sprint has no sprint change); ordered by (source, issue_id) like sprint_issue_events
+-- model sprint_issues: each issue ever in a sprint before as_of (not sub-tasks): it has a sprint change, or its current sprint field is set (an issue created straight into a sprint has no sprint change)
 SELECT source, id AS issue_id, key, toInt64(created) AS created_s, story_points, sprint_ids, status_id, status_category
 FROM v_issues
 WHERE type_class != 'subtask' AND created < {as_of}
     AND (notEmpty(sprint_ids) OR (source, id) IN (SELECT source, issue_id FROM v_changes WHERE change_kind = 'sprint' AND at < {as_of}))
-ORDER BY source, issue_id
+
+-- model sprint_issues_ordered: the rows of {{sprint_issues}} ordered by (source, issue_id), like sprint_issue_events
+SELECT * FROM {{sprint_issues}} ORDER BY source, issue_id
 
 -- model sprint_issue_events: the status, sprint and story-point changes before as_of of the issues of {{sprint_issues}}, one row each, ordered by (source, issue_id) only (the replay sorts each issue's changes in history order: instant, change id, item); the kind as 1 status, 2 sprint, 3 story_points and the categories as done flags (all the replay reads of them), so that a million rows decode without a string each
 SELECT source, issue_id, toInt64(at) AS at_s, toInt64(toUInt64OrZero(change_id)) AS cid, toInt64(item) AS item_n,

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pmo-oss/pmo/internal/warehouse"
+	"golang.org/x/sync/errgroup"
 )
 
 // ScopeFilter selects the scopes to compute. Zero value: every scope.
@@ -77,15 +78,28 @@ func Compute(ctx context.Context, w *warehouse.Warehouse, cfg Config, asOf time.
 	if err != nil {
 		return Snapshot{}, err
 	}
-	for _, g := range groups {
-		c := &computation{w: w, s: g.s, asOf: asOf, keep: g.keep, snap: &snap, scopes: cfg.Scopes}
-		if err := c.run(ctx); err != nil {
-			return Snapshot{}, err
+	// The sprint reports read their own rows and share nothing with the
+	// groups' computation but the warehouse: they run alongside it (the
+	// engine runs one query at a time; the Go work of one side — decoding,
+	// the sprint replay, the Monte Carlo trials — overlaps the other's
+	// queries), into their own snapshot, appended after.
+	var sprints Snapshot
+	eg, ectx := errgroup.WithContext(ctx)
+	eg.Go(func() error { return computeSprints(ectx, w, cfg, asOf, f, &sprints) })
+	eg.Go(func() error {
+		for _, g := range groups {
+			c := &computation{w: w, s: g.s, asOf: asOf, keep: g.keep, snap: &snap, scopes: cfg.Scopes}
+			if err := c.run(ectx); err != nil {
+				return err
+			}
 		}
-	}
-	if err := computeSprints(ctx, w, cfg, asOf, f, &snap); err != nil {
+		return nil
+	})
+	if err := eg.Wait(); err != nil {
 		return Snapshot{}, err
 	}
+	snap.Values = append(snap.Values, sprints.Values...)
+	snap.Checks = append(snap.Checks, sprints.Checks...)
 	backlogReadinessValues(&snap)
 	type ragIn struct {
 		win     string

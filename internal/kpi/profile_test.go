@@ -22,7 +22,8 @@ import (
 // the first run, reused afterwards — and computes the full snapshot over it
 // with the debug log on (each step's time), then runs the SQL of the file in
 // KPI_PROFILE_SQL, if set, timing each statement (KPI_PROFILE_ONLY=sprints:
-// only the sprint reports). Skipped unless set.
+// only the sprint reports; KPI_PROFILE_MODEL=NAME: print that model's SQL
+// at the portfolio's settings). Skipped unless set.
 func TestProfileSnapshot(t *testing.T) {
 	dir := os.Getenv("KPI_PROFILE_DB")
 	if dir == "" {
@@ -61,6 +62,18 @@ func TestProfileSnapshot(t *testing.T) {
 	slog.SetLogLoggerLevel(slog.LevelDebug)
 	cfg := benchConfig(t, n)
 	asOf := benchBase.AddDate(0, 0, 365)
+	if m := os.Getenv("KPI_PROFILE_MODEL"); m != "" { // print a model's SQL at the portfolio's settings
+		set, err := cfg.resolve(ScopePortfolio, "all", "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := modelSQL(m, nil, set.modelParams(asOf))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Println(q)
+		return
+	}
 	if f := os.Getenv("KPI_PROFILE_SQL"); f != "" {
 		b, err := os.ReadFile(f)
 		if err != nil {

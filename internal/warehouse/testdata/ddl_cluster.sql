@@ -504,3 +504,35 @@ ORDER BY (as_of, run_id);
 CREATE TABLE IF NOT EXISTS `pmo`.kpi_refreshes ON CLUSTER `prod` AS `pmo`.kpi_refreshes_local
 ENGINE = Distributed(`prod`, `pmo`, kpi_refreshes_local, cityHash64(run_id));
 
+-- 108_status_history_sort
+DROP TABLE IF EXISTS `pmo`.v_kpi_status_history ON CLUSTER `prod`;
+
+CREATE VIEW IF NOT EXISTS `pmo`.v_kpi_status_history ON CLUSTER `prod` AS
+SELECT
+    source,
+    issue_id,
+    arraySort(groupArray((toInt64(at), toInt64(toUInt64OrZero(change_id)), toInt64(item), at, `from`, `to`, from_cat, to_cat))) AS h_sorted,
+    arrayMap(x -> tupleElement(x, 4), h_sorted) AS h_at,
+    arrayMap(x -> tupleElement(x, 5), h_sorted) AS h_from_id,
+    arrayMap(x -> tupleElement(x, 6), h_sorted) AS h_to_id,
+    arrayMap(x -> tupleElement(x, 7), h_sorted) AS h_from_cat,
+    arrayMap(x -> tupleElement(x, 8), h_sorted) AS h_to_cat,
+    max(unknown_cat) AS has_unknown
+FROM
+(
+    SELECT
+        source,
+        issue_id,
+        at,
+        change_id,
+        item,
+        `from`,
+        `to`,
+        if(from_category IN ('new', 'indeterminate', 'done'), from_category, 'indeterminate') AS from_cat,
+        if(to_category IN ('new', 'indeterminate', 'done'), to_category, 'indeterminate') AS to_cat,
+        toUInt8(NOT (from_category IN ('new', 'indeterminate', 'done') AND to_category IN ('new', 'indeterminate', 'done'))) AS unknown_cat
+    FROM `pmo`.v_changes
+    WHERE change_kind = 'status'
+)
+GROUP BY source, issue_id;
+

@@ -72,6 +72,11 @@ func ragInputs(idx map[string]Value, sayDo map[string][]float64, kind, scope, wi
 	return comp
 }
 
+// ragKPIs are the KPIs ragInputsFrom reads (say/do comes from ragIndex's
+// sayDo): ragIndex indexes only their values.
+var ragKPIs = map[string]bool{"evm_spi": true, "evm_cpi": true, "due_date_adherence": true, "release_schedule_adherence": true,
+	"escaped_defect_rate": true, "reopen_rate": true, "risk_exposure": true, "field_completeness": true, "say_do_ratio": true}
+
 // ragSource is the value a RAG component was read from.
 type ragSource struct {
 	KPI, Window, Labels string
@@ -143,8 +148,10 @@ func ragIndex(snap *Snapshot) (idx map[string]Value, sayDo map[string][]float64,
 			seen[k] = true
 			scopes = append(scopes, k)
 		}
-		ls := v.Labels.String()
-		idx[k+"\x00"+v.KPI+"\x00"+v.Window+"\x00"+ls] = v
+		if !ragKPIs[v.KPI] {
+			continue
+		}
+		idx[k+"\x00"+v.KPI+"\x00"+v.Window+"\x00"+v.Labels.String()] = v
 		if v.KPI == "say_do_ratio" && v.Labels["board"] != "" && v.Labels["variant"] == "points" && strings.HasPrefix(v.Window, "last") && v.Value != nil {
 			sayDo[k] = append(sayDo[k], *v.Value)
 		}

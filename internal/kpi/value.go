@@ -84,18 +84,19 @@ func (s Snapshot) Find(scopeKind, scope, kpi, window, labels string) (Value, boo
 // sort orders the values by scope, kpi, window and labels (keys computed
 // once: at 1M issues a snapshot has ~10^6 values).
 func (s *Snapshot) sort() {
-	type keyed struct {
-		k string
-		v Value
-	}
-	ks := make([]keyed, len(s.Values))
+	// Sorted through a permutation: a Value is large to move around.
+	keys := make([]string, len(s.Values))
+	perm := make([]int, len(s.Values))
 	for i, v := range s.Values {
-		ks[i] = keyed{strings.Join([]string{v.ScopeKind, v.Scope, v.KPI, v.Window, v.Labels.String(), v.AsOf.Format(time.RFC3339)}, "\x00"), v}
+		keys[i] = strings.Join([]string{v.ScopeKind, v.Scope, v.KPI, v.Window, v.Labels.String(), v.AsOf.Format(time.RFC3339)}, "\x00")
+		perm[i] = i
 	}
-	slices.SortFunc(ks, func(a, b keyed) int { return strings.Compare(a.k, b.k) })
-	for i := range ks {
-		s.Values[i] = ks[i].v
+	slices.SortFunc(perm, func(a, b int) int { return strings.Compare(keys[a], keys[b]) })
+	sorted := make([]Value, len(s.Values))
+	for i, j := range perm {
+		sorted[i] = s.Values[j]
 	}
+	s.Values = sorted
 }
 
 // FormatValue renders a value for people: NULL, or up to 6 decimals.

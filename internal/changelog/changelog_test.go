@@ -38,7 +38,7 @@ var want = map[string]string{
 	"ALPHA-2 release":  "03-12 09:00 release added ALPHA-2 jira/ALPHA by=u-alice | added to release ALPHA 1.0 after its start | 5 pts",
 	"ALPHA-3 sprint":   "03-12 12:00 sprint removed ALPHA-3 jira/ALPHA by=u-bob | removed from Alpha Sprint 10 after it started | 2 pts",
 	"BETA-5 priority":  "03-13 10:00 priority up BETA-5 jira/BETA by=u-alice | priority Medium → Highest | -",
-	"ALPHA-4 sprint":   "03-13 15:00 sprint added ALPHA-4 jira/ALPHA by=Carol | added to Alpha Sprint 10 after it started | 1 pts",
+	"ALPHA-4 sprint":   "03-13 15:00 sprint added ALPHA-4 jira/ALPHA by=Carol | added to Alpha Sprint 10 after it started | 1 pt",
 	"GAMMA 5 date":     "03-14 06:00 release_date earlier GAMMA 5 jira/GAMMA by=- | release 2026-04-01 → 2026-03-25 | -7 d",
 	"ALPHA-7 release":  "03-14 09:00 release removed ALPHA-7 jira/ALPHA by=u-zed | removed from release ALPHA 1.0 after its start | 8 pts",
 	"BETA-3 due":       "03-15 10:00 due_date earlier BETA-3 jira/BETA by=Carol | due 2026-04-10 → 2026-04-01 | -9 d",
@@ -187,6 +187,31 @@ func TestSimulatorChanges(t *testing.T) {
 		}
 		if len(pl.Entries) != n || n == 0 {
 			t.Errorf("project %s: %d entries in its log, %d of the portfolio's are its", p, len(pl.Entries), n)
+		}
+	})
+}
+
+func TestProbeSim(t *testing.T) {
+	now := time.Date(2026, 3, 16, 0, 0, 0, 0, time.UTC)
+	whtest.OnEngine(t, "chdb", func(t *testing.T, w *warehouse.Warehouse) {
+		jiratest.Collect(t, w, jirasim.Demo(jirasim.Cloud, 3000, 1, now))
+		for _, days := range []int{7, 28} {
+			l, err := Build(t.Context(), w, Options{KPI: kpi.DefaultConfig(), From: now.AddDate(0, 0, -days), To: now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			count := map[string]int{}
+			for _, e := range l.Entries {
+				count[e.Kind+" "+e.Change]++
+			}
+			t.Logf("%d days: %v", days, count)
+		}
+		rows, _ := w.Query(t.Context(), "SELECT change_kind, count(), countIf(at >= toDateTime('2026-03-09 00:00:00', 'UTC')) FROM v_changes GROUP BY change_kind")
+		for rows.Next() {
+			var k string
+			var n, m uint64
+			rows.Scan(&k, &n, &m)
+			t.Logf("%s %d %d", k, n, m)
 		}
 	})
 }

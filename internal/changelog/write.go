@@ -72,9 +72,16 @@ func (e Entry) By() string {
 	case e.Points == nil:
 		return ""
 	case e.Kind == KindEstimate:
-		return signed(*e.Points) + " pts"
+		return signed(*e.Points) + pts(*e.Points)
 	}
-	return num(*e.Points) + " pts"
+	return num(*e.Points) + pts(*e.Points)
+}
+
+func pts(f float64) string {
+	if f == 1 || f == -1 {
+		return " pt"
+	}
+	return " pts"
 }
 
 func signed(f float64) string {

@@ -146,3 +146,20 @@ func writeCSV(out io.Writer, l Log, loc *time.Location) error {
 	}
 	return cw.Flush()
 }
+
+// Tone says how a change reads for the plan: "worse" (scope added or
+// removed after the start, a date later or cleared, a priority raised, an
+// estimate up or set), "better" (a date earlier, a priority lowered, an
+// estimate down) or "" (a priority without weights).
+func (e Entry) Tone() string {
+	switch e.Change {
+	case "earlier", "down":
+		return "better"
+	case "changed":
+		return ""
+	}
+	return "worse"
+}
+
+// Label names the kind and change for a person: "due date later".
+func (e Entry) Label() string { return strings.ReplaceAll(e.Kind, "_", " ") + " " + e.Change }

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/pmo-oss/pmo/internal/changelog"
 	"github.com/pmo-oss/pmo/internal/kpi"
 	"github.com/pmo-oss/pmo/internal/raid"
 )
@@ -72,6 +73,9 @@ type Scope struct {
 	EVM      []EVMPoint
 	// RAID is the scope's RAID log (internal/raid); nil: not read.
 	RAID *raid.Log
+	// Changes is the scope's change log of the report period
+	// (internal/changelog); nil: not read.
+	Changes *changelog.Log
 }
 
 // Health is the portfolio_rag of a scope (kpis.md X1): the status of each

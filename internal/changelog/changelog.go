@@ -213,7 +213,7 @@ type ref struct{ source, id string }
 type issue struct {
 	key, summary, url, project, program, reporter string
 	created                                       int64
-	sprints                                       []string
+	sprints, versions                             []string
 	sp                                            *float64
 	history                                       []change
 }
@@ -282,7 +282,7 @@ func (r reader) read() (data, error) {
 		var spSet bool
 		var sp float64
 		if err := rows.Scan(&k.source, &k.id, &x.key, &x.summary, &x.url, &pkey, &x.program, &x.reporter, &x.created,
-			&x.sprints, &spSet, &sp); err != nil {
+			&x.sprints, &x.versions, &spSet, &sp); err != nil {
 			return err
 		}
 		x.project = k.source + "/" + pkey
@@ -505,13 +505,25 @@ func (b builder) issueEntries(k ref, is *issue) []Entry {
 		}
 		return s, true
 	}
-	// Created straight into a started sprint: added at creation (kpis.md C8).
+	// Created straight into a started sprint: added at creation (kpis.md C8;
+	// no change records a field set on create).
 	if b.in(is.created) {
 		cur := strings.Join(is.sprints, ",")
 		for _, id := range sprintSet(at(is.history, "sprint", is.created, false, cur)) {
 			if s, ok := started(id, is.created, false); ok && is.created > s.start {
 				e := base(is.created, KindSprint, "added", is.reporter)
 				e.Target, e.Points = s.name, est(is.created)
+				out = append(out, e)
+			}
+		}
+	}
+	// Created straight into a started release (no change records a field
+	// set on create): added at creation, as for sprints.
+	if b.in(is.created) {
+		for _, id := range versionsAtCreation(is) {
+			if v := b.versions[ref{k.source, id}]; v != nil && v.startDay != 0 && civilDay(is.created, b.loc) >= v.startDay {
+				e := base(is.created, KindRelease, "added", is.reporter)
+				e.Target, e.Points = v.name, est(is.created)
 				out = append(out, e)
 			}
 		}
@@ -617,6 +629,25 @@ func (b builder) issueEntries(k ref, is *issue) []Entry {
 		}
 	}
 	return out
+}
+
+// versionsAtCreation replays an issue's fix-version changes backwards from
+// its current versions: the versions it was created with.
+func versionsAtCreation(is *issue) []string {
+	set := slices.Clone(is.versions)
+	for i := len(is.history) - 1; i >= 0; i-- {
+		c := is.history[i]
+		if c.kind != "fix_version" {
+			continue
+		}
+		if c.to != "" {
+			set = slices.DeleteFunc(set, func(v string) bool { return v == c.to })
+		}
+		if c.from != "" && !slices.Contains(set, c.from) {
+			set = append(set, c.from)
+		}
+	}
+	return set
 }
 
 // civilDay is the day number of instant t in loc.

@@ -40,7 +40,7 @@ func TestChangesSection(t *testing.T) {
 			page string
 			rows string // key and kind/change of each row, in order
 		}{
-			{"program-core.html", "ALPHA-2 sprint added, BETA-2 due date later, ALPHA-2 estimate up, ALPHA 1.0 release date later, ALPHA-2 release added, " +
+			{"program-core.html", "ALPHA-2 sprint added, BETA-2 due date later, ALPHA-2 estimate up, ALPHA-10 release added, ALPHA 1.0 release date later, ALPHA-2 release added, " +
 				"ALPHA-3 sprint removed, BETA-5 priority up, ALPHA-4 sprint added, ALPHA-7 release removed, BETA-3 due date earlier"},
 			{"project-jira-gamma.html", "GAMMA-2 priority down, GAMMA-4 sprint added, GAMMA-1 due date cleared, GAMMA-4 estimate set, " +
 				"GAMMA-3 priority changed, GAMMA 5 release date earlier"},

@@ -11,12 +11,12 @@
 -- Parameters:
 --   {from} {to}   the period [from, to) (DateTime 'UTC')
 
--- model issues: the issues with a change of a logged kind in the period or created in it, with project, program, reporter, current sprints, story points and whether those are set
-SELECT source, issue_id, key, summary, url, project_key, program, reporter_id, created_s, sprint_ids,
+-- model issues: the issues with a change of a logged kind in the period or created in it, with project, program, reporter, current sprints and fix versions, story points and whether those are set
+SELECT source, issue_id, key, summary, url, project_key, program, reporter_id, created_s, sprint_ids, fix_version_ids,
     toUInt8(isNotNull(story_points)) AS sp_set, ifNull(story_points, toFloat64(0)) AS sp
 FROM (
     SELECT source, id AS issue_id, key, summary, url, project_id, project_key, reporter_id, toInt64(created) AS created_s,
-        sprint_ids, story_points
+        sprint_ids, fix_version_ids, story_points
     FROM v_issues
     WHERE type_class != 'subtask' AND created < {to} AND (created >= {from} OR (source, id) IN (
         SELECT source, issue_id FROM v_changes

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pmo-oss/pmo/collectors/jira/jirasim"
-	"github.com/pmo-oss/pmo/collectors/jira/jiratest"
 	"github.com/pmo-oss/pmo/internal/changelog/changelogtest"
 	"github.com/pmo-oss/pmo/internal/kpi"
 	"github.com/pmo-oss/pmo/internal/warehouse"
@@ -147,49 +145,4 @@ func TestBuildErrors(t *testing.T) {
 	if err := CheckKinds([]string{"sprint", "scope"}); err == nil || !strings.Contains(err.Error(), `unknown kind "scope"`) {
 		t.Errorf("CheckKinds: %v", err)
 	}
-}
-
-// TestSimulatorChanges: the Jira simulator's demo organisation, collected
-// by the real collector, gives a week's change log with sprint additions
-// and removals after the start, due-date moves, priority changes and
-// re-estimates in a running sprint, each with its author; a project's log
-// is the portfolio's entries of that project. Release scope growth is rare
-// in the simulator's week (only every other version has a start date) and
-// release-date moves need collections on different days: both are held by
-// TestBuild. On the embedded engine (the SQL is held on both by TestBuild).
-func TestSimulatorChanges(t *testing.T) {
-	now := time.Date(2026, 3, 16, 0, 0, 0, 0, time.UTC)
-	whtest.OnEngine(t, "chdb", func(t *testing.T, w *warehouse.Warehouse) {
-		jiratest.Collect(t, w, jirasim.Demo(jirasim.Cloud, 1500, 1, now))
-		t0 := time.Now()
-		l, err := Build(t.Context(), w, Options{KPI: kpi.DefaultConfig(), To: now})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("Build: %s", time.Since(t0).Round(time.Millisecond))
-		count := map[string]int{}
-		for _, e := range l.Entries {
-			count[e.Kind+" "+e.Change]++
-			if e.Author == "" {
-				t.Errorf("%s %s at %s: no author", e.Kind, e.Key, e.At)
-			}
-		}
-		t.Logf("change log of the demo organisation (1500 issues), week to %s: %v", now.Format(time.DateOnly), count)
-		for _, k := range []string{"sprint added", "sprint removed", "due_date later", "priority down", "estimate up", "estimate down"} {
-			if count[k] == 0 {
-				t.Errorf("no %q in the demo's change log", k)
-			}
-		}
-		p := l.Entries[0].Project
-		pl := l.For(kpi.ScopeProject, p)
-		n := 0
-		for _, e := range l.Entries {
-			if e.Project == p {
-				n++
-			}
-		}
-		if len(pl.Entries) != n || n == 0 {
-			t.Errorf("project %s: %d entries in its log, %d of the portfolio's are its", p, len(pl.Entries), n)
-		}
-	})
 }

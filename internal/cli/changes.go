@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -82,7 +83,7 @@ spreadsheet formulas.`,
 				return withCode(ExitUsage, fmt.Errorf("--scope %s: name one, e.g. %s:NAME (pmo changes shows one scope; pmo kpi --format csv lists the scopes)", sf.Kind, sf.Kind))
 			}
 			if errs := cfg.KPI.Validate(); len(errs) > 0 {
-				return withCode(ExitUsage, errs[0])
+				return withCode(ExitUsage, errors.Join(errs...))
 			}
 			loc, err := kpiLocation(cfg)
 			if err != nil {

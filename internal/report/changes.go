@@ -8,6 +8,10 @@ import (
 	"github.com/pmo-oss/pmo/internal/warehouse"
 )
 
+// changeLog is the type of Scope.Changes (an alias, so that model.go needs
+// no import of its own).
+type changeLog = changelog.Log
+
 // The change log section (templates/changes.html) is parsed into the page
 // templates here, so that html.go's template list stays as it is.
 func init() {

@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/pmo-oss/pmo/internal/changelog"
 	"github.com/pmo-oss/pmo/internal/kpi"
 	"github.com/pmo-oss/pmo/internal/raid"
 )
@@ -71,11 +70,11 @@ type Scope struct {
 	// and CPI trend (KPI part 2), empty when the scope has no EVM values.
 	Forecast *Forecast
 	EVM      []EVMPoint
+	// Changes is the scope's change log of the report period
+	// (internal/changelog, changes.go); nil: not read.
+	Changes *changeLog
 	// RAID is the scope's RAID log (internal/raid); nil: not read.
 	RAID *raid.Log
-	// Changes is the scope's change log of the report period
-	// (internal/changelog); nil: not read.
-	Changes *changelog.Log
 }
 
 // Health is the portfolio_rag of a scope (kpis.md X1): the status of each

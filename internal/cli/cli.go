@@ -216,6 +216,7 @@ in ./.pmo/warehouse.
 		a.reportCommand(), a.emailCommand(),
 		a.baselineCommand(),
 	)
+	root.AddCommand(a.changesCommand()) // the change log (changes.go)
 	// pmo completion bash|zsh|fish|powershell, listed in --help; values
 	// complete too (complete.go).
 	// The completion commands take their output at creation.

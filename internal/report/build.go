@@ -217,6 +217,14 @@ func Build(ctx context.Context, w *warehouse.Warehouse, o Options) (*Model, erro
 			return nil, fmt.Errorf("report: EVM of %s:%s: %w", s.Kind, s.Name, err)
 		}
 	}
+	if err := readChanges(ctx, w, o, m); err != nil { // the change log (changes.go)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if o.Logger != nil {
+			o.Logger.Warn("report: no change log", "error", err.Error())
+		}
+	}
 	m.History = readHistory(ctx, w, o, snap)       // what changed; forecast calibration (digest.go)
 	if err := readRAID(ctx, w, o, m); err != nil { // the RAID log (raid.go)
 		if ctx.Err() != nil {

@@ -80,6 +80,7 @@ func TestDemoReportScreenshots(t *testing.T) {
 		t.Fatal("the demo has no programs")
 	}
 	pages := []string{"index.html", m.Programs[0].Slug + ".html", red.Slug + ".html"}
+	checkDemoChanges(t, out, m) // the change log section (changes_test.go)
 	for _, width := range []int{1400, 800} {
 		t.Run(fmt.Sprint(width), func(t *testing.T) {
 			shots := shotsDir(t, fmt.Sprintf("demo-%d", width))

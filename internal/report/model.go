@@ -70,6 +70,9 @@ type Scope struct {
 	// and CPI trend (KPI part 2), empty when the scope has no EVM values.
 	Forecast *Forecast
 	EVM      []EVMPoint
+	// Changes is the scope's change log of the report period
+	// (internal/changelog, changes.go); nil: not read.
+	Changes *changeLog
 	// RAID is the scope's RAID log (internal/raid); nil: not read.
 	RAID *raid.Log
 }

@@ -483,6 +483,8 @@ func TestOrganisationContents(t *testing.T) {
 				seen["flagged"]++
 			case kWorkflow:
 				seen["item without fieldId"]++
+			case kDueDate:
+				seen["due date moved"]++
 			}
 		}
 	}
@@ -491,7 +493,7 @@ func TestOrganisationContents(t *testing.T) {
 		"components", "fix version", "in epic", "sub-task parent", "reopen", "skipped steps", "back to To Do", "blocked",
 		"review", "resolution Won't Do", "resolution Duplicate", "sprint carry-over or add", "sprint removal",
 		"re-estimate", "link Blocks", "link Relates", "link across projects", "flagged", "item without fieldId",
-		"label assumption", "label decision"} {
+		"label assumption", "label decision", "due date moved"} {
 		if seen[k] == 0 {
 			t.Errorf("no %q in the organisation", k)
 		}

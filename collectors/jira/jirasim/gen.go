@@ -14,6 +14,7 @@ const (
 	kFixVersion            // b: version index
 	kRank                  // "Ranked higher"
 	kWorkflow              // a workflow migration item, without fieldId
+	kDueDate               // a → b: due dates as days since 1970-01-01
 )
 
 // labelNames by bit of issue.labels; "assumption" and "decision" mark the
@@ -544,6 +545,11 @@ func (g *gen) history(i int) {
 		return
 	}
 	g.startWork()
+	if d.due != 0 && d.num%6 == 5 && !g.stop && g.cur >= 0 {
+		// The due date moved a week later as work started (no draw and no
+		// history of its own, so the rest of the story is unchanged).
+		g.add(item{kind: kDueDate, a: int32((d.due - 7*dayMs) / dayMs), b: int32(d.due / dayMs)})
+	}
 	if d.sp >= 0 && r.pct() < 20 && g.work(dayMs) { // re-estimate
 		g.open(g.actor())
 		v := spValues[r.intn(len(spValues))]

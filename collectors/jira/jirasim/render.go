@@ -796,6 +796,14 @@ func (c *rc) item(d *issue, it *item) {
 		w.kstr("fromString", "")
 		w.kstr("to", "")
 		w.kstr("toString", "Ranked higher")
+	case kDueDate:
+		w.kstr("field", "duedate")
+		w.kstr("fieldtype", "jira")
+		w.kstr("fieldId", "duedate")
+		w.kdate("from", int64(it.a)*dayMs)
+		w.kstr("fromString", time.UnixMilli(int64(it.a)*dayMs).UTC().Format(time.DateOnly)+" 00:00:00.0")
+		w.kdate("to", int64(it.b)*dayMs)
+		w.kstr("toString", time.UnixMilli(int64(it.b)*dayMs).UTC().Format(time.DateOnly)+" 00:00:00.0")
 	case kWorkflow:
 		w.kstr("field", "Workflow")
 		w.kstr("fieldtype", "jira")

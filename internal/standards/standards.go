@@ -183,6 +183,7 @@ func Read(ctx context.Context, w *warehouse.Warehouse, opts Options) (*Data, err
 	if err != nil {
 		return nil, fmt.Errorf("standards: kpi.tz: unknown time zone %q; use an IANA name such as \"Europe/Berlin\"", opts.KPI.TZ)
 	}
+	defer dropStale(ctx, w)
 	d := &Data{cfg: cfg, asOf: opts.AsOf.UTC(), previous: opts.AsOf.AddDate(0, 0, -cfg.PeriodDays).UTC()}
 	if d.now, err = read(ctx, w, cfg, opts.KPI, d.asOf, loc); err != nil {
 		return nil, err
@@ -257,7 +258,14 @@ func read(ctx context.Context, w *warehouse.Warehouse, cfg Config, kc kpi.Config
 		"tolerance_days": int64(*cfg.SprintLength.ToleranceDays), "stale_s": int64(cfg.Stale.Days) * 86400,
 	}
 	s := snapshot{items: map[string][]Offender{}, raw: map[string][]row{}}
-	err := query(ctx, w, "projects", "the projects", params, func(r *warehouse.Rows) error {
+	// Every model reads the items' state: derived once into a Memory table.
+	rels := map[string]string{}
+	table, drop := materialize(ctx, w, "issue_state", params)
+	defer drop()
+	if table != "" {
+		rels["issue_state"] = table
+	}
+	err := query(ctx, w, "projects", "the projects", rels, params, func(r *warehouse.Rows) error {
 		var source, key string
 		var p project
 		if err := r.Scan(&source, &key, &p.program, &p.doneWindow); err != nil {
@@ -273,7 +281,7 @@ func read(ctx context.Context, w *warehouse.Warehouse, cfg Config, kc kpi.Config
 	on, _ := cfg.enabled()
 	for _, st := range on {
 		var rows []row
-		err := query(ctx, w, st.ID, "the items that break standard "+st.ID, params, func(r *warehouse.Rows) error {
+		err := query(ctx, w, st.ID, "the items that break standard "+st.ID, rels, params, func(r *warehouse.Rows) error {
 			var x row
 			var source, key string
 			if err := r.Scan(&source, &key, &x.program, &x.id, &x.key, &x.summary, &x.url, &x.info, &x.n); err != nil {

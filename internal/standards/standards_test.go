@@ -4,6 +4,10 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/pmo-oss/pmo/collectors/jira/jirasim"
+	"github.com/pmo-oss/pmo/collectors/jira/jiratest"
 
 	"github.com/pmo-oss/pmo/internal/kpi"
 	"github.com/pmo-oss/pmo/internal/kpi/kpitest"
@@ -238,4 +242,51 @@ func checkConfig(t *testing.T, w *warehouse.Warehouse, f kpitest.Fixture) {
 		t.Errorf("required_fields items %+v, want ALPHA-2 missing due_date", r.Items)
 	}
 	checkExplain(t, s)
+}
+
+// TestSimulatorStandards: the Jira simulator's demo organisation, collected
+// by the real collector, gives a scorecard with passes and failures at the
+// portfolio's projects, and every standard of every scope lists as many
+// items as it counts. On the embedded engine (the SQL is held on both by
+// TestBuild).
+func TestSimulatorStandards(t *testing.T) {
+	now := time.Date(2026, 3, 16, 0, 0, 0, 0, time.UTC)
+	whtest.OnEngine(t, warehouse.EngineChDB, func(t *testing.T, w *warehouse.Warehouse) {
+		jiratest.Collect(t, w, jirasim.Demo(jirasim.Cloud, 600, 1, now))
+		t0 := time.Now()
+		d, err := Read(t.Context(), w, Options{KPI: kpi.DefaultConfig(), AsOf: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("Read: %s", time.Since(t0).Round(time.Millisecond))
+		scopes, err := kpi.Scopes(t.Context(), w, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		passes, fails := 0, 0
+		for _, sc := range scopes {
+			sf, err := kpi.ParseScopeFilter(sc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := d.For(sf.Kind, sf.Name)
+			checkExplain(t, s)
+			if sf.Kind != kpi.ScopeProject {
+				continue
+			}
+			var line []string
+			for _, r := range s.Standards {
+				line = append(line, fmt.Sprintf("%s %s %d", r.ID, passFail(r.Pass), r.Count))
+				if r.Pass {
+					passes++
+				} else {
+					fails++
+				}
+			}
+			t.Logf("%s: %s", sc, strings.Join(line, ", "))
+		}
+		if passes == 0 || fails == 0 {
+			t.Errorf("the demo's projects have %d passing and %d failing standards; want both", passes, fails)
+		}
+	})
 }

@@ -206,6 +206,9 @@ func (c Config) enabled() (on []Standard, off []string) {
 	return on, off
 }
 
+// Enabled reports whether kpi.standards checks standard id.
+func (c Config) Enabled(id string) bool { return c.toggle(id).On() }
+
 func (c Config) toggle(id string) Toggle {
 	switch id {
 	case "required_fields":

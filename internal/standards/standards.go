@@ -95,6 +95,25 @@ type Result struct {
 	Trend string `json:"trend"`
 }
 
+// PreviousText words the previous report's result: "pass, 0", "fail, 3",
+// or "—" when the scope had no project then.
+func (r Result) PreviousText() string {
+	if r.PrevPass == nil {
+		return "—"
+	}
+	v := "fail"
+	if *r.PrevPass {
+		v = "pass"
+	}
+	return fmt.Sprintf("%s, %d", v, *r.PrevCount)
+}
+
+// Shown returns the first n offending items; More how many more there are.
+func (r Result) Shown(n int) []Offender { return r.Items[:min(n, len(r.Items))] }
+
+// More returns how many offending items there are beyond the first n.
+func (r Result) More(n int) int { return max(len(r.Items)-n, 0) }
+
 // Scorecard is the standards of one scope at as_of.
 type Scorecard struct {
 	Scope    string    `json:"scope"`

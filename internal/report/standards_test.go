@@ -111,3 +111,36 @@ func TestStandardsSection(t *testing.T) {
 		}
 	})
 }
+
+// checkStandards: on the simulator's report every page has a standards
+// scorecard whose explain lists equal their counts, and the projects'
+// scorecards show both passes and failures.
+func checkStandards(t *testing.T, m *Model) {
+	t.Helper()
+	passes, fails := 0, 0
+	for _, s := range m.All() {
+		if !s.Page {
+			continue
+		}
+		if s.Standards == nil || len(s.Standards.Standards) == 0 {
+			t.Errorf("%s:%s: no standards scorecard", s.Kind, s.Name)
+			continue
+		}
+		for _, r := range s.Standards.Standards {
+			if len(r.Items) != r.Count {
+				t.Errorf("%s:%s %s: count %d, %d items listed", s.Kind, s.Name, r.ID, r.Count, len(r.Items))
+			}
+			if s.Kind != kpi.ScopeProject {
+				continue
+			}
+			if r.Pass {
+				passes++
+			} else {
+				fails++
+			}
+		}
+	}
+	if passes == 0 || fails == 0 {
+		t.Errorf("the simulator's projects pass %d and fail %d standards; want both", passes, fails)
+	}
+}

@@ -1,13 +1,13 @@
 package standards_test
 
 import (
+	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/pmo-oss/pmo/collectors/jira/jirasim"
-	"github.com/pmo-oss/pmo/collectors/jira/jiratest"
 
 	"github.com/pmo-oss/pmo/internal/kpi"
 	"github.com/pmo-oss/pmo/internal/kpi/kpitest"
@@ -172,6 +172,7 @@ func TestBuild(t *testing.T) {
 		}
 		if w.Engine() == warehouse.EngineChDB {
 			t.Run("config", func(t *testing.T) { checkConfig(t, w, f) })
+			t.Run("write", func(t *testing.T) { checkWrite(t, d) })
 		}
 	})
 }
@@ -244,49 +245,60 @@ func checkConfig(t *testing.T, w *warehouse.Warehouse, f kpitest.Fixture) {
 	checkExplain(t, s)
 }
 
-// TestSimulatorStandards: the Jira simulator's demo organisation, collected
-// by the real collector, gives a scorecard with passes and failures at the
-// portfolio's projects, and every standard of every scope lists as many
-// items as it counts. On the embedded engine (the SQL is held on both by
-// TestBuild).
-func TestSimulatorStandards(t *testing.T) {
-	now := time.Date(2026, 3, 16, 0, 0, 0, 0, time.UTC)
-	whtest.OnEngine(t, warehouse.EngineChDB, func(t *testing.T, w *warehouse.Warehouse) {
-		jiratest.Collect(t, w, jirasim.Demo(jirasim.Cloud, 600, 1, now))
-		t0 := time.Now()
-		d, err := Read(t.Context(), w, Options{KPI: kpi.DefaultConfig(), AsOf: now})
-		if err != nil {
+var update = flag.Bool("update", false, "rewrite the golden files of testdata/")
+
+// golden compares got with testdata/name (rewritten with -update).
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	p := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("Read: %s", time.Since(t0).Round(time.Millisecond))
-		scopes, err := kpi.Scopes(t.Context(), w, now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		passes, fails := 0, 0
-		for _, sc := range scopes {
-			sf, err := kpi.ParseScopeFilter(sc)
+		return
+	}
+	want, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatalf("%v (run go test -run %s -update to create it)", err, t.Name())
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (rerun with -update if the change is meant):\n--- got\n%s\n--- want\n%s", p, got, want)
+	}
+}
+
+// checkWrite writes the fixture's scorecards and explain lists in each
+// format against golden files (pmo standards prints them; its own test
+// runs the command's flow).
+func checkWrite(t *testing.T, d *Data) {
+	for _, c := range []struct {
+		golden, scope, format, explain string
+	}{
+		{"portfolio.table.golden", "portfolio", "table", ""},
+		{"program_edge.json.golden", "program:Edge", "json", ""},
+		{"program_core.csv.golden", "program:Core", "csv", ""},
+		{"alpha_required_fields.table.golden", "project:ALPHA", "table", "required_fields"},
+		{"core_sprint_length.json.golden", "program:Core", "json", "sprint_length"},
+		{"portfolio_wip.csv.golden", "portfolio", "csv", "wip"},
+	} {
+		t.Run(c.golden, func(t *testing.T) {
+			sf, err := kpi.ParseScopeFilter(c.scope)
 			if err != nil {
 				t.Fatal(err)
 			}
-			s := d.For(sf.Kind, sf.Name)
-			checkExplain(t, s)
-			if sf.Kind != kpi.ScopeProject {
-				continue
+			var b strings.Builder
+			if err := Write(&b, d.For(sf.Kind, sf.Name), c.format, c.explain, time.UTC); err != nil {
+				t.Fatal(err)
 			}
-			var line []string
-			for _, r := range s.Standards {
-				line = append(line, fmt.Sprintf("%s %s %d", r.ID, passFail(r.Pass), r.Count))
-				if r.Pass {
-					passes++
-				} else {
-					fails++
-				}
-			}
-			t.Logf("%s: %s", sc, strings.Join(line, ", "))
+			golden(t, c.golden, b.String())
+		})
+	}
+	var b strings.Builder
+	for _, c := range []struct{ format, explain, want string }{
+		{"xml", "", `standards: unknown output format "xml"; use one of table, json, csv`},
+		{"table", "wips", `standards: unknown standard "wips"; expected one of required_fields, workflow, wip, estimates, due_dates, sprint_length, stale`},
+	} {
+		if err := Write(&b, d.For("", ""), c.format, c.explain, nil); err == nil || err.Error() != c.want {
+			t.Errorf("Write(%q, %q): %v, want %s", c.format, c.explain, err, c.want)
 		}
-		if passes == 0 || fails == 0 {
-			t.Errorf("the demo's projects have %d passing and %d failing standards; want both", passes, fails)
-		}
-	})
+	}
 }

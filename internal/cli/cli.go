@@ -211,6 +211,7 @@ in ./.pmo/warehouse.
 		a.statusCommand(),
 		a.collectCommand(),
 		a.kpiCommand(), a.raidCommand(),
+		a.standardsCommand(),
 		a.demoCommand(),
 		a.serveCommand(),
 		a.reportCommand(), a.emailCommand(),

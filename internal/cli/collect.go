@@ -111,7 +111,7 @@ func selectSources(cfg *pipeline.Config, only []string) ([]config.Source, error)
 // newPipeline is the pipeline of a command: the configuration's KPI knobs,
 // the command's logger, and progress bars on a terminal.
 func (a *App) newPipeline(cfg *pipeline.Config, w *warehouse.Warehouse, sources []pipeline.Source) *pipeline.Pipeline {
-	return &pipeline.Pipeline{Warehouse: w, Sources: sources, KPI: &cfg.KPI, RAID: &cfg.RAID, Logger: a.logger, Progress: a.progress, Version: a.Build.resolve().Version}
+	return &pipeline.Pipeline{Warehouse: w, Sources: sources, KPI: &cfg.KPI, RAID: &cfg.RAID, Standards: &cfg.Standards, Logger: a.logger, Progress: a.progress, Version: a.Build.resolve().Version}
 }
 
 // progress shows a collection with a progress bar (terminal) or progress

@@ -34,7 +34,7 @@ func (f *reportFlags) register(cmd *cobra.Command) {
 // options turns the flags into report options.
 func (f *reportFlags) options(cfg *pipeline.Config, logger *slog.Logger) (report.Options, error) {
 	rc := cfg.Report.WithDefaults()
-	o := report.Options{KPI: cfg.KPI, RAID: cfg.RAID, Title: rc.Title, HistoryWeeks: rc.HistoryWeeks, Logger: logger}
+	o := report.Options{KPI: cfg.KPI, RAID: cfg.RAID, Standards: cfg.Standards, Title: rc.Title, HistoryWeeks: rc.HistoryWeeks, Logger: logger}
 	sf, err := kpi.ParseScopeFilter(f.scope)
 	if err != nil {
 		return o, withCode(ExitUsage, fmt.Errorf("--scope: %w", err))

@@ -86,7 +86,7 @@ a second pmo serve on the same host from starting.`,
 					err = fmt.Errorf("writing the last records to the warehouse: %w", cerr)
 				}
 			}()
-			p := &pipeline.Pipeline{Warehouse: w, Sources: sources, KPI: &cfg.KPI, RAID: &cfg.RAID, Logger: a.logger}
+			p := &pipeline.Pipeline{Warehouse: w, Sources: sources, KPI: &cfg.KPI, RAID: &cfg.RAID, Standards: &cfg.Standards, Logger: a.logger}
 			srv := pipeline.NewServer(p, sc)
 			srv.RunAtStart = runNow
 			a.serveReports(cfg, p, srv)

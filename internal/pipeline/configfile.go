@@ -11,6 +11,7 @@ import (
 	"github.com/pmo-oss/pmo/internal/mail"
 	"github.com/pmo-oss/pmo/internal/raid"
 	"github.com/pmo-oss/pmo/internal/report"
+	"github.com/pmo-oss/pmo/internal/standards"
 )
 
 // Config is the whole of pmo.yaml: pmo's own sections (internal/config:
@@ -27,11 +28,14 @@ type Config struct {
 	// RAID is kpi.raid, the RAID log's knobs (internal/raid): a key of the
 	// kpi section that internal/kpi does not read.
 	RAID raid.Config `yaml:"kpi.raid"`
+	// Standards is kpi.standards, the standards scorecard's knobs
+	// (internal/standards).
+	Standards standards.Config `yaml:"kpi.standards"`
 }
 
 // DefaultConfig returns the configuration used when there is no file.
 func DefaultConfig() *Config {
-	return &Config{Config: *config.Default(), KPI: kpi.DefaultConfig(), RAID: raid.DefaultConfig()}
+	return &Config{Config: *config.Default(), KPI: kpi.DefaultConfig(), RAID: raid.DefaultConfig(), Standards: standards.DefaultConfig()}
 }
 
 // Validate returns every problem of every section, each naming its key path.
@@ -45,6 +49,7 @@ func (c *Config) Validate() []error {
 	errs = append(errs, c.Email.Validate()...)
 	errs = append(errs, c.KPI.Validate()...)
 	errs = append(errs, c.RAID.Validate()...)
+	errs = append(errs, c.Standards.Validate()...)
 	return errs
 }
 

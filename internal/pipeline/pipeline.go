@@ -15,6 +15,7 @@ import (
 	"github.com/pmo-oss/pmo/internal/kpi"
 	"github.com/pmo-oss/pmo/internal/model"
 	"github.com/pmo-oss/pmo/internal/raid"
+	"github.com/pmo-oss/pmo/internal/standards"
 	"github.com/pmo-oss/pmo/internal/warehouse"
 )
 
@@ -40,6 +41,8 @@ type Pipeline struct {
 	// RAID is kpi.raid, the RAID log's knobs for the reports (nil: the
 	// defaults).
 	RAID *raid.Config
+	// Standards is kpi.standards for the reports (nil: the defaults).
+	Standards *standards.Config
 	// Metrics receives the self-metrics (nil: not recorded).
 	Metrics *exporter.Metrics
 	// KPIs is the exporter's collector, updated after each refresh (nil:

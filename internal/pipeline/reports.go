@@ -10,6 +10,7 @@ import (
 	"github.com/pmo-oss/pmo/internal/kpi"
 	"github.com/pmo-oss/pmo/internal/raid"
 	"github.com/pmo-oss/pmo/internal/report"
+	"github.com/pmo-oss/pmo/internal/standards"
 )
 
 // Reports publishes the HTML report set of the warehouse's stored KPIs to
@@ -41,7 +42,7 @@ func (r *Reports) Generate(ctx context.Context) error {
 	start := time.Now()
 	rc := r.Config.WithDefaults()
 	m, err := report.Build(ctx, r.Pipeline.Warehouse,
-		report.Options{KPI: *r.Pipeline.KPI, RAID: r.Pipeline.raid(), Title: rc.Title, HistoryWeeks: rc.HistoryWeeks, Logger: log})
+		report.Options{KPI: *r.Pipeline.KPI, RAID: r.Pipeline.raid(), Standards: r.Pipeline.standards(), Title: rc.Title, HistoryWeeks: rc.HistoryWeeks, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -97,4 +98,12 @@ func (p *Pipeline) raid() raid.Config {
 		return raid.DefaultConfig()
 	}
 	return *p.RAID
+}
+
+// standards is the pipeline's kpi.standards, or the defaults.
+func (p *Pipeline) standards() standards.Config {
+	if p.Standards == nil {
+		return standards.DefaultConfig()
+	}
+	return *p.Standards
 }

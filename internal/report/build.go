@@ -14,6 +14,7 @@ import (
 
 	"github.com/pmo-oss/pmo/internal/kpi"
 	"github.com/pmo-oss/pmo/internal/raid"
+	"github.com/pmo-oss/pmo/internal/standards"
 	"github.com/pmo-oss/pmo/internal/warehouse"
 )
 
@@ -41,6 +42,8 @@ type Options struct {
 	EVM      func(ctx context.Context, s *Scope) ([]EVMPoint, error)
 	// RAID is kpi.raid, the RAID log's knobs (zero: the defaults).
 	RAID raid.Config
+	// Standards is kpi.standards, the scorecard's knobs (zero: the defaults).
+	Standards standards.Config
 }
 
 // Build reads the report model from the warehouse.
@@ -232,6 +235,14 @@ func Build(ctx context.Context, w *warehouse.Warehouse, o Options) (*Model, erro
 		}
 		if o.Logger != nil {
 			o.Logger.Warn("report: no RAID log", "error", err.Error())
+		}
+	}
+	if err := readStandards(ctx, w, o, m); err != nil { // the standards scorecard (standards.go)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if o.Logger != nil {
+			o.Logger.Warn("report: no standards scorecard", "error", err.Error())
 		}
 	}
 	return m, nil

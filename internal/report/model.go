@@ -16,6 +16,7 @@ import (
 
 	"github.com/pmo-oss/pmo/internal/kpi"
 	"github.com/pmo-oss/pmo/internal/raid"
+	"github.com/pmo-oss/pmo/internal/standards"
 )
 
 // Model is everything a report set shows, read from the warehouse once.
@@ -75,6 +76,9 @@ type Scope struct {
 	Changes *changeLog
 	// RAID is the scope's RAID log (internal/raid); nil: not read.
 	RAID *raid.Log
+	// Standards is the scope's standards scorecard (internal/standards);
+	// nil: not read.
+	Standards *standards.Scorecard
 }
 
 // Health is the portfolio_rag of a scope (kpis.md X1): the status of each

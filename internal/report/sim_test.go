@@ -49,6 +49,7 @@ func TestSimulatorReportRendersInBrowser(t *testing.T) {
 			t.Fatalf("report as of %s with %d projects; want the latest stored snapshot %s and several projects", m.AsOf, len(m.Projects), asOf)
 		}
 		checkOneNumber(t, ctx, w, m)
+		checkStandards(t, m) // standards_test.go
 		out := t.TempDir()
 		files, err := Write(ctx, m, WriteOptions{Out: out, EChartsJS: js})
 		if err != nil {

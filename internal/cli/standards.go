@@ -1,0 +1,137 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pmo-oss/pmo/internal/kpi"
+	"github.com/pmo-oss/pmo/internal/standards"
+)
+
+// standardsFlags are the flags of pmo standards.
+type standardsFlags struct {
+	asOf, scope, format, explain string
+}
+
+func (a *App) standardsCommand() *cobra.Command {
+	var f standardsFlags
+	cmd := &cobra.Command{
+		Use:   "standards",
+		Short: "Print the standards scorecard: which of the PMO's standards each scope meets",
+		Long: `Standards prints the standards scorecard of a scope as of a date, read from
+the warehouse (run pmo collect first; no KPI snapshot is needed). Each
+standard (kpi.standards; flow items of kpi.flow_item_types, no sub-tasks):
+
+  required_fields  items in progress or in an active sprint have the fields
+                   of kpi.standards.required_fields.fields (assignee,
+                   due_date, estimate = story points or original estimate,
+                   priority, components, fix_version)
+  workflow         every item's status has a known category (new, in
+                   progress, done), and at most workflow.tolerance_pct of the
+                   items done in the last workflow.window_days skipped in
+                   progress
+  wip              at most wip.limit items in progress per project
+  estimates        ready items (not started; in an active or future sprint
+                   or in a status of estimates.ready_statuses) are estimated
+  due_dates        open items in an active sprint have a due date
+  sprint_length    sprints started in the last sprint_length.window_days are
+                   planned for length_days ± tolerance_days
+  stale            no open item without an update for stale.days or more
+
+A standard passes in a project by its rule, and in a program, source or the
+portfolio only when it passes in every project there. COUNT is the number
+of offending items (for wip: the items in progress) and --explain STANDARD
+lists exactly those. The trend compares each standard with the previous
+report (kpi.standards.period_days before, default 7): better, worse,
+unchanged, or new when the scope had no project then.
+
+The as-of date is the midnight (in kpi.tz) that starts it, as for pmo kpi;
+the status of an item is the one in force then, its other fields are
+today's. --scope takes the scopes of pmo kpi: portfolio, source:NAME,
+program:NAME, project:KEY. --format csv protects text from the trackers
+against spreadsheet formulas.`,
+		Example: `  pmo standards                                   # the whole portfolio, as of today
+  pmo standards --scope program:Payments
+  pmo standards --scope project:ALPHA --explain required_fields
+  pmo standards --as-of 2025-02-01 --format json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			ctx := cmd.Context()
+			cfg, err := a.loadConfig(false)
+			if err != nil {
+				return err
+			}
+			if !slices.Contains(standards.Formats, f.format) {
+				return withCode(ExitUsage, fmt.Errorf("--format %q: expected one of %s", f.format, strings.Join(standards.Formats, ", ")))
+			}
+			if f.explain != "" {
+				if err := standards.CheckID(f.explain); err != nil {
+					return withCode(ExitUsage, fmt.Errorf("--explain: %w", err))
+				}
+				if c := cfg.Standards.WithDefaults(); !slices.Contains(enabledIDs(c), f.explain) {
+					return withCode(ExitUsage, fmt.Errorf("--explain %s: the standard is disabled (kpi.standards.%s.enabled: false)", f.explain, f.explain))
+				}
+			}
+			sf, err := parseScope(f.scope)
+			if err != nil {
+				return err
+			}
+			if sf.Kind != "" && sf.Kind != kpi.ScopePortfolio && sf.Name == "" {
+				return withCode(ExitUsage, fmt.Errorf("--scope %s: name one, e.g. %s:NAME (pmo standards shows one scope; pmo kpi --format csv lists the scopes)", sf.Kind, sf.Kind))
+			}
+			errs := cfg.KPI.Validate()
+			errs = append(errs, cfg.Standards.Validate()...)
+			if len(errs) > 0 {
+				return withCode(ExitUsage, errors.Join(errs...))
+			}
+			loc, err := kpiLocation(cfg)
+			if err != nil {
+				return err
+			}
+			var asOf time.Time
+			if f.asOf != "" {
+				if asOf, err = parseKPIDate(cfg, "as-of", f.asOf); err != nil {
+					return err
+				}
+			} else if asOf, err = defaultAsOf(cfg, a.Now()); err != nil {
+				return err
+			}
+			w, err := a.openMigrated(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer closeWarehouse(w, &err)
+			if sf, err = a.resolveScope(ctx, w, cfg, f.scope, asOf); err != nil {
+				return err
+			}
+			s, err := standards.Build(ctx, w, standards.Options{KPI: cfg.KPI, Standards: cfg.Standards, AsOf: asOf, Scope: sf})
+			if err != nil {
+				return err
+			}
+			return standards.Write(a.Stdout, s, f.format, f.explain, loc)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.asOf, "as-of", "", "the scorecard as of the start of this date in kpi.tz (YYYY-MM-DD; default today: the end of yesterday)")
+	fl.StringVar(&f.scope, "scope", "portfolio", "the scope: portfolio, source:NAME, program:NAME or project:KEY (the scopes of pmo kpi)")
+	fl.StringVar(&f.format, "format", "table", "output format: "+strings.Join(standards.Formats, ", "))
+	fl.StringVar(&f.explain, "explain", "", "list the items that break this standard: "+strings.Join(standards.IDs(), ", "))
+	_ = cmd.RegisterFlagCompletionFunc("explain", cobra.FixedCompletions(standards.IDs(), cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+// enabledIDs lists the standards kpi.standards checks.
+func enabledIDs(c standards.Config) []string {
+	var out []string
+	for _, id := range standards.IDs() {
+		if c.Enabled(id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}

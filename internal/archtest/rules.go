@@ -38,6 +38,7 @@ type Rule struct {
 // lists them (TestREADMEListsTheRules); TestImportRules checks them.
 var Rules = []Rule{
 	{"internal/model", Only, nil, "the tracker-neutral records everything else shares"},
+	{"internal/sqlmodel", Only, []string{"internal/warehouse", "internal/model", "internal/secret"}, "the SQL model files of the packages that compute from the warehouse (kpi, raid, standards, changelog): read and rendered one way, below them all"},
 	{"internal/config", Only, []string{"internal/secret"}, "a leaf: each part keeps its own section type; internal/pipeline puts them together"},
 	{"collectors/...", Never, []string{"internal/warehouse/...", "internal/kpi/...", "internal/report/...", "internal/exporter/...", "internal/pipeline/...", "internal/cli/..."}, "collectors emit records into a Sink and know nothing downstream"},
 	{"internal/warehouse/...", Never, []string{"collectors/...", "internal/kpi/..."}, "the warehouse satisfies collectors.Sink without importing the collectors"},

@@ -19,7 +19,6 @@ import (
 	"embed"
 	"fmt"
 	"math"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,6 +26,7 @@ import (
 	"time"
 
 	"github.com/pmo-oss/pmo/internal/kpi"
+	"github.com/pmo-oss/pmo/internal/sqlmodel"
 	"github.com/pmo-oss/pmo/internal/warehouse"
 )
 
@@ -681,93 +681,18 @@ func (b builder) releaseDateEntries(v *version) []Entry {
 	return out
 }
 
-// The models of models/changelog.sql.
+// The models of models/changelog.sql (internal/sqlmodel).
 
 //go:embed models/*.sql
 var modelFiles embed.FS
 
-var (
-	modelMarker = regexp.MustCompile(`^-- model ([a-z_0-9]+):`)
-	modelRef    = regexp.MustCompile(`\{\{([a-z_0-9]+)\}\}`)
-)
+var relationModels = sync.OnceValues(func() (*sqlmodel.Set, error) { return sqlmodel.Load("changelog", modelFiles, "models/*.sql") })
 
-var relationModels = sync.OnceValues(func() (map[string]string, error) {
-	b, err := modelFiles.ReadFile("models/changelog.sql")
-	if err != nil {
-		return nil, err
-	}
-	return parseModels(string(b))
-})
-
-// parseModels splits a model file into its "-- model NAME: …" SELECTs
-// (other comment lines are dropped).
-func parseModels(text string) (map[string]string, error) {
-	out := map[string]string{}
-	var name string
-	var cur *strings.Builder
-	flush := func() error {
-		if cur == nil {
-			return nil
-		}
-		if _, dup := out[name]; dup {
-			return fmt.Errorf("changelog: model %s is defined twice in models/changelog.sql", name)
-		}
-		if out[name] = strings.TrimSpace(cur.String()); out[name] == "" {
-			return fmt.Errorf("changelog: model %s in models/changelog.sql has no SQL", name)
-		}
-		return nil
-	}
-	for _, line := range strings.Split(text, "\n") {
-		t := strings.TrimSpace(line)
-		if m := modelMarker.FindStringSubmatch(t); m != nil {
-			if err := flush(); err != nil {
-				return nil, err
-			}
-			name, cur = m[1], &strings.Builder{}
-			continue
-		}
-		if t == "" || strings.HasPrefix(t, "--") || cur == nil {
-			continue
-		}
-		cur.WriteString(line)
-		cur.WriteByte('\n')
-	}
-	return out, flush()
-}
-
-// modelSQL renders model name (each {{ref}} the referenced model's SELECT
-// in parentheses) with its {param}s bound as literals.
+// modelSQL renders model name (sqlmodel.Set.SQL).
 func modelSQL(name string, params map[string]any) (string, error) {
 	ms, err := relationModels()
 	if err != nil {
 		return "", err
 	}
-	text, err := expand(ms, name, nil)
-	if err != nil {
-		return "", err
-	}
-	q, err := warehouse.BindNamed(text, params)
-	if err != nil {
-		return "", fmt.Errorf("changelog: model %s: %w", name, err)
-	}
-	return q, nil
-}
-
-func expand(ms map[string]string, name string, stack []string) (string, error) {
-	if slices.Contains(stack, name) {
-		return "", fmt.Errorf("changelog: model %s refers to itself through %s", name, strings.Join(stack, " → "))
-	}
-	sql, ok := ms[name]
-	if !ok {
-		return "", fmt.Errorf("changelog: no model %q in models/changelog.sql", name)
-	}
-	var err error
-	out := modelRef.ReplaceAllStringFunc(sql, func(r string) string {
-		sub, e := expand(ms, r[2:len(r)-2], append(stack, name))
-		if e != nil && err == nil {
-			err = e
-		}
-		return "(" + sub + ")"
-	})
-	return out, err
+	return ms.SQL(name, nil, params)
 }

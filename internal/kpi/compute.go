@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/pmo-oss/pmo/internal/sqlmodel"
 	"github.com/pmo-oss/pmo/internal/warehouse"
 	"golang.org/x/sync/errgroup"
 )
@@ -333,52 +333,18 @@ func (c *computation) materialize(ctx context.Context, lc string) (string, func(
 	return materialize(ctx, c.w, "lifecycle", lc)
 }
 
-// materialize stores the rows of query q into a temporary Memory table and
-// returns a query of them (a SELECT of the table) and a cleanup that drops
-// the table; what names the rows in the debug log. When the table cannot be
-// created (e.g. a read-only user) the query is q itself.
+// materialize stores the rows of query q into a temporary Memory table
+// (sqlmodel.Materialize) and returns a query of them and a cleanup.
 func materialize(ctx context.Context, w *warehouse.Warehouse, what, q string) (string, func()) {
-	name := fmt.Sprintf("%s%d_%d", tmpPrefix, time.Now().UnixNano(), rand.Uint32())
-	t0 := time.Now()
-	if err := w.CreateMemoryTableAs(ctx, name, q); err != nil {
-		slog.Debug("kpi: rows not materialized; inlining their query", "what", what, "err", err)
-		return q, func() {}
-	}
-	slog.Debug("kpi: rows materialized", "what", what, "table", name, "took", time.Since(t0))
-	return warehouse.SelectAll(name), func() {
-		if err := w.DropTable(context.WithoutCancel(ctx), name); err != nil {
-			slog.Warn("kpi: dropping a temporary table", "what", what, "table", name, "err", err)
-		}
-	}
+	return sqlmodel.Materialize(ctx, w, tmpPrefix, what, q)
 }
 
+// tmpPrefix names the engine's temporary tables.
 const tmpPrefix = "kpi_tmp_lifecycle_"
 
-// dropStale drops temporary lifecycle tables left by a computation that
-// died more than an hour ago (their names carry the creation instant).
-func (c *computation) dropStale(ctx context.Context) {
-	rows, err := c.w.Query(ctx, "SELECT name FROM system.tables WHERE database = currentDatabase() AND startsWith(name, ?)", tmpPrefix)
-	if err != nil {
-		return
-	}
-	var stale []string
-	for rows.Next() {
-		var name string
-		if rows.Scan(&name) != nil {
-			continue
-		}
-		ns, _, _ := strings.Cut(strings.TrimPrefix(name, tmpPrefix), "_")
-		if t, err := strconv.ParseInt(ns, 10, 64); err == nil && time.Since(time.Unix(0, t)) > time.Hour {
-			stale = append(stale, name)
-		}
-	}
-	rows.Close()
-	for _, name := range stale {
-		if err := c.w.DropTable(ctx, name); err == nil {
-			slog.Info("kpi: dropped a stale temporary lifecycle table", "table", name)
-		}
-	}
-}
+// dropStale drops temporary tables left by a computation that died more
+// than an hour ago (their names carry the creation instant).
+func (c *computation) dropStale(ctx context.Context) { sqlmodel.DropStale(ctx, c.w, tmpPrefix) }
 
 // sleBaseline returns per scope key the SLE days for F5 (history NR P of
 // the 12-week day-count cycle time, or the configured SLE when history has

@@ -2,21 +2,16 @@ package kpi
 
 import (
 	"embed"
-	"fmt"
-	"io/fs"
 	"maps"
-	"regexp"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/pmo-oss/pmo/internal/warehouse"
+	"github.com/pmo-oss/pmo/internal/sqlmodel"
 )
 
 // Relation models: the KPI engine's queries, one SQL file per building
 // block or KPI family under models/ ("-- model NAME: what it is" followed by
-// one SELECT). A model selects from another with {{name}}, which stands for
+// one SELECT; read by internal/sqlmodel). A model selects from another with {{name}}, which stands for
 // that model's relation — its own SELECT in parentheses, or the table the
 // engine materialized it into — and takes its parameters as {name}, bound
 // as literals by warehouse.BindNamed: values are never spliced into SQL as
@@ -35,76 +30,18 @@ import (
 //go:embed models/*.sql
 var modelFiles embed.FS
 
-// modelSource is where a relation model is defined.
-type modelSource struct{ file, sql string }
-
-var relationModels = sync.OnceValues(func() (map[string]modelSource, error) {
-	out := map[string]modelSource{}
-	files, err := fs.Glob(modelFiles, "models/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	for _, f := range files {
-		b, err := modelFiles.ReadFile(f)
-		if err != nil {
-			return nil, err
-		}
-		m, err := parseModel(string(b))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", f, err)
-		}
-		for name, q := range m.models {
-			if prev, dup := out[name]; dup {
-				return nil, fmt.Errorf("kpi model %s is defined in %s and %s", name, prev.file, f)
-			}
-			out[name] = modelSource{file: f, sql: q}
-		}
-	}
-	return out, nil
-})
-
-var modelRef = regexp.MustCompile(`\{\{([a-z_0-9]+)\}\}`)
+var relationModels = sync.OnceValues(func() (*sqlmodel.Set, error) { return sqlmodel.Load("kpi", modelFiles, "models/*.sql") })
 
 // modelSQL renders relation model name: each {{ref}} becomes rels[ref] when
 // the caller has it (a materialized table), else the referenced model's
-// rendered SELECT in parentheses; then the {param}s are bound from params.
+// rendered SELECT in parentheses; then the {param}s are bound from params
+// (sqlmodel.Set.SQL).
 func modelSQL(name string, rels map[string]string, params map[string]any) (string, error) {
 	ms, err := relationModels()
 	if err != nil {
 		return "", err
 	}
-	text, err := expandModel(ms, name, rels, nil)
-	if err != nil {
-		return "", err
-	}
-	q, err := warehouse.BindNamed(text, params)
-	if err != nil {
-		return "", fmt.Errorf("kpi: model %s (%s): %w", name, ms[name].file, err)
-	}
-	return q, nil
-}
-
-func expandModel(ms map[string]modelSource, name string, rels map[string]string, stack []string) (string, error) {
-	if slices.Contains(stack, name) {
-		return "", fmt.Errorf("kpi: model %s refers to itself through %s", name, strings.Join(stack, " → "))
-	}
-	m, ok := ms[name]
-	if !ok {
-		return "", fmt.Errorf("kpi: no model %q in models/*.sql", name)
-	}
-	var err error
-	out := modelRef.ReplaceAllStringFunc(m.sql, func(ref string) string {
-		r := ref[2 : len(ref)-2]
-		if t, ok := rels[r]; ok {
-			return t
-		}
-		sub, e := expandModel(ms, r, rels, append(stack, name))
-		if e != nil && err == nil {
-			err = e
-		}
-		return "(" + strings.TrimSpace(sub) + ")"
-	})
-	return out, err
+	return ms.SQL(name, rels, params)
 }
 
 // modelParams are the parameters every model takes from the scope settings

@@ -3,7 +3,6 @@ package kpi
 import (
 	"maps"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -37,8 +36,8 @@ func TestRelationModels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ms) < 10 {
-		t.Fatalf("only %d relation models found", len(ms))
+	if len(ms.Names()) < 10 {
+		t.Fatalf("only %d relation models found", len(ms.Names()))
 	}
 	asOf := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 	s, err := DefaultConfig().resolve(ScopePortfolio, "all", "", "")
@@ -63,7 +62,8 @@ func TestRelationModels(t *testing.T) {
 	for _, k := range model.ChangeKinds {
 		known[string(k)] = true
 	}
-	for _, name := range slices.Sorted(maps.Keys(ms)) {
+	for _, name := range ms.Names() {
+		text, _ := ms.Text(name)
 		q, err := modelSQL(name, rels, params)
 		if err != nil {
 			t.Errorf("model %s: %v", name, err)
@@ -73,11 +73,11 @@ func TestRelationModels(t *testing.T) {
 			t.Errorf("model %s: a placeholder is left after rendering:\n%s", name, q)
 		}
 		for p := range params {
-			if strings.Contains(ms[name].sql, "{"+p+"}") {
+			if strings.Contains(text, "{"+p+"}") {
 				used[p] = true
 			}
 		}
-		for _, m := range kindLit.FindAllStringSubmatch(ms[name].sql, -1) {
+		for _, m := range kindLit.FindAllStringSubmatch(text, -1) {
 			for _, lit := range strings.Split(m[1]+m[2], ",") {
 				k := strings.Trim(strings.TrimSpace(lit), "'")
 				if !known[k] {
@@ -90,31 +90,5 @@ func TestRelationModels(t *testing.T) {
 		if !used[p] {
 			t.Errorf("parameter %s is in modelExtras but no model reads it", p)
 		}
-	}
-}
-
-// TestModelRefs: a reference to a missing model or a cycle is an error, a
-// relation the caller materialized replaces the model's SELECT.
-func TestModelRefs(t *testing.T) {
-	ms := map[string]modelSource{
-		"a": {file: "x.sql", sql: "SELECT * FROM {{b}}"},
-		"b": {file: "x.sql", sql: "SELECT 1 FROM {{a}}"},
-		"c": {file: "x.sql", sql: "SELECT * FROM {{nope}}"},
-		"d": {file: "x.sql", sql: "SELECT * FROM {{e}} AS e"},
-		"e": {file: "x.sql", sql: "SELECT {v} AS v"},
-	}
-	if _, err := expandModel(ms, "a", nil, nil); err == nil || !strings.Contains(err.Error(), "refers to itself") {
-		t.Errorf("cycle: err = %v", err)
-	}
-	if _, err := expandModel(ms, "c", nil, nil); err == nil || !strings.Contains(err.Error(), `no model "nope"`) {
-		t.Errorf("missing model: err = %v", err)
-	}
-	got, err := expandModel(ms, "d", nil, nil)
-	if err != nil || got != "SELECT * FROM (SELECT {v} AS v) AS e" {
-		t.Errorf("inline: %q, %v", got, err)
-	}
-	got, err = expandModel(ms, "d", map[string]string{"e": "tmp_e"}, nil)
-	if err != nil || got != "SELECT * FROM tmp_e AS e" {
-		t.Errorf("materialized: %q, %v", got, err)
 	}
 }

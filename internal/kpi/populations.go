@@ -3,11 +3,11 @@ package kpi
 import (
 	_ "embed"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
 
+	"github.com/pmo-oss/pmo/internal/sqlmodel"
 	"github.com/pmo-oss/pmo/internal/warehouse"
 )
 
@@ -93,54 +93,20 @@ type sqlModel struct {
 
 var parsedPopulations = sync.OnceValues(func() (sqlModel, error) { return parseModel(populationsModel) })
 
-// modelMarker starts an entry of a model file: "-- set NAME: what it is".
-var modelMarker = regexp.MustCompile(`^-- (set|value|model) ([a-z_0-9]+)(:|$)`)
-
-// parseModel reads "-- set NAME: text", "-- value NAME: text" and "-- model
-// NAME: text" entries: each is the SQL on the lines after its marker up to
-// the next marker; other comment lines and blank lines are skipped.
+// parseModel reads the "-- set NAME: text", "-- value NAME: text" and "--
+// model NAME: text" entries of a model file (sqlmodel.Parse).
 func parseModel(text string) (sqlModel, error) {
 	m := sqlModel{sets: map[string]string{}, values: map[string]string{}, models: map[string]string{}}
-	var cur *strings.Builder
-	var kind, name string
-	flush := func() error {
-		if cur == nil {
-			return nil
-		}
-		expr := strings.TrimSpace(cur.String())
-		if expr == "" {
-			return fmt.Errorf("kpi model: %s %s has no SQL", kind, name)
-		}
-		target := m.sets
-		switch kind {
-		case "value":
-			target = m.values
-		case "model":
-			target = m.models
-		}
-		if _, dup := target[name]; dup {
-			return fmt.Errorf("kpi model: %s %s is defined twice", kind, name)
-		}
-		target[name] = expr
-		m.order = append(m.order, name)
-		return nil
+	es, err := sqlmodel.Parse(text, "set", "value", "model")
+	if err != nil {
+		return m, fmt.Errorf("kpi model: %w", err)
 	}
-	for _, line := range strings.Split(text, "\n") {
-		t := strings.TrimSpace(line)
-		if mk := modelMarker.FindStringSubmatch(t); mk != nil {
-			if err := flush(); err != nil {
-				return m, err
-			}
-			kind, name, cur = mk[1], mk[2], &strings.Builder{}
-			continue
-		}
-		if t == "" || strings.HasPrefix(t, "--") || cur == nil {
-			continue
-		}
-		cur.WriteString(line)
-		cur.WriteByte('\n')
+	for _, e := range es {
+		target := map[string]map[string]string{"set": m.sets, "value": m.values, "model": m.models}[e.Kind]
+		target[e.Name] = e.SQL
+		m.order = append(m.order, e.Name)
 	}
-	return m, flush()
+	return m, nil
 }
 
 // population is the model's sets and values bound for one computation,

@@ -210,7 +210,7 @@ in ./.pmo/warehouse.
 		a.migrateCommand(),
 		a.statusCommand(),
 		a.collectCommand(),
-		a.kpiCommand(), a.raidCommand(),
+		a.kpiCommand(), a.raidCommand(), a.depsCommand(),
 		a.demoCommand(),
 		a.serveCommand(),
 		a.reportCommand(), a.emailCommand(),

@@ -35,6 +35,7 @@ package deps
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -204,6 +205,10 @@ type Options struct {
 	CycleWindow int
 }
 
+// ErrNoRelease: the release asked for has no open item in the scope, or no
+// release date.
+var ErrNoRelease = errors.New("no such release")
+
 // Build reads the warehouse and builds the report of opts.Scope.
 func Build(ctx context.Context, w *warehouse.Warehouse, opts Options) (Report, error) {
 	opts.CycleWindow = cmp.Or(opts.CycleWindow, DefaultCycleWindow)
@@ -316,7 +321,7 @@ func Compute(d raid.DepData, opts Options, loc *time.Location) (Report, error) {
 	if opts.Release != "" {
 		x, ok := rels[opts.Release]
 		if !ok {
-			return Report{}, fmt.Errorf("deps: release %q: no open item of %s is planned into a fix version of that name with a release date (pmo deps --format json lists the scope's releases in its chain; check the version's release date in the tracker)", opts.Release, r.Scope)
+			return Report{}, fmt.Errorf("deps: release %q: %w: no open item of %s is planned into a fix version of that name with a release date (check the version's name and release date in the tracker, and --scope)", opts.Release, ErrNoRelease, r.Scope)
 		}
 		r.Chain = chainOf(x)
 		return r, nil

@@ -106,8 +106,8 @@ func TestBuild(t *testing.T) {
 			},
 			edges: allEdges, cycles: []string{"GAMMA-1 GAMMA-2 GAMMA-3"}, chain: chain10},
 		{name: "by program", scope: "portfolio", by: GroupProgram,
-			cells:  []string{"Edge -> Core open=1 days=2 max=2 unknown=0 at_risk=0"},
-			edges:  allEdges, cycles: []string{"GAMMA-1 GAMMA-2 GAMMA-3"},
+			cells: []string{"Edge -> Core open=1 days=2 max=2 unknown=0 at_risk=0"},
+			edges: allEdges, cycles: []string{"GAMMA-1 GAMMA-2 GAMMA-3"},
 			chain: []string{
 				"1.0 2026-03-31 days_to_release=15 needed=16.0 misses the date",
 				"BETA-3 Core open blocks_next=10 median=3.0",
@@ -192,7 +192,9 @@ func TestGraph(t *testing.T) {
 		return raid.LinkEnd{Key: key, Project: "s/" + p, Status: "open"}
 	}
 	d7, d2 := int64(7), int64(2)
-	link := func(from, to string, days *int64) raid.Link { return raid.Link{From: end(from), To: end(to), DaysOpen: days} }
+	link := func(from, to string, days *int64) raid.Link {
+		return raid.Link{From: end(from), To: end(to), DaysOpen: days}
+	}
 	long := raid.DepData{}
 	const n = 20000
 	for i := range n {
@@ -206,7 +208,7 @@ func TestGraph(t *testing.T) {
 		chain  []string // keys
 	}{
 		{name: "self-loop and two-cycle", d: raid.DepData{
-			Links: []raid.Link{link("A-1", "A-1", nil), link("A-2", "B-1", nil), link("B-1", "A-2", nil), link("B-1", "R-1", &d2)},
+			Links:    []raid.Link{link("A-1", "A-1", nil), link("A-2", "B-1", nil), link("B-1", "A-2", nil), link("B-1", "R-1", &d2)},
 			Releases: []raid.ReleaseItem{{Version: "v", Release: "2026-04-01", Issue: end("R-1")}}},
 			cycles: []string{"A-1", "A-2 B-1"}, chain: []string{"B-1", "R-1"}},
 		{name: "tie: the longest-blocked link", d: raid.DepData{

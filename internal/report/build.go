@@ -226,6 +226,14 @@ func Build(ctx context.Context, w *warehouse.Warehouse, o Options) (*Model, erro
 			o.Logger.Warn("report: no RAID log", "error", err.Error())
 		}
 	}
+	if err := readDeps(ctx, w, o, m); err != nil { // the dependencies (deps.go)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if o.Logger != nil {
+			o.Logger.Warn("report: no dependency view", "error", err.Error())
+		}
+	}
 	return m, nil
 }
 

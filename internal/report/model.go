@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/pmo-oss/pmo/internal/deps"
 	"github.com/pmo-oss/pmo/internal/kpi"
 	"github.com/pmo-oss/pmo/internal/raid"
 )
@@ -72,6 +73,9 @@ type Scope struct {
 	EVM      []EVMPoint
 	// RAID is the scope's RAID log (internal/raid); nil: not read.
 	RAID *raid.Log
+	// Deps is the dependency view (internal/deps) of the portfolio and
+	// program pages; nil: none or not read.
+	Deps *deps.Report
 }
 
 // Health is the portfolio_rag of a scope (kpis.md X1): the status of each

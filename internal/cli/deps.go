@@ -43,10 +43,11 @@ warehouse (run pmo collect first; no KPI snapshot is needed):
                   longest among the scope's unreleased releases dated on or
                   after the as-of date
 
-The chain makes its date when the sum of the median cycle times of its items'
-groups (flow items done in the 90 days before the as-of date) is at most the
-days from the as-of date to the release date: the items are worked one after
-the other. A group with no such item has no median: the verdict is unknown.
+The chain makes its date when the sum of its items' median cycle times (each
+item's project: its flow items done in the 90 days before the as-of date) is
+at most the days from the as-of date to the release date: the items are
+worked one after the other. A project with no such item has no median: the
+verdict is unknown.
 
 The as-of date and --scope are those of pmo raid: a dependency belongs to the
 scopes of both its issues. --format dot writes a Graphviz graph (the chain in

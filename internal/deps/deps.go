@@ -26,10 +26,11 @@
 //     search always ends.
 //   - The chain makes its date when the remaining work, worked one item
 //     after the other, fits: the sum over the chain's items (its blockers
-//     and the release item) of the median cycle time of the item's group
-//     (flow items done in the CycleWindow days before as_of) is at most the
-//     days from as_of to the release date. A group without a done item in
-//     the window has no median: the verdict is then unknown.
+//     and the release item) of the median cycle time of the item's project
+//     — its team today — (flow items done in the CycleWindow days before
+//     as_of) is at most the days from as_of to the release date. A project
+//     without a done item in the window has no median: the verdict is then
+//     unknown.
 package deps
 
 import (
@@ -46,7 +47,7 @@ import (
 )
 
 // Rule is the critical chain's date rule, as explain output states it.
-const Rule = "makes the date when the sum of the median cycle times of its items' groups (flow items done in the last %d days) is at most the days to the release date; items are worked one after the other"
+const Rule = "makes the date when the sum of its items' median cycle times (each item's project: its flow items done in the last %d days) is at most the days to the release date; items are worked one after the other"
 
 // Grouping names how issues are grouped into the matrix's rows and columns.
 const (
@@ -139,7 +140,7 @@ type ChainItem struct {
 	// DaysBlocked: how long this item has blocked the next one (nil on
 	// the release item, or when the link's addition is not recorded).
 	DaysBlocked *int64 `json:"days_blocked,omitempty"`
-	// CycleDays is its group's median cycle time (nil: no sample).
+	// CycleDays is its project's median cycle time (nil: no sample).
 	CycleDays *float64 `json:"median_cycle_days,omitempty"`
 }
 
@@ -150,8 +151,8 @@ type Chain struct {
 	Release       string      `json:"release_date"` // YYYY-MM-DD
 	Items         []ChainItem `json:"items"`
 	DaysToRelease int64       `json:"days_to_release"`
-	// NeededDays is the sum of the items' median cycle times (nil: a group
-	// has no sample).
+	// NeededDays is the sum of the items' median cycle times (nil: a
+	// project has no sample).
 	NeededDays *float64 `json:"needed_days,omitempty"`
 	// Verdict: "makes the date", "misses the date" or "unknown".
 	Verdict string `json:"verdict"`
@@ -282,6 +283,7 @@ func Compute(d raid.DepData, opts Options, loc *time.Location) (Report, error) {
 		}
 	}
 	slices.Sort(names)
+	chainIDs := map[*Chain][]string{}
 	chainOf := func(x *rel) *Chain {
 		c := g.critical(x.targets)
 		if c == nil {
@@ -316,7 +318,26 @@ func Compute(d raid.DepData, opts Options, loc *time.Location) (Report, error) {
 		if known {
 			out.NeededDays = &need
 		}
+		chainIDs[out] = c
 		return out
+	}
+	// The graph shows the chain's links too, when they lie outside the
+	// scope (the matrix does not count them).
+	withChain := func() {
+		ids := chainIDs[r.Chain]
+		for i := 0; i+1 < len(ids); i++ {
+			if in(ids[i]) || in(ids[i+1]) {
+				continue // shown already
+			}
+			e := g.edge[[2]string{ids[i], ids[i+1]}]
+			r.Edges = append(r.Edges, e)
+			for _, id := range ids[i : i+2] {
+				if !shown[id] {
+					shown[id] = true
+					r.Nodes = append(r.Nodes, *g.nodes[id])
+				}
+			}
+		}
 	}
 	if opts.Release != "" {
 		x, ok := rels[opts.Release]
@@ -324,6 +345,7 @@ func Compute(d raid.DepData, opts Options, loc *time.Location) (Report, error) {
 			return Report{}, fmt.Errorf("deps: release %q: %w: no open item of %s is planned into a fix version of that name with a release date (check the version's name and release date in the tracker, and --scope)", opts.Release, ErrNoRelease, r.Scope)
 		}
 		r.Chain = chainOf(x)
+		withChain()
 		return r, nil
 	}
 	asOf := asOfDay.Format(time.DateOnly)
@@ -340,6 +362,7 @@ func Compute(d raid.DepData, opts Options, loc *time.Location) (Report, error) {
 			r.Chain = c
 		}
 	}
+	withChain()
 	return r, nil
 }
 

@@ -244,3 +244,24 @@ func TestGraph(t *testing.T) {
 		})
 	}
 }
+
+// TestChainOutsideScope: a scope's graph holds its critical chain's links
+// that lie outside it (X-1 → Y-1 ahead of Z-1), the matrix does not count
+// them.
+func TestChainOutsideScope(t *testing.T) {
+	end := func(key string) raid.LinkEnd {
+		p, _, _ := strings.Cut(key, "-")
+		return raid.LinkEnd{Key: key, Project: "s/" + p, Status: "open"}
+	}
+	d := raid.DepData{
+		Links:    []raid.Link{{From: end("X-1"), To: end("Y-1")}, {From: end("Y-1"), To: end("Z-1")}},
+		Releases: []raid.ReleaseItem{{Version: "v", Release: "2026-04-01", Issue: end("Z-1")}},
+	}
+	r, err := Compute(d, Options{AsOf: time.Date(2026, 3, 16, 0, 0, 0, 0, time.UTC), Scope: kpi.ScopeFilter{Kind: kpi.ScopeProject, Name: "s/Z"}}, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameRows(t, "links", edgeRows(r), []string{"Y-1 -> Z-1 days=? cycle=false", "X-1 -> Y-1 days=? cycle=false"})
+	sameRows(t, "matrix", cellRows(r.Matrix), []string{"s/Y -> s/Z open=1 days=0 max=0 unknown=1 at_risk=0"})
+	sameRows(t, "chain", chainRows(r.Chain)[1:], []string{"X-1 s/X open blocks_next=- median=-", "Y-1 s/Y open blocks_next=- median=-", "Z-1 s/Z open blocks_next=- median=-"})
+}

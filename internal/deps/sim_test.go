@@ -64,6 +64,19 @@ func TestSimulatorDeps(t *testing.T) {
 				}
 			}
 		}
+		// The chain ends in a program, whose page shows it.
+		end := r.Chain.Items[len(r.Chain.Items)-1].Key
+		program := ""
+		for _, ri := range d.Releases {
+			if ri.Issue.Key == end {
+				program = ri.Issue.Program
+			}
+		}
+		opts.Release = ""
+		opts.Scope = kpi.ScopeFilter{Kind: kpi.ScopeProgram, Name: program}
+		if pr, err := Compute(d, opts, time.UTC); err != nil || pr.Chain == nil || pr.Chain.Version != r.Chain.Version {
+			t.Errorf("program %q (of %s): critical chain %+v (err %v), want the portfolio's, of %s", program, end, pr.Chain, err, r.Chain.Version)
+		}
 		t.Logf("demo (600 issues): %d matrix cells, %d links; critical chain of %s: %d blockers, %s", len(r.Matrix.Cells), len(r.Edges), r.Chain.Version, r.Chain.Blockers(), r.Chain.Verdict)
 	})
 }

@@ -85,7 +85,11 @@ func writeChainTable(out io.Writer, r Report) {
 		fmt.Fprintln(out, "\nCritical chain: none (no unreleased release with an open item blocked by an open item)")
 		return
 	}
-	fmt.Fprintf(out, "\nCritical chain of %s (release %s, %d days away): %d open blockers — %s\n", c.Version, c.Release, c.DaysToRelease, c.Blockers(), c.Verdict)
+	blockers := fmt.Sprintf("%d open blockers", c.Blockers())
+	if c.Blockers() == 1 {
+		blockers = "1 open blocker"
+	}
+	fmt.Fprintf(out, "\nCritical chain of %s (release %s, %d days away): %s — %s\n", c.Version, c.Release, c.DaysToRelease, blockers, c.Verdict)
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "#\tITEM\tGROUP\tSTATUS\tBLOCKS NEXT FOR (DAYS)\tMEDIAN CYCLE (DAYS)\tSUMMARY")
 	for i, it := range c.Items {

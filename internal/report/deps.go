@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"html/template"
+	"strings"
 	"time"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
@@ -141,7 +142,7 @@ func depsGraph(s *Scope) *Chart {
 	}
 	cats := make([]*opts.GraphCategory, len(groups))
 	for i, g := range groups {
-		cats[i] = &opts.GraphCategory{Name: g}
+		cats[i] = &opts.GraphCategory{Name: depsGroup(r, g)}
 	}
 	id := "c_" + safeID(s.Slug) + "_deps"
 	height := fmt.Sprintf("%dpx", max(220, 110+rows*44))
@@ -168,7 +169,7 @@ func depsGraph(s *Scope) *Chart {
 }
 
 func nodeTip(n deps.Node) string {
-	tip := n.Key + " · " + n.Group + " · " + n.Status
+	tip := n.Key + " · " + n.Status
 	if n.Due != "" {
 		tip += " · due " + n.Due
 	}
@@ -197,4 +198,30 @@ func chainRAG(verdict string) RAG {
 		return Red
 	}
 	return Amber
+}
+
+// depsGroup names a group on a page: a project without its source when
+// every project of the view comes from one source ("APO", not
+// "jira/APO"); programs as they are.
+func depsGroup(r *deps.Report, g string) string {
+	if r == nil || r.Matrix.GroupBy != deps.GroupProject {
+		return g
+	}
+	src, key, ok := strings.Cut(g, "/")
+	if !ok {
+		return g
+	}
+	for _, n := range r.Nodes {
+		if !strings.HasPrefix(n.Group, src+"/") {
+			return g
+		}
+	}
+	if r.Chain != nil {
+		for _, it := range r.Chain.Items {
+			if !strings.HasPrefix(it.Group, src+"/") {
+				return g
+			}
+		}
+	}
+	return key
 }

@@ -51,6 +51,7 @@ var pageTmpl = template.Must(template.New("").Funcs(template.FuncMap{
 	"local":    func(m *Model, t time.Time) time.Time { return t.In(cmpOrLoc(m.TZ)) },
 	// The dependencies section (templates/deps.html, deps.go).
 	"depsGraph": depsGraph,
+	"depsGroup": depsGroup,
 	"chainRAG":  chainRAG,
 	"inc":       func(i int) int { return i + 1 },
 	"sub1":      func(i int) int { return i - 1 },

@@ -463,8 +463,8 @@ func (o *org) crossDep(i int) bool {
 // critical chain (-1: none): among the last issues, created days before
 // now and still open, c+3 blocks c+2 blocks c+1 blocks c, each of another
 // project than the next, and c is planned into its project's coming
-// release (generate). Picked by index (no epic, no sub-task among the
-// four; c blocks nothing, so its chain is the longest ending there), so no
+// release (generate). Picked by index (no epic, no sub-task, no project
+// outside a program among the four; c blocks nothing, so its chain is the longest ending there), so no
 // issue's random story changes.
 func (o *org) chainEnd() int {
 	P := len(o.projects)
@@ -474,7 +474,7 @@ func (o *org) chainEnd() int {
 	for c := o.n - 12; c >= max(o.n-60, P); c-- {
 		ok := !o.crossDep(c) && c%o.projects[c%P].health.blockEvery != 3
 		for i := c; i <= c+3; i++ {
-			if num := i/P + 1; num%50 == 1 || num%10 == 0 {
+			if num := i/P + 1; num%50 == 1 || num%10 == 0 || o.projects[i%P].cat < 0 {
 				ok = false
 			}
 		}

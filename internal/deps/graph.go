@@ -175,8 +175,7 @@ func (g *graph) critical(targets []string) []string {
 	best := map[string]string{}
 	// Iterative post-order over the blockers (the graph without cycle
 	// links is acyclic, so this ends).
-	var visit func(string)
-	visit = func(root string) {
+	visit := func(root string) {
 		type frame struct {
 			v string
 			i int

@@ -108,8 +108,13 @@ func depsGraph(s *Scope) *Chart {
 			next[n.Group]++
 		}
 		rows = max(rows, row+1)
-		// Positions start away from 0: go-echarts omits a zero x or y.
+		// Positions start away from 0: go-echarts omits a zero x or y. Rows
+		// off the chain are staggered by column, so that a straight link
+		// does not run through a node of a column between its ends.
 		x, y := float32(80+col[n.Group]*240), float32(40+row*44)
+		if !onChain[n.Key] {
+			y += float32(col[n.Group]%2) * 18
+		}
 		node := opts.GraphNode{Name: n.Key, X: x, Y: y, Category: col[n.Group], SymbolSize: 14,
 			Tooltip: &opts.Tooltip{Show: opts.Bool(true), Formatter: types.FuncStr(nodeTip(n))}}
 		switch {
@@ -130,7 +135,7 @@ func depsGraph(s *Scope) *Chart {
 		if e.DaysBlocked != nil {
 			days = fmt.Sprint(*e.DaysBlocked)
 		}
-		l := opts.GraphLink{Source: e.From, Target: e.To, LineStyle: &opts.LineStyle{Color: colSlate, Width: 1.2, Opacity: opts.Float(0.7), Curveness: 0.2}}
+		l := opts.GraphLink{Source: e.From, Target: e.To, LineStyle: &opts.LineStyle{Color: colSlate, Width: 1.2, Opacity: opts.Float(0.7)}}
 		if chainLink[[2]string{e.From, e.To}] {
 			l.LineStyle = &opts.LineStyle{Color: colRed, Width: 3}
 			l.Label = &opts.EdgeLabel{Show: opts.Bool(true), Formatter: days + " d", Color: colRed, FontSize: 11}
@@ -145,7 +150,7 @@ func depsGraph(s *Scope) *Chart {
 		cats[i] = &opts.GraphCategory{Name: depsGroup(r, g)}
 	}
 	id := "c_" + safeID(s.Slug) + "_deps"
-	height := fmt.Sprintf("%dpx", max(220, 110+rows*44))
+	height := fmt.Sprintf("%dpx", max(240, 150+rows*44))
 	g := charts.NewGraph()
 	g.SetGlobalOptions(
 		initOpts(id, height),

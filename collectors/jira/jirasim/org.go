@@ -471,7 +471,7 @@ func (o *org) chainEnd() int {
 	if P < 2 {
 		return -1
 	}
-	for c := o.n - 12; c >= max(o.n-60, P); c-- {
+	for c := o.n - 5; c >= max(o.n-60, P); c-- {
 		ok := !o.crossDep(c) && c%o.projects[c%P].health.blockEvery != 3
 		for i := c; i <= c+3; i++ {
 			if num := i/P + 1; num%50 == 1 || num%10 == 0 || o.projects[i%P].cat < 0 {

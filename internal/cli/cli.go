@@ -207,10 +207,11 @@ in ./.pmo/warehouse.
 	root.AddCommand(
 		a.versionCommand(),
 		a.configCommand(),
+		a.depsCommand(), // cross-team dependencies (deps.go)
 		a.migrateCommand(),
 		a.statusCommand(),
 		a.collectCommand(),
-		a.kpiCommand(), a.raidCommand(), a.depsCommand(),
+		a.kpiCommand(), a.raidCommand(),
 		a.demoCommand(),
 		a.serveCommand(),
 		a.reportCommand(), a.emailCommand(),

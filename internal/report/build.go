@@ -134,6 +134,7 @@ func Build(ctx context.Context, w *warehouse.Warehouse, o Options) (*Model, erro
 		m.Scopes = append(m.Scopes, kpi.ScopeName(s.Kind, s.Name))
 	}
 	selectPages(m, o.Scope)
+	readDeps(ctx, w, o, m) // the dependencies of the portfolio and program pages (deps.go)
 
 	byKey := make(map[string]*issue, len(issues))
 	for _, is := range issues {
@@ -224,14 +225,6 @@ func Build(ctx context.Context, w *warehouse.Warehouse, o Options) (*Model, erro
 		}
 		if o.Logger != nil {
 			o.Logger.Warn("report: no RAID log", "error", err.Error())
-		}
-	}
-	if err := readDeps(ctx, w, o, m); err != nil { // the dependencies (deps.go)
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		if o.Logger != nil {
-			o.Logger.Warn("report: no dependency view", "error", err.Error())
 		}
 	}
 	return m, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"html/template"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,11 +22,33 @@ import (
 // (the critical chain's first); pmo deps --format dot draws all.
 const depsGraphNodes = 60
 
-// readDeps sets the dependency view (internal/deps) of the portfolio page
+// depsReport is what Scope.Deps holds.
+type depsReport = deps.Report
+
+// The dependencies section (templates/deps.html) and its functions, added
+// to the page templates.
+var _ = template.Must(pageTmpl.Funcs(template.FuncMap{
+	"depsGraph": depsGraph,
+	"depsGroup": depsGroup,
+	"depsRAG":   chainRAG,
+	"depsPos":   func(i int) int { return i + 1 },
+	"depsEnd":   func(c *deps.Chain) string { return c.Items[len(c.Items)-1].Key },
+	"depsDays":  func(p *float64) string { return strconv.FormatFloat(*p, 'f', 1, 64) },
+}).ParseFS(templateFS, "templates/deps.html"))
+
+// readDeps sets the dependency view of the portfolio and program pages
+// (depsOf); on an error the pages show no dependency section, the error
+// is logged and the report is still written.
+func readDeps(ctx context.Context, w *warehouse.Warehouse, o Options, m *Model) {
+	if err := depsOf(ctx, w, o, m); err != nil && o.Logger != nil && ctx.Err() == nil {
+		o.Logger.Warn("report: no dependency view", "error", err.Error())
+	}
+}
+
+// depsOf sets the dependency view (internal/deps) of the portfolio page
 // (groups: programs) and of every program page (groups: projects): one
-// read of the warehouse, cut per scope. Without it the pages show no
-// dependency section; the report is still written.
-func readDeps(ctx context.Context, w *warehouse.Warehouse, o Options, m *Model) error {
+// read of the warehouse, cut per scope.
+func depsOf(ctx context.Context, w *warehouse.Warehouse, o Options, m *Model) error {
 	d, err := raid.ReadDeps(ctx, w, raid.Options{KPI: o.KPI, RAID: o.RAID, AsOf: m.AsOf}, deps.DefaultCycleWindow)
 	if err != nil {
 		return err

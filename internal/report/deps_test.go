@@ -40,7 +40,7 @@ func depsModel(asOf time.Time) *Model {
 
 // TestDepsSection renders the dependency section of the fixture of package
 // depstest (its matrix, cycles and chain are held to hand-computed rows by
-// package deps; Build calls readDeps as here): the portfolio page shows
+// package deps; Build calls it through readDeps): the portfolio page shows
 // the matrix by program, each program page the matrix by project — the
 // links with either issue in it —, its graph, cycles and critical chain,
 // a project page none; the program page loads in headless Chromium without
@@ -53,7 +53,7 @@ func TestDepsSection(t *testing.T) {
 		f := depstest.Read(t)
 		f.Load(t, w)
 		m := depsModel(f.AsOf)
-		if err := readDeps(ctx, w, Options{KPI: kpi.DefaultConfig()}, m); err != nil {
+		if err := depsOf(ctx, w, Options{KPI: kpi.DefaultConfig()}, m); err != nil {
 			t.Fatal(err)
 		}
 		out := t.TempDir()

@@ -49,20 +49,13 @@ var pageTmpl = template.Must(template.New("").Funcs(template.FuncMap{
 	"raidRows": func() int { return raidRows },
 	"trendRAG": raidTrendRAG,
 	"local":    func(m *Model, t time.Time) time.Time { return t.In(cmpOrLoc(m.TZ)) },
-	// The dependencies section (templates/deps.html, deps.go).
-	"depsGraph": depsGraph,
-	"depsGroup": depsGroup,
-	"chainRAG":  chainRAG,
-	"inc":       func(i int) int { return i + 1 },
-	"sub1":      func(i int) int { return i - 1 },
-	"days1":     func(p *float64) string { return strconv.FormatFloat(*p, 'f', 1, 64) },
 	"isoDate": func(s string) string { // YYYY-MM-DD as date shows dates
 		if d, err := time.Parse(time.DateOnly, s); err == nil {
 			return d.Format("2 Jan 2006")
 		}
 		return s
 	},
-}).ParseFS(templateFS, "templates/page.html", "templates/digest.html", "templates/raid.html", "templates/deps.html"))
+}).ParseFS(templateFS, "templates/page.html", "templates/digest.html", "templates/raid.html"))
 
 // WriteOptions say where and how to write a report set.
 type WriteOptions struct {

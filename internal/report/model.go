@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/pmo-oss/pmo/internal/deps"
 	"github.com/pmo-oss/pmo/internal/kpi"
 	"github.com/pmo-oss/pmo/internal/raid"
 )
@@ -61,6 +60,9 @@ type Scope struct {
 	Health  Health
 	Series  Series
 	Sprints []kpi.SprintReport
+	// Deps is the dependency view of the portfolio and program pages
+	// (internal/deps, deps.go); nil: none or not read.
+	Deps *depsReport
 	// Risks are the in-flight items older than the SLE, oldest first, and
 	// stale items; Hygiene the data-quality values.
 	Risks   []Item
@@ -73,9 +75,6 @@ type Scope struct {
 	EVM      []EVMPoint
 	// RAID is the scope's RAID log (internal/raid); nil: not read.
 	RAID *raid.Log
-	// Deps is the dependency view (internal/deps) of the portfolio and
-	// program pages; nil: none or not read.
-	Deps *deps.Report
 }
 
 // Health is the portfolio_rag of a scope (kpis.md X1): the status of each

@@ -207,6 +207,7 @@ in ./.pmo/warehouse.
 	root.AddCommand(
 		a.versionCommand(),
 		a.configCommand(),
+		a.depsCommand(), // cross-team dependencies (deps.go)
 		a.migrateCommand(),
 		a.statusCommand(),
 		a.collectCommand(),

@@ -177,36 +177,16 @@ type Options struct {
 
 // Build reads the RAID log of opts.Scope at opts.AsOf from the warehouse.
 func Build(ctx context.Context, w *warehouse.Warehouse, opts Options) (Log, error) {
-	rc := opts.RAID.WithDefaults()
-	if errs := rc.Validate(); len(errs) > 0 {
-		return Log{}, fmt.Errorf("raid: %w", errs[0])
-	}
-	if _, err := time.LoadLocation(cmpOr(opts.KPI.TZ, "UTC")); err != nil {
-		return Log{}, fmt.Errorf("raid: kpi.tz: unknown time zone %q; use an IANA name such as \"Europe/Berlin\"", opts.KPI.TZ)
+	params, rc, err := modelParams(opts)
+	if err != nil {
+		return Log{}, err
 	}
 	prev := opts.AsOf.AddDate(0, 0, -rc.PeriodDays)
-	names, weights := severities(opts.KPI.RiskSeverityWeights)
-	params := map[string]any{
-		"as_of": opts.AsOf.UTC(), "as_of_s": opts.AsOf.Unix(), "prev": prev.UTC(), "prev_s": prev.Unix(),
-		"tz": cmpOr(opts.KPI.TZ, "UTC"), "flow_types": nonNil(opts.KPI.FlowItemTypes), "risk_types": nonNil(opts.KPI.RiskTypes),
-		"severity_names": names, "severity_weights": weights, "blocking_types": nonNil(opts.KPI.BlockingLinkTypes),
-		"assumption_types": nonNil(rc.AssumptionTypes), "assumption_labels": nonNil(rc.AssumptionLabels),
-		"decision_types": nonNil(rc.DecisionTypes), "decision_labels": nonNil(rc.DecisionLabels),
-		"stale_s": int64(rc.StaleDays) * 86400,
-	}
 	l := Log{Scope: scopeName(opts.Scope), AsOf: opts.AsOf.UTC(), Previous: prev.UTC(), StaleDays: rc.StaleDays}
 	// The issues' state and the blocking links are read by several
 	// registers: derived once into Memory tables.
-	rels := map[string]string{}
-	defer dropStale(ctx, w)
-	for _, name := range []string{"issue_state", "active_links"} {
-		table, drop := materialize(ctx, w, name, rels, params)
-		defer drop()
-		if table != "" {
-			rels[name] = table
-		}
-	}
-	var err error
+	rels, cleanup := derive(ctx, w, params)
+	defer cleanup()
 	if l.Risks, err = readRisks(ctx, w, rels, params); err != nil {
 		return Log{}, err
 	}
@@ -225,6 +205,47 @@ func Build(ctx context.Context, w *warehouse.Warehouse, opts Options) (Log, erro
 	out := l.For(opts.Scope.Kind, opts.Scope.Name)
 	out.Scope = l.Scope
 	return out, nil
+}
+
+// modelParams are the parameters of the models (models/*.sql) for opts.
+func modelParams(opts Options) (map[string]any, Config, error) {
+	rc := opts.RAID.WithDefaults()
+	if errs := rc.Validate(); len(errs) > 0 {
+		return nil, rc, fmt.Errorf("raid: %w", errs[0])
+	}
+	if _, err := time.LoadLocation(cmpOr(opts.KPI.TZ, "UTC")); err != nil {
+		return nil, rc, fmt.Errorf("raid: kpi.tz: unknown time zone %q; use an IANA name such as \"Europe/Berlin\"", opts.KPI.TZ)
+	}
+	prev := opts.AsOf.AddDate(0, 0, -rc.PeriodDays)
+	names, weights := severities(opts.KPI.RiskSeverityWeights)
+	return map[string]any{
+		"as_of": opts.AsOf.UTC(), "as_of_s": opts.AsOf.Unix(), "prev": prev.UTC(), "prev_s": prev.Unix(),
+		"tz": cmpOr(opts.KPI.TZ, "UTC"), "flow_types": nonNil(opts.KPI.FlowItemTypes), "risk_types": nonNil(opts.KPI.RiskTypes),
+		"severity_names": names, "severity_weights": weights, "blocking_types": nonNil(opts.KPI.BlockingLinkTypes),
+		"assumption_types": nonNil(rc.AssumptionTypes), "assumption_labels": nonNil(rc.AssumptionLabels),
+		"decision_types": nonNil(rc.DecisionTypes), "decision_labels": nonNil(rc.DecisionLabels),
+		"stale_s": int64(rc.StaleDays) * 86400,
+	}, rc, nil
+}
+
+// derive materializes the relations several models read (the issues'
+// state, the blocking links) and returns them with their cleanup.
+func derive(ctx context.Context, w *warehouse.Warehouse, params map[string]any) (map[string]string, func()) {
+	rels := map[string]string{}
+	dropStale(ctx, w)
+	var drops []func()
+	for _, name := range []string{"issue_state", "active_links"} {
+		table, drop := materialize(ctx, w, name, rels, params)
+		drops = append(drops, drop)
+		if table != "" {
+			rels[name] = table
+		}
+	}
+	return rels, func() {
+		for _, d := range slices.Backward(drops) {
+			d()
+		}
+	}
 }
 
 func scopeName(f kpi.ScopeFilter) string {
@@ -397,11 +418,18 @@ var (
 )
 
 var relationModels = sync.OnceValues(func() (map[string]string, error) {
-	b, err := modelFiles.ReadFile("models/raid.sql")
-	if err != nil {
-		return nil, err
+	// models/raid.sql (the registers) and models/deps.sql (what
+	// internal/deps reads): one name space.
+	var text strings.Builder
+	for _, f := range []string{"models/raid.sql", "models/deps.sql"} {
+		b, err := modelFiles.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		text.Write(b)
+		text.WriteByte('\n')
 	}
-	return parseModels(string(b))
+	return parseModels(text.String())
 })
 
 // parseModels splits a model file into its "-- model NAME: …" SELECTs

@@ -137,6 +137,7 @@ func Build(ctx context.Context, w *warehouse.Warehouse, o Options) (*Model, erro
 		m.Scopes = append(m.Scopes, kpi.ScopeName(s.Kind, s.Name))
 	}
 	selectPages(m, o.Scope)
+	readDeps(ctx, w, o, m) // the dependencies of the portfolio and program pages (deps.go)
 
 	byKey := make(map[string]*issue, len(issues))
 	for _, is := range issues {

@@ -61,6 +61,9 @@ type Scope struct {
 	Health  Health
 	Series  Series
 	Sprints []kpi.SprintReport
+	// Deps is the dependency view of the portfolio and program pages
+	// (internal/deps, deps.go); nil: none or not read.
+	Deps *depsReport
 	// Risks are the in-flight items older than the SLE, oldest first, and
 	// stale items; Hygiene the data-quality values.
 	Risks   []Item

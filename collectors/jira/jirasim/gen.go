@@ -202,6 +202,12 @@ func (o *org) generate(i int, d *issue, ov *overlay) {
 			d.labels |= 16
 		}
 	}
+	if i == o.chainEnd() && !isDone(d.status) && d.fix < 0 {
+		// The end of the demo's critical chain (org.chainEnd): planned
+		// into the coming release after its story is told (no draw), as
+		// if set on create.
+		d.fix = o.versionAt(d.proj, o.nowMs, true)
+	}
 	g.worklogs(i)
 	if ov != nil {
 		d.wl = append(d.wl, ov.wl...)

@@ -447,7 +447,42 @@ func (o *org) crossLink(i int) bool {
 	if P < 2 || i < 1 {
 		return false
 	}
+	if c := o.chainEnd(); c >= 0 && i > c && i <= c+3 {
+		return true
+	}
+	return o.crossDep(i)
+}
+
+// crossDep: crossLink without the demo's critical chain.
+func (o *org) crossDep(i int) bool {
+	P := len(o.projects)
 	return i%37 == 19 || i >= o.n-o.n/20 && i%2 == 0 && o.projects[(i-1)%P].health == inTrouble
+}
+
+// chainEnd is the index of the release item at the end of the demo's
+// critical chain (-1: none): among the last issues, created days before
+// now and still open, c+3 blocks c+2 blocks c+1 blocks c, each of another
+// project than the next, and c is planned into its project's coming
+// release (generate). Picked by index (no epic, no sub-task, no project
+// outside a program among the four; c blocks nothing, so its chain is the longest ending there), so no
+// issue's random story changes.
+func (o *org) chainEnd() int {
+	P := len(o.projects)
+	if P < 2 {
+		return -1
+	}
+	for c := o.n - 5; c >= max(o.n-60, P); c-- {
+		ok := !o.crossDep(c) && c%o.projects[c%P].health.blockEvery != 3
+		for i := c; i <= c+3; i++ {
+			if num := i/P + 1; num%50 == 1 || num%10 == 0 || o.projects[i%P].cat < 0 {
+				ok = false
+			}
+		}
+		if ok {
+			return c
+		}
+	}
+	return -1
 }
 
 func (o *org) inLink(j, t int) int {

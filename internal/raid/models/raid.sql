@@ -138,16 +138,8 @@ FROM (
 WHERE length(blockers) > 0 OR (due_day != 0 AND due_day < as_of_day)
 ORDER BY days_overdue + days_blocked DESC, key
 
--- model dependencies: the open cross-project dependencies at as_of: active blocking links between issues of different projects, neither of them done, with the days since the link was added (unknown: 0 with known 0)
-SELECT source, b_project, b_program, b_key, b_summary, b_url, x_project, x_program, x_key, x_summary, x_url,
-    toUInt8(since_s > 0) AS known, if(since_s > 0, intDiv({as_of_s} - since_s, 86400), toInt64(0)) AS days_open
-FROM (
-    SELECT * FROM (
-        SELECT * FROM {{active_links}} AS a
-        ALL INNER JOIN (SELECT source, issue_id AS b_id, project_key AS b_project, program AS b_program, key AS b_key,
-            summary AS b_summary, url AS b_url FROM {{issue_state}} WHERE cat_now != 'done') AS b USING (source, b_id)
-    ) AS ab ALL INNER JOIN (SELECT source, issue_id AS x_id, project_key AS x_project, program AS x_program, key AS x_key,
-        summary AS x_summary, url AS x_url FROM {{issue_state}} WHERE cat_now != 'done') AS x USING (source, x_id)
-)
+-- model dependencies: the open cross-project dependencies at as_of: the open links (models/deps.sql) between issues of different projects, with the days since the link was added (unknown: 0 with known 0)
+SELECT source, b_project, b_program, b_key, b_summary, b_url, x_project, x_program, x_key, x_summary, x_url, known, days_open
+FROM {{open_links}}
 WHERE b_project != x_project
 ORDER BY days_open DESC, b_key, x_key

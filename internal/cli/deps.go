@@ -1,0 +1,121 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pmo-oss/pmo/internal/deps"
+	"github.com/pmo-oss/pmo/internal/kpi"
+)
+
+// depsFlags are the flags of pmo deps.
+type depsFlags struct {
+	asOf, scope, format, release, groupBy string
+}
+
+func (a *App) depsCommand() *cobra.Command {
+	var f depsFlags
+	cmd := &cobra.Command{
+		Use:   "deps",
+		Short: "Print the dependencies between projects: matrix, graph, cycles, a release's critical chain",
+		Long: `Deps prints the open dependencies of a scope as of a date, read from the
+warehouse (run pmo collect first; no KPI snapshot is needed):
+
+  matrix          per pair of groups (the blockers' group, the blocked items'
+                  group; groups are projects, or programs with --group-by
+                  program): the open dependencies, the total and the largest
+                  days blocked (since the link was added; links whose
+                  addition the tracker did not record are counted apart),
+                  and the items at risk: blocked items with a due date in
+                  force or in a sprint active at the as-of date
+  links           every open blocking link (kpi.blocking_link_types) between
+                  two open issues with either issue in the scope
+  cycles          issues that block each other in a circle (their links are
+                  reported and not followed)
+  critical chain  the longest chain of open blockers, followed through blocks
+                  links, ahead of an open item of a release (a fix version
+                  with a release date): of --release VERSION, else the
+                  longest among the scope's unreleased releases dated on or
+                  after the as-of date
+
+The chain makes its date when the sum of its items' median cycle times (each
+item's project: its flow items done in the 90 days before the as-of date) is
+at most the days from the as-of date to the release date: the items are
+worked one after the other. A project with no such item has no median: the
+verdict is unknown.
+
+The as-of date and --scope are those of pmo raid: a dependency belongs to the
+scopes of both its issues. --format dot writes a Graphviz graph (the chain in
+red, items at risk in orange, links in a cycle dashed); csv is one table with
+a section column; text from the trackers is protected against spreadsheet
+formulas.`,
+		Example: `  pmo deps                                   # the whole portfolio, as of today
+  pmo deps --scope program:Payments --release 2.4
+  pmo deps --group-by program --format csv > dependencies.csv
+  pmo deps --format dot | dot -Tsvg > dependencies.svg`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			ctx := cmd.Context()
+			cfg, err := a.loadConfig(false)
+			if err != nil {
+				return err
+			}
+			if !slices.Contains(deps.Formats, f.format) {
+				return withCode(ExitUsage, fmt.Errorf("--format %q: expected one of %s", f.format, strings.Join(deps.Formats, ", ")))
+			}
+			if err := deps.CheckGroupBy(f.groupBy); err != nil {
+				return withCode(ExitUsage, fmt.Errorf("--group-by: %w", err))
+			}
+			sf, err := parseScope(f.scope)
+			if err != nil {
+				return err
+			}
+			if sf.Kind != "" && sf.Kind != kpi.ScopePortfolio && sf.Name == "" {
+				return withCode(ExitUsage, fmt.Errorf("--scope %s: name one, e.g. %s:NAME (pmo deps shows one scope; pmo kpi --format csv lists the scopes)", sf.Kind, sf.Kind))
+			}
+			errs := cfg.KPI.Validate()
+			errs = append(errs, cfg.RAID.Validate()...)
+			if len(errs) > 0 {
+				return withCode(ExitUsage, errors.Join(errs...))
+			}
+			var asOf time.Time
+			if f.asOf != "" {
+				if asOf, err = parseKPIDate(cfg, "as-of", f.asOf); err != nil {
+					return err
+				}
+			} else if asOf, err = defaultAsOf(cfg, a.Now()); err != nil {
+				return err
+			}
+			w, err := a.openMigrated(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer closeWarehouse(w, &err)
+			if sf, err = a.resolveScope(ctx, w, cfg, f.scope, asOf); err != nil {
+				return err
+			}
+			r, err := deps.Build(ctx, w, deps.Options{KPI: cfg.KPI, RAID: cfg.RAID, AsOf: asOf, Scope: sf, GroupBy: f.groupBy, Release: f.release})
+			if err != nil {
+				if errors.Is(err, deps.ErrNoRelease) {
+					return withCode(ExitUsage, err)
+				}
+				return err
+			}
+			return deps.Write(a.Stdout, r, f.format)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.asOf, "as-of", "", "the dependencies as of the start of this date in kpi.tz (YYYY-MM-DD; default today: as of the end of yesterday)")
+	fl.StringVar(&f.scope, "scope", "portfolio", "the scope: portfolio, source:NAME, program:NAME or project:KEY (the scopes of pmo kpi)")
+	fl.StringVar(&f.format, "format", "table", "output format: "+strings.Join(deps.Formats, ", "))
+	fl.StringVar(&f.release, "release", "", "the fix version (by name) whose critical chain to show (default: the longest chain among the scope's coming releases)")
+	fl.StringVar(&f.groupBy, "group-by", deps.GroupProject, "the matrix's groups: "+deps.GroupProject+" or "+deps.GroupProgram)
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(deps.Formats, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("group-by", cobra.FixedCompletions([]string{deps.GroupProject, deps.GroupProgram}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}

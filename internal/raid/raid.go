@@ -14,16 +14,13 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"log/slog"
-	"math/rand/v2"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/pmo-oss/pmo/internal/kpi"
+	"github.com/pmo-oss/pmo/internal/sqlmodel"
 	"github.com/pmo-oss/pmo/internal/warehouse"
 )
 
@@ -407,153 +404,39 @@ func readDependencies(ctx context.Context, w *warehouse.Warehouse, rels map[stri
 	return out, err
 }
 
-// The relation models of models/raid.sql.
+// The relation models of models/raid.sql (the registers) and
+// models/deps.sql (what internal/deps reads): one name space
+// (internal/sqlmodel).
 
 //go:embed models/*.sql
 var modelFiles embed.FS
 
-var (
-	modelMarker = regexp.MustCompile(`^-- model ([a-z_0-9]+):`)
-	modelRef    = regexp.MustCompile(`\{\{([a-z_0-9]+)\}\}`)
-)
+var relationModels = sync.OnceValues(func() (*sqlmodel.Set, error) { return sqlmodel.Load("raid", modelFiles, "models/*.sql") })
 
-var relationModels = sync.OnceValues(func() (map[string]string, error) {
-	// models/raid.sql (the registers) and models/deps.sql (what
-	// internal/deps reads): one name space.
-	var text strings.Builder
-	for _, f := range []string{"models/raid.sql", "models/deps.sql"} {
-		b, err := modelFiles.ReadFile(f)
-		if err != nil {
-			return nil, err
-		}
-		text.Write(b)
-		text.WriteByte('\n')
-	}
-	return parseModels(text.String())
-})
-
-// parseModels splits a model file into its "-- model NAME: …" SELECTs
-// (other comment lines are dropped).
-func parseModels(text string) (map[string]string, error) {
-	out := map[string]string{}
-	var name string
-	var cur *strings.Builder
-	flush := func() error {
-		if cur == nil {
-			return nil
-		}
-		if _, dup := out[name]; dup {
-			return fmt.Errorf("raid: model %s is defined twice in models/raid.sql", name)
-		}
-		if out[name] = strings.TrimSpace(cur.String()); out[name] == "" {
-			return fmt.Errorf("raid: model %s in models/raid.sql has no SQL", name)
-		}
-		return nil
-	}
-	for _, line := range strings.Split(text, "\n") {
-		t := strings.TrimSpace(line)
-		if m := modelMarker.FindStringSubmatch(t); m != nil {
-			if err := flush(); err != nil {
-				return nil, err
-			}
-			name, cur = m[1], &strings.Builder{}
-			continue
-		}
-		if t == "" || strings.HasPrefix(t, "--") || cur == nil {
-			continue
-		}
-		cur.WriteString(line)
-		cur.WriteByte('\n')
-	}
-	return out, flush()
-}
-
-// modelSQL renders model name: each {{ref}} becomes rels[ref] when given
-// (a materialized table), else the referenced model's SELECT in
-// parentheses; then the {param}s are bound as literals.
+// modelSQL renders model name (sqlmodel.Set.SQL).
 func modelSQL(name string, rels map[string]string, params map[string]any) (string, error) {
 	ms, err := relationModels()
 	if err != nil {
 		return "", err
 	}
-	text, err := expand(ms, name, rels, nil)
-	if err != nil {
-		return "", err
-	}
-	q, err := warehouse.BindNamed(text, params)
-	if err != nil {
-		return "", fmt.Errorf("raid: model %s: %w", name, err)
-	}
-	return q, nil
+	return ms.SQL(name, rels, params)
 }
 
-func expand(ms map[string]string, name string, rels map[string]string, stack []string) (string, error) {
-	if slices.Contains(stack, name) {
-		return "", fmt.Errorf("raid: model %s refers to itself through %s", name, strings.Join(stack, " → "))
-	}
-	sql, ok := ms[name]
-	if !ok {
-		return "", fmt.Errorf("raid: no model %q in models/raid.sql", name)
-	}
-	var err error
-	out := modelRef.ReplaceAllStringFunc(sql, func(ref string) string {
-		r := ref[2 : len(ref)-2]
-		if t, ok := rels[r]; ok {
-			return t
-		}
-		sub, e := expand(ms, r, rels, append(stack, name))
-		if e != nil && err == nil {
-			err = e
-		}
-		return "(" + sub + ")"
-	})
-	return out, err
-}
-
-// tmpPrefix names the Memory tables Build derives (with their creation
-// instant, so that dropStale finds those of a run that died).
+// tmpPrefix names the Memory tables Build derives (sqlmodel.Materialize).
 const tmpPrefix = "raid_tmp_"
 
 // materialize derives model name into a Memory table and returns the
-// relation that reads it and its cleanup; "" when the table cannot be
-// created (e.g. a read-only user): the queries then inline the model.
+// relation that reads it and its cleanup; "" when the model cannot be
+// rendered (the queries then report that error themselves).
 func materialize(ctx context.Context, w *warehouse.Warehouse, name string, rels map[string]string, params map[string]any) (string, func()) {
 	q, err := modelSQL(name, rels, params)
 	if err != nil {
 		return "", func() {}
 	}
-	table := fmt.Sprintf("%s%d_%d_%s", tmpPrefix, time.Now().UnixNano(), rand.Uint32(), name)
-	if err := w.CreateMemoryTableAs(ctx, table, q); err != nil {
-		slog.Debug("raid: not materialized; inlining it", "model", name, "err", err)
-		return "", func() {}
-	}
-	return "(" + warehouse.SelectAll(table) + ")", func() {
-		if err := w.DropTable(context.WithoutCancel(ctx), table); err != nil {
-			slog.Warn("raid: dropping a temporary table", "table", table, "err", err)
-		}
-	}
+	table, drop := sqlmodel.Materialize(ctx, w, tmpPrefix, "raid "+name, q)
+	return "(" + table + ")", drop
 }
 
 // dropStale drops the temporary tables of runs that died more than an hour
 // ago.
-func dropStale(ctx context.Context, w *warehouse.Warehouse) {
-	rows, err := w.Query(ctx, "SELECT name FROM system.tables WHERE database = currentDatabase() AND startsWith(name, ?)", tmpPrefix)
-	if err != nil {
-		return
-	}
-	var stale []string
-	for rows.Next() {
-		var name string
-		if rows.Scan(&name) != nil {
-			continue
-		}
-		ns, _, _ := strings.Cut(strings.TrimPrefix(name, tmpPrefix), "_")
-		if n, err := strconv.ParseInt(ns, 10, 64); err == nil && time.Since(time.Unix(0, n)) > time.Hour {
-			stale = append(stale, name)
-		}
-	}
-	_ = rows.Close()
-	for _, name := range stale {
-		_ = w.DropTable(ctx, name)
-	}
-}
+func dropStale(ctx context.Context, w *warehouse.Warehouse) { sqlmodel.DropStale(ctx, w, tmpPrefix) }

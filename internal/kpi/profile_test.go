@@ -55,6 +55,9 @@ func TestProfileSnapshot(t *testing.T) {
 		if err := w.Sink().Close(ctx); err != nil {
 			t.Fatal(err)
 		}
+		if err := w.Optimize(ctx); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(filepath.Join(dir, "loaded"), nil, 0o600); err != nil {
 			t.Fatal(err)
 		}

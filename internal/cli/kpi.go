@@ -414,7 +414,7 @@ func (a *App) onScope(cmd *cobra.Command, f *kpiFlags, id string, format bool, f
 		case errors.Is(err, kpi.ErrUnknownKPI), errors.Is(err, kpi.ErrNoWindow):
 			return withCode(ExitUsage, err)
 		case errors.Is(err, kpi.ErrNoScope):
-			known, kerr := kpi.Scopes(ctx, w, asOf)
+			known, kerr := kpi.ConfigScopes(ctx, w, cfg.KPI, asOf)
 			if kerr != nil {
 				return kerr
 			}

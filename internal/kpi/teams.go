@@ -155,3 +155,13 @@ func (c Config) team(name string) (Team, bool) {
 	}
 	return Team{}, false
 }
+
+// TeamPrograms maps each team of kpi.teams to its program ("" when the
+// team names none), for the program label of the team's /metrics series.
+func (c Config) TeamPrograms() map[string]string {
+	out := make(map[string]string, len(c.Teams))
+	for _, t := range c.Teams {
+		out[t.Name] = t.Program
+	}
+	return out
+}

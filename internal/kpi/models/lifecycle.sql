@@ -55,9 +55,11 @@ SELECT *,
         x_k = 'component', has(components, x_v),
         x_k = 'assignee', x_v = assignee_id OR x_v = assignee,
         x_k = 'board', has(boards, x_v), 0), {sel_team}, {sel_kind}, {sel_value}) AS team_hits,
+    -- "+ 0 * ...": ClickHouse 18.16 prunes subquery columns referenced only inside a lambda (see models/wip.sql)
     arrayMap(x_i -> {team_names}[x_i], if({multi_team} = 1,
         arrayFilter((x_t, x_n) -> indexOf(team_hits, x_t) = x_n, team_hits, arrayEnumerate(team_hits)),
-        arraySlice(team_hits, 1, 1))) AS teams
+        arraySlice(team_hits, 1, 1 + 0 * (length(source) + length(project_key) + length(components) + length(assignee_id)
+            + length(assignee) + length(boards))))) AS teams
 FROM {{issue_scope}} AS i ANY LEFT JOIN {{issue_boards}} AS b USING (source, issue_id)
 
 -- model linked_bugs: per issue, the distinct bugs linked to it by a defect link type (either direction) or parented by it (Q1)

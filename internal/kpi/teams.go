@@ -1,9 +1,13 @@
 package kpi
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
+
+	"github.com/pmo-oss/pmo/internal/warehouse"
 )
 
 // Team is one entry of kpi.teams: a named set of boards, projects,
@@ -164,4 +168,37 @@ func (c Config) TeamPrograms() map[string]string {
 		out[t.Name] = t.Program
 	}
 	return out
+}
+
+// IssueTeams maps the key of each issue created before asOf that belongs
+// to a team of cfg (kpi.teams) to its teams, for the report's team pages;
+// nil without kpi.teams (no query).
+func IssueTeams(ctx context.Context, w *warehouse.Warehouse, cfg Config, asOf time.Time) (map[string][]string, error) {
+	if len(cfg.Teams) == 0 {
+		return nil, nil
+	}
+	params := teamParams(cfg.Teams, cfg.MultiTeam)
+	params["as_of"] = asOf.UTC()
+	q, err := modelSQL("issue_team_keys", nil, params)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := w.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("kpi: reading the issues of kpi.teams: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]string{}
+	for rows.Next() {
+		var key string
+		var teams []string
+		if err := rows.Scan(&key, &teams); err != nil {
+			return nil, fmt.Errorf("kpi: reading the issues of kpi.teams: %w", err)
+		}
+		out[key] = teams
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("kpi: reading the issues of kpi.teams: %w", err)
+	}
+	return out, nil
 }

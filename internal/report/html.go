@@ -55,7 +55,7 @@ var pageTmpl = template.Must(template.New("").Funcs(template.FuncMap{
 		}
 		return s
 	},
-}).ParseFS(templateFS, "templates/page.html", "templates/digest.html", "templates/raid.html"))
+}).ParseFS(templateFS, "templates/page.html", "templates/digest.html", "templates/raid.html", "templates/teams.html"))
 
 // WriteOptions say where and how to write a report set.
 type WriteOptions struct {
@@ -167,7 +167,7 @@ func RenderPage(w io.Writer, m *Model, s *Scope, explain bool) error {
 
 func crumbs(m *Model, s *Scope) []*Scope {
 	out := []*Scope{m.Portfolio}
-	if s.Kind == kpi.ScopeProject {
+	if s.Kind == kpi.ScopeProject || s.Kind == kpi.ScopeTeam {
 		for _, p := range m.Programs {
 			if p.Name == s.Program {
 				out = append(out, p)

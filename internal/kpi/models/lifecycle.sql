@@ -168,5 +168,8 @@ SELECT DISTINCT source, project_key, program FROM {{issue_scope}} ORDER BY sourc
 -- model scope_teams: the teams (kpi.teams) with issues created before {as_of}: the team scopes there are
 SELECT DISTINCT team FROM {{issue_teams}} ARRAY JOIN teams AS team
 
+-- model issue_team_keys: the teams (kpi.teams) of each issue created before {as_of} that has one, by issue key
+SELECT key, teams FROM {{issue_teams}} WHERE length(teams) > 0 ORDER BY key
+
 -- model issue_projects: the project scope ("source/KEY") of each issue whose key is in {keys}
 SELECT key, concat(source, '/', project_key) AS project FROM v_issues WHERE has({keys}, key) ORDER BY key, project

@@ -107,6 +107,7 @@ func computeSprints(ctx context.Context, w *warehouse.Warehouse, cfg Config, asO
 	}
 	for _, b := range boards {
 		rs := byBoard[b]
+		first := len(snap.Values) // the board's values, copied to its teams below
 		sort.SliceStable(rs, func(i, j int) bool { return rs[i].Close.Before(rs[j].Close) })
 		s, err := cfg.resolve(ScopeProject, rs[0].Source+"/"+rs[0].Project, "", rs[0].Source)
 		if err != nil {
@@ -157,6 +158,7 @@ func computeSprints(ctx context.Context, w *warehouse.Warehouse, cfg Config, asO
 			msd = fptr(mean(sd))
 		}
 		sv(snap, last, "say_do_ratio", with(board, "variant", "points"), msd, len(sd)).Window = "last" + strconv.Itoa(n)
+		teamSprintValues(snap, cfg, last, first) // teams.go
 	}
 	return nil
 }

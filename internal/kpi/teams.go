@@ -3,6 +3,7 @@ package kpi
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -201,4 +202,21 @@ func IssueTeams(ctx context.Context, w *warehouse.Warehouse, cfg Config, asOf ti
 		return nil, fmt.Errorf("kpi: reading the issues of kpi.teams: %w", err)
 	}
 	return out, nil
+}
+
+// teamSprintValues copies the sprint values of r's board, snap.Values[from:],
+// to every team that selects the board (kpi.teams[].boards, id or name): a
+// team owns the sprints of its boards.
+func teamSprintValues(snap *Snapshot, cfg Config, r SprintReport, from int) {
+	end := len(snap.Values)
+	for _, t := range cfg.Teams {
+		if !slices.ContainsFunc(t.Boards, func(b string) bool { return b == r.BoardID || b == r.Board }) {
+			continue
+		}
+		for _, v := range snap.Values[from:end] {
+			v.ScopeKind, v.Scope = ScopeTeam, t.Name
+			v.Labels = maps.Clone(v.Labels)
+			snap.Values = append(snap.Values, v)
+		}
+	}
 }

@@ -55,6 +55,9 @@ func TestTeamScope(t *testing.T) {
 				{"throughput", "4w", "measure=count", 1, 1}, // OPS-1 (by the board's project)
 				{"cycle_time", "4w", "method=mean,unit=days", 2, 1},
 				{"created_vs_resolved", "4w", "measure=created", 2, -1},
+				// the sprint of its board
+				{"sprint_velocity", "sprint", "sprint=Ops-1,variant=points", 3, 1},
+				{"say_do_ratio", "sprint", "sprint=Ops-1,variant=count", 1, 1},
 			},
 		}},
 		{"multi_team", true, map[string][]want{

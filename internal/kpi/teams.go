@@ -210,7 +210,7 @@ func IssueTeams(ctx context.Context, w *warehouse.Warehouse, cfg Config, asOf ti
 func teamSprintValues(snap *Snapshot, cfg Config, r SprintReport, from int) {
 	end := len(snap.Values)
 	for _, t := range cfg.Teams {
-		if !slices.ContainsFunc(t.Boards, func(b string) bool { return b == r.BoardID || b == r.Board }) {
+		if !t.ownsBoard(r) {
 			continue
 		}
 		for _, v := range snap.Values[from:end] {
@@ -219,4 +219,22 @@ func teamSprintValues(snap *Snapshot, cfg Config, r SprintReport, from int) {
 			snap.Values = append(snap.Values, v)
 		}
 	}
+}
+
+// ownsBoard: a team owns the sprints of its boards (id or name).
+func (t Team) ownsBoard(r SprintReport) bool {
+	return slices.ContainsFunc(t.Boards, func(b string) bool { return b == r.BoardID || b == r.Board })
+}
+
+// teamSprintReports are the sprint reports of the boards of team name.
+func teamSprintReports(ctx context.Context, w *warehouse.Warehouse, cfg Config, asOf time.Time, name string) ([]SprintReport, error) {
+	t, ok := cfg.team(name)
+	if !ok || len(t.Boards) == 0 {
+		return nil, nil
+	}
+	reps, err := SprintReports(ctx, w, cfg, asOf, ScopeFilter{})
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(reps, func(r SprintReport) bool { return !t.ownsBoard(r) }), nil
 }

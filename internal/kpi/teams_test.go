@@ -109,6 +109,20 @@ func TestTeamScope(t *testing.T) {
 				}
 			})
 		}
+		// The sprint KPIs of a team explain the sprints of its boards.
+		x := NewExplainer(w, teamsConfig(false), f.AsOf)
+		defer x.Close(ctx)
+		e, err := x.Explain(ctx, "sprint_velocity", "team:Ops", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var items []string
+		for _, it := range e.Items {
+			items = append(items, it.Sprint+" "+it.Key+" "+it.Role)
+		}
+		if got := strings.Join(items, ", "); got != "Ops-1 OPS-1 committed, Ops-1 OPS-1 completed" {
+			t.Errorf("explain sprint_velocity team:Ops lists %q", got)
+		}
 		// team:NAME parses and names a known scope; team:Nobody does not.
 		known, err := ConfigScopes(ctx, w, teamsConfig(false), f.AsOf)
 		if err != nil {

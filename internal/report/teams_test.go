@@ -85,6 +85,9 @@ func TestTeamPages(t *testing.T) {
 				t.Errorf("team-checkout.html lacks %s", want)
 			}
 		}
+		if strings.Contains(page, `id="raid"`) {
+			t.Error("team-checkout.html has a RAID section; the registers are per project")
+		}
 		// The explain page lists the team's issues only: WEB-6 (both
 		// components) is Checkout's, WEB-3 is Catalog's.
 		ex := read("team-checkout-explain.html")

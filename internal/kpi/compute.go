@@ -83,15 +83,7 @@ func Compute(ctx context.Context, w *warehouse.Warehouse, cfg Config, asOf time.
 			return Snapshot{}, err
 		}
 	}
-	if f.Kind == ScopeTeam {
-		// A team's sprints are its boards' (any project's): computed for
-		// every board, kept for the team.
-		n0 := len(snap.Values)
-		if err := computeSprints(ctx, w, cfg, asOf, ScopeFilter{}, &snap); err != nil {
-			return Snapshot{}, err
-		}
-		snap.Values = append(snap.Values[:n0], slices.DeleteFunc(snap.Values[n0:], func(v Value) bool { return !f.Match(v.ScopeKind, v.Scope) })...)
-	} else if err := computeSprints(ctx, w, cfg, asOf, f, &snap); err != nil {
+	if err := computeSprints(ctx, w, cfg, asOf, f, &snap); err != nil {
 		return Snapshot{}, err
 	}
 	backlogReadinessValues(&snap)

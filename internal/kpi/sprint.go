@@ -89,6 +89,9 @@ type sprintIssue struct {
 // computeSprints adds the sprint KPIs of every active or closed sprint whose
 // board's project is selected by f.
 func computeSprints(ctx context.Context, w *warehouse.Warehouse, cfg Config, asOf time.Time, f ScopeFilter, snap *Snapshot) error {
+	if f.Kind == ScopeTeam {
+		return computeTeamSprints(ctx, w, cfg, asOf, f, snap) // teams.go
+	}
 	t0 := time.Now()
 	reports, err := SprintReports(ctx, w, cfg, asOf, f)
 	slog.Debug("kpi: sprint reports", "sprints", len(reports), "took", time.Since(t0))

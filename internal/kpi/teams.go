@@ -238,3 +238,20 @@ func teamSprintReports(ctx context.Context, w *warehouse.Warehouse, cfg Config, 
 	}
 	return slices.DeleteFunc(reps, func(r SprintReport) bool { return !t.ownsBoard(r) }), nil
 }
+
+// computeTeamSprints is computeSprints for a team:NAME filter: a team's
+// sprints are its boards' (any project's), so every board is computed and
+// the team's values kept.
+func computeTeamSprints(ctx context.Context, w *warehouse.Warehouse, cfg Config, asOf time.Time, f ScopeFilter, snap *Snapshot) error {
+	var all Snapshot
+	if err := computeSprints(ctx, w, cfg, asOf, ScopeFilter{}, &all); err != nil {
+		return err
+	}
+	for _, v := range all.Values {
+		if f.Match(v.ScopeKind, v.Scope) {
+			snap.Values = append(snap.Values, v)
+		}
+	}
+	snap.Checks = append(snap.Checks, all.Checks...)
+	return nil
+}

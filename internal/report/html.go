@@ -55,7 +55,7 @@ var pageTmpl = template.Must(template.New("").Funcs(template.FuncMap{
 		}
 		return s
 	},
-}).ParseFS(templateFS, "templates/page.html", "templates/digest.html", "templates/raid.html", "templates/teams.html"))
+}).ParseFS(templateFS, "templates/page.html", "templates/digest.html", "templates/raid.html"))
 
 // WriteOptions say where and how to write a report set.
 type WriteOptions struct {

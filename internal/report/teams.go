@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"fmt"
+	"html/template"
 	"sort"
 	"time"
 
@@ -14,6 +15,10 @@ import (
 // team's KPI values, charts of its issues and the issues behind each
 // value. Its program (kpi.teams[].program) lists and links it; the
 // portfolio lists every team.
+
+// The Teams table's template (templates/teams.html), added to the page
+// templates.
+var _ = template.Must(pageTmpl.ParseFS(templateFS, "templates/teams.html"))
 
 // addTeam adds the page of team name to m (once).
 func addTeam(m *Model, cfg kpi.Config, name string, slugs map[string]bool) {

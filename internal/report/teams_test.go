@@ -17,7 +17,7 @@ import (
 // component, program Shop; Ops is the board of project OPS, program
 // Infra): each team has a page with its own values, linked from its
 // program's Teams table (and the portfolio's), its crumbs run portfolio ›
-// program › team, and the Shop page loads in headless Chromium without
+// program › team, and the Checkout page loads in headless Chromium without
 // errors (screenshots in $PMO_REPORT_SHOTS/teams). The KPI values are held
 // to hand-computed ones in package kpi; on the embedded engine here.
 func TestTeamPages(t *testing.T) {
@@ -94,7 +94,7 @@ func TestTeamPages(t *testing.T) {
 		if !strings.Contains(ex, "WEB-6") || strings.Contains(ex, "WEB-3") {
 			t.Errorf("team-checkout-explain.html: WEB-6 listed %v (want true), WEB-3 listed %v (want false)", strings.Contains(ex, "WEB-6"), strings.Contains(ex, "WEB-3"))
 		}
-		got := loadInBrowser(t, out, []string{"program-shop.html", "team-checkout.html"}, shotsDir(t, "teams"))
+		got := loadInBrowser(t, out, []string{"team-checkout.html"}, shotsDir(t, "teams"))
 		for p, c := range got {
 			if len(c.Errors) > 0 {
 				t.Errorf("%s: console errors: %q", p, c.Errors)

@@ -156,7 +156,7 @@ func (a *App) warehouseScopes(parent context.Context, cfg *pipeline.Config) []st
 			done <- result{}
 			return
 		}
-		s, err := kpi.Scopes(ctx, w, time.Now())
+		s, err := kpi.ConfigScopes(ctx, w, cfg.KPI, time.Now())
 		if err != nil {
 			done <- result{}
 			return

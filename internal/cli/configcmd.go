@@ -53,6 +53,9 @@ and secrets shown as <secret>.`,
 			if len(names) > 0 {
 				src = fmt.Sprintf("%d source(s): %s", len(names), strings.Join(names, ", "))
 			}
+			for _, w := range cfg.KPI.TeamWarnings() {
+				fmt.Fprintf(a.Stderr, "%s: warning: %s\n", cfg.File, w)
+			}
 			_, err = fmt.Fprintf(a.Stdout, "%s: ok — warehouse %s (database %s), %s\n", cfg.File, cfg.Warehouse.DSN.String(), cfg.Warehouse.Database, src)
 			return err
 		},

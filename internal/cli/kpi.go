@@ -255,7 +255,7 @@ serve.pushgateway) the run's metrics are pushed to a Prometheus Pushgateway.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.asOf, "as-of", "", "compute as of the start of this date in kpi.tz (YYYY-MM-DD; default today: the values of the days up to yesterday)")
-	fl.StringVar(&f.scope, "scope", "", "limit to scopes: portfolio, source:NAME, program:NAME, project:KEY (or a kind alone, e.g. program)")
+	fl.StringVar(&f.scope, "scope", "", "limit to scopes: portfolio, source:NAME, program:NAME, project:KEY, team:NAME (or a kind alone, e.g. program)")
 	fl.StringVar(&f.format, "format", "table", "output format: "+strings.Join(kpi.Formats, ", "))
 	fl.StringVar(&f.from, "from", "", "backfill history from this date (YYYY-MM-DD)")
 	fl.StringVar(&f.to, "to", "", "backfill history up to this date (YYYY-MM-DD; default today)")
@@ -359,7 +359,7 @@ KPI is an id of pmo kpi list; --scope names one scope.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.asOf, "as-of", "", "explain the value as of the start of this date in kpi.tz (YYYY-MM-DD; default today)")
-	fl.StringVar(&f.scope, "scope", "", "the scope: portfolio, source:NAME, program:NAME or project:KEY (required)")
+	fl.StringVar(&f.scope, "scope", "", "the scope: portfolio, source:NAME, program:NAME, project:KEY or team:NAME (required)")
 	fl.StringVar(&f.window, "window", "", "the window of a flow KPI, one of kpi.flow_windows_weeks such as 4w or 12w (default: the first)")
 	fl.StringVar(&f.format, "format", "table", "output format: "+strings.Join(kpi.Formats, ", "))
 	return cmd
@@ -414,7 +414,7 @@ func (a *App) onScope(cmd *cobra.Command, f *kpiFlags, id string, format bool, f
 		case errors.Is(err, kpi.ErrUnknownKPI), errors.Is(err, kpi.ErrNoWindow):
 			return withCode(ExitUsage, err)
 		case errors.Is(err, kpi.ErrNoScope):
-			known, kerr := kpi.Scopes(ctx, w, asOf)
+			known, kerr := kpi.ConfigScopes(ctx, w, cfg.KPI, asOf)
 			if kerr != nil {
 				return kerr
 			}
@@ -460,7 +460,7 @@ warehouse gives at the as-of instant.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.asOf, "as-of", "", "the as-of instant: the start of this date in kpi.tz (YYYY-MM-DD; default today)")
-	fl.StringVar(&f.scope, "scope", "", "the scope: portfolio, source:NAME, program:NAME or project:KEY (required)")
+	fl.StringVar(&f.scope, "scope", "", "the scope: portfolio, source:NAME, program:NAME, project:KEY or team:NAME (required)")
 	fl.StringVar(&f.window, "window", "", "the window of a flow KPI, one of kpi.flow_windows_weeks such as 4w or 12w (default: the first)")
 	return cmd
 }

@@ -252,7 +252,7 @@ func TestKPIUsageErrors(t *testing.T) {
 		{[]string{"kpi", "--to", "2025-01-01"}, []string{"--to needs --from"}},
 		{[]string{"kpi", "--from", "2025-02-01", "--to", "2025-01-01"}, []string{"--from 2025-02-01 is after --to 2025-01-01"}},
 		{[]string{"kpi", "--from", "2025-01-01", "--step", "3h"}, []string{"--step", "3h"}},
-		{[]string{"kpi", "--scope", "team:x"}, []string{"--scope", "team"}},
+		{[]string{"kpi", "--scope", "board:x"}, []string{"--scope", "board"}},
 		{[]string{"kpi", "--format", "xml"}, []string{"--format", "xml", "table, json, csv"}},
 		{[]string{"kpi", "--pushgateway", "ftp://u:s3cret@gw"}, []string{"--pushgateway"}},
 		{[]string{"kpi", "explain", "velocityy", "--scope", "portfolio"}, []string{`unknown KPI "velocityy"`, "sprint_velocity"}},

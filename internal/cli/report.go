@@ -25,7 +25,7 @@ type reportFlags struct {
 }
 
 func (f *reportFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.scope, "scope", "", "limit to a scope: program:NAME, project:KEY (default: everything)")
+	cmd.Flags().StringVar(&f.scope, "scope", "", "limit to a scope: program:NAME, project:KEY, team:NAME (default: everything)")
 	cmd.Flags().StringVar(&f.asOf, "as-of", "", "report the KPI snapshot of this date (YYYY-MM-DD: the midnight starting it in kpi.tz, as pmo kpi --as-of; default: the latest stored)")
 	cmd.Flags().BoolVar(&f.precise, "precise-explain", false, "no effect: every issue list is the KPI engine's explanation now")
 	_ = cmd.Flags().MarkDeprecated("precise-explain", "every issue list is the KPI engine's explanation now; drop the flag")

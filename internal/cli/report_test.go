@@ -182,7 +182,7 @@ func TestEmailUsageErrors(t *testing.T) {
 		{[]string{"email", "--report", "nope"}, `--report "nope": no such report under email.reports`},
 		{[]string{"email", "--to", "not-an-address"}, `email.reports[0].to[0]: "not-an-address" is not an email address`},
 		{[]string{"email", "--to", "a@example.com", "--attach", "fax"}, `"fax" is not an attachment mode`},
-		{[]string{"email", "--to", "a@example.com", "--scope", "team:x"}, `kind "team" is not one of portfolio`},
+		{[]string{"email", "--to", "a@example.com", "--scope", "board:x"}, `kind "board" is not one of portfolio`},
 	} {
 		r := run(t, nil, append([]string{"-c", cfgPath}, tc.args...)...)
 		if r.code != ExitUsage || !strings.Contains(r.stderr, tc.want) {

@@ -40,7 +40,7 @@ func (a *App) resolveScope(ctx context.Context, w *warehouse.Warehouse, cfg *pip
 	if at.IsZero() {
 		at = time.Now()
 	}
-	known, err := kpi.Scopes(ctx, w, at)
+	known, err := kpi.ConfigScopes(ctx, w, cfg.KPI, at)
 	if err != nil {
 		return f, err
 	}

@@ -53,6 +53,8 @@ func fixedSnapshot() kpi.Snapshot {
 			v("project", "jira/ALPHA", "sprint_velocity", "last5", "board=ALPHA board,variant=points", f(21)),
 			v("project", "jira/BETA", "created_vs_resolved", "12w", "measure=ratio", f(0.95)),
 			v("project", "jira/BETA", "created_vs_resolved", "12w", "measure=net", f(-3)),
+			v("team", "Checkout", "throughput", "4w", "measure=count", f(3)),
+			v("team", "Checkout", "cycle_time", "4w", "method=mean,unit=days", f(4.5)),
 		},
 		Checks: []string{"sprint ALPHA Sprint 3 (12): C8 invariant off by 1 points"},
 	}
@@ -62,7 +64,7 @@ func fixedSnapshot() kpi.Snapshot {
 
 func fixedCollector() *KPICollector {
 	c := NewKPICollector(nil)
-	c.Update(fixedSnapshot(), SnapshotMeta{Programs: map[string]string{"jira/ALPHA": "Payments"}})
+	c.Update(fixedSnapshot(), SnapshotMeta{Programs: map[string]string{"jira/ALPHA": "Payments"}, Teams: map[string]string{"Checkout": "Payments"}})
 	return c
 }
 
@@ -105,7 +107,9 @@ func TestExpositionContent(t *testing.T) {
 		labels       map[string]string
 	}{
 		{"day count to seconds", "pmo_cycle_time_seconds", 8 * 86400, map[string]string{"project": "ALPHA", "basis": "day_count", "percentile": "85", "program": "Payments"}},
-		{"elapsed days to seconds", "pmo_cycle_time_seconds", 5.5 * 86400, map[string]string{"method": "mean", "basis": "elapsed"}},
+		{"elapsed days to seconds", "pmo_cycle_time_seconds", 5.5 * 86400, map[string]string{"method": "mean", "basis": "elapsed", "project": "ALPHA"}},
+		{"team scope", "pmo_cycle_time_seconds", 4.5 * 86400, map[string]string{"scope": "team", "team": "Checkout", "program": "Payments", "method": "mean"}},
+		{"team count", "pmo_throughput_items", 3, map[string]string{"scope": "team", "team": "Checkout", "program": "Payments", "window": "4w"}},
 		{"sle days to seconds", "pmo_work_item_age_sle_seconds", 9 * 86400, map[string]string{"project": "ALPHA"}},
 		{"board aggregate", "pmo_say_do_ratio", 0.55, map[string]string{"window": "last5", "board": "ALPHA board"}},
 		{"rag red", "pmo_kpi_rag", Red, map[string]string{"kpi": "say_do_ratio"}},

@@ -1,6 +1,7 @@
 package exporter
 
 import (
+	"maps"
 	"slices"
 	"sort"
 	"sync/atomic"
@@ -55,6 +56,9 @@ type SnapshotMeta struct {
 	// Programs maps a project scope ("source/KEY") to its program, for the
 	// program label of project series. Optional.
 	Programs map[string]string
+	// Teams maps a team (kpi.teams) to its program, for the program label
+	// of team series. Optional.
+	Teams map[string]string
 	// Calibration is the scoring of the stored release forecasts
 	// (kpi.Calibrate), exported as pmo_forecast_calibration_*; nil: none.
 	Calibration *kpi.Calibration
@@ -137,6 +141,14 @@ func (c *KPICollector) Update(s kpi.Snapshot, meta SnapshotMeta) {
 		}
 		src, prog, proj := scopeValues(v.ScopeKind, v.Scope, meta.Programs)
 		series := extra
+		if v.ScopeKind == kpi.ScopeTeam {
+			// The team label: bounded by kpi.teams. Only families with
+			// team values carry it.
+			prog = meta.Teams[v.Scope]
+			series = maps.Clone(extra)
+			series["team"] = v.Scope
+			extra = series
+		}
 		if f.dropMeasure {
 			series = make(map[string]string, len(extra))
 			for k, x := range extra {

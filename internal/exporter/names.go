@@ -6,7 +6,7 @@
 // a scrape reads memory only. Each KPI maps to one metric family per unit
 // (Prometheus base units: days become seconds, shares are _ratio in 0–1,
 // counts are _items), with HELP from the KPI catalog and the exported unit. Labels are bounded:
-// the scope (scope, source, program, project), the window, and a small fixed
+// the scope (scope, source, program, project; team for the team scope, bounded by kpi.teams), the window, and a small fixed
 // set of value dimensions (measure, method, quantile, basis, variant, field,
 // class, board, confidence, release). A value with any other dimension — a sprint name, an issue,
 // a person — is never exported; it is counted in pmo_kpi_values{state}.

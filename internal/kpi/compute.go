@@ -20,7 +20,7 @@ import (
 // Name matches a scope exactly, or a project by its key without the source
 // prefix ("ALPHA" matches "jira/ALPHA").
 type ScopeFilter struct {
-	Kind string // portfolio, source, program, project; empty = all kinds
+	Kind string // portfolio, source, program, project, team; empty = all kinds
 	Name string // empty = all names
 }
 
@@ -31,10 +31,10 @@ func ParseScopeFilter(s string) (ScopeFilter, error) {
 	}
 	kind, name, _ := strings.Cut(s, ":")
 	switch kind {
-	case ScopePortfolio, ScopeSource, ScopeProgram, ScopeProject:
+	case ScopePortfolio, ScopeSource, ScopeProgram, ScopeProject, ScopeTeam:
 		return ScopeFilter{Kind: kind, Name: name}, nil
 	}
-	return ScopeFilter{}, fmt.Errorf("kpi: scope %q: kind %q is not one of portfolio, source, program, project (use e.g. project:ALPHA)", s, kind)
+	return ScopeFilter{}, fmt.Errorf("kpi: scope %q: kind %q is not one of portfolio, source, program, project, team (use e.g. project:ALPHA or team:Payments)", s, kind)
 }
 
 func (f ScopeFilter) match(r scopeRef) bool {
@@ -161,6 +161,14 @@ func scopeGroups(ctx context.Context, w *warehouse.Warehouse, cfg Config, asOf t
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("kpi: listing scopes: %w", err)
+	}
+	teams, err := scopeTeams(ctx, w, cfg, asOf)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range teams {
+		t, _ := cfg.team(name)
+		refs = append(refs, scopeRef{Kind: ScopeTeam, Name: name, Program: t.Program})
 	}
 	byKey := map[string]*group{}
 	var order []string

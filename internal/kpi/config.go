@@ -15,13 +15,18 @@ type Config struct {
 	TZ     string `yaml:"tz"`
 	Knobs  `yaml:",inline"`
 	Scopes []ScopeConfig `yaml:"scopes,omitempty"`
+	// Teams are the team scopes (kpi.teams, teams.go).
+	Teams []Team `yaml:"teams,omitempty"`
+	// MultiTeam lets an issue belong to every team that selects it; by
+	// default it belongs to the first (config order).
+	MultiTeam bool `yaml:"multi_team,omitempty"`
 }
 
 // ScopeConfig overrides knobs for one scope. Unset fields inherit from the
 // defaults (Config), so a scope only lists what differs.
 type ScopeConfig struct {
-	Kind string `yaml:"kind"` // project, program or source
-	Name string `yaml:"name"` // project key (or source/KEY), program name, source name
+	Kind string `yaml:"kind"` // project, program, source or team
+	Name string `yaml:"name"` // project key (or source/KEY), program name, source name, team name
 	TZ   string `yaml:"tz,omitempty"`
 	// EVM holds the earned-value inputs of exactly this scope (not
 	// inherited by the projects of a program).
@@ -204,9 +209,9 @@ func (c Config) Validate() []error {
 	for i, s := range c.Scopes {
 		p := fmt.Sprintf("kpi.scopes[%d]", i)
 		switch s.Kind {
-		case ScopeProject, ScopeProgram, ScopeSource:
+		case ScopeProject, ScopeProgram, ScopeSource, ScopeTeam:
 		default:
-			add("%s.kind: %q is not a scope kind; use project, program or source", p, s.Kind)
+			add("%s.kind: %q is not a scope kind; use project, program, source or team", p, s.Kind)
 		}
 		if s.Name == "" {
 			add("%s.name: missing; name the project key, program or source the overrides apply to", p)
@@ -225,6 +230,7 @@ func (c Config) Validate() []error {
 		}
 		errs = append(errs, s.Knobs.validate(p)...)
 	}
+	errs = append(errs, c.validateTeams()...)
 	return errs
 }
 
@@ -328,6 +334,9 @@ type settings struct {
 	TZ  string
 	loc *time.Location
 	Knobs
+	// teams are the lifecycle's team parameters (kpi.teams, the same for
+	// every scope).
+	teams map[string]any
 }
 
 // resolve returns the effective settings of a scope. Project scopes inherit
@@ -356,12 +365,19 @@ func (c Config) resolve(kind, name, program, source string) (settings, error) {
 		}
 	case ScopeProgram, ScopeSource:
 		apply(kind, name)
+	case ScopeTeam:
+		// A team inherits its program's overrides (kpi.teams[].program).
+		if t, ok := c.team(name); ok {
+			apply(ScopeProgram, t.Program)
+		}
+		apply(kind, name)
 	}
 	loc, err := time.LoadLocation(s.TZ)
 	if err != nil {
 		return s, fmt.Errorf("kpi: scope %s %q: unknown time zone %q", kind, name, s.TZ)
 	}
 	s.loc = loc
+	s.teams = teamParams(c.Teams, c.MultiTeam)
 	return s, nil
 }
 

@@ -19,7 +19,12 @@ func TestConfigValidate(t *testing.T) {
 			[]string{`kpi.scopes[0].story_points_fields: no longer read: the collector decides which tracker fields carry story points`}},
 		{"bad tz", "tz: Europ/Berlin", []string{`kpi.tz: unknown time zone "Europ/Berlin"`}},
 		{"scope tz", "scopes: [{kind: project, name: A, tz: Europ/Berlin}]", []string{`kpi.scopes[0].tz: unknown time zone "Europ/Berlin"`}},
-		{"scope kind and name", "scopes: [{kind: team}]", []string{`kpi.scopes[0].kind: "team" is not a scope kind`, `kpi.scopes[0].name: missing`}},
+		{"scope kind and name", "scopes: [{kind: board}]", []string{`kpi.scopes[0].kind: "board" is not a scope kind`, `kpi.scopes[0].name: missing`}},
+		{"teams", "teams: [{name: A, components: [api]}, {name: A, projects: ['']}, {name: 'x:y'}, {boards: [B]}]",
+			[]string{`kpi.teams[1].name: "A" is also kpi.teams[0].name; team names must be unique`, `kpi.teams[1].projects[0]: empty`,
+				`kpi.teams[2].name: "x:y" contains ':' or ','`, `kpi.teams[2]: selects no issue; give boards, projects, components or assignees`,
+				`kpi.teams[3].name: missing`}},
+		{"team scope override", "teams: [{name: A, assignees: [bob]}]\nscopes: [{kind: team, name: A, tz: UTC}]", nil},
 		{"knobs", "start_policy: middle\nsle: {days: -1, percentile: 1.5}\nmin_sample: 0\nflow_windows_weeks: [0]",
 			[]string{`kpi.flow_windows_weeks[0]: 0 weeks`, `kpi.min_sample: 0 must be at least 1`, `kpi.sle.days: -1 is negative`, `kpi.sle.percentile: 1.5 is outside (0, 1)`, `kpi.start_policy: "middle" is not a policy`}},
 		{"part 2 knobs", "risk_severity_weights: {High: -1}\nblocking_link_types: ['']\ncapacity: {working_days: [Funday], hours_per_day: 0, fte: 1, holidays: [2025-13-01]}\nmc_trials: 5\nmc_confidence: 1",
@@ -46,6 +51,31 @@ func TestConfigValidate(t *testing.T) {
 				if !strings.Contains(errs[i].Error(), w) {
 					t.Errorf("error %d = %q, want it to contain %q", i, errs[i], w)
 				}
+			}
+		})
+	}
+}
+
+func TestTeamWarnings(t *testing.T) {
+	tests := []struct {
+		name  string
+		teams []Team
+		multi bool
+		want  []string
+	}{
+		{"by component", []Team{{Name: "A", Components: []string{"a"}}, {Name: "B", Components: []string{"b"}}}, false, nil},
+		{"same project", []Team{{Name: "A", Projects: []string{"WEB"}}, {Name: "B", Projects: []string{"WEB"}}}, false,
+			[]string{`kpi.teams: "A" and "B" both select project "WEB"; an issue belongs to the first, "A" (set kpi.multi_team: true to count it in both)`}},
+		{"project and component", []Team{{Name: "A", Assignees: []string{"bob"}}, {Name: "B", Projects: []string{"jira/WEB"}}}, false,
+			[]string{`kpi.teams: "A" (assignee "bob") and "B" (project "jira/WEB") may share issues; an issue that matches both belongs to the first, "A" (set kpi.multi_team: true to count it in both)`}},
+		{"multi_team", []Team{{Name: "A", Projects: []string{"WEB"}}, {Name: "B", Projects: []string{"WEB"}}}, true, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := DefaultConfig()
+			c.Teams, c.MultiTeam = tt.teams, tt.multi
+			if got := c.TeamWarnings(); strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("warnings %q, want %q", got, tt.want)
 			}
 		})
 	}

@@ -235,7 +235,13 @@ func explainForecast(ctx context.Context, w *warehouse.Warehouse, s settings, e 
 }
 
 func explainSprints(ctx context.Context, w *warehouse.Warehouse, cfg Config, def Definition, f ScopeFilter, asOf time.Time) (Explanation, error) {
-	reps, err := SprintReports(ctx, w, cfg, asOf, f)
+	var reps []SprintReport
+	var err error
+	if f.Kind == ScopeTeam {
+		reps, err = teamSprintReports(ctx, w, cfg, asOf, f.Name) // teams.go
+	} else {
+		reps, err = SprintReports(ctx, w, cfg, asOf, f)
+	}
 	if err != nil {
 		return Explanation{}, err
 	}

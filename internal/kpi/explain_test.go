@@ -75,7 +75,7 @@ func TestExplainErrors(t *testing.T) {
 		is               error // the sentinel errors.Is must find, or nil
 	}{
 		{"cycle_tim", "project:A", `unknown KPI "cycle_tim"`, ErrUnknownKPI},
-		{"cycle_time", "team:A", `kind "team" is not one of`, nil},
+		{"cycle_time", "board:A", `kind "board" is not one of`, nil},
 		{"cycle_time", "project", `name one scope`, nil},
 	} {
 		_, err := Explain(context.Background(), nil, DefaultConfig(), c.kpi, c.scope, a0)

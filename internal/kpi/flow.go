@@ -203,9 +203,10 @@ func (c *computation) wip(ctx context.Context, wins []window) error {
 	}
 	for rows.Next() {
 		var src, key, prog string
+		var teams []string
 		var i uint64
 		var d int64
-		if err := rows.Scan(&src, &key, &prog, &i, &d); err != nil {
+		if err := rows.Scan(&src, &key, &prog, &teams, &i, &d); err != nil {
 			return fmt.Errorf("kpi: computing wip: reading row: %w", err)
 		}
 		if i < 1 || int(i) > len(inst)+1 {
@@ -215,6 +216,9 @@ func (c *computation) wip(ctx context.Context, wins []window) error {
 			if !strings.HasSuffix(k, ":") {
 				add(k, int(i)-1, float64(d))
 			}
+		}
+		for _, tm := range teams {
+			add(ScopeTeam+":"+tm, int(i)-1, float64(d))
 		}
 	}
 	if err := rows.Err(); err != nil {

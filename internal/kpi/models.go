@@ -51,7 +51,7 @@ func (s settings) modelParams(asOf time.Time) map[string]any {
 	if s.StartPolicy == "first" {
 		startFirst = 1
 	}
-	return map[string]any{
+	params := map[string]any{
 		"as_of":               asOf.UTC(),
 		"as_of_s":             asOf.Unix(),
 		"tz":                  s.TZ,
@@ -71,6 +71,12 @@ func (s settings) modelParams(asOf time.Time) map[string]any {
 		"k_program":           ScopeProgram,
 		"k_project":           ScopeProject,
 	}
+	teams := s.teams
+	if teams == nil {
+		teams = teamParams(nil, false)
+	}
+	maps.Copy(params, teams)
+	return params
 }
 
 // model renders relation model name for this computation: the lifecycle

@@ -38,8 +38,19 @@ func ScopeName(kind, name string) string {
 }
 
 // Scopes lists every scope with issues created before asOf, as ScopeName
-// writes them: the portfolio, then sources, programs and projects.
+// writes them: the portfolio, then sources, programs and projects (teams:
+// ConfigScopes).
 func Scopes(ctx context.Context, w *warehouse.Warehouse, asOf time.Time) ([]string, error) {
+	return ConfigScopes(ctx, w, Config{}, asOf)
+}
+
+// ConfigScopes is Scopes with the teams of cfg (kpi.teams) that hold
+// issues created before asOf, after the projects, in config order.
+func ConfigScopes(ctx context.Context, w *warehouse.Warehouse, cfg Config, asOf time.Time) ([]string, error) {
+	teams, err := scopeTeams(ctx, w, cfg, asOf)
+	if err != nil {
+		return nil, err
+	}
 	q, err := scopeProjectsSQL(asOf)
 	if err != nil {
 		return nil, err
@@ -70,7 +81,48 @@ func Scopes(ctx context.Context, w *warehouse.Warehouse, asOf time.Time) ([]stri
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("kpi: listing scopes: %w", err)
 	}
-	return append(append(append(out, sources...), programs...), projects...), nil
+	out = append(append(append(out, sources...), programs...), projects...)
+	for _, t := range teams {
+		out = append(out, ScopeName(ScopeTeam, t))
+	}
+	return out, nil
+}
+
+// scopeTeams lists the teams of cfg with issues created before asOf, in
+// config order (none without kpi.teams: no query).
+func scopeTeams(ctx context.Context, w *warehouse.Warehouse, cfg Config, asOf time.Time) ([]string, error) {
+	if len(cfg.Teams) == 0 {
+		return nil, nil
+	}
+	params := teamParams(cfg.Teams, cfg.MultiTeam)
+	params["as_of"] = asOf.UTC()
+	q, err := modelSQL("scope_teams", nil, params)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := w.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("kpi: listing the teams of kpi.teams: %w", err)
+	}
+	defer rows.Close()
+	have := map[string]bool{}
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return nil, fmt.Errorf("kpi: listing the teams of kpi.teams: %w", err)
+		}
+		have[t] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("kpi: listing the teams of kpi.teams: %w", err)
+	}
+	var out []string
+	for _, t := range cfg.Teams {
+		if have[t.Name] {
+			out = append(out, t.Name)
+		}
+	}
+	return out, nil
 }
 
 // CheckScope returns nil when the filter matches one of the known scopes

@@ -89,6 +89,9 @@ type sprintIssue struct {
 // computeSprints adds the sprint KPIs of every active or closed sprint whose
 // board's project is selected by f.
 func computeSprints(ctx context.Context, w *warehouse.Warehouse, cfg Config, asOf time.Time, f ScopeFilter, snap *Snapshot) error {
+	if f.Kind == ScopeTeam {
+		return computeTeamSprints(ctx, w, cfg, asOf, f, snap) // teams.go
+	}
 	t0 := time.Now()
 	reports, err := SprintReports(ctx, w, cfg, asOf, f)
 	slog.Debug("kpi: sprint reports", "sprints", len(reports), "took", time.Since(t0))
@@ -107,6 +110,7 @@ func computeSprints(ctx context.Context, w *warehouse.Warehouse, cfg Config, asO
 	}
 	for _, b := range boards {
 		rs := byBoard[b]
+		first := len(snap.Values) // the board's values, copied to its teams below
 		sort.SliceStable(rs, func(i, j int) bool { return rs[i].Close.Before(rs[j].Close) })
 		s, err := cfg.resolve(ScopeProject, rs[0].Source+"/"+rs[0].Project, "", rs[0].Source)
 		if err != nil {
@@ -157,6 +161,7 @@ func computeSprints(ctx context.Context, w *warehouse.Warehouse, cfg Config, asO
 			msd = fptr(mean(sd))
 		}
 		sv(snap, last, "say_do_ratio", with(board, "variant", "points"), msd, len(sd)).Window = "last" + strconv.Itoa(n)
+		teamSprintValues(snap, cfg, last, first) // teams.go
 	}
 	return nil
 }

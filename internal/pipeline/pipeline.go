@@ -295,7 +295,7 @@ func (p *Pipeline) publish(ctx context.Context, snap kpi.Snapshot) {
 	if err != nil {
 		p.Logger.Warn("reading the programs of the projects; project series get no program label", "err", err.Error())
 	}
-	meta := exporter.SnapshotMeta{Programs: programs}
+	meta := exporter.SnapshotMeta{Programs: programs, Teams: p.KPI.TeamPrograms()}
 	// The forecast calibration as of the snapshot (pmo_forecast_calibration_*).
 	if cal, err := kpi.Calibrate(ctx, p.Warehouse, *p.KPI, snap.AsOf); err != nil {
 		p.Logger.Warn("scoring the stored release forecasts failed; no calibration metrics", "err", err.Error())

@@ -86,6 +86,9 @@ func Build(ctx context.Context, w *warehouse.Warehouse, o Options) (*Model, erro
 	if err != nil {
 		return nil, err
 	}
+	if err := readIssueTeams(ctx, w, o.KPI, snap.AsOf, issues); err != nil {
+		return nil, err
+	}
 	sprints, err := kpi.SprintReports(ctx, w, o.KPI, snap.AsOf, kpi.ScopeFilter{})
 	if err != nil {
 		return nil, fmt.Errorf("report: reading sprint reports: %w", err)
@@ -119,6 +122,8 @@ func Build(ctx context.Context, w *warehouse.Warehouse, o Options) (*Model, erro
 			}
 			s := &Scope{Kind: v.ScopeKind, Name: v.Scope, Label: label, Program: p.program, Slug: uniqueSlug(slugs, "project-"+v.Scope)}
 			m.Projects = append(m.Projects, s)
+		case kpi.ScopeTeam:
+			addTeam(m, o.KPI, v.Scope, slugs) // teams.go
 		}
 	}
 	sort.Slice(m.Programs, func(i, j int) bool { return m.Programs[i].Name < m.Programs[j].Name })
@@ -132,7 +137,8 @@ func Build(ctx context.Context, w *warehouse.Warehouse, o Options) (*Model, erro
 			pg.Children = append(pg.Children, p)
 		}
 	}
-	unfiltered := append(append([]*Scope{}, m.Programs...), m.Projects...)
+	linkTeams(m, o.KPI, programs)
+	unfiltered := append(append(append([]*Scope{}, m.Programs...), m.Projects...), m.Teams...)
 	for _, s := range unfiltered {
 		m.Scopes = append(m.Scopes, kpi.ScopeName(s.Kind, s.Name))
 	}
@@ -193,7 +199,8 @@ func Build(ctx context.Context, w *warehouse.Warehouse, o Options) (*Model, erro
 		s.Explain = map[string][]Item{}
 		for _, r := range sprints {
 			if s.Kind == kpi.ScopePortfolio || (s.Kind == kpi.ScopeProject && r.Source+"/"+r.Project == s.Name) ||
-				(s.Kind == kpi.ScopeProgram && projects[r.Source+"/"+r.Project].program == s.Name) {
+				(s.Kind == kpi.ScopeProgram && projects[r.Source+"/"+r.Project].program == s.Name) ||
+				(s.Kind == kpi.ScopeTeam && sprintOfTeam(o.KPI, s.Name, r)) {
 				s.Sprints = append(s.Sprints, r)
 			}
 		}
@@ -289,6 +296,7 @@ func snapshot(ctx context.Context, w *warehouse.Warehouse, o Options) (kpi.Snaps
 func selectPages(m *Model, f kpi.ScopeFilter) {
 	if f.Kind != "" || f.Name != "" {
 		m.Programs, m.Projects = filterScopes(m.Programs, m.Projects, f)
+		m.Teams = filterTeams(m.Teams, m.Programs, f)
 	}
 	for _, s := range m.All() {
 		s.Page = true
@@ -372,6 +380,7 @@ type issue struct {
 	at                              []int64
 	fromCat, toCat                  []string
 	initial                         string
+	teams                           []string // kpi.teams
 }
 
 // issueSQL reads the flow items (no sub-tasks) created before as_of with
@@ -478,7 +487,8 @@ func issuesOf(all []*issue, s *Scope) []*issue {
 	}
 	var out []*issue
 	for _, is := range all {
-		if (s.Kind == kpi.ScopeProject && is.scope == s.Name) || (s.Kind == kpi.ScopeProgram && is.program == s.Name) {
+		if (s.Kind == kpi.ScopeProject && is.scope == s.Name) || (s.Kind == kpi.ScopeProgram && is.program == s.Name) ||
+			(s.Kind == kpi.ScopeTeam && slices.Contains(is.teams, s.Name)) {
 			out = append(out, is)
 		}
 	}

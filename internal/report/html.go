@@ -168,7 +168,7 @@ func RenderPage(w io.Writer, m *Model, s *Scope, explain bool) error {
 
 func crumbs(m *Model, s *Scope) []*Scope {
 	out := []*Scope{m.Portfolio}
-	if s.Kind == kpi.ScopeProject {
+	if s.Kind == kpi.ScopeProject || s.Kind == kpi.ScopeTeam {
 		for _, p := range m.Programs {
 			if p.Name == s.Program {
 				out = append(out, p)

@@ -30,6 +30,8 @@ type Model struct {
 	Portfolio *Scope
 	Programs  []*Scope
 	Projects  []*Scope
+	// Teams are the team scopes (kpi.teams) in config order (teams.go).
+	Teams []*Scope
 	// Checks are the snapshot's failed consistency checks.
 	Checks []string
 	// Scopes are every program and project scope of the snapshot
@@ -49,6 +51,8 @@ type Scope struct {
 	Slug    string // file name without .html
 	// Children are the programs of the portfolio, the projects of a program.
 	Children []*Scope
+	// Teams are the teams of a program (every team on the portfolio).
+	Teams []*Scope
 	// Page is set when the report set has a page for the scope (the
 	// portfolio and the scopes --scope selected): pages link only to
 	// scopes with a page.
@@ -241,11 +245,11 @@ type EVMPoint struct {
 	Mode string
 }
 
-// All returns every scope of the model: portfolio, programs, projects.
+// All returns every scope of the model: portfolio, programs, projects, teams.
 func (m *Model) All() []*Scope {
 	out := []*Scope{m.Portfolio}
 	out = append(out, m.Programs...)
-	return append(out, m.Projects...)
+	return append(append(out, m.Projects...), m.Teams...)
 }
 
 // AsOfLocal is the as-of instant in the reporting time zone, as shown to

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/pmo-oss/pmo/internal/kpi"
 	"github.com/pmo-oss/pmo/internal/raid"
 	"github.com/pmo-oss/pmo/internal/warehouse"
 )
@@ -21,7 +22,7 @@ func readRAID(ctx context.Context, w *warehouse.Warehouse, o Options, m *Model) 
 		return err
 	}
 	for _, s := range m.All() {
-		if s.Page {
+		if s.Page && s.Kind != kpi.ScopeTeam { // the registers are per project: no team section
 			sl := l.For(s.Kind, s.Name)
 			s.RAID = &sl
 		}

@@ -18,15 +18,49 @@
 --   {cc_ids}                 kpi.cycle_time_status_ids (empty: the In Progress category)
 --   {flow_types} {bug_types} {escaped_types} {escaped_labels} {escaped_envs}
 --   {discard_resolutions} {defect_link_types}   the kpi.* type, label and link lists
---   {k_portfolio} {k_source} {k_program} {k_project}   the scope kinds
+--   {k_portfolio} {k_source} {k_program} {k_project} {k_team}   the scope kinds
+--   {team_names}             kpi.teams names in config order
+--   {sel_team} {sel_kind} {sel_value}   the teams' selectors as parallel arrays: the team's 1-based index in
+--                            {team_names}, the kind (project, component, assignee, board) and the value
+--   {has_boards}             1 when a team selects by board (else the board model reads nothing)
+--   {multi_team}             1 when an issue belongs to every team that selects it (kpi.multi_team), else to the first
 
 -- model issue_scope: v_issues created before as_of, with the issue's program (its project's category)
 SELECT * FROM (
     SELECT source, id AS issue_id, key, project_id, project_key, type, type_class, status_id, status_category,
-        resolution, priority, assignee_id, created, updated, due_date, story_points, original_estimate_seconds,
+        resolution, priority, assignee_id, assignee, created, updated, due_date, story_points, original_estimate_seconds,
         labels, components, environment, parent_id, epic_key, fix_version_ids
     FROM v_issues WHERE created < {as_of}
 ) AS i ANY LEFT JOIN (SELECT source, id AS project_id, category AS program FROM v_projects) AS p USING (source, project_id)
+
+-- model issue_boards: per issue, the boards (ids and names) that hold one of its sprints or whose project is the issue's project; nothing unless a team selects by board ({has_boards})
+SELECT source, issue_id, groupUniqArray(b) AS boards FROM (
+    SELECT source, issue_id, b FROM (
+        SELECT source, issue_id, board_id, names FROM (
+            SELECT source, issue_id, board_id FROM (
+                SELECT source, id AS issue_id, sprint_id FROM v_issues ARRAY JOIN sprint_ids AS sprint_id WHERE {has_boards} = 1
+            ) AS si ALL INNER JOIN (SELECT source, id AS sprint_id, board_id FROM v_sprints WHERE {has_boards} = 1) AS sp USING (source, sprint_id)
+            UNION ALL
+            SELECT source, issue_id, board_id FROM (
+                SELECT source, id AS issue_id, project_id FROM v_issues WHERE {has_boards} = 1
+            ) AS pi ALL INNER JOIN (SELECT source, project_id, id AS board_id FROM v_boards WHERE {has_boards} = 1 AND project_id != '') AS pb USING (source, project_id)
+        ) AS ib ALL INNER JOIN (SELECT source, id AS board_id, [id, name] AS names FROM v_boards WHERE {has_boards} = 1) AS bn USING (source, board_id)
+    ) ARRAY JOIN names AS b
+) GROUP BY source, issue_id
+
+-- model issue_teams: the issue_scope rows with the teams each belongs to (kpi.teams): those with a selector matching its project (KEY or source/KEY), a component, its assignee (id or name) or a board of {{issue_boards}}; the first of them unless {multi_team} = 1
+SELECT *,
+    arrayFilter((x_t, x_k, x_v) -> multiIf(
+        x_k = 'project', x_v = project_key OR x_v = concat(source, '/', project_key),
+        x_k = 'component', has(components, x_v),
+        x_k = 'assignee', x_v = assignee_id OR x_v = assignee,
+        x_k = 'board', has(boards, x_v), 0), {sel_team}, {sel_kind}, {sel_value}) AS team_hits,
+    -- "+ 0 * ...": ClickHouse 18.16 prunes subquery columns referenced only inside a lambda (see models/wip.sql)
+    arrayMap(x_i -> {team_names}[x_i], if({multi_team} = 1,
+        arrayFilter((x_t, x_n) -> indexOf(team_hits, x_t) = x_n, team_hits, arrayEnumerate(team_hits)),
+        arraySlice(team_hits, 1, 1 + 0 * (length(source) + length(project_key) + length(components) + length(assignee_id)
+            + length(assignee) + length(boards))))) AS teams
+FROM {{issue_scope}} AS i ANY LEFT JOIN {{issue_boards}} AS b USING (source, issue_id)
 
 -- model linked_bugs: per issue, the distinct bugs linked to it by a defect link type (either direction) or parented by it (Q1)
 SELECT source, issue_id, uniqExact(b) AS linked_bugs FROM (
@@ -69,11 +103,11 @@ SELECT * FROM (SELECT * FROM (SELECT
     components, environment, created, updated, due_date, story_points, original_estimate_seconds, parent_id,
     epic_key, fix_version_ids, has_unknown, init_cat, ats, tcs, is_flow, is_bug, is_escaped_type, escaped, n_tr,
     cat_now, start_s, done_s, started, is_done, discarded, skipped, restarted, reopen_ats, done_entry_ats, active_s,
-    cc_s, status_now, created_day, start_day, done_day, scope_kinds, scope_names
+    cc_s, status_now, created_day, start_day, done_day, teams, scope_kinds, scope_names
 FROM (SELECT
     source, issue_id, key, project_key, program, type, type_class, resolution, priority, assignee_id, labels,
     components, environment, created, updated, due_date, story_points, original_estimate_seconds, parent_id,
-    epic_key, fix_version_ids, has_unknown, init_cat, ats, tcs,
+    epic_key, fix_version_ids, has_unknown, init_cat, ats, tcs, teams,
     toUInt8(has({flow_types}, type) AND type_class != 'subtask') AS is_flow,
     toUInt8(has({bug_types}, type)) AS is_bug,
     toUInt8(has({escaped_types}, type)) AS is_escaped_type,
@@ -109,8 +143,8 @@ FROM (SELECT
     toInt32(toDate(created, {tz})) AS created_day,
     toInt32(toDate(toDateTime(start_s, 'UTC'), {tz})) AS start_day,
     toInt32(toDate(toDateTime(done_s, 'UTC'), {tz})) AS done_day,
-    [{k_portfolio}, {k_source}, {k_program}, {k_project}] AS scope_kinds,
-    ['all', source, program, concat(source, '/', project_key)] AS scope_names
+    arrayConcat([{k_portfolio}, {k_source}, {k_program}, {k_project}], arrayMap(x_n -> {k_team}, teams)) AS scope_kinds,
+    arrayConcat(['all', source, program, concat(source, '/', project_key)], teams) AS scope_names
 FROM (
     SELECT *,
         if(length(h_at) > 0, h_from_cat[1], if(status_category IN ('new', 'indeterminate', 'done'), status_category, 'indeterminate')) AS init_cat,
@@ -119,7 +153,7 @@ FROM (
         arrayFilter((x_v, x_a) -> x_a < {as_of}, h_from_cat, h_at) AS fcs,
         arrayFilter((x_v, x_a) -> x_a < {as_of}, h_to_cat, h_at) AS tcs,
         arrayFilter((x_v, x_a) -> x_a < {as_of}, h_to_id, h_at) AS tids
-    FROM {{issue_scope}} AS i ANY LEFT JOIN v_kpi_status_history AS h USING (source, issue_id)
+    FROM {{issue_teams}} AS i ANY LEFT JOIN v_kpi_status_history AS h USING (source, issue_id)
 ))) AS lc ANY LEFT JOIN {{linked_bugs}} AS lb USING (source, issue_id)
 ) AS lcb ANY LEFT JOIN {{worklog_totals}} AS wl USING (source, issue_id)
 ) AS lcw ANY LEFT JOIN {{priority_history}} AS ph USING (source, issue_id)
@@ -130,6 +164,12 @@ WHERE scope != '' AND ({keep_all} = 1 OR has({keep}, concat(scope_kind, ':', sco
 
 -- model scope_projects: the projects with issues created before {as_of}, with their source and program: the scopes there are
 SELECT DISTINCT source, project_key, program FROM {{issue_scope}} ORDER BY source, project_key
+
+-- model scope_teams: the teams (kpi.teams) with issues created before {as_of}: the team scopes there are
+SELECT DISTINCT team FROM {{issue_teams}} ARRAY JOIN teams AS team
+
+-- model issue_team_keys: the teams (kpi.teams) of each issue created before {as_of} that has one, by issue key
+SELECT key, teams FROM {{issue_teams}} WHERE length(teams) > 0 ORDER BY key
 
 -- model issue_projects: the project scope ("source/KEY") of each issue whose key is in {keys}
 SELECT key, concat(source, '/', project_key) AS project FROM v_issues WHERE has({keys}, key) ORDER BY key, project

@@ -3,22 +3,22 @@
 -- at every sample instant t with a < t <= b. The model turns each interval
 -- into +1 at its first covered sample and -1 after its last, per project;
 -- internal/kpi/flow.go takes the running sum and rolls projects up to
--- programs, sources and the portfolio (WIP counts are additive). Linear in
+-- programs, sources, teams and the portfolio (WIP counts are additive). Linear in
 -- the number of intervals instead of items x samples.
 --
 -- Parameters: {samples} (the sample instants, Unix seconds, sorted),
 -- {earliest} (items done before it cannot be WIP at any sample), {as_of_s}.
 
--- model wip_deltas: per project and sample index (1-based), the change of WIP at that sample
-SELECT source, project_key, program, idx, sum(delta) AS d FROM (
-    SELECT source, project_key, program, [i0, i1 + 1] AS idxs, [toInt64(1), toInt64(-1)] AS deltas FROM (
+-- model wip_deltas: per project (and teams: kpi.teams) and sample index (1-based), the change of WIP at that sample
+SELECT source, project_key, program, teams, idx, sum(delta) AS d FROM (
+    SELECT source, project_key, program, teams, [i0, i1 + 1] AS idxs, [toInt64(1), toInt64(-1)] AS deltas FROM (
         -- "+ 0 * col": ClickHouse 18.16 prunes subquery columns that are
         -- referenced only inside a lambda; the plain reference keeps them.
-        SELECT source, project_key, program,
+        SELECT source, project_key, program, teams,
             arrayCount(x_t -> x_t <= iv_from, {samples}) + 1 + 0 * iv_from AS i0,
             arrayCount(x_t -> x_t <= iv_to, {samples}) + 0 * iv_to AS i1
         FROM (
-            SELECT source, project_key, program, iv_from, iv_to, iv_cat
+            SELECT source, project_key, program, teams, iv_from, iv_to, iv_cat
             FROM (SELECT * FROM {{lifecycle}} WHERE is_flow AND NOT discarded AND NOT (is_done AND done_s < {earliest}))
             ARRAY JOIN
                 arrayConcat([toInt64(created)], arrayMap(x_a -> toInt64(x_a), ats)) AS iv_from,
@@ -28,4 +28,4 @@ SELECT source, project_key, program, idx, sum(delta) AS d FROM (
         )
     ) WHERE i0 <= i1
 ) ARRAY JOIN idxs AS idx, deltas AS delta
-GROUP BY source, project_key, program, idx
+GROUP BY source, project_key, program, teams, idx

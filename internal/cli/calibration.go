@@ -38,7 +38,7 @@ not make it (release forecasts are computed for the versions unreleased now).`,
 			if err != nil {
 				return err
 			}
-			if err := checkFormat(f.format); err != nil {
+			if err := checkFormat(f.format, kpi.Formats); err != nil {
 				return err
 			}
 			sf, err := parseScope(f.scope)

@@ -1,16 +1,13 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/pmo-oss/pmo/internal/changelog"
-	"github.com/pmo-oss/pmo/internal/kpi"
 )
 
 // changesFlags are the flags of pmo changes.
@@ -60,8 +57,8 @@ spreadsheet formulas.`,
 			if err != nil {
 				return err
 			}
-			if !slices.Contains(changelog.Formats, f.format) {
-				return withCode(ExitUsage, fmt.Errorf("--format %q: expected one of %s", f.format, strings.Join(changelog.Formats, ", ")))
+			if err := checkFormat(f.format, changelog.Formats); err != nil {
+				return err
 			}
 			var kinds []string
 			for _, k := range f.kinds {
@@ -75,15 +72,11 @@ spreadsheet formulas.`,
 			if f.to != "" && f.asOf != "" && f.to != f.asOf {
 				return withCode(ExitUsage, fmt.Errorf("--to %s and --as-of %s: give one (they are the same end of the period)", f.to, f.asOf))
 			}
-			sf, err := parseScope(f.scope)
-			if err != nil {
+			if _, err := oneScope("changes", f.scope); err != nil {
 				return err
 			}
-			if sf.Kind != "" && sf.Kind != kpi.ScopePortfolio && sf.Name == "" {
-				return withCode(ExitUsage, fmt.Errorf("--scope %s: name one, e.g. %s:NAME (pmo changes shows one scope; pmo kpi --format csv lists the scopes)", sf.Kind, sf.Kind))
-			}
-			if errs := cfg.KPI.Validate(); len(errs) > 0 {
-				return withCode(ExitUsage, errors.Join(errs...))
+			if err := validSettings(cfg.KPI.Validate()); err != nil {
+				return err
 			}
 			loc, err := kpiLocation(cfg)
 			if err != nil {
@@ -94,11 +87,7 @@ spreadsheet formulas.`,
 			if f.to == "" && f.asOf != "" {
 				flag = "as-of"
 			}
-			if end != "" {
-				if to, err = parseKPIDate(cfg, flag, end); err != nil {
-					return err
-				}
-			} else if to, err = defaultAsOf(cfg, a.Now()); err != nil {
+			if to, err = a.asOfOrToday(cfg, flag, end); err != nil {
 				return err
 			}
 			if f.from != "" {
@@ -110,14 +99,11 @@ spreadsheet formulas.`,
 						f.from, to.In(loc).Format(time.DateOnly)))
 				}
 			}
-			w, err := a.openMigrated(ctx, cfg)
+			w, sf, err := a.openScope(ctx, cfg, f.scope, to)
 			if err != nil {
 				return err
 			}
 			defer closeWarehouse(w, &err)
-			if sf, err = a.resolveScope(ctx, w, cfg, f.scope, to); err != nil {
-				return err
-			}
 			l, err := changelog.Build(ctx, w, changelog.Options{KPI: cfg.KPI, From: from, To: to, Scope: sf})
 			if err != nil {
 				return err

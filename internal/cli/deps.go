@@ -3,14 +3,11 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/pmo-oss/pmo/internal/deps"
-	"github.com/pmo-oss/pmo/internal/kpi"
 )
 
 // depsFlags are the flags of pmo deps.
@@ -65,40 +62,27 @@ formulas.`,
 			if err != nil {
 				return err
 			}
-			if !slices.Contains(deps.Formats, f.format) {
-				return withCode(ExitUsage, fmt.Errorf("--format %q: expected one of %s", f.format, strings.Join(deps.Formats, ", ")))
+			if err := checkFormat(f.format, deps.Formats); err != nil {
+				return err
 			}
 			if err := deps.CheckGroupBy(f.groupBy); err != nil {
 				return withCode(ExitUsage, fmt.Errorf("--group-by: %w", err))
 			}
-			sf, err := parseScope(f.scope)
+			if _, err := oneScope("deps", f.scope); err != nil {
+				return err
+			}
+			if err := validSettings(cfg.KPI.Validate(), cfg.RAID.Validate()); err != nil {
+				return err
+			}
+			asOf, err := a.asOfOrToday(cfg, "as-of", f.asOf)
 			if err != nil {
 				return err
 			}
-			if sf.Kind != "" && sf.Kind != kpi.ScopePortfolio && sf.Name == "" {
-				return withCode(ExitUsage, fmt.Errorf("--scope %s: name one, e.g. %s:NAME (pmo deps shows one scope; pmo kpi --format csv lists the scopes)", sf.Kind, sf.Kind))
-			}
-			errs := cfg.KPI.Validate()
-			errs = append(errs, cfg.RAID.Validate()...)
-			if len(errs) > 0 {
-				return withCode(ExitUsage, errors.Join(errs...))
-			}
-			var asOf time.Time
-			if f.asOf != "" {
-				if asOf, err = parseKPIDate(cfg, "as-of", f.asOf); err != nil {
-					return err
-				}
-			} else if asOf, err = defaultAsOf(cfg, a.Now()); err != nil {
-				return err
-			}
-			w, err := a.openMigrated(ctx, cfg)
+			w, sf, err := a.openScope(ctx, cfg, f.scope, asOf)
 			if err != nil {
 				return err
 			}
 			defer closeWarehouse(w, &err)
-			if sf, err = a.resolveScope(ctx, w, cfg, f.scope, asOf); err != nil {
-				return err
-			}
 			r, err := deps.Build(ctx, w, deps.Options{KPI: cfg.KPI, RAID: cfg.RAID, AsOf: asOf, Scope: sf, GroupBy: f.groupBy, Release: f.release})
 			if err != nil {
 				if errors.Is(err, deps.ErrNoRelease) {

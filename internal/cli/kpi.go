@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -84,13 +83,6 @@ func parseStep(s string) (int, error) {
 	return 0, bad
 }
 
-func checkFormat(format string) error {
-	if !slices.Contains(kpi.Formats, format) {
-		return withCode(ExitUsage, fmt.Errorf("--format %q: expected one of %s", format, strings.Join(kpi.Formats, ", ")))
-	}
-	return nil
-}
-
 func parseScope(s string) (kpi.ScopeFilter, error) {
 	f, err := kpi.ParseScopeFilter(s)
 	if err != nil {
@@ -152,7 +144,7 @@ serve.pushgateway) the run's metrics are pushed to a Prometheus Pushgateway.`,
 			if err != nil {
 				return err
 			}
-			if err := checkFormat(f.format); err != nil {
+			if err := checkFormat(f.format, kpi.Formats); err != nil {
 				return err
 			}
 			if err := checkPushFlag(f.push); err != nil {
@@ -378,7 +370,7 @@ func (a *App) onScope(cmd *cobra.Command, f *kpiFlags, id string, format bool, f
 		return err
 	}
 	if format {
-		if err := checkFormat(f.format); err != nil {
+		if err := checkFormat(f.format, kpi.Formats); err != nil {
 			return err
 		}
 	}

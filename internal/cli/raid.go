@@ -1,15 +1,12 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/pmo-oss/pmo/internal/kpi"
 	"github.com/pmo-oss/pmo/internal/raid"
 )
 
@@ -63,44 +60,31 @@ is protected against spreadsheet formulas.`,
 			if err != nil {
 				return err
 			}
-			if !slices.Contains(raid.Formats, f.format) {
-				return withCode(ExitUsage, fmt.Errorf("--format %q: expected one of %s", f.format, strings.Join(raid.Formats, ", ")))
+			if err := checkFormat(f.format, raid.Formats); err != nil {
+				return err
 			}
 			if err := raid.CheckSection(f.section); err != nil {
 				return withCode(ExitUsage, fmt.Errorf("--section: %w", err))
 			}
-			sf, err := parseScope(f.scope)
-			if err != nil {
+			if _, err := oneScope("raid", f.scope); err != nil {
 				return err
 			}
-			if sf.Kind != "" && sf.Kind != kpi.ScopePortfolio && sf.Name == "" {
-				return withCode(ExitUsage, fmt.Errorf("--scope %s: name one, e.g. %s:NAME (pmo raid shows one scope; pmo kpi --format csv lists the scopes)", sf.Kind, sf.Kind))
-			}
-			errs := cfg.KPI.Validate()
-			errs = append(errs, cfg.RAID.Validate()...)
-			if len(errs) > 0 {
-				return withCode(ExitUsage, errors.Join(errs...))
+			if err := validSettings(cfg.KPI.Validate(), cfg.RAID.Validate()); err != nil {
+				return err
 			}
 			loc, err := kpiLocation(cfg)
 			if err != nil {
 				return err
 			}
-			var asOf time.Time
-			if f.asOf != "" {
-				if asOf, err = parseKPIDate(cfg, "as-of", f.asOf); err != nil {
-					return err
-				}
-			} else if asOf, err = defaultAsOf(cfg, a.Now()); err != nil {
+			asOf, err := a.asOfOrToday(cfg, "as-of", f.asOf)
+			if err != nil {
 				return err
 			}
-			w, err := a.openMigrated(ctx, cfg)
+			w, sf, err := a.openScope(ctx, cfg, f.scope, asOf)
 			if err != nil {
 				return err
 			}
 			defer closeWarehouse(w, &err)
-			if sf, err = a.resolveScope(ctx, w, cfg, f.scope, asOf); err != nil {
-				return err
-			}
 			l, err := raid.Build(ctx, w, raid.Options{KPI: cfg.KPI, RAID: cfg.RAID, AsOf: asOf, Scope: sf})
 			if err != nil {
 				return err

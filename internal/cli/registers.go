@@ -15,7 +15,7 @@ import (
 
 // Steps the commands share: the format check (pmo kpi too), and the scope,
 // as-of and warehouse steps of the commands that print one scope (pmo raid,
-// standards, deps, changes) share.
+// standards, deps, changes).
 
 // checkFormat is a usage error unless --format is one of formats.
 func checkFormat(format string, formats []string) error {

@@ -253,24 +253,11 @@ type reader struct {
 }
 
 func (r reader) query(name, what string, scan func(*warehouse.Rows) error) error {
-	q, err := modelSQL(name, r.params)
+	ms, err := relationModels()
 	if err != nil {
 		return err
 	}
-	rows, err := r.w.Query(r.ctx, q)
-	if err != nil {
-		return fmt.Errorf("changelog: reading %s: %w", what, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
-			return fmt.Errorf("changelog: reading %s: %w", what, err)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("changelog: reading %s: %w", what, err)
-	}
-	return nil
+	return ms.Each(r.ctx, r.w, name, what, nil, r.params, scan)
 }
 
 func (r reader) read() (data, error) {
@@ -687,12 +674,3 @@ func (b builder) releaseDateEntries(v *version) []Entry {
 var modelFiles embed.FS
 
 var relationModels = sync.OnceValues(func() (*sqlmodel.Set, error) { return sqlmodel.Load("changelog", modelFiles, "models/*.sql") })
-
-// modelSQL renders model name (sqlmodel.Set.SQL).
-func modelSQL(name string, params map[string]any) (string, error) {
-	ms, err := relationModels()
-	if err != nil {
-		return "", err
-	}
-	return ms.SQL(name, nil, params)
-}

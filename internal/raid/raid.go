@@ -297,26 +297,13 @@ func dayString(day int64) string {
 	return time.Unix(day*86400, 0).UTC().Format(time.DateOnly)
 }
 
-// query runs relation model name and calls scan for each row.
+// query runs model name and calls scan for each row (sqlmodel.Set.Each).
 func query(ctx context.Context, w *warehouse.Warehouse, name, what string, rels map[string]string, params map[string]any, scan func(r *warehouse.Rows) error) error {
-	q, err := modelSQL(name, rels, params)
+	ms, err := relationModels()
 	if err != nil {
 		return err
 	}
-	rows, err := w.Query(ctx, q)
-	if err != nil {
-		return fmt.Errorf("raid: reading %s: %w", what, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
-			return fmt.Errorf("raid: reading %s: %w", what, err)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("raid: reading %s: %w", what, err)
-	}
-	return nil
+	return ms.Each(ctx, w, name, what, rels, params, scan)
 }
 
 func project(source, key string) string { return source + "/" + key }

@@ -13,6 +13,7 @@
 package sqlmodel
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"regexp"
@@ -184,4 +185,27 @@ func Refs(text string) []string {
 		}
 	}
 	return out
+}
+
+// Each runs model name (rendered as SQL does) on w and calls scan for each
+// row; errors say what was being read ("<owner>: reading <what>: …").
+func (s *Set) Each(ctx context.Context, w *warehouse.Warehouse, name, what string, rels map[string]string, params map[string]any, scan func(r *warehouse.Rows) error) error {
+	q, err := s.SQL(name, rels, params)
+	if err != nil {
+		return err
+	}
+	rows, err := w.Query(ctx, q)
+	if err != nil {
+		return fmt.Errorf("%s: reading %s: %w", s.owner, what, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return fmt.Errorf("%s: reading %s: %w", s.owner, what, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("%s: reading %s: %w", s.owner, what, err)
+	}
+	return nil
 }

@@ -3,7 +3,6 @@ package standards
 import (
 	"context"
 	"embed"
-	"fmt"
 	"sync"
 
 	"github.com/pmo-oss/pmo/internal/sqlmodel"
@@ -26,26 +25,13 @@ func modelSQL(name string, rels map[string]string, params map[string]any) (strin
 	return ms.SQL(name, rels, params)
 }
 
-// query runs model name and calls scan for each row.
+// query runs model name and calls scan for each row (sqlmodel.Set.Each).
 func query(ctx context.Context, w *warehouse.Warehouse, name, what string, rels map[string]string, params map[string]any, scan func(r *warehouse.Rows) error) error {
-	q, err := modelSQL(name, rels, params)
+	ms, err := relationModels()
 	if err != nil {
 		return err
 	}
-	rows, err := w.Query(ctx, q)
-	if err != nil {
-		return fmt.Errorf("standards: reading %s: %w", what, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
-			return fmt.Errorf("standards: reading %s: %w", what, err)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("standards: reading %s: %w", what, err)
-	}
-	return nil
+	return ms.Each(ctx, w, name, what, rels, params, scan)
 }
 
 // tmpPrefix names the Memory tables read derives (sqlmodel.Materialize).

@@ -96,7 +96,7 @@ func (l Log) For(kind, name string) Log {
 	out.Scope = kpi.ScopeName(kind, name)
 	out.Entries = []Entry{}
 	for _, e := range l.Entries {
-		if inScope(f, e.Project, e.Program) {
+		if f.Holds(e.Project, e.Program, nil) {
 			out.Entries = append(out.Entries, e)
 		}
 	}
@@ -125,23 +125,6 @@ func (l Log) Count() map[string]int {
 		n[e.Kind]++
 	}
 	return n
-}
-
-// inScope: project is "source/KEY"; the portfolio (or no kind) holds all.
-// A new scope kind (e.g. a team) is one more case.
-func inScope(f kpi.ScopeFilter, project, program string) bool {
-	source, _, _ := strings.Cut(project, "/")
-	switch f.Kind {
-	case "", kpi.ScopePortfolio:
-		return true
-	case kpi.ScopeSource:
-		return f.Name == "" || f.Name == source
-	case kpi.ScopeProgram:
-		return f.Name == "" || f.Name == program
-	case kpi.ScopeProject:
-		return f.Match(kpi.ScopeProject, project)
-	}
-	return false
 }
 
 // CheckKinds returns an error naming the valid kinds when one is not.

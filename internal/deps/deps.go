@@ -233,7 +233,7 @@ func Compute(d raid.DepData, opts Options, loc *time.Location) (Report, error) {
 	by := cmp.Or(opts.GroupBy, GroupProject)
 	g := newGraph(d, by)
 	r := Report{Scope: scopeName(opts.Scope), AsOf: opts.AsOf.UTC(), Release: opts.Release, Cycles: [][]string{}}
-	in := func(id string) bool { return raid.InScope(opts.Scope, g.nodes[id].LinkEnd) }
+	in := func(id string) bool { return opts.Scope.Holds(g.nodes[id].Project, g.nodes[id].Program, nil) }
 
 	// The graph of the scope: the links with either issue in it.
 	shown := map[string]bool{}

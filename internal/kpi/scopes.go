@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,6 +19,32 @@ var ErrNoData = errors.New("no data")
 // also by its key without the source prefix).
 func (f ScopeFilter) Match(kind, name string) bool {
 	return f.match(scopeRef{Kind: kind, Name: name})
+}
+
+// Holds reports whether the scope f selects an issue of project
+// ("source/KEY") in program that belongs to teams (kpi.teams, from
+// IssueTeams): the portfolio (or no kind) holds every issue, a source its
+// projects, a program its projects, a project itself (KEY or source/KEY),
+// a team its members. An empty name holds every scope of the kind (every
+// team: an issue of any team).
+func (f ScopeFilter) Holds(project, program string, teams []string) bool {
+	source, _, _ := strings.Cut(project, "/")
+	switch f.Kind {
+	case "", ScopePortfolio:
+		return true
+	case ScopeSource:
+		return f.Name == "" || f.Name == source
+	case ScopeProgram:
+		return f.Name == "" || f.Name == program
+	case ScopeProject:
+		return f.Match(ScopeProject, project)
+	case ScopeTeam:
+		if f.Name == "" {
+			return len(teams) > 0
+		}
+		return slices.Contains(teams, f.Name)
+	}
+	return false
 }
 
 // String is the filter as written: "", "program", "project:ALPHA".

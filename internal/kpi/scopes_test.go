@@ -49,3 +49,41 @@ func TestCheckScope(t *testing.T) {
 		t.Errorf("long list: %v", err)
 	}
 }
+
+// TestScopeFilterHolds: which issues each scope kind holds (the registers —
+// RAID log, dependencies, change log, scorecard — filter by it).
+func TestScopeFilterHolds(t *testing.T) {
+	const project, program = "jira/ALPHA", "Core"
+	teams := []string{"Payments", "Web"}
+	for _, tc := range []struct {
+		filter string
+		teams  []string
+		want   bool
+	}{
+		{"", nil, true},
+		{"portfolio", nil, true},
+		{"source", nil, true},
+		{"source:jira", nil, true},
+		{"source:gitlab", nil, false},
+		{"program", nil, true},
+		{"program:Core", nil, true},
+		{"program:Edge", nil, false},
+		{"project:ALPHA", nil, true},
+		{"project:jira/ALPHA", nil, true},
+		{"project:BETA", nil, false},
+		{"team:Payments", teams, true},
+		{"team:Web", teams, true},
+		{"team:Ops", teams, false},
+		{"team:Payments", nil, false},
+		{"team", teams, true},
+		{"team", nil, false},
+	} {
+		f, err := ParseScopeFilter(tc.filter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := f.Holds(project, program, tc.teams); got != tc.want {
+			t.Errorf("%q.Holds(%s, %s, %v) = %v, want %v", tc.filter, project, program, tc.teams, got, tc.want)
+		}
+	}
+}

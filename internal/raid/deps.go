@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pmo-oss/pmo/internal/kpi"
 	"github.com/pmo-oss/pmo/internal/warehouse"
 )
 
@@ -140,7 +139,3 @@ func ReadDeps(ctx context.Context, w *warehouse.Warehouse, opts Options, window 
 	}
 	return d, nil
 }
-
-// InScope reports whether the issue e belongs to scope f, as the RAID
-// log's registers do (the portfolio holds all).
-func InScope(f kpi.ScopeFilter, e LinkEnd) bool { return inScope(f, e.Project, e.Program) }

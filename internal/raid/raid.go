@@ -15,7 +15,6 @@ import (
 	"embed"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -123,11 +122,11 @@ func (l Log) For(kind, name string) Log {
 	f := kpi.ScopeFilter{Kind: kind, Name: name}
 	out := l
 	out.Scope = kpi.ScopeName(kind, name)
-	out.Risks = keep(l.Risks, func(r Risk) bool { return inScope(f, r.Project, r.Program) })
-	out.Assumptions = keep(l.Assumptions, func(e Entry) bool { return inScope(f, e.Project, e.Program) })
-	out.Issues = keep(l.Issues, func(i Item) bool { return inScope(f, i.Project, i.Program) })
+	out.Risks = keep(l.Risks, func(r Risk) bool { return f.Holds(r.Project, r.Program, nil) })
+	out.Assumptions = keep(l.Assumptions, func(e Entry) bool { return f.Holds(e.Project, e.Program, nil) })
+	out.Issues = keep(l.Issues, func(i Item) bool { return f.Holds(i.Project, i.Program, nil) })
 	out.Dependencies = keep(l.Dependencies, func(d Dependency) bool {
-		return inScope(f, d.FromProject, d.FromProgram) || inScope(f, d.ToProject, d.ToProgram)
+		return f.Holds(d.FromProject, d.FromProgram, nil) || f.Holds(d.ToProject, d.ToProgram, nil)
 	})
 	return out
 }
@@ -145,22 +144,6 @@ func keep[T any](xs []T, ok func(T) bool) []T {
 		}
 	}
 	return out
-}
-
-// inScope: project is "source/KEY"; the portfolio (or no kind) holds all.
-func inScope(f kpi.ScopeFilter, project, program string) bool {
-	source, _, _ := strings.Cut(project, "/")
-	switch f.Kind {
-	case "", kpi.ScopePortfolio:
-		return true
-	case kpi.ScopeSource:
-		return f.Name == "" || f.Name == source
-	case kpi.ScopeProgram:
-		return f.Name == "" || f.Name == program
-	case kpi.ScopeProject:
-		return f.Match(kpi.ScopeProject, project)
-	}
-	return false
 }
 
 // Options say what to build.

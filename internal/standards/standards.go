@@ -393,7 +393,7 @@ func (c Config) evaluate(id string, s snapshot, f kpi.ScopeFilter) Result {
 	r := Result{Pass: true, Items: []Offender{}}
 	inScope := map[string]bool{}
 	for _, p := range s.projects {
-		if !contains(f, p.name, p.program) {
+		if !f.Holds(p.name, p.program, nil) {
 			continue
 		}
 		inScope[p.name] = true
@@ -434,23 +434,6 @@ func (c Config) projectPasses(id string, p project, rows []row) bool {
 		return unknown == 0 && float64(skipped) <= math.Floor(*c.Workflow.TolerancePct/100*float64(p.doneWindow)+1e-9)
 	}
 	return n == 0
-}
-
-// contains reports whether scope f holds project (source/KEY) of program.
-// A team scope is one more case here once the KPI engine has it.
-func contains(f kpi.ScopeFilter, project, program string) bool {
-	source, _, _ := strings.Cut(project, "/")
-	switch f.Kind {
-	case "", kpi.ScopePortfolio:
-		return true
-	case kpi.ScopeSource:
-		return f.Name == "" || f.Name == source
-	case kpi.ScopeProgram:
-		return f.Name == "" || f.Name == program
-	case kpi.ScopeProject:
-		return f.Match(kpi.ScopeProject, project)
-	}
-	return false
 }
 
 func scopeName(f kpi.ScopeFilter) string {

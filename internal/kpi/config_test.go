@@ -69,11 +69,17 @@ func TestTeamWarnings(t *testing.T) {
 		{"project and component", []Team{{Name: "A", Assignees: []string{"bob"}}, {Name: "B", Projects: []string{"jira/WEB"}}}, false,
 			[]string{`kpi.teams: "A" (assignee "bob") and "B" (project "jira/WEB") may share issues; an issue that matches both belongs to the first, "A" (set kpi.multi_team: true to count it in both)`}},
 		{"multi_team", []Team{{Name: "A", Projects: []string{"WEB"}}, {Name: "B", Projects: []string{"WEB"}}}, true, nil},
+		{"team zone", []Team{{Name: "NY", Projects: []string{"WEB"}, Program: "Core"}, {Name: "B", Projects: []string{"API"}}}, true,
+			[]string{`kpi.teams: team "NY" reports in America/New_York but its program "Core" in Europe/Berlin: there its issues' days (windows, daily WIP, day counts) are counted in Europe/Berlin, not summed from the team's own days (kpis.md C1); give both the same tz (kpi.tz or kpi.scopes[].tz) for exact roll-ups`}},
+		{"team zone = program zone", []Team{{Name: "NY", Projects: []string{"WEB"}, Program: "US"}}, false,
+			[]string{`kpi.teams: team "NY" reports in America/New_York but the portfolio in UTC: there its issues' days (windows, daily WIP, day counts) are counted in UTC, not summed from the team's own days (kpis.md C1); give both the same tz (kpi.tz or kpi.scopes[].tz) for exact roll-ups`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := DefaultConfig()
 			c.Teams, c.MultiTeam = tt.teams, tt.multi
+			c.Scopes = []ScopeConfig{{Kind: ScopeTeam, Name: "NY", TZ: "America/New_York"},
+				{Kind: ScopeProgram, Name: "Core", TZ: "Europe/Berlin"}, {Kind: ScopeProgram, Name: "US", TZ: "America/New_York"}}
 			if got := c.TeamWarnings(); strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
 				t.Errorf("warnings %q, want %q", got, tt.want)
 			}

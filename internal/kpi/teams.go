@@ -127,10 +127,10 @@ func (c Config) validateTeams() []error {
 // they share (or that may overlap: a project and a component, assignee or
 // board of another team).
 func (c Config) TeamWarnings() []string {
+	out := c.teamZoneWarnings()
 	if c.MultiTeam {
-		return nil
+		return out
 	}
-	var out []string
 	for i, a := range c.Teams {
 		for j := i + 1; j < len(c.Teams); j++ {
 			b := c.Teams[j]
@@ -149,6 +149,39 @@ func (c Config) TeamWarnings() []string {
 		}
 	}
 	return slices.Compact(out)
+}
+
+// teamZoneWarnings: a program and the portfolio are computed in their own
+// time zone, so a team whose time zone differs has its issues' days
+// (windows, daily WIP samples, day counts) re-bucketed there at the
+// roll-up, where kpis.md C1 sums each team's own daily values. pmo does
+// not re-compute roll-ups per team zone; it says so, naming both zones.
+func (c Config) teamZoneWarnings() []string {
+	var out []string
+	port, err := c.resolve(ScopePortfolio, "all", "", "")
+	if err != nil {
+		return nil // the config's errors say why
+	}
+	for _, t := range c.Teams {
+		ts, err := c.resolve(ScopeTeam, t.Name, "", "")
+		if err != nil {
+			continue
+		}
+		roll := []struct{ what, tz string }{{"the portfolio", port.TZ}}
+		if t.Program != "" {
+			if ps, err := c.resolve(ScopeProgram, t.Program, "", ""); err == nil {
+				roll = append([]struct{ what, tz string }{{fmt.Sprintf("its program %q", t.Program), ps.TZ}}, roll...)
+			}
+		}
+		for _, r := range roll {
+			if r.tz != ts.TZ {
+				out = append(out, fmt.Sprintf("kpi.teams: team %q reports in %s but %s in %s: there its issues' days (windows, daily WIP, day counts) are counted in %s, not summed from the team's own days (kpis.md C1); give both the same tz (kpi.tz or kpi.scopes[].tz) for exact roll-ups",
+					t.Name, ts.TZ, r.what, r.tz, r.tz))
+				break
+			}
+		}
+	}
+	return out
 }
 
 // team returns the team named name.

@@ -66,7 +66,7 @@ FROM (
     SELECT * FROM {{lifecycle}} AS l ANY LEFT JOIN {{field_history}} AS fh USING (source, issue_id)
 ) AS lf ANY LEFT JOIN {{subtask_effort}} AS su USING (source, issue_id)
 
--- model link_events: the blocking-link additions (op 1) and removals (op -1) recorded in either issue's link changes, as (source, b_id, x_id, at_s, op, sk): b_id blocks x_id. A link change's text ends with the relation as seen from the issue and the other issue's key (model.ChangeLink): on the blocked issue "… is blocked by B-1" (an inward text), on the blocker "… blocks X-1" (an outward text). Items whose other issue is not in the warehouse are dropped (ALL INNER JOIN: newer ClickHouse matches each key once on both sides of an ANY INNER JOIN).
+-- model link_events: the blocking-link additions (op 1) and removals (op -1) recorded in either issue's link changes, as (source, b_id, x_id, at_s, op, sk): b_id blocks x_id. A link change's text ends with the relation as seen from the issue and the other issue's key (model.ChangeLink): on the blocked issue "… is blocked by B-1" (an inward text), on the blocker "… blocks X-1" (an outward text). Items whose other issue was not created before as_of are dropped — such a link did not exist at as_of, and blocked_items reads only pairs of issues of the lifecycle (ALL INNER JOIN on the lifecycle's keys, not v_issues: the lifecycle is materialized, v_issues is a FINAL read: newer ClickHouse matches each key once on both sides of an ANY INNER JOIN).
 SELECT source, if(side = 1, other_id, issue_id) AS b_id, if(side = 1, issue_id, other_id) AS x_id, at_s, op, sk FROM (
     SELECT source, issue_id, at_s, sk, op, side, other_key FROM (
         SELECT source, issue_id, toInt64(at) AS at_s, (toInt64(at), toInt64(toUInt64OrZero(change_id)), toInt64(item)) AS sk,
@@ -81,7 +81,7 @@ SELECT source, if(side = 1, other_id, issue_id) AS b_id, if(side = 1, issue_id, 
                 0) AS side
         FROM v_changes WHERE change_kind = 'link'
     ) WHERE side != 0
-) AS e ALL INNER JOIN (SELECT source, key AS other_key, id AS other_id FROM v_issues) AS k USING (source, other_key)
+) AS e ALL INNER JOIN (SELECT source, key AS other_key, issue_id AS other_id FROM {{lifecycle}}) AS k USING (source, other_key)
 
 -- model active_blocking: the blocking links that existed at as_of, as (source, b_id, x_id, since_s). A link with link change events is replayed like a field (the last event before as_of; none before but some after: the first after tells, a removal meaning it existed); since_s is its last addition before as_of. A link without events (the changelog was not collected or was truncated) is taken as existing iff it is a current link, since an unknown instant (since_s 0).
 SELECT source, b_id, x_id, since_s FROM (

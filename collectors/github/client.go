@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -21,7 +20,12 @@ import (
 	"github.com/shurcooL/githubv4"
 
 	"github.com/pmo-oss/pmo/collectors"
+	"github.com/pmo-oss/pmo/collectors/httpapi"
 )
+
+// HTTPError is a non-2xx answer from GitHub (httpapi.Error): its text names the
+// source and the request without credentials, and how to fix it.
+type HTTPError = httpapi.Error
 
 // APIVersion is the REST API version pmo asks for (X-GitHub-Api-Version);
 // the answers' shapes the collector reads are those of this version.
@@ -32,109 +36,13 @@ const APIVersion = "2022-11-28"
 var (
 	// ErrRateLimited: GitHub kept refusing with a primary or secondary rate
 	// limit until the retry budget (or retry.max_rate_limit_wait) ran out.
-	ErrRateLimited error = &kindError{collectors.KindRateLimited, "rate limited by GitHub"}
+	ErrRateLimited error = httpapi.NewKind(collectors.KindRateLimited, "rate limited by GitHub")
 	// ErrAuth: the token was refused (401) or lacks a permission (403).
-	ErrAuth error = &kindError{collectors.KindAuth, "authentication failed"}
+	ErrAuth error = httpapi.NewKind(collectors.KindAuth, "authentication failed")
 	// ErrTransient: 5xx, a timeout or a connection or body cut short, after
 	// the retries.
-	ErrTransient error = &kindError{collectors.KindTransient, "transient failure"}
+	ErrTransient error = httpapi.NewKind(collectors.KindTransient, "transient failure")
 )
-
-type kindError struct{ kind, msg string }
-
-func (e *kindError) Error() string     { return e.msg }
-func (e *kindError) ErrorKind() string { return e.kind }
-
-// HTTPError is a non-2xx answer. Its text names the source, the request
-// (without credentials: the token travels in a header, never in the URL)
-// and GitHub's message.
-type HTTPError struct {
-	Source   string
-	URL      string
-	Status   int
-	Message  string
-	Location string // the new place of a moved resource (301)
-	Method   string // "" is GET
-
-	kind error
-	wait time.Duration // what GitHub asked to wait (Retry-After, x-ratelimit-reset), 0 if nothing
-	hint string
-}
-
-func (e *HTTPError) Error() string {
-	var b strings.Builder
-	method := e.Method
-	if method == "" {
-		method = http.MethodGet
-	}
-	if e.kind == ErrAuth {
-		fmt.Fprintf(&b, "authentication failed for source %s (HTTP %d from %s %s)", e.Source, e.Status, method, e.URL)
-	} else {
-		fmt.Fprintf(&b, "HTTP %d from %s %s", e.Status, method, e.URL)
-	}
-	if e.Message != "" {
-		b.WriteString(": " + e.Message)
-	}
-	if e.hint != "" {
-		b.WriteString(": " + e.hint)
-	}
-	return b.String()
-}
-
-// ErrorKind classifies the answer for collectors.ErrorKind.
-func (e *HTTPError) ErrorKind() string {
-	var k *kindError
-	if errors.As(e.kind, &k) {
-		return k.kind
-	}
-	switch {
-	case e.Status == http.StatusNotFound || e.Status == http.StatusGone || e.Status == http.StatusMovedPermanently:
-		return collectors.KindNotFound
-	case e.Status >= 400 && e.Status < 500:
-		return collectors.KindBadRequest
-	}
-	return collectors.KindBadResponse
-}
-
-// Unwrap lets errors.Is find the kind.
-func (e *HTTPError) Unwrap() error { return e.kind }
-
-type transientError struct {
-	what string
-	err  error
-}
-
-func (e *transientError) Error() string     { return e.what + ": " + e.err.Error() }
-func (e *transientError) ErrorKind() string { return collectors.KindTransient }
-func (e *transientError) Unwrap() []error   { return []error{ErrTransient, e.err} }
-
-type badResponseError struct{ err error }
-
-func (e *badResponseError) Error() string     { return e.err.Error() }
-func (e *badResponseError) Unwrap() error     { return e.err }
-func (e *badResponseError) ErrorKind() string { return collectors.KindBadResponse }
-
-// clock is the time source of the retries; tests replace it to record the
-// waits instead of sleeping.
-type clock interface {
-	Now() time.Time
-	Sleep(ctx context.Context, d time.Duration) error
-}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now() }
-
-func (realClock) Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
-}
 
 // client does the HTTP requests of one source through go-github: the
 // token, the pinned API version, conditional requests, retries and error
@@ -145,7 +53,7 @@ type client struct {
 	timeout time.Duration
 	retry   RetryConfig
 	log     *slog.Logger
-	clock   clock
+	clock   httpapi.Clock
 	authKey string // the config keys to blame on 401/403
 	gql     *githubv4.Client
 	gqlURL  string
@@ -193,7 +101,7 @@ func newClient(source string, cfg *Config, log *slog.Logger) (*client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("url or token: %w", err)
 	}
-	c := &client{source: source, gh: g, timeout: cfg.Timeout, retry: cfg.Retry, log: log, clock: realClock{}, authKey: authKey}
+	c := &client{source: source, gh: g, timeout: cfg.Timeout, retry: cfg.Retry, log: log, clock: httpapi.RealClock{}, authKey: authKey}
 	c.newGraphQL(base)
 	return c, nil
 }
@@ -253,16 +161,16 @@ func (c *client) retrying(ctx context.Context, what string, attempt func() error
 		status := 0
 		if errors.As(err, &he) {
 			status = he.Status
-			if he.wait > wait {
-				wait = he.wait
+			if he.Wait() > wait {
+				wait = he.Wait()
 			}
 		}
-		if limited && he != nil && he.wait > c.retry.MaxBackoff {
+		if limited && he != nil && he.Wait() > c.retry.MaxBackoff {
 			// Waiting less than GitHub asked only burns attempts (and
 			// GitHub may block an integration that keeps trying).
-			if he.wait > c.retry.MaxRateLimitWait {
+			if he.Wait() > c.retry.MaxRateLimitWait {
 				return fmt.Errorf("the rate limit resets in %s, more than retry.max_rate_limit_wait %s; the next run resumes from the stored cursors: %w",
-					he.wait.Round(time.Second), c.retry.MaxRateLimitWait, err)
+					he.Wait().Round(time.Second), c.retry.MaxRateLimitWait, err)
 			}
 		} else {
 			wait = min(wait, c.retry.MaxBackoff)
@@ -272,7 +180,7 @@ func (c *client) retrying(ctx context.Context, what string, attempt func() error
 		if limited {
 			obs.RateLimitWait(wait)
 		}
-		c.log.Debug("retrying GitHub request", "path", redactPath(what), "attempt", n, "wait", wait, "error", err.Error())
+		c.log.Debug("retrying GitHub request", "path", httpapi.RedactPath(what), "attempt", n, "wait", wait, "error", err.Error())
 		if err := c.clock.Sleep(ctx, wait); err != nil {
 			return err
 		}
@@ -287,13 +195,13 @@ func (c *client) once(ctx context.Context, path, etag string, v any) (page, erro
 	defer cancel()
 	req, err := c.gh.NewRequest(actx, http.MethodGet, path, nil, gh.WithVersion(APIVersion))
 	if err != nil {
-		return page{}, fmt.Errorf("building request for %s: %w", redactPath(path), err)
+		return page{}, fmt.Errorf("building request for %s: %w", httpapi.RedactPath(path), err)
 	}
 	req.Header.Set("Accept", "application/vnd.github+json")
 	if etag != "" {
 		req.Header.Set("If-None-Match", etag)
 	}
-	where := redactURL(req.URL)
+	where := httpapi.Redact(req.URL)
 	c.requests.Add(1)
 	obs := collectors.ObserverFrom(ctx)
 	start, status := time.Now(), 0
@@ -330,19 +238,19 @@ func (c *client) classify(err error, where string, resp *gh.Response) (page, err
 		if !rle.Rate.Reset.IsZero() {
 			wait = rle.Rate.Reset.Sub(now) + time.Second
 		}
-		return page{}, &HTTPError{Source: c.source, URL: where, Status: statusOf(rle.Response), Message: "primary rate limit exhausted",
-			kind: ErrRateLimited, wait: max(wait, 0), hint: fmt.Sprintf("resets at %s", rle.Rate.Reset.UTC().Format(time.RFC3339))}
+		return page{}, &HTTPError{Source: c.source, URL: where, Status: statusOf(rle.Response), Messages: messages("primary rate limit exhausted"),
+			Kind: ErrRateLimited, RetryAfter: waitFor(wait), Hint: fmt.Sprintf("resets at %s", rle.Rate.Reset.UTC().Format(time.RFC3339))}
 	case errors.As(err, &are):
 		wait := time.Minute // GitHub: without retry-after, wait at least a minute
 		if are.RetryAfter != nil {
 			wait = *are.RetryAfter
 		}
-		return page{}, &HTTPError{Source: c.source, URL: where, Status: statusOf(are.Response), Message: "secondary rate limit",
-			kind: ErrRateLimited, wait: wait}
+		return page{}, &HTTPError{Source: c.source, URL: where, Status: statusOf(are.Response), Messages: messages("secondary rate limit"),
+			Kind: ErrRateLimited, RetryAfter: waitFor(wait)}
 	case errors.As(err, &rde):
-		e := &HTTPError{Source: c.source, URL: where, Status: rde.StatusCode, Message: "moved"}
+		e := &HTTPError{Source: c.source, URL: where, Status: rde.StatusCode, Messages: messages("moved")}
 		if rde.Location != nil {
-			e.Location = redactURL(rde.Location)
+			e.Location = httpapi.Redact(rde.Location)
 		}
 		return page{}, e
 	case errors.As(err, &ere):
@@ -351,23 +259,23 @@ func (c *client) classify(err error, where string, resp *gh.Response) (page, err
 			c.notModified.Add(1)
 			return page{notModified: true, etag: ere.Response.Header.Get("ETag")}, nil
 		}
-		e := &HTTPError{Source: c.source, URL: where, Status: st, Message: trimMessage(ere.Message)}
+		e := &HTTPError{Source: c.source, URL: where, Status: st, Messages: messages(httpapi.TrimMessage(ere.Message))}
 		switch {
 		case st == http.StatusForbidden && ere.Response.Header.Get("Retry-After") != "":
 			// A secondary limit whose body does not name it.
-			e.kind = ErrRateLimited
-			e.wait = retryAfter(ere.Response.Header, now)
+			e.Kind = ErrRateLimited
+			e.RetryAfter = httpapi.RetryAfter(ere.Response.Header, now, "X-RateLimit-Reset")
 		case st == http.StatusUnauthorized || st == http.StatusForbidden:
-			e.kind, e.Message = ErrAuth, ""
-			e.hint = "check " + c.authKey + " (and that it may read the repository's issues and metadata)"
+			e.Kind, e.Messages = ErrAuth, nil
+			e.Hint = "check " + c.authKey + " (and that it may read the repository's issues and metadata)"
 		case st == http.StatusTooManyRequests:
-			e.kind = ErrRateLimited
-			e.wait = retryAfter(ere.Response.Header, now)
+			e.Kind = ErrRateLimited
+			e.RetryAfter = httpapi.RetryAfter(ere.Response.Header, now, "X-RateLimit-Reset")
 		case st >= 500:
-			e.kind = ErrTransient
-			e.wait = retryAfter(ere.Response.Header, now)
+			e.Kind = ErrTransient
+			e.RetryAfter = httpapi.RetryAfter(ere.Response.Header, now, "X-RateLimit-Reset")
 		case st == http.StatusNotFound:
-			e.hint = "check url and the repository name, and that the token may see it"
+			e.Hint = "check url and the repository name, and that the token may see it"
 		}
 		return page{}, e
 	}
@@ -375,13 +283,13 @@ func (c *client) classify(err error, where string, resp *gh.Response) (page, err
 	if errors.As(err, &ie) {
 		// Exchanging the App's JWT for an installation token failed.
 		st := statusOf(ie.Response)
-		e := &HTTPError{Source: c.source, URL: where, Status: st, Message: "getting a GitHub App installation token"}
+		e := &HTTPError{Source: c.source, URL: where, Status: st, Messages: messages("getting a GitHub App installation token")}
 		switch {
 		case st == 0 || st >= 500 || st == http.StatusTooManyRequests:
-			return page{}, &transientError{what: "getting a GitHub App installation token for GET " + where, err: err}
+			return page{}, &httpapi.TransientError{What: "getting a GitHub App installation token for GET " + where, Err: err, Sentinel: ErrTransient}
 		case st == http.StatusUnauthorized || st == http.StatusForbidden || st == http.StatusNotFound:
-			e.kind = ErrAuth
-			e.hint = "check " + c.authKey
+			e.Kind = ErrAuth
+			e.Hint = "check " + c.authKey
 		}
 		return page{}, e
 	}
@@ -390,15 +298,15 @@ func (c *client) classify(err error, where string, resp *gh.Response) (page, err
 		err = ue.Err
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, context.DeadlineExceeded) || isNetErr(err) {
-		return page{}, &transientError{what: "GET " + where, err: err}
+		return page{}, &httpapi.TransientError{What: "GET " + where, Err: err, Sentinel: ErrTransient}
 	}
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &se) || errors.As(err, &te) {
-		return page{}, &badResponseError{fmt.Errorf("malformed JSON from GET %s (is url the GitHub API base?): %w", where, err)}
+		return page{}, httpapi.BadResponse(fmt.Errorf("malformed JSON from GET %s (is url the GitHub API base?): %w", where, err))
 	}
 	// Anything else from the transport (connection reset, EOF) is worth a retry.
-	return page{}, &transientError{what: "GET " + where, err: err}
+	return page{}, &httpapi.TransientError{What: "GET " + where, Err: err, Sentinel: ErrTransient}
 }
 
 func isNetErr(err error) bool {
@@ -413,50 +321,18 @@ func statusOf(r *http.Response) int {
 	return r.StatusCode
 }
 
-// retryAfter reads Retry-After (seconds) or x-ratelimit-reset (epoch
-// seconds) relative to now; 0 when the answer says nothing.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-		if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-			return time.Duration(s) * time.Second
-		}
-		if t, err := http.ParseTime(v); err == nil {
-			return max(0, t.Sub(now))
-		}
+// messages is GitHub's message as the error's messages (none when empty).
+func messages(m string) []string {
+	if m == "" {
+		return nil
 	}
-	if v := strings.TrimSpace(h.Get("X-RateLimit-Reset")); v != "" {
-		if s, err := strconv.ParseInt(v, 10, 64); err == nil {
-			return max(0, time.Unix(s, 0).Sub(now))
-		}
-	}
-	return 0
+	return []string{m}
 }
 
-func trimMessage(m string) string {
-	if len(m) > 300 {
-		return m[:300] + "…"
+// waitFor is a wait GitHub asked for (nil when none).
+func waitFor(d time.Duration) *backoff.RetryAfterError {
+	if d <= 0 {
+		return nil
 	}
-	return m
-}
-
-// redactURL drops user info and any access_token parameter.
-func redactURL(u *url.URL) string {
-	if u == nil {
-		return ""
-	}
-	c := *u
-	c.User = nil
-	if q := c.Query(); q.Has("access_token") {
-		q.Set("access_token", "<secret>")
-		c.RawQuery = q.Encode()
-	}
-	return c.String()
-}
-
-func redactPath(p string) string {
-	u, err := url.Parse(p)
-	if err != nil {
-		return "<unparsable path>"
-	}
-	return redactURL(u)
+	return &backoff.RetryAfterError{Duration: d}
 }

@@ -21,6 +21,7 @@ import (
 	gh "github.com/google/go-github/v93/github"
 
 	"github.com/pmo-oss/pmo/collectors"
+	"github.com/pmo-oss/pmo/collectors/httpapi"
 	"github.com/pmo-oss/pmo/internal/model"
 )
 
@@ -44,7 +45,7 @@ type Collector struct {
 	source string
 	cfg    Config
 	now    func() time.Time
-	clock  clock // nil: the real one (tests record waits instead)
+	clock  httpapi.Clock // nil: the real one (tests record waits instead)
 }
 
 // New returns a collector for a validated config.

@@ -15,6 +15,7 @@ import (
 	"github.com/shurcooL/githubv4"
 
 	"github.com/pmo-oss/pmo/collectors"
+	"github.com/pmo-oss/pmo/collectors/httpapi"
 )
 
 // graphqlURL is the GraphQL endpoint of the API base: api.github.com/graphql,
@@ -46,9 +47,9 @@ func (t *gqlTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	body, err := io.ReadAll(resp.Body)
 	_ = resp.Body.Close()
-	where := redactURL(req.URL)
+	where := httpapi.Redact(req.URL)
 	if err != nil {
-		return nil, &transientError{what: "POST " + where, err: err}
+		return nil, &httpapi.TransientError{What: "POST " + where, Err: err, Sentinel: ErrTransient}
 	}
 	if err := t.c.classifyGraphQL(resp, body, where); err != nil {
 		return nil, err
@@ -73,28 +74,27 @@ func (c *client) classifyGraphQL(resp *http.Response, body []byte, where string)
 			} `json:"errors"`
 		}
 		if err := json.Unmarshal(body, &out); err != nil {
-			return &badResponseError{fmt.Errorf("malformed JSON from POST %s (is url the GitHub API base?): %w", where, err)}
+			return httpapi.BadResponse(fmt.Errorf("malformed JSON from POST %s (is url the GitHub API base?): %w", where, err))
 		}
 		if len(out.Errors) == 0 {
 			return nil
 		}
 		first := out.Errors[0]
-		e.Message = trimMessage("GraphQL " + first.Type + ": " + first.Message)
+		e.Messages = messages(httpapi.TrimMessage("GraphQL " + first.Type + ": " + first.Message))
 		switch first.Type {
 		case "RATE_LIMITED":
-			e.kind = ErrRateLimited
+			e.Kind = ErrRateLimited
 			if resp.Header.Get("X-RateLimit-Remaining") == "0" {
-				e.wait = retryAfter(http.Header{"X-Ratelimit-Reset": resp.Header.Values("X-RateLimit-Reset")}, now)
-				if e.wait > 0 {
-					e.wait += time.Second
+				if w := httpapi.RetryAfter(http.Header{"X-Ratelimit-Reset": resp.Header.Values("X-RateLimit-Reset")}, now, "X-RateLimit-Reset"); w != nil && w.Duration > 0 {
+					e.RetryAfter = waitFor(w.Duration + time.Second)
 				}
 			}
 		case "NOT_FOUND":
 			e.Status = http.StatusNotFound
-			e.hint = projectHint
+			e.Hint = projectHint
 		case "FORBIDDEN", "INSUFFICIENT_SCOPES", "UNAUTHORIZED":
 			e.Status = http.StatusForbidden
-			e.kind, e.hint = ErrAuth, projectHint
+			e.Kind, e.Hint = ErrAuth, projectHint
 		default:
 			e.Status = http.StatusUnprocessableEntity
 		}
@@ -105,28 +105,28 @@ func (c *client) classifyGraphQL(resp *http.Response, body []byte, where string)
 		DocURL  string `json:"documentation_url"`
 	}
 	_ = json.Unmarshal(body, &msg)
-	e.Message = trimMessage(msg.Message)
+	e.Messages = messages(httpapi.TrimMessage(msg.Message))
 	st := resp.StatusCode
 	secondary := strings.Contains(strings.ToLower(msg.Message+msg.DocURL), "secondary")
 	switch {
 	case (st == http.StatusForbidden || st == http.StatusTooManyRequests) && resp.Header.Get("X-RateLimit-Remaining") == "0":
-		e.kind = ErrRateLimited
-		if w := retryAfter(http.Header{"X-Ratelimit-Reset": resp.Header.Values("X-RateLimit-Reset")}, now); w > 0 {
-			e.wait = w + time.Second
+		e.Kind = ErrRateLimited
+		if w := httpapi.RetryAfter(http.Header{"X-Ratelimit-Reset": resp.Header.Values("X-RateLimit-Reset")}, now, "X-RateLimit-Reset"); w != nil && w.Duration > 0 {
+			e.RetryAfter = waitFor(w.Duration + time.Second)
 		}
 	case st == http.StatusTooManyRequests || (st == http.StatusForbidden && (secondary || resp.Header.Get("Retry-After") != "")):
-		e.kind = ErrRateLimited
-		if e.wait = retryAfter(resp.Header, now); e.wait == 0 {
-			e.wait = time.Minute // GitHub: without retry-after, wait at least a minute
+		e.Kind = ErrRateLimited
+		if e.RetryAfter = httpapi.RetryAfter(resp.Header, now, "X-RateLimit-Reset"); e.Wait() == 0 {
+			e.RetryAfter = waitFor(time.Minute) // GitHub: without retry-after, wait at least a minute
 		}
 	case st == http.StatusUnauthorized || st == http.StatusForbidden:
-		e.kind, e.Message = ErrAuth, ""
-		e.hint = "check " + c.authKey + "; " + projectHint
+		e.Kind, e.Messages = ErrAuth, nil
+		e.Hint = "check " + c.authKey + "; " + projectHint
 	case st >= 500:
-		e.kind = ErrTransient
-		e.wait = retryAfter(resp.Header, now)
+		e.Kind = ErrTransient
+		e.RetryAfter = httpapi.RetryAfter(resp.Header, now, "X-RateLimit-Reset")
 	case st == http.StatusNotFound:
-		e.hint = "no GraphQL endpoint there: check url (GitHub Enterprise Server serves GraphQL at https://HOST/api/graphql)"
+		e.Hint = "no GraphQL endpoint there: check url (GitHub Enterprise Server serves GraphQL at https://HOST/api/graphql)"
 	}
 	return e
 }
@@ -154,8 +154,8 @@ func (c *client) query(ctx context.Context, q any, vars map[string]any) error {
 			return context.Cause(ctx)
 		}
 		var (
-			te *transientError
-			be *badResponseError
+			te *httpapi.TransientError
+			be *httpapi.BadResponseError
 		)
 		switch {
 		case he != nil:
@@ -167,13 +167,13 @@ func (c *client) query(ctx context.Context, q any, vars map[string]any) error {
 		}
 		var ue *url.Error
 		if errors.As(err, &ue) {
-			return &transientError{what: "POST " + c.gqlURL, err: ue.Err}
+			return &httpapi.TransientError{What: "POST " + c.gqlURL, Err: ue.Err, Sentinel: ErrTransient}
 		}
 		if errors.Is(err, context.DeadlineExceeded) || isNetErr(err) {
-			return &transientError{what: "POST " + c.gqlURL, err: err}
+			return &httpapi.TransientError{What: "POST " + c.gqlURL, Err: err, Sentinel: ErrTransient}
 		}
 		// The answer did not fit the query (decoding).
-		return &badResponseError{fmt.Errorf("reading the GraphQL answer of POST %s: %w", c.gqlURL, err)}
+		return httpapi.BadResponse(fmt.Errorf("reading the GraphQL answer of POST %s: %w", c.gqlURL, err))
 	})
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/pmo-oss/pmo/collectors"
 	"github.com/pmo-oss/pmo/collectors/collectortest"
 	"github.com/pmo-oss/pmo/collectors/github/githubsim"
+	"github.com/pmo-oss/pmo/collectors/httpapi"
 	"github.com/pmo-oss/pmo/internal/model"
 )
 
@@ -196,7 +197,7 @@ func TestGraphQLErrors(t *testing.T) {
 		{"html", 200, nil, `<html>login</html>`, collectors.KindBadResponse},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := &client{source: "gh", clock: realClock{}, authKey: "token"}
+			c := &client{source: "gh", clock: httpapi.RealClock{}, authKey: "token"}
 			resp := &http.Response{StatusCode: tc.status, Header: http.Header{}}
 			for k, v := range tc.header {
 				resp.Header.Set(k, v)

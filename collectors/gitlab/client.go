@@ -10,7 +10,6 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -21,118 +20,23 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/pmo-oss/pmo/collectors"
+	"github.com/pmo-oss/pmo/collectors/httpapi"
 )
+
+// HTTPError is a non-2xx answer from GitLab (httpapi.Error): its text names the
+// source and the request without credentials, and how to fix it.
+type HTTPError = httpapi.Error
 
 // Error kinds callers can test with errors.Is; each also implements
 // collectors.ErrorKinder.
 var (
 	// ErrRateLimited: GitLab kept answering 429 until the retry budget ran out.
-	ErrRateLimited error = &kindError{collectors.KindRateLimited, "rate limited by GitLab"}
+	ErrRateLimited error = httpapi.NewKind(collectors.KindRateLimited, "rate limited by GitLab")
 	// ErrAuth: GitLab refused the token (401) or the permission (403).
-	ErrAuth error = &kindError{collectors.KindAuth, "authentication failed"}
+	ErrAuth error = httpapi.NewKind(collectors.KindAuth, "authentication failed")
 	// ErrTransient: 5xx, a timeout or a body cut short, after the retries.
-	ErrTransient error = &kindError{collectors.KindTransient, "transient failure"}
+	ErrTransient error = httpapi.NewKind(collectors.KindTransient, "transient failure")
 )
-
-type kindError struct{ kind, msg string }
-
-func (e *kindError) Error() string     { return e.msg }
-func (e *kindError) ErrorKind() string { return e.kind }
-
-// HTTPError is a non-2xx answer from GitLab. Its text has the URL without
-// credentials and GitLab's message; the token (a header) never appears.
-type HTTPError struct {
-	Source  string
-	Method  string
-	URL     string
-	Status  int
-	Message string
-
-	kind       error
-	retryAfter *backoff.RetryAfterError
-	hint       string
-}
-
-func (e *HTTPError) Error() string {
-	var b strings.Builder
-	if e.kind == ErrAuth {
-		fmt.Fprintf(&b, "authentication failed for source %s (HTTP %d from %s)", e.Source, e.Status, e.URL)
-	} else {
-		fmt.Fprintf(&b, "HTTP %d from %s %s", e.Status, e.Method, e.URL)
-		if e.Message != "" {
-			b.WriteString(": ")
-			b.WriteString(e.Message)
-		}
-	}
-	if e.hint != "" {
-		b.WriteString(": ")
-		b.WriteString(e.hint)
-	}
-	return b.String()
-}
-
-// ErrorKind classifies the answer for collectors.ErrorKind.
-func (e *HTTPError) ErrorKind() string {
-	var k *kindError
-	if errors.As(e.kind, &k) {
-		return k.kind
-	}
-	switch {
-	case e.Status == http.StatusNotFound || e.Status == http.StatusGone:
-		return collectors.KindNotFound
-	case e.Status >= 400 && e.Status < 500:
-		return collectors.KindBadRequest
-	}
-	return collectors.KindBadResponse
-}
-
-// Unwrap lets errors.Is find the kind and errors.As the Retry-After.
-func (e *HTTPError) Unwrap() []error {
-	var out []error
-	if e.kind != nil {
-		out = append(out, e.kind)
-	}
-	if e.retryAfter != nil {
-		out = append(out, e.retryAfter)
-	}
-	return out
-}
-
-type transientError struct {
-	what string
-	err  error
-}
-
-func (e *transientError) Error() string     { return e.what + ": " + e.err.Error() }
-func (e *transientError) ErrorKind() string { return collectors.KindTransient }
-func (e *transientError) Unwrap() []error   { return []error{ErrTransient, e.err} }
-
-type badResponseError struct{ err error }
-
-func (e *badResponseError) Error() string     { return e.err.Error() }
-func (e *badResponseError) Unwrap() error     { return e.err }
-func (e *badResponseError) ErrorKind() string { return collectors.KindBadResponse }
-
-// clock is the time source of the retries; tests replace it.
-type clock interface {
-	Now() time.Time
-	Sleep(ctx context.Context, d time.Duration) error
-}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now() }
-
-func (realClock) Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
-}
 
 // client does every request of a source through client-go: its own retries
 // are off, this one retries 429/5xx/timeouts with backoff and honours
@@ -145,7 +49,7 @@ type client struct {
 	timeout time.Duration
 	retry   RetryConfig
 	log     *slog.Logger
-	clock   clock
+	clock   httpapi.Clock
 
 	requests atomic.Int64
 	retries  atomic.Int64
@@ -177,17 +81,7 @@ func newClient(source string, cfg *Config, log *slog.Logger) (*client, error) {
 		return nil, fmt.Errorf("url: %w", err)
 	}
 	return &client{source: source, gl: c, base: base, limiter: lim, timeout: cfg.Timeout, retry: cfg.Retry, log: log,
-		clock: realClock{}}, nil
-}
-
-// redact returns u without user info.
-func redact(u *url.URL) string {
-	if u == nil {
-		return ""
-	}
-	c := *u
-	c.User = nil
-	return c.String()
+		clock: httpapi.RealClock{}}, nil
 }
 
 // page is where a list request continues.
@@ -249,8 +143,8 @@ func (c *client) do(ctx context.Context, method, path string, query url.Values, 
 		wait := eb.NextBackOff()
 		var he *HTTPError
 		errors.As(err, &he)
-		if he != nil && he.retryAfter != nil && he.retryAfter.Duration > wait {
-			wait = he.retryAfter.Duration
+		if he != nil && he.RetryAfter != nil && he.RetryAfter.Duration > wait {
+			wait = he.RetryAfter.Duration
 		}
 		wait = min(wait, c.retry.MaxBackoff)
 		if elapsed := c.clock.Now().Sub(start); elapsed+wait > c.retry.MaxElapsed {
@@ -300,7 +194,7 @@ func (c *client) once(ctx context.Context, method, path string, query url.Values
 		req.URL.Path = strings.TrimSuffix(strings.TrimSuffix(req.URL.Path, "/"), "/api/v4") + "/api/graphql"
 		req.URL.RawPath = ""
 	}
-	where := redact(req.URL)
+	where := httpapi.Redact(req.URL)
 	c.requests.Add(1)
 	start, status := time.Now(), 0
 	defer func() { obs.Request(status, time.Since(start)) }()
@@ -329,59 +223,36 @@ func (c *client) once(ctx context.Context, method, path string, query url.Values
 	switch {
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &se) && strings.Contains(se.Error(), "unexpected end"):
 		status = 0
-		return page{}, &transientError{what: "answer of " + method + " " + where + " was cut short", err: err}
+		return page{}, &httpapi.TransientError{What: "answer of " + method + " " + where + " was cut short", Err: err, Sentinel: ErrTransient}
 	case errors.As(err, &se) || errors.As(err, &te):
-		return page{}, &badResponseError{fmt.Errorf("malformed JSON from %s %s (is url the GitLab base URL?): %w", method, where, err)}
+		return page{}, httpapi.BadResponse(fmt.Errorf("malformed JSON from %s %s (is url the GitLab base URL?): %w", method, where, err))
 	}
 	status = 0
-	return page{}, &transientError{what: method + " " + where, err: err}
+	return page{}, &httpapi.TransientError{What: method + " " + where, Err: err, Sentinel: ErrTransient}
 }
 
 func (c *client) httpError(method, where string, resp *http.Response, err error) error {
 	e := &HTTPError{Source: c.source, Method: method, URL: where, Status: resp.StatusCode}
 	var er *gl.ErrorResponse
 	if errors.As(err, &er) && er.Message != "" {
-		e.Message = er.Message
-		if len(e.Message) > 300 {
-			e.Message = e.Message[:300] + "…"
-		}
+		e.Messages = []string{httpapi.TrimMessage(er.Message)}
 	}
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized:
-		e.kind = ErrAuth
-		e.Message = ""
-		e.hint = "check auth.private_token (a token with the read_api scope that has not expired)"
+		e.Kind = ErrAuth
+		e.Messages = nil
+		e.Hint = "check auth.private_token (a token with the read_api scope that has not expired)"
 	case resp.StatusCode == http.StatusForbidden:
-		e.kind = ErrAuth
-		e.hint = "check that the token's user may read this project or group (at least the Reporter role)"
+		e.Kind, e.Messages = ErrAuth, nil
+		e.Hint = "check that the token's user may read this project or group (at least the Reporter role)"
 	case resp.StatusCode == http.StatusTooManyRequests:
-		e.kind = ErrRateLimited
-		e.retryAfter = retryAfter(resp.Header, c.clock.Now())
+		e.Kind = ErrRateLimited
+		e.RetryAfter = httpapi.RetryAfter(resp.Header, c.clock.Now(), "RateLimit-Reset")
 	case resp.StatusCode >= 500:
-		e.kind = ErrTransient
-		e.retryAfter = retryAfter(resp.Header, c.clock.Now())
+		e.Kind = ErrTransient
+		e.RetryAfter = httpapi.RetryAfter(resp.Header, c.clock.Now(), "RateLimit-Reset")
 	case resp.StatusCode == http.StatusNotFound:
-		e.hint = "check url (the GitLab base URL) and the project or group path, and that the token may see it"
+		e.Hint = "check url (the GitLab base URL) and the project or group path, and that the token may see it"
 	}
 	return e
-}
-
-// retryAfter reads Retry-After (seconds or an HTTP date) or RateLimit-Reset
-// (a Unix time in seconds). nil means GitLab said nothing; a time in the past
-// gives 0 (the caller never waits less than its backoff anyway).
-func retryAfter(h http.Header, now time.Time) *backoff.RetryAfterError {
-	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-		if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-			return &backoff.RetryAfterError{Duration: time.Duration(s) * time.Second}
-		}
-		if t, err := http.ParseTime(v); err == nil {
-			return &backoff.RetryAfterError{Duration: max(0, t.Sub(now))}
-		}
-	}
-	if v := strings.TrimSpace(h.Get("RateLimit-Reset")); v != "" {
-		if s, err := strconv.ParseInt(v, 10, 64); err == nil {
-			return &backoff.RetryAfterError{Duration: max(0, time.Unix(s, 0).Sub(now))}
-		}
-	}
-	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pmo-oss/pmo/collectors"
+	"github.com/pmo-oss/pmo/collectors/httpapi"
 	"github.com/pmo-oss/pmo/internal/model"
 )
 
@@ -523,7 +524,7 @@ func (r *run) walkIssues(ctx context.Context, p project, since time.Time, orderB
 			// Continue from the next link's parameters (its cursor).
 			u, err := url.Parse(pg.nextLink)
 			if err != nil {
-				return offset, &badResponseError{fmt.Errorf("unreadable next link %q: %w", pg.nextLink, err)}
+				return offset, httpapi.BadResponse(fmt.Errorf("unreadable next link %q: %w", pg.nextLink, err))
 			}
 			q = u.Query()
 		case pg.next > pageNo:

@@ -11,7 +11,6 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -21,7 +20,12 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/pmo-oss/pmo/collectors"
+	"github.com/pmo-oss/pmo/collectors/httpapi"
 )
+
+// HTTPError is a non-2xx answer from Jira (httpapi.Error): its text names the
+// source and the request without credentials, and how to fix it.
+type HTTPError = httpapi.Error
 
 // Error kinds callers can test with errors.Is; each also implements
 // collectors.ErrorKinder, so code that knows no concrete collector finds the
@@ -29,101 +33,13 @@ import (
 var (
 	// ErrRateLimited: the server kept answering 429 (or 503 with Retry-After)
 	// until the retry budget ran out.
-	ErrRateLimited error = &kindError{collectors.KindRateLimited, "rate limited by Jira"}
+	ErrRateLimited error = httpapi.NewKind(collectors.KindRateLimited, "rate limited by Jira")
 	// ErrAuth: the server refused the credentials (401) or the permission (403).
-	ErrAuth error = &kindError{collectors.KindAuth, "authentication failed"}
+	ErrAuth error = httpapi.NewKind(collectors.KindAuth, "authentication failed")
 	// ErrTransient: a failure that is worth retrying (5xx, timeout, a body cut
 	// short); returned when the retry budget ran out.
-	ErrTransient error = &kindError{collectors.KindTransient, "transient failure"}
+	ErrTransient error = httpapi.NewKind(collectors.KindTransient, "transient failure")
 )
-
-// kindError is a sentinel error of one collectors error kind.
-type kindError struct{ kind, msg string }
-
-func (e *kindError) Error() string     { return e.msg }
-func (e *kindError) ErrorKind() string { return e.kind }
-
-// HTTPError is a non-2xx answer from Jira. Its message never contains
-// credentials: the URL is stripped of user info and the body is reduced to
-// Jira's error messages.
-type HTTPError struct {
-	Source   string
-	Method   string
-	URL      string // without credentials
-	Status   int
-	Messages []string // Jira's errorMessages / errors / message, when it sent any
-
-	kind       error // ErrAuth, ErrRateLimited, ErrTransient or nil
-	retryAfter *backoff.RetryAfterError
-	hint       string
-}
-
-func (e *HTTPError) Error() string {
-	var b strings.Builder
-	if e.kind == ErrAuth {
-		fmt.Fprintf(&b, "authentication failed for source %s (HTTP %d from %s)", e.Source, e.Status, e.URL)
-	} else {
-		fmt.Fprintf(&b, "HTTP %d from %s %s", e.Status, e.Method, e.URL)
-	}
-	if len(e.Messages) > 0 {
-		b.WriteString(": ")
-		b.WriteString(strings.Join(e.Messages, "; "))
-	}
-	if e.hint != "" {
-		b.WriteString(": ")
-		b.WriteString(e.hint)
-	}
-	return b.String()
-}
-
-// ErrorKind classifies the answer for collectors.ErrorKind: auth,
-// rate_limited, transient, not_found, or bad_request for another 4xx.
-func (e *HTTPError) ErrorKind() string {
-	var k *kindError
-	if errors.As(e.kind, &k) {
-		return k.kind
-	}
-	switch {
-	case e.Status == http.StatusNotFound || e.Status == http.StatusGone:
-		return collectors.KindNotFound
-	case e.Status >= 400 && e.Status < 500:
-		return collectors.KindBadRequest
-	}
-	return collectors.KindBadResponse
-}
-
-// Unwrap lets errors.Is find the kind and errors.As the Retry-After.
-func (e *HTTPError) Unwrap() []error {
-	var out []error
-	if e.kind != nil {
-		out = append(out, e.kind)
-	}
-	if e.retryAfter != nil {
-		out = append(out, e.retryAfter)
-	}
-	return out
-}
-
-// transientError wraps a network failure or a body cut short.
-type transientError struct {
-	what string
-	err  error
-}
-
-func (e *transientError) Error() string { return e.what + ": " + e.err.Error() }
-
-// ErrorKind is transient: a network failure or a body cut short.
-func (e *transientError) ErrorKind() string { return collectors.KindTransient }
-
-// badResponseError is an answer that is not the JSON pmo asked for.
-type badResponseError struct{ err error }
-
-func (e *badResponseError) Error() string     { return e.err.Error() }
-func (e *badResponseError) Unwrap() error     { return e.err }
-func (e *badResponseError) ErrorKind() string { return collectors.KindBadResponse }
-func (e *transientError) Unwrap() []error {
-	return []error{ErrTransient, e.err}
-}
 
 // RetryConfig tunes the retries of one source.
 type RetryConfig struct {
@@ -150,7 +66,7 @@ type client struct {
 	retry   RetryConfig
 	authKey string // the config key to blame on 401/403
 	log     *slog.Logger
-	clock   clock // realClock{} but in tests
+	clock   httpapi.Clock // httpapi.RealClock{} but in tests
 
 	requests atomic.Int64
 	retries  atomic.Int64
@@ -193,18 +109,8 @@ func newClient(source string, cfg *Config, log *slog.Logger) (*client, error) {
 	}
 	return &client{
 		source: source, jc: jc, base: base, limiter: lim, timeout: cfg.Timeout,
-		retry: cfg.Retry, authKey: authKey, log: log, clock: realClock{},
+		retry: cfg.Retry, authKey: authKey, log: log, clock: httpapi.RealClock{},
 	}, nil
-}
-
-// redact returns u without user info, as a string safe for logs and errors.
-func redact(u *url.URL) string {
-	if u == nil {
-		return ""
-	}
-	c := *u
-	c.User = nil
-	return c.String()
 }
 
 // getJSON requests path (relative to the base URL) and decodes the answer
@@ -215,29 +121,6 @@ func (c *client) getJSON(ctx context.Context, path string, v any) error {
 
 func (c *client) postJSON(ctx context.Context, path string, body, v any) error {
 	return c.call(ctx, http.MethodPost, path, body, v)
-}
-
-// clock is the time source of the retries: the real one, or a fake in tests
-// that records the waits asked for instead of sleeping.
-type clock interface {
-	Now() time.Time
-	// Sleep waits d or until ctx is done (then it returns the context's cause).
-	Sleep(ctx context.Context, d time.Duration) error
-}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now() }
-
-func (realClock) Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
 }
 
 // call does method path with retries and decodes the JSON answer into v.
@@ -282,8 +165,8 @@ func (c *client) call(ctx context.Context, method, path string, body, v any) err
 		wait := eb.NextBackOff()
 		var he *HTTPError
 		errors.As(err, &he)
-		if he != nil && he.retryAfter != nil && he.retryAfter.Duration > wait {
-			wait = he.retryAfter.Duration
+		if he != nil && he.RetryAfter != nil && he.RetryAfter.Duration > wait {
+			wait = he.RetryAfter.Duration
 		}
 		wait = min(wait, c.retry.MaxBackoff)
 		if elapsed := c.clock.Now().Sub(start); elapsed+wait > c.retry.MaxElapsed {
@@ -296,7 +179,7 @@ func (c *client) call(ctx context.Context, method, path string, body, v any) err
 		}
 		obs := collectors.ObserverFrom(ctx)
 		obs.Retry(status, wait)
-		if he != nil && (he.Status == http.StatusTooManyRequests || he.retryAfter != nil) {
+		if he != nil && (he.Status == http.StatusTooManyRequests || he.RetryAfter != nil) {
 			obs.RateLimitWait(wait)
 		}
 		c.log.Debug("retrying Jira request", "source", c.source, "method", method, "path", path, "wait", wait, "error", err.Error())
@@ -323,7 +206,7 @@ func (c *client) once(ctx context.Context, method, path string, body, v any, tim
 		return fmt.Errorf("building request %s %s: %w", method, path, err)
 	}
 	req.Header.Set("Accept", "application/json")
-	where := redact(req.URL)
+	where := httpapi.Redact(req.URL)
 	c.requests.Add(1)
 	if strings.Contains(path, "/search") {
 		c.endpoints.search.Add(1)
@@ -343,7 +226,7 @@ func (c *client) once(ctx context.Context, method, path string, body, v any, tim
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return &transientError{what: method + " " + where, err: err}
+		return &httpapi.TransientError{What: method + " " + where, Err: err, Sentinel: ErrTransient}
 	}
 	defer resp.Body.Close()
 	data, rerr := io.ReadAll(resp.Body)
@@ -357,7 +240,7 @@ func (c *client) once(ctx context.Context, method, path string, body, v any, tim
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
 		}
-		return &transientError{what: "reading answer of " + method + " " + where, err: rerr}
+		return &httpapi.TransientError{What: "reading answer of " + method + " " + where, Err: rerr, Sentinel: ErrTransient}
 	}
 	if v == nil {
 		return nil
@@ -365,12 +248,12 @@ func (c *client) once(ctx context.Context, method, path string, body, v any, tim
 	if err := json.Unmarshal(data, v); err != nil {
 		var se *json.SyntaxError
 		if errors.As(err, &se) && strings.Contains(se.Error(), "unexpected end") || errors.Is(err, io.ErrUnexpectedEOF) {
-			return &transientError{what: "answer of " + method + " " + where + " was cut short", err: err}
+			return &httpapi.TransientError{What: "answer of " + method + " " + where + " was cut short", Err: err, Sentinel: ErrTransient}
 		}
 		if len(bytes.TrimSpace(data)) > 0 && bytes.TrimSpace(data)[0] == '<' {
-			return &badResponseError{fmt.Errorf("malformed JSON from %s %s: got HTML (is url the Jira base URL?)", method, where)}
+			return httpapi.BadResponse(fmt.Errorf("malformed JSON from %s %s: got HTML (is url the Jira base URL?)", method, where))
 		}
-		return &badResponseError{fmt.Errorf("malformed JSON from %s %s: %w", method, where, err)}
+		return httpapi.BadResponse(fmt.Errorf("malformed JSON from %s %s: %w", method, where, err))
 	}
 	return nil
 }
@@ -379,45 +262,23 @@ func (c *client) httpError(method, where string, resp *http.Response, body []byt
 	e := &HTTPError{Source: c.source, Method: method, URL: where, Status: resp.StatusCode, Messages: jiraMessages(body)}
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		e.kind = ErrAuth
+		e.Kind = ErrAuth
 		e.Messages = nil // auth bodies may echo the user; keep the line short
-		e.hint = "check " + c.authKey + " and that the account may read this site"
+		e.Hint = "check " + c.authKey + " and that the account may read this site"
 	case resp.StatusCode == http.StatusTooManyRequests:
-		e.kind = ErrRateLimited
-		e.retryAfter = retryAfter(resp.Header, c.clock.Now())
+		e.Kind = ErrRateLimited
+		e.RetryAfter = httpapi.RetryAfter(resp.Header, c.clock.Now(), "X-RateLimit-Reset")
 	case resp.StatusCode == http.StatusServiceUnavailable:
-		e.kind = ErrTransient
-		e.retryAfter = retryAfter(resp.Header, c.clock.Now())
+		e.Kind = ErrTransient
+		e.RetryAfter = httpapi.RetryAfter(resp.Header, c.clock.Now(), "X-RateLimit-Reset")
 	case resp.StatusCode >= 500:
-		e.kind = ErrTransient
+		e.Kind = ErrTransient
 	case resp.StatusCode == http.StatusGone:
-		e.hint = "this search endpoint was removed from Jira Cloud; set deployment: cloud (or auto) so /rest/api/3/search/jql is used"
+		e.Hint = "this search endpoint was removed from Jira Cloud; set deployment: cloud (or auto) so /rest/api/3/search/jql is used"
 	case resp.StatusCode == http.StatusNotFound:
-		e.hint = "check url (the Jira base URL) and that the project or board exists"
+		e.Hint = "check url (the Jira base URL) and that the project or board exists"
 	}
 	return e
-}
-
-// retryAfter reads Retry-After (seconds or HTTP date) or X-RateLimit-Reset
-// (ISO timestamp), relative to now. nil means the server said nothing. A date
-// in the past gives 0; the caller never waits less than its backoff anyway.
-func retryAfter(h http.Header, now time.Time) *backoff.RetryAfterError {
-	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-		if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-			return &backoff.RetryAfterError{Duration: time.Duration(s) * time.Second}
-		}
-		if t, err := http.ParseTime(v); err == nil {
-			return &backoff.RetryAfterError{Duration: max(0, t.Sub(now))}
-		}
-	}
-	if v := strings.TrimSpace(h.Get("X-RateLimit-Reset")); v != "" {
-		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04Z07:00", "2006-01-02T15:04:05.999Z0700"} {
-			if t, err := time.Parse(layout, v); err == nil {
-				return &backoff.RetryAfterError{Duration: max(0, t.Sub(now))}
-			}
-		}
-	}
-	return nil
 }
 
 // jiraMessages extracts the human messages of a Jira error body:

@@ -20,6 +20,7 @@ import (
 	gojira "github.com/andygrunwald/go-jira"
 
 	"github.com/pmo-oss/pmo/collectors"
+	"github.com/pmo-oss/pmo/collectors/httpapi"
 	"github.com/pmo-oss/pmo/internal/model"
 )
 
@@ -264,7 +265,7 @@ func (r *run) projects(ctx context.Context) ([]model.Project, error) {
 	}
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("projects: %s not found on %s (check the keys and that the account may browse them)",
-			strings.Join(missing, ", "), redact(r.cl.base))
+			strings.Join(missing, ", "), httpapi.Redact(r.cl.base))
 	}
 	r.m.collected = map[string]bool{}
 	for _, p := range out {

@@ -16,6 +16,7 @@ import (
 
 	gojira "github.com/andygrunwald/go-jira"
 
+	"github.com/pmo-oss/pmo/collectors/httpapi"
 	"github.com/pmo-oss/pmo/internal/model"
 )
 
@@ -434,7 +435,7 @@ func TestFixturesErrorResponses(t *testing.T) {
 	if err := json.Unmarshal(data, &doc); err != nil {
 		t.Fatal(err)
 	}
-	c := &client{source: "jira-cloud", authKey: "auth.email and auth.api_token", clock: realClock{}}
+	c := &client{source: "jira-cloud", authKey: "auth.email and auth.api_token", clock: httpapi.RealClock{}}
 	type out struct {
 		Status    int    `json:"status"`
 		Error     string `json:"error"`
@@ -455,11 +456,11 @@ func TestFixturesErrorResponses(t *testing.T) {
 		err := c.httpError("GET", "https://example.atlassian.net/rest/api/3/search", &http.Response{StatusCode: r.Status, Header: h}, body)
 		he := err.(*HTTPError)
 		o := out{Status: r.Status, Error: err.Error()}
-		if he.kind != nil {
-			o.Kind = he.kind.Error()
+		if he.Kind != nil {
+			o.Kind = he.Kind.Error()
 		}
-		if he.retryAfter != nil && h.Get("Retry-After") != "" {
-			o.RetryWait = he.retryAfter.Duration.String()
+		if he.RetryAfter != nil && h.Get("Retry-After") != "" {
+			o.RetryWait = he.RetryAfter.Duration.String()
 		}
 		if strings.Contains(o.Error, "\n") {
 			t.Errorf("multi-line error: %q", o.Error)

@@ -11,7 +11,6 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -20,99 +19,25 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/pmo-oss/pmo/collectors"
+	"github.com/pmo-oss/pmo/collectors/httpapi"
 )
+
+// HTTPError is a non-2xx answer from Redmine (httpapi.Error): its text names the
+// source and the request without credentials, and how to fix it.
+type HTTPError = httpapi.Error
 
 // Error kinds callers can test with errors.Is; each implements
 // collectors.ErrorKinder.
 var (
 	// ErrRateLimited: the server kept answering 429 (or 503 with Retry-After)
 	// until the retry budget ran out.
-	ErrRateLimited error = &kindError{collectors.KindRateLimited, "rate limited by Redmine"}
+	ErrRateLimited error = httpapi.NewKind(collectors.KindRateLimited, "rate limited by Redmine")
 	// ErrAuth: the server refused the API key (401) or the permission (403).
-	ErrAuth error = &kindError{collectors.KindAuth, "authentication failed"}
+	ErrAuth error = httpapi.NewKind(collectors.KindAuth, "authentication failed")
 	// ErrTransient: a failure worth retrying (5xx, timeout, a body cut short),
 	// returned when the retry budget ran out.
-	ErrTransient error = &kindError{collectors.KindTransient, "transient failure"}
+	ErrTransient error = httpapi.NewKind(collectors.KindTransient, "transient failure")
 )
-
-type kindError struct{ kind, msg string }
-
-func (e *kindError) Error() string     { return e.msg }
-func (e *kindError) ErrorKind() string { return e.kind }
-
-// HTTPError is a non-2xx answer from Redmine. Its text never holds the API
-// key: the key travels in a header, and the URL is printed without user info.
-type HTTPError struct {
-	Source   string
-	Method   string
-	URL      string
-	Status   int
-	Messages []string // Redmine's {"errors": [...]}
-
-	kind       error
-	retryAfter *backoff.RetryAfterError
-	hint       string
-}
-
-func (e *HTTPError) Error() string {
-	var b strings.Builder
-	if e.kind == ErrAuth {
-		fmt.Fprintf(&b, "authentication failed for source %s (HTTP %d from %s %s)", e.Source, e.Status, e.Method, e.URL)
-	} else {
-		fmt.Fprintf(&b, "HTTP %d from %s %s", e.Status, e.Method, e.URL)
-	}
-	if len(e.Messages) > 0 {
-		b.WriteString(": ")
-		b.WriteString(strings.Join(e.Messages, "; "))
-	}
-	if e.hint != "" {
-		b.WriteString(": ")
-		b.WriteString(e.hint)
-	}
-	return b.String()
-}
-
-// ErrorKind classifies the answer for collectors.ErrorKind.
-func (e *HTTPError) ErrorKind() string {
-	var k *kindError
-	if errors.As(e.kind, &k) {
-		return k.kind
-	}
-	switch {
-	case e.Status == http.StatusNotFound || e.Status == http.StatusGone:
-		return collectors.KindNotFound
-	case e.Status >= 400 && e.Status < 500:
-		return collectors.KindBadRequest
-	}
-	return collectors.KindBadResponse
-}
-
-// Unwrap lets errors.Is find the kind and errors.As the Retry-After.
-func (e *HTTPError) Unwrap() []error {
-	var out []error
-	if e.kind != nil {
-		out = append(out, e.kind)
-	}
-	if e.retryAfter != nil {
-		out = append(out, e.retryAfter)
-	}
-	return out
-}
-
-type transientError struct {
-	what string
-	err  error
-}
-
-func (e *transientError) Error() string     { return e.what + ": " + e.err.Error() }
-func (e *transientError) ErrorKind() string { return collectors.KindTransient }
-func (e *transientError) Unwrap() []error   { return []error{ErrTransient, e.err} }
-
-type badResponseError struct{ err error }
-
-func (e *badResponseError) Error() string     { return e.err.Error() }
-func (e *badResponseError) Unwrap() error     { return e.err }
-func (e *badResponseError) ErrorKind() string { return collectors.KindBadResponse }
 
 // client does every HTTP request of a source: API key header, rate limit,
 // per-attempt timeout, retries with backoff, error classification, JSON.
@@ -144,13 +69,6 @@ func newClient(source string, cfg *Config, log *slog.Logger) (*client, error) {
 	}
 	return &client{source: source, hc: &http.Client{Transport: tr}, base: base, key: cfg.Auth.APIKey.Reveal(),
 		limiter: lim, timeout: cfg.Timeout, retry: cfg.Retry, log: log}, nil
-}
-
-// redact returns u without user info, safe for logs and errors.
-func redact(u *url.URL) string {
-	c := *u
-	c.User = nil
-	return c.String()
 }
 
 // get requests path (relative to the base URL, with its query) and decodes
@@ -193,8 +111,8 @@ func (c *client) get(ctx context.Context, path string, v any) error {
 		wait := eb.NextBackOff()
 		var he *HTTPError
 		errors.As(err, &he)
-		if he != nil && he.retryAfter != nil && he.retryAfter.Duration > wait {
-			wait = he.retryAfter.Duration
+		if he != nil && he.RetryAfter != nil && he.RetryAfter.Duration > wait {
+			wait = he.RetryAfter.Duration
 		}
 		wait = min(wait, c.retry.MaxBackoff)
 		if elapsed := time.Since(start); elapsed+wait > c.retry.MaxElapsed {
@@ -207,7 +125,7 @@ func (c *client) get(ctx context.Context, path string, v any) error {
 		}
 		obs := collectors.ObserverFrom(ctx)
 		obs.Retry(status, wait)
-		if he != nil && (he.Status == http.StatusTooManyRequests || he.retryAfter != nil) {
+		if he != nil && (he.Status == http.StatusTooManyRequests || he.RetryAfter != nil) {
 			obs.RateLimitWait(wait)
 		}
 		c.log.Debug("retrying Redmine request", "path", path, "wait", wait, "error", err.Error())
@@ -236,7 +154,7 @@ func (c *client) once(ctx context.Context, path string, v any, timeout time.Dura
 	if err != nil {
 		return fmt.Errorf("building request GET %s: %w", path, err)
 	}
-	where := redact(u)
+	where := httpapi.Redact(u)
 	req, err := http.NewRequestWithContext(actx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return fmt.Errorf("building request GET %s: %w", where, err)
@@ -258,7 +176,7 @@ func (c *client) once(ctx context.Context, path string, v any, timeout time.Dura
 		if errors.As(err, &ue) {
 			err = ue.Err // the URL is printed redacted below
 		}
-		return &transientError{what: "GET " + where, err: err}
+		return &httpapi.TransientError{What: "GET " + where, Err: err, Sentinel: ErrTransient}
 	}
 	defer resp.Body.Close()
 	data, rerr := io.ReadAll(resp.Body)
@@ -272,17 +190,17 @@ func (c *client) once(ctx context.Context, path string, v any, timeout time.Dura
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
 		}
-		return &transientError{what: "reading answer of GET " + where, err: rerr}
+		return &httpapi.TransientError{What: "reading answer of GET " + where, Err: rerr, Sentinel: ErrTransient}
 	}
 	if err := json.Unmarshal(data, v); err != nil {
 		var se *json.SyntaxError
 		if errors.As(err, &se) && strings.Contains(se.Error(), "unexpected end") || errors.Is(err, io.ErrUnexpectedEOF) {
-			return &transientError{what: "answer of GET " + where + " was cut short", err: err}
+			return &httpapi.TransientError{What: "answer of GET " + where + " was cut short", Err: err, Sentinel: ErrTransient}
 		}
 		if t := bytes.TrimSpace(data); len(t) > 0 && t[0] == '<' {
-			return &badResponseError{fmt.Errorf("malformed JSON from GET %s: got HTML (is url the Redmine base URL, and the REST API enabled in Administration → Settings → API?)", where)}
+			return httpapi.BadResponse(fmt.Errorf("malformed JSON from GET %s: got HTML (is url the Redmine base URL, and the REST API enabled in Administration → Settings → API?)", where))
 		}
-		return &badResponseError{fmt.Errorf("malformed JSON from GET %s: %w", where, err)}
+		return httpapi.BadResponse(fmt.Errorf("malformed JSON from GET %s: %w", where, err))
 	}
 	return nil
 }
@@ -291,38 +209,23 @@ func (c *client) httpError(where string, resp *http.Response, body []byte) error
 	e := &HTTPError{Source: c.source, Method: http.MethodGet, URL: where, Status: resp.StatusCode, Messages: redmineMessages(body)}
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		e.kind = ErrAuth
+		e.Kind = ErrAuth
 		e.Messages = nil
-		e.hint = "check auth.api_key, that the REST API is enabled (Administration → Settings → API) and that the account may see this project"
+		e.Hint = "check auth.api_key, that the REST API is enabled (Administration → Settings → API) and that the account may see this project"
 	case resp.StatusCode == http.StatusTooManyRequests:
-		e.kind = ErrRateLimited
-		e.retryAfter = retryAfter(resp.Header)
+		e.Kind = ErrRateLimited
+		e.RetryAfter = httpapi.RetryAfter(resp.Header, time.Now())
 	case resp.StatusCode == http.StatusServiceUnavailable:
-		e.kind = ErrTransient
-		e.retryAfter = retryAfter(resp.Header)
+		e.Kind = ErrTransient
+		e.RetryAfter = httpapi.RetryAfter(resp.Header, time.Now())
 	case resp.StatusCode >= 500:
-		e.kind = ErrTransient
+		e.Kind = ErrTransient
 	case resp.StatusCode == http.StatusNotFound:
-		e.hint = "check url (the Redmine base URL) and that the project or issue exists"
+		e.Hint = "check url (the Redmine base URL) and that the project or issue exists"
 	case resp.StatusCode == http.StatusUnprocessableEntity:
-		e.hint = "Redmine refused the query"
+		e.Hint = "Redmine refused the query"
 	}
 	return e
-}
-
-// retryAfter reads Retry-After (seconds or HTTP date); nil when absent.
-func retryAfter(h http.Header) *backoff.RetryAfterError {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return nil
-	}
-	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return &backoff.RetryAfterError{Duration: time.Duration(s) * time.Second}
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return &backoff.RetryAfterError{Duration: max(0, time.Until(t))}
-	}
-	return nil
 }
 
 // redmineMessages extracts {"errors": [...]} from an error body.

@@ -109,7 +109,7 @@ func htmlBody(w http.ResponseWriter) {
 
 // TestErrorsAre: the sentinel kinds are found with errors.Is.
 func TestErrorsAre(t *testing.T) {
-	e := &HTTPError{Status: 401, kind: ErrAuth}
+	e := &HTTPError{Status: 401, Kind: ErrAuth}
 	if !errors.Is(e, ErrAuth) || errors.Is(e, ErrTransient) {
 		t.Errorf("errors.Is on %v", e)
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/pmo-oss/pmo/collectors"
+	"github.com/pmo-oss/pmo/collectors/httpapi"
 	"github.com/pmo-oss/pmo/internal/model"
 )
 
@@ -309,7 +310,7 @@ func (r *run) projects(ctx context.Context) ([]wProject, error) {
 	}
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("projects: %s not found on %s (check the identifiers in projects and that the account is a member or the project is public)",
-			strings.Join(missing, ", "), redact(r.cl.base))
+			strings.Join(missing, ", "), httpapi.Redact(r.cl.base))
 	}
 	recs := make([]model.Record, 0, len(out))
 	for _, p := range out {

@@ -11,7 +11,7 @@ import (
 )
 
 // NotCollectors are the folders under collectors/ that are not collectors.
-var NotCollectors = map[string]bool{"all": true, "collectortest": true}
+var NotCollectors = map[string]bool{"all": true, "collectortest": true, "httpapi": true}
 
 // LoadSample decodes a collector's sample.yaml (a list of sources, as under
 // sources: in pmo.yaml) strictly and validates it, as pmo.yaml would be;

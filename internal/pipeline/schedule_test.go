@@ -104,9 +104,10 @@ func TestShutdownDuringRunLosesNothing(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatal("the collection did not start")
 	}
-	// Stop in the middle of the collection (it takes a few seconds with
-	// the slow simulator).
-	time.Sleep(1500 * time.Millisecond)
+	// Stop in the middle of the collection: once the first page of issues
+	// has been served (every answer of the simulator is slowed, so the
+	// collection has many requests left).
+	waitFor(t, time.Minute, "the first search page", func() bool { return s.Requests()["search"] >= 1 })
 	stop()
 	select {
 	case err := <-done:

@@ -121,3 +121,16 @@ func TestAPI(t *testing.T) {
 		}
 	})
 }
+
+// TestFindCallsBack: Find's callback may call the simulator (it ran under
+// the simulator's lock and deadlocked).
+func TestFindCallsBack(t *testing.T) {
+	sim := New(Config{Repos: []string{"octo-org/api"}, Issues: 12, Seed: 1})
+	order := sim.ByUpdated("octo-org/api")
+	n := sim.Find("octo-org/api", func(is Issue) bool {
+		return len(sim.ByUpdated("octo-org/api")) == len(order) && is.State == "open"
+	})
+	if n == 0 {
+		t.Fatal("no open issue found")
+	}
+}

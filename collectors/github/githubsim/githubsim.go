@@ -911,10 +911,18 @@ func eventJSON(r *Repo, is *Issue, e Event) map[string]any {
 // Find returns the number of the first issue (not a pull request) of a
 // repository for which ok is true, or 0.
 func (s *Sim) Find(full string, ok func(Issue) bool) int {
+	// ok runs on (shallow) copies outside the lock, so it may call the
+	// simulator.
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	var cands []Issue
 	for _, is := range s.repo(full).Issues {
-		if !is.PR && !is.Deleted && is.MovedTo == "" && ok(*is) {
+		if !is.PR && !is.Deleted && is.MovedTo == "" {
+			cands = append(cands, *is)
+		}
+	}
+	s.mu.Unlock()
+	for _, is := range cands {
+		if ok(is) {
 			return is.Number
 		}
 	}

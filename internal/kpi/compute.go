@@ -272,7 +272,7 @@ func (c *computation) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	lc, drop := c.materialize(ctx, lcq)
+	lc, drop := c.materialize(ctx, "lifecycle", lcq)
 	defer drop()
 	c.lc = lc
 	from, err := scopedSQL(lc, c.keep)
@@ -302,7 +302,7 @@ func (c *computation) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	plan, dropPlan := c.materialize(ctx, pq)
+	plan, dropPlan := c.materialize(ctx, "planning source", pq)
 	defer dropPlan()
 	c.plan = plan
 	// The rest in order, each step timed for the debug log (make bench
@@ -332,13 +332,15 @@ func (c *computation) run(ctx context.Context) error {
 	return nil
 }
 
-// materialize derives the lifecycle once per computation into a Memory
-// table that the KPI queries of this group read (instead of re-deriving it
-// in every query), and returns the FROM source and a cleanup. When the table
-// cannot be created (e.g. a read-only user) the queries inline the SQL.
-func (c *computation) materialize(ctx context.Context, lc string) (string, func()) {
+// materialize derives a building block (the lifecycle, the planning
+// source; what names it in the debug log) once per computation into a
+// Memory table that the KPI queries of this group read (instead of
+// re-deriving it in every query), and returns the FROM source and a
+// cleanup. When the table cannot be created (e.g. a read-only user) the
+// queries inline the SQL.
+func (c *computation) materialize(ctx context.Context, what, q string) (string, func()) {
 	c.dropStale(ctx)
-	return materialize(ctx, c.w, "lifecycle", lc)
+	return materialize(ctx, c.w, what, q)
 }
 
 // materialize stores the rows of query q into a temporary Memory table

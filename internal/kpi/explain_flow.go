@@ -62,7 +62,7 @@ func (x *Explainer) flowGroup(ctx context.Context, s settings) (*flowGroup, erro
 	if err != nil {
 		return nil, err
 	}
-	lc, drop := c.materialize(ctx, lcq)
+	lc, drop := c.materialize(ctx, "lifecycle", lcq)
 	x.drops = append(x.drops, drop)
 	c.lc = lc
 	all, err := scopedSQL(lc, nil)

@@ -132,7 +132,7 @@ func (x *Explainer) planningSource(ctx context.Context, g *flowGroup) (string, e
 	if err != nil {
 		return "", err
 	}
-	plan, drop := g.c.materialize(ctx, src)
+	plan, drop := g.c.materialize(ctx, "planning source", src)
 	x.drops = append(x.drops, drop)
 	g.plan = plan
 	return plan, nil

@@ -390,6 +390,21 @@ func firstNonEmpty(a ...string) string {
 	return ""
 }
 
+// usesDoneStatusIDs reports whether any board's Done column is configured
+// by status ids (kpi.done_status_ids, here or in a kpi.scopes entry): then
+// the sprint replay needs every status change's ids.
+func (c Config) usesDoneStatusIDs() bool {
+	if len(c.DoneStatusIDs) > 0 {
+		return true
+	}
+	for _, s := range c.Scopes {
+		if len(s.DoneStatusIDs) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // merge returns base with every field set in over replacing it.
 func merge(base, over Knobs) Knobs {
 	out := base

@@ -3,6 +3,7 @@ package kpi
 import (
 	"context"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -113,6 +114,25 @@ func TestSimulatorEveryProject(t *testing.T) {
 			if g := r.InvariantGap(); g > 1e-9 || g < -1e-9 {
 				t.Errorf("sprint %s of %s: commitment %g + added %g − removed %g + estimate change %g ≠ completed %g + not completed %g",
 					r.Sprint, r.Project, r.Commitment, r.Added, r.Removed, r.EstimateChange, r.Completed, r.NotCompleted)
+			}
+		}
+		// Without done status ids the replay reads only the status changes
+		// that change done-ness: the reports equal those of a read of every
+		// status change (a done_status_ids entry for a board that does not
+		// exist asks for every change and changes no board's rule).
+		all := DefaultConfig()
+		all.DoneStatusIDs = map[string][]string{"no-such-board": {"x"}}
+		repsAll, err := SprintReports(ctx, w, all, asOf, ScopeFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(reps, repsAll) {
+			t.Errorf("sprint reports differ when every status change is read: %d vs %d reports", len(reps), len(repsAll))
+			for i := range min(len(reps), len(repsAll)) {
+				if !reflect.DeepEqual(reps[i], repsAll[i]) {
+					t.Errorf("first difference: sprint %s of %s\n done-ness changes only: %+v\n every status change: %+v", reps[i].Sprint, reps[i].Project, reps[i], repsAll[i])
+					break
+				}
 			}
 		}
 		t.Logf("%d projects, %d programs, %d with sprints, %d closed sprints checked", projects, programs, sprintProjects, closed)

@@ -252,7 +252,7 @@ func SprintReports(ctx context.Context, w *warehouse.Warehouse, cfg Config, asOf
 		return nil, err
 	}
 	t0 := time.Now()
-	issues, err := loadSprintIssues(ctx, w, asOf)
+	issues, err := loadSprintIssues(ctx, w, asOf, cfg.usesDoneStatusIDs())
 	if err != nil {
 		return nil, err
 	}
@@ -325,12 +325,17 @@ func loadSprints(ctx context.Context, w *warehouse.Warehouse, asOf time.Time, cf
 // loadSprintIssues reads every issue that was ever in a sprint before as_of
 // — it has sprint changes, or its current sprint field is set (an issue
 // created straight into a sprint has no sprint change) — and its status,
-// sprint and story-point changes in history order. The issues are
+// sprint and story-point changes in history order (the status changes that
+// change done-ness only, unless statusIDs: a board's Done column is
+// configured by status ids somewhere). The issues are
 // materialized once; both queries come ordered by (source, issue_id) and are
 // merged here.
-func loadSprintIssues(ctx context.Context, w *warehouse.Warehouse, asOf time.Time) ([]*sprintIssue, error) {
+func loadSprintIssues(ctx context.Context, w *warehouse.Warehouse, asOf time.Time, statusIDs bool) ([]*sprintIssue, error) {
 	const what = "kpi: loading sprint issues"
-	params := map[string]any{"as_of": asOf.UTC()}
+	params := map[string]any{"as_of": asOf.UTC(), "status_ids": 0}
+	if statusIDs {
+		params["status_ids"] = 1
+	}
 	q, err := modelSQL("sprint_issues", nil, params)
 	if err != nil {
 		return nil, err

@@ -442,6 +442,7 @@ func start(t *testing.T) *live {
 	// Earned value for one project, so the SPI/CPI/EAC panels have series.
 	cfg.Scopes = []kpi.ScopeConfig{{Kind: kpi.ScopeProject, Name: keys[0],
 		EVM: &kpi.EVM{Mode: "agile", BAC: 100000, PlannedReleasePoints: 100, PlannedSprints: 10, SprintsCompleted: 4, HourlyRate: 50}}}
+	cfg.Teams = simTeams(keys)
 	sources := simSources(t, base, keys)
 	logger := slog.New(slog.DiscardHandler)
 	if testing.Verbose() {
@@ -527,6 +528,19 @@ func start(t *testing.T) *live {
 	})
 	t.Logf("Prometheus has 10 scrapes (%s since start)", time.Since(began).Round(time.Millisecond))
 	return e
+}
+
+// simTeams is the kpi.teams of the simulated organisation (projects APO,
+// BOR, CAS at seed 11; APO and CAS in program Digital Platform, BOR in
+// Customer Experience): a board team (the first project's scrum board, so
+// the team has sprint values), a component team across projects, and a
+// team of no program.
+func simTeams(keys []string) []kpi.Team {
+	return []kpi.Team{
+		{Name: "Payments", Boards: []string{keys[0] + " Scrum"}, Program: "Digital Platform"},
+		{Name: "Backend", Components: []string{"Backend", "API"}, Program: "Customer Experience"},
+		{Name: "Web", Components: []string{"Frontend"}},
+	}
 }
 
 // simSources configures the real Jira collector on the simulator as a user

@@ -353,24 +353,24 @@ func deliveryFlow(drill map[string]string) *dashboard.DashboardBuilder {
 		"Throughput, cycle-time percentiles against the SLE, WIP and its age, arrivals and departures, flow efficiency; the issues behind them from the warehouse. "+viewNote,
 		append(teamVariables(), windowVariable())...).
 		WithPanel(series("Throughput per week", "Flow items finished per week over the KPI window.", "short", 12,
-			q{`pmo_throughput_items{` + scoped + win + `, measure="per_week"}`, "{{project}}{{team}}"})).
+			q{`pmo_throughput_items{` + scoped + win + `, measure="per_week"}`, scopeLegend})).
 		WithPanel(series("Cycle time P85 vs SLE", "85th percentile of cycle time (elapsed) and the SLE it is measured against.", "s", 12,
-			q{`pmo_cycle_time_seconds{` + scoped + win + `, method="nr", percentile="85", basis="elapsed"}`, "{{project}}{{team}} P85"},
-			q{`pmo_sle_attainment_sle_seconds{` + scoped + win + `}`, "{{project}}{{team}} SLE"})).
+			q{`pmo_cycle_time_seconds{` + scoped + win + `, method="nr", percentile="85", basis="elapsed"}`, scopeLegend + " P85"},
+			q{`pmo_sle_attainment_sle_seconds{` + scoped + win + `}`, scopeLegend + " SLE"})).
 		WithPanel(series("Cycle time percentiles", "50th, 85th and 95th percentiles of cycle time (elapsed).", "s", 12,
-			q{`pmo_cycle_time_seconds{` + scoped + win + `, method="nr", basis="elapsed"}`, "{{project}}{{team}} P{{percentile}}"})).
+			q{`pmo_cycle_time_seconds{` + scoped + win + `, method="nr", basis="elapsed"}`, scopeLegend + " P{{percentile}}"})).
 		WithPanel(series("SLE attainment", "Share of items finished within the SLE.", "percentunit", 12,
-			q{`pmo_sle_attainment_ratio{` + scoped + win + `}`, "{{project}}{{team}}"})).
+			q{`pmo_sle_attainment_ratio{` + scoped + win + `}`, scopeLegend})).
 		WithPanel(series("WIP", "Work in progress at the end of each day.", "short", 8,
-			q{`pmo_wip_items{` + scoped + `, measure="count"}`, "{{project}}{{team}}"})).
+			q{`pmo_wip_items{` + scoped + `, measure="count"}`, scopeLegend})).
 		WithPanel(series("Aging WIP", "Mean age of the work in progress and the share at risk of missing the SLE.", "s", 8,
-			q{`pmo_work_item_age_mean_seconds{` + scoped + `, basis="elapsed"}`, "{{project}}{{team}} mean age"})).
+			q{`pmo_work_item_age_mean_seconds{` + scoped + `, basis="elapsed"}`, scopeLegend + " mean age"})).
 		WithPanel(series("WIP at risk", "Share of the work in progress older than the SLE.", "percentunit", 8,
-			q{`pmo_work_item_age_at_risk_ratio{` + scoped + `}`, "{{project}}{{team}}"})).
+			q{`pmo_work_item_age_at_risk_ratio{` + scoped + `}`, scopeLegend})).
 		WithPanel(series("Arrivals and departures", "Items started (arrivals) and finished (departures) in the window: the inputs of a cumulative flow.", "short", 12,
-			q{`pmo_arrivals_departures_items{` + scoped + win + `}`, "{{project}}{{team}} {{measure}}"})).
+			q{`pmo_arrivals_departures_items{` + scoped + win + `}`, scopeLegend + " {{measure}}"})).
 		WithPanel(series("Flow efficiency", "Active time over total cycle time.", "percentunit", 12,
-			q{`pmo_flow_efficiency_ratio{` + scoped + win + `, measure="ratio_of_sums"}`, "{{project}}{{team}}"})).
+			q{`pmo_flow_efficiency_ratio{` + scoped + win + `, measure="ratio_of_sums"}`, scopeLegend})).
 		WithRow(row("The issues behind the numbers (ClickHouse)")).
 		WithPanel(drillTable("Finished items (throughput)", "throughput", drill)).
 		WithPanel(drillTable("Cycle times", "cycle_time", drill)).
@@ -430,23 +430,23 @@ func scheduleCost() *dashboard.DashboardBuilder {
 		"Due-date and release adherence, release on-time probability, earned value (SPI, CPI, EAC) and release burn-up. "+viewNote+" Releases belong to projects: their panels are empty in the team view; earned value has team series only for teams with kpi.scopes evm settings.",
 		teamVariables()...).
 		WithPanel(series("Due-date adherence", "Share of items done in the window by their due date.", "percentunit", 12,
-			q{`pmo_due_date_on_time_ratio{` + scoped + `, variant="", window="12w"}`, "{{project}}{{team}}"})).
+			q{`pmo_due_date_on_time_ratio{` + scoped + `, variant="", window="12w"}`, scopeLegend})).
 		WithPanel(series("Release adherence", "Share of versions released by their baseline date. Releases belong to projects: empty in the team view.", "percentunit", 12,
-			q{`pmo_release_on_time_ratio{` + scoped + `}`, "{{project}}{{team}}"})).
+			q{`pmo_release_on_time_ratio{` + scoped + `}`, scopeLegend})).
 		WithPanel(promTable("Release on-time probability", "Monte Carlo probability that each unreleased version is done by its date, with the time left. Releases belong to projects: empty in the team view.", 24,
 			q{`pmo_release_on_time_probability_ratio{` + scoped + `}`, ""},
 			q{`pmo_release_time_left_seconds{` + scoped + `}`, ""})).
 		WithRow(row("Earned value")).
 		WithPanel(series("SPI and CPI", "Schedule and cost performance indices (1 = on plan) of the scopes with earned-value settings (kpi.scopes evm).", "none", 12,
-			q{`pmo_evm_spi_ratio{` + scoped + `}`, "{{project}}{{team}} SPI"},
-			q{`pmo_evm_cpi_ratio{` + scoped + `}`, "{{project}}{{team}} CPI"})).
+			q{`pmo_evm_spi_ratio{` + scoped + `}`, scopeLegend + " SPI"},
+			q{`pmo_evm_cpi_ratio{` + scoped + `}`, scopeLegend + " CPI"})).
 		WithPanel(series("EAC and BAC", "Estimate at completion against the budget at completion, of the scopes with earned-value settings (kpi.scopes evm).", "none", 12,
-			q{`pmo_evm_amount{` + scoped + `, measure=~"eac|bac"}`, "{{project}}{{team}} {{measure}}"})).
+			q{`pmo_evm_amount{` + scoped + `, measure=~"eac|bac"}`, scopeLegend + " {{measure}}"})).
 		WithRow(row("Burn-up")).
 		WithPanel(series("Release remaining items", "Open items of each unreleased version over time (burn-down of the burn-up's scope line). Releases belong to projects: empty in the team view.", "short", 12,
-			q{`pmo_release_remaining_items{` + scoped + `}`, "{{project}}{{team}} {{release}}"})).
+			q{`pmo_release_remaining_items{` + scoped + `}`, scopeLegend + " {{release}}"})).
 		WithPanel(series("Forecast items done (how many)", "Items the Monte Carlo forecast expects done within the horizon.", "short", 12,
-			q{`pmo_monte_carlo_how_many_items{` + scoped + `, release="", confidence=""}`, "{{project}}{{team}}"}))
+			q{`pmo_monte_carlo_how_many_items{` + scoped + `, release="", confidence=""}`, scopeLegend}))
 }
 
 func qualityRisk(drill map[string]string) *dashboard.DashboardBuilder {
@@ -455,21 +455,21 @@ func qualityRisk(drill map[string]string) *dashboard.DashboardBuilder {
 		"Defect ratio, escaped defects, reopen rate, bug time to resolve, risk exposure, blocked and overdue work; the issues behind them from the warehouse. "+viewNote,
 		append(teamVariables(), windowVariable())...).
 		WithPanel(series("Defect ratio", "Bugs linked to the stories done in the window, per story.", "none", 8,
-			q{`pmo_defect_ratio{` + scoped + win + `}`, "{{project}}{{team}}"})).
+			q{`pmo_defect_ratio{` + scoped + win + `}`, scopeLegend})).
 		WithPanel(series("Escaped defects", "Share of bugs created in the window that escaped to production.", "percentunit", 8,
-			q{`pmo_escaped_defect_ratio{` + scoped + win + `}`, "{{project}}{{team}}"})).
+			q{`pmo_escaped_defect_ratio{` + scoped + win + `}`, scopeLegend})).
 		WithPanel(series("Reopen rate", "Share of items entering done that were reopened.", "percentunit", 8,
-			q{`pmo_reopen_ratio{` + scoped + win + `}`, "{{project}}{{team}}"})).
+			q{`pmo_reopen_ratio{` + scoped + win + `}`, scopeLegend})).
 		WithPanel(series("Bug time to resolve (mean)", "Mean time from creation to done of bugs done in the window.", "s", 12,
-			q{`pmo_bug_time_to_resolve_seconds{` + scoped + win + `, method="mean", basis="elapsed"}`, "{{project}}{{team}}"})).
+			q{`pmo_bug_time_to_resolve_seconds{` + scoped + win + `, method="mean", basis="elapsed"}`, scopeLegend})).
 		WithPanel(series("Risk exposure", "Severity-weighted exposure of the open risks.", "none", 12,
-			q{`pmo_risk_exposure_score{` + scoped + `}`, "{{project}}{{team}}"})).
+			q{`pmo_risk_exposure_score{` + scoped + `}`, scopeLegend})).
 		WithPanel(promTable("Risks", "Open risks by measure (open, high and aged, stale, red and amber flags).", 8,
 			q{`pmo_risks_items{` + scoped + `}`, ""})).
 		WithPanel(series("Blocked", "Share of open items blocked by another issue.", "percentunit", 8,
-			q{`pmo_blocked_ratio{` + scoped + `, variant=""}`, "{{project}}{{team}}"})).
+			q{`pmo_blocked_ratio{` + scoped + `, variant=""}`, scopeLegend})).
 		WithPanel(series("Overdue", "Share of open items past their due date.", "percentunit", 8,
-			q{`pmo_overdue_ratio{` + scoped + `}`, "{{project}}{{team}}"})).
+			q{`pmo_overdue_ratio{` + scoped + `}`, scopeLegend})).
 		WithRow(row("The issues behind the numbers (ClickHouse)")).
 		WithPanel(drillTable("Reopened items", "reopen_rate", drill)).
 		WithPanel(drillTable("Escaped defects", "escaped_defect_rate", drill)).

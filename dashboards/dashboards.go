@@ -129,6 +129,24 @@ func Build(drill map[string]string) ([]Dashboard, error) {
 // chained variables.
 const project = `scope="project", source=~"$source", program=~"$program", project=~"$project"`
 
+// team is the label selector of team-scope KPI series (kpi.teams) narrowed
+// by the program and team variables: a team's program is
+// kpi.teams[].program; team series have no source or project label.
+const team = `scope="team", program=~"$program", team=~"$team"`
+
+// scoped is the label selector of KPI series of the dashboard's view: the
+// project scopes or the team scopes ($view), narrowed by the variables
+// that apply to the view. Team series have no source or project label and
+// project series no team label (Prometheus drops empty labels), so the
+// empty alternative of "$source|", "$project|" and "$team|" lets each view
+// ignore the variables that are not its own: the team view shows the teams
+// of the selected program whatever the source and project, the project
+// view the selected projects whatever the team.
+const scoped = `scope="$view", source=~"$source|", program=~"$program", project=~"$project|", team=~"$team|"`
+
+// scopeLegend names a series of either view: one of the two labels is empty.
+const scopeLegend = "{{project}}{{team}}"
+
 func promVariable(name, label, query string) *dashboard.QueryVariableBuilder {
 	return dashboard.NewQueryVariableBuilder(name).
 		Label(label).
@@ -154,6 +172,39 @@ func scopeVariables() []cog.Builder[dashboard.VariableModel] {
 		promVariable("project", "Project", `label_values(pmo_kpi_rag{scope="project", source=~"$source", program=~"$program"}, project)`),
 	}
 }
+
+// viewVariable chooses between the project and the team view of the KPI
+// panels (the scoped selector). Its options are the scope kinds that have
+// rated KPI values: without kpi.teams it offers the project view only.
+func viewVariable() *dashboard.QueryVariableBuilder {
+	query := `label_values(pmo_kpi_rag{scope=~"project|team"}, scope)`
+	return dashboard.NewQueryVariableBuilder("view").
+		Label("View").
+		Description("project: one series per project (source, program, project apply); team: one per team of kpi.teams (program and team apply). Offers team only when kpi.teams is configured.").
+		Datasource(Prometheus).
+		Query(dashboard.StringOrMap{String: cog.ToPtr(query)}).
+		Definition(query).
+		Refresh(dashboard.VariableRefreshOnTimeRangeChanged).
+		Sort(dashboard.VariableSortAlphabeticalAsc).
+		Current(dashboard.VariableOption{Text: dashboard.StringOrArrayOfString{String: cog.ToPtr("project")},
+			Value: dashboard.StringOrArrayOfString{String: cog.ToPtr("project")}})
+}
+
+// teamVariable lists the teams of kpi.teams (of the selected programs) that
+// have rated KPI values; without kpi.teams it has only All.
+func teamVariable() *dashboard.QueryVariableBuilder {
+	return promVariable("team", "Team", `label_values(pmo_kpi_rag{scope="team", program=~"$program"}, team)`).
+		Description("The teams of kpi.teams (a team's program is kpi.teams[].program). Applies to the team view and the team panels; empty without kpi.teams.")
+}
+
+// teamVariables are the view and team variables of the KPI dashboards,
+// after the chained scope variables.
+func teamVariables() []cog.Builder[dashboard.VariableModel] {
+	return []cog.Builder[dashboard.VariableModel]{viewVariable(), teamVariable()}
+}
+
+// viewNote is what a KPI dashboard's description says of its view.
+const viewNote = "View project: a series per project (source, program, project apply). View team: a series per team of kpi.teams (program and team apply; offered only when kpi.teams is configured)."
 
 // windowVariable chooses the KPI window of windowed flow KPIs.
 func windowVariable() *dashboard.CustomVariableBuilder {
@@ -223,7 +274,10 @@ func promTable(title, desc string, w uint32, qs ...q) *table.PanelBuilder {
 func drillTable(title, kpiID string, drill map[string]string) *table.PanelBuilder {
 	desc := fmt.Sprintf("The issues behind %s: its population as `pmo kpi explain %s` lists it (SQL of `pmo kpi sql %s --scope portfolio`, "+
 		"sets and values from internal/kpi/models/populations.sql), over the dashboard's time range (as of its end) and the "+
-		"source/program/project variables. in_* columns are set flags, v_* the values each issue contributes.", kpiID, kpiID, kpiID)
+		"source/program/project variables. in_* columns are set flags, v_* the values each issue contributes. "+
+		"Team view: the issues of the selected teams only when the dashboards are generated with your kpi.teams "+
+		"(team membership is configuration, not warehouse data); the published dashboards are generated without teams, "+
+		"so in the team view this table is empty — use `pmo kpi explain %s --scope team:NAME`.", kpiID, kpiID, kpiID, kpiID)
 	return newTable().Title(title).Description(desc).Datasource(ClickHouse).Height(10).Span(24).
 		WithTarget(ClickHouseQuery{RefID: "A", Datasource: &ClickHouse, EditorType: "sql", QueryType: "table",
 			Format: clickHouseFormatTable, RawSQL: drill[kpiID]})
@@ -249,8 +303,11 @@ func row(title string) *dashboard.RowBuilder { return dashboard.NewRowBuilder(ti
 // ---- dashboards ----
 
 func portfolio() *dashboard.DashboardBuilder {
+	noTeams := " Empty without kpi.teams."
 	return newDashboard("pmo-portfolio", "pmo / Portfolio",
-		"Portfolio RAG by program and project with the KPIs that drive it, trends, the projects needing attention and release forecasts against their dates.").
+		"Portfolio RAG by program, project and team with the KPIs that drive it, trends, the projects and teams needing attention and release forecasts against their dates. "+
+			"Project panels follow the source, program and project variables; team panels (kpi.teams) the program and team variables.",
+		teamVariable()).
 		WithPanel(single("Portfolio RAG", "Worst of the portfolio's RAG components (0 green, 1 amber, 2 red).", "none", 6,
 			q{`pmo_portfolio_rag{scope="portfolio"}`, ""}).Mappings(ragMappings())).
 		WithPanel(single("Portfolio health score", "Weighted RAG score 0–100 of the portfolio.", "none", 6,
@@ -259,13 +316,16 @@ func portfolio() *dashboard.DashboardBuilder {
 			q{`sum(pmo_portfolio_rag_low_confidence{` + project + `})`, ""})).
 		WithPanel(single("KPI values exported", "KPI values of the latest snapshot by state (exported, or why not).", "none", 6,
 			q{`sum(pmo_kpi_values)`, ""})).
-		WithRow(row("RAG by program and project")).
-		WithPanel(promTable("RAG by program", "Portfolio RAG and health score of each program.", 12,
+		WithRow(row("RAG by program, project and team")).
+		WithPanel(promTable("RAG by program", "Portfolio RAG and health score of each program.", 8,
 			q{`pmo_portfolio_rag{scope="program", program=~"$program"}`, "{{program}}"},
 			q{`pmo_portfolio_health_score{scope="program", program=~"$program"}`, "{{program}}"})).
-		WithPanel(promTable("RAG by project", "Portfolio RAG and health score of each project.", 12,
+		WithPanel(promTable("RAG by project", "Portfolio RAG and health score of each project.", 8,
 			q{`pmo_portfolio_rag{` + project + `}`, "{{project}}"},
 			q{`pmo_portfolio_health_score{` + project + `}`, "{{project}}"})).
+		WithPanel(promTable("RAG by team", "Portfolio RAG and health score of each team of kpi.teams (its program is kpi.teams[].program)."+noTeams, 8,
+			q{`pmo_portfolio_rag{` + team + `}`, "{{team}}"},
+			q{`pmo_portfolio_health_score{` + team + `}`, "{{team}}"})).
 		WithPanel(promTable("What drives each project's RAG", "The worst-rated KPIs of each project (pmo_kpi_rag: 0 green, 1 amber, 2 red).", 24,
 			q{`topk(20, max by (program, project, kpi) (pmo_kpi_rag{` + project + `}))`, ""})).
 		WithRow(row("Trends and attention")).
@@ -273,6 +333,13 @@ func portfolio() *dashboard.DashboardBuilder {
 			q{`pmo_portfolio_health_score{` + project + `}`, "{{project}}"})).
 		WithPanel(promTable("Projects needing attention", "The five projects with the lowest health score.", 12,
 			q{`bottomk(5, pmo_portfolio_health_score{` + project + `})`, ""})).
+		WithRow(row("Teams")).
+		WithPanel(promTable("What drives each team's RAG", "The worst-rated KPIs of each team (pmo_kpi_rag: 0 green, 1 amber, 2 red)."+noTeams, 24,
+			q{`topk(20, max by (program, team, kpi) (pmo_kpi_rag{` + team + `}))`, ""})).
+		WithPanel(series("Team health score trend", "Portfolio RAG score 0–100 of each team over time."+noTeams, "none", 12,
+			q{`pmo_portfolio_health_score{` + team + `}`, "{{team}}"})).
+		WithPanel(promTable("Teams needing attention", "The five teams with the lowest health score."+noTeams, 12,
+			q{`bottomk(5, pmo_portfolio_health_score{` + team + `})`, ""})).
 		WithRow(row("Forecast vs commitment")).
 		WithPanel(promTable("Release on-time probability", "Share of Monte Carlo trials finishing each unreleased version by its release date.", 12,
 			q{`pmo_release_on_time_probability_ratio{` + project + `}`, "{{project}} {{release}}"})).
@@ -283,27 +350,27 @@ func portfolio() *dashboard.DashboardBuilder {
 func deliveryFlow(drill map[string]string) *dashboard.DashboardBuilder {
 	win := `, window="$window"`
 	return newDashboard("pmo-delivery-flow", "pmo / Delivery flow",
-		"Throughput, cycle-time percentiles against the SLE, WIP and its age, arrivals and departures, flow efficiency; the issues behind them from the warehouse.",
-		windowVariable()).
+		"Throughput, cycle-time percentiles against the SLE, WIP and its age, arrivals and departures, flow efficiency; the issues behind them from the warehouse. "+viewNote,
+		append(teamVariables(), windowVariable())...).
 		WithPanel(series("Throughput per week", "Flow items finished per week over the KPI window.", "short", 12,
-			q{`pmo_throughput_items{` + project + win + `, measure="per_week"}`, "{{project}}"})).
+			q{`pmo_throughput_items{` + scoped + win + `, measure="per_week"}`, scopeLegend})).
 		WithPanel(series("Cycle time P85 vs SLE", "85th percentile of cycle time (elapsed) and the SLE it is measured against.", "s", 12,
-			q{`pmo_cycle_time_seconds{` + project + win + `, method="nr", percentile="85", basis="elapsed"}`, "{{project}} P85"},
-			q{`pmo_sle_attainment_sle_seconds{` + project + win + `}`, "{{project}} SLE"})).
+			q{`pmo_cycle_time_seconds{` + scoped + win + `, method="nr", percentile="85", basis="elapsed"}`, scopeLegend + " P85"},
+			q{`pmo_sle_attainment_sle_seconds{` + scoped + win + `}`, scopeLegend + " SLE"})).
 		WithPanel(series("Cycle time percentiles", "50th, 85th and 95th percentiles of cycle time (elapsed).", "s", 12,
-			q{`pmo_cycle_time_seconds{` + project + win + `, method="nr", basis="elapsed"}`, "{{project}} P{{percentile}}"})).
+			q{`pmo_cycle_time_seconds{` + scoped + win + `, method="nr", basis="elapsed"}`, scopeLegend + " P{{percentile}}"})).
 		WithPanel(series("SLE attainment", "Share of items finished within the SLE.", "percentunit", 12,
-			q{`pmo_sle_attainment_ratio{` + project + win + `}`, "{{project}}"})).
+			q{`pmo_sle_attainment_ratio{` + scoped + win + `}`, scopeLegend})).
 		WithPanel(series("WIP", "Work in progress at the end of each day.", "short", 8,
-			q{`pmo_wip_items{` + project + `, measure="count"}`, "{{project}}"})).
+			q{`pmo_wip_items{` + scoped + `, measure="count"}`, scopeLegend})).
 		WithPanel(series("Aging WIP", "Mean age of the work in progress and the share at risk of missing the SLE.", "s", 8,
-			q{`pmo_work_item_age_mean_seconds{` + project + `, basis="elapsed"}`, "{{project}} mean age"})).
+			q{`pmo_work_item_age_mean_seconds{` + scoped + `, basis="elapsed"}`, scopeLegend + " mean age"})).
 		WithPanel(series("WIP at risk", "Share of the work in progress older than the SLE.", "percentunit", 8,
-			q{`pmo_work_item_age_at_risk_ratio{` + project + `}`, "{{project}}"})).
+			q{`pmo_work_item_age_at_risk_ratio{` + scoped + `}`, scopeLegend})).
 		WithPanel(series("Arrivals and departures", "Items started (arrivals) and finished (departures) in the window: the inputs of a cumulative flow.", "short", 12,
-			q{`pmo_arrivals_departures_items{` + project + win + `}`, "{{project}} {{measure}}"})).
+			q{`pmo_arrivals_departures_items{` + scoped + win + `}`, scopeLegend + " {{measure}}"})).
 		WithPanel(series("Flow efficiency", "Active time over total cycle time.", "percentunit", 12,
-			q{`pmo_flow_efficiency_ratio{` + project + win + `, measure="ratio_of_sums"}`, "{{project}}"})).
+			q{`pmo_flow_efficiency_ratio{` + scoped + win + `, measure="ratio_of_sums"}`, scopeLegend})).
 		WithRow(row("The issues behind the numbers (ClickHouse)")).
 		WithPanel(drillTable("Finished items (throughput)", "throughput", drill)).
 		WithPanel(drillTable("Cycle times", "cycle_time", drill)).
@@ -314,90 +381,95 @@ func deliveryFlow(drill map[string]string) *dashboard.DashboardBuilder {
 
 func sprints() *dashboard.DashboardBuilder {
 	board := dashboard.NewQueryVariableBuilder("board").Label("Board").Datasource(Prometheus).
-		Query(dashboard.StringOrMap{String: cog.ToPtr(`label_values(pmo_sprint_velocity_points{` + project + `}, board)`)}).
-		Definition(`label_values(pmo_sprint_velocity_points{` + project + `}, board)`).
+		Query(dashboard.StringOrMap{String: cog.ToPtr(`label_values(pmo_sprint_velocity_points{` + scoped + `}, board)`)}).
+		Definition(`label_values(pmo_sprint_velocity_points{` + scoped + `}, board)`).
 		Refresh(dashboard.VariableRefreshOnTimeRangeChanged).Sort(dashboard.VariableSortAlphabeticalAsc).
 		Multi(true).IncludeAll(true).AllValue(".*").
 		Current(dashboard.VariableOption{Text: dashboard.StringOrArrayOfString{String: cog.ToPtr("All")},
 			Value: dashboard.StringOrArrayOfString{String: cog.ToPtr("$__all")}})
 	b := `, board=~"$board"`
 	return newDashboard("pmo-sprints", "pmo / Sprints",
-		"Velocity, say/do, commitment, velocity variability per board; per-sprint amounts (committed, completed, added, removed, carried over) from the KPI history.",
-		board).
+		"Velocity, say/do, commitment, velocity variability per board; per-sprint amounts (committed, completed, added, removed, carried over) from the KPI history. "+viewNote+" A team's sprints are those of its boards (kpi.teams[].boards); a team of projects, components or assignees only has none.",
+		append(teamVariables(), board)...).
 		WithPanel(series("Velocity", "Story points completed per sprint, mean over the velocity window.", "short", 12,
-			q{`pmo_sprint_velocity_points{` + project + b + `, variant="points"}`, "{{board}}"})).
+			q{`pmo_sprint_velocity_points{` + scoped + b + `, variant="points"}`, "{{board}} {{team}}"})).
 		WithPanel(series("Say/do", "Completed over committed (points), mean over the velocity window.", "percentunit", 12,
-			q{`pmo_say_do_ratio{` + project + b + `, variant="points"}`, "{{board}}"})).
+			q{`pmo_say_do_ratio{` + scoped + b + `, variant="points"}`, "{{board}} {{team}}"})).
 		WithPanel(series("Velocity variability", "Coefficient of variation of velocity over the variability window.", "percentunit", 12,
-			q{`pmo_velocity_variability_ratio{` + project + b + `, measure="cv"}`, "{{board}}"})).
+			q{`pmo_velocity_variability_ratio{` + scoped + b + `, measure="cv"}`, "{{board}} {{team}}"})).
 		WithPanel(promTable("Committed vs completed (latest)", "Velocity and say/do of each board at the latest snapshot.", 12,
-			q{`pmo_sprint_velocity_points{` + project + b + `}`, ""},
-			q{`pmo_say_do_ratio{` + project + b + `}`, ""})).
+			q{`pmo_sprint_velocity_points{` + scoped + b + `}`, ""},
+			q{`pmo_say_do_ratio{` + scoped + b + `}`, ""})).
 		WithRow(row("Per sprint: scope change and carry-over (ClickHouse)")).
 		WithPanel(newTable().Title("Sprint amounts").
-			Description("Per-sprint values of sprint_velocity and say_do_ratio (completed vs committed), sprint_carryover (committed, added, removed, completed, not completed: points and counts) and sprint_scope_change, as the KPI engine stored them in kpi_values (the latest as-of in the range). Per-sprint values are not exported to Prometheus (unbounded sprint label).").
+			Description("Per-sprint values of sprint_velocity and say_do_ratio (completed vs committed), sprint_carryover (committed, added, removed, completed, not completed: points and counts) and sprint_scope_change, as the KPI engine stored them in kpi_values (the latest as-of in the range). Per-sprint values are not exported to Prometheus (unbounded sprint label). Follows the view: per project (source and project variables) or per team (team variable; a team's sprints are those of its kpi.teams boards).").
 			Datasource(ClickHouse).Height(10).Span(24).
 			WithTarget(ClickHouseQuery{RefID: "A", Datasource: &ClickHouse, EditorType: "sql", QueryType: "table", Format: clickHouseFormatTable,
 				RawSQL: sprintAmountsSQL}))
 }
 
 // sprintAmountsSQL reads the per-sprint KPI values of the latest snapshot in
-// the range from pmo's KPI history (v_kpi_values): the values `pmo kpi`
-// printed, not a recomputation. Project scopes are "source/KEY".
-const sprintAmountsSQL = `SELECT scope AS project, kpi, labels, value, n, as_of
+// the range from pmo's KPI history (v_kpi_values) of the dashboard's view:
+// the values `pmo kpi` printed, not a recomputation. Project scopes are
+// "source/KEY".
+// Team scopes are the team's name (a team's sprints are its boards').
+const sprintAmountsSQL = `SELECT scope, kpi, labels, value, n, as_of
 FROM v_kpi_values
 WHERE kpi IN ('sprint_velocity', 'say_do_ratio', 'sprint_carryover', 'sprint_scope_change')
-    AND scope_kind = 'project'
+    AND scope_kind = ${view:singlequote}
     AND window = 'sprint'
     AND as_of = (SELECT max(as_of) FROM v_kpi_values WHERE window = 'sprint' AND as_of >= $__fromTime AND as_of <= $__toTime)
-    AND $__conditionalAll(splitByChar('/', scope)[1] IN (${source:singlequote}), $source)
-    AND $__conditionalAll(splitByChar('/', scope)[2] IN (${project:singlequote}), $project)
-ORDER BY project, labels, kpi`
+    AND (scope_kind = 'project'
+            AND $__conditionalAll(splitByChar('/', scope)[1] IN (${source:singlequote}), $source)
+            AND $__conditionalAll(splitByChar('/', scope)[2] IN (${project:singlequote}), $project)
+        OR scope_kind = 'team' AND $__conditionalAll(scope IN (${team:singlequote}), $team))
+ORDER BY scope, labels, kpi`
 
 func scheduleCost() *dashboard.DashboardBuilder {
 	return newDashboard("pmo-schedule-cost", "pmo / Schedule & cost",
-		"Due-date and release adherence, release on-time probability, earned value (SPI, CPI, EAC) and release burn-up.").
+		"Due-date and release adherence, release on-time probability, earned value (SPI, CPI, EAC) and release burn-up. "+viewNote+" Releases belong to projects: their panels are empty in the team view; earned value has team series only for teams with kpi.scopes evm settings.",
+		teamVariables()...).
 		WithPanel(series("Due-date adherence", "Share of items done in the window by their due date.", "percentunit", 12,
-			q{`pmo_due_date_on_time_ratio{` + project + `, variant="", window="12w"}`, "{{project}}"})).
-		WithPanel(series("Release adherence", "Share of versions released by their baseline date.", "percentunit", 12,
-			q{`pmo_release_on_time_ratio{` + project + `}`, "{{project}}"})).
-		WithPanel(promTable("Release on-time probability", "Monte Carlo probability that each unreleased version is done by its date, with the time left.", 24,
-			q{`pmo_release_on_time_probability_ratio{` + project + `}`, ""},
-			q{`pmo_release_time_left_seconds{` + project + `}`, ""})).
+			q{`pmo_due_date_on_time_ratio{` + scoped + `, variant="", window="12w"}`, scopeLegend})).
+		WithPanel(series("Release adherence", "Share of versions released by their baseline date. Releases belong to projects: empty in the team view.", "percentunit", 12,
+			q{`pmo_release_on_time_ratio{` + scoped + `}`, scopeLegend})).
+		WithPanel(promTable("Release on-time probability", "Monte Carlo probability that each unreleased version is done by its date, with the time left. Releases belong to projects: empty in the team view.", 24,
+			q{`pmo_release_on_time_probability_ratio{` + scoped + `}`, ""},
+			q{`pmo_release_time_left_seconds{` + scoped + `}`, ""})).
 		WithRow(row("Earned value")).
-		WithPanel(series("SPI and CPI", "Schedule and cost performance indices (1 = on plan).", "none", 12,
-			q{`pmo_evm_spi_ratio{` + project + `}`, "{{project}} SPI"},
-			q{`pmo_evm_cpi_ratio{` + project + `}`, "{{project}} CPI"})).
-		WithPanel(series("EAC and BAC", "Estimate at completion against the budget at completion.", "none", 12,
-			q{`pmo_evm_amount{` + project + `, measure=~"eac|bac"}`, "{{project}} {{measure}}"})).
+		WithPanel(series("SPI and CPI", "Schedule and cost performance indices (1 = on plan) of the scopes with earned-value settings (kpi.scopes evm).", "none", 12,
+			q{`pmo_evm_spi_ratio{` + scoped + `}`, scopeLegend + " SPI"},
+			q{`pmo_evm_cpi_ratio{` + scoped + `}`, scopeLegend + " CPI"})).
+		WithPanel(series("EAC and BAC", "Estimate at completion against the budget at completion, of the scopes with earned-value settings (kpi.scopes evm).", "none", 12,
+			q{`pmo_evm_amount{` + scoped + `, measure=~"eac|bac"}`, scopeLegend + " {{measure}}"})).
 		WithRow(row("Burn-up")).
-		WithPanel(series("Release remaining items", "Open items of each unreleased version over time (burn-down of the burn-up's scope line).", "short", 12,
-			q{`pmo_release_remaining_items{` + project + `}`, "{{project}} {{release}}"})).
+		WithPanel(series("Release remaining items", "Open items of each unreleased version over time (burn-down of the burn-up's scope line). Releases belong to projects: empty in the team view.", "short", 12,
+			q{`pmo_release_remaining_items{` + scoped + `}`, scopeLegend + " {{release}}"})).
 		WithPanel(series("Forecast items done (how many)", "Items the Monte Carlo forecast expects done within the horizon.", "short", 12,
-			q{`pmo_monte_carlo_how_many_items{` + project + `, release="", confidence=""}`, "{{project}}"}))
+			q{`pmo_monte_carlo_how_many_items{` + scoped + `, release="", confidence=""}`, scopeLegend}))
 }
 
 func qualityRisk(drill map[string]string) *dashboard.DashboardBuilder {
 	win := `, window="$window"`
 	return newDashboard("pmo-quality-risk", "pmo / Quality & risk",
-		"Defect ratio, escaped defects, reopen rate, bug time to resolve, risk exposure, blocked and overdue work; the issues behind them from the warehouse.",
-		windowVariable()).
+		"Defect ratio, escaped defects, reopen rate, bug time to resolve, risk exposure, blocked and overdue work; the issues behind them from the warehouse. "+viewNote,
+		append(teamVariables(), windowVariable())...).
 		WithPanel(series("Defect ratio", "Bugs linked to the stories done in the window, per story.", "none", 8,
-			q{`pmo_defect_ratio{` + project + win + `}`, "{{project}}"})).
+			q{`pmo_defect_ratio{` + scoped + win + `}`, scopeLegend})).
 		WithPanel(series("Escaped defects", "Share of bugs created in the window that escaped to production.", "percentunit", 8,
-			q{`pmo_escaped_defect_ratio{` + project + win + `}`, "{{project}}"})).
+			q{`pmo_escaped_defect_ratio{` + scoped + win + `}`, scopeLegend})).
 		WithPanel(series("Reopen rate", "Share of items entering done that were reopened.", "percentunit", 8,
-			q{`pmo_reopen_ratio{` + project + win + `}`, "{{project}}"})).
+			q{`pmo_reopen_ratio{` + scoped + win + `}`, scopeLegend})).
 		WithPanel(series("Bug time to resolve (mean)", "Mean time from creation to done of bugs done in the window.", "s", 12,
-			q{`pmo_bug_time_to_resolve_seconds{` + project + win + `, method="mean", basis="elapsed"}`, "{{project}}"})).
+			q{`pmo_bug_time_to_resolve_seconds{` + scoped + win + `, method="mean", basis="elapsed"}`, scopeLegend})).
 		WithPanel(series("Risk exposure", "Severity-weighted exposure of the open risks.", "none", 12,
-			q{`pmo_risk_exposure_score{` + project + `}`, "{{project}}"})).
+			q{`pmo_risk_exposure_score{` + scoped + `}`, scopeLegend})).
 		WithPanel(promTable("Risks", "Open risks by measure (open, high and aged, stale, red and amber flags).", 8,
-			q{`pmo_risks_items{` + project + `}`, ""})).
+			q{`pmo_risks_items{` + scoped + `}`, ""})).
 		WithPanel(series("Blocked", "Share of open items blocked by another issue.", "percentunit", 8,
-			q{`pmo_blocked_ratio{` + project + `, variant=""}`, "{{project}}"})).
+			q{`pmo_blocked_ratio{` + scoped + `, variant=""}`, scopeLegend})).
 		WithPanel(series("Overdue", "Share of open items past their due date.", "percentunit", 8,
-			q{`pmo_overdue_ratio{` + project + `}`, "{{project}}"})).
+			q{`pmo_overdue_ratio{` + scoped + `}`, scopeLegend})).
 		WithRow(row("The issues behind the numbers (ClickHouse)")).
 		WithPanel(drillTable("Reopened items", "reopen_rate", drill)).
 		WithPanel(drillTable("Escaped defects", "escaped_defect_rate", drill)).

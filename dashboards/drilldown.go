@@ -23,9 +23,10 @@ import (
 //     → the day number of $__toTime − 1 s in kpi.tz;
 //   - the start of the KPI window becomes the dashboard's start of range:
 //     its epoch seconds → toInt64($__fromTime);
-//   - the portfolio scope filter gains the dashboard's variables:
-//     $__conditionalAll(source IN (${source:singlequote}), $source) and the
-//     same for program and project.
+//   - the portfolio scope filter gains the dashboard's variables: in the
+//     project view $__conditionalAll(source IN (${source:singlequote}),
+//     $source) and the same for program and project; in the team view the
+//     issues whose teams (kpi.teams of cfg) include one of $team.
 //
 // A sentinel left behind after the substitutions (the KPI SQL changed shape)
 // is an error, so the dashboards cannot silently drift from the engine.
@@ -41,12 +42,18 @@ var sentinelAsOf = time.Date(2031, 3, 17, 0, 0, 0, 0, time.UTC)
 // scopeFilter is the scope predicate kpi.SQL writes for the portfolio.
 const scopeFilter = "(0 = 1 OR has(['portfolio:all'], concat(scope_kind, ':', scope)))"
 
-// variableFilter narrows the portfolio population to the dashboard's
-// source, program and project variables (All selected: no filter).
+// variableFilter narrows the portfolio population to the dashboard's view:
+// in the project view to the source, program and project variables (All
+// selected: no filter), in the team view to the issues of the teams of the
+// team variable (teams is the lifecycle's list of an issue's kpi.teams, as
+// the configuration the SQL was generated with defines them: none for
+// kpi.DefaultConfig, so the committed dashboards' team view lists nothing).
 const variableFilter = scopeFilter + `
-    AND $__conditionalAll(source IN (${source:singlequote}), $source)
-    AND $__conditionalAll(program IN (${program:singlequote}), $program)
-    AND $__conditionalAll(project_key IN (${project:singlequote}), $project)`
+    AND (${view:singlequote} = 'project'
+            AND $__conditionalAll(source IN (${source:singlequote}), $source)
+            AND $__conditionalAll(program IN (${program:singlequote}), $program)
+            AND $__conditionalAll(project_key IN (${project:singlequote}), $project)
+        OR ${view:singlequote} = 'team' AND notEmpty(teams) AND $__conditionalAll(hasAny(teams, [${team:singlequote}]), $team))`
 
 // DrillDownSQL returns the Grafana SQL listing the population of a KPI
 // defined by the SQL model (the rows `pmo kpi explain KPI` lists), over the

@@ -58,6 +58,7 @@ type live struct {
 	prom       string // Prometheus API base URL
 	promFrom   time.Time
 	warehouses map[string]*warehouse.Warehouse // by engine
+	kpi        kpi.Config                      // the KPI settings pmo serve computes with (kpi.teams: simTeams)
 }
 
 // TestDashboardQueries runs every query of every committed dashboard: PromQL
@@ -86,6 +87,9 @@ func TestDashboardQueries(t *testing.T) {
 			}
 		})
 	}
+	t.Run("team view", func(t *testing.T) { env.teamView(t, files) })
+	t.Run("team drill-downs", func(t *testing.T) { env.teamDrillDowns(t, "throughput") })
+	t.Run("broken team selector fails", func(t *testing.T) { env.brokenTeamSelectors(t, files["delivery-flow.json"]) })
 	t.Run("broken fixture fails", func(t *testing.T) {
 		raw, err := os.ReadFile("testdata/broken-queries.json")
 		if err != nil {
@@ -246,11 +250,19 @@ func getJSON(u string, v any) error {
 // selection's range with step $__interval, or instant at its end) and
 // returns the number of series.
 func (e *live) promQuery(g grafana, expr string, instant bool) (int, error) {
+	s, err := e.promSeries(g, expr, instant)
+	return len(s), err
+}
+
+// promSeries is promQuery returning the labels of each series.
+func (e *live) promSeries(g grafana, expr string, instant bool) ([]map[string]string, error) {
 	var r struct {
 		Status string `json:"status"`
 		Error  string `json:"error"`
 		Data   struct {
-			Result []json.RawMessage `json:"result"`
+			Result []struct {
+				Metric map[string]string `json:"metric"`
+			} `json:"result"`
 		} `json:"data"`
 	}
 	p := url.Values{"query": {expr}}
@@ -264,12 +276,16 @@ func (e *live) promQuery(g grafana, expr string, instant bool) (int, error) {
 		p.Set("step", strconv.Itoa(int(g.interval/time.Second)))
 	}
 	if err := getJSON(e.prom+path+"?"+p.Encode(), &r); err != nil {
-		return 0, err
+		return nil, err
 	}
 	if r.Status != "success" {
-		return 0, errors.New(r.Error)
+		return nil, errors.New(r.Error)
 	}
-	return len(r.Data.Result), nil
+	out := make([]map[string]string, len(r.Data.Result))
+	for i, x := range r.Data.Result {
+		out[i] = x.Metric
+	}
+	return out, nil
 }
 
 // sqlRows runs q and returns its first column, as text.
@@ -439,9 +455,11 @@ func start(t *testing.T) *live {
 	t.Cleanup(s.Close)
 	keys := s.ProjectKeys()
 	cfg := kpi.DefaultConfig()
-	// Earned value for one project, so the SPI/CPI/EAC panels have series.
-	cfg.Scopes = []kpi.ScopeConfig{{Kind: kpi.ScopeProject, Name: keys[0],
-		EVM: &kpi.EVM{Mode: "agile", BAC: 100000, PlannedReleasePoints: 100, PlannedSprints: 10, SprintsCompleted: 4, HourlyRate: 50}}}
+	// Earned value for one project and one team, so the SPI/CPI/EAC panels
+	// have series in both views.
+	evm := &kpi.EVM{Mode: "agile", BAC: 100000, PlannedReleasePoints: 100, PlannedSprints: 10, SprintsCompleted: 4, HourlyRate: 50}
+	cfg.Teams = simTeams(keys)
+	cfg.Scopes = []kpi.ScopeConfig{{Kind: kpi.ScopeProject, Name: keys[0], EVM: evm}, {Kind: kpi.ScopeTeam, Name: cfg.Teams[0].Name, EVM: evm}}
 	sources := simSources(t, base, keys)
 	logger := slog.New(slog.DiscardHandler)
 	if testing.Verbose() {
@@ -519,7 +537,7 @@ func start(t *testing.T) *live {
 			t.Logf("prometheus log:\n%s", b)
 		}
 	})
-	e := &live{prom: "http://127.0.0.1:" + port, promFrom: time.Now(), warehouses: map[string]*warehouse.Warehouse{"chdb": chdb, "server": server}}
+	e := &live{prom: "http://127.0.0.1:" + port, promFrom: time.Now(), warehouses: map[string]*warehouse.Warehouse{"chdb": chdb, "server": server}, kpi: cfg}
 	// Enough scrapes for rate() over $__rate_interval at every step.
 	waitFor(t, 2*time.Minute, "Prometheus to hold 10 scrapes of pmo serve", func() bool {
 		n, err := e.promQuery(grafana{to: time.Now()}, `count_over_time(up{job="pmo"}[1m]) >= 10`, true)
@@ -527,6 +545,19 @@ func start(t *testing.T) *live {
 	})
 	t.Logf("Prometheus has 10 scrapes (%s since start)", time.Since(began).Round(time.Millisecond))
 	return e
+}
+
+// simTeams is the kpi.teams of the simulated organisation (projects APO,
+// BOR, CAS at seed 11; APO and CAS in program Digital Platform, BOR in
+// Customer Experience): a board team (the first project's scrum board, so
+// the team has sprint values), a component team across projects, and a
+// team of no program.
+func simTeams(keys []string) []kpi.Team {
+	return []kpi.Team{
+		{Name: "Payments", Boards: []string{keys[0] + " Scrum"}, Program: "Digital Platform"},
+		{Name: "Backend", Components: []string{"Backend", "API"}, Program: "Customer Experience"},
+		{Name: "Web", Components: []string{"Frontend"}},
+	}
 }
 
 // simSources configures the real Jira collector on the simulator as a user

@@ -217,6 +217,7 @@ in ./.pmo/warehouse.
 		a.serveCommand(),
 		a.reportCommand(), a.emailCommand(),
 		a.baselineCommand(),
+		a.dashboardsCommand(), // Grafana dashboards for this configuration (dashboards.go)
 	)
 	root.AddCommand(a.changesCommand()) // the change log (changes.go)
 	// pmo completion bash|zsh|fish|powershell, listed in --help; values

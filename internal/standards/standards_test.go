@@ -277,6 +277,18 @@ func checkConfig(t *testing.T, w *warehouse.Warehouse, f stdtest.Fixture) {
 		t.Errorf("required_fields items %+v, want ALPHA-2 and ALPHA-8 missing due_date", r.Items)
 	}
 	checkExplain(t, s)
+	// A team's workflow tolerance is a share of its own done items: at
+	// 50 % ALPHA passes (1 skipped of its 2 done), but the team Web, whose
+	// only done item is the skipped ALPHA-5, fails (4 done in the portfolio
+	// would allow 2).
+	s, err = Build(t.Context(), w, Options{KPI: stdtest.KPI(), Standards: c, AsOf: f.AsOf, Scope: kpi.ScopeFilter{Kind: kpi.ScopeTeam, Name: "Web"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := s.Result("workflow"); r.Pass || r.Count != 1 {
+		t.Errorf("team:Web workflow at 50 %%: pass %v, count %d; want FAIL, 1 (ALPHA-5 skipped of its 1 done item)", r.Pass, r.Count)
+	}
+	checkExplain(t, s)
 }
 
 // checkReplay: the scorecard judges an item by the fields in force at the

@@ -258,11 +258,11 @@ func checkConfig(t *testing.T, w *warehouse.Warehouse, f stdtest.Fixture) {
 	tol := 50.0
 	c.Workflow.TolerancePct = &tol
 	c.RequiredFields.Fields = []string{"due_date"}
-	s, err := Build(t.Context(), w, Options{KPI: kpi.DefaultConfig(), Standards: c, AsOf: f.AsOf,
-		Scope: kpi.ScopeFilter{Kind: kpi.ScopeProject, Name: "ALPHA"}})
+	d, err := Read(t.Context(), w, Options{KPI: stdtest.KPI(), Standards: c, AsOf: f.AsOf})
 	if err != nil {
 		t.Fatal(err)
 	}
+	s := d.For(kpi.ScopeProject, "ALPHA")
 	if strings.Join(s.Disabled, ",") != "due_dates,stale" {
 		t.Errorf("disabled %v, want due_dates, stale", s.Disabled)
 	}
@@ -281,10 +281,7 @@ func checkConfig(t *testing.T, w *warehouse.Warehouse, f stdtest.Fixture) {
 	// 50 % ALPHA passes (1 skipped of its 2 done), but the team Web, whose
 	// only done item is the skipped ALPHA-5, fails (4 done in the portfolio
 	// would allow 2).
-	s, err = Build(t.Context(), w, Options{KPI: stdtest.KPI(), Standards: c, AsOf: f.AsOf, Scope: kpi.ScopeFilter{Kind: kpi.ScopeTeam, Name: "Web"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s = d.For(kpi.ScopeTeam, "Web")
 	if r, _ := s.Result("workflow"); r.Pass || r.Count != 1 {
 		t.Errorf("team:Web workflow at 50 %%: pass %v, count %d; want FAIL, 1 (ALPHA-5 skipped of its 1 done item)", r.Pass, r.Count)
 	}

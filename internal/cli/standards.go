@@ -19,7 +19,7 @@ func (a *App) standardsCommand() *cobra.Command {
 	var f standardsFlags
 	cmd := &cobra.Command{
 		Use:   "standards",
-		Short: "Print the standards scorecard: which of the PMO's standards each scope meets",
+		Short: "Print the standards scorecard: which of the PMO's standards a project, team or program meets",
 		Long: `Standards prints the standards scorecard of a scope as of a date, read from
 the warehouse (run pmo collect first; no KPI snapshot is needed). Each
 standard (kpi.standards; flow items of kpi.flow_item_types, no sub-tasks):
@@ -32,29 +32,40 @@ standard (kpi.standards; flow items of kpi.flow_item_types, no sub-tasks):
                    progress, done), and at most workflow.tolerance_pct of the
                    items done in the last workflow.window_days skipped in
                    progress
-  wip              at most wip.limit items in progress per project
+  wip              at most wip.limit items in progress per project (per team)
   estimates        ready items (not started; in an active or future sprint
                    or in a status of estimates.ready_statuses) are estimated
   due_dates        open items in an active sprint have a due date
   sprint_length    sprints started in the last sprint_length.window_days are
-                   planned for length_days ± tolerance_days
+                   planned for length_days ± tolerance_days (a team: the
+                   sprints of its boards, kpi.teams[].boards; a team without
+                   boards: the sprints that hold its items)
   stale            no open item without an update for stale.days or more
 
 A standard passes in a project by its rule, and in a program, source or the
-portfolio only when it passes in every project there. COUNT is the number
+portfolio only when it passes in every project there (teams change nothing
+there). A team (team:NAME, kpi.teams; its issues as pmo kpi assigns them)
+is judged as one unit by the same rules over its own items: its items in
+progress against wip.limit, its items skipped in progress against its own
+done items. COUNT is the number
 of offending items (for wip: the items in progress) and --explain STANDARD
 lists exactly those. The trend compares each standard with the previous
 report (kpi.standards.period_days before, default 7): better, worse,
-unchanged, or new when the scope had no project then.
+unchanged, or new when the scope had no project (a team: no issue) then.
 
-The as-of date is the midnight (in kpi.tz) that starts it, as for pmo kpi;
-the status of an item is the one in force then, its other fields are
-today's. --scope takes the scopes of pmo kpi: portfolio, source:NAME,
-program:NAME, project:KEY. --format csv protects text from the trackers
+The as-of date is the midnight (in kpi.tz) that starts it, as for pmo kpi.
+Each item is judged by the values in force then, replayed from its change
+history as pmo kpi replays them: status, assignee, priority, story points,
+original estimate, due date, sprints and fix versions (components, and the
+team an issue belongs to, have no history: today's); the previous report's
+trend replays them at its date.
+--scope takes the scopes of pmo kpi: portfolio, source:NAME, program:NAME,
+project:KEY, team:NAME. --format csv protects text from the trackers
 against spreadsheet formulas.`,
 		Example: `  pmo standards                                   # the whole portfolio, as of today
   pmo standards --scope program:Payments
   pmo standards --scope project:ALPHA --explain required_fields
+  pmo standards --scope team:Web --explain wip     # the team's items in progress
   pmo standards --as-of 2025-02-01 --format json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
@@ -102,7 +113,7 @@ against spreadsheet formulas.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.asOf, "as-of", "", "the scorecard as of the start of this date in kpi.tz (YYYY-MM-DD; default today: the end of yesterday)")
-	fl.StringVar(&f.scope, "scope", "portfolio", "the scope: portfolio, source:NAME, program:NAME or project:KEY (the scopes of pmo kpi)")
+	fl.StringVar(&f.scope, "scope", "portfolio", "the scope: portfolio, source:NAME, program:NAME, project:KEY or team:NAME (the scopes of pmo kpi)")
 	fl.StringVar(&f.format, "format", "table", "output format: "+strings.Join(standards.Formats, ", "))
 	fl.StringVar(&f.explain, "explain", "", "list the items that break this standard: "+strings.Join(standards.IDs(), ", "))
 	_ = cmd.RegisterFlagCompletionFunc("explain", cobra.FixedCompletions(standards.IDs(), cobra.ShellCompDirectiveNoFileComp))

@@ -20,7 +20,9 @@ func TestStandardsCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(cfgPath, append(b, "kpi:\n  standards:\n    wip:\n      limit: 2\n"...), 0o600); err != nil {
+	// The fixture's two teams (stdtest.Teams) and its WIP limit.
+	teams := "kpi:\n  teams:\n    - {name: Web, components: [web], program: Core}\n    - {name: Apps, boards: [Beta board], program: Core}\n"
+	if err := os.WriteFile(cfgPath, append(b, teams+"  standards:\n    wip:\n      limit: 2\n"...), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	w := openEngine(t, "chdb", dsn, db)
@@ -34,6 +36,10 @@ func TestStandardsCommand(t *testing.T) {
 	}{
 		// wip fails in ALPHA with 3 items in progress under the file's limit of 2 (it passes under the default 15).
 		{"standards_alpha_wip.table.golden", []string{"--as-of", "2026-03-16", "--scope", "project:ALPHA", "--explain", "wip"}},
+		// The team Web of kpi.teams (component web across ALPHA, BETA, GAMMA) as one unit; its sprints are those
+		// that hold its items (it names no board). Apps names a board: its sprints are that board's.
+		{"standards_team_web.table.golden", []string{"--as-of", "2026-03-16", "--scope", "team:Web"}},
+		{"standards_team_apps_sprint_length.table.golden", []string{"--as-of", "2026-03-16", "--scope", "team:Apps", "--explain", "sprint_length"}},
 	} {
 		t.Run(c.golden, func(t *testing.T) {
 			r := run(t, nil, append([]string{"-c", cfgPath, "standards"}, c.args...)...)
@@ -50,6 +56,8 @@ func TestStandardsCommand(t *testing.T) {
 	}{
 		{"unknown scope", []string{"--as-of", "2026-03-16", "--scope", "project:NOPE"},
 			[]string{`--scope: no scope "project:NOPE" with issues created before 2026-03-16`}},
+		{"unknown team", []string{"--as-of", "2026-03-16", "--scope", "team:Nope"},
+			[]string{`--scope: no scope "team:Nope"`}},
 		{"kind without a name", []string{"--scope", "program"}, []string{"--scope program: name one, e.g. program:NAME"}},
 		{"bad standard", []string{"--explain", "wips"}, []string{`--explain: unknown standard "wips"; expected one of required_fields, workflow, wip, estimates, due_dates, sprint_length, stale`}},
 		{"bad format", []string{"--format", "xml"}, []string{`--format "xml": expected one of table, json, csv`}},

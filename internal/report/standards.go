@@ -8,7 +8,8 @@ import (
 )
 
 // readStandards sets the standards scorecard of every scope with a page
-// (internal/standards: one read for the portfolio, cut per scope). Without
+// (internal/standards: one read for the portfolio, cut per scope; a team
+// page gets the team's scorecard, judged as one unit). Without
 // it the pages show no scorecard; the report is still written.
 func readStandards(ctx context.Context, w *warehouse.Warehouse, o Options, m *Model) error {
 	d, err := standards.Read(ctx, w, standards.Options{KPI: o.KPI, Standards: o.Standards, AsOf: m.AsOf})

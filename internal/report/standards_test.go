@@ -36,8 +36,10 @@ func TestStandardsSection(t *testing.T) {
 		m.Portfolio = &Scope{Kind: kpi.ScopePortfolio, Name: "all", Label: "Portfolio", Slug: "index", Page: true}
 		core := &Scope{Kind: kpi.ScopeProgram, Name: "Core", Label: "Core", Slug: "program-core", Page: true}
 		gamma := &Scope{Kind: kpi.ScopeProject, Name: "jira/GAMMA", Label: "GAMMA — Gamma", Program: "Edge", Slug: "project-jira-gamma", Page: true}
-		m.Portfolio.Children, m.Programs, m.Projects = []*Scope{core}, []*Scope{core}, []*Scope{gamma}
-		if err := readStandards(ctx, w, Options{KPI: kpi.DefaultConfig(), Standards: stdtest.Config()}, m); err != nil {
+		web := &Scope{Kind: kpi.ScopeTeam, Name: "Web", Label: "Web", Program: "Core", Slug: "team-web", Page: true}
+		m.Portfolio.Children, m.Programs, m.Projects, m.Teams = []*Scope{core}, []*Scope{core}, []*Scope{gamma}, []*Scope{web}
+		core.Teams = []*Scope{web}
+		if err := readStandards(ctx, w, Options{KPI: stdtest.KPI(), Standards: stdtest.Config()}, m); err != nil {
 			t.Fatal(err)
 		}
 		out := t.TempDir()
@@ -52,19 +54,19 @@ func TestStandardsSection(t *testing.T) {
 			rows []string // name result count projects previous trend | linked keys
 		}{
 			{"index.html", "0 of 7 met", []string{
-				"Required fields filled fail 2 2 of 3 pass, 0 worse | ALPHA-2 ALPHA-3",
+				"Required fields filled fail 3 2 of 3 pass, 0 worse | ALPHA-2 ALPHA-3 ALPHA-8",
 				"Workflow uses the agreed status categories fail 2 1 of 3 pass, 0 worse | ALPHA-5 BETA-2",
-				"WIP within the limit fail 5 2 of 3 pass, 3 worse | ALPHA-1 ALPHA-2 ALPHA-7 BETA-1 GAMMA-1",
-				"Estimates on ready items fail 2 1 of 3 fail, 1 worse | ALPHA-3 BETA-3",
-				"Due dates on committed items fail 1 2 of 3 pass, 0 worse | ALPHA-2",
+				"WIP within the limit fail 6 2 of 3 pass, 3 worse | ALPHA-1 ALPHA-2 ALPHA-7 ALPHA-8 BETA-1 GAMMA-1",
+				"Estimates on ready items fail 2 1 of 3 fail, 2 unchanged | ALPHA-3 BETA-3",
+				"Due dates on committed items fail 2 2 of 3 pass, 0 worse | ALPHA-2 ALPHA-8",
 				"Sprints of the agreed length fail 1 2 of 3 fail, 1 unchanged | ",
 				"No stale items fail 1 2 of 3 fail, 2 better | ALPHA-6"}},
 			{"program-core.html", "0 of 7 met", []string{
-				"Required fields filled fail 2 1 of 2 pass, 0 worse | ALPHA-2 ALPHA-3",
+				"Required fields filled fail 3 1 of 2 pass, 0 worse | ALPHA-2 ALPHA-3 ALPHA-8",
 				"Workflow uses the agreed status categories fail 2 0 of 2 pass, 0 worse | ALPHA-5 BETA-2",
-				"WIP within the limit fail 4 1 of 2 pass, 1 worse | ALPHA-1 ALPHA-2 ALPHA-7 BETA-1",
-				"Estimates on ready items fail 2 0 of 2 fail, 1 worse | ALPHA-3 BETA-3",
-				"Due dates on committed items fail 1 1 of 2 pass, 0 worse | ALPHA-2",
+				"WIP within the limit fail 5 1 of 2 pass, 1 worse | ALPHA-1 ALPHA-2 ALPHA-7 ALPHA-8 BETA-1",
+				"Estimates on ready items fail 2 0 of 2 fail, 2 unchanged | ALPHA-3 BETA-3",
+				"Due dates on committed items fail 2 1 of 2 pass, 0 worse | ALPHA-2 ALPHA-8",
 				"Sprints of the agreed length fail 1 1 of 2 fail, 1 unchanged | ",
 				"No stale items fail 1 1 of 2 fail, 1 unchanged | ALPHA-6"}},
 			{"project-jira-gamma.html", "7 of 7 met", []string{
@@ -75,6 +77,15 @@ func TestStandardsSection(t *testing.T) {
 				"Due dates on committed items pass 0 pass, 0 unchanged | ",
 				"Sprints of the agreed length pass 0 pass, 0 unchanged | ",
 				"No stale items pass 0 fail, 1 better | "}},
+			// A team page: the team judged as one unit (no projects column), its own items only.
+			{"team-web.html", "2 of 7 met", []string{
+				"Required fields filled fail 1 pass, 0 worse | ALPHA-2",
+				"Workflow uses the agreed status categories fail 1 pass, 0 worse | ALPHA-5",
+				"WIP within the limit fail 4 pass, 2 worse | ALPHA-1 ALPHA-2 BETA-1 GAMMA-1",
+				"Estimates on ready items pass 0 pass, 0 unchanged | ",
+				"Due dates on committed items fail 1 pass, 0 worse | ALPHA-2",
+				"Sprints of the agreed length fail 1 fail, 1 unchanged | ",
+				"No stale items pass 0 pass, 0 unchanged | "}},
 		} {
 			t.Run(c.page, func(t *testing.T) {
 				b, err := os.ReadFile(filepath.Join(out, c.page))
@@ -112,14 +123,19 @@ func TestStandardsSection(t *testing.T) {
 				if strings.Join(got, "\n") != strings.Join(c.rows, "\n") {
 					t.Errorf("%s: scorecard rows\n%s\nwant\n%s", c.page, strings.Join(got, "\n"), strings.Join(c.rows, "\n"))
 				}
-				if strings.Contains(c.page, "core") && !strings.Contains(sec, `<span class="key" title="jira/BETA: planned for 21 days (2026-03-02 – 2026-03-23)">Beta Sprint 7</span>`) {
+				if c.page == "team-web.html" && !strings.Contains(sec, "The team is judged as one unit") {
+					t.Errorf("%s: the scorecard does not say how a team is judged", c.page)
+				}
+				if (strings.Contains(c.page, "core") || strings.Contains(c.page, "team")) && !strings.Contains(sec, `<span class="key" title="jira/BETA: planned for 21 days (2026-03-02 – 2026-03-23)">Beta Sprint 7</span>`) {
 					t.Errorf("%s: the sprint off the agreed length is not shown with its reason", c.page)
 				}
 			})
 		}
-		got := loadInBrowser(t, out, []string{"program-core.html"}, shotsDir(t, "standards"))
-		if errs := got["program-core.html"].Errors; len(errs) > 0 {
-			t.Errorf("program-core.html: console errors: %q", errs)
+		got := loadInBrowser(t, out, []string{"program-core.html", "team-web.html"}, shotsDir(t, "standards"))
+		for page, g := range got {
+			if len(g.Errors) > 0 {
+				t.Errorf("%s: console errors: %q", page, g.Errors)
+			}
 		}
 	})
 }

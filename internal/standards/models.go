@@ -38,10 +38,11 @@ func query(ctx context.Context, w *warehouse.Warehouse, name, what string, rels 
 const tmpPrefix = "standards_tmp_"
 
 // materialize derives model name into a Memory table and returns the
-// relation that reads it and its cleanup; "" when the model cannot be
+// relation that reads it and its cleanup (rels: the relations it reads
+// that are materialized already); "" when the model cannot be
 // rendered (the queries then report that error themselves).
-func materialize(ctx context.Context, w *warehouse.Warehouse, name string, params map[string]any) (string, func()) {
-	q, err := modelSQL(name, nil, params)
+func materialize(ctx context.Context, w *warehouse.Warehouse, name string, rels map[string]string, params map[string]any) (string, func()) {
+	q, err := modelSQL(name, rels, params)
 	if err != nil {
 		return "", func() {}
 	}

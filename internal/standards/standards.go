@@ -1,5 +1,6 @@
-// Package standards builds the PMO's standards scorecard: per project, and
-// rolled up per program, source and the portfolio, which of the
+// Package standards builds the PMO's standards scorecard: per project and
+// per team (kpi.teams), and rolled up per program, source and the
+// portfolio, which of the
 // organisation's project-management standards are met at an as-of
 // instant — required fields filled, a workflow with the agreed status
 // categories, WIP within the limit, estimates on ready items, due dates on
@@ -10,9 +11,15 @@
 //
 // The offending items are SQL models over the warehouse views the KPI
 // engine reads (models/standards.sql), in the tracker-neutral vocabulary
-// of internal/model. Go decides pass/fail per project and rolls projects
-// up: a standard passes at a roll-up scope only when it passes in every
-// project of the scope.
+// of internal/model; every field is the value in force at the instant,
+// replayed from the change history. Go decides pass/fail per project and
+// rolls projects up: a standard passes at a roll-up scope only when it
+// passes in every project of the scope. A team (kpi.teams, its issues as
+// the KPI engine assigns them: kpi.IssueTeams) is judged as one unit by the
+// same rules over its own items: its WIP against the limit, its share of
+// the done items for the workflow tolerance, and the sprints of its boards
+// (kpi.teams[].boards) — or, for a team without boards, the sprints that
+// hold its items.
 package standards
 
 import (
@@ -84,15 +91,18 @@ type Result struct {
 	Count int        `json:"count"`
 	Items []Offender `json:"items"`
 	// Projects is how many projects the scope has, ProjectsPassing how many
-	// of them meet the standard.
+	// of them meet the standard (both 0 on a team's scorecard: a team is
+	// judged as one unit).
 	Projects        int `json:"projects"`
 	ProjectsPassing int `json:"projects_passing"`
 	// The previous report (as_of − kpi.standards.period_days): nil when
-	// the scope had no project then.
+	// the scope had no project (a team: no issue) then.
 	PrevPass  *bool `json:"previous_pass,omitempty"`
 	PrevCount *int  `json:"previous_count,omitempty"`
 	// Trend since the previous report: better, worse, unchanged or new.
 	Trend string `json:"trend"`
+	// present: the scope had a project (a team: an issue) at the instant.
+	present bool
 }
 
 // PreviousText words the previous report's result: "pass, 0", "fail, 3",
@@ -116,7 +126,10 @@ func (r Result) More(n int) int { return max(len(r.Items)-n, 0) }
 
 // Scorecard is the standards of one scope at as_of.
 type Scorecard struct {
-	Scope    string    `json:"scope"`
+	Scope string `json:"scope"`
+	// Unit is what a standard is decided on: "project" (a project, or each
+	// project of a roll-up) or "team" (a team's items as one unit).
+	Unit     string    `json:"unit"`
 	AsOf     time.Time `json:"as_of"`
 	Previous time.Time `json:"previous"`
 	// Disabled lists the standards kpi.standards turns off.
@@ -158,6 +171,7 @@ type Options struct {
 // previous report; For cuts a scope's scorecard from it.
 type Data struct {
 	cfg      Config
+	teams    []kpi.Team // kpi.teams
 	asOf     time.Time
 	previous time.Time
 	now      snapshot
@@ -169,6 +183,11 @@ type snapshot struct {
 	projects []project
 	items    map[string][]Offender // by standard id
 	raw      map[string][]row      // by standard id, for the per-project rules
+	// With kpi.teams: the teams of each issue key created before the
+	// instant (kpi.IssueTeams) and the keys of the items done in the
+	// workflow window.
+	teams    map[string][]string
+	doneKeys []string
 }
 
 type project struct {
@@ -180,6 +199,9 @@ type project struct {
 type row struct {
 	project, program, id, key, summary, url, info string
 	n                                             int64
+	// sprint_length: the sprint's board (id, name) and its items then.
+	boardID, board string
+	keys           []string
 }
 
 // Build reads the scorecard of opts.Scope at opts.AsOf from the warehouse.
@@ -203,7 +225,7 @@ func Read(ctx context.Context, w *warehouse.Warehouse, opts Options) (*Data, err
 		return nil, fmt.Errorf("standards: kpi.tz: unknown time zone %q; use an IANA name such as \"Europe/Berlin\"", opts.KPI.TZ)
 	}
 	defer dropStale(ctx, w)
-	d := &Data{cfg: cfg, asOf: opts.AsOf.UTC(), previous: opts.AsOf.AddDate(0, 0, -cfg.PeriodDays).UTC()}
+	d := &Data{cfg: cfg, teams: opts.KPI.Teams, asOf: opts.AsOf.UTC(), previous: opts.AsOf.AddDate(0, 0, -cfg.PeriodDays).UTC()}
 	if d.now, err = read(ctx, w, cfg, opts.KPI, d.asOf, loc); err != nil {
 		return nil, err
 	}
@@ -248,8 +270,9 @@ func (c Config) toggle(id string) Toggle {
 	return Toggle{}
 }
 
-// rule words what passes a standard.
-func (c Config) rule(id string) string {
+// rule words what passes a standard; team is the team of a team's
+// scorecard (nil: a project or a roll-up of projects).
+func (c Config) rule(id string, team *kpi.Team) string {
 	switch id {
 	case "required_fields":
 		return "items in progress or in an active sprint have " + strings.Join(c.RequiredFields.Fields, ", ")
@@ -257,6 +280,9 @@ func (c Config) rule(id string) string {
 		return fmt.Sprintf("every status has a known category; at most %g%% of the items done in the last %d days skipped in progress",
 			*c.Workflow.TolerancePct, c.Workflow.WindowDays)
 	case "wip":
+		if team != nil {
+			return fmt.Sprintf("at most %d items in progress in the team", c.WIP.Limit)
+		}
 		return fmt.Sprintf("at most %d items in progress per project", c.WIP.Limit)
 	case "estimates":
 		return "ready items (in an active or future sprint, or in status " + strings.Join(c.Estimates.ReadyStatuses, ", ") +
@@ -264,7 +290,14 @@ func (c Config) rule(id string) string {
 	case "due_dates":
 		return "open items in an active sprint have a due date"
 	case "sprint_length":
-		return fmt.Sprintf("sprints of the last %d days are planned for %d ± %d days", c.SprintLength.WindowDays, c.SprintLength.LengthDays,
+		which := "sprints of the last %d days"
+		switch {
+		case team != nil && len(team.Boards) > 0:
+			which = "sprints of the team's boards (" + strings.Join(team.Boards, ", ") + ") in the last %d days"
+		case team != nil:
+			which = "sprints holding the team's items in the last %d days"
+		}
+		return fmt.Sprintf(which+" are planned for %d ± %d days", c.SprintLength.WindowDays, c.SprintLength.LengthDays,
 			*c.SprintLength.ToleranceDays)
 	case "stale":
 		return fmt.Sprintf("no open item without an update for %d days or more", c.Stale.Days)
@@ -280,12 +313,33 @@ func read(ctx context.Context, w *warehouse.Warehouse, cfg Config, kc kpi.Config
 		"tolerance_days": int64(*cfg.SprintLength.ToleranceDays), "stale_s": int64(cfg.Stale.Days) * 86400,
 	}
 	s := snapshot{items: map[string][]Offender{}, raw: map[string][]row{}}
-	// Every model reads the items' state: derived once into a Memory table.
+	// Every model reads the items' state at the instant: their replayed
+	// fields, then their sprints' state, each derived once into a Memory
+	// table.
 	rels := map[string]string{}
-	table, drop := materialize(ctx, w, "issue_state", params)
-	defer drop()
-	if table != "" {
-		rels["issue_state"] = table
+	for _, m := range []string{"issue_fields", "issue_state"} {
+		table, drop := materialize(ctx, w, m, rels, params)
+		defer drop()
+		if table != "" {
+			rels[m] = table
+		}
+	}
+	if len(kc.Teams) > 0 {
+		var err error
+		if s.teams, err = kpi.IssueTeams(ctx, w, kc, at); err != nil {
+			return snapshot{}, fmt.Errorf("standards: %w", err)
+		}
+		err = query(ctx, w, "done_window", "the items done in the workflow window", rels, params, func(r *warehouse.Rows) error {
+			var key string
+			if err := r.Scan(&key); err != nil {
+				return err
+			}
+			s.doneKeys = append(s.doneKeys, key)
+			return nil
+		})
+		if err != nil {
+			return snapshot{}, err
+		}
 	}
 	err := query(ctx, w, "projects", "the projects", rels, params, func(r *warehouse.Rows) error {
 		var source, key string
@@ -306,7 +360,11 @@ func read(ctx context.Context, w *warehouse.Warehouse, cfg Config, kc kpi.Config
 		err := query(ctx, w, st.ID, "the items that break standard "+st.ID, rels, params, func(r *warehouse.Rows) error {
 			var x row
 			var source, key string
-			if err := r.Scan(&source, &key, &x.program, &x.id, &x.key, &x.summary, &x.url, &x.info, &x.n); err != nil {
+			dest := []any{&source, &key, &x.program, &x.id, &x.key, &x.summary, &x.url, &x.info, &x.n}
+			if st.ID == "sprint_length" {
+				dest = append(dest, &x.boardID, &x.board, &x.keys)
+			}
+			if err := r.Scan(dest...); err != nil {
 				return err
 			}
 			x.project = source + "/" + key
@@ -356,12 +414,22 @@ func reason(id string, x row, loc *time.Location) string {
 func (d *Data) For(kind, name string) Scorecard {
 	f := kpi.ScopeFilter{Kind: kind, Name: name}
 	on, off := d.cfg.enabled()
-	sc := Scorecard{Scope: scopeName(f), AsOf: d.asOf, Previous: d.previous, Disabled: nonNil(off), Standards: []Result{}}
+	sc := Scorecard{Scope: scopeName(f), Unit: "project", AsOf: d.asOf, Previous: d.previous, Disabled: nonNil(off), Standards: []Result{}}
+	eval := func(id string, s snapshot) Result { return d.cfg.evaluate(id, s, f) }
+	var team *kpi.Team
+	if kind == kpi.ScopeTeam {
+		sc.Unit = "team"
+		team = &kpi.Team{Name: name}
+		if i := slices.IndexFunc(d.teams, func(t kpi.Team) bool { return t.Name == name }); i >= 0 {
+			team = &d.teams[i]
+		}
+		eval = func(id string, s snapshot) Result { return d.cfg.evaluateTeam(id, s, *team) }
+	}
 	for _, st := range on {
-		r := d.cfg.evaluate(st.ID, d.now, f)
-		r.Standard, r.Rule = st, d.cfg.rule(st.ID)
+		r := eval(st.ID, d.now)
+		r.Standard, r.Rule = st, d.cfg.rule(st.ID, team)
 		r.Trend = "new"
-		if p := d.cfg.evaluate(st.ID, d.prev, f); p.Projects > 0 {
+		if p := eval(st.ID, d.prev); p.present {
 			r.PrevPass, r.PrevCount = &p.Pass, &p.Count
 			r.Trend = trend(r, p)
 		}
@@ -398,6 +466,7 @@ func (c Config) evaluate(id string, s snapshot, f kpi.ScopeFilter) Result {
 		}
 		inScope[p.name] = true
 		r.Projects++
+		r.present = true
 		if c.projectPasses(id, p, s.raw[id]) {
 			r.ProjectsPassing++
 		} else {
@@ -412,6 +481,62 @@ func (c Config) evaluate(id string, s snapshot, f kpi.ScopeFilter) Result {
 		}
 	}
 	r.Count = len(r.Items)
+	return r
+}
+
+// evaluateTeam decides a standard for team t as one unit: its offending
+// items are the team's items (by s.teams) that break the standard — for
+// sprint_length the sprints of the team's boards, or, when the team names
+// no board, the sprints that hold one of its items — and it passes by the
+// standard's rule applied to them (WIP: the team's items in progress
+// within the limit; workflow: the team's share of the done items).
+func (c Config) evaluateTeam(id string, s snapshot, t kpi.Team) Result {
+	r := Result{Pass: true, Items: []Offender{}}
+	inTeam := func(key string) bool { return slices.Contains(s.teams[key], t.Name) }
+	for _, ts := range s.teams {
+		if slices.Contains(ts, t.Name) {
+			r.present = true
+			break
+		}
+	}
+	rows := s.raw[id]
+	seen := map[string]bool{}
+	unknown := 0
+	for i, o := range s.items[id] {
+		x := rows[i]
+		var hit bool
+		switch {
+		case id == "sprint_length" && len(t.Boards) > 0:
+			hit = slices.Contains(t.Boards, x.boardID) || slices.Contains(t.Boards, x.board)
+		case id == "sprint_length":
+			hit = slices.ContainsFunc(x.keys, inTeam)
+		default:
+			hit = inTeam(x.key)
+		}
+		if !hit || seen[o.id] {
+			continue
+		}
+		seen[o.id] = true
+		r.Items = append(r.Items, o)
+		if id == "workflow" && x.n == 0 {
+			unknown++
+		}
+	}
+	r.Count = len(r.Items)
+	switch id {
+	case "wip":
+		r.Pass = r.Count <= c.WIP.Limit
+	case "workflow":
+		done := 0
+		for _, k := range s.doneKeys {
+			if inTeam(k) {
+				done++
+			}
+		}
+		r.Pass = unknown == 0 && float64(r.Count-unknown) <= math.Floor(*c.Workflow.TolerancePct/100*float64(done)+1e-9)
+	default:
+		r.Pass = r.Count == 0
+	}
 	return r
 }
 

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/pmo-oss/pmo/internal/kpi"
-	"github.com/pmo-oss/pmo/internal/kpi/kpitest"
 	. "github.com/pmo-oss/pmo/internal/standards"
 	"github.com/pmo-oss/pmo/internal/standards/stdtest"
 	"github.com/pmo-oss/pmo/internal/warehouse"
@@ -60,16 +59,19 @@ func sameRows(t *testing.T, what string, got, want []string) {
 var wantItems = map[string]string{
 	"ALPHA-2 fields": "required_fields ALPHA-2 jira/ALPHA: missing assignee",
 	"ALPHA-3 fields": "required_fields ALPHA-3 jira/ALPHA: missing estimate",
+	"ALPHA-8 fields": "required_fields ALPHA-8 jira/ALPHA: missing estimate",
 	"ALPHA-5":        "workflow ALPHA-5 jira/ALPHA: done on 2026-03-10 without being in progress",
 	"BETA-2":         `workflow BETA-2 jira/BETA: status "Review" has no known category`,
 	"ALPHA-1 wip":    "wip ALPHA-1 jira/ALPHA: in progress (In Progress)",
 	"ALPHA-2 wip":    "wip ALPHA-2 jira/ALPHA: in progress (In Progress)",
 	"ALPHA-7 wip":    "wip ALPHA-7 jira/ALPHA: in progress (In Progress)",
+	"ALPHA-8 wip":    "wip ALPHA-8 jira/ALPHA: in progress (In Progress)",
 	"BETA-1 wip":     "wip BETA-1 jira/BETA: in progress (In Progress)",
 	"GAMMA-1 wip":    "wip GAMMA-1 jira/GAMMA: in progress (In Progress)",
 	"ALPHA-3 est":    "estimates ALPHA-3 jira/ALPHA: ready (To Do) without an estimate",
 	"BETA-3 est":     "estimates BETA-3 jira/BETA: ready (Ready) without an estimate",
 	"ALPHA-2 due":    "due_dates ALPHA-2 jira/ALPHA: in an active sprint without a due date",
+	"ALPHA-8 due":    "due_dates ALPHA-8 jira/ALPHA: in an active sprint without a due date",
 	"Beta Sprint 7":  "sprint_length Beta Sprint 7 jira/BETA: planned for 21 days (2026-03-02 – 2026-03-23)",
 	"ALPHA-6":        "stale ALPHA-6 jira/ALPHA: not updated for 55 days (To Do)",
 }
@@ -98,26 +100,26 @@ func TestBuild(t *testing.T) {
 	}{
 		{scope: "portfolio",
 			results: []string{
-				"required_fields FAIL 2 projects=2/3 prev=pass/0 worse",
+				"required_fields FAIL 3 projects=2/3 prev=pass/0 worse",
 				"workflow FAIL 2 projects=1/3 prev=pass/0 worse",
-				"wip FAIL 5 projects=2/3 prev=pass/3 worse",
-				"estimates FAIL 2 projects=1/3 prev=FAIL/1 worse",
-				"due_dates FAIL 1 projects=2/3 prev=pass/0 worse",
+				"wip FAIL 6 projects=2/3 prev=pass/3 worse",
+				"estimates FAIL 2 projects=1/3 prev=FAIL/2 unchanged",
+				"due_dates FAIL 2 projects=2/3 prev=pass/0 worse",
 				"sprint_length FAIL 1 projects=2/3 prev=FAIL/1 unchanged",
 				"stale FAIL 1 projects=2/3 prev=FAIL/2 better"},
-			items: pick("ALPHA-2 fields", "ALPHA-3 fields", "ALPHA-5", "BETA-2", "ALPHA-1 wip", "ALPHA-2 wip", "ALPHA-7 wip", "BETA-1 wip",
-				"GAMMA-1 wip", "ALPHA-3 est", "BETA-3 est", "ALPHA-2 due", "Beta Sprint 7", "ALPHA-6")},
+			items: pick("ALPHA-2 fields", "ALPHA-3 fields", "ALPHA-8 fields", "ALPHA-5", "BETA-2", "ALPHA-1 wip", "ALPHA-2 wip", "ALPHA-7 wip",
+				"ALPHA-8 wip", "BETA-1 wip", "GAMMA-1 wip", "ALPHA-3 est", "BETA-3 est", "ALPHA-2 due", "ALPHA-8 due", "Beta Sprint 7", "ALPHA-6")},
 		{scope: "program:Core",
 			results: []string{
-				"required_fields FAIL 2 projects=1/2 prev=pass/0 worse",
+				"required_fields FAIL 3 projects=1/2 prev=pass/0 worse",
 				"workflow FAIL 2 projects=0/2 prev=pass/0 worse",
-				"wip FAIL 4 projects=1/2 prev=pass/1 worse",
-				"estimates FAIL 2 projects=0/2 prev=FAIL/1 worse",
-				"due_dates FAIL 1 projects=1/2 prev=pass/0 worse",
+				"wip FAIL 5 projects=1/2 prev=pass/1 worse",
+				"estimates FAIL 2 projects=0/2 prev=FAIL/2 unchanged",
+				"due_dates FAIL 2 projects=1/2 prev=pass/0 worse",
 				"sprint_length FAIL 1 projects=1/2 prev=FAIL/1 unchanged",
 				"stale FAIL 1 projects=1/2 prev=FAIL/1 unchanged"},
-			items: pick("ALPHA-2 fields", "ALPHA-3 fields", "ALPHA-5", "BETA-2", "ALPHA-1 wip", "ALPHA-2 wip", "ALPHA-7 wip", "BETA-1 wip",
-				"ALPHA-3 est", "BETA-3 est", "ALPHA-2 due", "Beta Sprint 7", "ALPHA-6")},
+			items: pick("ALPHA-2 fields", "ALPHA-3 fields", "ALPHA-8 fields", "ALPHA-5", "BETA-2", "ALPHA-1 wip", "ALPHA-2 wip", "ALPHA-7 wip",
+				"ALPHA-8 wip", "BETA-1 wip", "ALPHA-3 est", "BETA-3 est", "ALPHA-2 due", "ALPHA-8 due", "Beta Sprint 7", "ALPHA-6")},
 		{scope: "program:Edge",
 			results: []string{
 				"required_fields pass 0 projects=1/1 prev=pass/0 unchanged",
@@ -130,14 +132,15 @@ func TestBuild(t *testing.T) {
 			items: pick("GAMMA-1 wip")},
 		{scope: "project:ALPHA",
 			results: []string{
-				"required_fields FAIL 2 projects=0/1 prev=pass/0 worse",
+				"required_fields FAIL 3 projects=0/1 prev=pass/0 worse",
 				"workflow FAIL 1 projects=0/1 prev=pass/0 worse",
-				"wip FAIL 3 projects=0/1 prev=pass/0 worse",
-				"estimates FAIL 1 projects=0/1 prev=FAIL/1 unchanged",
-				"due_dates FAIL 1 projects=0/1 prev=pass/0 worse",
+				"wip FAIL 4 projects=0/1 prev=pass/0 worse",
+				"estimates FAIL 1 projects=0/1 prev=FAIL/2 better",
+				"due_dates FAIL 2 projects=0/1 prev=pass/0 worse",
 				"sprint_length pass 0 projects=1/1 prev=pass/0 unchanged",
 				"stale FAIL 1 projects=0/1 prev=FAIL/1 unchanged"},
-			items: pick("ALPHA-2 fields", "ALPHA-3 fields", "ALPHA-5", "ALPHA-1 wip", "ALPHA-2 wip", "ALPHA-7 wip", "ALPHA-3 est", "ALPHA-2 due", "ALPHA-6")},
+			items: pick("ALPHA-2 fields", "ALPHA-3 fields", "ALPHA-8 fields", "ALPHA-5", "ALPHA-1 wip", "ALPHA-2 wip", "ALPHA-7 wip", "ALPHA-8 wip",
+				"ALPHA-3 est", "ALPHA-2 due", "ALPHA-8 due", "ALPHA-6")},
 		{scope: "project:jira/BETA",
 			results: []string{
 				"required_fields pass 0 projects=1/1 prev=pass/0 unchanged",
@@ -148,10 +151,36 @@ func TestBuild(t *testing.T) {
 				"sprint_length FAIL 1 projects=0/1 prev=FAIL/1 unchanged",
 				"stale pass 0 projects=1/1 prev=pass/0 unchanged"},
 			items: pick("BETA-2", "BETA-1 wip", "BETA-3 est", "Beta Sprint 7")},
+		// The teams of stdtest.Teams, each judged as one unit over its own
+		// items: Web (component web, no board: the sprints holding its
+		// items, Beta Sprint 7 through BETA-1) fails WIP with 4 of its
+		// items in progress (2 at the previous report) and the workflow
+		// tolerance with ALPHA-5 skipped of its 1 done item; Apps (board
+		// Beta board: its sprints) has BETA-2's unknown status and BETA-3.
+		{scope: "team:Web",
+			results: []string{
+				"required_fields FAIL 1 projects=0/0 prev=pass/0 worse",
+				"workflow FAIL 1 projects=0/0 prev=pass/0 worse",
+				"wip FAIL 4 projects=0/0 prev=pass/2 worse",
+				"estimates pass 0 projects=0/0 prev=pass/0 unchanged",
+				"due_dates FAIL 1 projects=0/0 prev=pass/0 worse",
+				"sprint_length FAIL 1 projects=0/0 prev=FAIL/1 unchanged",
+				"stale pass 0 projects=0/0 prev=pass/0 unchanged"},
+			items: pick("ALPHA-2 fields", "ALPHA-5", "ALPHA-1 wip", "ALPHA-2 wip", "BETA-1 wip", "GAMMA-1 wip", "ALPHA-2 due", "Beta Sprint 7")},
+		{scope: "team:Apps",
+			results: []string{
+				"required_fields pass 0 projects=0/0 prev=pass/0 unchanged",
+				"workflow FAIL 1 projects=0/0 prev=pass/0 worse",
+				"wip pass 0 projects=0/0 prev=pass/0 unchanged",
+				"estimates FAIL 1 projects=0/0 prev=pass/0 worse",
+				"due_dates pass 0 projects=0/0 prev=pass/0 unchanged",
+				"sprint_length FAIL 1 projects=0/0 prev=FAIL/1 unchanged",
+				"stale pass 0 projects=0/0 prev=pass/0 unchanged"},
+			items: pick("BETA-2", "BETA-3 est", "Beta Sprint 7")},
 	}
 	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
 		f.Load(t, w)
-		d, err := Read(t.Context(), w, Options{KPI: kpi.DefaultConfig(), Standards: stdtest.Config(), AsOf: f.AsOf})
+		d, err := Read(t.Context(), w, Options{KPI: stdtest.KPI(), Standards: stdtest.Config(), AsOf: f.AsOf})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -162,6 +191,9 @@ func TestBuild(t *testing.T) {
 					t.Fatal(err)
 				}
 				s := d.For(sf.Kind, sf.Name)
+				if unit := map[bool]string{true: "team", false: "project"}[sf.Kind == kpi.ScopeTeam]; s.Unit != unit {
+					t.Errorf("unit %q, want %q", s.Unit, unit)
+				}
 				if s.Scope != c.scope || !s.AsOf.Equal(f.AsOf) || !s.Previous.Equal(f.AsOf.AddDate(0, 0, -7)) || len(s.Disabled) != 0 {
 					t.Errorf("header: scope %q as of %v previous %v disabled %v", s.Scope, s.AsOf, s.Previous, s.Disabled)
 				}
@@ -170,6 +202,7 @@ func TestBuild(t *testing.T) {
 				checkExplain(t, s)
 			})
 		}
+		t.Run("replay", func(t *testing.T) { checkReplay(t, w, f) })
 		if w.Engine() == warehouse.EngineChDB {
 			t.Run("config", func(t *testing.T) { checkConfig(t, w, f) })
 			t.Run("write", func(t *testing.T) { checkWrite(t, d) })
@@ -216,7 +249,7 @@ func TestValidate(t *testing.T) {
 
 // checkConfig: on the same data, disabled standards are not checked and
 // are listed as such; thresholds and fields change the verdicts.
-func checkConfig(t *testing.T, w *warehouse.Warehouse, f kpitest.Fixture) {
+func checkConfig(t *testing.T, w *warehouse.Warehouse, f stdtest.Fixture) {
 	off := false
 	c := stdtest.Config()
 	c.DueDates.Enabled = &off
@@ -225,24 +258,90 @@ func checkConfig(t *testing.T, w *warehouse.Warehouse, f kpitest.Fixture) {
 	tol := 50.0
 	c.Workflow.TolerancePct = &tol
 	c.RequiredFields.Fields = []string{"due_date"}
-	s, err := Build(t.Context(), w, Options{KPI: kpi.DefaultConfig(), Standards: c, AsOf: f.AsOf,
-		Scope: kpi.ScopeFilter{Kind: kpi.ScopeProject, Name: "ALPHA"}})
+	d, err := Read(t.Context(), w, Options{KPI: stdtest.KPI(), Standards: c, AsOf: f.AsOf})
 	if err != nil {
 		t.Fatal(err)
 	}
+	s := d.For(kpi.ScopeProject, "ALPHA")
 	if strings.Join(s.Disabled, ",") != "due_dates,stale" {
 		t.Errorf("disabled %v, want due_dates, stale", s.Disabled)
 	}
 	sameRows(t, "results", resultRows(s), []string{
-		"required_fields FAIL 1 projects=0/1 prev=pass/0 worse",
+		"required_fields FAIL 2 projects=0/1 prev=pass/0 worse",
 		"workflow pass 1 projects=1/1 prev=pass/0 worse",
-		"wip pass 3 projects=1/1 prev=pass/0 worse",
-		"estimates FAIL 1 projects=0/1 prev=FAIL/1 unchanged",
+		"wip FAIL 4 projects=0/1 prev=pass/0 worse",
+		"estimates FAIL 1 projects=0/1 prev=FAIL/2 better",
 		"sprint_length pass 0 projects=1/1 prev=pass/0 unchanged"})
-	if r, _ := s.Result("required_fields"); len(r.Items) != 1 || r.Items[0].Key != "ALPHA-2" || r.Items[0].Reason != "missing due_date" {
-		t.Errorf("required_fields items %+v, want ALPHA-2 missing due_date", r.Items)
+	if r, _ := s.Result("required_fields"); len(r.Items) != 2 || r.Items[0].Key != "ALPHA-2" || r.Items[0].Reason != "missing due_date" ||
+		r.Items[1].Key != "ALPHA-8" || r.Items[1].Reason != "missing due_date" {
+		t.Errorf("required_fields items %+v, want ALPHA-2 and ALPHA-8 missing due_date", r.Items)
 	}
 	checkExplain(t, s)
+	// A team's workflow tolerance is a share of its own done items: at
+	// 50 % ALPHA passes (1 skipped of its 2 done), but the team Web, whose
+	// only done item is the skipped ALPHA-5, fails (4 done in the portfolio
+	// would allow 2).
+	s = d.For(kpi.ScopeTeam, "Web")
+	if r, _ := s.Result("workflow"); r.Pass || r.Count != 1 {
+		t.Errorf("team:Web workflow at 50 %%: pass %v, count %d; want FAIL, 1 (ALPHA-5 skipped of its 1 done item)", r.Pass, r.Count)
+	}
+	checkExplain(t, s)
+}
+
+// checkReplay: the scorecard judges an item by the fields in force at the
+// instant, replayed from its changes (testdata/standards.yaml, the
+// field_changes): ALPHA-8's story points, due date and fix version, set on
+// 2026-03-18, are missing at as_of (2026-03-16) and present a week later;
+// ALPHA-9, put into the active sprint on 2026-03-17, is neither ready nor
+// committed at as_of and both a week later. The week-later scorecard's
+// previous report is as_of: its trend reads the replayed values too.
+func checkReplay(t *testing.T, w *warehouse.Warehouse, f stdtest.Fixture) {
+	c := stdtest.Config()
+	c.RequiredFields.Fields = []string{"assignee", "priority", "estimate", "fix_version"}
+	alpha := kpi.ScopeFilter{Kind: kpi.ScopeProject, Name: "ALPHA"}
+	replayed := func(s Scorecard) []string {
+		var out []string
+		for _, r := range s.Standards {
+			for _, o := range r.Items {
+				if o.Key == "ALPHA-8" || o.Key == "ALPHA-9" {
+					out = append(out, fmt.Sprintf("%s %s: %s", r.ID, o.Key, o.Reason))
+				}
+			}
+		}
+		return out
+	}
+	atAsOf := []string{
+		"required_fields ALPHA-8: missing estimate, fix_version",
+		"wip ALPHA-8: in progress (In Progress)",
+		"due_dates ALPHA-8: in an active sprint without a due date"}
+	weekLater := []string{
+		"required_fields ALPHA-9: missing estimate, fix_version",
+		"wip ALPHA-8: in progress (In Progress)",
+		"estimates ALPHA-9: ready (To Do) without an estimate",
+		"due_dates ALPHA-9: in an active sprint without a due date"}
+	var first Scorecard
+	for i, at := range []struct {
+		asOf time.Time
+		want []string
+	}{{f.AsOf, atAsOf}, {f.AsOf.AddDate(0, 0, 7), weekLater}} {
+		s, err := Build(t.Context(), w, Options{KPI: kpi.DefaultConfig(), Standards: c, AsOf: at.asOf, Scope: alpha})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameRows(t, "the replayed items as of "+at.asOf.Format(time.DateOnly), replayed(s), at.want)
+		checkExplain(t, s)
+		if i == 0 {
+			first = s
+			continue
+		}
+		// The week-later scorecard's previous report is as_of: each
+		// standard's previous result is the as_of scorecard's.
+		for j, r := range s.Standards {
+			if p := first.Standards[j]; r.PrevPass == nil || *r.PrevPass != p.Pass || *r.PrevCount != p.Count {
+				t.Errorf("%s a week later: previous %s, want the as_of result %s, %d", r.ID, r.PreviousText(), passFail(p.Pass), p.Count)
+			}
+		}
+	}
 }
 
 var update = flag.Bool("update", false, "rewrite the golden files of testdata/")
@@ -279,6 +378,9 @@ func checkWrite(t *testing.T, d *Data) {
 		{"alpha_required_fields.table.golden", "project:ALPHA", "table", "required_fields"},
 		{"core_sprint_length.json.golden", "program:Core", "json", "sprint_length"},
 		{"portfolio_wip.csv.golden", "portfolio", "csv", "wip"},
+		{"team_web.table.golden", "team:Web", "table", ""},
+		{"team_apps_sprint_length.table.golden", "team:Apps", "table", "sprint_length"},
+		{"team_web_wip.json.golden", "team:Web", "json", "wip"},
 	} {
 		t.Run(c.golden, func(t *testing.T) {
 			sf, err := kpi.ParseScopeFilter(c.scope)

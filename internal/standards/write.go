@@ -70,9 +70,18 @@ func writeTable(out io.Writer, s Scorecard, loc *time.Location) error {
 	fmt.Fprintf(out, "Standards scorecard of %s as of %s: %d of %d standards met (trend since %s)\n\n",
 		s.Scope, day(s.AsOf, loc), s.Passing(), len(s.Standards), day(s.Previous, loc))
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "STANDARD\tRESULT\tCOUNT\tPROJECTS PASSING\tPREVIOUS\tTREND\tRULE")
+	team := s.Unit == "team" // judged as one unit: no projects column
+	if team {
+		fmt.Fprintln(tw, "STANDARD\tRESULT\tCOUNT\tPREVIOUS\tTREND\tRULE")
+	} else {
+		fmt.Fprintln(tw, "STANDARD\tRESULT\tCOUNT\tPROJECTS PASSING\tPREVIOUS\tTREND\tRULE")
+	}
 	for _, r := range s.Standards {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d of %d\t%s\t%s\t%s\n", r.ID, verdict(r.Pass), r.Count, r.ProjectsPassing, r.Projects, previous(r), r.Trend, r.Rule)
+		passing := fmt.Sprintf("\t%d of %d", r.ProjectsPassing, r.Projects)
+		if team {
+			passing = ""
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d%s\t%s\t%s\t%s\n", r.ID, verdict(r.Pass), r.Count, passing, previous(r), r.Trend, r.Rule)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -80,13 +89,20 @@ func writeTable(out io.Writer, s Scorecard, loc *time.Location) error {
 	if len(s.Disabled) > 0 {
 		fmt.Fprintf(out, "\nDisabled in kpi.standards: %s\n", strings.Join(s.Disabled, ", "))
 	}
+	if team {
+		fmt.Fprintln(out, "\nA team is judged as one unit over its own items (kpi.teams).")
+	}
 	_, err := fmt.Fprintln(out, "\nCOUNT is the number of offending items (for wip: the items in progress); pmo standards --explain STANDARD lists them.")
 	return err
 }
 
 func writeExplainTable(out io.Writer, s Scorecard, r Result, loc *time.Location) error {
-	fmt.Fprintf(out, "%s of %s as of %s: %s, %d offending items (%d of %d projects pass)\nRule: %s\n",
-		r.ID, s.Scope, day(s.AsOf, loc), verdict(r.Pass), r.Count, r.ProjectsPassing, r.Projects, r.Rule)
+	passing := fmt.Sprintf(" (%d of %d projects pass)", r.ProjectsPassing, r.Projects)
+	if s.Unit == "team" {
+		passing = ""
+	}
+	fmt.Fprintf(out, "%s of %s as of %s: %s, %d offending items%s\nRule: %s\n",
+		r.ID, s.Scope, day(s.AsOf, loc), verdict(r.Pass), r.Count, passing, r.Rule)
 	if len(r.Items) == 0 {
 		return nil
 	}
@@ -108,9 +124,10 @@ func writeJSON(out io.Writer, s Scorecard, r *Result) error {
 	}
 	return enc.Encode(struct {
 		Scope string    `json:"scope"`
+		Unit  string    `json:"unit"`
 		AsOf  time.Time `json:"as_of"`
 		Result
-	}{s.Scope, s.AsOf, *r})
+	}{s.Scope, s.Unit, s.AsOf, *r})
 }
 
 func writeCSV(out io.Writer, s Scorecard) error {

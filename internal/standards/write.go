@@ -101,8 +101,12 @@ func writeExplainTable(out io.Writer, s Scorecard, r Result, loc *time.Location)
 	if s.Unit == "team" {
 		passing = ""
 	}
-	fmt.Fprintf(out, "%s of %s as of %s: %s, %d offending items%s\nRule: %s\n",
-		r.ID, s.Scope, day(s.AsOf, loc), verdict(r.Pass), r.Count, passing, r.Rule)
+	items := "items"
+	if r.Count == 1 {
+		items = "item"
+	}
+	fmt.Fprintf(out, "%s of %s as of %s: %s, %d offending %s%s\nRule: %s\n",
+		r.ID, s.Scope, day(s.AsOf, loc), verdict(r.Pass), r.Count, items, passing, r.Rule)
 	if len(r.Items) == 0 {
 		return nil
 	}

@@ -138,6 +138,15 @@ func (l Log) For(kind, name string) Log {
 	return out
 }
 
+// HasTeams reports whether an entry of the log belongs to a team
+// (kpi.teams).
+func (l Log) HasTeams() bool {
+	return slices.ContainsFunc(l.Risks, func(r Risk) bool { return len(r.Teams) > 0 }) ||
+		slices.ContainsFunc(l.Assumptions, func(e Entry) bool { return len(e.Teams) > 0 }) ||
+		slices.ContainsFunc(l.Issues, func(i Item) bool { return len(i.Teams) > 0 }) ||
+		slices.ContainsFunc(l.Dependencies, func(d Dependency) bool { return len(d.FromTeams)+len(d.ToTeams) > 0 })
+}
+
 // Empty reports whether every register is empty.
 func (l Log) Empty() bool {
 	return len(l.Risks)+len(l.Assumptions)+len(l.Issues)+len(l.Dependencies) == 0

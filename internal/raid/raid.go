@@ -70,15 +70,15 @@ type Entry struct {
 
 // Item is an open flow item that is blocked, overdue or both.
 type Item struct {
-	Key      string `json:"key"`
-	Summary  string `json:"summary"`
-	URL      string `json:"url,omitempty"`
-	Project  string `json:"project"`
+	Key      string   `json:"key"`
+	Summary  string   `json:"summary"`
+	URL      string   `json:"url,omitempty"`
+	Project  string   `json:"project"`
 	Program  string   `json:"program,omitempty"`
 	Teams    []string `json:"teams,omitempty"` // kpi.teams
 	Priority string   `json:"priority"`
-	Owner    string `json:"owner"`
-	Status   string `json:"status"`
+	Owner    string   `json:"owner"`
+	Status   string   `json:"status"`
 	// BlockedBy are the keys of its open blockers; DaysBlocked counts from
 	// the earliest blocking link (nil: a link's addition is not recorded).
 	BlockedBy   []string `json:"blocked_by,omitempty"`
@@ -94,16 +94,16 @@ type Item struct {
 // Dependency is an open blocking link between issues of different
 // projects, or of different teams (kpi.teams): From blocks To.
 type Dependency struct {
-	FromKey     string `json:"from_key"`
-	FromSummary string `json:"from_summary"`
-	FromURL     string `json:"from_url,omitempty"`
-	FromProject string `json:"from_project"`
+	FromKey     string   `json:"from_key"`
+	FromSummary string   `json:"from_summary"`
+	FromURL     string   `json:"from_url,omitempty"`
+	FromProject string   `json:"from_project"`
 	FromProgram string   `json:"from_program,omitempty"`
 	FromTeams   []string `json:"from_teams,omitempty"`
-	ToKey       string `json:"to_key"`
-	ToSummary   string `json:"to_summary"`
-	ToURL       string `json:"to_url,omitempty"`
-	ToProject   string `json:"to_project"`
+	ToKey       string   `json:"to_key"`
+	ToSummary   string   `json:"to_summary"`
+	ToURL       string   `json:"to_url,omitempty"`
+	ToProject   string   `json:"to_project"`
 	ToProgram   string   `json:"to_program,omitempty"`
 	ToTeams     []string `json:"to_teams,omitempty"`
 	// DaysOpen counts from when the link was added (nil: not recorded).

@@ -76,6 +76,9 @@ formulas.`,
 			if err := deps.CheckGroupBy(f.groupBy); err != nil {
 				return withCode(ExitUsage, fmt.Errorf("--group-by: %w", err))
 			}
+			if f.groupBy == deps.GroupTeam && len(cfg.KPI.Teams) == 0 {
+				return withCode(ExitUsage, errors.New("--group-by team: kpi.teams is not set; name the teams in the configuration (docs/configuration.md, Teams) or group by project or program"))
+			}
 			if _, err := oneScope("deps", f.scope); err != nil {
 				return err
 			}

@@ -47,6 +47,7 @@ func TestDepsCommand(t *testing.T) {
 			[]string{`deps: release "2.0": no such release: no open item of portfolio is planned into a fix version of that name with a release date`}},
 		{"kind without a name", []string{"--scope", "program"}, []string{"--scope program: name one, e.g. program:NAME"}},
 		{"bad format", []string{"--format", "svg"}, []string{`--format "svg": expected one of table, json, csv, dot`}},
+		{"teams not set", []string{"--group-by", "team"}, []string{"--group-by team: kpi.teams is not set"}},
 		{"bad grouping", []string{"--group-by", "board"}, []string{`--group-by: unknown grouping "board": expected project, program or team`}},
 	} {
 		t.Run(c.name, func(t *testing.T) {

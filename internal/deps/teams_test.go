@@ -3,8 +3,10 @@ package deps
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pmo-oss/pmo/internal/kpi"
+	"github.com/pmo-oss/pmo/internal/raid"
 	"github.com/pmo-oss/pmo/internal/raid/raidtest"
 	"github.com/pmo-oss/pmo/internal/warehouse"
 	"github.com/pmo-oss/pmo/internal/warehouse/whtest"
@@ -63,13 +65,25 @@ func TestTeamMatrix(t *testing.T) {
 	}
 	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
 		f.Load(t, w)
+		data := map[bool]raid.DepData{} // by kpi.multi_team: one read each
+		for _, multi := range []bool{false, true} {
+			d, err := raid.ReadDeps(t.Context(), w, raid.Options{KPI: raidtest.TeamsConfig(multi), AsOf: f.AsOf}, DefaultCycleWindow)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data[multi] = d
+		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				sf, err := kpi.ParseScopeFilter(c.scope)
 				if err != nil {
 					t.Fatal(err)
 				}
-				r, err := Build(t.Context(), w, Options{KPI: raidtest.TeamsConfig(c.multi), AsOf: f.AsOf, Scope: sf, GroupBy: GroupTeam})
+				opts := Options{KPI: raidtest.TeamsConfig(c.multi), AsOf: f.AsOf, Scope: sf, GroupBy: GroupTeam}
+				r, err := Compute(data[c.multi], opts, time.UTC)
+				if c.name == "first team: Catalog" { // and once through Build (pmo deps)
+					r, err = Build(t.Context(), w, opts)
+				}
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -100,8 +100,8 @@ func TestTeamRegisters(t *testing.T) {
 					logs[key] = all
 				}
 				sameRows(t, "the portfolio's log cut for "+c.scope, teamRows(all.For(sf.Kind, sf.Name)), c.want)
-				if sf.Kind != kpi.ScopeTeam {
-					return
+				if !strings.Contains(c.name, "Catalog") {
+					return // a scoped Build of one team per configuration: the same cut
 				}
 				l, err := Build(t.Context(), w, Options{KPI: c.cfg, AsOf: f.AsOf, Scope: sf})
 				if err != nil {

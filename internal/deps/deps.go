@@ -15,10 +15,11 @@
 //   - The matrix counts, per (blocker group, blocked group) with the two
 //     groups different (by team: an issue of no team is in the group
 //     "(no team)"; with kpi.multi_team an issue of several teams is in
-//     each of them, so a link counts once per pair of different teams), the open dependencies, the total and the maximum
-//     days blocked (days since the link was added; links whose addition
-//     is not recorded are counted in Unknown and add no days) and the
-//     items at risk: distinct blocked items with a date commitment — a due
+//     each of them, so a link counts once per pair of different teams),
+//     the open dependencies, the total and the maximum days blocked
+//     (days since the link was added; links whose addition is not
+//     recorded are counted in Unknown and add no days) and the items at
+//     risk: distinct blocked items with a date commitment — a due
 //     date in force at as_of or a sprint active at as_of — whose blocker is
 //     not done.
 //   - The critical chain of a release (a fix version with a release date)

@@ -1,5 +1,5 @@
 // Package changelog builds a PMO's change log: for a scope (the portfolio,
-// a source, a program or a project, as the KPI engine's scopes) and a
+// a source, a program, a project or a team, as the KPI engine's scopes) and a
 // period, one chronological list of the scope changes a PMO must see —
 // items added to or removed from a sprint after it started, a release's
 // scope growth, due-date and release-date moves, priority changes and
@@ -63,6 +63,9 @@ type Entry struct {
 	URL     string `json:"url,omitempty"`
 	Project string `json:"project"` // source/KEY
 	Program string `json:"program,omitempty"`
+	// Teams are the issue's teams (kpi.teams; none without it, and none
+	// for a release_date entry: a version belongs to a project).
+	Teams []string `json:"teams,omitempty"`
 	// Author is who made the change (display name when the warehouse knows
 	// it, else the tracker's account id); "" when the tracker does not
 	// record it (release dates are observed, not logged).
@@ -89,14 +92,14 @@ type Log struct {
 }
 
 // For returns the entries of one scope (kind, name as the KPI engine writes
-// them).
+// them; a team by the entries' teams).
 func (l Log) For(kind, name string) Log {
 	f := kpi.ScopeFilter{Kind: kind, Name: name}
 	out := l
 	out.Scope = kpi.ScopeName(kind, name)
 	out.Entries = []Entry{}
 	for _, e := range l.Entries {
-		if f.Holds(e.Project, e.Program, nil) {
+		if f.Holds(e.Project, e.Program, e.Teams) {
 			out.Entries = append(out.Entries, e)
 		}
 	}
@@ -172,8 +175,19 @@ func Build(ctx context.Context, w *warehouse.Warehouse, opts Options) (Log, erro
 	if err != nil {
 		return Log{}, err
 	}
+	teams, err := kpi.IssueTeams(ctx, w, opts.KPI, opts.To)
+	if err != nil {
+		return Log{}, fmt.Errorf("changelog: %w", err)
+	}
 	b := builder{data: d, from: from.Unix(), to: opts.To.Unix(), loc: loc, weights: opts.KPI.RiskSeverityWeights}
 	l := Log{Scope: scopeName(opts.Scope), From: from.UTC(), To: opts.To.UTC(), Entries: b.entries()}
+	if teams != nil {
+		for i := range l.Entries {
+			if e := &l.Entries[i]; e.Kind != KindReleaseDate {
+				e.Teams = teams[e.Key]
+			}
+		}
+	}
 	if opts.Scope.Kind == "" || opts.Scope.Kind == kpi.ScopePortfolio {
 		return l, nil
 	}

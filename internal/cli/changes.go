@@ -44,10 +44,12 @@ The period is [--from, --to): dates in kpi.tz, each the midnight that starts
 it, as for pmo kpi; --to (or --as-of) defaults to today (the period then ends
 at the end of yesterday), --from to 7 days before --to (the report period).
 --scope takes the scopes of pmo kpi: portfolio, source:NAME, program:NAME,
-project:KEY. --format csv protects text from the trackers against
-spreadsheet formulas.`,
+project:KEY, team:NAME (kpi.teams: the changes of the team's issues; a
+version's release-date move belongs to its project, not to a team).
+--format csv protects text from the trackers against spreadsheet formulas.`,
 		Example: `  pmo changes                                   # the portfolio, the last 7 days
   pmo changes --scope program:Payments --kind sprint,release
+  pmo changes --scope team:Checkout --kind sprint
   pmo changes --scope project:ALPHA --from 2025-01-01 --to 2025-02-01 --format json
   pmo changes --kind due_date --format csv > due-date-moves.csv`,
 		Args: cobra.NoArgs,
@@ -115,7 +117,7 @@ spreadsheet formulas.`,
 	fl.StringVar(&f.from, "from", "", "the first day of the period in kpi.tz (YYYY-MM-DD; default 7 days before --to)")
 	fl.StringVar(&f.to, "to", "", "the day after the period, in kpi.tz (YYYY-MM-DD; default today: the period ends at the end of yesterday)")
 	fl.StringVar(&f.asOf, "as-of", "", "the same as --to (the end of the period, as pmo kpi and pmo raid name it)")
-	fl.StringVar(&f.scope, "scope", "portfolio", "the scope: portfolio, source:NAME, program:NAME or project:KEY (the scopes of pmo kpi)")
+	fl.StringVar(&f.scope, "scope", "portfolio", "the scope: portfolio, source:NAME, program:NAME, project:KEY or team:NAME (the scopes of pmo kpi)")
 	fl.StringVar(&f.format, "format", "table", "output format: "+strings.Join(changelog.Formats, ", "))
 	fl.StringSliceVar(&f.kinds, "kind", nil, "only these kinds (comma-separated): "+strings.Join(changelog.Kinds, ", "))
 	_ = cmd.RegisterFlagCompletionFunc("kind", cobra.FixedCompletions(changelog.Kinds, cobra.ShellCompDirectiveNoFileComp))

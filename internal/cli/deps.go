@@ -19,13 +19,14 @@ func (a *App) depsCommand() *cobra.Command {
 	var f depsFlags
 	cmd := &cobra.Command{
 		Use:   "deps",
-		Short: "Print the dependencies between projects: matrix, graph, cycles, a release's critical chain",
+		Short: "Print the dependencies between projects or teams: matrix, graph, cycles, a release's critical chain",
 		Long: `Deps prints the open dependencies of a scope as of a date, read from the
 warehouse (run pmo collect first; no KPI snapshot is needed):
 
   matrix          per pair of groups (the blockers' group, the blocked items'
-                  group; groups are projects, or programs with --group-by
-                  program): the open dependencies, the total and the largest
+                  group; groups are projects, programs with --group-by
+                  program, or teams with --group-by team): the open
+                  dependencies, the total and the largest
                   days blocked (since the link was added; links whose
                   addition the tracker did not record are counted apart),
                   and the items at risk: blocked items with a due date in
@@ -46,14 +47,21 @@ at most the days from the as-of date to the release date: the items are
 worked one after the other. A project with no such item has no median: the
 verdict is unknown.
 
+By team (kpi.teams), an issue of no team is in the group "(no team)"; with
+kpi.multi_team an issue of several teams is in each of them, so one link
+counts once per pair of different teams (a link inside one team is not in
+the matrix, even between two projects).
+
 The as-of date and --scope are those of pmo raid: a dependency belongs to the
-scopes of both its issues. --format dot writes a Graphviz graph (the chain in
+scopes of both its issues (--scope team:NAME: the links with either issue in
+the team). --format dot writes a Graphviz graph (the chain in
 red, items at risk in orange, links in a cycle dashed); csv is one table with
 a section column; text from the trackers is protected against spreadsheet
 formulas.`,
 		Example: `  pmo deps                                   # the whole portfolio, as of today
   pmo deps --scope program:Payments --release 2.4
   pmo deps --group-by program --format csv > dependencies.csv
+  pmo deps --group-by team --scope team:Checkout
   pmo deps --format dot | dot -Tsvg > dependencies.svg`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
@@ -67,6 +75,9 @@ formulas.`,
 			}
 			if err := deps.CheckGroupBy(f.groupBy); err != nil {
 				return withCode(ExitUsage, fmt.Errorf("--group-by: %w", err))
+			}
+			if f.groupBy == deps.GroupTeam && len(cfg.KPI.Teams) == 0 {
+				return withCode(ExitUsage, errors.New("--group-by team: kpi.teams is not set; name the teams in the configuration (docs/configuration.md, Teams) or group by project or program"))
 			}
 			if _, err := oneScope("deps", f.scope); err != nil {
 				return err
@@ -95,11 +106,11 @@ formulas.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.asOf, "as-of", "", "the dependencies as of the start of this date in kpi.tz (YYYY-MM-DD; default today: as of the end of yesterday)")
-	fl.StringVar(&f.scope, "scope", "portfolio", "the scope: portfolio, source:NAME, program:NAME or project:KEY (the scopes of pmo kpi)")
+	fl.StringVar(&f.scope, "scope", "portfolio", "the scope: portfolio, source:NAME, program:NAME, project:KEY or team:NAME (the scopes of pmo kpi)")
 	fl.StringVar(&f.format, "format", "table", "output format: "+strings.Join(deps.Formats, ", "))
 	fl.StringVar(&f.release, "release", "", "the fix version (by name) whose critical chain to show (default: the longest chain among the scope's coming releases)")
-	fl.StringVar(&f.groupBy, "group-by", deps.GroupProject, "the matrix's groups: "+deps.GroupProject+" or "+deps.GroupProgram)
+	fl.StringVar(&f.groupBy, "group-by", deps.GroupProject, "the matrix's groups: "+deps.GroupProject+", "+deps.GroupProgram+" or "+deps.GroupTeam+" (kpi.teams)")
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(deps.Formats, cobra.ShellCompDirectiveNoFileComp))
-	_ = cmd.RegisterFlagCompletionFunc("group-by", cobra.FixedCompletions([]string{deps.GroupProject, deps.GroupProgram}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("group-by", cobra.FixedCompletions(deps.Groupings, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }

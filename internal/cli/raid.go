@@ -35,8 +35,9 @@ pmo collect first; no KPI snapshot is needed):
                 their open blockers (kpi.blocking_link_types) and the days
                 since the first blocking link was added — or past the due date
                 in force at the as-of date, with the days overdue
-  dependencies  open blocking links between issues of different projects
-                (neither issue done), with the days since the link was added
+  dependencies  open blocking links between issues of different projects or
+                of different teams (kpi.teams) (neither issue done), with
+                the days since the link was added
 
 An open entry not updated for kpi.raid.stale_days (default 14) is flagged
 STALE. Days are whole days before the as-of instant; "unknown" means the
@@ -46,12 +47,14 @@ The as-of date is the midnight (in kpi.tz) that starts it, as for pmo kpi:
 --as-of 2025-02-01 shows the log at the end of 31 January, from the change
 history (a priority, status or due date in force then, not today's).
 --scope takes the scopes of pmo kpi: portfolio, source:NAME, program:NAME,
-project:KEY; a dependency belongs to the scopes of both its projects.
+project:KEY, team:NAME (kpi.teams: the entries of the team's issues); a
+dependency belongs to the scopes of both its issues.
 --format csv is one table with a register column; text from the trackers
 is protected against spreadsheet formulas.`,
 		Example: `  pmo raid                                   # the whole portfolio, as of today
   pmo raid --scope program:Payments --section risks
   pmo raid --scope project:ALPHA --as-of 2025-02-01 --format json
+  pmo raid --scope team:Checkout
   pmo raid --section dependencies --format csv > dependencies.csv`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
@@ -94,7 +97,7 @@ is protected against spreadsheet formulas.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.asOf, "as-of", "", "the log as of the start of this date in kpi.tz (YYYY-MM-DD; default today: the log at the end of yesterday)")
-	fl.StringVar(&f.scope, "scope", "portfolio", "the scope: portfolio, source:NAME, program:NAME or project:KEY (the scopes of pmo kpi)")
+	fl.StringVar(&f.scope, "scope", "portfolio", "the scope: portfolio, source:NAME, program:NAME, project:KEY or team:NAME (the scopes of pmo kpi)")
 	fl.StringVar(&f.format, "format", "table", "output format: "+strings.Join(raid.Formats, ", "))
 	fl.StringVar(&f.section, "section", raid.SectionAll, "the register to print: "+strings.Join(raid.Sections, ", ")+" or "+raid.SectionAll)
 	_ = cmd.RegisterFlagCompletionFunc("section", cobra.FixedCompletions(append(slices.Clone(raid.Sections), raid.SectionAll), cobra.ShellCompDirectiveNoFileComp))

@@ -1,5 +1,5 @@
-// Package deps shows the dependencies between groups of work — projects
-// today, teams when team scope lands — at an as-of instant: a group × group
+// Package deps shows the dependencies between groups of work — projects,
+// programs or teams (kpi.teams) — at an as-of instant: a group × group
 // matrix of open blocking links, the dependency graph, the cycles in it,
 // and the critical chain of a release.
 //
@@ -13,10 +13,13 @@
 //   - An open dependency is a blocking link active at as_of between two
 //     open (not done) issues: From blocks To.
 //   - The matrix counts, per (blocker group, blocked group) with the two
-//     groups different, the open dependencies, the total and the maximum
-//     days blocked (days since the link was added; links whose addition
-//     is not recorded are counted in Unknown and add no days) and the
-//     items at risk: distinct blocked items with a date commitment — a due
+//     groups different (by team: an issue of no team is in the group
+//     "(no team)"; with kpi.multi_team an issue of several teams is in
+//     each of them, so a link counts once per pair of different teams),
+//     the open dependencies, the total and the maximum days blocked
+//     (days since the link was added; links whose addition is not
+//     recorded are counted in Unknown and add no days) and the items at
+//     risk: distinct blocked items with a date commitment — a due
 //     date in force at as_of or a sprint active at as_of — whose blocker is
 //     not done.
 //   - The critical chain of a release (a fix version with a release date)
@@ -53,34 +56,47 @@ const Rule = "makes the date when the sum of its items' median cycle times (each
 const (
 	GroupProject = "project"
 	GroupProgram = "program"
+	GroupTeam    = "team" // kpi.teams
 )
+
+// Groupings lists the groupings.
+var Groupings = []string{GroupProject, GroupProgram, GroupTeam}
+
+// NoTeam is the team group of an issue of no team (GroupTeam).
+const NoTeam = "(no team)"
 
 // DefaultCycleWindow is the days before as_of whose done items give a
 // group's median cycle time.
 const DefaultCycleWindow = 90
 
-// group names the group of an issue. A new grouping (a team) is one case.
-func group(by string, e raid.LinkEnd) string {
+// groups names the groups of an issue: one, or by team each of its teams
+// (several with kpi.multi_team).
+func groups(by string, e raid.LinkEnd) []string {
 	switch by {
 	case GroupProgram:
-		return cmp.Or(e.Program, "(no program)")
+		return []string{cmp.Or(e.Program, "(no program)")}
+	case GroupTeam:
+		if len(e.Teams) == 0 {
+			return []string{NoTeam}
+		}
+		return e.Teams
 	default:
-		return e.Project
+		return []string{e.Project}
 	}
 }
 
 // CheckGroupBy reports an unknown grouping.
 func CheckGroupBy(by string) error {
-	switch by {
-	case "", GroupProject, GroupProgram:
+	if by == "" || slices.Contains(Groupings, by) {
 		return nil
 	}
-	return fmt.Errorf("unknown grouping %q: expected %s or %s", by, GroupProject, GroupProgram)
+	return fmt.Errorf("unknown grouping %q: expected %s, %s or %s", by, GroupProject, GroupProgram, GroupTeam)
 }
 
 // Node is an issue of the graph.
 type Node struct {
 	raid.LinkEnd
+	// Group is its group (by team, its teams joined by ", ").
 	Group string `json:"group"`
 	// SprintEnd is the end of its sprint active at as_of (YYYY-MM-DD).
 	SprintEnd string `json:"sprint_end,omitempty"`
@@ -197,7 +213,7 @@ type Options struct {
 	// Scope selects the scope (zero: the portfolio): the dependencies with
 	// either issue in it.
 	Scope kpi.ScopeFilter
-	// GroupBy: GroupProject (default) or GroupProgram.
+	// GroupBy: GroupProject (default), GroupProgram or GroupTeam.
 	GroupBy string
 	// Release names the fix version whose chain is asked for.
 	Release string
@@ -233,7 +249,7 @@ func Compute(d raid.DepData, opts Options, loc *time.Location) (Report, error) {
 	by := cmp.Or(opts.GroupBy, GroupProject)
 	g := newGraph(d, by)
 	r := Report{Scope: scopeName(opts.Scope), AsOf: opts.AsOf.UTC(), Release: opts.Release, Cycles: [][]string{}}
-	in := func(id string) bool { return opts.Scope.Holds(g.nodes[id].Project, g.nodes[id].Program, nil) }
+	in := func(id string) bool { n := g.nodes[id]; return opts.Scope.Holds(n.Project, n.Program, n.Teams) }
 
 	// The graph of the scope: the links with either issue in it.
 	shown := map[string]bool{}
@@ -248,7 +264,7 @@ func Compute(d raid.DepData, opts Options, loc *time.Location) (Report, error) {
 			r.Nodes = append(r.Nodes, *g.nodes[id])
 		}
 	}
-	r.Matrix = matrix(by, r.Edges, g)
+	r.Matrix = matrix(by, r.Edges, g, opts.KPI.Teams)
 	for _, c := range g.cycles {
 		if slices.ContainsFunc(c, in) {
 			r.Cycles = append(r.Cycles, keys(g, c))
@@ -399,29 +415,33 @@ func keys(g *graph, ids []string) []string {
 	return out
 }
 
-func matrix(by string, edges []Edge, g *graph) Matrix {
+func matrix(by string, edges []Edge, g *graph, teams []kpi.Team) Matrix {
 	m := Matrix{GroupBy: by, Groups: []string{}, Cells: []Cell{}}
 	cells := map[[2]string]*Cell{}
 	risky := map[[2]string]map[string]bool{}
 	for _, e := range edges {
-		if e.FromGroup == e.ToGroup {
-			continue
-		}
-		k := [2]string{e.FromGroup, e.ToGroup}
-		c, ok := cells[k]
-		if !ok {
-			c = &Cell{From: k[0], To: k[1]}
-			cells[k], risky[k] = c, map[string]bool{}
-		}
-		c.Open++
-		if e.DaysBlocked != nil {
-			c.DaysBlocked += *e.DaysBlocked
-			c.MaxDaysBlocked = max(c.MaxDaysBlocked, *e.DaysBlocked)
-		} else {
-			c.Unknown++
-		}
-		if g.nodes[e.toID].AtRisk {
-			risky[k][e.toID] = true
+		for _, from := range groups(by, g.nodes[e.fromID].LinkEnd) {
+			for _, to := range groups(by, g.nodes[e.toID].LinkEnd) {
+				if from == to {
+					continue
+				}
+				k := [2]string{from, to}
+				c, ok := cells[k]
+				if !ok {
+					c = &Cell{From: k[0], To: k[1]}
+					cells[k], risky[k] = c, map[string]bool{}
+				}
+				c.Open++
+				if e.DaysBlocked != nil {
+					c.DaysBlocked += *e.DaysBlocked
+					c.MaxDaysBlocked = max(c.MaxDaysBlocked, *e.DaysBlocked)
+				} else {
+					c.Unknown++
+				}
+				if g.nodes[e.toID].AtRisk {
+					risky[k][e.toID] = true
+				}
+			}
 		}
 	}
 	for k, c := range cells {
@@ -433,7 +453,18 @@ func matrix(by string, edges []Edge, g *graph) Matrix {
 			}
 		}
 	}
-	slices.Sort(m.Groups)
-	slices.SortFunc(m.Cells, func(a, b Cell) int { return cmp.Or(cmp.Compare(a.From, b.From), cmp.Compare(a.To, b.To)) })
+	// Teams in the order of kpi.teams, "(no team)" last; else by name.
+	rank := func(name string) int { return 0 }
+	if by == GroupTeam {
+		rank = func(name string) int {
+			if i := slices.IndexFunc(teams, func(t kpi.Team) bool { return t.Name == name }); i >= 0 {
+				return i
+			}
+			return len(teams)
+		}
+	}
+	order := func(a, b string) int { return cmp.Or(cmp.Compare(rank(a), rank(b)), cmp.Compare(a, b)) }
+	slices.SortFunc(m.Groups, order)
+	slices.SortFunc(m.Cells, func(a, b Cell) int { return cmp.Or(order(a.From, b.From), order(a.To, b.To)) })
 	return m
 }

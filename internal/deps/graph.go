@@ -3,6 +3,7 @@ package deps
 import (
 	"cmp"
 	"slices"
+	"strings"
 
 	"github.com/pmo-oss/pmo/internal/raid"
 )
@@ -29,7 +30,7 @@ func nodeID(e raid.LinkEnd) string {
 func (g *graph) add(e raid.LinkEnd) string {
 	id := nodeID(e)
 	if _, ok := g.nodes[id]; !ok {
-		n := &Node{LinkEnd: e, Group: group(g.by, e), SprintEnd: g.sprint[e.Ref()]}
+		n := &Node{LinkEnd: e, Group: strings.Join(groups(g.by, e), ", "), SprintEnd: g.sprint[e.Ref()]}
 		g.nodes[id] = n
 		g.order = append(g.order, id)
 	}

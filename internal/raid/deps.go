@@ -20,7 +20,9 @@ type LinkEnd struct {
 	URL     string `json:"url,omitempty"`
 	Project string `json:"project"` // source/KEY
 	Program string `json:"program,omitempty"`
-	Status  string `json:"status"` // open, in progress
+	// Teams are the issue's teams (kpi.teams; none without it).
+	Teams  []string `json:"teams,omitempty"`
+	Status string   `json:"status"` // open, in progress
 	// Due is the due date in force at as_of (YYYY-MM-DD; "" none).
 	Due string `json:"due,omitempty"`
 }
@@ -66,24 +68,29 @@ func (e LinkEnd) Ref() IssueRef {
 
 // ReadDeps reads the open links, the release plans, the active sprints and
 // the cycle-time samples (window: the days before as_of) of the whole
-// portfolio at opts.AsOf (opts.Scope is not applied: a chain crosses scopes).
+// portfolio at opts.AsOf (opts.Scope is not applied: a chain crosses
+// scopes), each issue with its teams (kpi.teams).
 func ReadDeps(ctx context.Context, w *warehouse.Warehouse, opts Options, window int) (DepData, error) {
-	params, _, err := modelParams(opts)
+	r, err := open(ctx, w, opts, window)
 	if err != nil {
 		return DepData{}, err
 	}
-	params["window_s"] = int64(window) * 86400
-	rels, cleanup := derive(ctx, w, params)
-	defer cleanup()
+	defer r.close()
+	return r.deps()
+}
+
+// deps reads the DepData.
+func (r *reading) deps() (DepData, error) {
+	ctx, w, rels, params := r.ctx, r.w, r.rels, r.params
 	d := DepData{SprintEnd: map[IssueRef]time.Time{}, CycleDays: map[string][]float64{}}
 	end := func(source, key, summary, url, pkey, program, cat string, due int64) LinkEnd {
-		e := LinkEnd{Key: key, Summary: summary, URL: url, Project: project(source, pkey), Program: program, Status: status(cat)}
+		e := LinkEnd{Key: key, Summary: summary, URL: url, Project: project(source, pkey), Program: program, Teams: r.teams[key], Status: status(cat)}
 		if due != 0 {
 			e.Due = dayString(due)
 		}
 		return e
 	}
-	err = query(ctx, w, "open_links", "the open blocking links", rels, params, func(r *warehouse.Rows) error {
+	err := query(ctx, w, "open_links", "the open blocking links", rels, params, func(r *warehouse.Rows) error {
 		var source, bk, bs, bu, bp, bg, bc, xk, xs, xu, xp, xg, xc string
 		var bd, xd, days int64
 		var known bool

@@ -33,6 +33,8 @@ type Risk struct {
 	URL     string `json:"url,omitempty"`
 	Project string `json:"project"` // source/KEY
 	Program string `json:"program,omitempty"`
+	// Teams are the issue's teams (kpi.teams; none without it).
+	Teams []string `json:"teams,omitempty"`
 	// Priority is the priority in force at as_of; Severity its weight
 	// (kpi.risk_severity_weights), PrevSeverity the weight at the previous
 	// report.
@@ -57,6 +59,7 @@ type Entry struct {
 	URL             string    `json:"url,omitempty"`
 	Project         string    `json:"project"`
 	Program         string    `json:"program,omitempty"`
+	Teams           []string  `json:"teams,omitempty"` // kpi.teams
 	Status          string    `json:"status"`
 	Owner           string    `json:"owner"`
 	AgeDays         int64     `json:"age_days"`
@@ -67,14 +70,15 @@ type Entry struct {
 
 // Item is an open flow item that is blocked, overdue or both.
 type Item struct {
-	Key      string `json:"key"`
-	Summary  string `json:"summary"`
-	URL      string `json:"url,omitempty"`
-	Project  string `json:"project"`
-	Program  string `json:"program,omitempty"`
-	Priority string `json:"priority"`
-	Owner    string `json:"owner"`
-	Status   string `json:"status"`
+	Key      string   `json:"key"`
+	Summary  string   `json:"summary"`
+	URL      string   `json:"url,omitempty"`
+	Project  string   `json:"project"`
+	Program  string   `json:"program,omitempty"`
+	Teams    []string `json:"teams,omitempty"` // kpi.teams
+	Priority string   `json:"priority"`
+	Owner    string   `json:"owner"`
+	Status   string   `json:"status"`
 	// BlockedBy are the keys of its open blockers; DaysBlocked counts from
 	// the earliest blocking link (nil: a link's addition is not recorded).
 	BlockedBy   []string `json:"blocked_by,omitempty"`
@@ -88,18 +92,20 @@ type Item struct {
 }
 
 // Dependency is an open blocking link between issues of different
-// projects: From blocks To.
+// projects, or of different teams (kpi.teams): From blocks To.
 type Dependency struct {
-	FromKey     string `json:"from_key"`
-	FromSummary string `json:"from_summary"`
-	FromURL     string `json:"from_url,omitempty"`
-	FromProject string `json:"from_project"`
-	FromProgram string `json:"from_program,omitempty"`
-	ToKey       string `json:"to_key"`
-	ToSummary   string `json:"to_summary"`
-	ToURL       string `json:"to_url,omitempty"`
-	ToProject   string `json:"to_project"`
-	ToProgram   string `json:"to_program,omitempty"`
+	FromKey     string   `json:"from_key"`
+	FromSummary string   `json:"from_summary"`
+	FromURL     string   `json:"from_url,omitempty"`
+	FromProject string   `json:"from_project"`
+	FromProgram string   `json:"from_program,omitempty"`
+	FromTeams   []string `json:"from_teams,omitempty"`
+	ToKey       string   `json:"to_key"`
+	ToSummary   string   `json:"to_summary"`
+	ToURL       string   `json:"to_url,omitempty"`
+	ToProject   string   `json:"to_project"`
+	ToProgram   string   `json:"to_program,omitempty"`
+	ToTeams     []string `json:"to_teams,omitempty"`
 	// DaysOpen counts from when the link was added (nil: not recorded).
 	DaysOpen *int64 `json:"days_open,omitempty"`
 }
@@ -117,18 +123,28 @@ type Log struct {
 }
 
 // For returns the part of the log that concerns one scope (kind, name as
-// the KPI engine writes them): a dependency concerns both its projects.
+// the KPI engine writes them; a team by its issues' teams): a dependency
+// concerns the scopes of both its issues.
 func (l Log) For(kind, name string) Log {
 	f := kpi.ScopeFilter{Kind: kind, Name: name}
 	out := l
 	out.Scope = kpi.ScopeName(kind, name)
-	out.Risks = keep(l.Risks, func(r Risk) bool { return f.Holds(r.Project, r.Program, nil) })
-	out.Assumptions = keep(l.Assumptions, func(e Entry) bool { return f.Holds(e.Project, e.Program, nil) })
-	out.Issues = keep(l.Issues, func(i Item) bool { return f.Holds(i.Project, i.Program, nil) })
+	out.Risks = keep(l.Risks, func(r Risk) bool { return f.Holds(r.Project, r.Program, r.Teams) })
+	out.Assumptions = keep(l.Assumptions, func(e Entry) bool { return f.Holds(e.Project, e.Program, e.Teams) })
+	out.Issues = keep(l.Issues, func(i Item) bool { return f.Holds(i.Project, i.Program, i.Teams) })
 	out.Dependencies = keep(l.Dependencies, func(d Dependency) bool {
-		return f.Holds(d.FromProject, d.FromProgram, nil) || f.Holds(d.ToProject, d.ToProgram, nil)
+		return f.Holds(d.FromProject, d.FromProgram, d.FromTeams) || f.Holds(d.ToProject, d.ToProgram, d.ToTeams)
 	})
 	return out
+}
+
+// HasTeams reports whether an entry of the log belongs to a team
+// (kpi.teams).
+func (l Log) HasTeams() bool {
+	return slices.ContainsFunc(l.Risks, func(r Risk) bool { return len(r.Teams) > 0 }) ||
+		slices.ContainsFunc(l.Assumptions, func(e Entry) bool { return len(e.Teams) > 0 }) ||
+		slices.ContainsFunc(l.Issues, func(i Item) bool { return len(i.Teams) > 0 }) ||
+		slices.ContainsFunc(l.Dependencies, func(d Dependency) bool { return len(d.FromTeams)+len(d.ToTeams) > 0 })
 }
 
 // Empty reports whether every register is empty.
@@ -157,16 +173,70 @@ type Options struct {
 
 // Build reads the RAID log of opts.Scope at opts.AsOf from the warehouse.
 func Build(ctx context.Context, w *warehouse.Warehouse, opts Options) (Log, error) {
-	params, rc, err := modelParams(opts)
+	r, err := open(ctx, w, opts, 0)
 	if err != nil {
 		return Log{}, err
 	}
-	prev := opts.AsOf.AddDate(0, 0, -rc.PeriodDays)
-	l := Log{Scope: scopeName(opts.Scope), AsOf: opts.AsOf.UTC(), Previous: prev.UTC(), StaleDays: rc.StaleDays}
+	defer r.close()
+	return r.log(opts)
+}
+
+// BuildWithDeps is Build and ReadDeps (window: the cycle-time window) from
+// one derivation of the relations both read (the issues' state, the
+// blocking links), as a report that shows both needs them.
+func BuildWithDeps(ctx context.Context, w *warehouse.Warehouse, opts Options, window int) (Log, DepData, error) {
+	r, err := open(ctx, w, opts, window)
+	if err != nil {
+		return Log{}, DepData{}, err
+	}
+	defer r.close()
+	l, err := r.log(opts)
+	if err != nil {
+		return Log{}, DepData{}, err
+	}
+	d, err := r.deps()
+	if err != nil {
+		return Log{}, DepData{}, err
+	}
+	return l, d, nil
+}
+
+// reading is one derivation of the relations the registers read, with the
+// issues' teams (kpi.teams).
+type reading struct {
+	ctx    context.Context
+	w      *warehouse.Warehouse
+	rc     Config
+	rels   map[string]string
+	params map[string]any
+	teams  map[string][]string // issue key → its teams (nil without kpi.teams)
+	close  func()
+}
+
+// open derives the relations for opts (window: the cycle-time window of
+// the dependency reads, days) and reads the issues' teams.
+func open(ctx context.Context, w *warehouse.Warehouse, opts Options, window int) (*reading, error) {
+	params, rc, err := modelParams(opts)
+	if err != nil {
+		return nil, err
+	}
+	params["window_s"] = int64(window) * 86400
+	teams, err := kpi.IssueTeams(ctx, w, opts.KPI, opts.AsOf)
+	if err != nil {
+		return nil, fmt.Errorf("raid: %w", err)
+	}
 	// The issues' state and the blocking links are read by several
 	// registers: derived once into Memory tables.
 	rels, cleanup := derive(ctx, w, params)
-	defer cleanup()
+	return &reading{ctx: ctx, w: w, rc: rc, rels: rels, params: params, teams: teams, close: cleanup}, nil
+}
+
+// log reads the RAID log of opts.Scope.
+func (r *reading) log(opts Options) (Log, error) {
+	ctx, w, rels, params := r.ctx, r.w, r.rels, r.params
+	prev := opts.AsOf.AddDate(0, 0, -r.rc.PeriodDays)
+	l := Log{Scope: scopeName(opts.Scope), AsOf: opts.AsOf.UTC(), Previous: prev.UTC(), StaleDays: r.rc.StaleDays}
+	var err error
 	if l.Risks, err = readRisks(ctx, w, rels, params); err != nil {
 		return Log{}, err
 	}
@@ -176,15 +246,36 @@ func Build(ctx context.Context, w *warehouse.Warehouse, opts Options) (Log, erro
 	if l.Issues, err = readItems(ctx, w, rels, params); err != nil {
 		return Log{}, err
 	}
-	if l.Dependencies, err = readDependencies(ctx, w, rels, params); err != nil {
+	if l.Dependencies, err = readDependencies(ctx, w, rels, params, r.teams); err != nil {
 		return Log{}, err
 	}
+	r.setTeams(&l)
 	if opts.Scope.Kind == "" || opts.Scope.Kind == kpi.ScopePortfolio {
 		return l, nil
 	}
 	out := l.For(opts.Scope.Kind, opts.Scope.Name)
 	out.Scope = l.Scope
 	return out, nil
+}
+
+// setTeams gives every entry of l its issue's teams.
+func (r *reading) setTeams(l *Log) {
+	if r.teams == nil {
+		return
+	}
+	for i := range l.Risks {
+		l.Risks[i].Teams = r.teams[l.Risks[i].Key]
+	}
+	for i := range l.Assumptions {
+		l.Assumptions[i].Teams = r.teams[l.Assumptions[i].Key]
+	}
+	for i := range l.Issues {
+		l.Issues[i].Teams = r.teams[l.Issues[i].Key]
+	}
+	for i := range l.Dependencies {
+		d := &l.Dependencies[i]
+		d.FromTeams, d.ToTeams = r.teams[d.FromKey], r.teams[d.ToKey]
+	}
 }
 
 // modelParams are the parameters of the models (models/*.sql) for opts.
@@ -353,7 +444,9 @@ func readItems(ctx context.Context, w *warehouse.Warehouse, rels map[string]stri
 	return out, err
 }
 
-func readDependencies(ctx context.Context, w *warehouse.Warehouse, rels map[string]string, params map[string]any) ([]Dependency, error) {
+// readDependencies reads the open links and keeps those between issues of
+// different projects or of different teams (teams: issue key → teams).
+func readDependencies(ctx context.Context, w *warehouse.Warehouse, rels map[string]string, params map[string]any, teams map[string][]string) ([]Dependency, error) {
 	out := []Dependency{}
 	err := query(ctx, w, "dependencies", "the cross-project dependencies", rels, params, func(r *warehouse.Rows) error {
 		var x Dependency
@@ -363,6 +456,9 @@ func readDependencies(ctx context.Context, w *warehouse.Warehouse, rels map[stri
 		if err := r.Scan(&source, &bp, &x.FromProgram, &x.FromKey, &x.FromSummary, &x.FromURL, &xp, &x.ToProgram, &x.ToKey,
 			&x.ToSummary, &x.ToURL, &known, &days); err != nil {
 			return err
+		}
+		if bp == xp && slices.Equal(teams[x.FromKey], teams[x.ToKey]) {
+			return nil // inside one project and one team
 		}
 		x.FromProject, x.ToProject = project(source, bp), project(source, xp)
 		if known {

@@ -114,9 +114,18 @@ func writeTable(out io.Writer, l Log, section string, loc *time.Location) error 
 		}
 	}
 	if selected(section, "dependencies") {
-		head("DEPENDENCIES ACROSS PROJECTS", len(l.Dependencies), "BLOCKER\tPROJECT\tBLOCKS\tPROJECT\tDAYS OPEN\tBLOCKER SUMMARY")
-		for _, d := range l.Dependencies {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.FromKey, d.FromProject, d.ToKey, d.ToProject, optDays(d.DaysOpen, "unknown"), d.FromSummary)
+		if !l.HasTeams() {
+			head("DEPENDENCIES ACROSS PROJECTS", len(l.Dependencies), "BLOCKER\tPROJECT\tBLOCKS\tPROJECT\tDAYS OPEN\tBLOCKER SUMMARY")
+			for _, d := range l.Dependencies {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.FromKey, d.FromProject, d.ToKey, d.ToProject, optDays(d.DaysOpen, "unknown"), d.FromSummary)
+			}
+		} else {
+			// kpi.teams: a dependency between two teams of one project too.
+			head("DEPENDENCIES ACROSS PROJECTS AND TEAMS", len(l.Dependencies), "BLOCKER\tPROJECT\tTEAM\tBLOCKS\tPROJECT\tTEAM\tDAYS OPEN\tBLOCKER SUMMARY")
+			for _, d := range l.Dependencies {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.FromKey, d.FromProject, orDash(strings.Join(d.FromTeams, ", ")), d.ToKey,
+					d.ToProject, orDash(strings.Join(d.ToTeams, ", ")), optDays(d.DaysOpen, "unknown"), d.FromSummary)
+			}
 		}
 	}
 	return tw.Flush()

@@ -36,9 +36,9 @@ var _ = template.Must(pageTmpl.Funcs(template.FuncMap{
 	"depsDays":  func(p *float64) string { return strconv.FormatFloat(*p, 'f', 1, 64) },
 }).ParseFS(templateFS, "templates/deps.html"))
 
-// readDeps sets the dependency view of the portfolio and program pages
-// (depsOf); on an error the pages show no dependency section, the error
-// is logged and the report is still written.
+// readDeps sets the dependency view of the portfolio, program and team
+// pages (depsOf); on an error the pages show no dependency section, the
+// error is logged and the report is still written.
 func readDeps(ctx context.Context, w *warehouse.Warehouse, o Options, m *Model) {
 	if err := depsOf(ctx, w, o, m); err != nil && o.Logger != nil && ctx.Err() == nil {
 		o.Logger.Warn("report: no dependency view", "error", err.Error())
@@ -46,25 +46,26 @@ func readDeps(ctx context.Context, w *warehouse.Warehouse, o Options, m *Model) 
 }
 
 // depsOf sets the dependency view (internal/deps) of the portfolio page
-// (groups: programs) and of every program page (groups: projects): one
-// read of the warehouse, cut per scope.
+// (groups: programs), of every program page (groups: projects) and, with
+// kpi.teams, of every team page, the program and portfolio pages grouped
+// by team: one read of the warehouse, cut per scope. The same read gives
+// the pages their RAID log (raid.BuildWithDeps: the relations both read
+// are derived once; readRAID then reads nothing).
 func depsOf(ctx context.Context, w *warehouse.Warehouse, o Options, m *Model) error {
-	d, err := raid.ReadDeps(ctx, w, raid.Options{KPI: o.KPI, RAID: o.RAID, AsOf: m.AsOf}, deps.DefaultCycleWindow)
+	l, d, err := raid.BuildWithDeps(ctx, w, raid.Options{KPI: o.KPI, RAID: o.RAID, AsOf: m.AsOf}, deps.DefaultCycleWindow)
 	if err != nil {
 		return err
 	}
+	setRAID(m, l)
 	loc, err := time.LoadLocation(cmpOr(o.KPI.TZ, "UTC"))
 	if err != nil {
 		return fmt.Errorf("kpi.tz: %w", err)
 	}
 	for _, s := range m.All() {
-		by := deps.GroupProject
-		switch {
-		case !s.Page || s.Kind == kpi.ScopeProject:
+		if !s.Page || s.Kind == kpi.ScopeProject {
 			continue
-		case s.Kind == kpi.ScopePortfolio:
-			by = deps.GroupProgram
 		}
+		by := depsGrouping(s.Kind, len(o.KPI.Teams) > 0)
 		r, err := deps.Compute(d, deps.Options{KPI: o.KPI, AsOf: m.AsOf, Scope: kpi.ScopeFilter{Kind: s.Kind, Name: s.Name}, GroupBy: by}, loc)
 		if err != nil {
 			return err
@@ -74,6 +75,19 @@ func depsOf(ctx context.Context, w *warehouse.Warehouse, o Options, m *Model) er
 		}
 	}
 	return nil
+}
+
+// depsGrouping is the matrix's grouping on a page of kind: by team with
+// kpi.teams (teams set), else programs on the portfolio page and projects
+// on a program's.
+func depsGrouping(kind string, teams bool) string {
+	switch {
+	case teams:
+		return deps.GroupTeam
+	case kind == kpi.ScopePortfolio:
+		return deps.GroupProgram
+	}
+	return deps.GroupProject
 }
 
 // depsGraph draws the dependency graph of a page: a column per group, an
@@ -192,7 +206,7 @@ func depsGraph(s *Scope) *Chart {
 		sub = fmt.Sprintf("%d of %d issues drawn (the critical chain first); pmo deps --format dot draws all", len(nodes), len(r.Nodes))
 	}
 	c := snippet(id, "Dependency graph", sub,
-		"Each column is a group (a project; programs on the portfolio page); an arrow goes from a blocker to the item it blocks. Red: the critical chain, labelled with the days each link has been open. Amber ring: an item at risk (a due date or an active sprint, blocked by open work). Dashed: a link inside a cycle. Drag or zoom to read a crowded graph.", g)
+		"Each column is a group (a project, a program on the portfolio page, or a team when kpi.teams is set); an arrow goes from a blocker to the item it blocks. Red: the critical chain, labelled with the days each link has been open. Amber ring: an item at risk (a due date or an active sprint, blocked by open work). Dashed: a link inside a cycle. Drag or zoom to read a crowded graph.", g)
 	return &c
 }
 

@@ -4,10 +4,12 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/pmo-oss/pmo/internal/kpi"
+	"github.com/pmo-oss/pmo/internal/raid/raidtest"
 	"github.com/pmo-oss/pmo/internal/warehouse"
 	"github.com/pmo-oss/pmo/internal/warehouse/whtest"
 )
@@ -85,8 +87,8 @@ func TestTeamPages(t *testing.T) {
 				t.Errorf("team-checkout.html lacks %s", want)
 			}
 		}
-		if strings.Contains(page, `id="raid"`) {
-			t.Error("team-checkout.html has a RAID section; the registers are per project")
+		if !strings.Contains(page, `id="raid"`) || !strings.Contains(page, `id="changes"`) {
+			t.Error("team-checkout.html has no RAID or change log section")
 		}
 		// The explain page lists the team's issues only: WEB-6 (both
 		// components) is Checkout's, WEB-3 is Catalog's.
@@ -99,6 +101,85 @@ func TestTeamPages(t *testing.T) {
 			if len(c.Errors) > 0 {
 				t.Errorf("%s: console errors: %q", p, c.Errors)
 			}
+		}
+	})
+}
+
+// TestTeamRegisterPages renders the report of raidtest's teams fixture
+// (Checkout and Catalog share project WEB by component, Ops is project OPS;
+// its registers are held to hand-computed rows per team by packages raid,
+// deps and changelog): each team page has its team's RAID entries (a
+// dependency between two teams on both), change log entries and
+// dependencies, and the program and portfolio pages group the dependency
+// matrix by team. On the embedded engine, without the cards' issue lists
+// (Options.Explain) nor a browser (TestTeamPages loads a team page): the
+// registers' sections are the subject.
+func TestTeamRegisterPages(t *testing.T) {
+	js := echartsJS(t)
+	whtest.OnEngine(t, "chdb", func(t *testing.T, w *warehouse.Warehouse) {
+		ctx := context.Background()
+		f := raidtest.ReadTeams(t)
+		f.Load(t, w)
+		noExplain := func(context.Context, string, string, string, string) ([]Item, error) { return nil, nil }
+		m, err := Build(ctx, w, Options{KPI: raidtest.TeamsConfig(false), AsOf: f.AsOf, HistoryWeeks: 2, Explain: noExplain})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := t.TempDir()
+		if _, err := Write(ctx, m, WriteOptions{Out: out, EChartsJS: js}); err != nil {
+			t.Fatal(err)
+		}
+		section := func(html, start string) string {
+			i := strings.Index(html, start)
+			if i < 0 {
+				return ""
+			}
+			sec := html[i:]
+			return sec[:strings.Index(sec, "</section>")]
+		}
+		rowKey := regexp.MustCompile(`<tr><td class="l(?: key)?">(?:<a href="[^"]*">)?([A-Z]+-[0-9]+)`)
+		changeKey := regexp.MustCompile(`>((?:WEB|OPS)-[0-9]+)</a>`)
+		for _, c := range []struct {
+			page    string
+			raid    string // the first key of each row, register by register
+			changes string // the change log's keys
+			matrix  string // the dependency matrix's heading ("" none)
+		}{
+			{"team-checkout.html", "WEB-1 |  | WEB-12 WEB-14 WEB-22 | WEB-10 OPS-1 OPS-2", "WEB-1", "Blocker's team ↓ · blocked team →"},
+			{"team-catalog.html", "WEB-2 |  | WEB-11 | WEB-10 WEB-20", "WEB-15", "Blocker's team ↓ · blocked team →"},
+			{"team-ops.html", " |  |  | OPS-1 OPS-2", "", "Blocker's team ↓ · blocked team →"},
+			{"program-shop.html", "WEB-1 WEB-2 WEB-3 |  | WEB-11 WEB-12 WEB-14 WEB-22 | WEB-10 OPS-1 WEB-20 OPS-2", "WEB-15 WEB-1", "Blocker's team ↓ · blocked team →"},
+			{"index.html", "WEB-1 WEB-2 WEB-3 |  | WEB-11 WEB-12 WEB-14 WEB-22 | WEB-10 OPS-1 WEB-20 OPS-2", "WEB-15 WEB-1", "Blocker's team ↓ · blocked team →"},
+		} {
+			t.Run(c.page, func(t *testing.T) {
+				b, err := os.ReadFile(filepath.Join(out, c.page))
+				if err != nil {
+					t.Fatal(err)
+				}
+				html := string(b)
+				sec := section(html, `<section class="panel raid" id="raid">`)
+				var regs []string
+				for _, part := range strings.Split(sec, "<h3")[1:] {
+					var keys []string
+					for _, m := range rowKey.FindAllStringSubmatch(part, -1) {
+						keys = append(keys, m[1])
+					}
+					regs = append(regs, strings.Join(keys, " "))
+				}
+				if got := strings.Join(regs, " | "); got != c.raid {
+					t.Errorf("RAID rows\n%s\nwant\n%s", got, c.raid)
+				}
+				var changes []string
+				for _, m := range changeKey.FindAllStringSubmatch(section(html, `<section class="panel changes" id="changes">`), -1) {
+					changes = append(changes, m[1])
+				}
+				if got := strings.Join(changes, " "); got != c.changes {
+					t.Errorf("change log keys %q, want %q", got, c.changes)
+				}
+				if deps := section(html, `<section class="panel deps" id="deps">`); !strings.Contains(deps, c.matrix) {
+					t.Errorf("the dependency section lacks %q:\n%s", c.matrix, deps)
+				}
+			})
 		}
 	})
 }

@@ -138,8 +138,7 @@ FROM (
 WHERE length(blockers) > 0 OR (due_day != 0 AND due_day < as_of_day)
 ORDER BY days_overdue + days_blocked DESC, key
 
--- model dependencies: the open cross-project dependencies at as_of: the open links (models/deps.sql) between issues of different projects, with the days since the link was added (unknown: 0 with known 0)
+-- model dependencies: the open links (models/deps.sql) at as_of for the dependencies register, with the days since the link was added (unknown: 0 with known 0); the register keeps those between different projects or different teams (kpi.teams, in Go)
 SELECT source, b_project, b_program, b_key, b_summary, b_url, x_project, x_program, x_key, x_summary, x_url, known, days_open
 FROM {{open_links}}
-WHERE b_project != x_project
 ORDER BY days_open DESC, b_key, x_key

@@ -11,6 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/pmo-oss/pmo/internal/kpi"
 	"github.com/pmo-oss/pmo/internal/kpi/kpitest"
 	"github.com/pmo-oss/pmo/internal/model"
 	"github.com/pmo-oss/pmo/internal/warehouse"
@@ -18,6 +19,9 @@ import (
 
 //go:embed testdata/raid.yaml
 var fixtureYAML []byte
+
+//go:embed testdata/teams.yaml
+var teamsYAML []byte
 
 // Fixture is a worked-example fixture (package kpitest) with the changes
 // that format has no field for: link additions and due-date moves.
@@ -39,6 +43,30 @@ func Read(t testing.TB) Fixture {
 		t.Fatalf("raidtest: testdata/raid.yaml: %v", err)
 	}
 	return f
+}
+
+// ReadTeams returns the fixture of testdata/teams.yaml: two teams sharing a
+// project by component and a team by project (TeamsConfig), with risks,
+// blocked items, cross-team dependencies and a sprint add of each.
+func ReadTeams(t testing.TB) Fixture {
+	t.Helper()
+	var f Fixture
+	if err := yaml.Unmarshal(teamsYAML, &f); err != nil {
+		t.Fatalf("raidtest: testdata/teams.yaml: %v", err)
+	}
+	return f
+}
+
+// TeamsConfig is kpi.teams of testdata/teams.yaml (multi: kpi.multi_team).
+func TeamsConfig(multi bool) kpi.Config {
+	c := kpi.DefaultConfig()
+	c.Teams = []kpi.Team{
+		{Name: "Checkout", Components: []string{"checkout"}, Program: "Shop"},
+		{Name: "Catalog", Components: []string{"catalog"}, Program: "Shop"},
+		{Name: "Ops", Projects: []string{"OPS"}, Program: "Infra"},
+	}
+	c.MultiTeam = multi
+	return c
 }
 
 // Load puts the fixture into w.

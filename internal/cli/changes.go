@@ -8,6 +8,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pmo-oss/pmo/internal/changelog"
+	"github.com/pmo-oss/pmo/internal/kpi"
+	"github.com/pmo-oss/pmo/internal/warehouse"
 )
 
 // changesFlags are the flags of pmo changes.
@@ -53,13 +55,10 @@ version's release-date move belongs to its project, not to a team).
   pmo changes --scope project:ALPHA --from 2025-01-01 --to 2025-02-01 --format json
   pmo changes --kind due_date --format csv > due-date-moves.csv`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) (err error) {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			cfg, err := a.loadConfig(false)
 			if err != nil {
-				return err
-			}
-			if err := checkFormat(f.format, changelog.Formats); err != nil {
 				return err
 			}
 			var kinds []string
@@ -74,43 +73,39 @@ version's release-date move belongs to its project, not to a team).
 			if f.to != "" && f.asOf != "" && f.to != f.asOf {
 				return withCode(ExitUsage, fmt.Errorf("--to %s and --as-of %s: give one (they are the same end of the period)", f.to, f.asOf))
 			}
-			if _, err := oneScope("changes", f.scope); err != nil {
-				return err
-			}
-			if err := validSettings(cfg.KPI.Validate()); err != nil {
-				return err
-			}
 			loc, err := kpiLocation(cfg)
 			if err != nil {
 				return err
 			}
-			var to, from time.Time
-			flag, end := "to", cmpOr(f.to, f.asOf)
+			flag := "to"
 			if f.to == "" && f.asOf != "" {
 				flag = "as-of"
 			}
-			if to, err = a.asOfOrToday(cfg, flag, end); err != nil {
-				return err
-			}
-			if f.from != "" {
-				if from, err = parseKPIDate(cfg, "from", f.from); err != nil {
+			var from time.Time
+			r := register{cmd: "changes", format: f.format, formats: changelog.Formats, scope: f.scope, asOfFlag: flag, asOf: cmpOr(f.to, f.asOf),
+				settings: [][]error{cfg.KPI.Validate()},
+				check: func(to time.Time) error {
+					if f.from == "" {
+						return nil
+					}
+					d, err := parseKPIDate(cfg, "from", f.from)
+					if err != nil {
+						return err
+					}
+					if !d.Before(to) {
+						return withCode(ExitUsage, fmt.Errorf("--from %s is not before the end of the period (%s); give an earlier --from or a later --to",
+							f.from, to.In(loc).Format(time.DateOnly)))
+					}
+					from = d
+					return nil
+				}}
+			return a.runRegister(ctx, cfg, r, func(w *warehouse.Warehouse, sf kpi.ScopeFilter, to time.Time) error {
+				l, err := changelog.Build(ctx, w, changelog.Options{KPI: cfg.KPI, From: from, To: to, Scope: sf})
+				if err != nil {
 					return err
 				}
-				if !from.Before(to) {
-					return withCode(ExitUsage, fmt.Errorf("--from %s is not before the end of the period (%s); give an earlier --from or a later --to",
-						f.from, to.In(loc).Format(time.DateOnly)))
-				}
-			}
-			w, sf, err := a.openScope(ctx, cfg, f.scope, to)
-			if err != nil {
-				return err
-			}
-			defer closeWarehouse(w, &err)
-			l, err := changelog.Build(ctx, w, changelog.Options{KPI: cfg.KPI, From: from, To: to, Scope: sf})
-			if err != nil {
-				return err
-			}
-			return changelog.Write(a.Stdout, l.Only(kinds...), f.format, loc)
+				return changelog.Write(a.Stdout, l.Only(kinds...), f.format, loc)
+			})
 		},
 	}
 	fl := cmd.Flags()

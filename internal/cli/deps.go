@@ -4,10 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/pmo-oss/pmo/internal/deps"
+	"github.com/pmo-oss/pmo/internal/kpi"
+	"github.com/pmo-oss/pmo/internal/warehouse"
 )
 
 // depsFlags are the flags of pmo deps.
@@ -64,13 +67,10 @@ formulas.`,
   pmo deps --group-by team --scope team:Checkout
   pmo deps --format dot | dot -Tsvg > dependencies.svg`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) (err error) {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			cfg, err := a.loadConfig(false)
 			if err != nil {
-				return err
-			}
-			if err := checkFormat(f.format, deps.Formats); err != nil {
 				return err
 			}
 			if err := deps.CheckGroupBy(f.groupBy); err != nil {
@@ -79,29 +79,18 @@ formulas.`,
 			if f.groupBy == deps.GroupTeam && len(cfg.KPI.Teams) == 0 {
 				return withCode(ExitUsage, errors.New("--group-by team: kpi.teams is not set; name the teams in the configuration (docs/configuration.md, Teams) or group by project or program"))
 			}
-			if _, err := oneScope("deps", f.scope); err != nil {
-				return err
-			}
-			if err := validSettings(cfg.KPI.Validate(), cfg.RAID.Validate()); err != nil {
-				return err
-			}
-			asOf, err := a.asOfOrToday(cfg, "as-of", f.asOf)
-			if err != nil {
-				return err
-			}
-			w, sf, err := a.openScope(ctx, cfg, f.scope, asOf)
-			if err != nil {
-				return err
-			}
-			defer closeWarehouse(w, &err)
-			r, err := deps.Build(ctx, w, deps.Options{KPI: cfg.KPI, RAID: cfg.RAID, AsOf: asOf, Scope: sf, GroupBy: f.groupBy, Release: f.release})
-			if err != nil {
-				if errors.Is(err, deps.ErrNoRelease) {
-					return withCode(ExitUsage, err)
+			r := register{cmd: "deps", format: f.format, formats: deps.Formats, scope: f.scope, asOfFlag: "as-of", asOf: f.asOf,
+				settings: [][]error{cfg.KPI.Validate(), cfg.RAID.Validate()}}
+			return a.runRegister(ctx, cfg, r, func(w *warehouse.Warehouse, sf kpi.ScopeFilter, asOf time.Time) error {
+				rep, err := deps.Build(ctx, w, deps.Options{KPI: cfg.KPI, RAID: cfg.RAID, AsOf: asOf, Scope: sf, GroupBy: f.groupBy, Release: f.release})
+				if err != nil {
+					if errors.Is(err, deps.ErrNoRelease) {
+						return withCode(ExitUsage, err)
+					}
+					return err
 				}
-				return err
-			}
-			return deps.Write(a.Stdout, r, f.format)
+				return deps.Write(a.Stdout, rep, f.format)
+			})
 		},
 	}
 	fl := cmd.Flags()

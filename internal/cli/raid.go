@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/pmo-oss/pmo/internal/kpi"
 	"github.com/pmo-oss/pmo/internal/raid"
+	"github.com/pmo-oss/pmo/internal/warehouse"
 )
 
 // raidFlags are the flags of pmo raid.
@@ -57,42 +60,28 @@ is protected against spreadsheet formulas.`,
   pmo raid --scope team:Checkout
   pmo raid --section dependencies --format csv > dependencies.csv`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) (err error) {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			cfg, err := a.loadConfig(false)
 			if err != nil {
 				return err
 			}
-			if err := checkFormat(f.format, raid.Formats); err != nil {
-				return err
-			}
 			if err := raid.CheckSection(f.section); err != nil {
 				return withCode(ExitUsage, fmt.Errorf("--section: %w", err))
-			}
-			if _, err := oneScope("raid", f.scope); err != nil {
-				return err
-			}
-			if err := validSettings(cfg.KPI.Validate(), cfg.RAID.Validate()); err != nil {
-				return err
 			}
 			loc, err := kpiLocation(cfg)
 			if err != nil {
 				return err
 			}
-			asOf, err := a.asOfOrToday(cfg, "as-of", f.asOf)
-			if err != nil {
-				return err
-			}
-			w, sf, err := a.openScope(ctx, cfg, f.scope, asOf)
-			if err != nil {
-				return err
-			}
-			defer closeWarehouse(w, &err)
-			l, err := raid.Build(ctx, w, raid.Options{KPI: cfg.KPI, RAID: cfg.RAID, AsOf: asOf, Scope: sf})
-			if err != nil {
-				return err
-			}
-			return raid.Write(a.Stdout, l, f.format, f.section, loc)
+			r := register{cmd: "raid", format: f.format, formats: raid.Formats, scope: f.scope, asOfFlag: "as-of", asOf: f.asOf,
+				settings: [][]error{cfg.KPI.Validate(), cfg.RAID.Validate()}}
+			return a.runRegister(ctx, cfg, r, func(w *warehouse.Warehouse, sf kpi.ScopeFilter, asOf time.Time) error {
+				l, err := raid.Build(ctx, w, raid.Options{KPI: cfg.KPI, RAID: cfg.RAID, AsOf: asOf, Scope: sf})
+				if err != nil {
+					return err
+				}
+				return raid.Write(a.Stdout, l, f.format, f.section, loc)
+			})
 		},
 	}
 	fl := cmd.Flags()

@@ -69,3 +69,49 @@ func (a *App) openScope(ctx context.Context, cfg *pipeline.Config, scope string,
 	}
 	return w, sf, nil
 }
+
+// register is what a register command (pmo raid, standards, deps, changes)
+// prints: one scope as of one date, in one of its formats, from settings
+// that must be valid.
+type register struct {
+	cmd      string // the command's name, for the scope error
+	format   string
+	formats  []string
+	scope    string
+	asOfFlag string // the flag that gives the as-of date ("as-of"; pmo changes: "to")
+	asOf     string
+	// settings are the problems of the config sections the command reads.
+	settings [][]error
+	// check runs more usage checks once the as-of instant is known (nil: none).
+	check func(asOf time.Time) error
+}
+
+// runRegister runs the steps a register command shares — the format, scope
+// and settings checks, --as-of, the migrated warehouse and the scope
+// resolved at the as-of — then build, and closes the warehouse.
+func (a *App) runRegister(ctx context.Context, cfg *pipeline.Config, r register, build func(w *warehouse.Warehouse, sf kpi.ScopeFilter, asOf time.Time) error) (err error) {
+	if err := checkFormat(r.format, r.formats); err != nil {
+		return err
+	}
+	if _, err := oneScope(r.cmd, r.scope); err != nil {
+		return err
+	}
+	if err := validSettings(r.settings...); err != nil {
+		return err
+	}
+	asOf, err := a.asOfOrToday(cfg, r.asOfFlag, r.asOf)
+	if err != nil {
+		return err
+	}
+	if r.check != nil {
+		if err := r.check(asOf); err != nil {
+			return err
+		}
+	}
+	w, sf, err := a.openScope(ctx, cfg, r.scope, asOf)
+	if err != nil {
+		return err
+	}
+	defer closeWarehouse(w, &err)
+	return build(w, sf, asOf)
+}

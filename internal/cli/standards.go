@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/pmo-oss/pmo/internal/kpi"
 	"github.com/pmo-oss/pmo/internal/standards"
+	"github.com/pmo-oss/pmo/internal/warehouse"
 )
 
 // standardsFlags are the flags of pmo standards.
@@ -68,13 +71,10 @@ against spreadsheet formulas.`,
   pmo standards --scope team:Web --explain wip     # the team's items in progress
   pmo standards --as-of 2025-02-01 --format json`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) (err error) {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			cfg, err := a.loadConfig(false)
 			if err != nil {
-				return err
-			}
-			if err := checkFormat(f.format, standards.Formats); err != nil {
 				return err
 			}
 			if f.explain != "" {
@@ -85,30 +85,19 @@ against spreadsheet formulas.`,
 					return withCode(ExitUsage, fmt.Errorf("--explain %s: the standard is disabled (kpi.standards.%s.enabled: false)", f.explain, f.explain))
 				}
 			}
-			if _, err := oneScope("standards", f.scope); err != nil {
-				return err
-			}
-			if err := validSettings(cfg.KPI.Validate(), cfg.Standards.Validate()); err != nil {
-				return err
-			}
 			loc, err := kpiLocation(cfg)
 			if err != nil {
 				return err
 			}
-			asOf, err := a.asOfOrToday(cfg, "as-of", f.asOf)
-			if err != nil {
-				return err
-			}
-			w, sf, err := a.openScope(ctx, cfg, f.scope, asOf)
-			if err != nil {
-				return err
-			}
-			defer closeWarehouse(w, &err)
-			s, err := standards.Build(ctx, w, standards.Options{KPI: cfg.KPI, Standards: cfg.Standards, AsOf: asOf, Scope: sf})
-			if err != nil {
-				return err
-			}
-			return standards.Write(a.Stdout, s, f.format, f.explain, loc)
+			r := register{cmd: "standards", format: f.format, formats: standards.Formats, scope: f.scope, asOfFlag: "as-of", asOf: f.asOf,
+				settings: [][]error{cfg.KPI.Validate(), cfg.Standards.Validate()}}
+			return a.runRegister(ctx, cfg, r, func(w *warehouse.Warehouse, sf kpi.ScopeFilter, asOf time.Time) error {
+				s, err := standards.Build(ctx, w, standards.Options{KPI: cfg.KPI, Standards: cfg.Standards, AsOf: asOf, Scope: sf})
+				if err != nil {
+					return err
+				}
+				return standards.Write(a.Stdout, s, f.format, f.explain, loc)
+			})
 		},
 	}
 	fl := cmd.Flags()

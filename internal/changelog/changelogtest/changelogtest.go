@@ -27,12 +27,7 @@ type Fixture struct {
 	kpitest.Fixture `yaml:",inline"`
 	// Reporters give an issue's reporter (account id and display name).
 	Reporters map[string]struct{ ID, Name string } `yaml:"reporters"`
-	Changes   []struct {
-		Key, Kind, From, To, Author string
-		FromString                  string `yaml:"from_string"`
-		ToString                    string `yaml:"to_string"`
-		At                          time.Time
-	} `yaml:"changes"`
+	Changes   []kpitest.FieldChange                `yaml:"changes"`
 	// VersionDates are observations of a version (an id of versions):
 	// when, and the release date then ("" none).
 	VersionDates []struct {
@@ -95,11 +90,9 @@ func (f Fixture) Load(t testing.TB, w *warehouse.Warehouse) {
 		recs = append(recs, v)
 	}
 	for i, c := range f.Changes {
-		ch := model.Change{Source: f.Source, IssueID: kpitest.IssueID(c.Key), ChangeID: fmt.Sprintf("%d", 1000+i), At: c.At.UTC(),
-			AuthorID: c.Author, ChangeKind: model.ChangeKind(c.Kind), Field: c.Kind, From: c.From, To: c.To,
-			FromString: c.FromString, ToString: c.ToString}
-		if err := ch.CheckValue(); err != nil {
-			t.Fatalf("changelogtest: %s change %d: %v", c.Key, i, err)
+		ch, err := c.Record(f.Source, fmt.Sprintf("%d", 1000+i))
+		if err != nil {
+			t.Fatalf("changelogtest: %v", err)
 		}
 		recs = append(recs, ch)
 	}

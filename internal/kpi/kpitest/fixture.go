@@ -273,3 +273,25 @@ func priorityID(name string) string {
 	}
 	return name
 }
+
+// FieldChange is a change a fixture format has no field for (a link added, a
+// due date moved, a re-estimate), in the tracker-neutral vocabulary: Kind
+// is a model.ChangeKind, From and To (and their display strings) the
+// values as collectors store them, Author the account id of who made it.
+type FieldChange struct {
+	Key, Kind, From, To, Author string
+	FromString                  string `yaml:"from_string"`
+	ToString                    string `yaml:"to_string"`
+	At                          time.Time
+}
+
+// Record is c as a change of source with change id id; a kind or value the
+// vocabulary refuses is an error naming the issue.
+func (c FieldChange) Record(source, id string) (model.Change, error) {
+	ch := model.Change{Source: source, IssueID: IssueID(c.Key), ChangeID: id, At: c.At.UTC(), AuthorID: c.Author,
+		ChangeKind: model.ChangeKind(c.Kind), Field: c.Kind, From: c.From, To: c.To, FromString: c.FromString, ToString: c.ToString}
+	if err := ch.CheckValue(); err != nil {
+		return ch, fmt.Errorf("%s change %s: %w", c.Key, id, err)
+	}
+	return ch, nil
+}

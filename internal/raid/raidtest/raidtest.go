@@ -7,13 +7,11 @@ import (
 	_ "embed"
 	"fmt"
 	"testing"
-	"time"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/pmo-oss/pmo/internal/kpi"
 	"github.com/pmo-oss/pmo/internal/kpi/kpitest"
-	"github.com/pmo-oss/pmo/internal/model"
 	"github.com/pmo-oss/pmo/internal/warehouse"
 )
 
@@ -27,12 +25,7 @@ var teamsYAML []byte
 // that format has no field for: link additions and due-date moves.
 type Fixture struct {
 	kpitest.Fixture `yaml:",inline"`
-	Changes         []struct {
-		Key, Kind, From, To string
-		FromString          string `yaml:"from_string"`
-		ToString            string `yaml:"to_string"`
-		At                  time.Time
-	} `yaml:"changes"`
+	Changes         []kpitest.FieldChange `yaml:"changes"`
 }
 
 // Read returns the fixture of testdata/raid.yaml.
@@ -77,10 +70,9 @@ func (f Fixture) Load(t testing.TB, w *warehouse.Warehouse) {
 		t.Fatal(err)
 	}
 	for i, c := range f.Changes {
-		ch := model.Change{Source: f.Source, IssueID: kpitest.IssueID(c.Key), ChangeID: fmt.Sprintf("x%d", i), At: c.At.UTC(),
-			ChangeKind: model.ChangeKind(c.Kind), Field: c.Kind, From: c.From, To: c.To, FromString: c.FromString, ToString: c.ToString}
-		if err := ch.CheckValue(); err != nil {
-			t.Fatalf("raidtest: %s change %d: %v", c.Key, i, err)
+		ch, err := c.Record(f.Source, fmt.Sprintf("x%d", i))
+		if err != nil {
+			t.Fatalf("raidtest: %v", err)
 		}
 		recs = append(recs, ch)
 	}

@@ -4,10 +4,10 @@
 package stdtest
 
 import (
+	"cmp"
 	_ "embed"
 	"fmt"
 	"testing"
-	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -26,17 +26,7 @@ var fixtureYAML []byte
 // dates, sprints and fix versions changed after as_of, for the replay).
 type Fixture struct {
 	kpitest.Fixture `yaml:",inline"`
-	FieldChanges    []FieldChange `yaml:"field_changes"`
-}
-
-// FieldChange is one change of a field of a fixture issue: kind is a
-// model.ChangeKind, from and to its values as the collectors store them.
-type FieldChange struct {
-	Key  string    `yaml:"key"`
-	Kind string    `yaml:"kind"`
-	At   time.Time `yaml:"at"`
-	From string    `yaml:"from"`
-	To   string    `yaml:"to"`
+	FieldChanges    []kpitest.FieldChange `yaml:"field_changes"`
 }
 
 // Read returns the fixture of testdata/standards.yaml.
@@ -62,8 +52,14 @@ func (f Fixture) Load(t testing.TB, w *warehouse.Warehouse) {
 		t.Fatal(err)
 	}
 	for i, c := range f.FieldChanges {
-		recs = append(recs, model.Change{Source: f.Source, IssueID: kpitest.IssueID(c.Key), ChangeID: fmt.Sprintf("f%d", i), At: c.At.UTC(),
-			ChangeKind: model.ChangeKind(c.Kind), Field: c.Kind, FieldID: c.Kind, FieldType: "jira", From: c.From, FromString: c.From, To: c.To, ToString: c.To})
+		// The values are their own display strings, as Jira sends a field's.
+		c.FromString, c.ToString = cmp.Or(c.FromString, c.From), cmp.Or(c.ToString, c.To)
+		ch, err := c.Record(f.Source, fmt.Sprintf("f%d", i))
+		if err != nil {
+			t.Fatalf("stdtest: %v", err)
+		}
+		ch.FieldID, ch.FieldType = c.Kind, "jira"
+		recs = append(recs, ch)
 	}
 	kpitest.PutRecords(t, w, recs)
 }

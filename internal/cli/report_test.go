@@ -157,8 +157,8 @@ func checkReportPDF(t *testing.T, cfgPath string) {
 	}
 }
 
-// TestReportPDFUsage: a paper pmo does not know, or a paper without --pdf,
-// is a usage error before any work.
+// TestReportPDFUsage: a paper or orientation pmo does not know, or either
+// without --pdf, is a usage error before any work.
 func TestReportPDFUsage(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
@@ -166,6 +166,8 @@ func TestReportPDFUsage(t *testing.T) {
 	}{
 		{[]string{"report", "--pdf", "--pdf-paper", "a5"}, `--pdf-paper: paper "a5" is not one of a4, letter`},
 		{[]string{"report", "--pdf-paper", "letter"}, "--pdf-paper: only with --pdf"},
+		{[]string{"report", "--pdf", "--pdf-orientation", "sideways"}, `--pdf-orientation: orientation "sideways" is not one of portrait, landscape, auto`},
+		{[]string{"report", "--pdf-orientation", "landscape"}, "--pdf-orientation: only with --pdf"},
 	} {
 		r := run(t, nil, tc.args...)
 		checkOneLineError(t, r, ExitUsage, []string{tc.want}, nil)

@@ -72,7 +72,7 @@ func (a *App) buildReport(ctx context.Context, cfg *pipeline.Config, w *warehous
 		return nil, fmt.Errorf("building the report: %w", err)
 	}
 	// A scope of the warehouse may be missing from the snapshot reported.
-	if o.Scope.Kind != "" && o.Scope.Kind != kpi.ScopePortfolio && len(m.Programs)+len(m.Projects) == 0 {
+	if o.Scope.Kind != "" && o.Scope.Kind != kpi.ScopePortfolio && len(m.Programs)+len(m.Projects)+len(m.Teams) == 0 {
 		return nil, withCode(ExitUsage, kpi.NoScopeError(o.Scope.String(), m.Scopes, m.AsOf))
 	}
 	return m, nil

@@ -207,7 +207,7 @@ func checkEmailTeams(t *testing.T, cfgPath, msg string) {
 		}
 	}
 	eml := filepath.Join(t.TempDir(), "team.eml")
-	r := run(t, nil, "-c", cfgPath, "email", "--report", "board", "--scope", "team:Apollo team", "--as-of", "2025-07-01", "--dry-run", eml)
+	r := run(t, nil, "-c", cfgPath, "email", "--report", "board", "--scope", "team:Apollo team", "--as-of", "2025-07-01", "--attach", "none", "--dry-run", eml)
 	if r.code != 0 {
 		t.Fatalf("email --scope team: exit %d\n%s", r.code, r.stderr)
 	}

@@ -209,7 +209,7 @@ func emailText(d emailData) string {
 			}
 		}
 		if d.TeamsMore > 0 {
-			fmt.Fprintf(&b, "  … and %d more teams in the full report\n", d.TeamsMore)
+			fmt.Fprintf(&b, "  … and %d more %s in the full report\n", d.TeamsMore, map[bool]string{true: "team", false: "teams"}[d.TeamsMore == 1])
 		}
 	}
 	if len(d.Risks) > 0 {

@@ -95,7 +95,11 @@ loopback port and then:
 
   1. migrates the configured warehouse (by default the embedded one in
      ./.pmo/warehouse) and collects the simulator into it with the real Jira
-     collector, as the source "demo-jira-<mode>-<issues>";
+     collector, as the source "demo-jira-<mode>-<issues>"; before that it
+     stores the simulator's versions as daily collections of the 8 days
+     before today would have seen them (trackers keep only the current
+     release date; the change log's release-date moves need two
+     observations);
   2. computes and stores a KPI snapshot and a weekly history of
      --history-weeks weeks (as pmo kpi and pmo kpi --from would);
   3. writes the HTML reports to --out (default report.out, else ./.pmo/reports);
@@ -205,6 +209,14 @@ sources of your configuration are not touched.`,
 			if err != nil {
 				return err
 			}
+			// The versions as the daily collections of the last days saw
+			// them: their release-date moves are in the change log.
+			nv, err := demoVersionHistory(ctx, sim, demoSrc.Collector, w.Sink(), anchor, a.logger)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.Stdout, "versions observed on the %d days before %s (%d records): %d release dates moved\n",
+				demoVersionDays, anchor.Format(time.DateOnly), nv, len(sim.ReleaseMoves()))
 			// One pipeline for the whole demo: collection, KPIs, history,
 			// reports and serve.
 			p := a.newPipeline(cfg, w, sources)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"maps"
 	"net/http"
@@ -14,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pmo-oss/pmo/collectors/jira/jirasim"
 )
 
 // demoDay is the clock of the tests that run the demo and then ask for its
@@ -143,6 +146,48 @@ func TestDemoWholePipeline(t *testing.T) {
 	}
 	if b, err := os.ReadFile(filepath.Join(out2, "current", "index.html")); err != nil || !strings.Contains(string(b), "16 Mar 2026") {
 		t.Errorf("report index.html is not as of 16 Mar 2026 (%v)", err)
+	}
+
+	// The change log lists the simulator's release-date moves of the
+	// week, old and new date and by how much, as the demo's daily
+	// observations of the versions saw them.
+	sim, err := jirasim.New(jirasim.Demo(jirasim.Cloud, 500, 1, demoAnchor(now)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wantMoves []string
+	for _, m := range sim.ReleaseMoves() {
+		wantMoves = append(wantMoves, fmt.Sprintf("%s %s → %s %+d", m.Version, m.From.Format(time.DateOnly), m.To.Format(time.DateOnly),
+			int(m.To.Sub(m.From).Hours()/24)))
+	}
+	if len(wantMoves) == 0 {
+		t.Fatal("the simulator moves no release date")
+	}
+	ch := runAt(t, now.Add(3*time.Hour), "-c", cfgPath, "changes", "--kind", "release_date", "--format", "json")
+	if ch.code != 0 {
+		t.Fatalf("changes: exit %d\n%s", ch.code, tail(ch.stderr, 20))
+	}
+	var log struct {
+		Entries []struct {
+			Key, From, To string
+			Days          *int64
+		}
+	}
+	if err := json.Unmarshal([]byte(ch.stdout), &log); err != nil {
+		t.Fatalf("changes --format json: %v", err)
+	}
+	var gotMoves []string
+	for _, e := range log.Entries {
+		if e.Days == nil {
+			t.Errorf("release-date move of %s without days: %+v", e.Key, e)
+			continue
+		}
+		gotMoves = append(gotMoves, fmt.Sprintf("%s %s → %s %+d", e.Key, e.From, e.To, *e.Days))
+	}
+	slices.Sort(gotMoves)
+	slices.Sort(wantMoves)
+	if !slices.Equal(gotMoves, wantMoves) {
+		t.Errorf("the change log's release-date moves:\n%s\nwantMoves the simulator's:\n%s", strings.Join(gotMoves, "\n"), strings.Join(wantMoves, "\n"))
 	}
 
 	// The next day the organisation is the same one a day later, collected

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,12 +32,20 @@ server of the email: section: an HTML body that renders without JavaScript
 plain-text part, and the full interactive HTML report attached as a zip (or
 linked with --attach link --report-url URL).
 
+With kpi.teams, a program's email and the portfolio's also list their teams
+(the portfolio's with each team's program): status, throughput, cycle time
+P85 and SLE met in RAG colours and the KPIs rated red, each team linked to
+its page where the pages are published (report.base_url, else the folder of
+--report-url). --scope team:NAME sends a team's own report, the summary of
+its page.
+
 --report NAME sends a report configured under email.reports (recipients,
 scope, subject template); flags override it. A failed send is retried with
 backoff and, if it still fails, reported with a non-zero exit.`,
 		Example: `  pmo email --to cio@example.com
   pmo email --report weekly-board
-  pmo email --to pm@example.com --scope project:ALPHA --dry-run alpha.eml`,
+  pmo email --to pm@example.com --scope project:ALPHA --dry-run alpha.eml
+  pmo email --to lead@example.com --scope team:Checkout`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -119,7 +128,7 @@ func (a *App) emailReport(ctx context.Context, cfg *pipeline.Config, w *warehous
 	if s == nil {
 		return withCode(ExitUsage, fmt.Errorf("--scope: %w", kpi.NoScopeError(f.scope, m.Scopes, m.AsOf)))
 	}
-	eo := report.EmailOptions{}
+	eo := report.EmailOptions{PagesURL: emailPagesURL(cfg.Report.BaseURL, rc)}
 	if base := cfg.Report.BaseURL; base != "" && rc.Attach != mail.AttachLink {
 		// Published reports (pmo serve /reports/): link them too.
 		eo.ReportURL = strings.TrimSuffix(base, "/") + "/" + s.Slug + ".html"
@@ -186,13 +195,29 @@ func (a *App) emailReport(ctx context.Context, cfg *pipeline.Config, w *warehous
 	return nil
 }
 
+// emailPagesURL is where the email's Teams table links the team pages: the
+// folder of the published report pages (report.base_url), else, with
+// attach: link, the folder of report_url when it names a page; "" when
+// the pages are not published (the email names the teams unlinked).
+func emailPagesURL(baseURL string, rc mail.ReportConfig) string {
+	if baseURL != "" {
+		return baseURL
+	}
+	if rc.Attach == mail.AttachLink && strings.HasSuffix(rc.ReportURL, ".html") {
+		if i := strings.LastIndex(rc.ReportURL, "/"); i > len("https://") {
+			return rc.ReportURL[:i+1]
+		}
+	}
+	return ""
+}
+
 // pickScope finds the scope of a --scope filter in the model.
 func pickScope(m *report.Model, scope string) *report.Scope {
 	f, err := kpi.ParseScopeFilter(scope)
 	if err != nil || (f.Kind == "" || f.Kind == kpi.ScopePortfolio) {
 		return m.Portfolio
 	}
-	for _, s := range append(append([]*report.Scope{}, m.Programs...), m.Projects...) {
+	for _, s := range slices.Concat(m.Programs, m.Projects, m.Teams) {
 		if s.Kind == f.Kind && (f.Name == "" || s.Name == f.Name || strings.HasSuffix(s.Name, "/"+f.Name)) {
 			return s
 		}

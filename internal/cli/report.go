@@ -72,7 +72,7 @@ func (a *App) buildReport(ctx context.Context, cfg *pipeline.Config, w *warehous
 		return nil, fmt.Errorf("building the report: %w", err)
 	}
 	// A scope of the warehouse may be missing from the snapshot reported.
-	if o.Scope.Kind != "" && o.Scope.Kind != kpi.ScopePortfolio && len(m.Programs)+len(m.Projects) == 0 {
+	if o.Scope.Kind != "" && o.Scope.Kind != kpi.ScopePortfolio && len(m.Programs)+len(m.Projects)+len(m.Teams) == 0 {
 		return nil, withCode(ExitUsage, kpi.NoScopeError(o.Scope.String(), m.Scopes, m.AsOf))
 	}
 	return m, nil
@@ -80,7 +80,7 @@ func (a *App) buildReport(ctx context.Context, cfg *pipeline.Config, w *warehous
 
 func (a *App) reportCommand() *cobra.Command {
 	var f reportFlags
-	var out, paper string
+	var out, paper, orientation string
 	var pdf bool
 	cmd := &cobra.Command{
 		Use:   "report",
@@ -104,11 +104,17 @@ snapshot is computed on the fly.
 The pages print cleanly from a browser. --pdf also prints each portfolio,
 program and project page to a PDF next to it (index.pdf beside index.html)
 with headless Chromium ($PMO_CHROMIUM, else chromium on PATH: apt-get install
-chromium), on A4 paper unless --pdf-paper letter. Without Chromium the HTML is
-still written and pmo exits 1 saying what is missing.`,
+chromium), on A4 paper unless --pdf-paper letter. --pdf-orientation auto (the
+default) prints a page landscape when one of its tables would print too small
+upright: laid out on the portrait page, a table is wider than the page or
+its header or first row is set below 6 pt (8 CSS px) — the print rules shrink
+the 19-column RAG tables of the portfolio and program pages that far — and
+portrait otherwise; portrait or landscape turns every page. Without Chromium
+the HTML is still written and pmo exits 1 saying what is missing.`,
 		Example: `  pmo report --out ./reports
   pmo report --scope program:Payments --as-of 2025-02-01 --out /srv/pmo/reports
-  pmo report --pdf --pdf-paper letter`,
+  pmo report --pdf --pdf-paper letter
+  pmo report --pdf --pdf-orientation landscape`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -118,6 +124,13 @@ still written and pmo exits 1 saying what is missing.`,
 			}
 			if cmd.Flags().Changed("pdf-paper") && !pdf {
 				return withCode(ExitUsage, errors.New("--pdf-paper: only with --pdf"))
+			}
+			pdfOrientation, err := report.ParseOrientation(orientation)
+			if err != nil {
+				return withCode(ExitUsage, fmt.Errorf("--pdf-orientation: %w", err))
+			}
+			if cmd.Flags().Changed("pdf-orientation") && !pdf {
+				return withCode(ExitUsage, errors.New("--pdf-orientation: only with --pdf"))
 			}
 			cfg, err := a.loadConfig(false)
 			if err != nil {
@@ -143,7 +156,7 @@ still written and pmo exits 1 saying what is missing.`,
 				if bin, err := report.FindChromium(); err != nil {
 					noChromium = err
 				} else {
-					wo.PDF = &report.PDFOptions{Chromium: bin, Paper: pdfPaper, Logger: a.logger, Progress: a.pdfProgress}
+					wo.PDF = &report.PDFOptions{Chromium: bin, Paper: pdfPaper, Orientation: pdfOrientation, Logger: a.logger, Progress: a.pdfProgress}
 				}
 			}
 			m, err := a.buildReport(ctx, cfg, nil, &f)
@@ -173,7 +186,7 @@ still written and pmo exits 1 saying what is missing.`,
 						n++
 					}
 				}
-				fmt.Fprintf(a.Stdout, "printed %d PDFs on %s paper next to their pages\n", n, paperName(pdfPaper))
+				fmt.Fprintf(a.Stdout, "printed %d PDFs on %s paper (%s) next to their pages\n", n, paperName(pdfPaper), orientationName(pdfOrientation))
 			}
 			return nil
 		},
@@ -181,7 +194,10 @@ still written and pmo exits 1 saying what is missing.`,
 	f.register(cmd)
 	cmd.Flags().StringVarP(&out, "out", "o", "", "output folder (default report.out, else "+report.DefaultOut+")")
 	cmd.Flags().BoolVar(&pdf, "pdf", false, "also print each portfolio, program and project page to a PDF next to it (NAME.pdf) with headless Chromium ($PMO_CHROMIUM, else chromium on PATH)")
-	cmd.Flags().StringVar(&paper, "pdf-paper", string(report.PaperA4), "paper of the PDFs: a4 or letter (portrait)")
+	cmd.Flags().StringVar(&paper, "pdf-paper", string(report.PaperA4), "paper of the PDFs: a4 or letter")
+	cmd.Flags().StringVar(&orientation, "pdf-orientation", string(report.OrientationAuto), "orientation of the PDF pages: portrait, landscape, or auto (landscape for a page whose tables would print below 6 pt upright)")
+	_ = cmd.RegisterFlagCompletionFunc("pdf-paper", cobra.FixedCompletions([]string{string(report.PaperA4), string(report.PaperLetter)}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("pdf-orientation", cobra.FixedCompletions([]string{string(report.OrientationAuto), string(report.OrientationPortrait), string(report.OrientationLandscape)}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
@@ -191,6 +207,13 @@ func (a *App) pdfProgress(i, n int, pdf string) {
 	if n > 1 {
 		fmt.Fprintf(a.Stderr, "printing PDF %d of %d: %s\n", i, n, filepath.Base(pdf))
 	}
+}
+
+func orientationName(o report.Orientation) string {
+	if o == report.OrientationAuto {
+		return "landscape where a table needs it"
+	}
+	return string(o)
 }
 
 func paperName(p report.Paper) string {

@@ -1,10 +1,16 @@
 package cli
 
 import (
+	"encoding/base64"
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
 	"net"
+	netmail "net/mail"
+	"net/textproto"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -80,7 +86,13 @@ func TestReportAndEmail(t *testing.T) {
 			host, port, _ := net.SplitHostPort(addr)
 			b, _ := os.ReadFile(cfgPath)
 			cfg := string(b) + "email:\n  host: " + host + "\n  port: " + port + "\n  tls: none\n  from: \"PMO <pmo@example.com>\"\n" +
-				"  reports:\n    - name: board\n      to: [board@example.com]\n      subject: \"Weekly {{.Scope}}: {{.Status}}\"\n"
+				"  reports:\n    - name: board\n      to: [board@example.com]\n      subject: \"Weekly {{.Scope}}: {{.Status}}\"\n" +
+				// Three teams in the demo's two programs: the portfolio's
+				// email lists them, linked to their published pages.
+				"kpi:\n  teams:\n    - {name: Apollo team, boards: [APO Scrum], program: Digital Platform}\n" +
+				"    - {name: Borealis team, projects: [BOR], program: Customer Experience}\n" +
+				"    - {name: Cassini team, projects: [CAS], program: Digital Platform}\n" +
+				"report:\n  base_url: https://pmo.example.com/reports\n"
 			if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 				t.Fatal(err)
 			}
@@ -122,7 +134,91 @@ func TestReportAndEmail(t *testing.T) {
 					t.Errorf("message lacks %q", want)
 				}
 			}
+			checkEmailTeams(t, cfgPath, msg)
 		})
+	}
+}
+
+// mimeParts decodes the text parts of a MIME message by content type, with
+// LF line ends.
+func mimeParts(t *testing.T, raw string) map[string]string {
+	t.Helper()
+	msg, err := netmail.ReadMessage(strings.NewReader(raw))
+	if err != nil {
+		t.Fatalf("reading the message: %v", err)
+	}
+	out := map[string]string{}
+	var walk func(h textproto.MIMEHeader, body io.Reader)
+	walk = func(h textproto.MIMEHeader, body io.Reader) {
+		mt, params, err := mime.ParseMediaType(h.Get("Content-Type"))
+		if err != nil {
+			t.Fatalf("content type %q: %v", h.Get("Content-Type"), err)
+		}
+		if strings.HasPrefix(mt, "multipart/") {
+			mr := multipart.NewReader(body, params["boundary"])
+			for {
+				p, err := mr.NextRawPart()
+				if err == io.EOF {
+					return
+				}
+				if err != nil {
+					t.Fatalf("reading a part: %v", err)
+				}
+				walk(p.Header, p)
+			}
+		}
+		if !strings.HasPrefix(mt, "text/") {
+			return
+		}
+		switch strings.ToLower(h.Get("Content-Transfer-Encoding")) {
+		case "quoted-printable":
+			body = quotedprintable.NewReader(body)
+		case "base64":
+			body = base64.NewDecoder(base64.StdEncoding, body)
+		}
+		b, err := io.ReadAll(body)
+		if err != nil {
+			t.Fatalf("decoding the %s part: %v", mt, err)
+		}
+		out[mt] = strings.ReplaceAll(string(b), "\r\n", "\n")
+	}
+	walk(textproto.MIMEHeader(msg.Header), msg.Body)
+	return out
+}
+
+// checkEmailTeams: with kpi.teams the portfolio's email (msg) lists every
+// team in its HTML and text parts, each linked to its page under
+// report.base_url; a team's own email (--scope team:NAME) is its page's
+// summary, without a Teams table.
+func checkEmailTeams(t *testing.T, cfgPath, msg string) {
+	t.Helper()
+	parts := mimeParts(t, msg)
+	html, text := parts["text/html"], parts["text/plain"]
+	if !strings.Contains(html, `margin-bottom:8px;">Teams <`) || !strings.Contains(text, "\nTeams:\n") {
+		t.Errorf("the portfolio's email has no Teams section:\n%s", text)
+	}
+	for _, team := range []string{"Apollo team", "Borealis team", "Cassini team"} {
+		slug := "team-" + strings.ToLower(strings.ReplaceAll(team, " ", "-"))
+		if !strings.Contains(html, `<a href="https://pmo.example.com/reports/`+slug+`.html" style="color:#1d4ed8;">`+team+`</a>`) {
+			t.Errorf("the email's Teams table does not link %s to its page %s.html", team, slug)
+		}
+		if !strings.Contains(text, "  "+team+" (") {
+			t.Errorf("the text part's Teams list lacks %q:\n%s", team, text)
+		}
+	}
+	eml := filepath.Join(t.TempDir(), "team.eml")
+	r := run(t, nil, "-c", cfgPath, "email", "--report", "board", "--scope", "team:Apollo team", "--as-of", "2025-07-01", "--attach", "none", "--dry-run", eml)
+	if r.code != 0 {
+		t.Fatalf("email --scope team: exit %d\n%s", r.code, r.stderr)
+	}
+	b, err := os.ReadFile(eml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	team := mimeParts(t, string(b))
+	if !strings.Contains(team["text/plain"], "— Apollo team\n") || strings.Contains(team["text/html"], `">Teams <`) ||
+		!strings.Contains(team["text/html"], "Key performance indicators") {
+		t.Errorf("the team's email is not its page's summary:\n%s", team["text/plain"])
 	}
 }
 
@@ -157,8 +253,8 @@ func checkReportPDF(t *testing.T, cfgPath string) {
 	}
 }
 
-// TestReportPDFUsage: a paper pmo does not know, or a paper without --pdf,
-// is a usage error before any work.
+// TestReportPDFUsage: a paper or orientation pmo does not know, or either
+// without --pdf, is a usage error before any work.
 func TestReportPDFUsage(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
@@ -166,6 +262,8 @@ func TestReportPDFUsage(t *testing.T) {
 	}{
 		{[]string{"report", "--pdf", "--pdf-paper", "a5"}, `--pdf-paper: paper "a5" is not one of a4, letter`},
 		{[]string{"report", "--pdf-paper", "letter"}, "--pdf-paper: only with --pdf"},
+		{[]string{"report", "--pdf", "--pdf-orientation", "sideways"}, `--pdf-orientation: orientation "sideways" is not one of portrait, landscape, auto`},
+		{[]string{"report", "--pdf-orientation", "landscape"}, "--pdf-orientation: only with --pdf"},
 	} {
 		r := run(t, nil, tc.args...)
 		checkOneLineError(t, r, ExitUsage, []string{tc.want}, nil)

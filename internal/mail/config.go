@@ -54,7 +54,7 @@ type ReportConfig struct {
 	To   []string `yaml:"to"`
 	Cc   []string `yaml:"cc,omitempty"`
 	// Scope is a KPI scope: "" or "portfolio" (everything), "program:NAME",
-	// "project:KEY".
+	// "project:KEY", "team:NAME" (kpi.teams).
 	Scope string `yaml:"scope,omitempty"`
 	// Subject is a text/template over .Title .Scope .Status .AsOf.
 	Subject string `yaml:"subject,omitempty"`
@@ -190,9 +190,9 @@ func (c Config) Validate() []error {
 		if r.Scope != "" {
 			kind, _, _ := strings.Cut(r.Scope, ":")
 			switch kind {
-			case "portfolio", "program", "project", "source":
+			case "portfolio", "program", "project", "source", "team":
 			default:
-				bad(p+".scope", "%q: kind %q is not one of portfolio, program, project, source (e.g. project:ALPHA)", r.Scope, kind)
+				bad(p+".scope", "%q: kind %q is not one of portfolio, program, project, source, team (e.g. project:ALPHA)", r.Scope, kind)
 			}
 		}
 	}

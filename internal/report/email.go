@@ -29,8 +29,25 @@ type EmailOptions struct {
 	ReportURL string
 	// Attached names the attached report archive, if any.
 	Attached string
-	// MaxRows caps the scope tables and risk lists (default 15).
+	// PagesURL is the URL of the folder of the published report pages
+	// (report.base_url, pmo serve's /reports/): the Teams table links each
+	// team's page there. Empty: team names without links.
+	PagesURL string
+	// MaxRows caps the scope tables, the teams and the risk lists (default
+	// 15).
 	MaxRows int
+}
+
+// teamColumns are the headline KPIs the email's Teams table shows for
+// each team, by catalog id; the team's red KPIs follow them.
+var teamColumns = []string{"throughput", "cycle_time", "sle_attainment"}
+
+// emailTeam is a row of the email's Teams table.
+type emailTeam struct {
+	*Scope
+	URL  string   // the team's page, "" = no link
+	KPIs []KPIRow // teamColumns, those the team has
+	Red  []string // the names of its KPIs rated red
 }
 
 var ragInline = map[RAG]string{
@@ -45,6 +62,8 @@ var emailTmpl = template.Must(template.New("email").Funcs(template.FuncMap{
 	"date":   func(t interface{ Format(string) string }) string { return t.Format("2 Jan 2006") },
 	"days":   func(f float64) string { return fmt.Sprintf("%.0f", f) },
 	"window": windowLabel,
+	"join":   strings.Join,
+	"add":    func(a, b int) int { return a + b },
 }).ParseFS(templateFS, "templates/email.html", "templates/digest.html"))
 
 type emailData struct {
@@ -55,6 +74,11 @@ type emailData struct {
 	Risks    []Item
 	Images   []PNG
 	O        EmailOptions
+	// Teams: a program's teams, every team on the portfolio (kpi.teams),
+	// in config order, capped at MaxRows (TeamsMore left out).
+	Teams     []emailTeam
+	TeamsMore int
+	TeamCols  []string // the column names of teamColumns
 }
 
 // EmailBody renders scope s of m as an email body.
@@ -79,6 +103,7 @@ func EmailBody(m *Model, s *Scope, o EmailOptions) (*Email, error) {
 		kids = kids[:o.MaxRows]
 	}
 	d.Children = kids
+	d.teams(s, o)
 	if len(d.Risks) > o.MaxRows {
 		d.Risks = d.Risks[:o.MaxRows]
 	}
@@ -87,6 +112,55 @@ func EmailBody(m *Model, s *Scope, o EmailOptions) (*Email, error) {
 		return nil, fmt.Errorf("report: rendering the email of %s: %w", s.Label, err)
 	}
 	return &Email{HTML: h.String(), Text: emailText(d), Images: imgs}, nil
+}
+
+// teams sets the Teams table of a program's or the portfolio's email: a
+// team's own email is its page's summary (the KPIs above), without one.
+func (d *emailData) teams(s *Scope, o EmailOptions) {
+	if s.Kind != "portfolio" && s.Kind != "program" {
+		return
+	}
+	teams := s.Teams
+	if len(teams) > o.MaxRows {
+		d.TeamsMore = len(teams) - o.MaxRows
+		teams = teams[:o.MaxRows]
+	}
+	for _, id := range teamColumns {
+		d.TeamCols = append(d.TeamCols, headlineName(id))
+	}
+	for _, t := range teams {
+		row := emailTeam{Scope: t}
+		if o.PagesURL != "" && t.Page {
+			row.URL = strings.TrimSuffix(o.PagesURL, "/") + "/" + t.Slug + ".html"
+		}
+		for _, id := range teamColumns {
+			k := KPIRow{ID: id, Name: headlineName(id), RAG: Unrated}
+			for _, x := range t.KPIs {
+				if x.ID == id {
+					k = x
+					break
+				}
+			}
+			row.KPIs = append(row.KPIs, k)
+		}
+		for _, k := range t.KPIs {
+			if k.RAG == Red {
+				row.Red = append(row.Red, k.Name)
+			}
+		}
+		d.Teams = append(d.Teams, row)
+	}
+}
+
+// headlineName is the report's column name of a headline KPI (its id when
+// it is not one).
+func headlineName(id string) string {
+	for _, h := range headlines {
+		if h.id == id {
+			return h.name
+		}
+	}
+	return id
 }
 
 func emailText(d emailData) string {
@@ -108,6 +182,34 @@ func emailText(d emailData) string {
 		_ = tw.Flush()
 		if d.More > 0 {
 			fmt.Fprintf(&b, "  … and %d more in the full report\n", d.More)
+		}
+	}
+	if len(d.Teams) > 0 {
+		b.WriteString("\nTeams:\n")
+		tw = tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+		for _, t := range d.Teams {
+			label := t.Label
+			if d.S.Kind == "portfolio" && t.Program != "" {
+				label += " (" + t.Program + ")"
+			}
+			vals := make([]string, len(t.KPIs))
+			for i, k := range t.KPIs {
+				vals[i] = k.Name + " " + k.Format()
+			}
+			red := "no red KPI"
+			if len(t.Red) > 0 {
+				red = "red: " + strings.Join(t.Red, ", ")
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", label, strings.ToUpper(t.Overall.String()), strings.Join(vals, " · "), red)
+		}
+		_ = tw.Flush()
+		for _, t := range d.Teams {
+			if t.URL != "" {
+				fmt.Fprintf(&b, "  %s: %s\n", t.Label, t.URL)
+			}
+		}
+		if d.TeamsMore > 0 {
+			fmt.Fprintf(&b, "  … and %d more %s in the full report\n", d.TeamsMore, map[bool]string{true: "team", false: "teams"}[d.TeamsMore == 1])
 		}
 	}
 	if len(d.Risks) > 0 {

@@ -28,21 +28,27 @@ func TestEmailTextGolden(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := filepath.Join("testdata", tc.name)
-		if *update {
-			if err := os.MkdirAll("testdata", 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(p, []byte(e.Text), 0o644); err != nil {
-				t.Fatal(err)
-			}
+		checkGolden(t, tc.name, e.Text)
+	}
+}
+
+// checkGolden compares got with testdata/name (-update rewrites it).
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	p := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
 		}
-		want, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatalf("%v (run with -update to create it)", err)
+		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
 		}
-		if e.Text != string(want) {
-			t.Errorf("%s differs (run with -update if intended):\n--- got\n%s\n--- want\n%s", p, e.Text, want)
-		}
+	}
+	want, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs (run with -update if intended):\n--- got\n%s\n--- want\n%s", p, got, want)
 	}
 }

@@ -64,6 +64,45 @@ func ParsePaper(s string) (Paper, error) {
 	return "", fmt.Errorf("paper %q is not one of a4, letter", s)
 }
 
+// Orientation is how the PDF pages are turned: OrientationAuto (the
+// default) chooses per page, OrientationPortrait and OrientationLandscape
+// turn every page.
+type Orientation string
+
+const (
+	OrientationAuto      Orientation = "auto"
+	OrientationPortrait  Orientation = "portrait"
+	OrientationLandscape Orientation = "landscape"
+)
+
+// ParseOrientation reads auto, portrait or landscape (any case); "" is auto.
+func ParseOrientation(s string) (Orientation, error) {
+	switch o := Orientation(strings.ToLower(strings.TrimSpace(s))); o {
+	case "", OrientationAuto:
+		return OrientationAuto, nil
+	case OrientationPortrait, OrientationLandscape:
+		return o, nil
+	}
+	return "", fmt.Errorf("orientation %q is not one of portrait, landscape, auto", s)
+}
+
+// MinReadablePx is the smallest table text, in CSS pixels (6 pt on paper),
+// a portrait page may print: OrientationAuto turns a page to landscape when,
+// laid out for print on portrait paper, one of its tables is wider than
+// the page or sets its header or first row below this size (the print
+// rules shrink the text of wide tables, such as the 19-column RAG tables,
+// to fit a portrait page). On landscape paper the print rules give those
+// tables larger text (report.css: print and min-width 900px).
+const MinReadablePx = 8
+
+// tooNarrow is the rule of OrientationAuto, evaluated on the page laid out
+// for print at the portrait width.
+const tooNarrow = `Array.from(document.querySelectorAll('main table')).some(t => {
+  if (t.getClientRects().length === 0) return false;
+  if (t.scrollWidth > t.parentElement.clientWidth + 1) return true;
+  return Array.from(t.querySelectorAll('thead th, tbody tr:first-child > *')).some(c => parseFloat(getComputedStyle(c).fontSize) < ` + "%d" + `);
+})`
+
 // Margins of a printed page, in inches: 10 mm at the sides and the top,
 // 14 mm at the bottom for the footer (title, page n of N).
 const (
@@ -80,11 +119,15 @@ func (p Paper) size() chromedp.PaperSize {
 	return chromedp.PaperA4
 }
 
-// contentWidth is the printable width in CSS pixels (96 a inch): pages are
-// laid out, and their charts drawn, at this width before printing, so a
-// chart fills the page's width exactly.
-func (p Paper) contentWidth() int64 {
-	return int64((p.size().Width - 2*marginSide) * 96)
+// contentWidth is the printable width in CSS pixels (96 a inch) of the
+// sheet upright or turned: pages are laid out, and their charts drawn, at
+// this width before printing, so a chart fills the page's width exactly.
+func (p Paper) contentWidth(landscape bool) int64 {
+	w := p.size().Width
+	if landscape {
+		w = p.size().Height
+	}
+	return int64((w - 2*marginSide) * 96)
 }
 
 // PDFOptions say how WritePDFs prints.
@@ -92,6 +135,9 @@ type PDFOptions struct {
 	// Chromium is the browser's executable; "" = FindChromium.
 	Chromium string
 	Paper    Paper // "" = A4
+	// Orientation: "" = OrientationAuto (landscape for a page whose tables
+	// would print too small in portrait; MinReadablePx).
+	Orientation Orientation
 	// Progress, when set, is called before each page is printed (i counts
 	// from 1).
 	Progress func(i, n int, pdf string)
@@ -126,6 +172,9 @@ func NewPrinter(ctx context.Context, o PDFOptions) (*Printer, error) {
 	}
 	if o.Paper == "" {
 		o.Paper = PaperA4
+	}
+	if o.Orientation == "" {
+		o.Orientation = OrientationAuto
 	}
 	if o.PageTimeout <= 0 {
 		o.PageTimeout = 60 * time.Second
@@ -182,12 +231,16 @@ const chartsDrawn = `Array.from(document.querySelectorAll('div.item')).every(d =
 const chartScale = 2
 
 // openForPrint opens the page file in a new tab laid out for print: print
-// media, the paper's printable width, every chart drawn at scale device
-// pixels per CSS pixel. The tab closes with the returned cancel.
-func (p *Printer) openForPrint(ctx context.Context, htmlPath string, scale float64) (context.Context, context.CancelFunc, error) {
+// media, the paper's printable width in the page's orientation (for
+// OrientationAuto: portrait, turned to landscape and reloaded when the
+// tooNarrow rule holds), every chart drawn at scale device pixels per CSS
+// pixel. It says whether the page is landscape. The tab closes with the
+// returned cancel.
+func (p *Printer) openForPrint(ctx context.Context, htmlPath string, scale float64) (context.Context, context.CancelFunc, bool, error) {
+	landscape := p.o.Orientation == OrientationLandscape
 	abs, err := filepath.Abs(htmlPath)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	tab, cancelTab := chromedp.NewContext(p.browser)
 	stop := context.AfterFunc(ctx, cancelTab)
@@ -195,7 +248,7 @@ func (p *Printer) openForPrint(ctx context.Context, htmlPath string, scale float
 	// The first Run opens the tab: no deadline on it (chromedp.Run).
 	if err := chromedp.Do(tab); err != nil {
 		cancel()
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	tctx, cancelTimeout := context.WithTimeout(tab, p.o.PageTimeout)
 	cancelAll := func() { cancelTimeout(); cancel() }
@@ -206,10 +259,23 @@ func (p *Printer) openForPrint(ctx context.Context, htmlPath string, scale float
 			}
 			return nil
 		}),
-		chromedp.EmulateViewport(p.o.Paper.contentWidth(), 1000, chromedp.EmulatePortrait, chromedp.EmulateScale(scale)),
+		chromedp.EmulateViewport(p.o.Paper.contentWidth(landscape), 1000, chromedp.EmulatePortrait, chromedp.EmulateScale(scale)),
 		chromedp.Navigate("file://"+filepath.ToSlash(abs)),
 		chromedp.WaitReady("body"),
 	)
+	if err == nil && p.o.Orientation == OrientationAuto {
+		landscape, err = chromedp.Run(tctx, chromedp.Evaluate[bool](fmt.Sprintf(tooNarrow, MinReadablePx)))
+		if err != nil {
+			err = fmt.Errorf("measuring the tables for the page's orientation: %w", err)
+		} else if landscape {
+			p.o.Logger.Debug("printing landscape: a table is too wide for portrait", "page", htmlPath)
+			err = chromedp.Do(tctx,
+				chromedp.EmulateViewport(p.o.Paper.contentWidth(true), 1000, chromedp.EmulatePortrait, chromedp.EmulateScale(scale)),
+				chromedp.Reload(),
+				chromedp.WaitReady("body"),
+			)
+		}
+	}
 	if err == nil {
 		_, err = chromedp.Run(tctx, chromedp.Poll[bool](chartsDrawn, chromedp.WithPollingTimeout(p.o.PageTimeout)))
 		if err != nil {
@@ -219,11 +285,11 @@ func (p *Printer) openForPrint(ctx context.Context, htmlPath string, scale float
 	if err != nil {
 		cancelAll()
 		if ctx.Err() != nil {
-			return nil, nil, ctx.Err()
+			return nil, nil, false, ctx.Err()
 		}
-		return nil, nil, err
+		return nil, nil, false, err
 	}
-	return tctx, cancelAll, nil
+	return tctx, cancelAll, landscape, nil
 }
 
 // footer is printed in the bottom margin of every page: the page's title
@@ -233,19 +299,23 @@ const footer = `<div style="font:8px sans-serif;color:#64748b;width:100%;padding
 
 // Print prints one report page (an HTML file of a written set) to PDF.
 func (p *Printer) Print(ctx context.Context, htmlPath string) ([]byte, error) {
-	tab, cancel, err := p.openForPrint(ctx, htmlPath, chartScale)
+	tab, cancel, landscape, err := p.openForPrint(ctx, htmlPath, chartScale)
 	if err != nil {
 		return nil, fmt.Errorf("loading %s: %w", htmlPath, err)
 	}
 	defer cancel()
-	pdf, err := chromedp.Run(tab, chromedp.PrintToPDF(
+	opts := []chromedp.PDFOption{
 		chromedp.PDFPaper(p.o.Paper.size()),
 		chromedp.PDFMargins(marginTop, marginSide, marginBottom, marginSide),
 		chromedp.PDFPrintBackground(),
 		chromedp.PDFHeaderTemplate(`<span></span>`),
 		chromedp.PDFFooterTemplate(footer),
 		chromedp.PDFStream(),
-	))
+	}
+	if landscape {
+		opts = append(opts, chromedp.PDFLandscape())
+	}
+	pdf, err := chromedp.Run(tab, chromedp.PrintToPDF(opts...))
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

@@ -172,7 +172,9 @@ func TestPDF(t *testing.T) {
 		minPages    int
 		want        []string
 	}{
-		{"index.html", "a4", m.Portfolio, 595, 842, 2, []string{card.Name, card.Format(), strings.Fields(row.Label)[0], row.KPIs[len(row.KPIs)-1].Format(), "Program A"}},
+		// auto: the portfolio's 19-column RAG table turns it to landscape,
+		// the project page (no table too small in portrait) stays upright.
+		{"index.html", "a4", m.Portfolio, 842, 595, 2, []string{card.Name, card.Format(), strings.Fields(row.Label)[0], row.KPIs[len(row.KPIs)-1].Format(), "Program A"}},
 		{"project-0-0.html", "letter", m.Projects[0], 612, 792, 1, []string{"Cycle time P85", m.Projects[0].KPIs[1].Format(), "Data hygiene", "CAS Sprint 41"}},
 	} {
 		t.Run(tc.page+"/"+tc.paper, func(t *testing.T) {
@@ -180,7 +182,7 @@ func TestPDF(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p.o.Paper = paper
+			p.o.Paper, p.o.Orientation = paper, OrientationAuto
 			var got []string
 			written, err := p.WritePDFs(ctx, dir, []string{tc.page}, func(i, n int, f string) { got = append(got, fmt.Sprintf("%d/%d %s", i, n, filepath.Base(f))) })
 			if err != nil {
@@ -242,22 +244,44 @@ func TestPDF(t *testing.T) {
 		})
 	}
 
-	// The portfolio page as it prints on each paper: its layout, and on A4
-	// a screenshot to look at.
-	for _, paper := range []Paper{PaperLetter, PaperA4} {
-		p.o.Paper = paper
-		tab, cancel, err := p.openForPrint(ctx, filepath.Join(dir, "index.html"), 1)
+	// The portfolio page as it prints on each paper, upright and turned:
+	// its layout, whether its tables print readably (the rule of auto), and
+	// a screenshot of the landscape layout to look at.
+	for _, tc := range []struct {
+		paper       Paper
+		orientation Orientation
+		landscape   bool // the page is laid out turned
+	}{
+		// (auto on A4 is the index.html case above: landscape.)
+		{PaperA4, OrientationPortrait, false},
+		{PaperLetter, OrientationLandscape, true},
+	} {
+		paper := tc.paper
+		p.o.Paper, p.o.Orientation = tc.paper, tc.orientation
+		tab, cancel, landscape, err := p.openForPrint(ctx, filepath.Join(dir, "index.html"), 1)
 		if err != nil {
 			t.Fatal(err)
 		}
 		lay, err := chromedp.Run(tab, chromedp.Evaluate[printLayout](measurePrint))
+		var small bool
+		if err == nil {
+			small, err = chromedp.Run(tab, chromedp.Evaluate[bool](fmt.Sprintf(tooNarrow, MinReadablePx)))
+		}
 		var png []byte
-		if err == nil && paper == PaperA4 {
+		if err == nil && landscape {
 			png, err = chromedp.Run(tab, chromedp.FullScreenshot(100))
 		}
 		cancel()
 		if err != nil {
 			t.Fatal(err)
+		}
+		if landscape != tc.landscape {
+			t.Errorf("%s %s: landscape %v, want %v", paper, tc.orientation, landscape, tc.landscape)
+		}
+		// Portrait shrinks the RAG table below the readable size (what
+		// makes auto turn the page); landscape prints it readably.
+		if small != !landscape {
+			t.Errorf("%s %s (landscape %v): a table below %d px or too wide: %v, want %v", paper, tc.orientation, landscape, MinReadablePx, small, !landscape)
 		}
 		if png != nil {
 			if err := os.WriteFile(filepath.Join(shots, "index-print.png"), png, 0o644); err != nil {
@@ -265,7 +289,7 @@ func TestPDF(t *testing.T) {
 			}
 		}
 		if lay.PageOverflow > 0 || lay.TableOverflow > 0 {
-			t.Errorf("%s: in print the page is %.0f px and the table %q %.0f px wider than the paper: cut off", paper, lay.PageOverflow, lay.Widest, lay.TableOverflow)
+			t.Errorf("%s %s: in print the page is %.0f px and the table %q %.0f px wider than the paper: cut off", paper, tc.orientation, lay.PageOverflow, lay.Widest, lay.TableOverflow)
 		}
 		if len(lay.Hidden) > 0 {
 			t.Errorf("%s: in print these still show: %v", paper, lay.Hidden)
@@ -320,6 +344,20 @@ func TestParsePaper(t *testing.T) {
 		got, err := ParsePaper(tc.in)
 		if got != tc.want || (err != nil) != tc.err {
 			t.Errorf("ParsePaper(%q) = %q, %v; want %q, error %v", tc.in, got, err, tc.want, tc.err)
+		}
+	}
+}
+
+func TestParseOrientation(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want Orientation
+		err  bool
+	}{{"", OrientationAuto, false}, {"auto", OrientationAuto, false}, {" Landscape", OrientationLandscape, false},
+		{"PORTRAIT", OrientationPortrait, false}, {"wide", "", true}, {"l", "", true}} {
+		got, err := ParseOrientation(tc.in)
+		if got != tc.want || (err != nil) != tc.err {
+			t.Errorf("ParseOrientation(%q) = %q, %v; want %q, error %v", tc.in, got, err, tc.want, tc.err)
 		}
 	}
 }

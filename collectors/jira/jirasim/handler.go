@@ -70,6 +70,9 @@ func (s *Server) wrap(name string, f handlerFunc) http.Handler {
 		c := rcPool.Get().(*rc)
 		defer rcPool.Put(c)
 		c.s, c.o = s, s.org
+		s.mu.RLock()
+		c.clock = s.st.clock
+		s.mu.RUnlock()
 		c.w = jw{b: c.w.b[:0], first: true}
 		c.base = "http://" + r.Host
 		c.api = r.PathValue("v")

@@ -168,8 +168,12 @@ type versionDef struct {
 	id                 int
 	proj               int
 	name, desc         string
-	start, release     int64 // ms of the civil date (UTC midnight); 0 = none
+	start, release     int64 // ms of the civil date (UTC midnight); 0 = none; release is the date at Now
 	released, archived bool
+	// first and moves: the release date's history before Now when it was
+	// moved (versions.go); no moves: release all along.
+	first int64
+	moves []dateMove
 }
 
 type user struct {
@@ -332,6 +336,7 @@ func newOrg(cfg Config) *org {
 		}
 		pr.verN = len(o.versions) - pr.verFrom
 	}
+	o.planReleaseMoves()
 	return o
 }
 

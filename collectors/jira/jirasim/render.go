@@ -14,6 +14,9 @@ type rc struct {
 	api  string // "2" or "3"
 	w    jw
 	tmp  issue // scratch for linked issues, parents and sub-tasks
+	// clock is the site's clock when the request came (release dates as
+	// of then).
+	clock int64
 }
 
 // Fields the simulator knows, for the "fields" request parameter.
@@ -191,8 +194,8 @@ func (c *rc) version(v int) {
 	if vd.start != 0 {
 		w.kdate("startDate", vd.start)
 	}
-	if vd.release != 0 {
-		w.kdate("releaseDate", vd.release)
+	if rel := c.o.releaseAt(v, c.clock); rel != 0 {
+		w.kdate("releaseDate", rel)
 	}
 	w.end()
 }

@@ -1,9 +1,11 @@
 package jirasim
 
 import (
+	"fmt"
 	"runtime"
 	"slices"
 	"sync"
+	"time"
 )
 
 // state is the mutable part of the simulator: the compact per-issue index,
@@ -15,7 +17,8 @@ type state struct {
 	deleted []bool
 	order   []int32 // issue indexes by (updated, index)
 	ov      map[int32]*overlay
-	clock   int64 // ms; the site's now, moved forward by Touch
+	clock   int64 // ms; the site's now, moved forward by Touch, set by SetClock
+	touched int64 // ms; the clock of the last Touch (0: none)
 	gen     uint64
 	touches int64
 	rounds  int64
@@ -120,6 +123,7 @@ func (s *Server) Touch(n int) []string {
 	defer s.mu.Unlock()
 	o, st := s.org, s.st
 	st.clock += minMs
+	st.touched = st.clock
 	st.rounds++
 	present := st.truth.Issues
 	n = min(n, present)
@@ -177,6 +181,58 @@ func (s *Server) Touch(n int) []string {
 	st.order = append(kept, idx...)
 	st.invalidate()
 	return keys
+}
+
+// SetClock sets the site's clock: serverInfo's serverTime, the instant the
+// next Touch advances from, and the release dates the site shows (some
+// unreleased versions were rescheduled in the days before Config.Now; at an
+// earlier clock they show the date they had then, from Now on their final
+// one). The clock starts at Config.Now. A clock before the last Touch is
+// refused: the touched issues' histories would lie in its future.
+func (s *Server) SetClock(t time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ms := t.UnixMilli()
+	if s.st.touched != 0 && ms < s.st.touched {
+		return fmt.Errorf("jirasim: clock %s is before the last Touch at %s", t.UTC().Format(time.RFC3339),
+			time.UnixMilli(s.st.touched).UTC().Format(time.RFC3339))
+	}
+	s.st.clock = ms
+	return nil
+}
+
+// Clock returns the site's clock.
+func (s *Server) Clock() time.Time {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return time.UnixMilli(s.st.clock).UTC()
+}
+
+// ReleaseMove is a move of a version's release date in the simulated
+// organisation's history.
+type ReleaseMove struct {
+	Version  string    // the version's name
+	Project  string    // its project's key
+	At       time.Time // when it was moved
+	From, To time.Time // the release date before and after (UTC midnight)
+}
+
+// ReleaseMoves lists every release-date move, in the order of their
+// instants (then by version): what collections before and after At see.
+func (s *Server) ReleaseMoves() []ReleaseMove {
+	o := s.org
+	var out []ReleaseMove
+	for v := range o.versions {
+		vd := &o.versions[v]
+		prev := vd.first
+		for _, m := range vd.moves {
+			out = append(out, ReleaseMove{Version: vd.name, Project: o.projects[vd.proj].key, At: time.UnixMilli(m.at).UTC(),
+				From: time.UnixMilli(prev).UTC(), To: time.UnixMilli(m.release).UTC()})
+			prev = m.release
+		}
+	}
+	slices.SortStableFunc(out, func(a, b ReleaseMove) int { return a.At.Compare(b.At) })
+	return out
 }
 
 // Delete deletes issues by key (unknown or already deleted keys are

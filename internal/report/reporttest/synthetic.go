@@ -118,3 +118,28 @@ func scope(r *rand.Rand, asOf time.Time, kind, name, label, program, slug string
 	s.Explain["throughput"] = se.Aging
 	return s
 }
+
+// teamNames name AddTeams' teams in turn.
+var teamNames = []string{"Checkout", "Catalog", "Payments", "Search", "Mobile", "Platform", "Data", "Ops"}
+
+// AddTeams gives each program of m perProgram team scopes (kpi.teams)
+// with values, RAG statuses, trends and series like a project's,
+// deterministic per seed; the portfolio lists every team. The team of
+// index i is teamNames[i%8] (with a number from the ninth on), slug
+// "team-<i>".
+func AddTeams(m *report.Model, perProgram int, seed uint64) {
+	r := rand.New(rand.NewPCG(seed, seed^0x51a3))
+	for _, pg := range m.Programs {
+		for range perProgram {
+			i := len(m.Teams)
+			name := teamNames[i%len(teamNames)]
+			if i >= len(teamNames) {
+				name += fmt.Sprint(i/len(teamNames) + 1)
+			}
+			t := scope(r, m.AsOf, kpi.ScopeTeam, name, name, pg.Name, fmt.Sprintf("team-%d", i))
+			pg.Teams = append(pg.Teams, t)
+			m.Teams = append(m.Teams, t)
+		}
+	}
+	m.Portfolio.Teams = m.Teams
+}

@@ -20,7 +20,7 @@ var modelExtras = map[string]any{
 	"scope": "jira/A", "baseline": "v1", "baseline_at": time.Unix(0, 0), "created_at": time.Unix(0, 0), "version": uint64(1),
 	"e_day": int64(20000), "end": time.Unix(86400, 0), "risk_types": []string{"Risk"},
 	"h_lo": int64(19900), "prio_sep": prioSep, "severity_names": []string{"", "High"}, "severity_weights": []float64{0, 3},
-	"high_w": 3.0, "top_w": 5.0, "stale_s": int64(14 * 86400), "keys": []string{"PAY-1"},
+	"high_w": 3.0, "top_w": 5.0, "stale_s": int64(14 * 86400), "keys": []string{"PAY-1"}, "status_ids": 0,
 }
 
 // callerRelations are the relations some models leave to their caller (a

@@ -90,7 +90,11 @@ func TestSignals(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, bin, "demo", "--issues", "200000", "--no-serve", "-c", cfg, "--log-format", "text")
+			// The demo's default 3,000 issues: it reaches its collection
+			// within seconds (it first observes the versions of 8 past
+			// days; a larger organisation takes longer there) and then
+			// collects for longer than the signals take.
+			cmd := exec.CommandContext(ctx, bin, "demo", "--issues", "3000", "--no-serve", "-c", cfg, "--log-format", "text")
 			stderr := &syncBuffer{}
 			cmd.Stderr = stderr
 			if err := cmd.Start(); err != nil {

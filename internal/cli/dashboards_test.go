@@ -26,14 +26,12 @@ func TestDashboardsCommand(t *testing.T) {
 		t.Fatalf("migrate: exit %d\n%s", r.code, r.stderr)
 	}
 	out := filepath.Join(t.TempDir(), "grafana")
-	for i := range 2 { // the rerun overwrites pmo's own files
-		r := run(t, nil, "-c", cfgPath, "dashboards", "--out", out)
-		if r.code != 0 {
-			t.Fatalf("run %d: exit %d\n%s", i+1, r.code, r.stderr)
-		}
-		if n := strings.Count(r.stdout, "wrote "); n != 6 {
-			t.Fatalf("run %d: %d files written, want 6:\n%s", i+1, n, r.stdout)
-		}
+	r := run(t, nil, "-c", cfgPath, "dashboards", "--out", out)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	if n := strings.Count(r.stdout, "wrote "); n != 6 {
+		t.Fatalf("%d files written, want 6:\n%s", n, r.stdout)
 	}
 	flow, err := os.ReadFile(filepath.Join(out, "delivery-flow.json"))
 	if err != nil {
@@ -42,16 +40,42 @@ func TestDashboardsCommand(t *testing.T) {
 	if !strings.Contains(string(flow), "Payments") {
 		t.Error("delivery-flow.json: the drill-down SQL does not carry kpi.teams (team Payments)")
 	}
-	// A file that is not pmo's is refused, and kept.
+	// A file that is not pmo's is refused, and kept (the other five are
+	// pmo's: ownDashboard lets them be rewritten).
 	foreign := filepath.Join(out, "portfolio.json")
 	if err := os.WriteFile(foreign, []byte(`{"uid":"ops-portfolio","tags":["ops"]}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r := run(t, nil, "-c", cfgPath, "dashboards", "--out", out)
+	r = run(t, nil, "-c", cfgPath, "dashboards", "--out", out)
 	checkOneLineError(t, r, 1, []string{foreign + " exists and is not a pmo dashboard", "choose another --out folder"}, nil)
 	if b, _ := os.ReadFile(foreign); string(b) != `{"uid":"ops-portfolio","tags":["ops"]}` {
 		t.Errorf("the foreign file was changed: %s", b)
 	}
 	r = run(t, nil, "-c", cfgPath, "dashboards")
 	checkOneLineError(t, r, ExitUsage, []string{"--out: missing"}, nil)
+}
+
+// TestOwnDashboard: which files pmo dashboards may overwrite.
+func TestOwnDashboard(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, body string
+		ok         bool
+	}{
+		{"missing.json", "", true},
+		{"pmo.json", `{"uid":"pmo-portfolio","title":"pmo / Portfolio","tags":["pmo"]}`, true},
+		{"other-uid.json", `{"uid":"ops-portfolio","tags":["pmo"]}`, false},
+		{"other-tag.json", `{"uid":"pmo-x","tags":["ops"]}`, false},
+		{"not-json.json", "<html>", false},
+	} {
+		path := filepath.Join(dir, tc.name)
+		if tc.body != "" {
+			if err := os.WriteFile(path, []byte(tc.body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := ownDashboard(path); (err == nil) != tc.ok {
+			t.Errorf("%s: %v, want ok=%v", tc.name, err, tc.ok)
+		}
+	}
 }

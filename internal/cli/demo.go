@@ -173,7 +173,7 @@ sources of your configuration are not touched.`,
 			fmt.Fprintf(a.Stdout, "Jira simulator (%s, %d issues) at %s\n", m, issues, base)
 
 			srcName := demoSourceName(m, issues, seed)
-			src, programs, err := demoSourceConfig(ctx, base, m, srcName)
+			src, programs, err := demoSourceConfig(ctx, base, m, srcName, "")
 			if err != nil {
 				return err
 			}
@@ -210,8 +210,19 @@ sources of your configuration are not touched.`,
 				return err
 			}
 			// The versions as the daily collections of the last days saw
-			// them: their release-date moves are in the change log.
-			nv, err := demoVersionHistory(ctx, sim, demoSrc.Collector, w.Sink(), anchor, a.logger)
+			// them: their release-date moves are in the change log. These
+			// short runs ask the in-process simulator without the source's
+			// request-rate cap (requests_per_second), which would make them
+			// take seconds each in a large organisation.
+			hist, _, err := demoSourceConfig(ctx, base, m, srcName, "    requests_per_second: 0\n")
+			if err != nil {
+				return err
+			}
+			histSrc, err := pipeline.NewSource(*hist)
+			if err != nil {
+				return fmt.Errorf("setting up the demo source: %w", err)
+			}
+			nv, err := demoVersionHistory(ctx, sim, histSrc.Collector, w.Sink(), anchor, a.logger)
 			if err != nil {
 				return err
 			}
@@ -322,8 +333,9 @@ func fileURL(path string) string {
 }
 
 // demoSourceConfig builds the demo source through the same strict
-// configuration path a user's pmo.yaml takes.
-func demoSourceConfig(ctx context.Context, base string, m jirasim.Mode, name string) (*config.Source, []string, error) {
+// configuration path a user's pmo.yaml takes; extra holds more keys of the
+// source (YAML lines indented by four spaces).
+func demoSourceConfig(ctx context.Context, base string, m jirasim.Mode, name, extra string) (*config.Source, []string, error) {
 	keys, programs, err := simProjects(ctx, base)
 	if err != nil {
 		return nil, nil, err
@@ -332,8 +344,8 @@ func demoSourceConfig(ctx context.Context, base string, m jirasim.Mode, name str
 	if m == jirasim.DataCenter {
 		auth = "{personal_access_token: sim-pat}"
 	}
-	yml := fmt.Sprintf("sources:\n  - name: %s\n    type: jira\n    url: %s\n    deployment: %s\n    auth: %s\n    projects: [%s]\n",
-		name, base, m, auth, strings.Join(keys, ", "))
+	yml := fmt.Sprintf("sources:\n  - name: %s\n    type: jira\n    url: %s\n    deployment: %s\n    auth: %s\n    projects: [%s]\n%s",
+		name, base, m, auth, strings.Join(keys, ", "), extra)
 	cfg, err := pipeline.ParseConfig([]byte(yml), "(demo source)", config.Options{})
 	if err != nil {
 		return nil, nil, fmt.Errorf("configuring the demo source: %w", err)

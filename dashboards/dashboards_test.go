@@ -27,7 +27,6 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/pmo-oss/pmo/internal/kpi"
-	"github.com/pmo-oss/pmo/internal/raid"
 	"github.com/pmo-oss/pmo/internal/warehouse/whtest"
 )
 
@@ -59,7 +58,7 @@ func committed(t *testing.T) map[string][]byte {
 // without `make dashboards` fails here. -update rewrites them.
 func TestCommittedDashboardsAreCurrent(t *testing.T) {
 	w := whtest.Open(t, "chdb")
-	ds, err := Generate(context.Background(), w, kpi.DefaultConfig(), raid.DefaultConfig())
+	ds, err := Generate(context.Background(), w, kpi.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}

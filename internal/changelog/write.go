@@ -125,13 +125,13 @@ func writeJSON(out io.Writer, l Log) error {
 	return enc.Encode(l)
 }
 
-var csvColumns = []string{"at", "kind", "change", "key", "project", "program", "author", "target", "from", "to", "days",
+var csvColumns = []string{"at", "kind", "change", "key", "project", "program", "teams", "author", "target", "from", "to", "days",
 	"points", "summary", "url"}
 
 func writeCSV(out io.Writer, l Log, loc *time.Location) error {
-	// Text from the trackers: key, project, program, author, target, from,
-	// to, summary, url.
-	cw := csvsafe.NewWriter(out, 3, 4, 5, 6, 7, 8, 9, 12, 13)
+	// Text from the trackers or the configuration: key, project, program,
+	// teams, author, target, from, to, summary, url.
+	cw := csvsafe.NewWriter(out, 3, 4, 5, 6, 7, 8, 9, 10, 13, 14)
 	_ = cw.Write(csvColumns)
 	for _, e := range l.Entries {
 		days, pts := "", ""
@@ -141,7 +141,8 @@ func writeCSV(out io.Writer, l Log, loc *time.Location) error {
 		if e.Points != nil {
 			pts = num(*e.Points)
 		}
-		_ = cw.Write([]string{e.At.In(loc).Format(time.RFC3339), e.Kind, e.Change, e.Key, e.Project, e.Program, e.Author,
+		_ = cw.Write([]string{e.At.In(loc).Format(time.RFC3339), e.Kind, e.Change, e.Key, e.Project, e.Program,
+			strings.Join(e.Teams, "; "), e.Author,
 			e.Target, e.From, e.To, days, pts, e.Summary, e.URL})
 	}
 	return cw.Flush()

@@ -171,14 +171,20 @@ func ptrTo[T any](xs []T) *[]T {
 // csvColumns: one table for every register (the register column says
 // which); a dependency's blocker is key/project/program, the issue it
 // blocks to_key/to_project/to_program.
-var csvColumns = []string{"register", "kind", "key", "project", "program", "summary", "status", "owner", "priority", "severity",
+var csvColumns = []string{"register", "kind", "key", "project", "program", "teams", "summary", "status", "owner", "priority", "severity",
 	"previous_severity", "trend", "age_days", "last_update", "days_since_update", "stale", "blocked_by", "days_blocked", "due",
-	"days_overdue", "to_key", "to_project", "to_program", "days_open", "url"}
+	"days_overdue", "to_key", "to_project", "to_program", "to_teams", "days_open", "url"}
+
+// teamList is the CSV cell of an entry's teams (kpi.teams): the names
+// with "; " between them (a name may hold spaces; --format json keeps the
+// list as a list).
+func teamList(teams []string) string { return strings.Join(teams, "; ") }
 
 func writeCSV(out io.Writer, l Log, section string, loc *time.Location) error {
-	// Text from the trackers: key, project, program, summary, owner,
-	// priority, blocked_by, to_key, to_project, to_program, url.
-	cw := csvsafe.NewWriter(out, 2, 3, 4, 5, 7, 8, 16, 20, 21, 22, 24)
+	// Text from the trackers or the configuration: key, project, program,
+	// teams, summary, owner, priority, blocked_by, to_key, to_project,
+	// to_program, to_teams, url.
+	cw := csvsafe.NewWriter(out, 2, 3, 4, 5, 6, 8, 9, 17, 21, 22, 23, 24, 26)
 	_ = cw.Write(csvColumns)
 	row := func(vals map[string]string) {
 		rec := make([]string, len(csvColumns))
@@ -192,7 +198,7 @@ func writeCSV(out io.Writer, l Log, section string, loc *time.Location) error {
 	if selected(section, "risks") {
 		for _, r := range l.Risks {
 			row(map[string]string{"register": "risks", "kind": "risk", "key": r.Key, "project": r.Project, "program": r.Program,
-				"summary": r.Summary, "status": r.Status, "owner": r.Owner, "priority": r.Priority, "severity": num(r.Severity),
+				"teams": teamList(r.Teams), "summary": r.Summary, "status": r.Status, "owner": r.Owner, "priority": r.Priority, "severity": num(r.Severity),
 				"previous_severity": num(r.PrevSeverity), "trend": r.Trend, "age_days": i64(r.AgeDays), "last_update": day(r.LastUpdate, loc),
 				"days_since_update": i64(r.DaysSinceUpdate), "stale": tf(r.Stale), "url": r.URL})
 		}
@@ -200,7 +206,7 @@ func writeCSV(out io.Writer, l Log, section string, loc *time.Location) error {
 	if selected(section, "assumptions") {
 		for _, e := range l.Assumptions {
 			row(map[string]string{"register": "assumptions", "kind": e.Kind, "key": e.Key, "project": e.Project, "program": e.Program,
-				"summary": e.Summary, "status": e.Status, "owner": e.Owner, "age_days": i64(e.AgeDays), "last_update": day(e.LastUpdate, loc),
+				"teams": teamList(e.Teams), "summary": e.Summary, "status": e.Status, "owner": e.Owner, "age_days": i64(e.AgeDays), "last_update": day(e.LastUpdate, loc),
 				"days_since_update": i64(e.DaysSinceUpdate), "stale": tf(e.Stale), "url": e.URL})
 		}
 	}
@@ -214,7 +220,7 @@ func writeCSV(out io.Writer, l Log, section string, loc *time.Location) error {
 				}
 			}
 			vals := map[string]string{"register": "issues", "kind": kind, "key": i.Key, "project": i.Project, "program": i.Program,
-				"summary": i.Summary, "status": i.Status, "owner": i.Owner, "priority": i.Priority, "last_update": day(i.LastUpdate, loc),
+				"teams": teamList(i.Teams), "summary": i.Summary, "status": i.Status, "owner": i.Owner, "priority": i.Priority, "last_update": day(i.LastUpdate, loc),
 				"days_since_update": i64(i.DaysSinceUpdate), "stale": tf(i.Stale), "blocked_by": strings.Join(i.BlockedBy, " "),
 				"days_blocked": optDays(i.DaysBlocked, ""), "due": i.Due, "url": i.URL}
 			if i.Due != "" {
@@ -226,7 +232,8 @@ func writeCSV(out io.Writer, l Log, section string, loc *time.Location) error {
 	if selected(section, "dependencies") {
 		for _, d := range l.Dependencies {
 			row(map[string]string{"register": "dependencies", "kind": "blocks", "key": d.FromKey, "project": d.FromProject,
-				"program": d.FromProgram, "summary": d.FromSummary, "to_key": d.ToKey, "to_project": d.ToProject, "to_program": d.ToProgram,
+				"program": d.FromProgram, "teams": teamList(d.FromTeams), "summary": d.FromSummary, "to_key": d.ToKey, "to_project": d.ToProject,
+				"to_program": d.ToProgram, "to_teams": teamList(d.ToTeams),
 				"days_open": optDays(d.DaysOpen, ""), "url": d.FromURL})
 		}
 	}

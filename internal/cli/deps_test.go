@@ -90,6 +90,8 @@ func TestTeamRegisterCommands(t *testing.T) {
 		{"deps_team.table.golden", []string{"deps", "--as-of", "2026-03-16", "--group-by", "team"}},
 		{"raid_team_catalog.table.golden", []string{"raid", "--as-of", "2026-03-16", "--scope", "team:Catalog"}},
 		{"changes_team_checkout.table.golden", []string{"changes", "--as-of", "2026-03-16", "--scope", "team:Checkout"}},
+		{"raid_team.csv.golden", []string{"raid", "--as-of", "2026-03-16", "--format", "csv"}},
+		{"changes_team.csv.golden", []string{"changes", "--as-of", "2026-03-16", "--format", "csv"}},
 	} {
 		t.Run(c.golden, func(t *testing.T) {
 			r := run(t, nil, append([]string{"-c", cfgPath}, c.args...)...)

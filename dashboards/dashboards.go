@@ -24,6 +24,7 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
 
 	"github.com/pmo-oss/pmo/internal/kpi"
+	"github.com/pmo-oss/pmo/internal/raid"
 	"github.com/pmo-oss/pmo/internal/warehouse"
 )
 
@@ -57,7 +58,7 @@ var DrillDowns = []string{"throughput", "cycle_time", "wip", "flow_efficiency", 
 // Generate builds every dashboard: the drill-down SQL comes from kpi.SQL on
 // w (a migrated warehouse; its data does not matter) with the KPI settings
 // cfg.
-func Generate(ctx context.Context, w *warehouse.Warehouse, cfg kpi.Config) ([]Dashboard, error) {
+func Generate(ctx context.Context, w *warehouse.Warehouse, cfg kpi.Config, rc raid.Config) ([]Dashboard, error) {
 	drill := map[string]string{}
 	for _, id := range DrillDowns {
 		q, err := DrillDownSQL(ctx, w, cfg, id, "")
@@ -65,6 +66,13 @@ func Generate(ctx context.Context, w *warehouse.Warehouse, cfg kpi.Config) ([]Da
 			return nil, err
 		}
 		drill[id] = q
+	}
+	for _, reg := range []string{"risks", "issues"} {
+		q, err := RAIDSQL(cfg, rc, reg)
+		if err != nil {
+			return nil, err
+		}
+		drill["raid:"+reg] = q
 	}
 	return Build(drill)
 }
@@ -474,7 +482,13 @@ func qualityRisk(drill map[string]string) *dashboard.DashboardBuilder {
 		WithPanel(drillTable("Reopened items", "reopen_rate", drill)).
 		WithPanel(drillTable("Escaped defects", "escaped_defect_rate", drill)).
 		WithPanel(drillTable("Bugs resolved", "bug_mttr", drill)).
-		WithPanel(drillTable("Stale open items (at the end of the range)", "stale_ratio", drill))
+		WithPanel(drillTable("Stale open items (at the end of the range)", "stale_ratio", drill)).
+		WithRow(row("RAID log (ClickHouse)")).
+		WithPanel(raidTable("RAID: risks", "risks", "The open risks (kpi.risk_types), and those closed since the previous report, "+
+			"with severity (kpi.risk_severity_weights of the priority), trend since the previous report (kpi.raid.period_days), owner, age, "+
+			"days without an update and the stale flag (kpi.raid.stale_days).", drill)).
+		WithPanel(raidTable("RAID: issues — blocked and overdue items", "issues", "The open flow items that are blocked (blocking links "+
+			"whose blocker is not done: the blockers and days blocked) or past their due date (days overdue).", drill))
 }
 
 func pipelineHealth() *dashboard.DashboardBuilder {

@@ -27,6 +27,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/pmo-oss/pmo/internal/kpi"
+	"github.com/pmo-oss/pmo/internal/raid"
 	"github.com/pmo-oss/pmo/internal/warehouse/whtest"
 )
 
@@ -58,7 +59,7 @@ func committed(t *testing.T) map[string][]byte {
 // without `make dashboards` fails here. -update rewrites them.
 func TestCommittedDashboardsAreCurrent(t *testing.T) {
 	w := whtest.Open(t, "chdb")
-	ds, err := Generate(context.Background(), w, kpi.DefaultConfig())
+	ds, err := Generate(context.Background(), w, kpi.DefaultConfig(), raid.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}

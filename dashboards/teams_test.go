@@ -73,6 +73,8 @@ func (e *live) teamView(t *testing.T, files map[string][]byte) {
 //     series or a team series (the team variable is the team view's);
 //   - a ClickHouse table of KPI history (sprint amounts) returning rows of
 //     another scope than the selected team, or none for any team;
+//   - a RAID table returning rows in the team view (it is the project
+//     view's);
 //   - a drill-down table returning rows in the team view: the committed
 //     SQL is generated without kpi.teams, so it knows no team and must
 //     list nothing rather than every project's issues (on the server, so
@@ -165,6 +167,26 @@ func (e *live) teamErrors(d dashboard.Dashboard, teams []string, withSQL bool) [
 						add("%s on %s with %v: %v", at, engine, g.vars, err)
 					}
 					return rows
+				}
+				if _, ok := raidRegister(deref(p.Title)); ok {
+					// The RAID tables are the project view's (their
+					// registers carry no team in SQL): none in the team view,
+					// at the end of a range with open risks (raidTo).
+					g := teamView
+					g.from, g.to = raidTo.AddDate(0, 0, -28), raidTo
+					q, err := g.sql(x.RawSQL)
+					if err != nil {
+						add("%s: %v", at, err)
+						continue
+					}
+					rows, err := e.sqlRows(ctx, e.warehouses["server"], q)
+					switch {
+					case err != nil:
+						add("%s on server, team view: %v", at, err)
+					case len(rows) > 0:
+						add("%s on server, team view: %d rows (%s, …), want none: a RAID table lists the project view", at, len(rows), rows[0])
+					}
+					continue
 				}
 				if strings.Contains(x.RawSQL, "notEmpty(teams)") {
 					if drillChecked {

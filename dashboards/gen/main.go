@@ -16,6 +16,7 @@ import (
 
 	"github.com/pmo-oss/pmo/dashboards"
 	"github.com/pmo-oss/pmo/internal/kpi"
+	"github.com/pmo-oss/pmo/internal/raid"
 	"github.com/pmo-oss/pmo/internal/warehouse"
 )
 
@@ -45,7 +46,7 @@ func run(out string) error {
 	if _, err := w.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrating the throwaway warehouse: %w", err)
 	}
-	ds, err := dashboards.Generate(ctx, w, kpi.DefaultConfig())
+	ds, err := dashboards.Generate(ctx, w, kpi.DefaultConfig(), raid.DefaultConfig())
 	if err != nil {
 		return err
 	}

@@ -51,7 +51,7 @@ command fails naming it.`,
 }
 
 func (a *App) writeDashboards(ctx context.Context, w *warehouse.Warehouse, cfg *pipeline.Config, out string) error {
-	ds, err := dashboards.Generate(ctx, w, cfg.KPI)
+	ds, err := dashboards.Generate(ctx, w, cfg.KPI, cfg.RAID)
 	if err != nil {
 		return fmt.Errorf("generating the dashboards: %w", err)
 	}

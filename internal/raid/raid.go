@@ -15,6 +15,7 @@ import (
 	"embed"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -506,3 +507,24 @@ func materialize(ctx context.Context, w *warehouse.Warehouse, name string, rels 
 // dropStale drops the temporary tables of runs that died more than an hour
 // ago.
 func dropStale(ctx context.Context, w *warehouse.Warehouse) { sqlmodel.DropStale(ctx, w, tmpPrefix) }
+
+// Registers whose query SQL renders: the registers a Grafana table can show
+// (the dependencies register needs Go: its rows are kept by team and
+// project).
+var sqlRegisters = []string{"risks", "assumptions", "issues"}
+
+// SQL returns the query of one register (risks, assumptions or issues) at
+// opts.AsOf with every relation inlined and every parameter bound: rows of
+// every project, each with its source, project_key and program. The
+// dashboards' RAID tables run it (with the as-of turned into the
+// dashboard's time); Build reads the same models.
+func SQL(register string, opts Options) (string, error) {
+	if !slices.Contains(sqlRegisters, register) {
+		return "", fmt.Errorf("raid: register %q has no SQL of its own; expected one of %s", register, strings.Join(sqlRegisters, ", "))
+	}
+	params, _, err := modelParams(opts)
+	if err != nil {
+		return "", err
+	}
+	return modelSQL(register, nil, params)
+}

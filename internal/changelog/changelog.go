@@ -63,8 +63,8 @@ type Entry struct {
 	URL     string `json:"url,omitempty"`
 	Project string `json:"project"` // source/KEY
 	Program string `json:"program,omitempty"`
-	// Teams are the issue's teams (kpi.teams; none without it, and none
-	// for a release_date entry: a version belongs to a project).
+	// Teams are the issue's teams (kpi.teams; none without it); for a
+	// release_date entry, the teams of the issues the version holds.
 	Teams []string `json:"teams,omitempty"`
 	// Author is who made the change (display name when the warehouse knows
 	// it, else the tracker's account id); "" when the tracker does not
@@ -187,6 +187,9 @@ func Build(ctx context.Context, w *warehouse.Warehouse, opts Options) (Log, erro
 				e.Teams = teams[e.Key]
 			}
 		}
+		if err := r.releaseTeams(d, teams, l.Entries); err != nil {
+			return Log{}, err
+		}
 	}
 	if opts.Scope.Kind == "" || opts.Scope.Kind == kpi.ScopePortfolio {
 		return l, nil
@@ -194,6 +197,44 @@ func Build(ctx context.Context, w *warehouse.Warehouse, opts Options) (Log, erro
 	out := l.For(opts.Scope.Kind, opts.Scope.Name)
 	out.Scope = l.Scope
 	return out, nil
+}
+
+// releaseTeams gives each release-date entry the teams of the issues its
+// version holds (teams: issue key → teams).
+func (r reader) releaseTeams(d data, teams map[string][]string, entries []Entry) error {
+	err := r.query("version_members", "the issues of the versions whose release date moved", func(rows *warehouse.Rows) error {
+		var k ref
+		var key string
+		if err := rows.Scan(&k.source, &k.id, &key); err != nil {
+			return err
+		}
+		if v := d.versions[k]; v != nil {
+			v.members = append(v.members, key)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	byVersion := map[[2]string][]string{} // project, name → teams
+	for _, v := range d.versions {
+		var ts []string
+		for _, key := range v.members {
+			for _, t := range teams[key] {
+				if !slices.Contains(ts, t) {
+					ts = append(ts, t)
+				}
+			}
+		}
+		slices.Sort(ts)
+		byVersion[[2]string{v.project, v.name}] = ts
+	}
+	for i := range entries {
+		if e := &entries[i]; e.Kind == KindReleaseDate {
+			e.Teams = byVersion[[2]string{e.Project, e.Target}]
+		}
+	}
+	return nil
 }
 
 func scopeName(f kpi.ScopeFilter) string {
@@ -230,6 +271,7 @@ type version struct {
 	name, project, program string
 	startDay               int64
 	dates                  []observation
+	members                []string // the keys of the issues it holds (read with kpi.teams only)
 }
 
 type observation struct{ at, day int64 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/pmo-oss/pmo/internal/changelog/changelogtest"
 	"github.com/pmo-oss/pmo/internal/kpi"
 	"github.com/pmo-oss/pmo/internal/raid/raidtest"
 	"github.com/pmo-oss/pmo/internal/warehouse"
@@ -62,6 +63,42 @@ func TestTeamChanges(t *testing.T) {
 				}
 				sameRows(t, teamRows(l), c.want)
 			})
+		}
+	})
+}
+
+// TestReleaseMoveTeams: a release-date move belongs to the teams of the
+// issues its version holds — ALPHA 1.0 (ALPHA-2 of u-bob, ALPHA-9 and
+// ALPHA-10 of nobody) to team Web (assignee u-bob) only; GAMMA 5 holds no
+// issue and belongs to no team. On both engines, in the portfolio's log and
+// in a scoped Build.
+func TestReleaseMoveTeams(t *testing.T) {
+	f := changelogtest.Read(t)
+	cfg := kpi.DefaultConfig()
+	cfg.Teams = []kpi.Team{{Name: "Web", Assignees: []string{"u-bob"}}, {Name: "Platform", Assignees: []string{"u-alice"}}}
+	whtest.ForEachEngine(t, func(t *testing.T, w *warehouse.Warehouse) {
+		f.Load(t, w)
+		all, err := Build(t.Context(), w, Options{KPI: cfg, From: f.AsOf.AddDate(0, 0, -7), To: f.AsOf})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := all.Only(KindReleaseDate)
+		var got []string
+		for _, e := range l.Entries {
+			got = append(got, fmt.Sprintf("%s %v", e.Key, e.Teams))
+		}
+		sameRows(t, got, []string{"ALPHA 1.0 [Web]", "GAMMA 5 []"})
+		for team, want := range map[string][]string{"Web": {"ALPHA 1.0"}, "Platform": nil} {
+			l, err := Build(t.Context(), w, Options{KPI: cfg, From: f.AsOf.AddDate(0, 0, -7), To: f.AsOf,
+				Scope: kpi.ScopeFilter{Kind: kpi.ScopeTeam, Name: team}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var keys []string
+			for _, e := range l.Only(KindReleaseDate).Entries {
+				keys = append(keys, e.Key)
+			}
+			sameRows(t, keys, want)
 		}
 	})
 }

@@ -47,7 +47,8 @@ it, as for pmo kpi; --to (or --as-of) defaults to today (the period then ends
 at the end of yesterday), --from to 7 days before --to (the report period).
 --scope takes the scopes of pmo kpi: portfolio, source:NAME, program:NAME,
 project:KEY, team:NAME (kpi.teams: the changes of the team's issues; a
-version's release-date move belongs to its project, not to a team).
+version's release-date move belongs to its project and to the teams of the
+issues the version holds).
 --format csv protects text from the trackers against spreadsheet formulas.`,
 		Example: `  pmo changes                                   # the portfolio, the last 7 days
   pmo changes --scope program:Payments --kind sprint,release

@@ -55,3 +55,8 @@ SELECT source, id, toInt64(observed_at) AS observed_s, if(isNull(release_date), 
 FROM versions
 WHERE observed_at < {to}
 ORDER BY source, id, observed_s
+
+-- model version_members: the issues each version observed in the period holds (current fix versions), by key: a release-date move concerns their teams
+SELECT source, version_id, key
+FROM (SELECT source, key, fix_version_ids FROM v_issues WHERE notEmpty(fix_version_ids)) ARRAY JOIN fix_version_ids AS version_id
+WHERE (source, version_id) IN (SELECT source, id FROM versions WHERE observed_at >= {from} AND observed_at < {to})

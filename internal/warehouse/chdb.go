@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -204,26 +205,42 @@ func openChDB(dir, libOpt string) (*chdbEngine, error) {
 	return &chdbEngine{p: p}, nil
 }
 
-// run executes one query; the caller holds p.mu.
+// run executes one query and returns a copy of its result; the caller
+// holds p.mu.
 func (p *chdbProcess) run(query, format string) ([]byte, error) {
+	out, release, err := p.runShared(query, format)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	return bytes.Clone(out), nil
+}
+
+// runShared executes one query and returns its result in chDB's own memory,
+// not copied (a query's result can be hundreds of megabytes): out is valid
+// until release is called, which frees it; release may be called from any
+// goroutine, once. The caller holds p.mu.
+func (p *chdbProcess) runShared(query, format string) (out []byte, release func(), err error) {
 	if p.conn == nil {
-		return nil, ErrClosed
+		return nil, nil, ErrClosed
 	}
 	handle := *(*unsafe.Pointer)(p.conn)
 	res := p.lib.query(handle, cString(query), cString(format))
 	if res == nil {
-		return nil, errors.New("chDB returned no result")
+		return nil, nil, errors.New("chDB returned no result")
 	}
-	defer p.lib.destroyResult(res)
+	destroy := p.lib.destroyResult
+	release = sync.OnceFunc(func() { destroy(res) })
 	if e := goString(p.lib.resultError(res)); e != "" {
-		return nil, errors.New(strings.TrimSpace(firstLine(e)))
+		release()
+		return nil, nil, errors.New(strings.TrimSpace(firstLine(e)))
 	}
 	n := p.lib.resultLength(res)
 	buf := p.lib.resultBuffer(res)
 	if n == 0 || buf == nil {
-		return nil, nil
+		return nil, release, nil
 	}
-	return bytes.Clone(unsafe.Slice((*byte)(buf), n)), nil
+	return unsafe.Slice((*byte)(buf), n), release, nil
 }
 
 // firstLine trims ClickHouse's multi-line exception text (stack traces) to
@@ -256,6 +273,21 @@ func (e *chdbEngine) do(ctx context.Context, db, query, format string) ([]byte, 
 	return e.p.run(query, format)
 }
 
+// doShared is do returning the result in chDB's memory (runShared).
+func (e *chdbEngine) doShared(ctx context.Context, db, query, format string) ([]byte, func(), error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	e.p.mu.Lock()
+	defer e.p.mu.Unlock()
+	if db != "" && db != e.p.curDB {
+		if _, err := e.p.run("USE "+quoteIdent(db), "TabSeparated"); err == nil {
+			e.p.curDB = db
+		}
+	}
+	return e.p.runShared(query, format)
+}
+
 func (e *chdbEngine) close() error { return nil } // the process-wide engine stays open
 
 // chdbSession is one Warehouse's handle on the process-wide engine.
@@ -274,15 +306,22 @@ func (s *chdbSession) exec(ctx context.Context, query string) error {
 // or, when a column has a type that reader does not decode, runs the query
 // again in the JSON format. Queries are SELECTs: running one twice changes
 // nothing.
+//
+// The binary result is decoded where chDB wrote it (every value the rows
+// return is a copy): the rows free it when closed, or, left unclosed, when
+// the garbage collector finds them unreachable.
 func (s *chdbSession) query(ctx context.Context, query string) (rowIter, error) {
-	out, err := s.do(ctx, s.db, query, "RowBinaryWithNamesAndTypes")
+	out, release, err := s.doShared(ctx, s.db, query, "RowBinaryWithNamesAndTypes")
 	if err != nil {
 		return nil, err
 	}
 	r, err := newBinaryRows(out, s.loc)
 	if err == nil {
+		r.release = release
+		runtime.AddCleanup(r, func(f func()) { f() }, release)
 		return r, nil
 	}
+	release()
 	if !errors.Is(err, errUnsupportedType) {
 		return nil, err
 	}

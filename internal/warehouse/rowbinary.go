@@ -23,6 +23,8 @@ type binaryRows struct {
 	data  []byte
 	off   int
 	types []string
+	// release frees data when it is chDB's memory (nil: Go's).
+	release func()
 }
 
 // errUnsupportedType means the result has a column type binaryRows does
@@ -66,7 +68,15 @@ func newBinaryRows(out []byte, loc *time.Location) (*binaryRows, error) {
 }
 
 func (r *binaryRows) columns() []string { return r.cols }
-func (r *binaryRows) close() error      { r.data = nil; return nil }
+
+// close drops the result; a result in chDB's memory (release) is freed.
+func (r *binaryRows) close() error {
+	r.data = nil
+	if r.release != nil {
+		r.release()
+	}
+	return nil
+}
 
 func (r *binaryRows) next() ([]any, error) {
 	if r.off >= len(r.data) {

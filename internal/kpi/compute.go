@@ -224,6 +224,9 @@ type computation struct {
 	// mcHist is each project's daily throughput history (F9), from the
 	// forecast to the release forecasts.
 	mcHist map[string][]int
+	// finish holds the work a step left running in the background (the
+	// Monte Carlo trials), done after the last step, in order.
+	finish []func()
 	// sgTrace, when set (explaining scope_growth), sees every issue's part
 	// in every version's scope growth.
 	sgTrace func(sgItem)
@@ -322,6 +325,14 @@ func (c *computation) run(ctx context.Context) error {
 		{"release forecasts", func() error { return c.releaseForecast(ctx) }},
 		{"earned value", func() error { return c.evm(ctx, from) }},
 	}
+	// Background work is finished on every return: an error of a later
+	// step must not leave its goroutines behind.
+	defer func() {
+		for _, f := range c.finish {
+			f()
+		}
+		c.finish = nil
+	}()
 	for _, st := range steps {
 		t0 := time.Now()
 		if err := st.run(); err != nil {
@@ -329,6 +340,12 @@ func (c *computation) run(ctx context.Context) error {
 		}
 		slog.Debug("kpi: step", "what", st.what, "took", time.Since(t0))
 	}
+	t0 := time.Now()
+	for _, f := range c.finish {
+		f()
+	}
+	c.finish = nil
+	slog.Debug("kpi: step", "what", "background work (monte carlo trials)", "took", time.Since(t0))
 	return nil
 }
 

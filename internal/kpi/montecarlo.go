@@ -41,16 +41,10 @@ func (c *computation) forecast(ctx context.Context, from string) error {
 		return fmt.Errorf("kpi: computing monte_carlo_forecast history: %w", err)
 	}
 	defer rows.Close()
-	type job struct {
-		r          result
-		hist       []int
-		backlog    uint64
-		totals, ds []int
-	}
-	var jobs []*job
+	var jobs []*mcJob
 	c.mcHist = map[string][]int{}
 	for rows.Next() {
-		j := &job{}
+		j := &mcJob{}
 		var days []int64
 		if err := rows.Scan(&j.r.kind, &j.r.scope, &days, &j.backlog); err != nil {
 			return fmt.Errorf("kpi: computing monte_carlo_forecast history: reading row: %w", err)
@@ -68,20 +62,43 @@ func (c *computation) forecast(ctx context.Context, from string) error {
 		return fmt.Errorf("kpi: computing monte_carlo_forecast history: %w", err)
 	}
 	// The scopes' simulations are independent (each has its own seeded
-	// RNG): run them on every core, emit in scope order.
+	// RNG): they run on every core in the background while the next steps'
+	// queries run (the engine runs one query at a time, mostly below the
+	// machine's cores); c.finish waits for them and emits in scope order.
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
-	for _, j := range jobs {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			rng := mcRand(j.r.kind+":"+j.r.scope, c.asOf.Unix())
-			j.totals = mcHowManyTrials(rng, j.hist, *c.s.MCHorizonDays, *c.s.MCTrials)
-			j.ds = mcWhenTrials(rng, j.hist, int(j.backlog), *c.s.MCTrials)
-		}()
-	}
-	wg.Wait()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for _, j := range jobs {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				rng := mcRand(j.r.kind+":"+j.r.scope, c.asOf.Unix())
+				j.totals = mcHowManyTrials(rng, j.hist, *c.s.MCHorizonDays, *c.s.MCTrials)
+				j.ds = mcWhenTrials(rng, j.hist, int(j.backlog), *c.s.MCTrials)
+			}()
+		}
+	}()
+	c.finish = append(c.finish, func() {
+		wg.Wait()
+		c.emitForecasts(jobs, l)
+	})
+	return nil
+}
+
+// mcJob is one scope's Monte Carlo forecast: its history and backlog, and
+// the trials' sorted results.
+type mcJob struct {
+	r          result
+	hist       []int
+	backlog    uint64
+	totals, ds []int
+}
+
+// emitForecasts emits the forecasts of jobs (history of l days).
+func (c *computation) emitForecasts(jobs []*mcJob, l int) {
 	win := fmt.Sprintf("%dd", l)
 	conf := *c.s.MCConfidence
 	n := uint64(l)
@@ -103,7 +120,6 @@ func (c *computation) forecast(ctx context.Context, from string) error {
 		emitAt("when_days", func(cl float64) (int, bool) { return whenAt(j.ds, cl) })
 		c.emit(j.r, "monte_carlo_forecast", win, Labels{"measure": "backlog"}, fptr(float64(j.backlog)), n)
 	}
-	return nil
 }
 
 // mcRand is the RNG of one scope's forecast at as_of: the same inputs give

@@ -93,6 +93,7 @@ func TestDashboardQueries(t *testing.T) {
 	}
 	t.Run("team view", func(t *testing.T) { env.teamView(t, files) })
 	t.Run("team drill-downs", func(t *testing.T) { env.teamDrillDowns(t, "throughput") })
+	t.Run("team RAID tables", func(t *testing.T) { env.teamRAID(t) })
 	t.Run("broken team selector fails", func(t *testing.T) { env.brokenTeamSelectors(t, files["delivery-flow.json"]) })
 	t.Run("broken fixture fails", func(t *testing.T) {
 		raw, err := os.ReadFile("testdata/broken-queries.json")

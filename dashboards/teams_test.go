@@ -18,6 +18,7 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
 
 	"github.com/pmo-oss/pmo/internal/kpi"
+	"github.com/pmo-oss/pmo/internal/raid"
 )
 
 // noTeamValues are the team-aware panels whose KPIs have no team values
@@ -265,6 +266,86 @@ func (e *live) teamDrillDowns(t *testing.T, kpis ...string) {
 			}
 		}
 	}
+}
+
+// teamRAID checks the RAID tables generated with kpi.teams (pmo dashboards
+// with the simulated organisation's teams) in the team view, on chDB at the
+// end of a range with open risks (raidTo): with each team selected they
+// list exactly the keys of that team's register (pmo raid --scope
+// team:NAME), with All teams those of every team's, and some team has rows.
+func (e *live) teamRAID(t *testing.T) {
+	ctx := context.Background()
+	w := e.warehouses["chdb"]
+	l, err := raid.Build(ctx, w, raid.Options{KPI: e.kpi, RAID: raid.DefaultConfig(), AsOf: raidTo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := grafana{vars: map[string]variable{
+		"source": {all: true, allValue: ".*"}, "program": {all: true, allValue: ".*"}, "project": {all: true, allValue: ".*"},
+		"view": {values: []string{"team"}}, "team": {all: true, allValue: ".*"},
+	}, from: raidTo.AddDate(0, 0, -28), to: raidTo, interval: defaultInterval, scrape: scrapeInterval}
+	keys := func(l raid.Log, reg string) []string {
+		var out []string
+		if reg == "risks" {
+			for _, r := range l.Risks {
+				out = append(out, r.Key)
+			}
+		} else {
+			for _, i := range l.Issues {
+				out = append(out, i.Key)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	for _, reg := range []string{"risks", "issues"} {
+		raw, err := RAIDSQL(e.kpi, raid.DefaultConfig(), reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var all []string // the rows of every team's register
+		withRows := 0
+		for _, tm := range append(teamNames(e.kpi), "") { // each team, then All
+			gt, sel := g, "All teams"
+			if tm != "" {
+				gt, sel = g.with("team", tm), "team "+tm
+			}
+			q, err := gt.sql(raw)
+			if err != nil {
+				t.Fatalf("RAID %s: %v", reg, err)
+			}
+			got, err := e.sqlRows(ctx, w, q)
+			if err != nil {
+				t.Fatalf("RAID %s, %s: %v", reg, sel, err)
+			}
+			slices.Sort(got)
+			want := all
+			if tm != "" {
+				want = keys(l.For(kpi.ScopeTeam, tm), reg)
+				all = append(all, want...)
+				if len(got) > 0 {
+					withRows++
+				}
+			} else {
+				slices.Sort(all)
+				want = slices.Compact(all)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("RAID %s with kpi.teams, team view with %s: %v, want pmo raid's %v", reg, sel, got, want)
+			}
+		}
+		if withRows == 0 {
+			t.Errorf("RAID %s with kpi.teams: no team has rows at %s (the check is empty)", reg, raidTo.Format(time.DateOnly))
+		}
+	}
+}
+
+func teamNames(c kpi.Config) []string {
+	var out []string
+	for _, tm := range c.Teams {
+		out = append(out, tm.Name)
+	}
+	return out
 }
 
 // brokenTeamSelectors plants the team-selector mistakes a dashboard edit

@@ -237,6 +237,18 @@ func IssueTeams(ctx context.Context, w *warehouse.Warehouse, cfg Config, asOf ti
 	return out, nil
 }
 
+// IssueTeamsSQL returns the SQL of the teams (kpi.teams) of each issue
+// created before asOf that has one (columns source, key, teams), as
+// IssueTeams reads them; "" without kpi.teams.
+func IssueTeamsSQL(cfg Config, asOf time.Time) (string, error) {
+	if len(cfg.Teams) == 0 {
+		return "", nil
+	}
+	params := teamParams(cfg.Teams, cfg.MultiTeam)
+	params["as_of"] = asOf.UTC()
+	return modelSQL("issue_team_refs", nil, params)
+}
+
 // teamSprintValues copies the sprint values of r's board, snap.Values[from:],
 // to every team that selects the board (kpi.teams[].boards, id or name): a
 // team owns the sprints of its boards.

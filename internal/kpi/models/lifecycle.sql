@@ -171,5 +171,8 @@ SELECT DISTINCT team FROM {{issue_teams}} ARRAY JOIN teams AS team
 -- model issue_team_keys: the teams (kpi.teams) of each issue created before {as_of} that has one, by issue key
 SELECT key, teams FROM {{issue_teams}} WHERE length(teams) > 0 ORDER BY key
 
+-- model issue_team_refs: the teams (kpi.teams) of each issue created before {as_of} that has one, by source and key (what the dashboards' RAID tables join)
+SELECT source, key, teams FROM {{issue_teams}} WHERE length(teams) > 0
+
 -- model issue_projects: the project scope ("source/KEY") of each issue whose key is in {keys}
 SELECT key, concat(source, '/', project_key) AS project FROM v_issues WHERE has({keys}, key) ORDER BY key, project

@@ -77,25 +77,35 @@ func (e *live) raidRows(ctx context.Context, where, register, raw string, all gr
 				add("%s: pmo raid: %v", at, err)
 				continue
 			}
-			var want []string
-			switch register {
-			case "risks":
-				for _, r := range l.Risks {
-					want = append(want, r.Key)
-				}
-			case "issues":
-				for _, i := range l.Issues {
-					want = append(want, i.Key)
-				}
-			default:
+			want, ok := registerKeys(l, register)
+			if !ok {
 				add("%s: no RAID register %q", at, register)
 				return
 			}
 			slices.Sort(got)
-			slices.Sort(want)
 			if !slices.Equal(got, want) {
 				add("%s: the table lists %v, pmo raid's %s register %v", at, got, register, want)
 			}
 		}
 	}
+}
+
+// registerKeys are the sorted issue keys of a register (risks or issues)
+// of l.
+func registerKeys(l raid.Log, register string) ([]string, bool) {
+	var out []string
+	switch register {
+	case "risks":
+		for _, r := range l.Risks {
+			out = append(out, r.Key)
+		}
+	case "issues":
+		for _, i := range l.Issues {
+			out = append(out, i.Key)
+		}
+	default:
+		return nil, false
+	}
+	slices.Sort(out)
+	return out, true
 }

@@ -284,20 +284,6 @@ func (e *live) teamRAID(t *testing.T) {
 		"source": {all: true, allValue: ".*"}, "program": {all: true, allValue: ".*"}, "project": {all: true, allValue: ".*"},
 		"view": {values: []string{"team"}}, "team": {all: true, allValue: ".*"},
 	}, from: raidTo.AddDate(0, 0, -28), to: raidTo, interval: defaultInterval, scrape: scrapeInterval}
-	keys := func(l raid.Log, reg string) []string {
-		var out []string
-		if reg == "risks" {
-			for _, r := range l.Risks {
-				out = append(out, r.Key)
-			}
-		} else {
-			for _, i := range l.Issues {
-				out = append(out, i.Key)
-			}
-		}
-		slices.Sort(out)
-		return out
-	}
 	for _, reg := range []string{"risks", "issues"} {
 		raw, err := RAIDSQL(e.kpi, raid.DefaultConfig(), reg)
 		if err != nil {
@@ -321,7 +307,7 @@ func (e *live) teamRAID(t *testing.T) {
 			slices.Sort(got)
 			want := all
 			if tm != "" {
-				want = keys(l.For(kpi.ScopeTeam, tm), reg)
+				want, _ = registerKeys(l.For(kpi.ScopeTeam, tm), reg)
 				all = append(all, want...)
 				if len(got) > 0 {
 					withRows++

@@ -256,24 +256,19 @@ func firstLine(s string) string {
 func (e *chdbEngine) name() string    { return EngineChDB }
 func (e *chdbEngine) version() string { return e.p.ver }
 
-// do runs query in database db (empty: unchanged).
+// do runs query in database db (empty: unchanged) and returns a copy of
+// its result.
 func (e *chdbEngine) do(ctx context.Context, db, query, format string) ([]byte, error) {
-	if err := ctx.Err(); err != nil {
+	out, release, err := e.doShared(ctx, db, query, format)
+	if err != nil {
 		return nil, err
 	}
-	e.p.mu.Lock()
-	defer e.p.mu.Unlock()
-	if db != "" && db != e.p.curDB {
-		if _, err := e.p.run("USE "+quoteIdent(db), "TabSeparated"); err == nil {
-			e.p.curDB = db
-		}
-		// A database that does not exist yet (before Migrate) is fine:
-		// the statement itself will say so if it needs it.
-	}
-	return e.p.run(query, format)
+	defer release()
+	return bytes.Clone(out), nil
 }
 
-// doShared is do returning the result in chDB's memory (runShared).
+// doShared is do returning the result in chDB's memory (runShared): valid
+// until release is called.
 func (e *chdbEngine) doShared(ctx context.Context, db, query, format string) ([]byte, func(), error) {
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
@@ -284,6 +279,8 @@ func (e *chdbEngine) doShared(ctx context.Context, db, query, format string) ([]
 		if _, err := e.p.run("USE "+quoteIdent(db), "TabSeparated"); err == nil {
 			e.p.curDB = db
 		}
+		// A database that does not exist yet (before Migrate) is fine:
+		// the statement itself will say so if it needs it.
 	}
 	return e.p.runShared(query, format)
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/pmo-oss/pmo/internal/kpi"
 	"github.com/pmo-oss/pmo/internal/raid"
+	"github.com/pmo-oss/pmo/internal/warehouse"
 )
 
 // noTeamValues are the team-aware panels whose KPIs have no team values
@@ -233,28 +234,14 @@ func (e *live) teamDrillDowns(t *testing.T, kpis ...string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := grafana{vars: map[string]variable{
-		"source": {all: true, allValue: ".*"}, "program": {all: true, allValue: ".*"}, "project": {all: true, allValue: ".*"},
-		"view": {values: []string{"team"}}, "team": {all: true, allValue: ".*"},
-	}, from: sqlFrom, to: sqlTo, interval: defaultInterval, scrape: scrapeInterval}
+	g := teamViewAll(sqlTo)
 	for _, id := range kpis {
 		raw, err := DrillDownSQL(ctx, w, e.kpi, id, "")
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, tm := range []string{"Backend", ""} {
-			gt, sel := g, "All teams"
-			if tm != "" {
-				gt, sel = g.with("team", tm), "team "+tm
-			}
-			q, err := gt.sql(raw)
-			if err != nil {
-				t.Fatalf("%s: %v", id, err)
-			}
-			rows, err := e.sqlRows(ctx, w, q)
-			if err != nil {
-				t.Fatalf("%s, %s: %v", id, sel, err)
-			}
+			rows, sel := e.teamRows(t, w, g, raw, tm, id)
 			if len(rows) == 0 {
 				t.Errorf("%s drill-down with kpi.teams, team view with %s: no rows", id, sel)
 			}
@@ -280,10 +267,7 @@ func (e *live) teamRAID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := grafana{vars: map[string]variable{
-		"source": {all: true, allValue: ".*"}, "program": {all: true, allValue: ".*"}, "project": {all: true, allValue: ".*"},
-		"view": {values: []string{"team"}}, "team": {all: true, allValue: ".*"},
-	}, from: raidTo.AddDate(0, 0, -28), to: raidTo, interval: defaultInterval, scrape: scrapeInterval}
+	g := teamViewAll(raidTo)
 	for _, reg := range []string{"risks", "issues"} {
 		raw, err := RAIDSQL(e.kpi, raid.DefaultConfig(), reg)
 		if err != nil {
@@ -292,18 +276,7 @@ func (e *live) teamRAID(t *testing.T) {
 		var all []string // the rows of every team's register
 		withRows := 0
 		for _, tm := range append(teamNames(e.kpi), "") { // each team, then All
-			gt, sel := g, "All teams"
-			if tm != "" {
-				gt, sel = g.with("team", tm), "team "+tm
-			}
-			q, err := gt.sql(raw)
-			if err != nil {
-				t.Fatalf("RAID %s: %v", reg, err)
-			}
-			got, err := e.sqlRows(ctx, w, q)
-			if err != nil {
-				t.Fatalf("RAID %s, %s: %v", reg, sel, err)
-			}
+			got, sel := e.teamRows(t, w, g, raw, tm, "RAID "+reg)
 			slices.Sort(got)
 			want := all
 			if tm != "" {
@@ -324,6 +297,35 @@ func (e *live) teamRAID(t *testing.T) {
 			t.Errorf("RAID %s with kpi.teams: no team has rows at %s (the check is empty)", reg, raidTo.Format(time.DateOnly))
 		}
 	}
+}
+
+// teamViewAll is the team view with every variable on All, over the 28
+// days ending at to.
+func teamViewAll(to time.Time) grafana {
+	return grafana{vars: map[string]variable{
+		"source": {all: true, allValue: ".*"}, "program": {all: true, allValue: ".*"}, "project": {all: true, allValue: ".*"},
+		"view": {values: []string{"team"}}, "team": {all: true, allValue: ".*"},
+	}, from: to.AddDate(0, 0, -28), to: to, interval: defaultInterval, scrape: scrapeInterval}
+}
+
+// teamRows runs the ClickHouse query raw (of what) with g and team tm
+// selected ("": All teams) on w; it returns the first column and how the
+// selection reads.
+func (e *live) teamRows(t *testing.T, w *warehouse.Warehouse, g grafana, raw, tm, what string) ([]string, string) {
+	t.Helper()
+	sel := "All teams"
+	if tm != "" {
+		g, sel = g.with("team", tm), "team "+tm
+	}
+	q, err := g.sql(raw)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	rows, err := e.sqlRows(context.Background(), w, q)
+	if err != nil {
+		t.Fatalf("%s, %s: %v", what, sel, err)
+	}
+	return rows, sel
 }
 
 func teamNames(c kpi.Config) []string {

@@ -41,6 +41,19 @@ func modelSQL(name string, rels map[string]string, params map[string]any) (strin
 	if err != nil {
 		return "", err
 	}
+	if names, ok := params["team_names"].([]string); ok && len(names) == 0 && rels["issue_teams"] == "" {
+		// Without kpi.teams no issue has a team: {{issue_teams}} is then
+		// model issue_teams_none (no board join, no selector matching).
+		none, err := ms.Expand("issue_teams_none", rels)
+		if err != nil {
+			return "", err
+		}
+		rels = maps.Clone(rels)
+		if rels == nil {
+			rels = map[string]string{}
+		}
+		rels["issue_teams"] = "(" + none + ")"
+	}
 	return ms.SQL(name, rels, params)
 }
 

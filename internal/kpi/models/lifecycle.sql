@@ -62,6 +62,9 @@ SELECT *,
             + length(assignee) + length(boards))))) AS teams
 FROM {{issue_scope}} AS i ANY LEFT JOIN {{issue_boards}} AS b USING (source, issue_id)
 
+-- model issue_teams_none: the issue_scope rows with no team: what {{issue_teams}} stands for without kpi.teams (modelSQL), sparing the board join and the selector matching
+SELECT *, CAST([] AS Array(String)) AS teams FROM {{issue_scope}}
+
 -- model linked_bugs: per issue, the distinct bugs linked to it by a defect link type (either direction) or parented by it (Q1)
 SELECT source, issue_id, uniqExact(b) AS linked_bugs FROM (
     SELECT source, a AS issue_id, b FROM (

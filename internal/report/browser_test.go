@@ -44,8 +44,9 @@ type pageCheck struct {
 
 // loadInBrowser opens each page from disk in headless Chromium with
 // networking disabled, collects console errors and uncaught exceptions,
-// counts the chart containers and the ones with a rendered canvas, and
-// writes a full-page screenshot to shots/<page>.png.
+// counts the chart containers and the ones with a rendered canvas, and,
+// when $PMO_REPORT_SHOTS is set (shotsDir), writes a full-page screenshot
+// to shots/<page>.png.
 func loadInBrowser(t *testing.T, dir string, pages []string, shots string) map[string]pageCheck {
 	t.Helper()
 	return loadInBrowserAt(t, dir, pages, shots, 1400)
@@ -109,7 +110,10 @@ func loadInBrowserAt(t *testing.T, dir string, pages []string, shots string, wid
 				Canvases: Array.from(document.querySelectorAll('div.item')).filter(d => { const c = d.querySelector('canvas'); return c && c.width > 0 && c.height > 0; }).length,
 				Burnup: Array.from(document.querySelectorAll('div.item[id$="_burnup"]')).some(d => { const c = d.querySelector('canvas'); return c && c.width > 0 && c.height > 0; })})`))
 		}
-		if err == nil {
+		// The full-page screenshot (a PNG, about a second a page) is taken
+		// for a person to look at: only when $PMO_REPORT_SHOTS keeps it.
+		keep := os.Getenv("PMO_REPORT_SHOTS") != "" && shots != ""
+		if err == nil && keep {
 			png, err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
 		}
 		cancel()
@@ -120,14 +124,14 @@ func loadInBrowserAt(t *testing.T, dir string, pages []string, shots string, wid
 		check.Errors = errs
 		mu.Unlock()
 		out[p] = check
-		if shots != "" {
+		if keep {
 			name := strings.TrimSuffix(p, ".html") + ".png"
 			if err := os.WriteFile(filepath.Join(shots, name), png, 0o644); err != nil {
 				t.Fatal(err)
 			}
-		}
-		if len(png) < 1000 {
-			t.Errorf("%s: screenshot of %d bytes", p, len(png))
+			if len(png) < 1000 {
+				t.Errorf("%s: screenshot of %d bytes", p, len(png))
+			}
 		}
 	}
 	return out

@@ -29,7 +29,7 @@ func echartsJS(t testing.TB) string {
 }
 
 // shotsDir is where screenshots go: $PMO_REPORT_SHOTS (kept, to look at)
-// or a temporary folder.
+// or a temporary folder (the browser checks then take no page screenshots).
 func shotsDir(t *testing.T, name string) string {
 	if d := os.Getenv("PMO_REPORT_SHOTS"); d != "" {
 		d = filepath.Join(d, name)

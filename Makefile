@@ -29,7 +29,7 @@ scripts/clickhouse-test-server.sh start >/dev/null; \
 eval "$$(scripts/clickhouse-test-server.sh env)";
 endef
 
-.PHONY: setup build test test-go bench demo clean lint dashboards
+.PHONY: setup build test test-go bench bench-baseline demo clean lint dashboards
 
 setup:
 	scripts/setup.sh
@@ -75,6 +75,11 @@ test-go:
 bench: setup
 	@$(with_server) \
 	$(GO) test -run '^$$' -bench . $(BENCH_FLAGS) $(BENCH_PKGS)
+
+# The KPI snapshot benchmark against the engine before its SQL models
+# (commit 202dca1) in the same run, as a ratio; KPI_BENCH_1M=1 adds 1M issues.
+bench-baseline: setup
+	scripts/kpi-bench-baseline.sh
 
 # The README's first command: set up, then run the whole pipeline on the
 # embedded default — a simulated Jira organisation, collection, a KPI

@@ -82,29 +82,47 @@ func DrillDownSQL(ctx context.Context, w *warehouse.Warehouse, cfg kpi.Config, k
 		}
 	}
 	// kpi.SQL's as-of is the start of sentinelAsOf's local day; windows end
-	// there and start weeks*7 local days before.
+	// there and start weeks*7 local days before, in each zone of the
+	// configuration (kpi.Config.TimeZones: an issue's window and days are
+	// its zone's, kpis.md C1); each zone's start becomes the dashboard's.
 	y, m, d := sentinelAsOf.In(loc).Date()
 	asOf := time.Date(y, m, d, 0, 0, 0, 0, loc)
-	winStart := asOf.AddDate(0, 0, -7*weeks)
-	lastDay := asOf.Add(-time.Second)
-	ly, lm, ld := lastDay.Date()
-	dayNum := time.Date(ly, lm, ld, 0, 0, 0, 0, time.UTC).Unix() / 86400
+	type zoneLits struct {
+		tz               string
+		winStart, dayNum int64
+	}
+	var zones []zoneLits
+	for _, tz := range cfg.TimeZones() {
+		zl, err := time.LoadLocation(tz)
+		if err != nil {
+			return "", fmt.Errorf("dashboards: kpi.scopes[].tz %q: %w", tz, err)
+		}
+		ay, am, ad := asOf.In(zl).Date()
+		start := time.Date(ay, am, ad-7*weeks, 0, 0, 0, 0, zl)
+		ly, lm, ld := asOf.Add(-time.Second).In(zl).Date()
+		zones = append(zones, zoneLits{tz, start.Unix(), time.Date(ly, lm, ld, 0, 0, 0, 0, time.UTC).Unix() / 86400})
+	}
 
 	if n := strings.Count(q, scopeFilter); n != 1 {
 		return "", fmt.Errorf("dashboards: the SQL of %s has the portfolio scope filter %d times, want once (%q): internal/kpi changed how it cuts a scope; update dashboards/drilldown.go", kpiID, n, scopeFilter)
 	}
 	q = strings.Replace(q, scopeFilter, variableFilter, 1)
 	q = strings.ReplaceAll(q, "toDateTime('"+asOf.UTC().Format(time.DateTime)+"', 'UTC')", "$__toTime")
-	subs := []struct{ lit, expr string }{
-		{strconv.FormatInt(asOf.Unix(), 10), "toInt64($__toTime)"},
-		{strconv.FormatInt(winStart.Unix(), 10), "toInt64($__fromTime)"},
-		{strconv.FormatInt(dayNum, 10), "toInt32(toDate(toDateTime(toInt64($__toTime) - 1), " + quote(cfg.TZ) + "))"},
+	// The per-zone parameters ({w_from}[zi], {e_day}[zi]) are array
+	// literals, one entry per zone: each becomes the array of its zone's
+	// expressions.
+	var starts, startExprs, days, dayExprs []string
+	left := []string{asOf.UTC().Format(time.DateOnly), asOf.In(loc).Format(time.DateOnly), strconv.FormatInt(asOf.Unix(), 10)}
+	for _, z := range zones {
+		starts, startExprs = append(starts, strconv.FormatInt(z.winStart, 10)), append(startExprs, "toInt64($__fromTime)")
+		days, dayExprs = append(days, strconv.FormatInt(z.dayNum, 10)), append(dayExprs, "toInt32(toDate(toDateTime(toInt64($__toTime) - 1), "+quote(z.tz)+"))")
+		left = append(left, strconv.FormatInt(z.winStart, 10), time.Unix(z.winStart, 0).UTC().Format(time.DateOnly), strconv.FormatInt(z.dayNum, 10))
 	}
-	for _, s := range subs {
-		q = regexp.MustCompile(`\b`+s.lit+`\b`).ReplaceAllLiteralString(q, s.expr)
-	}
-	for _, left := range []string{asOf.UTC().Format(time.DateOnly), asOf.In(loc).Format(time.DateOnly), strconv.FormatInt(asOf.Unix(), 10),
-		strconv.FormatInt(winStart.Unix(), 10), winStart.UTC().Format(time.DateOnly), strconv.FormatInt(dayNum, 10)} {
+	array := func(xs []string) string { return "[" + strings.Join(xs, ", ") + "]" }
+	q = strings.ReplaceAll(q, array(starts), array(startExprs))
+	q = strings.ReplaceAll(q, array(days), array(dayExprs))
+	q = regexp.MustCompile(`\b`+strconv.FormatInt(asOf.Unix(), 10)+`\b`).ReplaceAllLiteralString(q, "toInt64($__toTime)")
+	for _, left := range left {
 		if strings.Contains(q, left) {
 			return "", fmt.Errorf("dashboards: the SQL of %s still contains %q, a literal of the as-of instant or window that dashboards/drilldown.go does not turn into a Grafana macro: internal/kpi changed how it binds them", kpiID, left)
 		}

@@ -470,7 +470,10 @@ func start(t *testing.T) *live {
 	// have series in both views.
 	evm := &kpi.EVM{Mode: "agile", BAC: 100000, PlannedReleasePoints: 100, PlannedSprints: 10, SprintsCompleted: 4, HourlyRate: 50}
 	cfg.Teams = simTeams(keys)
-	cfg.Scopes = []kpi.ScopeConfig{{Kind: kpi.ScopeProject, Name: keys[0], EVM: evm}, {Kind: kpi.ScopeTeam, Name: cfg.Teams[0].Name, EVM: evm}}
+	// Team Web reports in New York (the rest in UTC): the drill-downs and
+	// the team view then bind every zone-dependent parameter per zone.
+	cfg.Scopes = []kpi.ScopeConfig{{Kind: kpi.ScopeProject, Name: keys[0], EVM: evm}, {Kind: kpi.ScopeTeam, Name: cfg.Teams[0].Name, EVM: evm},
+		{Kind: kpi.ScopeTeam, Name: "Web", TZ: "America/New_York"}}
 	sources := simSources(t, base, keys)
 	logger := slog.New(slog.DiscardHandler)
 	if testing.Verbose() {

@@ -231,6 +231,11 @@ func (c Config) Validate() []error {
 		errs = append(errs, s.Knobs.validate(p)...)
 	}
 	errs = append(errs, c.validateTeams()...)
+	if p, err := c.zones(); err == nil {
+		if _, err := c.zoneParams(p); err != nil {
+			add("kpi.scopes[].tz: %d time zones %v with kpi.tz; pmo computes in at most %d: give some scopes the same tz", len(p.names), p.names, maxZones)
+		}
+	}
 	return errs
 }
 
@@ -337,6 +342,10 @@ type settings struct {
 	// teams are the lifecycle's team parameters (kpi.teams, the same for
 	// every scope).
 	teams map[string]any
+	// zones is the configuration's time-zone plan and zoneParams its
+	// lifecycle parameters (zones.go; the same for every scope).
+	zones      zonePlan
+	zoneParams map[string]any
 }
 
 // resolve returns the effective settings of a scope. Project scopes inherit
@@ -378,6 +387,12 @@ func (c Config) resolve(kind, name, program, source string) (settings, error) {
 	}
 	s.loc = loc
 	s.teams = teamParams(c.Teams, c.MultiTeam)
+	if s.zones, err = c.zones(); err != nil {
+		return s, err
+	}
+	if s.zoneParams, err = c.zoneParams(s.zones); err != nil {
+		return s, err
+	}
 	return s, nil
 }
 

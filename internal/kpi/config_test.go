@@ -1,6 +1,7 @@
 package kpi
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -34,6 +35,13 @@ func TestConfigValidate(t *testing.T) {
 			[]string{`kpi.estimated_by: "points" is not a way to count an item as estimated; use either (default), story_points or original_estimate`,
 				`kpi.scopes[0].estimated_by: "Story_Points" is not a way`}},
 		{"duplicate scope", "scopes: [{kind: project, name: A}, {kind: project, name: A}]", []string{`kpi.scopes[1]: duplicates kpi.scopes[0]`}},
+		{"nine zones", "scopes: [" + func() string {
+			var b []string
+			for i, z := range []string{"Europe/Paris", "Europe/London", "Asia/Kolkata", "Australia/Sydney", "America/New_York", "Asia/Tokyo", "America/Chicago", "Europe/Berlin"} {
+				b = append(b, fmt.Sprintf("{kind: project, name: P%d, tz: %s}", i, z))
+			}
+			return strings.Join(b, ", ")
+		}() + "]", []string{`kpi.scopes[].tz: 9 time zones [UTC Europe/Paris Europe/London Asia/Kolkata Australia/Sydney America/New_York Asia/Tokyo America/Chicago Europe/Berlin] with kpi.tz; pmo computes in at most 8: give some scopes the same tz`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -69,10 +77,12 @@ func TestTeamWarnings(t *testing.T) {
 		{"project and component", []Team{{Name: "A", Assignees: []string{"bob"}}, {Name: "B", Projects: []string{"jira/WEB"}}}, false,
 			[]string{`kpi.teams: "A" (assignee "bob") and "B" (project "jira/WEB") may share issues; an issue that matches both belongs to the first, "A" (set kpi.multi_team: true to count it in both)`}},
 		{"multi_team", []Team{{Name: "A", Projects: []string{"WEB"}}, {Name: "B", Projects: []string{"WEB"}}}, true, nil},
-		{"team zone", []Team{{Name: "NY", Projects: []string{"WEB"}, Program: "Core"}, {Name: "B", Projects: []string{"API"}}}, true,
-			[]string{`kpi.teams: team "NY" reports in America/New_York but its program "Core" in Europe/Berlin: there its issues' days (windows, daily WIP, day counts) are counted in Europe/Berlin, not summed from the team's own days (kpis.md C1); give both the same tz (kpi.tz or kpi.scopes[].tz) for exact roll-ups`}},
-		{"team zone = program zone", []Team{{Name: "NY", Projects: []string{"WEB"}, Program: "US"}}, false,
-			[]string{`kpi.teams: team "NY" reports in America/New_York but the portfolio in UTC: there its issues' days (windows, daily WIP, day counts) are counted in UTC, not summed from the team's own days (kpis.md C1); give both the same tz (kpi.tz or kpi.scopes[].tz) for exact roll-ups`}},
+		// Teams in other zones than their program roll up exactly (kpis.md C1): no warning.
+		{"team zone", []Team{{Name: "NY", Projects: []string{"WEB"}, Program: "Core"}, {Name: "B", Projects: []string{"API"}}}, false, nil},
+		// An issue two teams share counts its days in the first team's zone.
+		{"multi_team across zones", []Team{{Name: "NY", Projects: []string{"WEB"}}, {Name: "B", Components: []string{"api"}, Program: "Core"}}, true,
+			[]string{`kpi.teams: "NY" reports in America/New_York, "B" in Europe/Berlin: an issue both select (kpi.multi_team) counts its days (windows, daily WIP, day counts) in the first team's zone, America/New_York, in both teams (kpis.md C1: one team = one tz)`}},
+		{"multi_team one zone", []Team{{Name: "NY", Projects: []string{"WEB"}}, {Name: "B", Components: []string{"api"}, Program: "US"}}, true, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

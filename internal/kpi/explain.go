@@ -207,15 +207,16 @@ func explainForecast(ctx context.Context, w *warehouse.Warehouse, s settings, e 
 		return fmt.Errorf("kpi: explaining %s for %s: %w", e.KPI, ref.key(), err)
 	}
 	defer rows.Close()
-	eDay := lastCompleteDay(e.AsOf, s.loc).Unix() / 86400
+	eDays := s.zoneEDay(e.AsOf)
 	days := int64(*s.MCHistoryDays)
 	for rows.Next() {
 		var key, cat string
 		var done uint64
-		var startS, doneS, doneDay int64
-		if err := rows.Scan(&key, &done, &startS, &doneS, &doneDay, &cat); err != nil {
+		var startS, doneS, doneDay, zi int64
+		if err := rows.Scan(&key, &done, &startS, &doneS, &doneDay, &cat, &zi); err != nil {
 			return fmt.Errorf("kpi: explaining %s: %w", e.KPI, err)
 		}
+		eDay := zoneValue(eDays, zi)
 		it := ExplainItem{Key: key}
 		if startS > 0 {
 			it.Start = tptr(time.Unix(startS, 0).UTC())
@@ -352,13 +353,14 @@ func explainRisks(ctx context.Context, w *warehouse.Warehouse, s settings, e *Ex
 	}
 	defer rows.Close()
 	high, top := riskLevels(s.RiskSeverityWeights)
-	eDay := lastCompleteDay(e.AsOf, s.loc).Unix() / 86400
+	eDays := s.zoneEDay(e.AsOf)
 	for rows.Next() {
 		var key, prio string
-		var createdDay, updated int64
-		if err := rows.Scan(&key, &prio, &createdDay, &updated); err != nil {
+		var createdDay, updated, zi int64
+		if err := rows.Scan(&key, &prio, &createdDay, &updated, &zi); err != nil {
 			return fmt.Errorf("kpi: explaining risk_exposure: %w", err)
 		}
+		eDay := zoneValue(eDays, zi)
 		sev := s.RiskSeverityWeights[prio]
 		age := eDay - createdDay + 1
 		role := fmt.Sprintf("open risk, severity %s (weight %g)", cmp.Or(prio, "none"), sev)

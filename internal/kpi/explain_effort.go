@@ -22,7 +22,7 @@ func explainEffort(ctx context.Context, c *computation, e *Explanation, ref scop
 	w, first, last := monthWindow(c.asOf, c.s.loc)
 	e.Window = w.Name
 	local := &computation{w: c.w, s: c.s, asOf: c.asOf, lc: c.lc, keep: []string{ref.key()}}
-	q, err := local.model("effort_worklogs", withParams(local.keepParams(), map[string]any{"w_from": w.From, "w_to": w.To}))
+	q, err := local.model("effort_worklogs", withParams(local.keepParams(), map[string]any{"w_from": c.s.zoneFromTime(c.asOf, w), "w_to": w.To}))
 	if err != nil {
 		return err
 	}

@@ -183,8 +183,31 @@ func (c *computation) wip(ctx context.Context, wins []window) error {
 	for i, t := range inst {
 		idx[t] = i
 	}
+	// The same instants in every zone of the plan (kpis.md C1): the k-th
+	// sample of each zone ends the same day of its windows, so an issue's
+	// delta lands on the index of its own zone's day.
+	zp := c.s.zonePlan()
+	samples := make([][]int64, len(zp.locs))
+	for z, loc := range zp.locs {
+		zs := map[int64]bool{}
+		for _, w := range wins {
+			zw := zoneWindow(c.asOf, w, loc)
+			zs[zw.From.Unix()] = true
+			earliest = min(earliest, zw.From.Unix())
+			for _, t := range zw.DayEnds {
+				zs[t.Unix()] = true
+			}
+		}
+		for t := range zs {
+			samples[z] = append(samples[z], t)
+		}
+		slices.Sort(samples[z])
+		if len(samples[z]) != len(inst) {
+			return fmt.Errorf("kpi: computing wip: %d daily samples in time zone %s but %d in %s", len(samples[z]), zp.names[z], len(inst), c.s.TZ)
+		}
+	}
 	// The WIP deltas per project and sample (models/wip.sql).
-	q, err := c.model("wip_deltas", map[string]any{"samples": inst, "earliest": earliest})
+	q, err := c.model("wip_deltas", map[string]any{"samples": samples, "earliest": earliest})
 	if err != nil {
 		return err
 	}

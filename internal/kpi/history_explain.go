@@ -28,17 +28,18 @@ func explainHistory(ctx context.Context, w *warehouse.Warehouse, s settings, e *
 	}
 	defer rows.Close()
 	day := func(d int64) string { return time.Unix(d*86400, 0).UTC().Format(time.DateOnly) }
-	eDay := lastCompleteDay(e.AsOf, s.loc).Unix() / 86400
+	eDays, froms := s.zoneEDay(e.AsOf), s.zoneFrom(e.AsOf, win)
 	for rows.Next() {
 		var key, cat string
 		var flow, disc, done, started uint64
 		var startS, doneS int64
 		var doneDay int64
-		var due, base, chg, est, subEst, spent, subSpent, blocked, cross, since, unknown, dueAsOf int64
+		var due, base, chg, est, subEst, spent, subSpent, blocked, cross, since, unknown, dueAsOf, zi int64
 		if err := rows.Scan(&key, &flow, &disc, &done, &started, &cat, &startS, &doneS, &doneDay,
-			&due, &base, &chg, &est, &subEst, &spent, &subSpent, &blocked, &cross, &since, &unknown, &dueAsOf); err != nil {
+			&due, &base, &chg, &est, &subEst, &spent, &subSpent, &blocked, &cross, &since, &unknown, &dueAsOf, &zi); err != nil {
 			return fmt.Errorf("kpi: explaining %s: %w", e.KPI, err)
 		}
+		eDay := zoneValue(eDays, zi)
 		if flow == 0 || disc == 1 {
 			continue
 		}
@@ -46,7 +47,7 @@ func explainHistory(ctx context.Context, w *warehouse.Warehouse, s settings, e *
 		if started == 1 {
 			it.Start = tptr(time.Unix(startS, 0).UTC())
 		}
-		doneIn := done == 1 && doneS >= win.From.Unix() && doneS < win.To.Unix()
+		doneIn := done == 1 && doneS >= zoneValue(froms, zi) && doneS < win.To.Unix()
 		if done == 1 {
 			it.Done = tptr(time.Unix(doneS, 0).UTC())
 		}

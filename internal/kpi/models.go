@@ -41,10 +41,11 @@ func modelSQL(name string, rels map[string]string, params map[string]any) (strin
 	if err != nil {
 		return "", err
 	}
-	if names, ok := params["team_names"].([]string); ok && len(names) == 0 && rels["issue_teams"] == "" {
-		// Without kpi.teams no issue has a team: {{issue_teams}} is then
-		// model issue_teams_none (no board join, no selector matching).
-		none, err := ms.Expand("issue_teams_none", rels)
+	if names, ok := params["team_names"].([]string); ok && len(names) == 0 && rels["issue_team_match"] == "" {
+		// Without kpi.teams no issue has a team: {{issue_team_match}} is
+		// then model issue_team_match_none (no board join, no selector
+		// matching).
+		none, err := ms.Expand("issue_team_match_none", rels)
 		if err != nil {
 			return "", err
 		}
@@ -52,7 +53,7 @@ func modelSQL(name string, rels map[string]string, params map[string]any) (strin
 		if rels == nil {
 			rels = map[string]string{}
 		}
-		rels["issue_teams"] = "(" + none + ")"
+		rels["issue_team_match"] = "(" + none + ")"
 	}
 	return ms.SQL(name, rels, params)
 }
@@ -89,6 +90,11 @@ func (s settings) modelParams(asOf time.Time) map[string]any {
 		teams = teamParams(nil, false)
 	}
 	maps.Copy(params, teams)
+	zp := s.zoneParams
+	if zp == nil {
+		zp, _ = Config{TZ: s.TZ}.zoneParams(s.zonePlan())
+	}
+	maps.Copy(params, zp)
 	return params
 }
 

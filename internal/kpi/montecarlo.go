@@ -30,9 +30,13 @@ var mcFan = []float64{0.5, 0.7, 0.85, 0.95}
 // the release forecasts.
 func (c *computation) forecast(ctx context.Context, from string) error {
 	l := *c.s.MCHistoryDays
-	eDay := lastCompleteDay(c.asOf, c.s.loc).Unix() / 86400
-	lo := eDay - int64(l) // history = (lo, eDay]
-	q, err := c.modelWith("forecast_history", map[string]string{"rows": "(" + from + ")"}, map[string]any{"h_lo": lo, "e_day": eDay})
+	// history = (lo, E] in each zone; the model answers days before E
+	eDays := c.s.zoneEDay(c.asOf)
+	los := make([]int64, len(eDays))
+	for i, e := range eDays {
+		los[i] = e - int64(l)
+	}
+	q, err := c.modelWith("forecast_history", map[string]string{"rows": "(" + from + ")"}, map[string]any{"h_lo": los, "e_day": eDays})
 	if err != nil {
 		return err
 	}
@@ -51,7 +55,7 @@ func (c *computation) forecast(ctx context.Context, from string) error {
 		}
 		j.hist = make([]int, l)
 		for _, d := range days {
-			j.hist[d-lo-1]++
+			j.hist[int64(l)-1+d]++ // d = 0 is E, the last day of the history
 		}
 		if j.r.kind == ScopeProject {
 			c.mcHist[j.r.scope] = j.hist

@@ -24,7 +24,7 @@ func (c *computation) planning(ctx context.Context, _ string, wins []window) err
 		return err
 	}
 	for _, w := range wins {
-		p := population{params: map[string]any{"w_from": w.From.Unix(), "w_to": w.To.Unix()}}
+		p := population{params: map[string]any{"w_from": c.s.zoneFrom(c.asOf, w), "w_to": w.To.Unix()}}
 		res, err := c.aggregate(ctx, "planning KPIs ("+w.Name+")", "planning_window", from, p, nil)
 		if err != nil {
 			return err
@@ -115,7 +115,7 @@ func (c *computation) risks(ctx context.Context, _ string) error {
 	highW, maxW := riskLevels(c.s.RiskSeverityWeights)
 	res, err := c.aggregate(ctx, "risk and dependency KPIs", "risks_now", from, pop, map[string]any{
 		"risk_types": nonNil(c.s.RiskTypes), "severity_names": names, "severity_weights": weights,
-		"high_w": highW, "top_w": maxW, "stale_s": int64(riskStaleDays * 86400), "e_day": lastCompleteDay(c.asOf, c.s.loc).Unix() / 86400,
+		"high_w": highW, "top_w": maxW, "stale_s": int64(riskStaleDays * 86400), "e_day": c.s.zoneEDay(c.asOf),
 	})
 	if err != nil {
 		return err
@@ -170,7 +170,7 @@ func monthWindow(asOf time.Time, loc *time.Location) (w window, first, last time
 // the local day of their start (kpis.md C10).
 func (c *computation) effort(ctx context.Context) error {
 	w, first, last := monthWindow(c.asOf, c.s.loc)
-	q, err := c.model("effort_hours", withParams(c.keepParams(), map[string]any{"w_from": w.From, "w_to": w.To}))
+	q, err := c.model("effort_hours", withParams(c.keepParams(), map[string]any{"w_from": c.s.zoneFromTime(c.asOf, w), "w_to": w.To}))
 	if err != nil {
 		return err
 	}

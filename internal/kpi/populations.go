@@ -152,8 +152,8 @@ func (c *computation) population(w window, sle sleDays) (population, error) {
 		skipped = 1
 	}
 	params := map[string]any{
-		"w_from": w.From.Unix(), "w_to": w.To.Unix(), "as_of": c.asOf.Unix(),
-		"e_day": lastCompleteDay(c.asOf, c.s.loc).Unix() / 86400, "include_skipped": skipped,
+		"w_from": c.s.zoneFrom(c.asOf, w), "w_to": w.To.Unix(), "as_of": c.asOf.Unix(),
+		"e_day": c.s.zoneEDay(c.asOf), "include_skipped": skipped,
 		"estimated_by": c.s.EstimatedBy, "sle_keys": keys, "sle_att": att, "sle_hist": hist,
 		"stale_todo_s": *c.s.StaleDaysToDo * 86400, "stale_progress_s": *c.s.StaleDaysInProgress * 86400,
 		"ready_status_ids": nonNil(c.s.ReadyStatusIDs), "sle_hist_days": histDays,

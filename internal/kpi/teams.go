@@ -151,33 +151,21 @@ func (c Config) TeamWarnings() []string {
 	return slices.Compact(out)
 }
 
-// teamZoneWarnings: a program and the portfolio are computed in their own
-// time zone, so a team whose time zone differs has its issues' days
-// (windows, daily WIP samples, day counts) re-bucketed there at the
-// roll-up, where kpis.md C1 sums each team's own daily values. pmo does
-// not re-compute roll-ups per team zone; it says so, naming both zones.
+// teamZoneWarnings: every issue counts its days in one zone (kpis.md C1,
+// models/lifecycle.sql: its first team's, else its project's). With
+// kpi.multi_team an issue two teams share counts them in the first team's
+// zone in both; when the teams report in different zones, it says so.
 func (c Config) teamZoneWarnings() []string {
-	var out []string
-	port, err := c.resolve(ScopePortfolio, "all", "", "")
-	if err != nil {
-		return nil // the config's errors say why
+	if !c.MultiTeam {
+		return nil
 	}
-	for _, t := range c.Teams {
-		ts, err := c.resolve(ScopeTeam, t.Name, "", "")
-		if err != nil {
-			continue
-		}
-		roll := []struct{ what, tz string }{{"the portfolio", port.TZ}}
-		if t.Program != "" {
-			if ps, err := c.resolve(ScopeProgram, t.Program, "", ""); err == nil {
-				roll = append([]struct{ what, tz string }{{fmt.Sprintf("its program %q", t.Program), ps.TZ}}, roll...)
-			}
-		}
-		for _, r := range roll {
-			if r.tz != ts.TZ {
-				out = append(out, fmt.Sprintf("kpi.teams: team %q reports in %s but %s in %s: there its issues' days (windows, daily WIP, day counts) are counted in %s, not summed from the team's own days (kpis.md C1); give both the same tz (kpi.tz or kpi.scopes[].tz) for exact roll-ups",
-					t.Name, ts.TZ, r.what, r.tz, r.tz))
-				break
+	var out []string
+	for i, a := range c.Teams {
+		za := c.resolveZone(ScopeTeam, a.Name)
+		for _, b := range c.Teams[i+1:] {
+			if zb := c.resolveZone(ScopeTeam, b.Name); zb != za {
+				out = append(out, fmt.Sprintf("kpi.teams: %q reports in %s, %q in %s: an issue both select (kpi.multi_team) counts its days (windows, daily WIP, day counts) in the first team's zone, %s, in both teams (kpis.md C1: one team = one tz)",
+					a.Name, za, b.Name, zb, za))
 			}
 		}
 	}

@@ -86,6 +86,9 @@ func Build(ctx context.Context, w *warehouse.Warehouse, o Options) (*Model, erro
 	if err != nil {
 		return nil, err
 	}
+	if err := readIssueZones(ctx, w, o.KPI, snap.AsOf, issues); err != nil {
+		return nil, err
+	}
 	if err := readIssueTeams(ctx, w, o.KPI, snap.AsOf, issues); err != nil {
 		return nil, err
 	}
@@ -381,6 +384,18 @@ type issue struct {
 	fromCat, toCat                  []string
 	initial                         string
 	teams                           []string // kpi.teams
+	source                          string
+	// loc is the zone the issue's days count in (kpi.IssueZones: its
+	// team's, else its project's); nil is kpi.tz.
+	loc *time.Location
+}
+
+// zone is the issue's time zone, def (kpi.tz) unless it has its own.
+func (is *issue) zone(def *time.Location) *time.Location {
+	if is.loc != nil {
+		return is.loc
+	}
+	return def
 }
 
 // issueSQL reads the flow items (no sub-tasks) created before as_of with
@@ -424,7 +439,7 @@ func readIssues(ctx context.Context, w *warehouse.Warehouse, asOf time.Time, cfg
 		if !slices.Contains(flow, is.Type) {
 			continue
 		}
-		is.scope = src + "/" + pkey
+		is.scope, is.source = src+"/"+pkey, src
 		is.created = time.Unix(created, 0).UTC()
 		is.initial = normCat(cat)
 		if len(fc) > 0 {
@@ -506,27 +521,44 @@ func dayCount(a, b time.Time, loc *time.Location) float64 {
 	return float64(dayNum(b, loc) - dayNum(a, loc) + 1)
 }
 
-// series computes the run-chart series of a scope's issues.
-func series(is []*issue, asOf time.Time, loc *time.Location, weeks int, sle float64) Series {
-	s := Series{SLEDays: sle}
-	// Week starts: Mondays (local) of the trailing weeks, the last one
-	// containing the last complete day before as_of.
+// weekStarts are the Mondays (local midnights in loc) of the trailing
+// weeks, the last one containing the last complete day before as_of.
+func weekStarts(asOf time.Time, loc *time.Location, weeks int) []time.Time {
 	last := asOf.Add(-time.Millisecond).In(loc)
 	y, m, d := last.Date()
 	day := time.Date(y, m, d, 0, 0, 0, 0, loc)
 	monday := day.AddDate(0, 0, -((int(day.Weekday()) + 6) % 7))
+	var out []time.Time
 	for i := weeks - 1; i >= 0; i-- {
-		s.Weeks = append(s.Weeks, monday.AddDate(0, 0, -7*i))
+		out = append(out, monday.AddDate(0, 0, -7*i))
 	}
+	return out
+}
+
+// series computes the run-chart series of a scope's issues. Each issue
+// counts on the weeks of its own zone (kpis.md C1: a roll-up sums its
+// teams' weekly values, each on the team's local days); the weeks shown
+// are kpi.tz's (loc).
+func series(is []*issue, asOf time.Time, loc *time.Location, weeks int, sle float64) Series {
+	s := Series{SLEDays: sle, Weeks: weekStarts(asOf, loc, weeks)}
 	n := len(s.Weeks)
 	s.Throughput, s.Created, s.Resolved = make([]int, n), make([]int, n), make([]int, n)
 	s.CFDNew, s.CFDProgress, s.CFDDone = make([]int, n), make([]int, n), make([]int, n)
-	weekOf := func(t time.Time) int {
+	zoneWeeks := map[*time.Location][]time.Time{nil: s.Weeks}
+	weeksOf := func(it *issue) []time.Time {
+		ws, ok := zoneWeeks[it.loc]
+		if !ok {
+			ws = weekStarts(asOf, it.loc, weeks)
+			zoneWeeks[it.loc] = ws
+		}
+		return ws
+	}
+	weekOf := func(ws []time.Time, t time.Time) int {
 		if t.IsZero() || !t.Before(asOf) {
 			return -1
 		}
 		for i := n - 1; i >= 0; i-- {
-			if !t.Before(s.Weeks[i]) {
+			if !t.Before(ws[i]) {
 				return i
 			}
 		}
@@ -535,17 +567,18 @@ func series(is []*issue, asOf time.Time, loc *time.Location, weeks int, sle floa
 	ctFrom := asOf.AddDate(0, 0, -84)
 	var cts []float64
 	for _, it := range is {
-		if w := weekOf(it.created); w >= 0 {
+		ws := weeksOf(it)
+		if w := weekOf(ws, it.created); w >= 0 {
 			s.Created[w]++
 		}
-		if w := weekOf(it.done); w >= 0 {
+		if w := weekOf(ws, it.done); w >= 0 {
 			s.Resolved[w]++
 			if !it.discarded {
 				s.Throughput[w]++
 			}
 		}
 		for w := range n {
-			end := s.Weeks[w].AddDate(0, 0, 7)
+			end := ws[w].AddDate(0, 0, 7)
 			if end.After(asOf) {
 				end = asOf
 			}
@@ -562,17 +595,17 @@ func series(is []*issue, asOf time.Time, loc *time.Location, weeks int, sle floa
 			}
 		}
 		if !it.done.IsZero() && !it.discarded && !it.start.IsZero() && !it.done.Before(ctFrom) && it.done.Before(asOf) {
-			d := dayCount(it.start, it.done, loc)
+			d := dayCount(it.start, it.done, it.zone(loc))
 			s.CycleTimes = append(s.CycleTimes, CyclePoint{Key: it.Key, Done: it.done, Days: d})
 			cts = append(cts, d)
 		}
 		if it.done.IsZero() && it.catAt(asOf.Unix()) == "indeterminate" && !it.start.IsZero() {
 			s.Aging = append(s.Aging, Item{Key: it.Key, Summary: it.Summary, Status: it.Status, Type: it.Type,
-				Assignee: it.Assignee, Project: it.scope, URL: it.URL, AgeDays: dayCount(it.start, asOf.Add(-time.Millisecond), loc)})
+				Assignee: it.Assignee, Project: it.scope, URL: it.URL, AgeDays: dayCount(it.start, asOf.Add(-time.Millisecond), it.zone(loc))})
 		}
 	}
 	s.Total = len(is)
-	burnup(&s, is, asOf)
+	burnup(&s, is, asOf, weeksOf)
 	slices.Sort(cts)
 	s.P50, s.P85, s.P95 = nearestRank(cts, 0.5), nearestRank(cts, 0.85), nearestRank(cts, 0.95)
 	sort.SliceStable(s.CycleTimes, func(i, j int) bool { return s.CycleTimes[i].Done.Before(s.CycleTimes[j].Done) })

@@ -17,22 +17,30 @@ const noForecast = "no forecast (not enough history)"
 // burnup fills the cumulative burn-up of the weekly series: at each week's
 // end (as_of for the current week), the flow items done so far and the
 // total scope, both without the items discarded at as_of (the population
-// of the Monte Carlo backlog, kpis.md F9).
-func burnup(s *Series, is []*issue, asOf time.Time) {
+// of the Monte Carlo backlog, kpis.md F9). An issue counts at the ends of
+// its own zone's weeks (weeksOf, kpis.md C1); BurnEnds are kpi.tz's.
+func burnup(s *Series, is []*issue, asOf time.Time, weeksOf func(*issue) []time.Time) {
 	n := len(s.Weeks)
-	s.BurnEnds, s.BurnScope, s.BurnDone = make([]time.Time, n), make([]int, n), make([]int, n)
-	for w := range n {
-		end := s.Weeks[w].AddDate(0, 0, 7)
-		if end.After(asOf) {
-			end = asOf
+	weekEnds := func(ws []time.Time) []time.Time {
+		ends := make([]time.Time, n)
+		for w := range n {
+			ends[w] = ws[w].AddDate(0, 0, 7)
+			if ends[w].After(asOf) {
+				ends[w] = asOf
+			}
 		}
-		s.BurnEnds[w] = end
+		return ends
 	}
+	s.BurnEnds, s.BurnScope, s.BurnDone = weekEnds(s.Weeks), make([]int, n), make([]int, n)
 	for _, it := range is {
 		if it.discarded {
 			continue
 		}
-		for w, end := range s.BurnEnds {
+		ends := s.BurnEnds
+		if it.loc != nil {
+			ends = weekEnds(weeksOf(it))
+		}
+		for w, end := range ends {
 			if it.created.Before(end) {
 				s.BurnScope[w]++
 			}

@@ -79,6 +79,22 @@ func sprintOfTeam(cfg kpi.Config, team string, r kpi.SprintReport) bool {
 	return false
 }
 
+// readIssueZones sets the time zone of the issues whose days do not count
+// in kpi.tz (kpi.IssueZones).
+func readIssueZones(ctx context.Context, w *warehouse.Warehouse, cfg kpi.Config, asOf time.Time, issues []*issue) error {
+	byKey, _, err := kpi.IssueZones(ctx, w, cfg, asOf)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if len(byKey) == 0 {
+		return nil
+	}
+	for _, is := range issues {
+		is.loc = byKey[[2]string{is.source, is.Key}]
+	}
+	return nil
+}
+
 // readIssueTeams sets the teams of the issues (kpi.IssueTeams).
 func readIssueTeams(ctx context.Context, w *warehouse.Warehouse, cfg kpi.Config, asOf time.Time, issues []*issue) error {
 	byKey, err := kpi.IssueTeams(ctx, w, cfg, asOf)

@@ -103,6 +103,25 @@ func literal(v any) (string, error) {
 			return "CAST([] AS Array(Int64))", nil
 		}
 		return "[" + strings.Join(parts, ", ") + "]", nil
+	case [][]int64:
+		// Per-zone sample lists and the like: an array of arrays.
+		parts := make([]string, len(x))
+		for i, xs := range x {
+			parts[i], _ = literal(xs)
+		}
+		if len(parts) == 0 {
+			return "CAST([] AS Array(Array(Int64)))", nil
+		}
+		return "[" + strings.Join(parts, ", ") + "]", nil
+	case []time.Time:
+		parts := make([]string, len(x))
+		for i, t := range x {
+			parts[i] = timeLiteral(t)
+		}
+		if len(parts) == 0 {
+			return "CAST([] AS Array(DateTime('UTC')))", nil
+		}
+		return "[" + strings.Join(parts, ", ") + "]", nil
 	case []float64:
 		parts := make([]string, len(x))
 		for i, f := range x {

@@ -191,6 +191,8 @@ func TestBind(t *testing.T) {
 		{"SELECT ?, ?", []any{(*time.Time)(nil), (*model.Date)(nil)}, `SELECT NULL, NULL`},
 		{"SELECT ?, ?", []any{model.CategoryDone, []model.StatusCategory{model.CategoryNew}}, `SELECT 'done', ['new']`},
 		{"SELECT ?", []any{&ts}, `SELECT toDateTime('2024-01-02 02:04:05', 'UTC')`},
+		{"SELECT ?, ?", []any{[][]int64{{1, 2}, {}}, [][]int64{}}, `SELECT [[1, 2], CAST([] AS Array(Int64))], CAST([] AS Array(Array(Int64)))`},
+		{"SELECT ?", []any{[]time.Time{ts}}, `SELECT [toDateTime('2024-01-02 02:04:05', 'UTC')]`},
 	}
 	for _, tt := range tests {
 		got, err := bind(tt.q, tt.args)

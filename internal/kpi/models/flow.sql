@@ -8,7 +8,7 @@
 -- issue and scope it rolls up to); {{set_NAME}} and {{value_NAME}} the sets
 -- and values of models/populations.sql.
 -- Parameters: those of the populations (window, as-of, SLE per scope key),
--- and {sle_hist_days} (the F5 SLE per key, -1 without), {h_lo} (the day
+-- and {sle_hist_days} (the F5 SLE per key, -1 without), {h_lo} (per zone: the day
 -- before the forecast history), {prio_sep} (a separator).
 
 -- model flow_window: the windowed flow KPIs of one window [w_from, w_to): throughput, cycle and lead time samples, SLE attainment, flow efficiency, arrivals, reopen rate, created vs resolved, escaped defects, bug time to resolve, data completeness, workflow consistency, defect ratio
@@ -103,9 +103,9 @@ FROM {{rows}}
 GROUP BY scope_kind, scope
 ORDER BY scope_kind, scope
 
--- model forecast_history: monte_carlo_forecast (F9): per scope, the local done days of the flow items done in the mc_history_days days ending at E (h_lo, e_day], and the open backlog it forecasts
+-- model forecast_history: monte_carlo_forecast (F9): per scope, the local done days of the flow items done in the mc_history_days days ending at E (h_lo, e_day], each as days before its zone's E (0 = E; a roll-up's history is the sum of its zones' daily counts), and the open backlog it forecasts
 SELECT scope_kind, scope,
-    groupArrayIf(toInt64(done_day), is_flow AND NOT discarded AND is_done AND done_day > {h_lo} AND done_day <= {e_day}) AS days,
+    groupArrayIf(toInt64(done_day) - {e_day}[zi], is_flow AND NOT discarded AND is_done AND done_day > {h_lo}[zi] AND done_day <= {e_day}[zi]) AS days,
     countIf(is_flow AND NOT discarded AND NOT is_done) AS backlog
 FROM {{rows}}
 GROUP BY scope_kind, scope

@@ -12,7 +12,17 @@
 --
 -- Parameters:
 --   {as_of} {as_of_s}        the as-of instant (DateTime 'UTC') and as Unix seconds
---   {tz}                     the scope's time zone (kpi.time_zone)
+--   {tz_1} … {tz_8}          the time zones of the configuration (internal/kpi/zones.go): kpi.tz first, then every
+--                            kpi.scopes[].tz; unused slots repeat the first. zi, a row's zone, indexes them
+--   {zone_team_zi}           each team's zone index, parallel to {team_names}
+--   {zone_project_keys} {zone_project_zi} {zone_program_names} {zone_program_zi} {zone_source_names} {zone_source_zi}
+--                            the projects (source/KEY or KEY), programs and sources with a kpi.scopes tz and its index
+--
+-- The zone of an issue (kpis.md C1; zi, 1-based): its first team's when it has one, else its project's (the project's
+-- kpi.scopes tz, else its program's, else its source's, else kpi.tz). Its day numbers are local dates there, and every
+-- scope it rolls up to counts its days there: a roll-up sums its teams' and projects' daily values, each in its own
+-- zone. Models that compare with a zone-dependent parameter (the window start, E, the WIP day ends) read it as
+-- {param}[zi]: one entry per zone.
 --   {start_first}            1 when kpi.start_policy is first (started = first exit from To Do), else last
 --   {active_ids}             kpi.active_status_ids (empty: the In Progress category is active)
 --   {cc_ids}                 kpi.cycle_time_status_ids (empty: the In Progress category)
@@ -48,7 +58,7 @@ SELECT source, issue_id, groupUniqArray(b) AS boards FROM (
     ) ARRAY JOIN names AS b
 ) GROUP BY source, issue_id
 
--- model issue_teams: the issue_scope rows with the teams each belongs to (kpi.teams): those with a selector matching its project (KEY or source/KEY), a component, its assignee (id or name) or a board of {{issue_boards}}; the first of them unless {multi_team} = 1
+-- model issue_team_match: the issue_scope rows with the teams each belongs to (kpi.teams): those with a selector matching its project (KEY or source/KEY), a component, its assignee (id or name) or a board of {{issue_boards}}; the first of them unless {multi_team} = 1
 SELECT *,
     arrayFilter((x_t, x_k, x_v) -> multiIf(
         x_k = 'project', x_v = project_key OR x_v = concat(source, '/', project_key),
@@ -62,8 +72,17 @@ SELECT *,
             + length(assignee) + length(boards))))) AS teams
 FROM {{issue_scope}} AS i ANY LEFT JOIN {{issue_boards}} AS b USING (source, issue_id)
 
--- model issue_teams_none: the issue_scope rows with no team: what {{issue_teams}} stands for without kpi.teams (modelSQL), sparing the board join and the selector matching
+-- model issue_team_match_none: the issue_scope rows with no team: what {{issue_team_match}} stands for without kpi.teams (modelSQL), sparing the board join and the selector matching
 SELECT *, CAST([] AS Array(String)) AS teams FROM {{issue_scope}}
+
+-- model issue_teams: the issue_scope rows with their teams (kpi.teams) and their zone zi (see the header): the first team's, else the project's
+SELECT *,
+    if(length(teams) > 0, {zone_team_zi}[indexOf({team_names}, teams[1])],
+        transform(concat(source, '/', project_key), {zone_project_keys}, {zone_project_zi},
+        transform(project_key, {zone_project_keys}, {zone_project_zi},
+        transform(program, {zone_program_names}, {zone_program_zi},
+        transform(source, {zone_source_names}, {zone_source_zi}, toUInt8(1)))))) AS zi
+FROM {{issue_team_match}}
 
 -- model linked_bugs: per issue, the distinct bugs linked to it by a defect link type (either direction) or parented by it (Q1)
 SELECT source, issue_id, uniqExact(b) AS linked_bugs FROM (
@@ -106,11 +125,11 @@ SELECT * FROM (SELECT * FROM (SELECT
     components, environment, created, updated, due_date, story_points, original_estimate_seconds, parent_id,
     epic_key, fix_version_ids, has_unknown, init_cat, ats, tcs, is_flow, is_bug, is_escaped_type, escaped, n_tr,
     cat_now, start_s, done_s, started, is_done, discarded, skipped, restarted, reopen_ats, done_entry_ats, active_s,
-    cc_s, status_now, created_day, start_day, done_day, teams, scope_kinds, scope_names
+    cc_s, status_now, zi, created_day, start_day, done_day, teams, scope_kinds, scope_names
 FROM (SELECT
     source, issue_id, key, project_key, program, type, type_class, resolution, priority, assignee_id, labels,
     components, environment, created, updated, due_date, story_points, original_estimate_seconds, parent_id,
-    epic_key, fix_version_ids, has_unknown, init_cat, ats, tcs, teams,
+    epic_key, fix_version_ids, has_unknown, init_cat, ats, tcs, teams, zi,
     toUInt8(has({flow_types}, type) AND type_class != 'subtask') AS is_flow,
     toUInt8(has({bug_types}, type)) AS is_bug,
     toUInt8(has({escaped_types}, type)) AS is_escaped_type,
@@ -143,9 +162,14 @@ FROM (SELECT
         greatest(toInt64(0), least(x_e, done_s) - greatest(x_b, start_s)), toInt64(0)), st_ids, st_cats, st_from, st_to), toInt64(0)) AS active_s,
     if(is_done AND started, arraySum((x_s, x_c, x_b, x_e) -> if(if(empty({cc_ids}), x_c = 'indeterminate', has({cc_ids}, x_s)),
         greatest(toInt64(0), least(x_e, done_s) - x_b), toInt64(0)), st_ids, st_cats, st_from, st_to), toInt64(0)) AS cc_s,
-    toInt32(toDate(created, {tz})) AS created_day,
-    toInt32(toDate(toDateTime(start_s, 'UTC'), {tz})) AS start_day,
-    toInt32(toDate(toDateTime(done_s, 'UTC'), {tz})) AS done_day,
+    -- local dates in the issue's zone (18.16's toDate takes a constant zone: one branch per zone slot)
+    toDateTime(start_s, 'UTC') AS start_t, toDateTime(done_s, 'UTC') AS done_t,
+    toInt32(multiIf(zi = 1, toDate(created, {tz_1}), zi = 2, toDate(created, {tz_2}), zi = 3, toDate(created, {tz_3}), zi = 4, toDate(created, {tz_4}),
+        zi = 5, toDate(created, {tz_5}), zi = 6, toDate(created, {tz_6}), zi = 7, toDate(created, {tz_7}), toDate(created, {tz_8}))) AS created_day,
+    toInt32(multiIf(zi = 1, toDate(start_t, {tz_1}), zi = 2, toDate(start_t, {tz_2}), zi = 3, toDate(start_t, {tz_3}), zi = 4, toDate(start_t, {tz_4}),
+        zi = 5, toDate(start_t, {tz_5}), zi = 6, toDate(start_t, {tz_6}), zi = 7, toDate(start_t, {tz_7}), toDate(start_t, {tz_8}))) AS start_day,
+    toInt32(multiIf(zi = 1, toDate(done_t, {tz_1}), zi = 2, toDate(done_t, {tz_2}), zi = 3, toDate(done_t, {tz_3}), zi = 4, toDate(done_t, {tz_4}),
+        zi = 5, toDate(done_t, {tz_5}), zi = 6, toDate(done_t, {tz_6}), zi = 7, toDate(done_t, {tz_7}), toDate(done_t, {tz_8}))) AS done_day,
     arrayConcat([{k_portfolio}, {k_source}, {k_program}, {k_project}], arrayMap(x_n -> {k_team}, teams)) AS scope_kinds,
     arrayConcat(['all', source, program, concat(source, '/', project_key)], teams) AS scope_names
 FROM (
@@ -169,13 +193,16 @@ WHERE scope != '' AND ({keep_all} = 1 OR has({keep}, concat(scope_kind, ':', sco
 SELECT DISTINCT source, project_key, program FROM {{issue_scope}} ORDER BY source, project_key
 
 -- model scope_teams: the teams (kpi.teams) with issues created before {as_of}: the team scopes there are
-SELECT DISTINCT team FROM {{issue_teams}} ARRAY JOIN teams AS team
+SELECT DISTINCT team FROM {{issue_team_match}} ARRAY JOIN teams AS team
 
 -- model issue_team_keys: the teams (kpi.teams) of each issue created before {as_of} that has one, by issue key
-SELECT key, teams FROM {{issue_teams}} WHERE length(teams) > 0 ORDER BY key
+SELECT key, teams FROM {{issue_team_match}} WHERE length(teams) > 0 ORDER BY key
 
 -- model issue_team_refs: the teams (kpi.teams) of each issue created before {as_of} that has one, by source and key (what the dashboards' RAID tables join)
-SELECT source, key, teams FROM {{issue_teams}} WHERE length(teams) > 0
+SELECT source, key, teams FROM {{issue_team_match}} WHERE length(teams) > 0
+
+-- model issue_zone_refs: the zone (zi, see the header) of each issue created before {as_of} whose days are not counted in kpi.tz, by source and key (the report's charts)
+SELECT source, key, zi FROM {{issue_teams}} WHERE zi != 1 ORDER BY source, key
 
 -- model issue_projects: the project scope ("source/KEY") of each issue whose key is in {keys}
 SELECT key, concat(source, '/', project_key) AS project FROM v_issues WHERE has({keys}, key) ORDER BY key, project

@@ -8,7 +8,7 @@
 --
 -- Relations: {{rows}} those rows cut to the scopes computed; {{set_ready}}
 -- the set ready of models/populations.sql.
--- Parameters: {w_from} {w_to} (the window), {e_day} (E, the last complete
+-- Parameters: {w_from} {w_to} (the window; the start per zone), {e_day} (per zone: E, the last complete
 -- local day), {as_of_s}, {risk_types}, {severity_names} {severity_weights}
 -- (kpi.risk_severity_weights by priority name), {high_w} {top_w} (the
 -- weight of High, else the top one; the top weight), {stale_s} (a risk not
@@ -37,7 +37,7 @@ FROM (
         SELECT scope_kind, scope, done_day, due_done, due_base, due_changes,
             toInt64(ifNull(spent_s, 0)) + sub_spent_s AS spent,
             toFloat64(if(est_start > 0, est_start, sub_est)) AS est,
-            (is_flow AND NOT discarded AND is_done AND done_s >= {w_from} AND done_s < {w_to}) AS dw
+            (is_flow AND NOT discarded AND is_done AND done_s >= {w_from}[zi] AND done_s < {w_to}) AS dw
         FROM {{rows}}
     )
 )
@@ -48,7 +48,7 @@ ORDER BY scope_kind, scope
 SELECT scope_kind, scope,
     countIf(k_open AND due_asof != 0) AS od_pop,
     countIf(k_overdue) AS od_n,
-    arraySort(groupArrayIf(toFloat64({e_day} - due_asof), k_overdue)) AS od_xs,
+    arraySort(groupArrayIf(toFloat64({e_day}[zi] - due_asof), k_overdue)) AS od_xs,
     countIf(k_open) AS open_n,
     countIf(k_blocked) AS blocked_n,
     countIf(k_blocked AND countEqual(bk_projs, project_key) < length(bk_projs)) AS blocked_x,
@@ -67,11 +67,11 @@ SELECT scope_kind, scope,
 FROM (
     SELECT *,
         (is_flow AND NOT discarded AND NOT is_done) AS k_open,
-        (is_flow AND NOT discarded AND NOT is_done AND due_asof != 0 AND due_asof <= {e_day}) AS k_overdue,
+        (is_flow AND NOT discarded AND NOT is_done AND due_asof != 0 AND due_asof <= {e_day}[zi]) AS k_overdue,
         (is_flow AND NOT discarded AND NOT is_done AND bk_blocked = 1) AS k_blocked,
         (has({risk_types}, type) AND NOT is_done) AS k_risk,
         transform(priority, {severity_names}, {severity_weights}, toFloat64(0)) AS k_severity,
-        ({e_day} - created_day + 1) AS k_age
+        ({e_day}[zi] - created_day + 1) AS k_age
     FROM {{rows}}
 )
 GROUP BY scope_kind, scope

@@ -46,6 +46,40 @@ func TestBurnupSeries(t *testing.T) {
 	}
 }
 
+// TestSeriesZones: each issue counts on the weeks of its own zone (kpis.md
+// C1), so a roll-up's weekly series is the sum of its teams' series, each
+// computed in the team's zone. Tokyo's week 2 starts Sun 8 Mar 15:00 UTC
+// and Los Angeles' Mon 9 Mar 07:00 UTC (PDT from 8 Mar).
+func TestSeriesZones(t *testing.T) {
+	tokyo, _ := time.LoadLocation("Asia/Tokyo")
+	la, _ := time.LoadLocation("America/Los_Angeles")
+	d := func(day, hour int) time.Time { return time.Date(2026, 3, day, hour, 0, 0, 0, time.UTC) }
+	asOf := d(18, 0)
+	east := []*issue{
+		{Key: "E1", created: d(2, 9), start: d(3, 9), done: d(8, 16), loc: tokyo}, // Mon 9 Mar 01:00 in Tokyo: week 2 (week 1 in UTC)
+		{Key: "E2", created: d(8, 20), loc: tokyo},                                // created Mon 9 Mar in Tokyo
+	}
+	west := []*issue{
+		{Key: "W1", created: d(2, 9), start: d(3, 9), done: d(9, 5), loc: la}, // Sun 8 Mar 22:00 in Los Angeles: week 1 (week 2 in UTC)
+		{Key: "W2", created: d(4, 9), start: d(9, 9), done: d(11, 16), loc: la},
+	}
+	all := append(slices.Clone(east), west...)
+	for _, tt := range []struct {
+		name               string
+		is                 []*issue
+		tp, created, burnD []int
+	}{
+		{"east", east, []int{0, 1, 0}, []int{1, 1, 0}, []int{0, 1, 1}},
+		{"west", west, []int{1, 1, 0}, []int{2, 0, 0}, []int{1, 2, 2}},
+		{"program", all, []int{1, 2, 0}, []int{3, 1, 0}, []int{1, 3, 3}},
+	} {
+		s := series(tt.is, asOf, time.UTC, 3, 0)
+		if !slices.Equal(s.Throughput, tt.tp) || !slices.Equal(s.Created, tt.created) || !slices.Equal(s.BurnDone, tt.burnD) {
+			t.Errorf("%s: throughput %v created %v burn-up done %v, want %v %v %v", tt.name, s.Throughput, s.Created, s.BurnDone, tt.tp, tt.created, tt.burnD)
+		}
+	}
+}
+
 func TestSnapshotForecastAndEVM(t *testing.T) {
 	is, asOf := burnupFixture()
 	f := func(x float64) *float64 { return &x }

@@ -19,12 +19,16 @@ import (
 // Explanation lists the issues that made a KPI value, so a PMO can answer
 // "why is this 9?".
 type Explanation struct {
-	KPI    string        `json:"kpi"`
-	Scope  string        `json:"scope"`
-	Window string        `json:"window"`
-	AsOf   time.Time     `json:"as_of"`
-	TZ     string        `json:"tz"`
-	Items  []ExplainItem `json:"items"`
+	KPI    string    `json:"kpi"`
+	Scope  string    `json:"scope"`
+	Window string    `json:"window"`
+	AsOf   time.Time `json:"as_of"`
+	TZ     string    `json:"tz"`
+	// Zones, when the configuration has more than one, are the time zones
+	// the items count their days in (each its team's, else its project's:
+	// kpis.md C1); TZ is then the scope's own.
+	Zones []string      `json:"zones,omitempty"`
+	Items []ExplainItem `json:"items"`
 	// Values are the KPI's values recomputed from the items (flow KPIs).
 	Values []ExplainedValue `json:"values,omitempty"`
 	// stat, for the flow KPIs, is what Recompute needs besides the items;
@@ -139,6 +143,9 @@ func (x *Explainer) Explain(ctx context.Context, kpi, scope, window string) (Exp
 	}
 	s := g.s
 	e := Explanation{KPI: kpi, Scope: ref.key(), Window: win.Name, AsOf: asOf, TZ: s.TZ}
+	if zs := s.zonePlan().names; len(zs) > 1 {
+		e.Zones = zs
+	}
 	// The scope's lifecycle, derived once per settings group and as-of.
 	fg, err := x.flowGroup(ctx, s)
 	if err != nil {
@@ -301,7 +308,11 @@ func WriteExplanation(w io.Writer, e Explanation, format string) error {
 	head := []string{"key", "sprint", "role", "start", "done", "day_count", "days", "points", "values"}
 	switch format {
 	case "", "table":
-		fmt.Fprintf(w, "%s for %s, window %s, as of %s (tz %s)\n", e.KPI, e.Scope, e.Window, e.AsOf.Format(time.RFC3339), e.TZ)
+		zones := ""
+		if len(e.Zones) > 0 {
+			zones = "; each issue's days in its team's or project's zone: " + strings.Join(e.Zones, ", ")
+		}
+		fmt.Fprintf(w, "%s for %s, window %s, as of %s (tz %s%s)\n", e.KPI, e.Scope, e.Window, e.AsOf.Format(time.RFC3339), e.TZ, zones)
 		for _, v := range e.Values {
 			val := "NULL"
 			if v.Value != nil {

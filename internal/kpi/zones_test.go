@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/pmo-oss/pmo/internal/warehouse"
@@ -120,6 +121,24 @@ func TestTeamZones(t *testing.T) {
 		}
 		if n := checkRecompute(t, w, cfg, rollups, "throughput", "cycle_time", "wip", "work_item_age", "created_vs_resolved"); n == 0 {
 			t.Error("no roll-up value was recomputed by explain")
+		}
+		// The program's throughput lists each team's items done in the
+		// team's own window, and says which zones count.
+		x := NewExplainer(w, cfg, f.AsOf)
+		defer x.Close(ctx)
+		e, err := x.Explain(ctx, "throughput", "program:Shop", "4w")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var keys []string
+		for _, it := range e.Items {
+			keys = append(keys, it.Key)
+		}
+		if got := strings.Join(keys, " "); got != "WEB-11 WEB-12 WEB-21 WEB-22" {
+			t.Errorf("explain throughput program:Shop 4w lists %s", got)
+		}
+		if got := fmt.Sprint(e.Zones); got != "[UTC Asia/Tokyo America/Los_Angeles]" {
+			t.Errorf("explain throughput program:Shop: zones %s", got)
 		}
 	})
 }

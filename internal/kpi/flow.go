@@ -161,6 +161,10 @@ func (c *computation) flowCache(r result, w window, tp, meanCT *float64) {
 
 type littleIn struct{ tp, meanCT, arrivals *float64 }
 
+// wipZoneKey separates the zones' WIP samples in one sorted array (zone zi's
+// are zi * wipZoneKey + instant): above any Unix second pmo meets (year 36812).
+const wipZoneKey int64 = 1 << 40
+
 // wip samples WIP at the start of each window and at the end of every
 // local day in it (F4), for the daily average, Little's law and
 // conservation (F8). One query samples the union of all windows' instants.
@@ -188,6 +192,7 @@ func (c *computation) wip(ctx context.Context, wins []window) error {
 	// delta lands on the index of its own zone's day.
 	zp := c.s.zonePlan()
 	samples := make([][]int64, len(zp.locs))
+	var keyed []int64 // zi * wipZoneKey + instant, zone by zone (models/wip.sql)
 	for z, loc := range zp.locs {
 		zs := map[int64]bool{}
 		for _, w := range wins {
@@ -205,9 +210,12 @@ func (c *computation) wip(ctx context.Context, wins []window) error {
 		if len(samples[z]) != len(inst) {
 			return fmt.Errorf("kpi: computing wip: %d daily samples in time zone %s but %d in %s", len(samples[z]), zp.names[z], len(inst), c.s.TZ)
 		}
+		for _, t := range samples[z] {
+			keyed = append(keyed, int64(z+1)*wipZoneKey+t)
+		}
 	}
 	// The WIP deltas per project and sample (models/wip.sql).
-	q, err := c.model("wip_deltas", map[string]any{"samples": samples, "earliest": earliest})
+	q, err := c.model("wip_deltas", map[string]any{"samples": keyed, "n_samples": len(inst), "zone_key": wipZoneKey, "earliest": earliest})
 	if err != nil {
 		return err
 	}

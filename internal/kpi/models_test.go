@@ -15,7 +15,7 @@ import (
 var modelExtras = map[string]any{
 	"in_texts": []string{"is blocked by"}, "out_texts": []string{"blocks"},
 	"version_keys": []string{"4:jira10"}, "version_tbs": []int64{0},
-	"samples": []int64{1, 2}, "earliest": int64(0), "keep_all": 0, "keep": []string{"project:jira/A"},
+	"samples": []int64{1, 2}, "n_samples": 2, "zone_key": int64(1 << 40), "earliest": int64(0), "keep_all": 0, "keep": []string{"project:jira/A"},
 	"w_from": time.Unix(0, 0), "w_to": time.Unix(86400, 0),
 	"scope": "jira/A", "baseline": "v1", "baseline_at": time.Unix(0, 0), "created_at": time.Unix(0, 0), "version": uint64(1),
 	"e_day": int64(20000), "end": time.Unix(86400, 0), "risk_types": []string{"Risk"},

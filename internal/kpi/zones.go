@@ -78,10 +78,10 @@ func (p zonePlan) loc(zi int64) *time.Location {
 	return p.locs[zi-1]
 }
 
-// params are the lifecycle model's zone parameters: the zone slots, each
-// team's zone (parallel to team_names) and the kpi.scopes zone overrides
-// of projects, programs and sources, each list led by a ” entry (which
-// names nothing) so that it is never an untyped empty array.
+// zoneParams are the lifecycle model's zone parameters: the zone slots,
+// each team's zone (parallel to team_names) and the kpi.scopes zone
+// overrides of projects, programs and sources, each list led by an empty
+// name (which names nothing) so that it is never an untyped empty array.
 func (c Config) zoneParams(p zonePlan) (map[string]any, error) {
 	if len(p.names) > maxZones {
 		return nil, fmt.Errorf("kpi: %d time zones in kpi.tz and kpi.scopes[].tz (%v); pmo computes at most %d: give some scopes the same tz", len(p.names), p.names, maxZones)

@@ -161,6 +161,26 @@ func (c *computation) flowCache(r result, w window, tp, meanCT *float64) {
 
 type littleIn struct{ tp, meanCT, arrivals *float64 }
 
+// sampleInstants are the WIP sample instants of windows wins, Unix seconds
+// sorted: each window's start and the end of every local day in it; and
+// the earliest of them (as_of at the latest).
+func sampleInstants(wins []window, asOf time.Time) (inst []int64, earliest int64) {
+	set := map[int64]bool{}
+	earliest = asOf.Unix()
+	for _, w := range wins {
+		set[w.From.Unix()] = true
+		earliest = min(earliest, w.From.Unix())
+		for _, t := range w.DayEnds {
+			set[t.Unix()] = true
+		}
+	}
+	for t := range set {
+		inst = append(inst, t)
+	}
+	slices.Sort(inst)
+	return inst, earliest
+}
+
 // wipZoneKey separates the zones' WIP samples in one sorted array (zone zi's
 // are zi * wipZoneKey + instant): above any Unix second pmo meets (year 36812).
 const wipZoneKey int64 = 1 << 40
@@ -169,20 +189,7 @@ const wipZoneKey int64 = 1 << 40
 // local day in it (F4), for the daily average, Little's law and
 // conservation (F8). One query samples the union of all windows' instants.
 func (c *computation) wip(ctx context.Context, wins []window) error {
-	set := map[int64]bool{}
-	earliest := c.asOf.Unix()
-	for _, w := range wins {
-		set[w.From.Unix()] = true
-		earliest = min(earliest, w.From.Unix())
-		for _, t := range w.DayEnds {
-			set[t.Unix()] = true
-		}
-	}
-	inst := make([]int64, 0, len(set))
-	for t := range set {
-		inst = append(inst, t)
-	}
-	slices.Sort(inst)
+	inst, earliest := sampleInstants(wins, c.asOf)
 	idx := make(map[int64]int, len(inst))
 	for i, t := range inst {
 		idx[t] = i
@@ -191,26 +198,18 @@ func (c *computation) wip(ctx context.Context, wins []window) error {
 	// sample of each zone ends the same day of its windows, so an issue's
 	// delta lands on the index of its own zone's day.
 	zp := c.s.zonePlan()
-	samples := make([][]int64, len(zp.locs))
 	var keyed []int64 // zi * wipZoneKey + instant, zone by zone (models/wip.sql)
 	for z, loc := range zp.locs {
-		zs := map[int64]bool{}
-		for _, w := range wins {
-			zw := zoneWindow(c.asOf, w, loc)
-			zs[zw.From.Unix()] = true
-			earliest = min(earliest, zw.From.Unix())
-			for _, t := range zw.DayEnds {
-				zs[t.Unix()] = true
-			}
+		zw := make([]window, len(wins))
+		for i, w := range wins {
+			zw[i] = zoneWindow(c.asOf, w, loc)
 		}
-		for t := range zs {
-			samples[z] = append(samples[z], t)
+		zs, ze := sampleInstants(zw, c.asOf)
+		if len(zs) != len(inst) {
+			return fmt.Errorf("kpi: computing wip: %d daily samples in time zone %s but %d in %s", len(zs), zp.names[z], len(inst), c.s.TZ)
 		}
-		slices.Sort(samples[z])
-		if len(samples[z]) != len(inst) {
-			return fmt.Errorf("kpi: computing wip: %d daily samples in time zone %s but %d in %s", len(samples[z]), zp.names[z], len(inst), c.s.TZ)
-		}
-		for _, t := range samples[z] {
+		earliest = min(earliest, ze)
+		for _, t := range zs {
 			keyed = append(keyed, int64(z+1)*wipZoneKey+t)
 		}
 	}

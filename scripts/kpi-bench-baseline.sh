@@ -11,13 +11,16 @@
 #
 #   scripts/kpi-bench-baseline.sh (make bench-baseline)   100k issues (a few minutes)
 #   KPI_BENCH_1M=1 scripts/kpi-bench-baseline.sh   100k and 1M (about 15 minutes)
+#   KPI_BENCH_BASE=<commit> scripts/kpi-bench-baseline.sh   against another commit whose
+#       benchmark already settles the warehouse (c35b255 or later: no patch), e.g. the
+#       head before a change, for its A/B
 #
 # Needs make setup (the chDB library in .deps/) and the repository's history
 # (a shallow clone: git fetch --unshallow).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-base=202dca1
+base=${KPI_BENCH_BASE:-202dca1}
 lib="$root/.deps/chdb/libchdb.so"
 if [[ ! -f $lib ]]; then
 	echo "kpi-bench-baseline: $lib not found; run make setup first" >&2
@@ -34,7 +37,9 @@ cleanup() {
 }
 trap cleanup EXIT
 git worktree add --detach "$work/src" "$base" >/dev/null
-git -C "$work/src" apply "$root/scripts/testdata/kpi-bench-baseline.patch"
+if [[ $base == 202dca1 ]]; then
+	git -C "$work/src" apply "$root/scripts/testdata/kpi-bench-baseline.patch"
+fi
 echo "== building the baseline ($base) and today's ($(git rev-parse --short HEAD)) benchmarks"
 (cd "$work/src" && go test -c -o "$work/baseline.test" ./internal/kpi)
 go test -c -o "$work/today.test" ./internal/kpi

@@ -87,8 +87,32 @@ func Compute(ctx context.Context, w *warehouse.Warehouse, cfg Config, asOf time.
 	eg, ectx := errgroup.WithContext(ctx)
 	eg.Go(func() error { return computeSprints(ectx, w, cfg, asOf, f, &sprints) })
 	eg.Go(func() error {
-		for _, g := range groups {
-			c := &computation{w: w, s: g.s, asOf: asOf, keep: g.keep, snap: &snap, scopes: cfg.Scopes}
+		// Groups whose lifecycle SQL is the same — settings that differ
+		// only in the time zone: each issue counts its days in its own zone
+		// (models/lifecycle.sql) — share one materialized lifecycle; they
+		// run one after the other, so one table is alive at a time.
+		lcqs := make([]string, len(groups))
+		order := make([]int, len(groups))
+		for i, g := range groups {
+			q, err := lifecycleSQL(g.s, asOf)
+			if err != nil {
+				return err
+			}
+			lcqs[i], order[i] = q, i
+		}
+		slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(lcqs[a], lcqs[b]) })
+		sqlmodel.DropStale(ectx, w, tmpPrefix)
+		var cur, table string
+		drop := func() {}
+		defer func() { drop() }()
+		for _, i := range order {
+			if lcqs[i] != cur || table == "" {
+				drop()
+				table, drop = materialize(ectx, w, "lifecycle", lcqs[i])
+				cur = lcqs[i]
+			}
+			g := groups[i]
+			c := &computation{w: w, s: g.s, asOf: asOf, keep: g.keep, snap: &snap, scopes: cfg.Scopes, lc: table}
 			if err := c.run(ectx); err != nil {
 				return err
 			}
@@ -270,14 +294,10 @@ var quantiles = []float64{0.5, 0.85, 0.95}
 func qLabel(q float64) string { return strconv.FormatFloat(q, 'f', -1, 64) }
 func qName(q float64) string  { return strconv.Itoa(int(q*100 + 0.5)) }
 
+// run computes the group's KPIs from its lifecycle rows (c.lc, the
+// materialized lifecycle model of its settings: see Compute).
 func (c *computation) run(ctx context.Context) error {
-	lcq, err := lifecycleSQL(c.s, c.asOf)
-	if err != nil {
-		return err
-	}
-	lc, drop := c.materialize(ctx, "lifecycle", lcq)
-	defer drop()
-	c.lc = lc
+	lc := c.lc
 	from, err := scopedSQL(lc, c.keep)
 	if err != nil {
 		return err

@@ -68,7 +68,6 @@ func (s settings) modelParams(asOf time.Time) map[string]any {
 	params := map[string]any{
 		"as_of":               asOf.UTC(),
 		"as_of_s":             asOf.Unix(),
-		"tz":                  s.TZ,
 		"start_first":         startFirst,
 		"active_ids":          s.ActiveStatusIDs,
 		"cc_ids":              s.CycleTimeStatusIDs,

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pmo-oss/pmo/collectors"
+	"github.com/pmo-oss/pmo/collectors/collectortest"
 )
 
 // TestClientAnswers checks how the client classifies Redmine's answers, that
@@ -112,5 +113,42 @@ func TestErrorsAre(t *testing.T) {
 	e := &HTTPError{Status: 401, Kind: ErrAuth}
 	if !errors.Is(e, ErrAuth) || errors.Is(e, ErrTransient) {
 		t.Errorf("errors.Is on %v", e)
+	}
+}
+
+// TestDue: a periodic step is due when its interval has passed since the
+// cursor (whole seconds); an interval below a second is due on every run,
+// also on a run that starts in the same second as the last (the live tests'
+// ReconcileEvery of 1 ns once missed a deletion that way).
+func TestDue(t *testing.T) {
+	start := time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name   string
+		cursor string // "" = none
+		every  time.Duration
+		want   bool
+	}{
+		{"no cursor", "", time.Hour, true},
+		{"disabled", "", 0, false},
+		{"same second, every run", start.Format(timeLayout), time.Nanosecond, true},
+		{"same second, hourly", start.Format(timeLayout), time.Hour, false},
+		{"an hour later", start.Add(-time.Hour).Format(timeLayout), time.Hour, true},
+		{"unreadable cursor", "yesterday", time.Hour, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			sink := collectortest.NewMemorySink()
+			if tt.cursor != "" {
+				if err := sink.SetCursor(ctx, "rm", cursorReconciled, tt.cursor); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r := &run{c: &Collector{source: "rm"}, sink: sink, start: start}
+			got, err := r.due(ctx, cursorReconciled, tt.every)
+			if err != nil || got != tt.want {
+				t.Errorf("due = %v, %v; want %v", got, err, tt.want)
+			}
+		})
 	}
 }
